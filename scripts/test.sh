@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command of README's Quick start (and the only thing .ci/run calls):
+# installs what is missing, builds, and runs the whole suite twice — an optimised build with
+# every module (libtorch included) and an ASan+UBSan build of every module without libtorch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+jobs=$(nproc)
+total_pass=0
+total_fail=0
+run_suite() {  # run_suite <preset>
+  local preset=$1 log
+  log=$(mktemp)
+  echo "== [$preset] configure + build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  echo "== [$preset] tests"
+  set +e
+  ctest --preset "$preset" -j "$jobs" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local line pass fail
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+  fail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+  pass=$(( $(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line") - fail ))
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
+  rm -f "$log"
+  return "$rc"
+}
+
+status=0
+run_suite release || status=1
+run_suite asan-ubsan || status=1
+
+echo "suite: ${total_pass} passed, ${total_fail} failed"
+exit "$status"

@@ -1,0 +1,24 @@
+#include "ei8/core/status.h"
+
+namespace ei8 {
+
+std::string_view status_code_name(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid argument";
+    case StatusCode::kNotFound: return "not found";
+    case StatusCode::kIoError: return "i/o error";
+    case StatusCode::kDataLoss: return "data loss";
+    case StatusCode::kUnsupported: return "unsupported";
+    case StatusCode::kOutOfRange: return "out of range";
+    case StatusCode::kInternal: return "internal error";
+  }
+  return "unknown";
+}
+
+Status Status::with_context(std::string_view context) const {
+  if (ok()) return *this;
+  return Status(code_, fmt::format("{}: {}", context, message_));
+}
+
+}  // namespace ei8
