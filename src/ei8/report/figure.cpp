@@ -46,6 +46,10 @@ std::string gnuplot_script(const Figure& f, const std::string& png_path,
   s += "set border 3\nset tics nomirror\n";
   if (f.logx) s += "set logscale x\n";
   if (f.logy) s += "set logscale y\n";
+  if (!std::isnan(f.ymin) || !std::isnan(f.ymax)) {
+    s += fmt::format("set yrange [{}:{}]\n", std::isnan(f.ymin) ? "*" : num(f.ymin),
+                     std::isnan(f.ymax) ? "*" : num(f.ymax));
+  }
 
   // Data blocks first.
   const bool bars = f.kind == FigureKind::kGroupedBars || f.kind == FigureKind::kStackedBars;
@@ -81,7 +85,7 @@ std::string gnuplot_script(const Figure& f, const std::string& png_path,
     s += f.kind == FigureKind::kStackedBars ? "set style histogram rowstacked\n"
                                             : "set style histogram clustered gap 1\n";
     s += "set xtics rotate by -30\n";
-    if (!f.logy) s += "set yrange [0:*]\n";
+    if (!f.logy && std::isnan(f.ymin) && std::isnan(f.ymax)) s += "set yrange [0:*]\n";
     for (size_t i = 0; i < f.series.size(); ++i) {
       add(fmt::format("$bars using {}:xtic(1) title {}", i + 2, quote(f.series[i].label)));
     }

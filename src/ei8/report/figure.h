@@ -13,6 +13,7 @@
 //   EI8_RETURN_IF_ERROR(render(f, "results/figures/ptq_accuracy"));
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ struct Figure {
   FigureKind kind = FigureKind::kLines;
   std::string title, xlabel, ylabel;
   bool logx = false, logy = false;
+  double ymin = NAN, ymax = NAN;        // NaN: automatic
   std::vector<std::string> categories;  // bars: one per group, in order
   std::vector<Series> series;
   std::vector<HLine> hlines;  // horizontal reference lines (e.g. the FP32 accuracy)
