@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "ei8/core/npy.h"
+#include "ei8/report/figure.h"
+#include "ei8/report/html_check.h"
 
 namespace ei8::report {
 namespace {
@@ -47,6 +49,36 @@ TEST(Document, RendersMarkdownAndSelfContainedHtml) {
   Result<std::string> h = bad.to_html(dir.string());
   ASSERT_FALSE(h.ok());
   EXPECT_NE(h.status().message().find("missing.png"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ei8::report
+
+namespace ei8::report {
+namespace {
+
+// The report opens in a real browser and every embedded figure decodes.
+TEST(Document, HtmlRendersInHeadlessChromiumWithAllImages) {
+  if (find_chromium().empty()) GTEST_SKIP() << "chromium not installed (scripts/setup.sh does it)";
+  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
+  const auto dir = std::filesystem::temp_directory_path() / "ei8_html_test";
+  std::filesystem::create_directories(dir / "figures");
+  Figure f;
+  f.title = "PE utilization";
+  f.xlabel = "array size";
+  f.ylabel = "utilization (%)";
+  f.series = {{.label = "ws", .x = {8, 16, 32}, .y = {95, 80, 40}}};
+  ASSERT_TRUE(render(f, (dir / "figures" / "util").string()).ok());
+  Document d("Browser check");
+  d.figure("figures/util.png", "utilization");
+  d.figure("figures/util.png", "the same figure twice");
+  ASSERT_TRUE(d.write((dir / "report").string()).ok());
+  Result<HtmlCheck> c = check_html_in_browser((dir / "report.html").string());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->images, 2);
+  EXPECT_EQ(c->images_loaded, 2);
+  EXPECT_EQ(c->title, "Browser check");
   std::filesystem::remove_all(dir);
 }
 
