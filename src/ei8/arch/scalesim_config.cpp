@@ -119,12 +119,12 @@ struct Getter {
 
   Result<int64_t> get_int(const std::string& section, std::string_view key, int64_t min) const {
     EI8_ASSIGN_OR_RETURN(const Entry* e, get(section, key));
-    return to_int(*e, key, min);
+    return to_int(*e, key, min, e->value);
   }
 
   Result<int64_t> to_int(const Entry& e, std::string_view key, int64_t min,
-                         std::string_view text = {}) const {
-    std::string_view t = text.empty() ? std::string_view(e.value) : trim(text);
+                         std::string_view text) const {
+    std::string_view t = trim(text);
     std::string_view digits = t;
     if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
     int64_t v = 0;
