@@ -12,6 +12,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Everything derived from (layer, array) that the walks need.
 struct Geo {
   int64_t H, W, C, N, Wo, E, K;
+  int64_t R = 1, S = 1, sh = 1, sw = 1, Ho = 1;
   int64_t AR, AC;
   Dataflow df;
   FoldGeometry fg;
@@ -35,6 +36,11 @@ Geo make_geo(const Layer& l, const ArrayConfig& a) {
   g.C = l.channels;
   g.N = l.num_filters;
   g.Wo = l.ofmap_w();
+  g.Ho = l.ofmap_h();
+  g.R = l.filter_h;
+  g.S = l.filter_w;
+  g.sh = l.stride_h;
+  g.sw = l.stride_w;
   g.E = l.ofmap_pixels();
   g.K = l.window();
   g.AR = a.rows;
@@ -78,6 +84,7 @@ struct Spec {
   int64_t off = 0, len = 0, lanes = 0;
   int64_t x0 = 0, y0 = 0;
   bool x_is_q = true;
+  int64_t stack_row0 = 0;  // row of element q = 0 in the operand's prefetch stack (USER mode)
 };
 
 Spec spec_of(const Geo& g, Op op, int64_t fc, int64_t fr) {
@@ -85,17 +92,20 @@ Spec spec_of(const Geo& g, Op op, int64_t fc, int64_t fr) {
   const int64_t r0 = fr * g.AR, c0 = fc * g.AC;
   switch (g.df) {
     case Dataflow::kWs:
-      if (op == Op::kIfmap) return {true, g.AR, g.E, ur, 0, r0, true};  // IFMAP(q, r0+j)
-      if (op == Op::kFilter) return {false, 0, ur, uc, r0, c0, true};   // FILTER(r0+q, c0+j)
-      return {true, 2 * g.AR - 1, g.E, uc, 0, 0, true};
+      if (op == Op::kIfmap) return {true, g.AR, g.E, ur, 0, r0, true, fr * g.E};  // IFMAP(q, r0+j)
+      if (op == Op::kFilter)
+        return {false, 0, ur, uc, r0, c0, true, fc * g.K + r0};  // FILTER(r0+q, c0+j)
+      return {true, 2 * g.AR - 1, g.E, uc, 0, 0, true, 0};
     case Dataflow::kOs:
-      if (op == Op::kIfmap) return {true, 0, g.K, ur, r0, 0, false};  // IFMAP(r0+j, q)
-      if (op == Op::kFilter) return {true, 0, g.K, uc, 0, c0, true};  // FILTER(q, c0+j)
-      return {true, g.fg.t - 1 + g.AR - ur, ur, uc, 0, 0, true};
+      if (op == Op::kIfmap) return {true, 0, g.K, ur, r0, 0, false, fr * g.K};  // IFMAP(r0+j, q)
+      if (op == Op::kFilter) return {true, 0, g.K, uc, 0, c0, true, fc * g.K};  // FILTER(q, c0+j)
+      return {true, g.fg.t - 1 + g.AR - ur, ur, uc, 0, 0, true, 0};
     case Dataflow::kIs:
-      if (op == Op::kIfmap) return {false, 0, ur, uc, c0, r0, false};     // IFMAP(c0+j, r0+q)
-      if (op == Op::kFilter) return {true, g.AR, g.N, ur, r0, 0, false};  // FILTER(r0+j, q)
-      return {true, 2 * g.AR - 1, g.N, uc, 0, 0, true};
+      if (op == Op::kIfmap)
+        return {false, 0, ur, uc, c0, r0, false, fc * g.K + r0};  // IFMAP(c0+j, r0+q)
+      if (op == Op::kFilter)
+        return {true, g.AR, g.N, ur, r0, 0, false, fr * g.N};  // FILTER(r0+j, q)
+      return {true, 2 * g.AR - 1, g.N, uc, 0, 0, true, 0};
   }
   return {};
 }
@@ -141,7 +151,7 @@ void walk_reads(const Geo& g, Op op, Visit&& visit) {
         for (int64_t j = r.lo; j <= r.hi; ++j) {
           const int64_t q = s.skewed ? qbase - j : qbase;
           const int64_t a = addr_of(g, op, s, q, j);
-          if (a >= 0) visit(row, a);
+          if (a >= 0) visit(row, a, s.stack_row0 + q, j);
         }
       }
     }
@@ -201,36 +211,73 @@ Stack stack_of(const Geo& g, Op op) {
   return {};
 }
 
-int64_t stack_elem(const Geo& g, Op op, const Stack& s, int64_t row, int64_t j) {
-  const int64_t b = row / s.rows_per_block, r = row % s.rows_per_block;
-  const int64_t x = b * s.lanes + j;
-  if (x >= s.limit) return -1;
-  if (op == Op::kIfmap) return s.x_first ? g.ifmap_addr(x, r) : g.ifmap_addr(r, x);
-  return s.x_first ? g.filter_addr(x, r) : g.filter_addr(r, x);
-}
-
-// Valid addresses of the prefetch sequence, in order.
-std::vector<int32_t> prefetch_sequence(const Geo& g, Op op) {
+// The set of every element of the prefetch stack (row-major, −1 for padding): the k-th valid
+// element in read order belongs to set k / eps. Returns the number of valid elements.
+int64_t stack_sets(const Geo& g, Op op, int64_t eps, std::vector<int32_t>& sets) {
   const Stack s = stack_of(g, op);
   const int64_t M = s.blocks * s.rows_per_block, n = s.lanes;
-  std::vector<int32_t> out;
-  if (!s.anti_diagonal) {
-    for (int64_t r = 0; r < M; ++r) {
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t a = stack_elem(g, op, s, r, j);
-        if (a >= 0) out.push_back(static_cast<int32_t>(a));
-      }
+  sets.assign(static_cast<size_t>(M * n), -1);
+  int64_t v = 0;
+  // Element (b, r, j) of the stack: fold-sliced index x = b·lanes + j, the other index r.
+  auto visit = [&](int64_t row, int64_t b, int64_t r, int64_t j) {
+    const int64_t x = b * n + j;
+    if (x >= s.limit) return;
+    int64_t a;
+    if (op == Op::kIfmap) {
+      a = s.x_first ? g.ifmap_addr(x, r) : g.ifmap_addr(r, x);
+    } else {
+      a = 0;  // filter elements are always valid
     }
-    return out;
+    if (a >= 0) sets[row * n + j] = static_cast<int32_t>(v++ / eps);
+  };
+  if (!s.anti_diagonal) {
+    for (int64_t row = 0; row < M; ++row) {
+      const int64_t b = row / s.rows_per_block, r = row % s.rows_per_block;
+      for (int64_t j = 0; j < n; ++j) visit(row, b, r, j);
+    }
+    return v;
   }
   for (int64_t d = 0; d < M + n - 1; ++d) {
     const int64_t hi = std::min(d, M - 1), lo = std::max<int64_t>(0, d - n + 1);
-    for (int64_t r = hi; r >= lo; --r) {
-      const int64_t a = stack_elem(g, op, s, r, d - r);
-      if (a >= 0) out.push_back(static_cast<int32_t>(a));
+    int64_t b = hi / s.rows_per_block, r = hi % s.rows_per_block;
+    for (int64_t row = hi; row >= lo; --row) {
+      visit(row, b, r, d - row);
+      if (--r < 0) {
+        --b;
+        r = s.rows_per_block - 1;
+      }
     }
   }
-  return out;
+  return v;
+}
+
+// Calls f(stack_position) for every occurrence of ifmap word `a` in the ifmap prefetch stack
+// (every output pixel whose window covers it); stops when f returns true.
+template <class F>
+bool for_each_ifmap_occurrence(const Geo& g, int64_t a, F&& f) {
+  const int64_t c = a % g.C, pix = a / g.C, y = pix / g.W, x = pix % g.W;
+  for (int64_t ky = 0; ky < g.R && ky <= y; ++ky) {
+    if ((y - ky) % g.sh != 0 || (y - ky) / g.sh >= g.Ho) continue;
+    const int64_t oy = (y - ky) / g.sh;
+    for (int64_t kx = 0; kx < g.S && kx <= x; ++kx) {
+      if ((x - kx) % g.sw != 0 || (x - kx) / g.sw >= g.Wo) continue;
+      const int64_t p = oy * g.Wo + (x - kx) / g.sw, k = (ky * g.S + kx) * g.C + c;
+      int64_t pos = 0;
+      switch (g.df) {
+        case Dataflow::kWs:
+          pos = ((k / g.AR) * g.E + p) * g.AR + k % g.AR;
+          break;
+        case Dataflow::kOs:
+          pos = ((p / g.AR) * g.K + k) * g.AR + p % g.AR;
+          break;
+        case Dataflow::kIs:
+          pos = ((p / g.AC) * g.K + k) * g.AC + p % g.AC;
+          break;
+      }
+      if (f(pos)) return true;
+    }
+  }
+  return false;
 }
 
 // Number of in-bounds entries of the IFMAP operand (E × K) and of distinct ifmap words touched.
@@ -289,66 +336,86 @@ Result<ReadEvents> user_read_events(const Geo& g, Op op, int64_t kb, int64_t bw,
   if (n_sets <= na_max) return ev;  // the whole operand sits in the active window: no slides
   const int64_t na = na_max, np = std::min(n_sets - na, np_max);
 
-  const std::vector<int32_t> seq = prefetch_sequence(g, op);
-  if (static_cast<int64_t>(seq.size()) != valid_entries) {
-    return internal_error("prefetch sequence has {} valid entries, expected {}", seq.size(),
-                          valid_entries);
+  std::vector<int32_t> sets;
+  const int64_t valid = stack_sets(g, op, eps, sets);
+  if (valid != valid_entries) {
+    return internal_error("prefetch stack has {} valid entries, expected {}", valid, valid_entries);
   }
-  // CSR: for every address the increasing list of distinct sets that hold it.
-  const int64_t space = operand_space(g, op);
-  std::vector<int32_t> last(space, -1), count(space + 1, 0);
-  for (size_t v = 0; v < seq.size(); ++v) {
-    const int32_t set = static_cast<int32_t>(static_cast<int64_t>(v) / eps);
-    if (last[seq[v]] != set) {
-      last[seq[v]] = set;
-      ++count[seq[v] + 1];
-    }
-  }
-  std::vector<int64_t> start(space + 1, 0);
-  for (int64_t a = 0; a < space; ++a) start[a + 1] = start[a] + count[a + 1];
-  std::vector<int32_t> sets(start[space]);
-  std::vector<int64_t> fill(start.begin(), start.end() - 1);
-  std::fill(last.begin(), last.end(), -1);
-  for (size_t v = 0; v < seq.size(); ++v) {
-    const int32_t set = static_cast<int32_t>(static_cast<int64_t>(v) / eps);
-    if (last[seq[v]] != set) {
-      last[seq[v]] = set;
-      sets[fill[seq[v]]++] = set;
-    }
-  }
-  // Walk the demand; the window is sets [s, s + na) on a ring of n_sets.
+  const int64_t lanes = stack_of(g, op).lanes;
+  // Walk the demand; the window is sets [s, s + na) on a ring of n_sets. A demanded word hits
+  // when any of its copies in the prefetch stack is in the window: its own copy first (almost
+  // always), then the copy it was last found through, then (ifmap only — filter words occur
+  // once) every other copy.
   int64_t s = 0, k = 0;
-  std::vector<int64_t> hit_at(space, -1);  // slide count at which the address was last found
-  auto in_window = [&](int64_t a) {
-    if (hit_at[a] == k) return true;
-    for (int64_t i = start[a]; i < start[a + 1]; ++i) {
-      int64_t d = sets[i] - s;
-      if (d < 0) d += n_sets;
-      if (d < na) {
-        hit_at[a] = k;
+  auto in_ring = [&](int64_t set) {
+    int64_t d = set - s;
+    if (d < 0) d += n_sets;
+    return d < na;
+  };
+  std::vector<int32_t> hint;
+  if (op == Op::kIfmap) hint.assign(static_cast<size_t>(operand_space(g, op)), -1);
+  auto found_elsewhere = [&](int64_t a) {
+    if (op != Op::kIfmap) return false;
+    if (hint[a] >= 0 && in_ring(hint[a])) return true;
+    return for_each_ifmap_occurrence(g, a, [&](int64_t pos) {
+      if (sets[pos] >= 0 && in_ring(sets[pos])) {
+        hint[a] = sets[pos];
         return true;
       }
-    }
-    return false;
+      return false;
+    });
   };
   bool found_all = true;
-  walk_reads(g, op, [&](int64_t row, int64_t a) {
-    if (in_window(a)) return;
-    if (start[a] == start[a + 1]) {
+  auto serve = [&](int64_t row, int64_t a, int64_t own) {
+    if (own < 0) {
       found_all = false;
       return;
     }
+    if (in_ring(own) || found_elsewhere(a)) return;
     do {
       s = (s + np) % n_sets;
       ++k;
-    } while (!in_window(a));
+    } while (!in_ring(own) && !found_elsewhere(a));
     if (!ev.rows.empty() && ev.rows.back() == row) {
       ev.value.back() = k;
     } else {
       ev.rows.push_back(row);
       ev.value.push_back(k);
     }
-  });
+  };
+  // Row by row. Inside a demand row the elements appear in prefetch read order, so their own
+  // sets are non-decreasing: when the first and last valid elements' sets are in the window
+  // (in ring order), every element of the row hits and the row is skipped.
+  const FoldGeometry& f = g.fg;
+  for (int64_t fc = 0; fc < f.col_folds; ++fc) {
+    for (int64_t fr = 0; fr < f.row_folds; ++fr) {
+      const Spec sp = spec_of(g, op, fc, fr);
+      const int64_t base = (fc * f.row_folds + fr) * f.fold_rows;
+      const int64_t t_lo = sp.skewed ? sp.off : g.AR - sp.len;
+      const int64_t t_hi = sp.skewed ? sp.off + sp.len + sp.lanes - 2 : g.AR - 1;
+      for (int64_t t = t_lo; t <= t_hi; ++t) {
+        const LaneRange r = lanes_of(g, sp, t);
+        const int64_t qbase = sp.skewed ? t - sp.off : g.AR - 1 - t;
+        auto q_of = [&](int64_t j) { return sp.skewed ? qbase - j : qbase; };
+        auto pos_of = [&](int64_t j) { return (sp.stack_row0 + q_of(j)) * lanes + j; };
+        int64_t jf = r.lo, jl = r.hi;
+        while (jf <= jl && addr_of(g, op, sp, q_of(jf), jf) < 0) ++jf;
+        while (jl >= jf && addr_of(g, op, sp, q_of(jl), jl) < 0) --jl;
+        if (jf > jl) continue;
+        const int64_t sf = sets[pos_of(jf)], sl = sets[pos_of(jl)];
+        if (sf >= 0 && sl >= 0 && in_ring(sf) && in_ring(sl)) {
+          int64_t df = sf - s, dl = sl - s;
+          if (df < 0) df += n_sets;
+          if (dl < 0) dl += n_sets;
+          if (df <= dl) continue;
+        }
+        for (int64_t j = jf; j <= jl; ++j) {
+          const int64_t a = addr_of(g, op, sp, q_of(j), j);
+          if (a >= 0) serve(base + t, a, sets[pos_of(j)]);
+        }
+      }
+    }
+  }
   if (!found_all) return internal_error("a demanded address is missing from the prefetch sequence");
   ev.slides = k;
   return ev;
@@ -366,7 +433,7 @@ ReadEvents calc_read_events(const Geo& g, Op op, int64_t kb, int64_t unique_word
   }
   std::vector<int64_t> seen(operand_space(g, op), -1);
   int64_t gid = 0, cnt = 0;
-  walk_reads(g, op, [&](int64_t row, int64_t a) {
+  walk_reads(g, op, [&](int64_t row, int64_t a, int64_t, int64_t) {
     if (seen[a] == gid) return;
     seen[a] = gid;
     if (++cnt == group) {
