@@ -641,31 +641,21 @@ FoldGeometry fold_geometry(const Layer& l, const ArrayConfig& a) {
   return f;
 }
 
-Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) {
-  EI8_RETURN_IF_ERROR(validate_layer(layer));
-  EI8_RETURN_IF_ERROR(array.validate());
-  Geo g = make_geo(layer, array);
-  const FoldGeometry& f = g.fg;
-  if (g.H * g.W * g.C > (int64_t{1} << 31) - 1 || g.K * g.N > (int64_t{1} << 31) - 1 ||
-      f.demand_rows > (int64_t{1} << 40)) {
-    return unsupported(
-        "cannot simulate layer '{}': operands of {} ifmap and {} filter words, must "
-        "be < 2^31 words each",
-        layer.name, g.H * g.W * g.C, g.K * g.N);
-  }
-  fill_ifmap_tables(g, layer);
+LayerStats compute_side_stats(const Layer& layer, const ArrayConfig& array) {
+  const FoldGeometry f = fold_geometry(layer, array);
+  const int64_t AR = array.rows, AC = array.cols;
+  const int64_t E = layer.ofmap_pixels(), K = layer.window(), N = layer.num_filters;
   LayerStats st;
   st.geometry = f;
   st.macs = layer.macs();
-  const int64_t AR = g.AR, AC = g.AC, E = g.E, K = g.K, N = g.N;
-
   // Utilisations: Python float means over folds, summed in fold order (research/scalesim.md §5).
   {
-    const int64_t u_rows = g.df == Dataflow::kOs ? AR + AC + f.t - 2 : 2 * AR + 2 * AC + f.t - 3;
+    const int64_t u_rows =
+        array.dataflow == Dataflow::kOs ? AR + AC + f.t - 2 : 2 * AR + 2 * AC + f.t - 3;
     double map_sum = 0, util_sum = 0;
     for (int64_t fc = 0; fc < f.col_folds; ++fc) {
       for (int64_t fr = 0; fr < f.row_folds; ++fr) {
-        const int64_t used = g.rows_used(fr) * g.cols_used(fc);
+        const int64_t used = std::min(AR, f.sr - fr * AR) * std::min(AC, f.sc - fc * AC);
         map_sum += double(used) / double(AR * AC);
         util_sum += double(used * f.t) / double(AR * AC * u_rows);
       }
@@ -674,7 +664,7 @@ Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) 
     st.mapping_efficiency = map_sum / folds * 100;
     st.compute_util = util_sum / folds * 100;
   }
-  switch (g.df) {
+  switch (array.dataflow) {
     case Dataflow::kWs:
       st.sram_ifmap_reads = E * K * f.col_folds;
       st.sram_filter_reads = K * N;
@@ -691,6 +681,28 @@ Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) 
       st.sram_ofmap_writes = E * N + f.row_folds * f.col_folds * (AR + AC);
       break;
   }
+  st.total_cycles = f.demand_rows - 1;  // no stalls
+  st.overall_util = double(st.macs * 100) / double(st.total_cycles * AR * AC);
+  return st;
+}
+
+int64_t ifmap_unique_words(const Layer& layer) { return ifmap_counts(layer).unique_words; }
+
+Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) {
+  EI8_RETURN_IF_ERROR(validate_layer(layer));
+  EI8_RETURN_IF_ERROR(array.validate());
+  Geo g = make_geo(layer, array);
+  const FoldGeometry& f = g.fg;
+  if (g.H * g.W * g.C > (int64_t{1} << 31) - 1 || g.K * g.N > (int64_t{1} << 31) - 1 ||
+      f.demand_rows > (int64_t{1} << 40)) {
+    return unsupported(
+        "cannot simulate layer '{}': operands of {} ifmap and {} filter words, must "
+        "be < 2^31 words each",
+        layer.name, g.H * g.W * g.C, g.K * g.N);
+  }
+  fill_ifmap_tables(g, layer);
+  LayerStats st = compute_side_stats(layer, array);
+  const int64_t AR = g.AR, AC = g.AC, K = g.K, N = g.N;
 
   // Read-side walks (independent of timing).
   const IfmapCounts ic = ifmap_counts(layer);

@@ -68,6 +68,14 @@ struct LayerStats {
   }
 };
 
+// The compute side alone (research/scalesim.md §5 closed forms): fold geometry, utilisations,
+// SRAM access counts, and Total Cycles = demand rows − 1 as if no stall happened. Memory-side
+// fields stay 0. O(folds).
+LayerStats compute_side_stats(const Layer& layer, const ArrayConfig& array);
+
+// Distinct ifmap words any output window touches (what must come from DRAM at least once).
+int64_t ifmap_unique_words(const Layer& layer);
+
 // Simulates one layer exactly as SCALE-Sim v2 does. Errors: invalid layer or array (message
 // names the value), or a configuration on which SCALE-Sim itself would fail.
 [[nodiscard]] Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array);
