@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
 
   ei8::cli::register_version(app);
   ei8::cli::register_run_all(app);
+  ei8::cli::register_sim(app);
+  ei8::cli::register_dse(app);
 
   try {
     app.parse(argc, argv);
