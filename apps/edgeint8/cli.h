@@ -23,5 +23,6 @@ Result<std::vector<int64_t>> parse_int_list(std::string_view text, std::string_v
 // Registration, one per subcommand file.
 void register_version(CLI::App& app);
 void register_sim(CLI::App& app);
+void register_fixedpoint(CLI::App& app);
 
 }  // namespace ei8::cli

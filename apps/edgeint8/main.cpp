@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
 
   ei8::cli::register_version(app);
   ei8::cli::register_sim(app);
+  ei8::cli::register_fixedpoint(app);
 
   try {
     app.parse(argc, argv);

@@ -17,7 +17,8 @@ std::vector<WorkloadLayer> project_layers(int64_t image_channels) {
       {"TinyCNN2D/conv2", ConvGeometry::conv2d(1, 32, 16, 16, 64, 3, 3).with_padding(1), true});
   l.push_back(
       {"TinyCNN2D/conv3", ConvGeometry::conv2d(1, 64, 8, 8, 128, 3, 3).with_padding(1), true});
-  l.push_back({"TinyCNN2D/fc", ConvGeometry::fully_connected(1, 2048, 10), true});
+  // The fc layer has 10 outputs per image: a batch of 32 images gives its statistics 320 outputs.
+  l.push_back({"TinyCNN2D/fc", ConvGeometry::fully_connected(32, 2048, 10), true});
   return l;
 }
 
@@ -74,17 +75,30 @@ LayerData synthetic_layer_data(const WorkloadLayer& layer, DataRegime regime, Rn
   return d;
 }
 
-Result<std::vector<LayerOverflow>> run_overflow_experiment(std::span<const int> widths,
-                                                           DataRegime regime, uint64_t seed,
-                                                           int64_t image_channels) {
-  std::vector<LayerOverflow> out;
+Result<LayerExperiment> run_layer_experiment(const WorkloadLayer& layer, const LayerData& d,
+                                             std::span<const int> widths) {
+  LayerExperiment e;
+  EI8_ASSIGN_OR_RETURN(
+      e.overflow, simulate_layer_overflow<int8_t>(layer.name, layer.geometry, d.input_zero_point, 0,
+                                                  d.input, d.weights, d.bias, widths));
+  const LayerOverflow& o = e.overflow;
+  EI8_ASSIGN_OR_RETURN(
+      e.worst_pixel_terms,
+      pixel_terms<int8_t>(layer.geometry, d.input_zero_point, 0, d.input, d.weights, o.worst_n,
+                          o.worst_oc, o.worst_oh, o.worst_ow));
+  e.worst_pixel_bias = d.bias.empty() ? 0 : d.bias[static_cast<size_t>(o.worst_oc)];
+  return e;
+}
+
+Result<std::vector<LayerExperiment>> run_overflow_experiment(std::span<const int> widths,
+                                                             DataRegime regime, uint64_t seed,
+                                                             int64_t image_channels) {
+  std::vector<LayerExperiment> out;
   Rng rng(seed);
   for (const WorkloadLayer& layer : project_layers(image_channels)) {
     const LayerData d = synthetic_layer_data(layer, regime, rng);
-    EI8_ASSIGN_OR_RETURN(LayerOverflow r, simulate_layer_overflow<int8_t>(
-                                              layer.name, layer.geometry, d.input_zero_point, 0,
-                                              d.input, d.weights, d.bias, widths));
-    out.push_back(std::move(r));
+    EI8_ASSIGN_OR_RETURN(LayerExperiment e, run_layer_experiment(layer, d, widths));
+    out.push_back(std::move(e));
   }
   return out;
 }

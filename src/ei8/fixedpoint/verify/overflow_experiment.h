@@ -4,9 +4,9 @@
 //
 //   std::vector<int> widths = parse_widths("12..32").value();
 //   auto rows = run_overflow_experiment(widths, DataRegime::kRealistic, 7).value();
-//   for (const LayerOverflow& l : rows) ...   // fixedpoint/overflow.h
+//   for (const LayerExperiment& l : rows) use(l.overflow.points);   // fixedpoint/overflow.h
 //
-// Layers (batch 1):
+// Layers (batch 1, except fc: batch 32 so that it has 320 outputs):
 //   SignalCNN1D  conv1 1→16, conv2 16→32, conv3 32→64: Conv1d kernel 3, padding 1, length 128
 //   TinyCNN2D    conv1 C→32 on 32×32, conv2 32→64 on 16×16, conv3 64→128 on 8×8 (3×3, pad 1;
 //                maxpool 2 between), fc 2048→10
@@ -54,9 +54,21 @@ struct LayerData {
 };
 LayerData synthetic_layer_data(const WorkloadLayer& layer, DataRegime regime, Rng& rng);
 
-// Runs simulate_layer_overflow on every project layer with synthetic data (seeded).
-Result<std::vector<LayerOverflow>> run_overflow_experiment(std::span<const int> widths,
-                                                           DataRegime regime, uint64_t seed,
-                                                           int64_t image_channels = 3);
+// One layer's result plus the products of its worst output pixel (largest partial sum), for
+// the single-pixel accumulation trace (accumulate() at any width).
+struct LayerExperiment {
+  LayerOverflow overflow;
+  std::vector<int64_t> worst_pixel_terms;
+  int64_t worst_pixel_bias = 0;
+};
+
+// Runs simulate_layer_overflow on one layer's operands (synthetic or trained).
+Result<LayerExperiment> run_layer_experiment(const WorkloadLayer& layer, const LayerData& data,
+                                             std::span<const int> widths);
+
+// Runs it on every project layer with synthetic data (seeded).
+Result<std::vector<LayerExperiment>> run_overflow_experiment(std::span<const int> widths,
+                                                             DataRegime regime, uint64_t seed,
+                                                             int64_t image_channels = 3);
 
 }  // namespace ei8::fixedpoint
