@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_run_all(app);
   ei8::cli::register_sim(app);
   ei8::cli::register_dse(app);
+  ei8::cli::register_fixedpoint(app);
 
   try {
     app.parse(argc, argv);
