@@ -48,24 +48,41 @@ struct VecGroup {
 
 // An MR × (8·NV) tile of a direct convolution: MR output channels starting at oc0 times the
 // NV pixel vectors of `g`. Accumulators start at the bias, exactly like the reference.
+//
+// K blocking: taps [k0, k1) only. The first block starts from the bias, later blocks from the
+// partial sums left in dst; only the last block applies the activation (`last`).
 template <class Ops, int MR, int NV, bool kLeaky>
 [[gnu::always_inline]] inline void conv_tile(const DirectConvArgs& a, const VecGroup<NV>& g,
                                              const float* w, const float* bias, int rows,
-                                             int64_t oc0, const Epi<Ops>& epi) {
+                                             int64_t oc0, const Epi<Ops>& epi, int64_t k0,
+                                             int64_t k1) {
   using V = typename Ops::V;
+  const bool first = k0 == 0, last = k1 == a.k;
+  float* dst = a.dst + oc0 * a.out_plane;
   V acc[MR][NV];
+  if (first) {
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r) {
-    const V bv = Ops::bcast(bias + r);
+    for (int r = 0; r < MR; ++r) {
+      const V bv = Ops::bcast(bias + r);
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[r][j] = bv;
+      for (int j = 0; j < NV; ++j) acc[r][j] = bv;
+    }
+  } else {
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        // Rows past `rows` and vectors past `count` are never stored: any finite start will do.
+        const int rr = r < rows ? r : 0, jj = j < g.count ? j : 0;
+        acc[r][j] = Ops::load_n(dst + rr * a.out_plane + g.out[jj], g.len[jj]);
+      }
+    }
   }
   const float* base[NV];
 #pragma GCC unroll 8
   for (int j = 0; j < NV; ++j) base[j] = g.src[j];
-  const int64_t k = a.k;
   const int32_t* koff = a.koff;
-  for (int64_t kk = 0; kk < k; ++kk) {
+  for (int64_t kk = k0; kk < k1; ++kk) {
     const int64_t o = koff[kk];
     V b[NV];
 #pragma GCC unroll 8
@@ -78,7 +95,18 @@ template <class Ops, int MR, int NV, bool kLeaky>
       for (int j = 0; j < NV; ++j) acc[r][j] = Ops::fma(av, b[j], acc[r][j]);
     }
   }
-  float* dst = a.dst + oc0 * a.out_plane;
+  if (!last) {  // partial sums, no activation
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      if (r >= rows) break;
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        if (j >= g.count) break;
+        Ops::store_n(dst + r * a.out_plane + g.out[j], acc[r][j], g.len[j]);
+      }
+    }
+    return;
+  }
   if (g.full && rows == MR) {  // the common case: no masks, no bounds
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
@@ -110,6 +138,11 @@ template <class Ops, int MR, int NV, bool kLeaky>
 void conv_direct(const DirectConvArgs& a) {
   const Epi<Ops> epi(a.act);
   const int64_t blocks = (a.out_c + MR - 1) / MR;
+  // K blocks whose NV staged operand vectors (kc·NV·32 bytes) stay in L1 (≤ 16 KiB) while
+  // every output-channel block reuses them.
+  constexpr int64_t kKc = 16384 / (NV * 32);
+  const int64_t n_kb = (a.k + kKc - 1) / kKc;
+  const int64_t kc = (a.k + n_kb - 1) / n_kb;
   for (int64_t v0 = 0; v0 < a.n_vec; v0 += NV) {
     VecGroup<NV> g;
     g.count = static_cast<int>(std::min<int64_t>(NV, a.n_vec - v0));
@@ -121,10 +154,13 @@ void conv_direct(const DirectConvArgs& a) {
       g.len[j] = a.vlen[v];
       g.full = g.full && g.len[j] == 8;
     }
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-      conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + b * a.k * MR, a.bias + b * MR, rows, b * MR,
-                                     epi);
+    for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
+      const int64_t k1 = std::min(a.k, k0 + kc);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
+        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + b * a.k * MR, a.bias + b * MR, rows, b * MR,
+                                       epi, k0, k1);
+      }
     }
   }
 }

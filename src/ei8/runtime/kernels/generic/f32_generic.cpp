@@ -16,6 +16,11 @@ struct PortableOps {
     for (int i = 0; i < 8; ++i) v.f[i] = p[i];
     return v;
   }
+  static V load_n(const float* p, int n) {
+    V v{};
+    for (int i = 0; i < n; ++i) v.f[i] = p[i];
+    return v;
+  }
   static V bcast(const float* p) {
     V v;
     for (int i = 0; i < 8; ++i) v.f[i] = *p;

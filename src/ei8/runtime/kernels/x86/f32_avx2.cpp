@@ -22,11 +22,12 @@ struct Avx2Ops {
     return _mm256_blendv_ps(v, _mm256_mul_ps(v, alpha), neg);
   }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static void store_n(float* p, V v, int n) {
-    const __m256i mask =
-        _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    _mm256_maskstore_ps(p, mask, v);
+  static __m256i lanes_below(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
+  static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, lanes_below(n), v); }
+  // Lanes ≥ n read as 0 and never touch memory.
+  static V load_n(const float* p, int n) { return _mm256_maskload_ps(p, lanes_below(n)); }
   static V activate(V v, const Activation& act) {
     switch (act.kind) {
       case ActKind::kNone:
