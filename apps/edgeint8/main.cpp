@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   ei8::cli::register_sim(app);
   ei8::cli::register_dse(app);
   ei8::cli::register_fixedpoint(app);
+  ei8::cli::register_run(app);
+  ei8::cli::register_info(app);
+  ei8::cli::register_bench(app);
 
   try {
     app.parse(argc, argv);
