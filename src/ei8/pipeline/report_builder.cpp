@@ -90,8 +90,13 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
 
   d.heading(2, "Part C — Fixed-point closed loop");
   add_table(d, ctx, "fixedpoint_verify", "fixedpoint.verify", "Golden checks");
+  add_table(d, ctx, "int8_conv_lsb", "fixedpoint.verify",
+            "INT8 reference convolution vs double-precision convolution of the dequantized "
+            "operands, per requantization profile");
   add_table(d, ctx, "bitgrowth", "fixedpoint.bitgrowth", "Bit growth per layer");
-  add_table(d, ctx, "overflow", "fixedpoint.overflow", "Overflow error per accumulator width");
+  add_table(d, ctx, "overflow_summary", "fixedpoint.overflow",
+            "Overflow error per accumulator width, mean over the layers (per-layer rows: "
+            "`tables/overflow.csv`)");
   add_figure(d, ctx, "overflow", "Overflow error vs accumulator width (saturate vs wrap)");
 
   d.heading(2, "Part D — Architecture evaluation");

@@ -7,6 +7,7 @@
 
 #include "ei8/core/npy.h"
 #include "ei8/pipeline/report_builder.h"
+#include "ei8/pipeline/steps.h"
 
 namespace ei8::pipeline {
 namespace fs = std::filesystem;
@@ -66,9 +67,9 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
     p.add(not_built("sensitivity." + w, "sensitivity analysis (src/ei8/quant)"));
     p.add(not_built("mixed_precision." + w, "mixed-precision fallback (src/ei8/quant)"));
   }
-  p.add(not_built("fixedpoint.verify", "the fixed-point golden checks (src/ei8/fixedpoint)"));
-  p.add(not_built("fixedpoint.bitgrowth", "bit-growth analysis (src/ei8/fixedpoint)"));
-  p.add(not_built("fixedpoint.overflow", "overflow simulation (src/ei8/fixedpoint)"));
+  p.add(fixedpoint_verify_step(s));
+  p.add(fixedpoint_bitgrowth_step(s));
+  p.add(fixedpoint_overflow_step(s));
   for (const auto& w : s.workloads) {
     p.add(not_built("arch.sim." + w, "the systolic-array simulator (src/ei8/arch)"));
     p.add(not_built("arch.dse." + w, "design-space exploration (src/ei8/arch)"));

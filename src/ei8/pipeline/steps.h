@@ -1,0 +1,16 @@
+// ei8/pipeline/steps.h — the steps of run-all, one factory per part of the toolkit. Each step
+// writes its tables under tables/ (CSV + JSON) and, where the report shows a figure, the figure
+// under figures/; the report reads only those files.
+#pragma once
+
+#include "ei8/pipeline/pipeline.h"
+#include "ei8/pipeline/run_all.h"
+
+namespace ei8::pipeline {
+
+// Part C — fixed point.
+Step fixedpoint_verify_step(const RunAllSettings& s);     // tables/fixedpoint_verify.csv
+Step fixedpoint_overflow_step(const RunAllSettings& s);   // tables/overflow.csv, figures/overflow
+Step fixedpoint_bitgrowth_step(const RunAllSettings& s);  // tables/bitgrowth.csv
+
+}  // namespace ei8::pipeline
