@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   ei8::cli::register_version(app);
+  ei8::cli::register_run_all(app);
   ei8::cli::register_sim(app);
   ei8::cli::register_dse(app);
 
