@@ -25,5 +25,8 @@ void register_version(CLI::App& app);
 void register_run_all(CLI::App& app);
 void register_sim(CLI::App& app);
 void register_dse(CLI::App& app);
+void register_run(CLI::App& app);
+void register_info(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace ei8::cli

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
   ei8::cli::register_run_all(app);
   ei8::cli::register_sim(app);
   ei8::cli::register_dse(app);
+  ei8::cli::register_run(app);
+  ei8::cli::register_info(app);
+  ei8::cli::register_bench(app);
 
   try {
     app.parse(argc, argv);
