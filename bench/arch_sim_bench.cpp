@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ei8/arch/dse.h"
 #include "ei8/arch/scalesim_config.h"
 #include "ei8/arch/scalesim_report.h"
 #include "ei8/arch/scalesim_topology.h"
@@ -98,10 +99,41 @@ void register_all() {
     a.mode = BandwidthMode::kUser;
     a.bandwidth = 10;
     benchmark::RegisterBenchmark("resnet18_32x32_ws_16kB_user_bw10", bench_run, a, r18->layers, 0.0,
-                                 demand_rows(a, r18->layers))
+                                 0.0, demand_rows(a, r18->layers))
         ->Unit(benchmark::kMillisecond);
   }
 }
+
+// DSE throughput: the default space (share/dse/default_space.toml) on TinyCNN2D with 2 worker
+// threads; `evals/s` counts (feasible point × layer) evaluations of the sweep. verify=1 also
+// re-simulates the Pareto front with the exact model (time included, evaluations not).
+void bench_dse(benchmark::State& state) {
+  Result<DesignSpace> space =
+      read_design_space(std::string(EI8_SHARE_DIR) + "/dse/default_space.toml");
+  Result<Topology> topo = read_topology_csv(kDir + "/tinycnn2d_8x8_ws_small/topology.csv");
+  if (!space.ok() || !topo.ok()) {
+    state.SkipWithError("missing default space or TinyCNN2D topology");
+    return;
+  }
+  space->verify_front = state.range(0) != 0;
+  Workload w;
+  w.name = "tinycnn2d";
+  w.layers = topo->layers;
+  int64_t evals = 0;
+  for (auto _ : state) {
+    Result<DseResult> r = run_dse(w, *space, default_energy_table(), 2);
+    if (!r.ok()) std::abort();
+    evals += r->evaluations;
+  }
+  state.counters["evals/s"] = benchmark::Counter(double(evals), benchmark::Counter::kIsRate);
+  state.counters["points"] = double(space->points().size());
+}
+BENCHMARK(bench_dse)
+    ->Name("dse_tinycnn2d_default_space/verify")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 const bool kRegistered = (register_all(), true);
 

@@ -431,8 +431,9 @@ ReadEvents calc_read_events(const Geo& g, Op op, int64_t kb, int64_t unique_word
     ev.tail_words = unique_words;
     return ev;
   }
-  std::vector<int64_t> seen(operand_space(g, op), -1);
-  int64_t gid = 0, cnt = 0;
+  std::vector<int32_t> seen(operand_space(g, op), -1);  // group in which the word was fetched
+  int32_t gid = 0;
+  int64_t cnt = 0;
   walk_reads(g, op, [&](int64_t row, int64_t a, int64_t, int64_t) {
     if (seen[a] == gid) return;
     seen[a] = gid;
