@@ -217,7 +217,8 @@ int64_t stack_sets(const Geo& g, Op op, int64_t eps, std::vector<int32_t>& sets)
   const Stack s = stack_of(g, op);
   const int64_t M = s.blocks * s.rows_per_block, n = s.lanes;
   sets.assign(static_cast<size_t>(M * n), -1);
-  int64_t v = 0;
+  int64_t v = 0, in_set = 0;
+  int32_t set = 0;
   // Element (b, r, j) of the stack: fold-sliced index x = b·lanes + j, the other index r.
   auto visit = [&](int64_t row, int64_t b, int64_t r, int64_t j) {
     const int64_t x = b * n + j;
@@ -228,7 +229,13 @@ int64_t stack_sets(const Geo& g, Op op, int64_t eps, std::vector<int32_t>& sets)
     } else {
       a = 0;  // filter elements are always valid
     }
-    if (a >= 0) sets[row * n + j] = static_cast<int32_t>(v++ / eps);
+    if (a < 0) return;
+    sets[row * n + j] = set;  // = v / eps, without the division
+    ++v;
+    if (++in_set == eps) {
+      ++set;
+      in_set = 0;
+    }
   };
   if (!s.anti_diagonal) {
     for (int64_t row = 0; row < M; ++row) {
@@ -431,8 +438,9 @@ ReadEvents calc_read_events(const Geo& g, Op op, int64_t kb, int64_t unique_word
     ev.tail_words = unique_words;
     return ev;
   }
-  std::vector<int64_t> seen(operand_space(g, op), -1);
-  int64_t gid = 0, cnt = 0;
+  std::vector<int32_t> seen(operand_space(g, op), -1);  // group in which the word was fetched
+  int32_t gid = 0;
+  int64_t cnt = 0;
   walk_reads(g, op, [&](int64_t row, int64_t a, int64_t, int64_t) {
     if (seen[a] == gid) return;
     seen[a] = gid;

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ei8/arch/model_workload.h"
+
 namespace ei8::arch {
 
 Status append_conv(Workload& w, const ConvOp& op) {
@@ -67,12 +69,7 @@ Status append_gemm(Workload& w, const std::string& name, int64_t m, int64_t n, i
 
 Result<Workload> load_workload(const std::string& path, TopologyFormat format) {
   const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".onnx") {
-    return unsupported(
-        "cannot load workload '{}': ONNX models need the graph module, which this "
-        "build does not link yet; export the layers as a topology CSV instead",
-        path);
-  }
+  if (ext == ".onnx") return load_onnx_workload(path);
   EI8_ASSIGN_OR_RETURN(Topology t, read_topology_csv(path, format));
   Workload w;
   w.name = t.name;
