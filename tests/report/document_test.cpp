@@ -84,3 +84,25 @@ TEST(Document, HtmlRendersInHeadlessChromiumWithAllImages) {
 
 }  // namespace
 }  // namespace ei8::report
+
+namespace ei8::report {
+namespace {
+
+TEST(Document, EmbedsMarkdownFromOtherModules) {
+  Document d("t");
+  d.markdown(
+      "# Title\n\nSome **text**\nwrapped.\n\n| a | b |\n|---|---:|\n| x | 1 |\n| y |\n\n- one\n  - "
+      "two\n");
+  const std::string md = d.to_markdown();
+  EXPECT_NE(md.find("#### Title\n"), std::string::npos);
+  EXPECT_NE(md.find("Some **text** wrapped.\n"), std::string::npos);
+  EXPECT_NE(md.find("| x | 1 |"), std::string::npos);
+  EXPECT_NE(md.find("| y |  |"), std::string::npos);  // short rows padded
+  EXPECT_NE(md.find("- one\n- two\n"), std::string::npos);
+  const std::string html = d.to_html(".").value();
+  EXPECT_NE(html.find("<h4>Title</h4>"), std::string::npos);
+  EXPECT_NE(html.find("<td>x</td>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ei8::report

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "ei8/core/npy.h"
 #include "ei8/report/document.h"
 #include "ei8/report/table.h"
 
@@ -100,9 +101,28 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
   add_figure(d, ctx, "overflow", "Overflow error vs accumulator width (saturate vs wrap)");
 
   d.heading(2, "Part D — Architecture evaluation");
+  d.paragraph(
+      "Each exported model is mapped onto a SCALE-Sim v2 compatible systolic array (cycle-exact "
+      "with SCALE-Sim 22f88b1, `docs/simulator.md`): a 32×32 weight-stationary array, "
+      "64/64/32 kB SRAMs, 10 bytes/cycle of DRAM bandwidth per interface. Energy is action "
+      "counts × the per-action table `share/energy/int8_edge_45nm.toml`. The SCALE-Sim topology "
+      "and config of each model are in `scalesim/<workload>/` for a cross-check with SCALE-Sim.");
   for (const auto& w : s.workloads) {
-    add_table(d, ctx, "arch_" + w, "arch.sim." + w, "Systolic-array evaluation, " + w);
-    add_table(d, ctx, "dse_pareto_" + w, "arch.dse." + w, "DSE Pareto front, " + w);
+    d.heading(3, "Workload " + w);
+    add_table(d, ctx, "arch_" + w, "arch.sim." + w, "Per-layer evaluation, " + w);
+    add_figure(d, ctx, "roofline_" + w, "Roofline with each layer placed, " + w);
+    add_figure(d, ctx, "energy_" + w, "Energy per layer by component, " + w);
+    add_table(d, ctx, "dse_best_" + w, "arch.dse." + w, "DSE: best point per objective, " + w);
+    add_table(d, ctx, "dse_pareto_" + w, "arch.dse." + w,
+              "DSE: Pareto front over (cycles, energy, area), " + w);
+    add_figure(d, ctx, "dse_cycles_" + w, "Cycles vs array size per dataflow, " + w);
+    add_figure(d, ctx, "pe_util_" + w, "PE utilization vs array size per dataflow, " + w);
+    add_figure(d, ctx, "pareto_" + w, "Energy vs cycles of every feasible point, " + w);
+    const std::string analysis = ctx.path("dse/" + w + "/analysis.md");
+    if (fs::exists(analysis)) {
+      auto text = read_file(analysis);
+      if (text.ok()) d.markdown(text.value(), 3);
+    }
   }
 
   d.heading(2, "Pipeline steps");

@@ -71,8 +71,8 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
   p.add(fixedpoint_bitgrowth_step(s));
   p.add(fixedpoint_overflow_step(s));
   for (const auto& w : s.workloads) {
-    p.add(not_built("arch.sim." + w, "the systolic-array simulator (src/ei8/arch)"));
-    p.add(not_built("arch.dse." + w, "design-space exploration (src/ei8/arch)"));
+    p.add(arch_sim_step(s, w));
+    p.add(arch_dse_step(s, w, s.dse_space));
   }
   p.add({.name = "report",
          .description = "assemble report.md and report.html from the tables and figures",

@@ -24,6 +24,7 @@ struct RunAllSettings {
   bool force = false;
   int threads = 2;
   uint64_t seed = 0;
+  std::string dse_space = EI8_SHARE_DIR "/dse/default_space.toml";  // the DSE's design space
 };
 
 // Checks the settings (unknown workload or dataset → error) and builds the pipeline.

@@ -13,4 +13,9 @@ Step fixedpoint_verify_step(const RunAllSettings& s);     // tables/fixedpoint_v
 Step fixedpoint_overflow_step(const RunAllSettings& s);   // tables/overflow.csv, figures/overflow
 Step fixedpoint_bitgrowth_step(const RunAllSettings& s);  // tables/bitgrowth.csv
 
+// Part D — architecture, on the model exported by export.<workload> (models/<w>.onnx).
+Step arch_sim_step(const RunAllSettings& s, const std::string& workload);
+Step arch_dse_step(const RunAllSettings& s, const std::string& workload,
+                   const std::string& space_path);
+
 }  // namespace ei8::pipeline

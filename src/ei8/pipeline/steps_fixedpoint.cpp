@@ -93,7 +93,7 @@ Step fixedpoint_overflow_step(const RunAllSettings& s) {
         report::Figure f;
         f.title = "Accumulator overflow: error vs width (mean over the workloads' layers)";
         f.xlabel = "accumulator width (bits)";
-        f.ylabel = "MSE / E[acc^2] (log scale)";
+        f.ylabel = "MSE / E[acc²] (log scale)";
         f.logy = true;
         report::Series sat{.label = "saturate"}, wrap{.label = "wrap"};
         for (int w : widths) {

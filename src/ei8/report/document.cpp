@@ -106,6 +106,67 @@ void Document::code(std::string text) {
   blocks_.push_back({.kind = Kind::kCode, .text = std::move(text)});
 }
 
+void Document::markdown(std::string_view text, int heading_shift) {
+  std::vector<std::string> lines;
+  for (size_t start = 0; start <= text.size();) {
+    const size_t nl = std::min(text.find('\n', start), text.size());
+    lines.emplace_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\r')) v.remove_suffix(1);
+    return std::string(v);
+  };
+  auto cells = [&trim](const std::string& row) {
+    std::vector<std::string> out;
+    std::string_view v = row;
+    if (!v.empty() && v.front() == '|') v.remove_prefix(1);
+    if (!v.empty() && v.back() == '|') v.remove_suffix(1);
+    for (size_t start = 0; start <= v.size();) {
+      const size_t bar = std::min(v.find('|', start), v.size());
+      out.push_back(trim(v.substr(start, bar - start)));
+      start = bar + 1;
+    }
+    return out;
+  };
+  std::string para;
+  auto flush = [&] {
+    if (!para.empty()) paragraph(std::move(para));
+    para.clear();
+  };
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string line = trim(lines[i]);
+    if (line.empty()) {
+      flush();
+    } else if (line[0] == '#') {
+      flush();
+      const size_t level = line.find_first_not_of('#');
+      heading(static_cast<int>(level) + heading_shift, trim(std::string_view(line).substr(level)));
+    } else if (line[0] == '|') {
+      flush();
+      Table t(cells(line));
+      if (i + 1 < lines.size() && trim(lines[i + 1]).rfind("|-", 0) == 0) ++i;  // separator
+      while (i + 1 < lines.size() && trim(lines[i + 1]).rfind("|", 0) == 0) {
+        std::vector<std::string> row = cells(trim(lines[++i]));
+        row.resize(t.columns().size());
+        t.add_row(std::vector<Cell>(row.begin(), row.end()));
+      }
+      table(t);
+    } else if (line.rfind("- ", 0) == 0) {
+      flush();
+      std::vector<std::string> items{line.substr(2)};
+      while (i + 1 < lines.size() && trim(lines[i + 1]).rfind("- ", 0) == 0) {
+        items.push_back(trim(lines[++i]).substr(2));
+      }
+      bullets(std::move(items));
+    } else {
+      para += (para.empty() ? "" : " ") + line;
+    }
+  }
+  flush();
+}
+
 std::string Document::to_markdown() const {
   std::string out = "# " + title_ + "\n\n";
   for (const Block& b : blocks_) {

@@ -30,6 +30,10 @@ class Document {
   // `path` is relative to the directory the report is written to.
   void figure(std::string path, std::string caption);
   void code(std::string text);
+  // Appends simple Markdown written by another part of the toolkit (headings, pipe tables,
+  // "- " bullets, paragraphs), with headings moved `heading_shift` levels down so that they
+  // nest under the current section.
+  void markdown(std::string_view text, int heading_shift = 3);
 
   std::string to_markdown() const;
   // `base_dir` resolves figure paths to embed them.

@@ -42,7 +42,7 @@ std::string gnuplot_script(const Figure& f, const std::string& png_path,
   s += "set encoding utf8\n";
   s += fmt::format("set title {} font ',14'\n", quote(f.title));
   s += fmt::format("set xlabel {}\nset ylabel {}\n", quote(f.xlabel), quote(f.ylabel));
-  s += "set grid ytics lc rgb '#dddddd'\nset key outside right top box opaque\n";
+  s += "set grid ytics lc rgb '#dddddd'\nset key below box opaque\n";
   s += "set border 3\nset tics nomirror\n";
   if (f.logx) s += "set logscale x\n";
   if (f.logy) s += "set logscale y\n";
@@ -95,6 +95,8 @@ std::string gnuplot_script(const Figure& f, const std::string& png_path,
       std::string style;
       if (f.kind == FigureKind::kScatter || !ser.line) {
         style = "with points pt 7 ps 1.2";
+      } else if (!ser.markers) {
+        style = "with lines lw 2";
       } else {
         style = "with linespoints lw 2 pt 7 ps 0.8";
       }
@@ -109,13 +111,13 @@ std::string gnuplot_script(const Figure& f, const std::string& png_path,
   }
   if (plot.empty()) plot = "plot NaN notitle";
 
-  s += fmt::format("set terminal pngcairo size {},{} enhanced font 'DejaVu Sans,11'\n", f.width,
+  s += fmt::format("set terminal pngcairo size {},{} noenhanced font 'DejaVu Sans,11'\n", f.width,
                    f.height);
   s += fmt::format("set output {}\n", quote(png_path));
   s += plot + "\n";
-  s +=
-      fmt::format("set terminal svg size {},{} enhanced font 'DejaVu Sans,11' background 'white'\n",
-                  f.width, f.height);
+  s += fmt::format(
+      "set terminal svg size {},{} noenhanced font 'DejaVu Sans,11' background 'white'\n", f.width,
+      f.height);
   s += fmt::format("set output {}\n", quote(svg_path));
   s += "replot\nunset output\n";
   return s;

@@ -34,6 +34,7 @@ struct Series {
   std::vector<double> y;
   std::vector<std::string> point_labels;  // scatter: text next to each point (optional)
   bool line = true;                       // kLines: draw the connecting line
+  bool markers = true;                    // kLines: mark each point
 };
 
 struct HLine {
