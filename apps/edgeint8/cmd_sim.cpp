@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "ei8/arch/energy.h"
+#include "ei8/arch/roofline.h"
 #include "ei8/arch/scalesim_config.h"
 #include "ei8/arch/scalesim_report.h"
 #include "ei8/arch/scalesim_topology.h"
@@ -26,6 +28,8 @@ struct SimOptions {
   int64_t bandwidth = 10;
   bool calc = false, json = false, quiet = false;
   std::string emit_scalesim;
+  bool energy = false;
+  std::string energy_table;
 };
 
 Result<arch::ScaleSimConfig> config_from_flags(const SimOptions& o) {
@@ -100,7 +104,19 @@ Status run_sim(const SimOptions& o) {
         arch::write_text_file(o.emit_scalesim + "/scale.cfg", arch::format_scalesim_config(cfg)));
   }
   const std::string dir = o.outdir + "/" + cfg.run_name;
+  arch::EnergyTable table = arch::default_energy_table();
+  if (!o.energy_table.empty()) {
+    EI8_ASSIGN_OR_RETURN(table, arch::read_energy_table(o.energy_table));
+  }
   EI8_RETURN_IF_ERROR(arch::write_reports(arch::format_reports(stats), dir));
+  if (o.energy || !o.energy_table.empty()) {
+    std::vector<std::string> names;
+    for (const arch::Layer& l : layers) names.push_back(l.name);
+    EI8_RETURN_IF_ERROR(arch::write_text_file(
+        dir + "/ENERGY_REPORT.csv", arch::format_energy_report(names, stats, table, cfg.array)));
+    EI8_RETURN_IF_ERROR(arch::write_text_file(
+        dir + "/ROOFLINE_REPORT.csv", arch::format_roofline_report(names, stats, cfg.array)));
+  }
 
   if (o.json) {
     nlohmann::json j;
@@ -166,6 +182,12 @@ void register_sim(CLI::App& app) {
   sub->add_option("--run-name", o->run_name, "Run name (workload mode)");
   sub->add_option("--emit-scalesim", o->emit_scalesim,
                   "Also write the equivalent SCALE-Sim topology.csv and scale.cfg into DIR");
+  sub->add_flag("--energy", o->energy,
+                "Also write ENERGY_REPORT.csv (per layer and per inference, by component) and "
+                "ROOFLINE_REPORT.csv next to the SCALE-Sim reports");
+  sub->add_option("--energy-table", o->energy_table,
+                  "Per-action energy/area table (TOML, default: the built-in INT8 45 nm table); "
+                  "implies --energy");
   sub->add_flag("--json", o->json, "Print per-layer results as JSON");
   sub->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
   set_action(sub, [o] { return run_sim(*o); });

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -216,6 +217,30 @@ TEST(Dse, SweepsEveryPointRecordsInfeasibleOnesAndVerifiesTheFront) {
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   }
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ei8::arch
+
+namespace ei8::arch {
+namespace {
+
+TEST(Reports, EnergyAndRooflineReportsHaveOneRowPerLayerPlusTotal) {
+  ArrayConfig a;
+  a.rows = a.cols = 8;
+  const std::vector<Layer> layers = {conv("a", 10, 3, 4, 8), conv("b", 6, 1, 8, 16)};
+  std::vector<LayerStats> stats;
+  double total = 0;
+  for (const Layer& l : layers) {
+    stats.push_back(*simulate_layer(l, a));
+    total += layer_energy(default_energy_table(), action_counts(stats.back()), a).total();
+  }
+  const std::string e = format_energy_report({"a", "b"}, stats, default_energy_table(), a);
+  EXPECT_NE(e.find("\n0,a,"), std::string::npos);
+  EXPECT_NE(e.find("\n1,b,"), std::string::npos);
+  EXPECT_NE(e.find(fmt::format(",{:.3f},", total)), std::string::npos) << e;
+  const std::string r = format_roofline_report({"a", "b"}, stats, a);
+  EXPECT_EQ(std::count(r.begin(), r.end(), '\n'), 3);
 }
 
 }  // namespace

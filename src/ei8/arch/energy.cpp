@@ -126,4 +126,33 @@ double area_mm2(const EnergyTable& t, const ArrayConfig& a) {
          double(a.ifmap_sram_kb + a.filter_sram_kb + a.ofmap_sram_kb) * t.sram_area_per_kb_mm2;
 }
 
+std::string format_energy_report(const std::vector<std::string>& names,
+                                 const std::vector<LayerStats>& stats, const EnergyTable& t,
+                                 const ArrayConfig& array) {
+  std::string out =
+      fmt::format("# energy table: {}; area proxy: {:.6f} mm2\n", t.name, area_mm2(t, array));
+  out +=
+      "LayerID,Layer,MACs,Cycles,MAC pJ,Array pJ,IFMAP SRAM pJ,FILTER SRAM pJ,OFMAP SRAM pJ,DRAM "
+      "pJ,Leakage pJ,Total pJ,pJ per MAC\n";
+  LayerEnergy total;
+  int64_t macs = 0, cycles = 0;
+  auto line = [&](const std::string& id, const std::string& name, int64_t m, int64_t c,
+                  const LayerEnergy& e) {
+    out +=
+        fmt::format("{},{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f}\n",
+                    id, name, m, c, e.mac, e.array, e.ifmap_sram, e.filter_sram, e.ofmap_sram,
+                    e.dram, e.leakage, e.total(), m > 0 ? e.total() / double(m) : 0.0);
+  };
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const LayerEnergy e = layer_energy(t, action_counts(stats[i]), array);
+    line(std::to_string(i), i < names.size() ? names[i] : "", stats[i].macs, stats[i].total_cycles,
+         e);
+    total += e;
+    macs += stats[i].macs;
+    cycles += stats[i].total_cycles;
+  }
+  line("total", "inference", macs, cycles, total);
+  return out;
+}
+
 }  // namespace ei8::arch

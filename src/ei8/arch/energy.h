@@ -64,4 +64,10 @@ LayerEnergy layer_energy(const EnergyTable& t, const ActionCounts& a, const Arra
 // Area proxy, mm²: rows·cols PEs + the three SRAMs.
 double area_mm2(const EnergyTable& t, const ArrayConfig& array);
 
+// ENERGY_REPORT.csv (not a SCALE-Sim file): one row per layer and a final "total" row (one
+// inference), energies in pJ by component, plus the table's name and the area in the header.
+std::string format_energy_report(const std::vector<std::string>& names,
+                                 const std::vector<LayerStats>& stats, const EnergyTable& t,
+                                 const ArrayConfig& array);
+
 }  // namespace ei8::arch

@@ -69,4 +69,25 @@ Roofline layer_roofline(const LayerStats& s, const ArrayConfig& a) {
   return r;
 }
 
+std::string format_roofline_report(const std::vector<std::string>& names,
+                                   const std::vector<LayerStats>& stats, const ArrayConfig& array) {
+  std::string out =
+      "LayerID,Layer,MACs,DRAM bytes,MAC per DRAM byte,Peak MAC/cycle,Attainable "
+      "MAC/cycle,Attained "
+      "MAC/cycle,Stall-free cycles,Memory cycles,Total cycles,Bound,Why\n";
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const Roofline r = layer_roofline(stats[i], array);
+    std::string why = r.why;
+    for (char& c : why) {
+      if (c == '"') c = '\'';
+    }
+    out +=
+        fmt::format("{},{},{:.0f},{:.0f},{:.4f},{:.0f},{:.3f},{:.3f},{:.0f},{:.0f},{},{},\"{}\"\n",
+                    i, i < names.size() ? names[i] : "", r.macs, r.dram_bytes, r.intensity, r.peak,
+                    r.attainable, r.attained, r.ideal_cycles, r.memory_cycles,
+                    stats[i].total_cycles, bound_name(r.bound), why);
+  }
+  return out;
+}
+
 }  // namespace ei8::arch

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ei8/arch/scalesim_config.h"
 #include "ei8/arch/systolic_model.h"
@@ -32,5 +33,9 @@ struct Roofline {
 };
 
 Roofline layer_roofline(const LayerStats& s, const ArrayConfig& array);
+
+// ROOFLINE_REPORT.csv (not a SCALE-Sim file): one row per layer.
+std::string format_roofline_report(const std::vector<std::string>& names,
+                                   const std::vector<LayerStats>& stats, const ArrayConfig& array);
 
 }  // namespace ei8::arch
