@@ -4,7 +4,7 @@
 // flags, so no instruction of one tier leaks into another (STYLE.md 5).
 //
 // Ops must provide: type V (8 floats); load/bcast/set1/store/store_n(p, v, n ≤ 8); fma(a, b, c)
-// = a·b + c; min/max; leaky(v, alpha) = v < 0 ? alpha·v : v; activate(v, Activation).
+// = a·b + c; min/max; leaky(v, alpha) = v < 0 ? alpha·v : v; load_n(p, n) (lanes ≥ n = 0).
 #pragma once
 
 #include <algorithm>
@@ -200,6 +200,8 @@ void conv_direct_dispatch(const DirectConvArgs& a) {
 // real row and are not stored), panel `panel` (cols real columns).
 template <class Ops, int MR, int NV>
 inline void gemm_tile(const PackedGemmArgs& g, int64_t i0, int rows, int64_t panel, int cols) {
+  const Epi<Ops> epi(g.act);
+  const bool leaky = g.act.kind == ActKind::kLeakyRelu;
   using V = typename Ops::V;
   constexpr int kNr = 8 * NV;
   const float* bp = g.bpack + panel * g.k * kNr;
@@ -233,7 +235,8 @@ inline void gemm_tile(const PackedGemmArgs& g, int64_t i0, int rows, int64_t pan
     for (int j = 0; j < NV; ++j) {
       const int len = std::min(8, cols - 8 * j);
       if (len <= 0) break;
-      const V v = Ops::activate(acc[r][j], g.act);
+      const V v =
+          leaky ? epi.template apply<true>(acc[r][j]) : epi.template apply<false>(acc[r][j]);
       if (len == 8) {
         Ops::store(yrow + 8 * j, v);
       } else {

@@ -1,6 +1,12 @@
-// The portable tier of the FP32 micro-kernels: the templates of f32_tiles.h over plain
-// 8-float arrays (no ISA flags; the compiler vectorises them for the baseline ISA).
-#include <algorithm>
+// The portable tier of the FP32 micro-kernels: the templates of f32_tiles.h over an 8-float
+// GCC/Clang vector type (no ISA flags; the compiler lowers it to the baseline ISA, e.g. two
+// SSE2 registers on x86-64, one NEON pair on AArch64).
+// Every function passing the 32-byte vector type by value has internal linkage (anonymous
+// namespace) and is inlined, so GCC's note that such a return "changes the ABI" without AVX
+// concerns no interface.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#include <cstring>
 
 #include "ei8/runtime/kernels/f32_tiles.h"
 
@@ -8,55 +14,29 @@ namespace ei8::kernels {
 namespace {
 
 struct PortableOps {
-  struct V {
-    float f[8];
-  };
+  typedef float V __attribute__((vector_size(32)));  // 8 lanes
+  typedef int32_t Mask __attribute__((vector_size(32)));
+
   static V load(const float* p) {
     V v;
-    for (int i = 0; i < 8; ++i) v.f[i] = p[i];
+    std::memcpy(&v, p, sizeof(V));
     return v;
   }
   static V load_n(const float* p, int n) {
-    V v{};
-    for (int i = 0; i < n; ++i) v.f[i] = p[i];
+    V v = set1(0.0f);
+    for (int i = 0; i < n; ++i) v[i] = p[i];
     return v;
   }
-  static V bcast(const float* p) {
-    V v;
-    for (int i = 0; i < 8; ++i) v.f[i] = *p;
-    return v;
-  }
-  static V set1(float x) {
-    V v;
-    for (int i = 0; i < 8; ++i) v.f[i] = x;
-    return v;
-  }
-  static V max(V v, const V& lo) {
-    for (int i = 0; i < 8; ++i) v.f[i] = std::max(v.f[i], lo.f[i]);
-    return v;
-  }
-  static V min(V v, const V& hi) {
-    for (int i = 0; i < 8; ++i) v.f[i] = std::min(v.f[i], hi.f[i]);
-    return v;
-  }
-  static V leaky(V v, const V& alpha) {
-    for (int i = 0; i < 8; ++i) v.f[i] = v.f[i] < 0.0f ? alpha.f[i] * v.f[i] : v.f[i];
-    return v;
-  }
-  static V fma(const V& a, const V& b, V c) {
-    for (int i = 0; i < 8; ++i) c.f[i] += a.f[i] * b.f[i];
-    return c;
-  }
-  static void store(float* p, const V& v) {
-    for (int i = 0; i < 8; ++i) p[i] = v.f[i];
-  }
-  static void store_n(float* p, const V& v, int n) {
-    for (int i = 0; i < n; ++i) p[i] = v.f[i];
-  }
-  static V activate(V v, const Activation& act) {
-    if (act.kind == ActKind::kNone) return v;
-    for (int i = 0; i < 8; ++i) v.f[i] = act.apply(v.f[i]);
-    return v;
+  static V set1(float x) { return V{x, x, x, x, x, x, x, x}; }
+  static V bcast(const float* p) { return set1(*p); }
+  static V fma(V a, V b, V c) { return a * b + c; }  // two roundings: no FMA in the baseline ISA
+  // (v < lo ? lo : v) like std::max(v, lo) of the reference; likewise min.
+  static V max(V v, V lo) { return v < lo ? lo : v; }
+  static V min(V v, V hi) { return hi < v ? hi : v; }
+  static V leaky(V v, V alpha) { return v < set1(0.0f) ? alpha * v : v; }
+  static void store(float* p, V v) { std::memcpy(p, &v, sizeof(V)); }
+  static void store_n(float* p, V v, int n) {
+    for (int i = 0; i < n; ++i) p[i] = v[i];
   }
 };
 

@@ -28,21 +28,6 @@ struct Avx2Ops {
   static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, lanes_below(n), v); }
   // Lanes ≥ n read as 0 and never touch memory.
   static V load_n(const float* p, int n) { return _mm256_maskload_ps(p, lanes_below(n)); }
-  static V activate(V v, const Activation& act) {
-    switch (act.kind) {
-      case ActKind::kNone:
-        return v;
-      case ActKind::kRelu:
-        return _mm256_max_ps(v, _mm256_setzero_ps());
-      case ActKind::kClip:
-        return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(act.lo)), _mm256_set1_ps(act.hi));
-      case ActKind::kLeakyRelu: {
-        const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(act.alpha)), neg);
-      }
-    }
-    return v;
-  }
 };
 
 }  // namespace
