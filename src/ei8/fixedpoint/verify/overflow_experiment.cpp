@@ -84,7 +84,10 @@ Result<LayerExperiment> run_layer_experiment(const WorkloadLayer& layer, const L
                                              std::span<const int> widths) {
   LayerExperiment e;
   // Output calibration: the exact accumulators (int32 reference kernel) give the real range.
-  if (d.weight_scales.size() != static_cast<size_t>(layer.geometry.out_channels)) {
+  std::vector<float> weight_scales = d.weight_scales;  // empty: unit scales (M from the range)
+  if (weight_scales.empty())
+    weight_scales.assign(static_cast<size_t>(layer.geometry.out_channels), 1.0f);
+  if (weight_scales.size() != static_cast<size_t>(layer.geometry.out_channels)) {
     return invalid_argument("cannot run overflow experiment: weight scales = {}, must be {}",
                             d.weight_scales.size(), layer.geometry.out_channels);
   }
@@ -98,13 +101,13 @@ Result<LayerExperiment> run_layer_experiment(const WorkloadLayer& layer, const L
   for (size_t i = 0; i < acc.size(); ++i) {
     const auto c =
         static_cast<size_t>((static_cast<int64_t>(i) / per_channel) % layer.geometry.out_channels);
-    const float y = d.input_scale * d.weight_scales[c] * static_cast<float>(acc[i]);
+    const float y = d.input_scale * weight_scales[c] * static_cast<float>(acc[i]);
     ymin = std::min(ymin, y);
     ymax = std::max(ymax, y);
   }
   EI8_ASSIGN_OR_RETURN(quant::QuantParams yp, quant::choose_qparams(ymin, ymax, quant::QType::kS8));
   EI8_ASSIGN_OR_RETURN(Requantizer rq,
-                       Requantizer::prepare(RequantProfile::kTflite, d.input_scale, d.weight_scales,
+                       Requantizer::prepare(RequantProfile::kTflite, d.input_scale, weight_scales,
                                             yp.scale, yp.zero_point, -128, 127));
   EI8_ASSIGN_OR_RETURN(
       e.overflow, simulate_layer_overflow<int8_t>(layer.name, layer.geometry, d.input_zero_point, 0,
