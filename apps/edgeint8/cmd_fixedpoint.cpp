@@ -114,15 +114,20 @@ Status run_overflow(const OverflowOptions& o) {
   }
   std::string csv =
       "regime,layer,K,outputs,max_abs_acc,bits_needed,width,policy,overflowed,changed,"
-      "fraction_changed,mse,max_abs_error,relative_mse\n";
+      "fraction_changed,mse,max_abs_error,relative_mse,output_fraction_changed,output_mse,"
+      "output_max_abs_error\n";
   nlohmann::json j = {{"seed", o.seed}, {"widths", widths}, {"regimes", nlohmann::json::array()}};
   for (DataRegime regime : regimes) {
     EI8_ASSIGN_OR_RETURN(std::vector<LayerExperiment> rows,
                          run_overflow_experiment(widths, regime, o.seed, o.image_channels));
     nlohmann::json jr = {{"regime", regime_name(regime)}, {"layers", nlohmann::json::array()}};
     if (!o.json) {
-      fmt::print("== regime {} (seed {}): error of the accumulator vs exact, in accumulator LSB\n",
-                 regime_name(regime), o.seed);
+      fmt::print(
+          "== regime {} (seed {}): chg% = outputs whose accumulator differs from the exact sum; "
+          "MSE in accumulator LSB^2;\n   out chg% / out max = int8 outputs changed after "
+          "requantization (tflite, min/max-calibrated s8 output) and the largest change in "
+          "output LSB\n",
+          regime_name(regime), o.seed);
     }
     for (const LayerExperiment& e : rows) {
       const LayerOverflow& l = e.overflow;
@@ -137,19 +142,21 @@ Status run_overflow(const OverflowOptions& o) {
       if (!o.json) {
         fmt::print("\n{}  K={}  outputs={}  max|acc|={}  max|partial|={}  needs {} bits\n", l.name,
                    l.k, l.outputs, l.max_abs_acc, l.max_abs_partial, l.bits_needed);
-        fmt::print("  {:>5} | {:>9} {:>11} {:>10} | {:>9} {:>11} {:>10} | {:>9}\n", "width",
-                   "sat chg%", "sat MSE", "sat max", "wrap chg%", "wrap MSE", "wrap max",
-                   "wrap/sat");
+        fmt::print("  {:>5} | {:>9} {:>10} {:>9} {:>7} | {:>9} {:>10} {:>9} {:>7} | {:>8}\n",
+                   "width", "sat chg%", "sat MSE", "out chg%", "out max", "wrap chg%", "wrap MSE",
+                   "out chg%", "out max", "wrap/sat");
       }
       for (size_t i = 0; i + 1 < l.points.size(); i += 2) {
         const OverflowPoint& s = l.points[i];
         const OverflowPoint& w = l.points[i + 1];
         for (const OverflowPoint* pt : {&s, &w}) {
           const double rel = l.mean_square_acc > 0 ? pt->mse / l.mean_square_acc : 0.0;
-          csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n",
-                             regime_name(regime), l.name, l.k, l.outputs, l.max_abs_acc,
-                             l.bits_needed, pt->width, policy_name(pt->policy), pt->overflowed,
-                             pt->changed, pt->fraction_changed, pt->mse, pt->max_abs_error, rel);
+          csv += fmt::format(
+              "{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n",
+              regime_name(regime), l.name, l.k, l.outputs, l.max_abs_acc, l.bits_needed, pt->width,
+              policy_name(pt->policy), pt->overflowed, pt->changed, pt->fraction_changed, pt->mse,
+              pt->max_abs_error, rel, pt->output_fraction_changed, pt->output_mse,
+              pt->output_max_abs_error);
           jl["points"].push_back({{"width", pt->width},
                                   {"policy", policy_name(pt->policy)},
                                   {"overflowed", pt->overflowed},
@@ -157,7 +164,10 @@ Status run_overflow(const OverflowOptions& o) {
                                   {"fraction_changed", pt->fraction_changed},
                                   {"mse", pt->mse},
                                   {"max_abs_error", pt->max_abs_error},
-                                  {"relative_mse", rel}});
+                                  {"relative_mse", rel},
+                                  {"output_fraction_changed", pt->output_fraction_changed},
+                                  {"output_mse", pt->output_mse},
+                                  {"output_max_abs_error", pt->output_max_abs_error}});
         }
         if (!o.json && s.overflowed == 0) {
           // From here on no partial sum leaves the range (widths ascend): one summary line.
@@ -169,9 +179,12 @@ Status run_overflow(const OverflowOptions& o) {
           const std::string ratio =
               s.mse > 0 ? fmt::format("{:.3g}", w.mse / s.mse) : (w.mse > 0 ? "inf" : "-");
           fmt::print(
-              "  {:>5} | {:>9.4f} {:>11.4g} {:>10.0f} | {:>9.4f} {:>11.4g} {:>10.0f} | {:>9}\n",
-              s.width, 100 * s.fraction_changed, s.mse, s.max_abs_error, 100 * w.fraction_changed,
-              w.mse, w.max_abs_error, ratio);
+              "  {:>5} | {:>9.4f} {:>10.3g} {:>9.4f} {:>7.0f} | {:>9.4f} {:>10.3g} {:>9.4f} "
+              "{:>7.0f} | "
+              "{:>8}\n",
+              s.width, 100 * s.fraction_changed, s.mse, 100 * s.output_fraction_changed,
+              s.output_max_abs_error, 100 * w.fraction_changed, w.mse,
+              100 * w.output_fraction_changed, w.output_max_abs_error, ratio);
         }
       }
       // One output pixel: the one with the largest partial sum, accumulated step by step.

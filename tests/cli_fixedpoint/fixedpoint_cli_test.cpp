@@ -2,6 +2,7 @@
 // topology, and every bad-input path of the fixedpoint subcommands (message + exit code).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -27,9 +28,11 @@ std::string slurp(const std::string& path) {
 
 // Runs `edgeint8 <args>` with `input` on stdin.
 CliRun edgeint8(const std::string& args, const std::string& input = "") {
-  const std::string dir = ::testing::TempDir();
-  const std::string in = dir + "ei8_cli_in.txt", out = dir + "ei8_cli_out.txt",
-                    err = dir + "ei8_cli_err.txt";
+  // Unique files per call: ctest runs the tests of this program in parallel processes.
+  static int counter = 0;
+  const std::string dir = ::testing::TempDir() + "ei8_cli_" + std::to_string(getpid()) + "_" +
+                          std::to_string(counter++);
+  const std::string in = dir + "_in.txt", out = dir + "_out.txt", err = dir + "_err.txt";
   std::ofstream(in) << input;
   const std::string cmd = std::string(EI8_BINARY_DIR) + "/apps/edgeint8/edgeint8 " + args + " < " +
                           in + " > " + out + " 2> " + err;
@@ -38,6 +41,9 @@ CliRun edgeint8(const std::string& args, const std::string& input = "") {
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);
   r.err = slurp(err);
+  std::remove(in.c_str());
+  std::remove(out.c_str());
+  std::remove(err.c_str());
   return r;
 }
 
@@ -152,7 +158,8 @@ TEST(OverflowCli, RefusesWidthsOutsideTwoToSixtyFour) {
 }
 
 TEST(OverflowCli, JsonAndCsvAtTheExtremeWidths) {
-  const std::string csv = ::testing::TempDir() + "ei8_overflow.csv";
+  const std::string csv =
+      ::testing::TempDir() + "ei8_overflow_" + std::to_string(getpid()) + ".csv";
   const CliRun r =
       edgeint8("fixedpoint overflow --widths 2,64 --regime uniform --json --csv " + csv);
   ASSERT_EQ(r.rc, 0) << r.err;

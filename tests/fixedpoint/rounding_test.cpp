@@ -71,7 +71,8 @@ TEST(IntRange, CoversEveryWidth) {
   EXPECT_EQ(int_range(64).min, std::numeric_limits<int64_t>::min());
   EXPECT_EQ(int_range(64).max, std::numeric_limits<int64_t>::max());
   for (int b = 2; b < 64; ++b) {
-    EXPECT_EQ(int_range(b).max - int_range(b).min + 1, int64_t{1} << b) << b;
+    EXPECT_EQ(int_range(b).min, -(int64_t{1} << (b - 1))) << b;
+    EXPECT_EQ(int_range(b).max, -(int_range(b).min + 1)) << b;
   }
 }
 

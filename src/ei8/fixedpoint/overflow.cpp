@@ -152,13 +152,15 @@ Result<std::vector<int64_t>> pixel_terms(const ConvGeometry& g, int32_t input_ze
 }
 
 template <typename TIn>
-Result<LayerOverflow> simulate_layer_overflow(std::string name, const ConvGeometry& g,
-                                              int32_t input_zero_point, int32_t weight_zero_point,
-                                              std::span<const TIn> input,
-                                              std::span<const int8_t> weights,
-                                              std::span<const int32_t> bias,
-                                              std::span<const int> widths) {
+Result<LayerOverflow> simulate_layer_overflow(
+    std::string name, const ConvGeometry& g, int32_t input_zero_point, int32_t weight_zero_point,
+    std::span<const TIn> input, std::span<const int8_t> weights, std::span<const int32_t> bias,
+    std::span<const int> widths, const Requantizer* requant) {
   EI8_RETURN_IF_ERROR(check_sizes(g, input.size(), weights.size(), bias.size()).with_context(name));
+  if (requant != nullptr && requant->channels() != 1 && requant->channels() != g.out_channels) {
+    return invalid_argument("cannot simulate layer: requantizer channels = {}, must be 1 or {}",
+                            requant->channels(), g.out_channels);
+  }
   for (int w : widths) EI8_RETURN_IF_ERROR(check_width(w, "simulate layer overflow"));
 
   LayerOverflow r;
@@ -167,7 +169,8 @@ Result<LayerOverflow> simulate_layer_overflow(std::string name, const ConvGeomet
   r.k = g.accumulation_count();
   const size_t nw = widths.size();
   std::vector<double> sse(2 * nw, 0.0), max_err(2 * nw, 0.0);
-  std::vector<int64_t> changed(2 * nw, 0), overflowed(nw, 0);
+  std::vector<int64_t> changed(2 * nw, 0), overflowed(nw, 0), out_changed(2 * nw, 0);
+  std::vector<double> out_sse(2 * nw, 0.0), out_max(2 * nw, 0.0);
   double sum_sq = 0.0;
 
   std::vector<int64_t> terms;
@@ -212,6 +215,15 @@ Result<LayerOverflow> simulate_layer_overflow(std::string name, const ConvGeomet
               if (result != exact) ++changed[j];
               sse[j] += err * err;
               max_err[j] = std::max(max_err[j], std::abs(err));
+              if (requant != nullptr && result != exact) {
+                const auto c = requant->channels() == 1 ? 0 : oc;
+                const int32_t want = requant->apply(static_cast<int32_t>(saturate(exact, 32)), c);
+                const int32_t got = requant->apply(static_cast<int32_t>(saturate(result, 32)), c);
+                const double d = static_cast<double>(got) - want;
+                out_changed[j] += got != want;
+                out_sse[j] += d * d;
+                out_max[j] = std::max(out_max[j], std::abs(d));
+              }
             }
           }
         }
@@ -232,6 +244,10 @@ Result<LayerOverflow> simulate_layer_overflow(std::string name, const ConvGeomet
       pt.fraction_changed = static_cast<double>(changed[j]) / outputs;
       pt.mse = sse[j] / outputs;
       pt.max_abs_error = max_err[j];
+      pt.output_changed = out_changed[j];
+      pt.output_fraction_changed = static_cast<double>(out_changed[j]) / outputs;
+      pt.output_mse = out_sse[j] / outputs;
+      pt.output_max_abs_error = out_max[j];
       r.points.push_back(pt);
     }
   }
@@ -248,9 +264,9 @@ template Result<std::vector<int64_t>> pixel_terms<uint8_t>(const ConvGeometry&, 
                                                            int64_t, int64_t, int64_t);
 template Result<LayerOverflow> simulate_layer_overflow<int8_t>(
     std::string, const ConvGeometry&, int32_t, int32_t, std::span<const int8_t>,
-    std::span<const int8_t>, std::span<const int32_t>, std::span<const int>);
+    std::span<const int8_t>, std::span<const int32_t>, std::span<const int>, const Requantizer*);
 template Result<LayerOverflow> simulate_layer_overflow<uint8_t>(
     std::string, const ConvGeometry&, int32_t, int32_t, std::span<const uint8_t>,
-    std::span<const int8_t>, std::span<const int32_t>, std::span<const int>);
+    std::span<const int8_t>, std::span<const int32_t>, std::span<const int>, const Requantizer*);
 
 }  // namespace ei8::fixedpoint

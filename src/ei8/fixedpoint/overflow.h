@@ -23,6 +23,7 @@
 
 #include "ei8/core/status.h"
 #include "ei8/fixedpoint/conv_geometry.h"
+#include "ei8/fixedpoint/requantize.h"
 
 namespace ei8::fixedpoint {
 
@@ -64,6 +65,12 @@ struct OverflowPoint {
   double fraction_changed = 0.0;  // changed / outputs
   double mse = 0.0;               // mean of (result − exact)² over all outputs
   double max_abs_error = 0.0;     // max |result − exact|
+  // After requantization (only when a Requantizer was given): the 8-bit outputs computed from
+  // the overflowed accumulator (saturated to int32) vs from the exact one, in output LSB.
+  int64_t output_changed = 0;
+  double output_fraction_changed = 0.0;
+  double output_mse = 0.0;
+  double output_max_abs_error = 0.0;
 };
 
 struct LayerOverflow {
@@ -80,12 +87,12 @@ struct LayerOverflow {
 };
 
 // Simulates every output of a layer. bias may be empty (zero) or hold out_channels values.
+// `requant` (optional, 1 or out_channels channels) also measures the error after requantization:
+// an overflow of an accumulator whose output clamps anyway changes nothing downstream.
 template <typename TIn>
-Result<LayerOverflow> simulate_layer_overflow(std::string name, const ConvGeometry& g,
-                                              int32_t input_zero_point, int32_t weight_zero_point,
-                                              std::span<const TIn> input,
-                                              std::span<const int8_t> weights,
-                                              std::span<const int32_t> bias,
-                                              std::span<const int> widths);
+Result<LayerOverflow> simulate_layer_overflow(
+    std::string name, const ConvGeometry& g, int32_t input_zero_point, int32_t weight_zero_point,
+    std::span<const TIn> input, std::span<const int8_t> weights, std::span<const int32_t> bias,
+    std::span<const int> widths, const Requantizer* requant = nullptr);
 
 }  // namespace ei8::fixedpoint

@@ -1,8 +1,10 @@
 #include "ei8/fixedpoint/verify/overflow_experiment.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ei8/quant/quant_math.h"
+#include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 
 namespace ei8::fixedpoint {
 
@@ -39,6 +41,7 @@ LayerData synthetic_layer_data(const WorkloadLayer& layer, DataRegime regime, Rn
   d.input.resize(static_cast<size_t>(g.input_numel()));
   d.weights.resize(static_cast<size_t>(g.weight_numel()));
   d.bias.assign(static_cast<size_t>(g.out_channels), 0);
+  d.weight_scales.assign(static_cast<size_t>(g.out_channels), 1.0f);
   if (regime == DataRegime::kUniform) {
     for (auto& v : d.input) v = static_cast<int8_t>(rng.uniform_int(-128, 127));
     for (auto& v : d.weights) v = static_cast<int8_t>(rng.uniform_int(-127, 127));
@@ -72,15 +75,43 @@ LayerData synthetic_layer_data(const WorkloadLayer& layer, DataRegime regime, Rn
   for (float& v : b) v = rng.normal(0.0f, 0.1f);
   const quant::QuantizedBias qb = quant::quantize_bias(b, xp.scale, w_scales).value();
   d.bias = qb.values;
+  d.input_scale = xp.scale;
+  d.weight_scales = w_scales;
   return d;
 }
 
 Result<LayerExperiment> run_layer_experiment(const WorkloadLayer& layer, const LayerData& d,
                                              std::span<const int> widths) {
   LayerExperiment e;
+  // Output calibration: the exact accumulators (int32 reference kernel) give the real range.
+  std::vector<float> weight_scales = d.weight_scales;  // empty: unit scales (M from the range)
+  if (weight_scales.empty())
+    weight_scales.assign(static_cast<size_t>(layer.geometry.out_channels), 1.0f);
+  if (weight_scales.size() != static_cast<size_t>(layer.geometry.out_channels)) {
+    return invalid_argument("cannot run overflow experiment: weight scales = {}, must be {}",
+                            d.weight_scales.size(), layer.geometry.out_channels);
+  }
+  kernels::ConvS8Params p;
+  p.geometry = layer.geometry;
+  p.input_zero_point = d.input_zero_point;
+  std::vector<int32_t> acc(static_cast<size_t>(layer.geometry.output_numel()));
+  EI8_RETURN_IF_ERROR(kernels::conv2d_s8s8s32_ref<int8_t>(p, d.input, d.weights, d.bias, acc));
+  float ymin = 0.0f, ymax = 0.0f;
+  const int64_t per_channel = layer.geometry.out_h() * layer.geometry.out_w();
+  for (size_t i = 0; i < acc.size(); ++i) {
+    const auto c =
+        static_cast<size_t>((static_cast<int64_t>(i) / per_channel) % layer.geometry.out_channels);
+    const float y = d.input_scale * weight_scales[c] * static_cast<float>(acc[i]);
+    ymin = std::min(ymin, y);
+    ymax = std::max(ymax, y);
+  }
+  EI8_ASSIGN_OR_RETURN(quant::QuantParams yp, quant::choose_qparams(ymin, ymax, quant::QType::kS8));
+  EI8_ASSIGN_OR_RETURN(Requantizer rq,
+                       Requantizer::prepare(RequantProfile::kTflite, d.input_scale, weight_scales,
+                                            yp.scale, yp.zero_point, -128, 127));
   EI8_ASSIGN_OR_RETURN(
       e.overflow, simulate_layer_overflow<int8_t>(layer.name, layer.geometry, d.input_zero_point, 0,
-                                                  d.input, d.weights, d.bias, widths));
+                                                  d.input, d.weights, d.bias, widths, &rq));
   const LayerOverflow& o = e.overflow;
   EI8_ASSIGN_OR_RETURN(
       e.worst_pixel_terms,

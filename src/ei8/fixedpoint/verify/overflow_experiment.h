@@ -48,9 +48,11 @@ Result<DataRegime> parse_regime(std::string_view name);
 // One layer's integer operands.
 struct LayerData {
   int32_t input_zero_point = 0;
-  std::vector<int8_t> input;    // NCHW, geometry.input_numel()
-  std::vector<int8_t> weights;  // OIHW, geometry.weight_numel()
-  std::vector<int32_t> bias;    // out_channels
+  std::vector<int8_t> input;         // NCHW, geometry.input_numel()
+  std::vector<int8_t> weights;       // OIHW, geometry.weight_numel()
+  std::vector<int32_t> bias;         // out_channels
+  float input_scale = 1.0f;          // s_x (uniform regime: 1)
+  std::vector<float> weight_scales;  // s_w[c] (uniform regime: 1 per channel)
 };
 LayerData synthetic_layer_data(const WorkloadLayer& layer, DataRegime regime, Rng& rng);
 
@@ -62,7 +64,11 @@ struct LayerExperiment {
   int64_t worst_pixel_bias = 0;
 };
 
-// Runs simulate_layer_overflow on one layer's operands (synthetic or trained).
+// Runs simulate_layer_overflow on one layer's operands (synthetic or trained). The output-level
+// error uses a `tflite` requantizer to s8 whose output scale covers the layer's exact real
+// outputs y = s_x·s_w[c]·acc (min/max calibration, no activation). The output-level
+// error uses a `tflite` requantizer to s8 whose output scale covers the layer's exact real
+// outputs y = s_x·s_w[c]·acc (min/max calibration, no activation).
 Result<LayerExperiment> run_layer_experiment(const WorkloadLayer& layer, const LayerData& data,
                                              std::span<const int> widths);
 
