@@ -1,6 +1,7 @@
 #include "ei8/runtime/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <limits>
@@ -373,6 +374,24 @@ Status Executor::run() {
     std::memcpy(outputs_[i].raw(), output_src_[i].first, output_src_[i].second);
   }
   return {};
+}
+
+Result<std::vector<std::pair<std::string, double>>> Executor::profile(int iters) {
+  if (!prepared_)
+    return invalid_argument("cannot profile graph '{}': prepared = false", graph_.name());
+  std::vector<std::pair<std::string, double>> out;
+  for (const Step& s : steps_) out.emplace_back(s.name, std::numeric_limits<double>::infinity());
+  std::byte* scratch = scratch_.raw();
+  for (int it = 0; it < iters; ++it) {
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      steps_[i].op->run(steps_[i].in, steps_[i].out, scratch);
+      const auto t1 = std::chrono::steady_clock::now();
+      out[i].second =
+          std::min(out[i].second, std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+  }
+  return out;
 }
 
 Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) {

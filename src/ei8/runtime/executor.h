@@ -62,6 +62,9 @@ class Executor {
   // Kernel variant chosen per node (after prepare), e.g. {"conv1", "avx2"}.
   std::vector<std::pair<std::string, std::string>> variants() const;
   size_t arena_bytes() const { return arena_bytes_; }
+  // Runs the plan `iters` times on the calling thread, timing each node; returns the minimum
+  // µs per node over the runs, in execution order (alias nodes do not run and are absent).
+  Result<std::vector<std::pair<std::string, double>>> profile(int iters);
 
   Executor(Executor&&) noexcept;
   Executor& operator=(Executor&&) noexcept;

@@ -271,14 +271,19 @@ class BinaryOp : public Op {
     EI8_RETURN_IF_ERROR(need_f32(c));
     plan_ = kernels::make_broadcast_plan(c.in_shapes[0], c.in_shapes[1], c.out_shapes[0]);
     if (plan_.dims.empty()) return op_error(c, "broadcast pattern too complex (> 8 merged dims)");
+    const std::string act = c.node.attr_string("activation");
+    if (!act.empty() && act != "Relu")
+      return op_error(c, "fused activation = {}, must be Relu", act);
+    relu_ = act == "Relu";
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::binary_f32_ref(op_, plan_, f(in[0]), f(in[1]), f(out[0]));
+    kernels::binary_f32_ref(op_, plan_, f(in[0]), f(in[1]), f(out[0]), relu_);
   }
 
  private:
+  bool relu_ = false;
   kernels::BinaryOp op_;
   kernels::BroadcastPlan plan_;
 };
