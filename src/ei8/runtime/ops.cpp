@@ -116,11 +116,17 @@ class ConvOp : public Op {
     conv_.emplace(std::move(conv).value());
     return {};
   }
-  size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
+  // One sample per kernel call: the per-sample working set stays in cache (measured faster
+  // than whole-batch calls for batch 32 on the test models).
+  size_t scratch_bytes() const override { return conv_->scratch_bytes(1); }
   std::string_view variant() const override { return choice_name(conv_->choice()); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
-    conv_->run(f(in[0]), f(out[0]), batch_, reinterpret_cast<float*>(scratch));
+    const kernels::Conv2dParams& p = conv_->params();
+    for (int64_t n = 0; n < batch_; ++n) {
+      conv_->run(f(in[0]) + n * p.in_size(), f(out[0]) + n * p.out_size(), 1,
+                 reinterpret_cast<float*>(scratch));
+    }
   }
 
  private:
