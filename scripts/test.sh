@@ -43,5 +43,13 @@ status=0
 run_suite release || status=1
 run_suite asan-ubsan || status=1
 
+# A bounded libFuzzer run of the ONNX importer (clang-14, ASan + UBSan); must find nothing.
+if bash scripts/fuzz.sh 60; then
+  echo "fuzz: ONNX importer, 60 s, nothing found"
+else
+  echo "fuzz: the ONNX importer fuzzer found a problem (artifact under build/fuzz/)"
+  status=1
+fi
+
 echo "suite: ${total_pass} passed, ${total_fail} failed"
 exit "$status"

@@ -24,6 +24,7 @@ struct BenchArgs {
   int warmup = 20;
   std::string kernel = "auto";
   bool json = false;
+  bool profile = false;
 };
 
 struct Stats {
@@ -138,6 +139,13 @@ Status bench(const BenchArgs& a) {
     if (a.batch == 1) break;
   }
   fmt::print("throughput: {:.2f} GMAC/s (p50)\n", gmacs);
+  if (a.profile) {
+    EI8_ASSIGN_OR_RETURN(auto per_node, ex.profile(a.iters));
+    fmt::print("\nper node (min µs over {} runs, batch {}):\n", a.iters, a.batch);
+    for (const auto& [node, us_node] : per_node) {
+      fmt::print("  {:<40} {:>10.2f}  {}\n", node, us_node, variants[node]);
+    }
+  }
   return {};
 }
 
@@ -153,6 +161,7 @@ void register_bench(CLI::App& app) {
   sub->add_option("--warmup", args->warmup, "Untimed runs first");
   sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2");
   sub->add_flag("--json", args->json, "Machine-readable output");
+  sub->add_flag("--profile", args->profile, "Also time every node (min µs over --iters runs)");
   set_action(sub, [args] { return bench(*args); });
 }
 

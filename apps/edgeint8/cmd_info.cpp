@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/graph/shape_inference.h"
 #include "ei8/graph/summary.h"
 
 namespace ei8::cli {
@@ -76,6 +77,10 @@ void register_info(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* sub =
       app.add_subcommand("info", "Op census, per-layer shapes and MACs of an ONNX model (batch 1)");
+  sub->footer(fmt::format(
+      "Supported ONNX operators (opset 7-18): {}; plus Shape/Gather/Slice/Concat/Unsqueeze/"
+      "Squeeze/Cast/ConstantOfShape/Reshape/Transpose on constant int64 shape vectors.",
+      fmt::join(supported_ops(), ", ")));
   sub->add_option("model", args->model, "Model file (.onnx)")->required();
   sub->add_flag("--optimize", args->optimize,
                 "Show the graph after BN folding, activation fusion and constant folding");

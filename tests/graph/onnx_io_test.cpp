@@ -106,6 +106,62 @@ TEST(OnnxImport, PyTorchViewPatternBecomesReshapeZeroMinusOne) {
   EXPECT_EQ(g->find_value("y")->shape, (Shape{kDynamic, 16}));
 }
 
+onnx::TensorProto* typed(ModelBuilder& b, const std::string& name, int type,
+                         std::vector<int64_t> dims, std::vector<int32_t> v) {
+  auto* t = b.g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(type);
+  for (int64_t d : dims) t->add_dims(d);
+  for (int32_t x : v) t->add_int32_data(x);
+  return t;
+}
+
+TEST(OnnxImport, QdqPerAxisAndQLinearOpsAreRepresented) {
+  ModelBuilder b(13);
+  b.input("x", {-1, 2, 3, 3});
+  b.floats("xs", {}, {0.05f});
+  typed(b, "xz", onnx::TensorProto::UINT8, {}, {128});
+  typed(b, "wq", onnx::TensorProto::INT8, {4, 2, 1, 1}, {1, -2, 3, -4, 5, -6, 7, -127});
+  b.floats("ws", {4}, {0.1f, 0.2f, 0.3f, 0.4f});
+  typed(b, "wz", onnx::TensorProto::INT8, {4}, {0, 0, 0, 0});
+  b.floats("ys", {}, {0.2f});
+  typed(b, "yz", onnx::TensorProto::UINT8, {}, {3});
+  typed(b, "bias", onnx::TensorProto::INT32, {4}, {10, -20, 30, -40});
+  b.node("QuantizeLinear", "q", {"x", "xs", "xz"}, {"xq"});
+  b.node("QLinearConv", "qconv", {"xq", "xs", "xz", "wq", "ws", "wz", "ys", "yz", "bias"}, {"yq"});
+  auto* dq = b.node("DequantizeLinear", "dq_w", {"wq", "ws", "wz"}, {"wf"});
+  auto* ax = dq->add_attribute();
+  ax->set_name("axis");
+  ax->set_type(onnx::AttributeProto::INT);
+  ax->set_i(0);
+  b.node("DequantizeLinear", "dq", {"yq", "ys", "yz"}, {"y"});
+  b.node("Conv", "fconv", {"x", "wf"}, {"z"});
+  b.output("y");
+  b.output("z");
+  auto g = parse_onnx(b.bytes(), "qdq.onnx");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_EQ(g->find_value("xq")->dtype, DType::kU8);
+  EXPECT_EQ(g->find_value("yq")->dtype, DType::kU8);
+  EXPECT_EQ(g->find_value("yq")->shape, (Shape{kDynamic, 4, 3, 3}));
+  EXPECT_EQ(g->find_value("y")->dtype, DType::kF32);
+  EXPECT_EQ(g->constant("wq")->dtype(), DType::kS8);
+  EXPECT_EQ(g->constant("wq")->span<int8_t>()[7], -127);
+  EXPECT_EQ(g->constant("bias")->dtype(), DType::kS32);
+  EXPECT_EQ(g->constant("xz")->span<uint8_t>()[0], 128);
+  EXPECT_EQ(g->producer("wf")->attr_int("axis", -1), 0);
+  // Constant folding must keep the QDQ weight pattern.
+  Graph opt = g.value();
+  ASSERT_TRUE(fold_constants(opt).ok());
+  EXPECT_NE(opt.producer("wf"), nullptr);
+  // And it exports (opset 13 QDQ, onnx::checker) and comes back the same.
+  auto bytes = serialize_onnx(g.value());
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto back = parse_onnx(bytes.value());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->nodes().size(), g->nodes().size());
+  EXPECT_EQ(back->constant("bias")->span<int32_t>()[3], -40);
+}
+
 TEST(OnnxImport, ClipFromConstantNodesAndOpset10Attributes) {
   ModelBuilder b(13);
   b.input("x", {1, 3});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ei8/core/npy.h"
+#include "ei8/core/rng.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/runtime/executor.h"
 #include "test_util.h"
@@ -88,6 +89,32 @@ TEST(ModelRoundTrip, ExportedOptimizedGraphRunsTheSame) {
     ASSERT_TRUE(y1.ok() && y2.ok());
     EXPECT_EQ(testing::max_abs_diff(y1.value()[0], y2.value()[0]), 0.0f) << m;
   }
+}
+
+}  // namespace
+}  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+TEST(Threads, BatchSplitAcrossWorkersGivesTheSameOutput) {
+  auto g = load_onnx(testing::model_path("mobilenetish"));
+  ASSERT_TRUE(g.ok());
+  const uint64_t seed = 5;
+  Rng rng(seed);
+  Tensor x = Tensor::zeros(DType::kF32, {5, 3, 32, 32});
+  for (float& v : x.span<float>()) v = rng.uniform(-1, 1);
+  ExecutorOptions one, three;
+  three.threads = 3;
+  auto e1 = Executor::create(g.value(), one);
+  auto e3 = Executor::create(g.value(), three);
+  ASSERT_TRUE(e1.ok() && e3.ok());
+  auto y1 = e1->run({x});
+  auto y3 = e3->run({x});
+  ASSERT_TRUE(y1.ok() && y3.ok()) << y3.status().message();
+  for (int rep = 0; rep < 3; ++rep) ASSERT_TRUE(e3->run().ok());  // workers are reused
+  EXPECT_EQ(testing::max_abs_diff(y1.value()[0], e3->output(0)), 0.0f);
+  EXPECT_EQ(testing::max_abs_diff(y1.value()[0], y3.value()[0]), 0.0f);
 }
 
 }  // namespace

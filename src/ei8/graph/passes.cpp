@@ -354,8 +354,12 @@ Result<int> fuse_activations(Graph& g) {
       continue;
     }
     Node& p = g.nodes()[static_cast<size_t>(pi)];
-    if ((p.op_type != "Conv" && p.op_type != "Gemm") || p.has("activation") ||
-        (act.op_type == "Clip" && act.inputs.size() > 1)) {
+    // Conv/Gemm take Relu, Clip and LeakyRelu; elementwise arithmetic (a residual Add) Relu.
+    const bool binary =
+        p.op_type == "Add" || p.op_type == "Sub" || p.op_type == "Mul" || p.op_type == "Div";
+    const bool fits =
+        p.op_type == "Conv" || p.op_type == "Gemm" || (binary && act.op_type == "Relu");
+    if (!fits || p.has("activation") || (act.op_type == "Clip" && act.inputs.size() > 1)) {
       ++ai;
       continue;
     }

@@ -7,7 +7,8 @@
 //   fold_batch_norm      folds BatchNormalization that follows a Conv (per output channel) or a
 //                        Gemm (per column) into the weights and bias.
 //   fuse_activations     moves Relu, Clip (ReLU6 and others) and LeakyRelu that follow a Conv or
-//                        Gemm into its "activation" attribute (see shape_inference.h).
+//                        Gemm, and Relu that follows Add/Sub/Mul/Div (residual blocks), into
+//                        the producer's "activation" attribute (see shape_inference.h).
 // `optimize` runs them in that order, then infer_shapes. Every pass returns how many rewrites it
 // made; a graph output name is never changed.
 //

@@ -14,7 +14,7 @@
 //   MaxPool       kernel_shape, strides, pads, dilations, ceil_mode, auto_pad.
 //   AveragePool   kernel_shape, strides, pads, ceil_mode, count_include_pad, auto_pad.
 //   GlobalAveragePool.
-//   Add, Sub, Mul, Div (numpy broadcasting).
+//   Add, Sub, Mul, Div (numpy broadcasting); optional fused activation = "Relu".
 //   Concat axis; Flatten axis; Transpose perm; Identity.
 //   Reshape       shape (int list attribute; 0 copies the input dimension, -1 is inferred).
 //   Pad           pads (int list, [b1..bk, e1..ek] over all axes), value (float), mode

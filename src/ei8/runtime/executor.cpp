@@ -1,9 +1,13 @@
 #include "ei8/runtime/executor.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "ei8/graph/passes.h"
@@ -16,6 +20,62 @@ struct Executor::Step {
   std::string name;
   std::vector<const std::byte*> in;
   std::vector<std::byte*> out;
+};
+
+// Persistent workers: run(f) calls f(i) for i in [0, n) with i = 0 on the calling thread and
+// the others on workers; no allocation per call.
+class Executor::Pool {
+ public:
+  explicit Pool(int n) : n_(n) {
+    for (int i = 1; i < n; ++i) threads_.emplace_back([this, i] { loop(i); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void run(void (*fn)(void*, int), void* ctx) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn_ = fn;
+      ctx_ = ctx;
+      pending_ = n_ - 1;
+      ++generation_;
+    }
+    cv_.notify_all();
+    fn(ctx, 0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+  }
+
+ private:
+  void loop(int i) {
+    uint64_t seen = 0;
+    for (;;) {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      auto* fn = fn_;
+      void* ctx = ctx_;
+      lock.unlock();
+      fn(ctx, i);
+      lock.lock();
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+  int n_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_;
+  void (*fn_)(void*, int) = nullptr;
+  void* ctx_ = nullptr;
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
 };
 
 Executor::Executor(Executor&&) noexcept = default;
@@ -240,7 +300,40 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
     output_src_.emplace_back(buffer(o), outputs_.back().nbytes());
   }
   for (const auto& [name, s] : shape) shapes_.emplace_back(name, s);
+  EI8_RETURN_IF_ERROR(prepare_lanes(input_shapes));
   prepared_ = true;
+  return {};
+}
+
+Status Executor::prepare_lanes(const std::vector<Shape>& input_shapes) {
+  lanes_.clear();
+  lane_rows_.clear();
+  pool_.reset();
+  if (options_.threads < 2 || input_shapes.empty() || input_shapes[0].empty()) return {};
+  const int64_t batch = input_shapes[0][0];
+  // Every input and output must carry the batch as a dynamic leading dimension.
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    const Shape& declared = graph_.find_value(graph_.inputs()[i])->shape;
+    if (declared.empty() || declared[0] != kDynamic || input_shapes[i][0] != batch) return {};
+  }
+  for (const Tensor& o : outputs_) {
+    if (o.rank() == 0 || o.dim(0) != batch) return {};
+  }
+  const int64_t lanes = std::min<int64_t>(options_.threads, batch);
+  if (lanes < 2) return {};
+  ExecutorOptions lane_opt = options_;
+  lane_opt.threads = 1;
+  lane_opt.optimize = false;  // graph_ is already optimized
+  for (int64_t l = 0; l < lanes; ++l) {
+    const int64_t rows = batch / lanes + (l < batch % lanes ? 1 : 0);
+    std::vector<Shape> shapes = input_shapes;
+    for (Shape& sh : shapes) sh[0] = rows;
+    EI8_ASSIGN_OR_RETURN(Executor lane, Executor::create(graph_, lane_opt));
+    EI8_RETURN_IF_ERROR(lane.prepare(shapes));
+    lanes_.push_back(std::make_unique<Executor>(std::move(lane)));
+    lane_rows_.push_back(rows);
+  }
+  pool_ = std::make_unique<Pool>(static_cast<int>(lanes));
   return {};
 }
 
@@ -248,12 +341,57 @@ Status Executor::run() {
   if (!prepared_)
     return invalid_argument("cannot run graph '{}': prepared = false, must call prepare()",
                             graph_.name());
+  if (!lanes_.empty()) {
+    // Scatter the batch, run every slice on its worker, gather the outputs.
+    int64_t row = 0;
+    for (size_t l = 0; l < lanes_.size(); ++l) {
+      for (size_t i = 0; i < inputs_.size(); ++i) {
+        const size_t per = inputs_[i].nbytes() / static_cast<size_t>(inputs_[i].dim(0));
+        std::memcpy(lanes_[l]->inputs_[i].raw(), inputs_[i].raw() + static_cast<size_t>(row) * per,
+                    static_cast<size_t>(lane_rows_[l]) * per);
+      }
+      row += lane_rows_[l];
+    }
+    pool_->run(
+        [](void* ctx, int l) {
+          (void)static_cast<Executor*>(ctx)->lanes_[static_cast<size_t>(l)]->run();
+        },
+        this);
+    row = 0;
+    for (size_t l = 0; l < lanes_.size(); ++l) {
+      for (size_t o = 0; o < outputs_.size(); ++o) {
+        const size_t per = outputs_[o].nbytes() / static_cast<size_t>(outputs_[o].dim(0));
+        std::memcpy(outputs_[o].raw() + static_cast<size_t>(row) * per,
+                    lanes_[l]->outputs_[o].raw(), static_cast<size_t>(lane_rows_[l]) * per);
+      }
+      row += lane_rows_[l];
+    }
+    return {};
+  }
   std::byte* scratch = scratch_.raw();
   for (const Step& s : steps_) s.op->run(s.in, s.out, scratch);
   for (size_t i = 0; i < outputs_.size(); ++i) {
     std::memcpy(outputs_[i].raw(), output_src_[i].first, output_src_[i].second);
   }
   return {};
+}
+
+Result<std::vector<std::pair<std::string, double>>> Executor::profile(int iters) {
+  if (!prepared_)
+    return invalid_argument("cannot profile graph '{}': prepared = false", graph_.name());
+  std::vector<std::pair<std::string, double>> out;
+  for (const Step& s : steps_) out.emplace_back(s.name, std::numeric_limits<double>::infinity());
+  std::byte* scratch = scratch_.raw();
+  for (int it = 0; it < iters; ++it) {
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      steps_[i].op->run(steps_[i].in, steps_[i].out, scratch);
+      const auto t1 = std::chrono::steady_clock::now();
+      out[i].second =
+          std::min(out[i].second, std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+  }
+  return out;
 }
 
 Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) {

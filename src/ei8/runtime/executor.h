@@ -25,7 +25,10 @@
 namespace ei8 {
 
 struct ExecutorOptions {
-  int threads = 1;  // worker threads (1 = the calling thread only); batch is split across them
+  // Worker threads (1 = the calling thread only). With T > 1 and a batch N >= 2, the batch is
+  // split into min(T, N) slices, each run by its own prepared plan on a persistent worker;
+  // a batch of 1 always runs on the calling thread.
+  int threads = 1;
   kernels::KernelChoice kernel = kernels::KernelChoice::kAuto;
   bool optimize = true;  // run passes.h optimize() in create()
 };
@@ -59,6 +62,9 @@ class Executor {
   // Kernel variant chosen per node (after prepare), e.g. {"conv1", "avx2"}.
   std::vector<std::pair<std::string, std::string>> variants() const;
   size_t arena_bytes() const { return arena_bytes_; }
+  // Runs the plan `iters` times on the calling thread, timing each node; returns the minimum
+  // µs per node over the runs, in execution order (alias nodes do not run and are absent).
+  Result<std::vector<std::pair<std::string, double>>> profile(int iters);
 
   Executor(Executor&&) noexcept;
   Executor& operator=(Executor&&) noexcept;
@@ -67,6 +73,8 @@ class Executor {
  private:
   Executor() = default;
   struct Step;
+  class Pool;
+  Status prepare_lanes(const std::vector<Shape>& input_shapes);
   Graph graph_;
   ExecutorOptions options_;
   bool prepared_ = false;
@@ -77,6 +85,9 @@ class Executor {
   Tensor arena_;    // every intermediate buffer (byte offsets), reused by lifetime
   Tensor scratch_;  // shared scratch of the ops
   size_t arena_bytes_ = 0;
+  std::vector<std::unique_ptr<Executor>> lanes_;  // batch slices when threads > 1
+  std::vector<int64_t> lane_rows_;                // samples per lane
+  std::unique_ptr<Pool> pool_;
 };
 
 }  // namespace ei8

@@ -89,10 +89,17 @@ inline float apply(BinaryOp op, float u, float v) {
   return 0.0f;
 }
 
-template <BinaryOp kOp>
+template <BinaryOp kOp, bool kRelu>
+inline float apply_act(float u, float v) {
+  const float r = apply(kOp, u, v);
+  if constexpr (kRelu) return r > 0.0f ? r : 0.0f;
+  return r;
+}
+
+template <BinaryOp kOp, bool kRelu>
 void run_plan(const BroadcastPlan& plan, const float* a, const float* b, float* y) {
   if (plan.same) {
-    for (int64_t i = 0; i < plan.numel; ++i) y[i] = apply(kOp, a[i], b[i]);
+    for (int64_t i = 0; i < plan.numel; ++i) y[i] = apply_act<kOp, kRelu>(a[i], b[i]);
     return;
   }
   const size_t r = plan.dims.size();
@@ -101,7 +108,8 @@ void run_plan(const BroadcastPlan& plan, const float* a, const float* b, float* 
   std::array<int64_t, kMaxBroadcastRank> idx{};  // r <= kMaxBroadcastRank (make_broadcast_plan)
   int64_t oa = 0, ob = 0;
   for (int64_t done = 0; done < plan.numel; done += inner) {
-    for (int64_t j = 0; j < inner; ++j) *y++ = apply(kOp, a[oa + j * ia], b[ob + j * ib]);
+    for (int64_t j = 0; j < inner; ++j)
+      *y++ = apply_act<kOp, kRelu>(a[oa + j * ia], b[ob + j * ib]);
     for (size_t d = r - 1; d-- > 0;) {
       ++idx[d];
       oa += plan.stride_a[d];
@@ -113,19 +121,27 @@ void run_plan(const BroadcastPlan& plan, const float* a, const float* b, float* 
     }
   }
 }
+template <bool kRelu>
+void dispatch(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b, float* y) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      return run_plan<BinaryOp::kAdd, kRelu>(plan, a, b, y);
+    case BinaryOp::kSub:
+      return run_plan<BinaryOp::kSub, kRelu>(plan, a, b, y);
+    case BinaryOp::kMul:
+      return run_plan<BinaryOp::kMul, kRelu>(plan, a, b, y);
+    case BinaryOp::kDiv:
+      return run_plan<BinaryOp::kDiv, kRelu>(plan, a, b, y);
+  }
+}
 }  // namespace
 
 void binary_f32_ref(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b,
-                    float* y) {
-  switch (op) {
-    case BinaryOp::kAdd:
-      return run_plan<BinaryOp::kAdd>(plan, a, b, y);
-    case BinaryOp::kSub:
-      return run_plan<BinaryOp::kSub>(plan, a, b, y);
-    case BinaryOp::kMul:
-      return run_plan<BinaryOp::kMul>(plan, a, b, y);
-    case BinaryOp::kDiv:
-      return run_plan<BinaryOp::kDiv>(plan, a, b, y);
+                    float* y, bool relu) {
+  if (relu) {
+    dispatch<true>(op, plan, a, b, y);
+  } else {
+    dispatch<false>(op, plan, a, b, y);
   }
 }
 

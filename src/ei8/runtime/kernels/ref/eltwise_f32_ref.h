@@ -33,8 +33,9 @@ struct BroadcastPlan {
   std::vector<int64_t> stride_a, stride_b;  // 0 where broadcast
 };
 BroadcastPlan make_broadcast_plan(const Shape& a, const Shape& b, const Shape& out);
+// relu: applies max(·, 0) to the result (a Relu fused into the Add of a residual block).
 void binary_f32_ref(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b,
-                    float* y);
+                    float* y, bool relu = false);
 
 // y[n,c,...] = scale[c]·x[n,c,...] + shift[c] with scale = gamma/sqrt(var+eps) and
 // shift = beta − scale·mean precomputed by the caller; `inner` = product of spatial dims.
