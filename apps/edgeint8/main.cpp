@@ -2,6 +2,10 @@
 // with --help. Subcommands live in cmd_<name>.cpp and register themselves through cli.h.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include "cli.h"
 
 namespace ei8::cli {
@@ -15,6 +19,15 @@ void register_version(CLI::App& app) {
 }  // namespace ei8::cli
 
 int main(int argc, char** argv) {
+#ifdef EI8_HAS_TORCH
+  // libtorch's OpenMP threads busy-wait between parallel regions by default; on a machine shared
+  // with other work that made training steps 10-40x slower here. libgomp reads the policy when it
+  // loads, so set it and restart once (an explicit OMP_WAIT_POLICY is respected).
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+  }
+#endif
   CLI::App app{
       "EdgeINT8-ArchKit: train, quantize, run bit-exact INT8 and evaluate systolic accelerators",
       "edgeint8"};
@@ -22,6 +35,8 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   ei8::cli::register_version(app);
+  ei8::cli::register_train(app);
+  ei8::cli::register_data(app);
 
   try {
     app.parse(argc, argv);
