@@ -24,5 +24,6 @@ Result<std::vector<int64_t>> parse_int_list(std::string_view text, std::string_v
 void register_version(CLI::App& app);
 void register_train(CLI::App& app);
 void register_data(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace ei8::cli

@@ -15,6 +15,7 @@ void register_train(CLI::App& app) {
     std::string workload = "signal1d", dataset, data_dir, out;
     int epochs = 0, threads = 2;
     int64_t batch_size = 0, train_size = 0, test_size = 0, max_steps = 0;
+    int stop_after = 0;
     double lr = 0;
     uint64_t seed = 0;
     bool resume = false, json = false;
@@ -38,7 +39,9 @@ void register_train(CLI::App& app) {
                   "epochs (0 = recipe default: signal1d 8, tiny2d 5 on fashion-mnist, 40 on "
                   "cifar10)");
   sub->add_option("--batch-size", args->batch_size, "batch size (0 = default: 128)");
-  sub->add_option("--lr", args->lr, "peak learning rate of the one-cycle schedule (0 = recipe default: 5e-3 signal1d, 3e-3 tiny2d)");
+  sub->add_option("--lr", args->lr,
+                  "peak learning rate of the one-cycle schedule (0 = recipe default: 5e-3 "
+                  "signal1d, 3e-3 tiny2d)");
   sub->add_option("--seed", args->seed, "seed of initialization, data order, augmentation")
       ->capture_default_str();
   sub->add_option("--out", args->out, "output directory")->required();
@@ -49,7 +52,10 @@ void register_train(CLI::App& app) {
   sub->add_option("--max-steps", args->max_steps,
                   "at most this many batches per epoch (smoke "
                   "runs)");
-  sub->add_flag("--resume", args->resume, "continue from OUT/last.pt");
+  sub->add_flag("--resume", args->resume,
+                "continue from OUT/last.pt (pass the same --epochs/--batch-size/--lr/--seed)");
+  sub->add_option("--stop-after", args->stop_after,
+                  "stop after this epoch of the schedule (finish later with --resume)");
   sub->add_flag("--json", args->json, "print the result as JSON on stdout (no progress bar)");
   set_action(sub, [args]() -> Status {
 #ifdef EI8_HAS_TORCH
@@ -70,6 +76,7 @@ void register_train(CLI::App& app) {
     o.resume = args->resume;
     o.progress = !args->json;
     o.max_steps_per_epoch = args->max_steps;
+    o.stop_after_epoch = args->stop_after;
     EI8_ASSIGN_OR_RETURN(train::TrainResult r, train::train_model(o));
     if (args->json) {
       nlohmann::json hist = nlohmann::json::array();

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 
 #include "cli.h"
@@ -25,7 +26,10 @@ int main(int argc, char** argv) {
   // loads, so set it and restart once (an explicit OMP_WAIT_POLICY is respected).
   if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure: then run with the default policy
+    // Through the resolved path, so that the process keeps its name (ps, top).
+    std::array<char, 4096> self{};
+    if (readlink("/proc/self/exe", self.data(), self.size() - 1) > 0) execv(self.data(), argv);
+    // execv returns only on failure: then run with the default policy.
   }
 #endif
   CLI::App app{
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_version(app);
   ei8::cli::register_train(app);
   ei8::cli::register_data(app);
+  ei8::cli::register_export(app);
 
   try {
     app.parse(argc, argv);

@@ -54,10 +54,11 @@ struct TrainOptions {
   int64_t batch_size = 0;     // 0 = recipe default
   double lr = 0.0;            // peak learning rate; 0 = recipe default
   uint64_t seed = 0;
-  std::string out_dir;              // created if missing
-  int threads = 2;                  // intra-op threads of libtorch, ≥ 1
-  bool resume = false;              // continue from out_dir/last.pt
-  bool progress = true;             // progress bar on stderr
+  std::string out_dir;       // created if missing
+  int threads = 2;           // intra-op threads of libtorch, ≥ 1
+  bool resume = false;       // continue from out_dir/last.pt (same epochs, batch, lr, seed)
+  int stop_after_epoch = 0;  // stop after this epoch (0 = run to `epochs`); finish with resume
+  bool progress = true;      // progress bar on stderr
   int64_t max_steps_per_epoch = 0;  // 0 = whole epoch (tests use a few steps)
 };
 

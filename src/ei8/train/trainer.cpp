@@ -397,7 +397,8 @@ Result<TrainResult> train_model(const TrainOptions& o) {
   Status loop = guard("train " + std::string(workload_name(o.workload)), [&]() -> Status {
     torch::nn::functional::CrossEntropyFuncOptions ce;
     ce.label_smoothing(recipe.label_smoothing);
-    for (int epoch = start_epoch; epoch <= epochs; ++epoch) {
+    const int end_epoch = o.stop_after_epoch > 0 ? std::min(epochs, o.stop_after_epoch) : epochs;
+    for (int epoch = start_epoch; epoch <= end_epoch; ++epoch) {
       const auto t0 = std::chrono::steady_clock::now();
       // Data order and augmentation depend only on (seed, epoch): resuming reproduces them.
       Rng rng(o.seed * 1000003ULL + static_cast<uint64_t>(epoch));
@@ -456,6 +457,9 @@ Result<TrainResult> train_model(const TrainOptions& o) {
                         {"seconds", h.seconds}});
       }
       json meta = sidecar(o.workload, ds.test, epoch, st.test_accuracy, r.params);
+      meta["data_seed"] = dopt.seed;  // regenerates the synthetic splits
+      meta["train_size"] = ds.train.size();
+      meta["test_size"] = ds.test.size();
       torch::serialize::OutputArchive out;
       net.module->save(out);
       out.save_to(r.last_checkpoint);
