@@ -22,8 +22,12 @@ Result<std::vector<int64_t>> parse_int_list(std::string_view text, std::string_v
 
 // Registration, one per subcommand file.
 void register_version(CLI::App& app);
+void register_run(CLI::App& app);
+void register_info(CLI::App& app);
+void register_bench(CLI::App& app);
 void register_train(CLI::App& app);
 void register_data(CLI::App& app);
 void register_export(CLI::App& app);
+void register_baseline(CLI::App& app);
 
 }  // namespace ei8::cli

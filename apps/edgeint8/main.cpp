@@ -39,9 +39,13 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   ei8::cli::register_version(app);
+  ei8::cli::register_run(app);
+  ei8::cli::register_info(app);
+  ei8::cli::register_bench(app);
   ei8::cli::register_train(app);
   ei8::cli::register_data(app);
   ei8::cli::register_export(app);
+  ei8::cli::register_baseline(app);
 
   try {
     app.parse(argc, argv);
