@@ -29,5 +29,9 @@ void register_fixedpoint(CLI::App& app);
 void register_run(CLI::App& app);
 void register_info(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_train(CLI::App& app);
+void register_data(CLI::App& app);
+void register_export(CLI::App& app);
+void register_baseline(CLI::App& app);
 
 }  // namespace ei8::cli

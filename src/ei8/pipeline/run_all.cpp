@@ -17,10 +17,10 @@ constexpr std::string_view kWorkloads[] = {"signal1d", "tiny2d"};
 constexpr std::string_view kDatasets[] = {"auto", "fashion-mnist", "cifar10"};
 
 // A step whose part of the toolkit is not in this build yet: it reports skipped with the reason.
-Step not_built(std::string name, std::string what) {
+[[maybe_unused]] Step not_built(std::string name, std::string what) {
   return {.name = std::move(name),
           .run = [what = std::move(what)](StepContext&) -> Result<StepOutcome> {
-            return StepOutcome::skipped(what + " is not in this build yet");
+            return StepOutcome::skipped(what + " is not in this build");
           }};
 }
 
@@ -57,11 +57,19 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
            EI8_RETURN_IF_ERROR(machine_table().write(c.path("tables/machine")));
            return StepOutcome::ok("tables/machine.csv");
          }});
+#ifdef EI8_HAS_TORCH
   for (const auto& w : s.workloads) {
-    p.add(not_built("train." + w, "training (libtorch, src/ei8/train)"));
-    p.add(not_built("export." + w, "ONNX export (src/ei8/graph/onnx)"));
+    p.add(train_step(s, w));
+    p.add(export_step(s, w));
   }
-  p.add(not_built("fp32_baseline", "the FP32 runtime (src/ei8/runtime)"));
+  p.add(fp32_baseline_step(s));
+#else
+  for (const auto& w : s.workloads) {
+    p.add(not_built("train." + w, "training (this build has no libtorch)"));
+    p.add(not_built("export." + w, "export of trained models (this build has no libtorch)"));
+  }
+  p.add(not_built("fp32_baseline", "the FP32 baseline of trained models (no libtorch)"));
+#endif
   for (const auto& w : s.workloads) {
     p.add(not_built("ptq_sweep." + w, "post-training quantization (src/ei8/quant)"));
     p.add(not_built("sensitivity." + w, "sensitivity analysis (src/ei8/quant)"));

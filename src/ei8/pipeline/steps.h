@@ -8,6 +8,12 @@
 
 namespace ei8::pipeline {
 
+// Part A — training, export, FP32 baseline (only with libtorch: EI8_HAS_TORCH).
+Step train_step(const RunAllSettings& s, const std::string& workload);   // runs/<w>/best.pt
+Step export_step(const RunAllSettings& s, const std::string& workload);  // models/<w>.onnx
+Step fp32_baseline_step(const RunAllSettings& s);                        // tables/fp32_baseline.csv
+std::string dataset_name_for(const RunAllSettings& s, const std::string& workload);
+
 // Part C — fixed point.
 Step fixedpoint_verify_step(const RunAllSettings& s);     // tables/fixedpoint_verify.csv
 Step fixedpoint_overflow_step(const RunAllSettings& s);   // tables/overflow.csv, figures/overflow
