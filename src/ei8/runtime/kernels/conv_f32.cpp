@@ -1,0 +1,271 @@
+// Conv2dParams::validate, Conv2dF32::prepare (plan + weight packing) and the one dispatcher
+// that maps a prepared convolution to its tier.
+#include "ei8/runtime/kernels/conv_f32.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ei8/runtime/kernels/f32_internal.h"
+
+namespace ei8::kernels {
+namespace {
+
+constexpr int64_t kMaxElements = int64_t{1} << 30;  // offsets are int32 in the plans
+
+Status check_range(std::string_view name, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi) {
+    return invalid_argument("cannot prepare conv2d: {} = {}, must be in [{}, {}]", name, v, lo, hi);
+  }
+  return {};
+}
+
+Status validate_activation(std::string_view what, const Activation& a) {
+  if (a.kind == ActKind::kClip && !(a.lo <= a.hi)) {
+    return invalid_argument("cannot prepare {}: clip min = {}, must be <= max = {}", what, a.lo,
+                            a.hi);
+  }
+  if (a.kind == ActKind::kLeakyRelu && !std::isfinite(a.alpha)) {
+    return invalid_argument("cannot prepare {}: leaky_relu alpha = {}, must be finite", what,
+                            a.alpha);
+  }
+  return {};
+}
+
+int choose_mr(int64_t out_c_per_group) {
+  if (out_c_per_group <= 3) return static_cast<int>(out_c_per_group);
+  if (out_c_per_group % 4 != 0 && out_c_per_group % 6 == 0) return 6;
+  return 4;
+}
+
+}  // namespace
+
+Status Conv2dParams::validate() const {
+  constexpr int64_t kBig = kMaxElements;
+  EI8_RETURN_IF_ERROR(check_range("batch", batch, 1, kBig));
+  EI8_RETURN_IF_ERROR(check_range("in_c", in_c, 1, kBig));
+  EI8_RETURN_IF_ERROR(check_range("in_h", in_h, 1, kBig));
+  EI8_RETURN_IF_ERROR(check_range("in_w", in_w, 1, kBig));
+  EI8_RETURN_IF_ERROR(check_range("out_c", out_c, 1, kBig));
+  EI8_RETURN_IF_ERROR(check_range("kernel_h", kernel_h, 1, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("kernel_w", kernel_w, 1, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("stride_h", stride_h, 1, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("stride_w", stride_w, 1, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("dilation_h", dilation_h, 1, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("dilation_w", dilation_w, 1, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("pad_top", pad_top, 0, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("pad_left", pad_left, 0, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("pad_bottom", pad_bottom, 0, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("pad_right", pad_right, 0, 1 << 16));
+  EI8_RETURN_IF_ERROR(check_range("groups", groups, 1, in_c));
+  if (in_c % groups != 0 || out_c % groups != 0) {
+    return invalid_argument(
+        "cannot prepare conv2d: groups = {}, must divide in_c = {} and out_c = {}", groups, in_c,
+        out_c);
+  }
+  if (out_h() < 1 || out_w() < 1) {
+    return invalid_argument(
+        "cannot prepare conv2d: output size = {}x{}, must be at least 1x1 (kernel larger than "
+        "the padded input)",
+        out_h(), out_w());
+  }
+  const int64_t padded = in_c * (in_h + pad_top + pad_bottom) * (in_w + pad_left + pad_right);
+  if (in_size() > kBig || out_size() > kBig || weight_size() > kBig || padded * kernel_w > kBig) {
+    return invalid_argument("cannot prepare conv2d: tensor elements = {}, must be <= 2^30",
+                            std::max({in_size(), out_size(), weight_size(), padded * kernel_w}));
+  }
+  return validate_activation("conv2d", act);
+}
+
+Conv2dF32::Conv2dF32(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Conv2dF32::Conv2dF32(Conv2dF32&&) noexcept = default;
+Conv2dF32& Conv2dF32::operator=(Conv2dF32&&) noexcept = default;
+Conv2dF32::~Conv2dF32() = default;
+const Conv2dParams& Conv2dF32::params() const { return impl_->p; }
+KernelChoice Conv2dF32::choice() const { return impl_->choice; }
+
+Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const float> weight,
+                                     std::span<const float> bias, KernelChoice choice) {
+  Conv2dParams p = params;
+  p.batch = 1;  // prepared objects take the batch per run
+  EI8_RETURN_IF_ERROR(p.validate());
+  if (weight.size() != static_cast<size_t>(p.weight_size())) {
+    return invalid_argument("cannot prepare conv2d: weight size = {}, must be {} ({}x{}x{}x{})",
+                            weight.size(), p.weight_size(), p.out_c, p.in_c_per_group(), p.kernel_h,
+                            p.kernel_w);
+  }
+  if (!bias.empty() && bias.size() != static_cast<size_t>(p.out_c)) {
+    return invalid_argument("cannot prepare conv2d: bias size = {}, must be 0 or out_c = {}",
+                            bias.size(), p.out_c);
+  }
+  if (!kernel_choice_available(choice)) {
+    return unsupported("cannot prepare conv2d: kernel = {}, must be one this CPU runs",
+                       kernel_choice_name(choice));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->p = p;
+  impl->choice = resolve_kernel_choice(choice);
+  if (impl->choice == KernelChoice::kRef) {
+    impl->weight.assign(weight.begin(), weight.end());
+    impl->bias.assign(bias.begin(), bias.end());
+    return Conv2dF32(std::move(impl));
+  }
+
+  // The direct plan (f32_internal.h, DirectConvArgs).
+  Impl& m = *impl;
+  const int64_t oh_n = p.out_h(), ow_n = p.out_w(), k = p.k();
+  const int64_t icg = p.in_c_per_group(), ocg = p.out_c_per_group();
+  const int64_t ph = p.in_h + p.pad_top + p.pad_bottom, pw = p.in_w + p.pad_left + p.pad_right;
+  const bool pointwise = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                         p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
+  const int64_t ow_vecs = (ow_n + 7) / 8;
+  if (pointwise && (p.in_h * p.in_w) % 8 == 0) {
+    m.stage = ConvStage::kNone;  // the input is already [c][pixels], pixels contiguous
+    m.plane = p.in_h * p.in_w;
+    m.row_stride = p.in_w;
+    for (int64_t v = 0; v < m.plane / 8; ++v) {
+      m.vin.push_back(static_cast<int32_t>(8 * v));
+      m.vout.push_back(static_cast<int32_t>(8 * v));
+      m.vlen.push_back(8);
+    }
+  } else {
+    const int64_t ow_stride = ow_vecs * 8;
+    m.stage = p.stride_w == 1 ? ConvStage::kPadded : ConvStage::kStrided;
+    m.row_stride = m.stage == ConvStage::kPadded ? pw : p.kernel_w * ow_stride;
+    m.plane = ph * m.row_stride;
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += 8) {
+        m.vin.push_back(static_cast<int32_t>(oh * p.stride_h * m.row_stride + ow0));
+        m.vout.push_back(static_cast<int32_t>(oh * ow_n + ow0));
+        m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(8, ow_n - ow0)));
+      }
+    }
+  }
+  const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * 8 : p.dilation_w;
+  for (int64_t ic = 0; ic < icg; ++ic) {
+    for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+        m.koff.push_back(
+            static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + kw * kw_step));
+      }
+    }
+  }
+  // Largest float index a tail lane may read, so that the staged buffer covers it.
+  const int64_t max_read = (p.groups - 1) * icg * m.plane + m.koff.back() + m.vin.back() + 7;
+  m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(p.in_c * m.plane, max_read + 1);
+  if (m.staged_floats > kMaxElements) {
+    return invalid_argument("cannot prepare conv2d: staged input = {} floats, must be <= 2^30",
+                            m.staged_floats);
+  }
+
+  m.mr = choose_mr(ocg);
+  const int64_t blocks = (ocg + m.mr - 1) / m.mr;
+  m.wpack_group = blocks * k * m.mr;
+  m.bpack_group = blocks * m.mr;
+  m.wpack.assign(static_cast<size_t>(p.groups * m.wpack_group), 0.0f);
+  m.bpack.assign(static_cast<size_t>(p.groups * m.bpack_group), 0.0f);
+  for (int64_t g = 0; g < p.groups; ++g) {
+    for (int64_t oc = 0; oc < ocg; ++oc) {
+      const int64_t b = oc / m.mr, r = oc % m.mr;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        m.wpack[g * m.wpack_group + (b * k + kk) * m.mr + r] = weight[(g * ocg + oc) * k + kk];
+      }
+      if (!bias.empty()) m.bpack[g * m.bpack_group + oc] = bias[g * ocg + oc];
+    }
+  }
+  return Conv2dF32(std::move(impl));
+}
+
+size_t Conv2dF32::scratch_bytes(int64_t /*batch*/) const {
+  return static_cast<size_t>(impl_->staged_floats) * sizeof(float);
+}
+
+void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
+  const int64_t ph = p.in_h + p.pad_top + p.pad_bottom;
+  if (stage == ConvStage::kPadded) {
+    const int64_t pw = row_stride;
+    for (int64_t c = 0; c < p.in_c; ++c) {
+      float* sc = s + c * plane;
+      std::memset(sc, 0, sizeof(float) * static_cast<size_t>(p.pad_top * pw));
+      for (int64_t ih = 0; ih < p.in_h; ++ih) {
+        float* row = sc + (p.pad_top + ih) * pw;
+        std::memset(row, 0, sizeof(float) * static_cast<size_t>(p.pad_left));
+        std::memcpy(row + p.pad_left, x + (c * p.in_h + ih) * p.in_w,
+                    sizeof(float) * static_cast<size_t>(p.in_w));
+        std::memset(row + p.pad_left + p.in_w, 0, sizeof(float) * static_cast<size_t>(p.pad_right));
+      }
+      std::memset(sc + (p.pad_top + p.in_h) * pw, 0,
+                  sizeof(float) * static_cast<size_t>(p.pad_bottom * pw));
+    }
+  } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
+    const int64_t ow_n = p.out_w(), ow_stride = row_stride / p.kernel_w;
+    for (int64_t c = 0; c < p.in_c; ++c) {
+      for (int64_t r = 0; r < ph; ++r) {
+        const int64_t ih = r - p.pad_top;
+        float* row = s + c * plane + r * row_stride;
+        if (ih < 0 || ih >= p.in_h) {
+          std::memset(row, 0, sizeof(float) * static_cast<size_t>(row_stride));
+          continue;
+        }
+        const float* xrow = x + (c * p.in_h + ih) * p.in_w;
+        for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+          float* dst = row + kw * ow_stride;
+          for (int64_t ow = 0; ow < ow_stride; ++ow) {
+            const int64_t iw = ow * p.stride_w - p.pad_left + kw * p.dilation_w;
+            dst[ow] = (ow < ow_n && iw >= 0 && iw < p.in_w) ? xrow[iw] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+  // The slack read only by tail lanes (never stored): zeros keep it free of NaN/denormals.
+  const int64_t used = p.in_c * plane;
+  std::memset(s + used, 0, sizeof(float) * static_cast<size_t>(staged_floats - used));
+}
+
+void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scratch,
+                    int /*threads*/) const {
+  const Impl& m = *impl_;
+  const Conv2dParams& p = m.p;
+  const int64_t in_size = p.in_size(), out_size = p.out_size();
+  if (m.choice == KernelChoice::kRef) {
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    const Status s = conv2d_f32_ref(pb, {input, static_cast<size_t>(batch * in_size)}, m.weight,
+                                    m.bias, {output, static_cast<size_t>(batch * out_size)});
+    (void)s;  // the shapes were validated by prepare()
+    return;
+  }
+  // The one place that maps a tier to its code (STYLE.md 4).
+  void (*kernel)(const DirectConvArgs&) =
+      m.choice == KernelChoice::kAvx2 ? conv2d_f32_direct_avx2 : conv2d_f32_direct_generic;
+  const int64_t icg = p.in_c_per_group(), ocg = p.out_c_per_group();
+  const int64_t out_plane = p.out_h() * p.out_w();
+  DirectConvArgs a{};
+  a.koff = m.koff.data();
+  a.k = p.k();
+  a.out_c = ocg;
+  a.out_plane = out_plane;
+  a.n_vec = static_cast<int64_t>(m.vin.size());
+  a.vin = m.vin.data();
+  a.vout = m.vout.data();
+  a.vlen = m.vlen.data();
+  a.mr = m.mr;
+  a.act = p.act;
+  for (int64_t n = 0; n < batch; ++n) {
+    const float* src = input + n * in_size;
+    if (m.stage != ConvStage::kNone) {
+      m.stage_image(src, scratch);
+      src = scratch;
+    }
+    for (int64_t g = 0; g < p.groups; ++g) {
+      a.src = src + g * icg * m.plane;
+      a.wpack = m.wpack.data() + g * m.wpack_group;
+      a.bias = m.bpack.data() + g * m.bpack_group;
+      a.dst = output + n * out_size + g * ocg * out_plane;
+      kernel(a);
+    }
+  }
+}
+
+}  // namespace ei8::kernels

@@ -1,0 +1,101 @@
+// ei8/runtime/kernels/conv_f32.h — FP32 2-D convolution (1-D as height 1): the reference
+// kernel (the specification) and the prepared fast kernel the executor calls.
+//
+// Layouts: input NCHW [batch, in_c, in_h, in_w], weight OIHW [out_c, in_c/groups, kernel_h,
+// kernel_w], bias [out_c] (or empty = zeros), output NCHW [batch, out_c, out_h, out_w], all
+// contiguous float32. Semantics are ONNX Conv (explicit pads; auto_pad resolved by the caller)
+// followed by the fused epilogue `act(acc + bias)`.
+//
+//   Conv2dParams p{.in_c = 16, .in_h = 32, .in_w = 32, .out_c = 16, .kernel_h = 3, .kernel_w = 3,
+//                  .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1,
+//                  .act = Activation::relu()};
+//   Result<Conv2dF32> conv = Conv2dF32::prepare(p, weight, bias);   // validates, packs weights
+//   std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float));
+//   conv->run(x, y, batch, scratch.data());                         // allocation-free, any batch
+//   conv2d_f32_ref(p_with_batch, x, weight, bias, y_ref);           // the spec, for tests
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "ei8/core/status.h"
+#include "ei8/runtime/kernels/f32_common.h"
+
+namespace ei8::kernels {
+
+struct Conv2dParams {
+  int64_t batch = 1;  // used by conv2d_f32_ref only; Conv2dF32::run takes the batch per call
+  int64_t in_c = 1, in_h = 1, in_w = 1;
+  int64_t out_c = 1;
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int64_t groups = 1;  // in_c and out_c divisible by groups; depthwise: groups = in_c
+  Activation act;      // fused epilogue after the bias
+
+  int64_t out_h() const {
+    return (in_h + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1) / stride_h + 1;
+  }
+  int64_t out_w() const {
+    return (in_w + pad_left + pad_right - dilation_w * (kernel_w - 1) - 1) / stride_w + 1;
+  }
+  int64_t in_c_per_group() const { return in_c / groups; }
+  int64_t out_c_per_group() const { return out_c / groups; }
+  // Accumulation length of one output: (in_c/groups)·kernel_h·kernel_w.
+  int64_t k() const { return in_c_per_group() * kernel_h * kernel_w; }
+  int64_t weight_size() const { return out_c * k(); }
+  int64_t in_size() const { return in_c * in_h * in_w; }          // per sample
+  int64_t out_size() const { return out_c * out_h() * out_w(); }  // per sample
+  int64_t macs() const { return out_size() * k(); }               // per sample
+
+  // Checks every field (positive sizes, divisibility by groups, non-negative pads, output at
+  // least 1×1, sizes below 2^31 elements, clip lo <= hi). Message shape of STYLE.md.
+  Status validate() const;
+};
+
+// The specification: plain loops, accumulation in double (bias first, then ic, kh, kw in
+// order), rounded once to float, then the activation in float. Spans must hold
+// batch·in_size(), weight_size(), out_c or 0, batch·out_size() floats.
+Status conv2d_f32_ref(const Conv2dParams& p, std::span<const float> input,
+                      std::span<const float> weight, std::span<const float> bias,
+                      std::span<float> output);
+
+// A convolution prepared once for its shape and weights (any batch per run).
+//
+// prepare(): validates, picks the tier (KernelChoice::kAuto: the best one this CPU runs),
+// packs the weights for that tier and precomputes every index table. run(): no allocation,
+// no validation, no feature checks. Thread-safe to run() concurrently with distinct
+// scratch buffers.
+class Conv2dF32 {
+ public:
+  [[nodiscard]] static Result<Conv2dF32> prepare(const Conv2dParams& p,
+                                                 std::span<const float> weight,
+                                                 std::span<const float> bias,
+                                                 KernelChoice choice = KernelChoice::kAuto);
+
+  // Bytes of scratch run() needs for `batch` samples (0 is possible); 64-byte alignment of the
+  // scratch is recommended but not required.
+  size_t scratch_bytes(int64_t batch) const;
+  // input: batch·in_size() floats, output: batch·out_size() floats (must not alias input),
+  // scratch: scratch_bytes(batch) bytes. threads: reserved; the kernels run on the calling
+  // thread (the executor parallelises across ops/samples if it wants).
+  void run(const float* input, float* output, int64_t batch, float* scratch, int threads = 1) const;
+
+  const Conv2dParams& params() const;
+  KernelChoice choice() const;  // the tier actually used (never kAuto)
+
+  Conv2dF32(Conv2dF32&&) noexcept;
+  Conv2dF32& operator=(Conv2dF32&&) noexcept;
+  ~Conv2dF32();
+
+  struct Impl;  // defined in conv_f32_internal.h
+
+ private:
+  explicit Conv2dF32(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ei8::kernels

@@ -1,0 +1,88 @@
+// ei8/runtime/kernels/f32_internal.h — internal to ei8_kernels: the plans that prepare()
+// builds and the tier entry points the one dispatcher (conv_f32.cpp, gemm_f32.cpp) calls.
+// Not a public header: the executor uses conv_f32.h / gemm_f32.h.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/gemm_f32.h"
+
+namespace ei8::kernels {
+
+// One call computes one group of one image of a convolution as a "direct" GEMM:
+//   dst[oc][p] = act(bias[oc] + Σ_k wpack[oc][k] · src[koff[k] + vin[v] + lane])
+// where output pixels are taken in vectors of 8 lanes (vector v = 8 consecutive output
+// pixels of one output row starting at out offset vout[v], vlen[v] of them valid) and k runs
+// over (ic, kh, kw). The staged source makes every (k, v) operand 8 consecutive floats, so the
+// micro-kernel never packs the input (see docs/kernels.md, "direct convolution").
+struct DirectConvArgs {
+  const float* src;     // staged input of this group
+  const int32_t* koff;  // [k] offsets of each (ic, kh, kw) tap in src
+  int64_t k;            // (in_c/groups)·kernel_h·kernel_w
+  const float* wpack;   // [ceil(out_c/mr)][k][mr], zero-padded rows
+  const float* bias;    // [ceil(out_c/mr)·mr], zero-padded
+  int64_t out_c;        // output channels of this group
+  float* dst;           // output channel 0 of this group
+  int64_t out_plane;    // out_h·out_w (channel stride of dst)
+  int64_t n_vec;        // vectors of output pixels
+  const int32_t* vin;   // [n_vec] source offset of the vector's lane 0
+  const int32_t* vout;  // [n_vec] destination offset of the vector's lane 0
+  const int32_t* vlen;  // [n_vec] valid lanes, 1..8
+  int mr;               // rows per tile: 1, 2, 3, 4 or 6
+  Activation act;
+};
+
+// Y[m][n] = act(Σ_k a(m,k)·bpack + cvec[n]) with a(m,k) = a[m·a_rs + k·a_ks] and B packed in
+// panels of 8·nv columns: bpack[panel][k][8·nv] (alpha folded in, zero-padded columns).
+struct PackedGemmArgs {
+  const float* a;
+  int64_t a_rs, a_ks;
+  int64_t m, n, k;
+  const float* bpack;
+  const float* cvec;  // [n_panels·8·nv]: beta·C broadcast over the columns, zero-padded
+  float* y;           // row stride n
+  int nv;             // vectors per panel (panel width 8·nv)
+  Activation act;
+};
+
+// Tier entry points (STYLE.md 5: each in its own translation unit with its own flags).
+void conv2d_f32_direct_generic(const DirectConvArgs& args);
+void conv2d_f32_direct_avx2(const DirectConvArgs& args);
+void gemm_f32_packed_generic(const PackedGemmArgs& args);
+void gemm_f32_packed_avx2(const PackedGemmArgs& args);
+
+// How the input of a direct convolution is staged in scratch before the micro-kernels run.
+enum class ConvStage {
+  kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
+  kPadded,   // stride_w = 1: zero-padded copy [c][in_h+pads][in_w+pads]
+  kStrided,  // stride_w > 1: [c][in_h+pads][kernel_w][out_w rounded to 8], column-gathered
+};
+
+struct Conv2dF32::Impl {
+  Conv2dParams p;
+  KernelChoice choice = KernelChoice::kRef;
+  std::vector<float> weight, bias;  // kRef: the original tensors
+  // Direct plan (kGeneric, kAvx2).
+  ConvStage stage = ConvStage::kNone;
+  int64_t plane = 0;          // floats per staged channel
+  int64_t row_stride = 0;     // floats per staged row
+  int64_t staged_floats = 0;  // scratch floats: staged image + slack read by the tail lanes
+  int mr = 4;
+  std::vector<int32_t> koff, vin, vout, vlen;
+  std::vector<float> wpack, bpack;
+  int64_t wpack_group = 0, bpack_group = 0;  // floats per group
+
+  void stage_image(const float* x, float* s) const;
+};
+
+struct GemmF32::Impl {
+  GemmParams p;
+  KernelChoice choice = KernelChoice::kRef;
+  std::vector<float> b, c;  // kRef: the original tensors
+  int nv = 2;
+  std::vector<float> bpack, cvec;
+};
+
+}  // namespace ei8::kernels

@@ -1,0 +1,416 @@
+// Every FP32 convolution tier against the reference (one test body, every variant: STYLE.md 9),
+// the reference against hand-derived values, and the bad-input paths.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ei8/core/rng.h"
+#include "ei8/runtime/kernels/conv_f32.h"
+#include "f32_tolerance.h"
+
+namespace ei8::kernels {
+namespace {
+
+using testing::expect_close;
+
+// A convolution case: params + the batches to run with one prepared object.
+struct ConvCase {
+  std::string name;
+  Conv2dParams p;
+  std::vector<int64_t> batches{1};
+  bool with_bias = true;
+};
+
+// Fluent builder (STYLE.md 12): ConvTester("x").input(3, 32, 32).out(16).kernel(3, 3).pad(1)
+class ConvTester {
+ public:
+  explicit ConvTester(std::string name) { c_.name = std::move(name); }
+  ConvTester& input(int64_t c, int64_t h, int64_t w) {
+    c_.p.in_c = c;
+    c_.p.in_h = h;
+    c_.p.in_w = w;
+    return *this;
+  }
+  ConvTester& out(int64_t c) {
+    c_.p.out_c = c;
+    return *this;
+  }
+  ConvTester& kernel(int64_t h, int64_t w) {
+    c_.p.kernel_h = h;
+    c_.p.kernel_w = w;
+    return *this;
+  }
+  ConvTester& stride(int64_t h, int64_t w) {
+    c_.p.stride_h = h;
+    c_.p.stride_w = w;
+    return *this;
+  }
+  ConvTester& dilation(int64_t h, int64_t w) {
+    c_.p.dilation_h = h;
+    c_.p.dilation_w = w;
+    return *this;
+  }
+  ConvTester& pad(int64_t t, int64_t l, int64_t b, int64_t r) {
+    c_.p.pad_top = t;
+    c_.p.pad_left = l;
+    c_.p.pad_bottom = b;
+    c_.p.pad_right = r;
+    return *this;
+  }
+  ConvTester& pad(int64_t all) { return pad(all, all, all, all); }
+  ConvTester& groups(int64_t g) {
+    c_.p.groups = g;
+    return *this;
+  }
+  ConvTester& act(Activation a) {
+    c_.p.act = a;
+    return *this;
+  }
+  ConvTester& batches(std::vector<int64_t> b) {
+    c_.batches = std::move(b);
+    return *this;
+  }
+  ConvTester& no_bias() {
+    c_.with_bias = false;
+    return *this;
+  }
+  operator ConvCase() const { return c_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  ConvCase c_;
+};
+
+std::vector<ConvCase> hand_cases() {
+  const Activation relu = Activation::relu(), relu6 = Activation::clip(0, 6),
+                   leaky = Activation::leaky_relu(0.1f), band = Activation::clip(-0.5f, 0.25f);
+  return {
+      // The CIFAR ResNet-like model's layers (3×32×32, two residual blocks).
+      ConvTester("resnet_stem")
+          .input(3, 32, 32)
+          .out(16)
+          .kernel(3, 3)
+          .pad(1)
+          .act(relu)
+          .batches({1, 2}),
+      ConvTester("resnet_b1").input(16, 32, 32).out(16).kernel(3, 3).pad(1).act(relu),
+      ConvTester("resnet_b2_s2")
+          .input(16, 32, 32)
+          .out(32)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1)
+          .act(relu),
+      ConvTester("resnet_b2").input(32, 16, 16).out(32).kernel(3, 3).pad(1).batches({3}),
+      ConvTester("resnet_short_1x1_s2").input(16, 32, 32).out(32).kernel(1, 1).stride(2, 2),
+      // The 1-D signal CNN (height 1).
+      ConvTester("signal_c1")
+          .input(1, 1, 128)
+          .out(16)
+          .kernel(1, 3)
+          .pad(0, 1, 0, 1)
+          .act(relu)
+          .batches({1, 5}),
+      ConvTester("signal_c2").input(16, 1, 64).out(32).kernel(1, 3).pad(0, 1, 0, 1).act(relu),
+      ConvTester("signal_c3").input(32, 1, 32).out(64).kernel(1, 3).pad(0, 1, 0, 1).act(relu),
+      ConvTester("conv1d_valid_prime").input(7, 1, 131).out(11).kernel(1, 5),
+      ConvTester("conv1d_stride3_dil2")
+          .input(5, 1, 97)
+          .out(9)
+          .kernel(1, 3)
+          .stride(1, 3)
+          .dilation(1, 2)
+          .pad(0, 2, 0, 1),
+      // Depthwise and grouped.
+      ConvTester("depthwise_3x3").input(8, 9, 11).out(8).kernel(3, 3).pad(1).groups(8).act(relu6),
+      ConvTester("depthwise_s2_mult2")
+          .input(6, 13, 13)
+          .out(12)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1)
+          .groups(6),
+      ConvTester("grouped_3").input(12, 7, 9).out(15).kernel(3, 3).pad(1).groups(3).act(leaky),
+      ConvTester("grouped_2_5x5").input(10, 17, 17).out(10).kernel(5, 5).pad(2).groups(2),
+      // Strides, dilations, asymmetric padding, kernels wider than the input.
+      ConvTester("dilated_2").input(4, 15, 15).out(5).kernel(3, 3).dilation(2, 2).pad(2),
+      ConvTester("asym_pad").input(3, 10, 12).out(7).kernel(3, 2).pad(0, 1, 2, 0).act(band),
+      ConvTester("stride_2x3").input(5, 17, 23).out(6).kernel(3, 3).stride(2, 3).pad(1),
+      ConvTester("kernel_larger_than_input").input(2, 3, 3).out(3).kernel(5, 5).pad(2),
+      ConvTester("one_pixel_out").input(9, 4, 4).out(5).kernel(4, 4),
+      ConvTester("huge_pad").input(2, 2, 3).out(2).kernel(1, 1).pad(3, 2, 1, 4),
+      // Pointwise: the no-staging path (H·W multiple of 8) and the padded one.
+      ConvTester("pointwise_hw16").input(13, 4, 4).out(17).kernel(1, 1).no_bias(),
+      ConvTester("pointwise_hw15").input(13, 3, 5).out(17).kernel(1, 1),
+      ConvTester("pointwise_s2").input(8, 9, 9).out(4).kernel(1, 1).stride(2, 2),
+      // Output channels around the tile heights (1..7, 12, 13, 24, 25) and widths around 8·NV.
+      ConvTester("oc1").input(3, 5, 5).out(1).kernel(3, 3).pad(1),
+      ConvTester("oc2").input(3, 5, 7).out(2).kernel(3, 3).pad(1),
+      ConvTester("oc3").input(3, 5, 8).out(3).kernel(3, 3).pad(1),
+      ConvTester("oc5").input(3, 5, 9).out(5).kernel(3, 3).pad(1),
+      ConvTester("oc6").input(3, 6, 16).out(6).kernel(3, 3).pad(1),
+      ConvTester("oc7").input(3, 6, 17).out(7).kernel(3, 3).pad(1),
+      ConvTester("oc12").input(2, 4, 24).out(12).kernel(3, 3).pad(1),
+      ConvTester("oc13").input(2, 4, 25).out(13).kernel(3, 3).pad(1),
+      ConvTester("oc24_w31").input(2, 3, 31).out(24).kernel(3, 3).pad(1),
+      ConvTester("oc25_w33").input(2, 3, 33).out(25).kernel(3, 3).pad(1),
+      ConvTester("w1").input(3, 9, 1).out(4).kernel(3, 1).pad(1, 0, 1, 0),
+      ConvTester("large_k").input(67, 5, 5).out(9).kernel(3, 3).pad(1),
+  };
+}
+
+// Seeded random shapes: prime and 2^k±1 sizes, every feature mixed.
+std::vector<ConvCase> random_cases(uint64_t seed, int count) {
+  Rng rng(seed);
+  const int64_t sizes[] = {1, 2, 3, 5, 7, 8, 9, 11, 13, 15, 16, 17, 23, 31, 32, 33};
+  auto pick = [&](int64_t lo_idx, int64_t hi_idx) {
+    return sizes[rng.uniform_int(lo_idx, hi_idx)];
+  };
+  std::vector<ConvCase> out;
+  for (int i = 0; i < count; ++i) {
+    ConvCase c;
+    c.name = "random_" + std::to_string(seed) + "_" + std::to_string(i);
+    Conv2dParams& p = c.p;
+    p.groups = rng.uniform_int(0, 3) == 0 ? pick(1, 4) : 1;
+    p.in_c = p.groups * pick(0, 9);
+    p.out_c = p.groups * pick(0, 10);
+    const bool one_d = rng.uniform_int(0, 3) == 0;
+    p.in_h = one_d ? 1 : pick(0, 15);
+    p.in_w = pick(0, 15);
+    p.kernel_h = one_d ? 1 : rng.uniform_int(1, 4);
+    p.kernel_w = rng.uniform_int(1, 5);
+    p.stride_h = rng.uniform_int(1, 3);
+    p.stride_w = rng.uniform_int(1, 3);
+    p.dilation_h = rng.uniform_int(1, 2);
+    p.dilation_w = rng.uniform_int(1, 2);
+    p.pad_top = one_d ? 0 : rng.uniform_int(0, 2);
+    p.pad_bottom = one_d ? 0 : rng.uniform_int(0, 2);
+    p.pad_left = rng.uniform_int(0, 2);
+    p.pad_right = rng.uniform_int(0, 2);
+    // Grow the input until the kernel fits.
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    switch (rng.uniform_int(0, 3)) {
+      case 0:
+        p.act = Activation::none();
+        break;
+      case 1:
+        p.act = Activation::relu();
+        break;
+      case 2:
+        p.act = Activation::clip(-1.0f, 1.5f);
+        break;
+      default:
+        p.act = Activation::leaky_relu(0.2f);
+        break;
+    }
+    c.with_bias = rng.uniform_int(0, 4) != 0;
+    c.batches = {rng.uniform_int(1, 5), rng.uniform_int(1, 3)};
+    out.push_back(c);
+  }
+  return out;
+}
+
+constexpr uint64_t kRandomSeed = 20261127;
+
+std::vector<ConvCase> all_cases() {
+  std::vector<ConvCase> c = hand_cases();
+  for (ConvCase& r : random_cases(kRandomSeed, 60)) c.push_back(r);
+  return c;
+}
+
+std::vector<float> random_vector(Rng& rng, int64_t n, float lo, float hi) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(lo, hi);
+  return v;
+}
+
+std::vector<float> abs_of(std::vector<float> v) {
+  for (float& x : v) x = std::fabs(x);
+  return v;
+}
+
+using ConvParam = std::tuple<KernelChoice, ConvCase>;
+
+class ConvF32Variants : public ::testing::TestWithParam<ConvParam> {};
+
+TEST_P(ConvF32Variants, MatchesReference) {
+  const auto& [choice, c] = GetParam();
+  if (!kernel_choice_available(choice)) {
+    GTEST_SKIP() << "variant " << kernel_choice_name(choice) << " needs an ISA this CPU lacks";
+  }
+  const uint64_t seed = std::hash<std::string>{}(c.name) & 0xffffffffu;
+  SCOPED_TRACE("seed " + std::to_string(seed) + ", case " + c.name);
+  RecordProperty("seed", std::to_string(seed));
+  Rng rng(seed);
+  const Conv2dParams& p = c.p;
+  const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+  const std::vector<float> b =
+      c.with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+  Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, choice);
+  ASSERT_TRUE(conv.ok()) << conv.status().message();
+  EXPECT_EQ(conv->choice(), choice);
+
+  for (int64_t batch : c.batches) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    // S = Σ|w·x| + |b| per output: the reference on absolute values without activation.
+    pb.act = Activation::none();
+    std::vector<float> magnitude(want.size());
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+
+    // NaN-filled output and scratch: every output must be written, no scratch read unwritten.
+    std::vector<float> got(want.size(), std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
+                               std::numeric_limits<float>::quiet_NaN());
+    conv->run(x.data(), got.data(), batch, scratch.data());
+    expect_close(got, want, magnitude, p.k());
+  }
+}
+
+std::string conv_param_name(const ::testing::TestParamInfo<ConvParam>& info) {
+  return std::string(kernel_choice_name(std::get<0>(info.param))) + "_" +
+         std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTiers, ConvF32Variants,
+                         ::testing::Combine(::testing::ValuesIn(registered_f32_kernels()),
+                                            ::testing::ValuesIn(all_cases())),
+                         conv_param_name);
+
+// --- The reference against values derived by hand -----------------------------------------
+
+TEST(Conv2dF32Ref, BoxFilterCountsTheTapsInsideThePaddedImage) {
+  // All-ones 1×4×5 image, all-ones 3×3 kernel, pad 1: each output counts the taps that land
+  // inside the image: 4 at corners, 6 on edges, 9 inside; bias 0.5 is added.
+  Conv2dParams p;
+  p.in_c = 1;
+  p.in_h = 4;
+  p.in_w = 5;
+  p.out_c = 1;
+  p.kernel_h = 3;
+  p.kernel_w = 3;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  std::vector<float> x(20, 1.0f), w(9, 1.0f), b{0.5f}, y(20);
+  ASSERT_TRUE(conv2d_f32_ref(p, x, w, b, y).ok());
+  const float want[4][5] = {{4, 6, 6, 6, 4}, {6, 9, 9, 9, 6}, {6, 9, 9, 9, 6}, {4, 6, 6, 6, 4}};
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 5; ++j) EXPECT_EQ(y[i * 5 + j], want[i][j] + 0.5f) << i << "," << j;
+  }
+}
+
+TEST(Conv2dF32Ref, StrideDilationAndGroupsSelectTheRightTaps) {
+  // 2 groups, 1 channel each; x[c][i] = 10·c + i on a 1×7 row; kernel [1, 0, -1] dilated by 2,
+  // stride 2: y[g][o] = x[g][2o] − x[g][2o+4] = −4 for every o (o = 0, 1); second group's
+  // weight is doubled → −8; then relu → 0 and leaky(0.5) → half.
+  Conv2dParams p;
+  p.in_c = 2;
+  p.in_h = 1;
+  p.in_w = 7;
+  p.out_c = 2;
+  p.kernel_w = 3;
+  p.stride_w = 2;
+  p.dilation_w = 2;
+  p.groups = 2;
+  std::vector<float> x(14), w{1, 0, -1, 2, 0, -2}, y(4);
+  for (int c = 0; c < 2; ++c)
+    for (int i = 0; i < 7; ++i) x[c * 7 + i] = static_cast<float>(10 * c + i);
+  ASSERT_EQ(p.out_w(), 2);
+  ASSERT_TRUE(conv2d_f32_ref(p, x, w, {}, y).ok());
+  EXPECT_EQ(y, (std::vector<float>{-4, -4, -8, -8}));
+  p.act = Activation::relu();
+  ASSERT_TRUE(conv2d_f32_ref(p, x, w, {}, y).ok());
+  EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0}));
+  p.act = Activation::leaky_relu(0.5f);
+  ASSERT_TRUE(conv2d_f32_ref(p, x, w, {}, y).ok());
+  EXPECT_EQ(y, (std::vector<float>{-2, -2, -4, -4}));
+}
+
+TEST(Conv2dF32Ref, ClipActivationBoundsTheOutput) {
+  EXPECT_EQ(Activation::clip(0, 6).apply(7.5f), 6.0f);
+  EXPECT_EQ(Activation::clip(0, 6).apply(-1.0f), 0.0f);
+  EXPECT_EQ(Activation::clip(0, 6).apply(3.0f), 3.0f);
+  EXPECT_EQ(Activation::relu().apply(-0.0f), 0.0f);
+}
+
+// --- Bad input ------------------------------------------------------------------------------
+
+Conv2dParams small_params() {
+  Conv2dParams p;
+  p.in_c = 4;
+  p.in_h = 5;
+  p.in_w = 5;
+  p.out_c = 6;
+  p.kernel_h = 3;
+  p.kernel_w = 3;
+  return p;
+}
+
+TEST(Conv2dF32Prepare, RejectsInvalidParamsWithAClearMessage) {
+  struct Bad {
+    const char* what;
+    void (*mutate)(Conv2dParams&);
+    const char* needle;
+  };
+  const Bad bad[] = {
+      {"groups", [](Conv2dParams& p) { p.groups = 3; }, "groups = 3"},
+      {"kernel", [](Conv2dParams& p) { p.kernel_h = 9; }, "output size"},
+      {"stride", [](Conv2dParams& p) { p.stride_w = 0; }, "stride_w = 0"},
+      {"pad", [](Conv2dParams& p) { p.pad_left = -1; }, "pad_left = -1"},
+      {"in_c", [](Conv2dParams& p) { p.in_c = 0; }, "in_c = 0"},
+      {"clip", [](Conv2dParams& p) { p.act = Activation::clip(1, 0); }, "clip min = 1"},
+      {"huge", [](Conv2dParams& p) { p.in_h = p.in_w = 1 << 20; }, "must be <= 2^30"},
+  };
+  for (const Bad& b : bad) {
+    Conv2dParams p = small_params();
+    b.mutate(p);
+    const std::vector<float> w(static_cast<size_t>(std::max<int64_t>(0, p.weight_size()) % 100000));
+    Result<Conv2dF32> r = Conv2dF32::prepare(p, w, {});
+    ASSERT_FALSE(r.ok()) << b.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << b.what;
+    EXPECT_NE(r.status().message().find(b.needle), std::string::npos) << r.status().message();
+    EXPECT_EQ(r.status().message().rfind("cannot prepare conv2d: ", 0), 0u) << r.status().message();
+  }
+}
+
+TEST(Conv2dF32Prepare, RejectsWrongWeightAndBiasSizes) {
+  const Conv2dParams p = small_params();
+  const std::vector<float> w(static_cast<size_t>(p.weight_size()));
+  Result<Conv2dF32> r1 = Conv2dF32::prepare(p, std::span(w).first(w.size() - 1), {});
+  ASSERT_FALSE(r1.ok());
+  EXPECT_NE(r1.status().message().find("weight size = 215, must be 216"), std::string::npos)
+      << r1.status().message();
+  const std::vector<float> b(5);
+  Result<Conv2dF32> r2 = Conv2dF32::prepare(p, w, b);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("bias size = 5"), std::string::npos)
+      << r2.status().message();
+}
+
+TEST(Conv2dF32Ref, RejectsMismatchedSpans) {
+  Conv2dParams p = small_params();
+  p.batch = 2;
+  std::vector<float> x(static_cast<size_t>(p.in_size())), w(static_cast<size_t>(p.weight_size())),
+      y(static_cast<size_t>(2 * p.out_size()));
+  const Status s = conv2d_f32_ref(p, x, w, {}, y);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("input size = 100, must be 200"), std::string::npos) << s.message();
+}
+
+TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {
+  Result<Conv2dF32> r = Conv2dF32::prepare(small_params(), std::vector<float>(216), {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->choice(), KernelChoice::kAuto);
+  EXPECT_NE(r->choice(), KernelChoice::kRef);
+  EXPECT_TRUE(kernel_choice_available(r->choice()));
+}
+
+}  // namespace
+}  // namespace ei8::kernels
