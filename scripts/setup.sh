@@ -13,6 +13,7 @@ packages=(
   libtorch-dev
   libdnnl-dev libhwy-dev
   gnuplot-nox
+  chromium                                                     # headless check of report.html
   dataset-fashion-mnist
   nodejs
 )

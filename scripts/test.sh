@@ -31,6 +31,14 @@ run_suite() {  # run_suite <preset>
   return "$rc"
 }
 
+# ONNX Runtime for the interop tests (ctest label "interop"); they skip themselves without it.
+echo "== interop: npm ci tests/interop (onnxruntime-node, pinned)"
+if timeout 600 npm ci --ignore-scripts --no-audit --no-fund --prefix tests/interop >/dev/null 2>&1; then
+  echo "interop: onnxruntime-node installed"
+else
+  echo "interop: npm registry unreachable or install failed; ORT interop tests will be skipped"
+fi
+
 status=0
 run_suite release || status=1
 run_suite asan-ubsan || status=1

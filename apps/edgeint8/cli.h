@@ -22,5 +22,12 @@ Result<std::vector<int64_t>> parse_int_list(std::string_view text, std::string_v
 
 // Registration, one per subcommand file.
 void register_version(CLI::App& app);
+void register_run_all(CLI::App& app);
+void register_sim(CLI::App& app);
+void register_dse(CLI::App& app);
+void register_fixedpoint(CLI::App& app);
+void register_run(CLI::App& app);
+void register_info(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace ei8::cli

@@ -22,6 +22,13 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   ei8::cli::register_version(app);
+  ei8::cli::register_run_all(app);
+  ei8::cli::register_sim(app);
+  ei8::cli::register_dse(app);
+  ei8::cli::register_fixedpoint(app);
+  ei8::cli::register_run(app);
+  ei8::cli::register_info(app);
+  ei8::cli::register_bench(app);
 
   try {
     app.parse(argc, argv);

@@ -10,8 +10,8 @@ namespace {
 
 // Builds a .npy file by hand (format 1.0) with an arbitrary descr and payload.
 std::string make_npy(std::string_view descr, std::string_view shape, std::string_view payload) {
-  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-                                   descr, shape);
+  std::string header =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape);
   header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
   header.push_back('\n');
   std::string out = "\x93NUMPY";

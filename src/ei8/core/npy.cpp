@@ -48,10 +48,14 @@ Result<Descr> parse_descr(std::string_view d, std::string_view name) {
 
 std::string_view descr_of(DType t) {
   switch (t) {
-    case DType::kF32: return "<f4";
-    case DType::kS8: return "|i1";
-    case DType::kU8: return "|u1";
-    case DType::kS32: return "<i4";
+    case DType::kF32:
+      return "<f4";
+    case DType::kS8:
+      return "|i1";
+    case DType::kU8:
+      return "|u1";
+    case DType::kS32:
+      return "<i4";
   }
   return "?";
 }
@@ -84,10 +88,12 @@ Result<Tensor> parse_npy(std::string_view bytes, std::string_view name) {
   size_t header_len = 0;
   size_t header_start = 0;
   if (major == 1) {
-    header_len = static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+    header_len =
+        static_cast<uint8_t>(bytes[8]) | (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
     header_start = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) return data_loss("cannot read {}: file is truncated in its header", name);
+    if (bytes.size() < 12)
+      return data_loss("cannot read {}: file is truncated in its header", name);
     uint32_t len32;
     std::memcpy(&len32, bytes.data() + 8, 4);
     header_len = len32;
@@ -112,7 +118,8 @@ Result<Tensor> parse_npy(std::string_view bytes, std::string_view name) {
   }
   const char quote = (*descr_v)[0];
   const size_t dend = descr_v->find(quote, 1);
-  if (dend == std::string_view::npos) return data_loss("cannot read {}: unterminated 'descr'", name);
+  if (dend == std::string_view::npos)
+    return data_loss("cannot read {}: unterminated 'descr'", name);
   EI8_ASSIGN_OR_RETURN(Descr descr, parse_descr(descr_v->substr(1, dend - 1), name));
   if (order_v->substr(0, 4) == "True") {
     return unsupported("cannot read {}: fortran_order = True, must be False (C order)", name);
@@ -121,7 +128,8 @@ Result<Tensor> parse_npy(std::string_view bytes, std::string_view name) {
     return data_loss("cannot read {}: 'shape' is not a tuple", name);
   }
   const size_t send = shape_v->find(')');
-  if (send == std::string_view::npos) return data_loss("cannot read {}: unterminated 'shape'", name);
+  if (send == std::string_view::npos)
+    return data_loss("cannot read {}: unterminated 'shape'", name);
   Shape shape;
   std::string_view dims = shape_v->substr(1, send - 1);
   while (!dims.empty()) {
@@ -140,7 +148,8 @@ Result<Tensor> parse_npy(std::string_view bytes, std::string_view name) {
   int64_t numel = 1;
   for (int64_t d : shape) {
     if (d != 0 && numel > (int64_t{1} << 40) / d) {
-      return data_loss("cannot read {}: shape = {}, too many elements", name, shape_to_string(shape));
+      return data_loss("cannot read {}: shape = {}, too many elements", name,
+                       shape_to_string(shape));
     }
     numel *= d;
   }
@@ -220,8 +229,8 @@ Result<Tensor> read_raw_f32(const std::string& path, const Shape& shape) {
   }
   const size_t want = static_cast<size_t>(shape_numel(shape)) * 4;
   if (bytes.size() != want) {
-    return invalid_argument("cannot read {}: size = {} bytes, must be {} for float32 shape {}", path,
-                            bytes.size(), want, shape_to_string(shape));
+    return invalid_argument("cannot read {}: size = {} bytes, must be {} for float32 shape {}",
+                            path, bytes.size(), want, shape_to_string(shape));
   }
   Tensor t = Tensor::zeros(DType::kF32, shape);
   std::memcpy(t.raw(), bytes.data(), want);

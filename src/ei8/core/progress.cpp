@@ -13,7 +13,8 @@ std::atomic<bool> g_enabled{true};
 std::string format_seconds(double s) {
   if (s < 0 || s > 1e7) return "--:--";
   const auto total = static_cast<int64_t>(s + 0.5);
-  if (total >= 3600) return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
+  if (total >= 3600)
+    return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
   return fmt::format("{:02}:{:02}", total / 60, total % 60);
 }
 }  // namespace
@@ -65,11 +66,10 @@ void Progress::draw(bool final_line) {
   }
   const std::string count =
       total_ > 0 ? fmt::format("{}/{}", done_, total_) : fmt::format("{}", done_);
-  const std::string timing = final_line
-                                 ? fmt::format("{} elapsed", format_seconds(elapsed))
-                                 : fmt::format("ETA {}", format_seconds(eta));
-  const std::string line = fmt::format("{} {}{} {:.1f} {}/s {} {}", label_, bar, count, rate,
-                                       unit_, timing, status_);
+  const std::string timing = final_line ? fmt::format("{} elapsed", format_seconds(elapsed))
+                                        : fmt::format("ETA {}", format_seconds(eta));
+  const std::string line =
+      fmt::format("{} {}{} {:.1f} {}/s {} {}", label_, bar, count, rate, unit_, timing, status_);
   if (tty_) {
     fmt::print(stderr, "\r\033[K{}{}", line, final_line ? "\n" : "");
   } else {

@@ -90,7 +90,7 @@ Status internal_error(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) v_ = Status(StatusCode::kInternal, "Result from an ok Status");
   }
@@ -125,9 +125,9 @@ class [[nodiscard]] Result {
 #define EI8_CONCAT(a, b) EI8_CONCAT_IMPL(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is an error.
-#define EI8_RETURN_IF_ERROR(expr)             \
-  do {                                        \
-    ::ei8::Status ei8_status_ = (expr);       \
+#define EI8_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::ei8::Status ei8_status_ = (expr);        \
     if (!ei8_status_.ok()) return ei8_status_; \
   } while (0)
 

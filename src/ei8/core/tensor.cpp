@@ -22,20 +22,28 @@ std::byte* aligned_alloc_zeroed(size_t nbytes) {
 
 size_t dtype_size(DType t) {
   switch (t) {
-    case DType::kF32: return 4;
-    case DType::kS8: return 1;
-    case DType::kU8: return 1;
-    case DType::kS32: return 4;
+    case DType::kF32:
+      return 4;
+    case DType::kS8:
+      return 1;
+    case DType::kU8:
+      return 1;
+    case DType::kS32:
+      return 4;
   }
   return 0;
 }
 
 std::string_view dtype_name(DType t) {
   switch (t) {
-    case DType::kF32: return "f32";
-    case DType::kS8: return "s8";
-    case DType::kU8: return "u8";
-    case DType::kS32: return "s32";
+    case DType::kF32:
+      return "f32";
+    case DType::kS8:
+      return "s8";
+    case DType::kU8:
+      return "u8";
+    case DType::kS32:
+      return "s32";
   }
   return "?";
 }

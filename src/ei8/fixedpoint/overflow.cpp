@@ -187,7 +187,13 @@ Result<LayerOverflow> simulate_layer_overflow(std::string name, const ConvGeomet
             hi = std::max(hi, exact);
           }
           r.max_abs_acc = std::max(r.max_abs_acc, exact < 0 ? -exact : exact);
-          r.max_abs_partial = std::max({r.max_abs_partial, -lo, hi});
+          if (std::max(-lo, hi) > r.max_abs_partial) {
+            r.max_abs_partial = std::max(-lo, hi);
+            r.worst_n = n;
+            r.worst_oc = oc;
+            r.worst_oh = oh;
+            r.worst_ow = ow;
+          }
           sum_sq += static_cast<double>(exact) * static_cast<double>(exact);
           for (size_t i = 0; i < nw; ++i) {
             const IntRange range = int_range(widths[i]);

@@ -74,6 +74,8 @@ struct LayerOverflow {
   int64_t max_abs_partial = 0;   // max |partial sum| over every step of every output
   int bits_needed = 2;           // signed bits holding ±max_abs_partial: no overflow at or above
   double mean_square_acc = 0.0;  // mean of exact², to normalise mse
+  // The output whose partial sums reach max_abs_partial: (n, oc, oh, ow), for pixel traces.
+  int64_t worst_n = 0, worst_oc = 0, worst_oh = 0, worst_ow = 0;
   std::vector<OverflowPoint> points;  // for each width (in order): saturate, then wrap
 };
 

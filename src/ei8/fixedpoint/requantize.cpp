@@ -3,6 +3,7 @@
 // one IEEE divide, as ONNX Runtime's MLAS computes it, whatever the optimisation level.
 #include "ei8/fixedpoint/requantize.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ei8::fixedpoint {
@@ -60,6 +61,19 @@ int32_t requantize_ort(int32_t acc, float m, int32_t zero_point, int32_t qmin, i
   // lo/hi are integers (exact below 2^24, the case for every 8/16-bit output), so rounding after
   // the clamp stays inside [qmin, qmax]; the final clamp only guards int32-wide ranges.
   return static_cast<int32_t>(r < qmin ? qmin : (r > qmax ? qmax : r));
+}
+
+ClampRange activation_range(FusedActivation act, float output_scale, int32_t output_zero_point,
+                            int32_t qmin, int32_t qmax) {
+  ClampRange r{qmin, qmax};
+  if (act == FusedActivation::kNone) return r;
+  r.lo = std::max(qmin, output_zero_point);
+  if (act == FusedActivation::kRelu6) {
+    const double six = round_half_even(static_cast<double>(6.0f / output_scale));
+    const double hi = std::min(static_cast<double>(qmax), output_zero_point + six);
+    r.hi = static_cast<int32_t>(std::max(hi, static_cast<double>(r.lo)));
+  }
+  return r;
 }
 
 namespace {

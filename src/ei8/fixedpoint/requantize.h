@@ -73,6 +73,23 @@ inline int32_t requantize_tflite_single(int32_t acc, QuantizedMultiplier m, int3
   return static_cast<int32_t>(v < qmin ? qmin : (v > qmax ? qmax : v));
 }
 
+// ---- Fused activations as clamp bounds ----
+
+enum class FusedActivation { kNone, kRelu, kRelu6 };
+
+struct ClampRange {
+  int32_t lo;
+  int32_t hi;
+};
+
+// The output clamp of a layer with a fused activation, in the quantized output domain:
+//   none  [qmin, qmax];  relu  [max(qmin, z_y), qmax];
+//   relu6 [max(qmin, z_y), min(qmax, z_y + round_half_even(6 / s_y))]  (6 quantized as
+//   QuantizeLinear would: float division, RNE).
+// Preconditions: s_y > 0 and finite, qmin ≤ z_y ≤ qmax.
+ClampRange activation_range(FusedActivation act, float output_scale, int32_t output_zero_point,
+                            int32_t qmin, int32_t qmax);
+
 // ---- The prepared, per-channel requantizer ----
 
 class Requantizer {

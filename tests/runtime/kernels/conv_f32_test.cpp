@@ -362,6 +362,13 @@ TEST(Conv2dF32Prepare, RejectsInvalidParamsWithAClearMessage) {
   const Bad bad[] = {
       {"groups", [](Conv2dParams& p) { p.groups = 3; }, "groups = 3"},
       {"kernel", [](Conv2dParams& p) { p.kernel_h = 9; }, "output size"},
+      // Padded extent 5 < kernel 6: (5 − 6)/2 truncates to 0, which must not make a 1-row output.
+      {"kernel_strided",
+       [](Conv2dParams& p) {
+         p.kernel_h = 6;
+         p.stride_h = 2;
+       },
+       "output size"},
       {"stride", [](Conv2dParams& p) { p.stride_w = 0; }, "stride_w = 0"},
       {"pad", [](Conv2dParams& p) { p.pad_left = -1; }, "pad_left = -1"},
       {"in_c", [](Conv2dParams& p) { p.in_c = 0; }, "in_c = 0"},

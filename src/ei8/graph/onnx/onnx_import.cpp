@@ -24,9 +24,10 @@ struct SymDim {
   int64_t axis = 0;
   bool is_const() const { return of.empty(); }
 };
+// A small int64 tensor known at import time (row-major values, shape).
 struct Sym {
   std::vector<SymDim> v;
-  bool scalar = false;
+  Shape shape;
 };
 
 class Importer {
@@ -152,7 +153,7 @@ Status Importer::import_tensor(const onnx::TensorProto& t, const std::string& na
                    name, numel);
       }
       Sym s;
-      s.scalar = shape.empty();
+      s.shape = shape;
       for (size_t i = 0; i < n; ++i) {
         int64_t v = 0;
         if (has_raw) {
@@ -224,7 +225,6 @@ Result<std::optional<float>> Importer::const_float(const Node& n, size_t input) 
 
 Result<Shape> Importer::current_shape(const std::string& value) {
   Graph copy = g_;
-  copy.remove_dead_nodes();
   Status s = infer_shapes(copy);
   const Value* v = copy.find_value(value);
   if (!s.ok() || !v || !v->has_shape) {
@@ -234,7 +234,7 @@ Result<Shape> Importer::current_shape(const std::string& value) {
   return v->shape;
 }
 
-// Shape arithmetic on int64 vectors (evaluated now, never executed).
+// Shape arithmetic on small int64 tensors (evaluated now, never executed).
 Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
   const std::string& op = n.op_type;
   auto sym_of = [&](size_t i) -> Result<const Sym*> {
@@ -247,111 +247,233 @@ Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
     }
     return &it->second;
   };
-  if (n.outputs.empty()) return {};
+  auto fail = [&](std::string_view what) {
+    return err(StatusCode::kUnsupported, "cannot import node '{}' ({}): {}", n.name, op, what);
+  };
+  auto strides_of = [](const Shape& sh) {
+    std::vector<int64_t> st(sh.size(), 1);
+    for (size_t i = sh.size(); i-- > 1;) st[i - 1] = st[i] * sh[i];
+    return st;
+  };
+  if (n.outputs.empty() || n.outputs[0].empty()) return {};
   const std::string& out = n.outputs[0];
+  Sym y;
   if (op == "Shape") {
-    if (n.inputs.empty() || n.input(0).empty()) {
-      return err(StatusCode::kInvalidArgument, "cannot import node '{}' (Shape): input missing",
-                 n.name);
-    }
-    const Value* v = g_.find_value(n.input(0));
-    if (!v) {
-      return err(StatusCode::kNotFound, "cannot import node '{}' (Shape): input '{}' not defined",
-                 n.name, n.input(0));
-    }
-    EI8_ASSIGN_OR_RETURN(Shape s, current_shape(n.input(0)));
-    const int64_t r = static_cast<int64_t>(s.size());
+    if (n.inputs.empty() || n.input(0).empty()) return fail("input missing");
+    EI8_ASSIGN_OR_RETURN(Shape sh, current_shape(n.input(0)));
+    const int64_t r = static_cast<int64_t>(sh.size());
     int64_t start = n.attr_int("start", 0), end = n.attr_int("end", r);
     if (start < 0) start += r;
     if (end < 0) end += r;
     start = std::clamp<int64_t>(start, 0, r);
     end = std::clamp<int64_t>(end, 0, r);
-    Sym y;
     for (int64_t i = start; i < end; ++i) {
-      const int64_t d = s[static_cast<size_t>(i)];
+      const int64_t d = sh[static_cast<size_t>(i)];
       y.v.push_back(d >= 0 ? SymDim{d, {}, 0} : SymDim{0, n.input(0), i});
     }
-    syms_[out] = std::move(y);
-    return {};
-  }
-  if (op == "Cast" || op == "Identity") {
+    y.shape = {static_cast<int64_t>(y.v.size())};
+  } else if (op == "ConstantOfShape") {
     EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
-    syms_[out] = *a;
-    return {};
-  }
-  if (op == "Gather") {
+    Shape sh;
+    for (const SymDim& d : a->v) {
+      if (!d.is_const() || d.value < 0 || d.value > 4096)
+        return fail("shape must be small and constant");
+      sh.push_back(d.value);
+    }
+    if (shape_numel(sh) > 4096) return fail("more than 4096 elements");
+    const onnx::TensorProto* value = nullptr;
+    for (const auto& at : p.attribute()) {
+      if (at.name() == "value" && at.type() == onnx::AttributeProto::TENSOR) value = &at.t();
+    }
+    if (value && value->data_type() != onnx::TensorProto::INT64) {
+      // A float (or other) fill: an ordinary constant.
+      EI8_RETURN_IF_ERROR(import_tensor(*value, out));
+      const Tensor* t = g_.constant(out);
+      if (!t || t->numel() != 1) return fail("value must hold one element");
+      Tensor filled = Tensor::zeros(t->dtype(), sh);
+      const size_t es = dtype_size(t->dtype());
+      for (int64_t i = 0; i < filled.numel(); ++i) {
+        std::memcpy(filled.raw() + static_cast<size_t>(i) * es, t->raw(), es);
+      }
+      g_.add_initializer(out, std::move(filled));
+      return {};
+    }
+    int64_t fill = 0;
+    if (value) {
+      if (value->int64_data_size() > 0) {
+        fill = value->int64_data(0);
+      } else if (value->raw_data().size() >= 8) {
+        std::memcpy(&fill, value->raw_data().data(), 8);
+      }
+    }
+    y.shape = sh;
+    y.v.assign(static_cast<size_t>(shape_numel(sh)), SymDim{fill, {}, 0});
+  } else if (op == "Cast" || op == "Identity") {
+    EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
+    y = *a;
+  } else if (op == "Gather") {
     EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
     EI8_ASSIGN_OR_RETURN(const Sym* idx, sym_of(1));
-    if (n.attr_int("axis", 0) != 0) {
-      return err(StatusCode::kUnsupported, "cannot import node '{}' (Gather): axis = {}, must be 0",
-                 n.name, n.attr_int("axis", 0));
-    }
-    Sym y;
-    y.scalar = idx->scalar;
+    if (n.attr_int("axis", 0) != 0 || a->shape.size() != 1)
+      return fail("must gather from a 1-D vector on axis 0");
+    y.shape = idx->shape;
+    const int64_t r = static_cast<int64_t>(a->v.size());
     for (const SymDim& d : idx->v) {
       int64_t i = d.value;
-      const int64_t r = static_cast<int64_t>(a->v.size());
       if (i < 0) i += r;
-      if (!d.is_const() || i < 0 || i >= r) {
-        return err(StatusCode::kInvalidArgument,
-                   "cannot import node '{}' (Gather): index = {}, must be constant in [0, {})",
-                   n.name, d.value, r);
-      }
+      if (!d.is_const() || i < 0 || i >= r) return fail("index must be constant and in range");
       y.v.push_back(a->v[static_cast<size_t>(i)]);
     }
-    syms_[out] = std::move(y);
-    return {};
-  }
-  if (op == "Unsqueeze" || op == "Squeeze") {
+  } else if (op == "Unsqueeze" || op == "Squeeze") {
     EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
-    Sym y = *a;
-    y.scalar = op == "Squeeze" && a->v.size() == 1;
-    syms_[out] = std::move(y);
-    return {};
-  }
-  if (op == "Concat") {
-    Sym y;
+    std::vector<int64_t> axes = n.attr_ints("axes");
+    if (opset_ >= 13 && n.inputs.size() > 1 && !n.input(1).empty()) {
+      EI8_ASSIGN_OR_RETURN(axes, const_ints(n, 1, "axes"));
+    }
+    y.v = a->v;
+    if (op == "Unsqueeze") {
+      const int64_t r = static_cast<int64_t>(a->shape.size() + axes.size());
+      for (int64_t& ax : axes) ax = ax < 0 ? ax + r : ax;
+      std::sort(axes.begin(), axes.end());
+      y.shape = a->shape;
+      for (int64_t ax : axes) {
+        if (ax < 0 || ax > static_cast<int64_t>(y.shape.size())) return fail("axis out of range");
+        y.shape.insert(y.shape.begin() + ax, 1);
+      }
+    } else {
+      const int64_t r = static_cast<int64_t>(a->shape.size());
+      for (int64_t& ax : axes) ax = ax < 0 ? ax + r : ax;
+      for (int64_t i = 0; i < r; ++i) {
+        const bool drop = axes.empty() ? a->shape[static_cast<size_t>(i)] == 1
+                                       : std::find(axes.begin(), axes.end(), i) != axes.end();
+        if (!drop) y.shape.push_back(a->shape[static_cast<size_t>(i)]);
+      }
+    }
+  } else if (op == "Concat") {
+    std::vector<const Sym*> parts;
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(i));
-      y.v.insert(y.v.end(), a->v.begin(), a->v.end());
+      parts.push_back(a);
     }
-    syms_[out] = std::move(y);
-    return {};
-  }
-  if (op == "Slice") {
+    if (parts.empty()) return fail("no inputs");
+    const int64_t r = static_cast<int64_t>(parts[0]->shape.size());
+    int64_t axis = n.attr_int("axis", 0);
+    if (axis < 0) axis += r;
+    if (axis < 0 || axis >= r) return fail("axis out of range");
+    y.shape = parts[0]->shape;
+    y.shape[static_cast<size_t>(axis)] = 0;
+    int64_t outer = 1;
+    for (int64_t i = 0; i < axis; ++i) outer *= parts[0]->shape[static_cast<size_t>(i)];
+    for (const Sym* a : parts) {
+      if (static_cast<int64_t>(a->shape.size()) != r) return fail("inputs must have equal rank");
+      y.shape[static_cast<size_t>(axis)] += a->shape[static_cast<size_t>(axis)];
+    }
+    for (int64_t o = 0; o < outer; ++o) {
+      for (const Sym* a : parts) {
+        const size_t chunk = a->v.size() / static_cast<size_t>(std::max<int64_t>(outer, 1));
+        for (size_t j = 0; j < chunk; ++j) y.v.push_back(a->v[static_cast<size_t>(o) * chunk + j]);
+      }
+    }
+  } else if (op == "Reshape") {
     EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
-    std::vector<int64_t> starts, ends;
+    EI8_ASSIGN_OR_RETURN(auto target, const_ints(n, 1, "shape"));
+    Node tmp = n;
+    tmp.set("shape", target);
+    auto sh = infer_node_shapes(g_, tmp, {a->shape});
+    if (!sh.ok()) return sh.status().with_context(name_);
+    y.shape = sh.value()[0];
+    y.v = a->v;
+  } else if (op == "Transpose") {
+    EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
+    std::vector<int64_t> perm = n.attr_ints("perm");
+    if (perm.empty()) {
+      for (size_t i = a->shape.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+    }
+    if (perm.size() != a->shape.size()) return fail("perm length must equal the rank");
+    const auto st = strides_of(a->shape);
+    for (int64_t pi : perm) {
+      if (pi < 0 || pi >= static_cast<int64_t>(a->shape.size())) return fail("perm out of range");
+      y.shape.push_back(a->shape[static_cast<size_t>(pi)]);
+    }
+    const auto ost = strides_of(y.shape);
+    for (int64_t i = 0; i < shape_numel(y.shape); ++i) {
+      int64_t src = 0, rem = i;
+      for (size_t d = 0; d < y.shape.size(); ++d) {
+        const int64_t c = rem / ost[d];
+        rem %= ost[d];
+        src += c * st[static_cast<size_t>(perm[d])];
+      }
+      y.v.push_back(a->v[static_cast<size_t>(src)]);
+    }
+  } else if (op == "Slice") {
+    EI8_ASSIGN_OR_RETURN(const Sym* a, sym_of(0));
+    const int64_t r = static_cast<int64_t>(a->shape.size());
+    std::vector<int64_t> starts, ends, axes, steps;
     if (opset_ < 10) {
       starts = n.attr_ints("starts");
       ends = n.attr_ints("ends");
+      axes = n.attr_ints("axes");
     } else {
       EI8_ASSIGN_OR_RETURN(starts, const_ints(n, 1, "starts"));
       EI8_ASSIGN_OR_RETURN(ends, const_ints(n, 2, "ends"));
+      if (n.inputs.size() > 3 && !n.input(3).empty()) {
+        EI8_ASSIGN_OR_RETURN(axes, const_ints(n, 3, "axes"));
+      }
       if (n.inputs.size() > 4 && !n.input(4).empty()) {
-        EI8_ASSIGN_OR_RETURN(auto steps, const_ints(n, 4, "steps"));
-        if (steps.size() != 1 || steps[0] != 1) {
-          return err(StatusCode::kUnsupported, "cannot import node '{}' (Slice): steps must be 1",
-                     n.name);
-        }
+        EI8_ASSIGN_OR_RETURN(steps, const_ints(n, 4, "steps"));
       }
     }
-    if (starts.size() != 1 || ends.size() != 1) {
-      return err(StatusCode::kUnsupported, "cannot import node '{}' (Slice): must slice 1 axis",
-                 n.name);
+    if (axes.empty()) {
+      for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
     }
-    const int64_t r = static_cast<int64_t>(a->v.size());
-    int64_t s = starts[0] < 0 ? starts[0] + r : starts[0];
-    int64_t e = ends[0] < 0 ? ends[0] + r : ends[0];
-    s = std::clamp<int64_t>(s, 0, r);
-    e = std::clamp<int64_t>(e, 0, r);
-    Sym y;
-    for (int64_t i = s; i < e; ++i) y.v.push_back(a->v[static_cast<size_t>(i)]);
-    syms_[out] = std::move(y);
-    return {};
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (ends.size() != starts.size() || axes.size() != starts.size() ||
+        steps.size() != starts.size()) {
+      return fail("starts, ends, axes and steps must have equal lengths");
+    }
+    std::vector<int64_t> b(static_cast<size_t>(r), 0), st(static_cast<size_t>(r), 1);
+    Shape osh = a->shape;
+    for (size_t i = 0; i < starts.size(); ++i) {
+      int64_t ax = axes[i] < 0 ? axes[i] + r : axes[i];
+      if (ax < 0 || ax >= r || steps[i] == 0) return fail("axis out of range or step 0");
+      const int64_t dim = a->shape[static_cast<size_t>(ax)];
+      int64_t s0 = starts[i], e0 = ends[i];
+      if (s0 < 0) s0 += dim;
+      if (e0 < 0 && e0 > std::numeric_limits<int64_t>::min() + dim) e0 += dim;
+      int64_t cnt = 0;
+      if (steps[i] > 0) {
+        s0 = std::clamp<int64_t>(s0, 0, dim);
+        e0 = std::clamp<int64_t>(e0, 0, dim);
+        cnt = e0 > s0 ? (e0 - s0 + steps[i] - 1) / steps[i] : 0;
+      } else {
+        s0 = std::clamp<int64_t>(s0, 0, dim - 1);
+        e0 = std::clamp<int64_t>(e0, -1, dim - 1);
+        cnt = s0 > e0 ? (s0 - e0 - steps[i] - 1) / -steps[i] : 0;
+      }
+      b[static_cast<size_t>(ax)] = s0;
+      st[static_cast<size_t>(ax)] = steps[i];
+      osh[static_cast<size_t>(ax)] = cnt;
+    }
+    const auto ist = strides_of(a->shape);
+    const auto ost = strides_of(osh);
+    for (int64_t i = 0; i < shape_numel(osh); ++i) {
+      int64_t src = 0, rem = i;
+      for (size_t d = 0; d < osh.size(); ++d) {
+        const int64_t c = rem / ost[d];
+        rem %= ost[d];
+        src += (b[d] + c * st[d]) * ist[d];
+      }
+      y.v.push_back(a->v[static_cast<size_t>(src)]);
+    }
+    y.shape = osh;
+  } else {
+    return fail("op is not supported on shape vectors");
   }
-  (void)p;
-  return err(StatusCode::kUnsupported, "cannot import node '{}': op_type = {}, must be supported",
-             n.name, op);
+  if (static_cast<int64_t>(y.v.size()) != shape_numel(y.shape)) {
+    return err(StatusCode::kInternal, "node '{}' ({}): shape arithmetic size mismatch", n.name, op);
+  }
+  syms_[out] = std::move(y);
+  return {};
 }
 
 Status Importer::import_node(const onnx::NodeProto& p, size_t index) {
@@ -434,11 +556,11 @@ Status Importer::import_node(const onnx::NodeProto& p, size_t index) {
       }
       if (a.name() == "value_int" || a.name() == "value_ints") {
         Sym s;
-        s.scalar = a.name() == "value_int";
-        if (s.scalar) {
+        if (a.name() == "value_int") {
           s.v.push_back(SymDim{a.i(), {}, 0});
         } else {
           for (int64_t v : a.ints()) s.v.push_back(SymDim{v, {}, 0});
+          s.shape = {static_cast<int64_t>(s.v.size())};
         }
         syms_[out] = std::move(s);
         return {};
@@ -451,8 +573,9 @@ Status Importer::import_node(const onnx::NodeProto& p, size_t index) {
   }
   // Shape arithmetic on int64 vectors.
   const bool sym_inputs = !n.inputs.empty() && syms_.count(n.input(0));
-  if (op == "Shape" || op == "Gather" || op == "Slice" || op == "Cast" ||
-      ((op == "Unsqueeze" || op == "Squeeze" || op == "Concat" || op == "Identity") &&
+  if (op == "Shape" || op == "ConstantOfShape" ||
+      ((op == "Gather" || op == "Slice" || op == "Cast" || op == "Unsqueeze" || op == "Squeeze" ||
+        op == "Concat" || op == "Identity" || op == "Reshape" || op == "Transpose") &&
        sym_inputs)) {
     node_names_.insert(n.name);
     return import_shape_op(p, n);

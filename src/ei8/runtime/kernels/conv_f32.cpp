@@ -141,6 +141,11 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
       }
     }
   }
+  // Staged rows some output row reads (stride_h > 1 skips the others when staging).
+  m.row_used.assign(static_cast<size_t>(ph), 0);
+  for (int64_t oh = 0; oh < oh_n; ++oh) {
+    for (int64_t kh = 0; kh < p.kernel_h; ++kh) m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
+  }
   const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * 8 : p.dilation_w;
   for (int64_t ic = 0; ic < icg; ++ic) {
     for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
@@ -198,9 +203,10 @@ void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
                   sizeof(float) * static_cast<size_t>(p.pad_bottom * pw));
     }
   } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
-    const int64_t ow_n = p.out_w(), ow_stride = row_stride / p.kernel_w;
+    const int64_t ow_n = p.out_w(), ow_stride = row_stride / p.kernel_w, sw = p.stride_w;
     for (int64_t c = 0; c < p.in_c; ++c) {
       for (int64_t r = 0; r < ph; ++r) {
+        if (!row_used[r]) continue;  // never read by the micro-kernels
         const int64_t ih = r - p.pad_top;
         float* row = s + c * plane + r * row_stride;
         if (ih < 0 || ih >= p.in_h) {
@@ -210,10 +216,14 @@ void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
         const float* xrow = x + (c * p.in_h + ih) * p.in_w;
         for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
           float* dst = row + kw * ow_stride;
-          for (int64_t ow = 0; ow < ow_stride; ++ow) {
-            const int64_t iw = ow * p.stride_w - p.pad_left + kw * p.dilation_w;
-            dst[ow] = (ow < ow_n && iw >= 0 && iw < p.in_w) ? xrow[iw] : 0.0f;
-          }
+          // Output columns whose tap lands inside the row: iw = ow·sw + off in [0, in_w).
+          const int64_t off = kw * p.dilation_w - p.pad_left;
+          const int64_t lo = std::min(ow_n, off >= 0 ? 0 : (-off + sw - 1) / sw);
+          const int64_t hi = std::max(lo, std::min(ow_n, (p.in_w - off + sw - 1) / sw));
+          for (int64_t ow = 0; ow < lo; ++ow) dst[ow] = 0.0f;
+          const float* src = xrow + off;
+          for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * sw];
+          for (int64_t ow = hi; ow < ow_stride; ++ow) dst[ow] = 0.0f;
         }
       }
     }

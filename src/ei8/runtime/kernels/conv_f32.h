@@ -36,11 +36,17 @@ struct Conv2dParams {
   int64_t groups = 1;  // in_c and out_c divisible by groups; depthwise: groups = in_c
   Activation act;      // fused epilogue after the bias
 
+  // Output size; 0 when the dilated kernel is larger than the padded input (the division
+  // must not truncate a negative numerator toward zero).
   int64_t out_h() const {
-    return (in_h + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1) / stride_h + 1;
+    return out_size_1d(in_h + pad_top + pad_bottom, kernel_h, dilation_h, stride_h);
   }
   int64_t out_w() const {
-    return (in_w + pad_left + pad_right - dilation_w * (kernel_w - 1) - 1) / stride_w + 1;
+    return out_size_1d(in_w + pad_left + pad_right, kernel_w, dilation_w, stride_w);
+  }
+  static int64_t out_size_1d(int64_t padded, int64_t kernel, int64_t dilation, int64_t stride) {
+    const int64_t room = padded - dilation * (kernel - 1) - 1;
+    return room < 0 || stride < 1 ? 0 : room / stride + 1;
   }
   int64_t in_c_per_group() const { return in_c / groups; }
   int64_t out_c_per_group() const { return out_c / groups; }

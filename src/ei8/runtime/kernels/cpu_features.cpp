@@ -35,10 +35,14 @@ const CpuFeatures& cpu_features() {
 bool isa_available(Isa isa) {
   const CpuFeatures& f = cpu_features();
   switch (isa) {
-    case Isa::kPortable: return true;
-    case Isa::kAvx2: return f.avx2;
-    case Isa::kAvx512: return f.avx512;
-    case Isa::kAvx512Vnni: return f.avx512vnni;
+    case Isa::kPortable:
+      return true;
+    case Isa::kAvx2:
+      return f.avx2;
+    case Isa::kAvx512:
+      return f.avx512;
+    case Isa::kAvx512Vnni:
+      return f.avx512vnni;
   }
   return false;
 }
@@ -60,10 +64,14 @@ std::vector<Isa> available_isas() {
 
 std::string_view isa_name(Isa isa) {
   switch (isa) {
-    case Isa::kPortable: return "portable";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvx512: return "avx512";
-    case Isa::kAvx512Vnni: return "avx512vnni";
+    case Isa::kPortable:
+      return "portable";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kAvx512Vnni:
+      return "avx512vnni";
   }
   return "?";
 }

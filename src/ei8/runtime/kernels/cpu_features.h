@@ -26,7 +26,7 @@ struct CpuFeatures {
 const CpuFeatures& cpu_features();
 bool isa_available(Isa isa);
 Isa best_isa();
-std::vector<Isa> available_isas();  // every tier this CPU runs, portable first
+std::vector<Isa> available_isas();   // every tier this CPU runs, portable first
 std::string_view isa_name(Isa isa);  // "portable", "avx2", "avx512", "avx512vnni"
 
 }  // namespace ei8::kernels

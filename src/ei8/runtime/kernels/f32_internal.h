@@ -71,6 +71,7 @@ struct Conv2dF32::Impl {
   int64_t staged_floats = 0;  // scratch floats: staged image + slack read by the tail lanes
   int mr = 4;
   std::vector<int32_t> koff, vin, vout, vlen;
+  std::vector<uint8_t> row_used;  // [staged rows]: read by some output row
   std::vector<float> wpack, bpack;
   int64_t wpack_group = 0, bpack_group = 0;  // floats per group
 

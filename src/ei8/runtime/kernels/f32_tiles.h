@@ -3,36 +3,87 @@
 // own Ops in an anonymous namespace and instantiates these templates with its own compile
 // flags, so no instruction of one tier leaks into another (STYLE.md 5).
 //
-// Ops must provide: type V (8 floats); load/bcast/store/store_n(p, v, n ≤ 8); fma(a, b, c) =
-// a·b + c; activate(v, Activation).
+// Ops must provide: type V (8 floats); load/bcast/set1/store/store_n(p, v, n ≤ 8); fma(a, b, c)
+// = a·b + c; min/max; leaky(v, alpha) = v < 0 ? alpha·v : v; activate(v, Activation).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include "ei8/runtime/kernels/f32_internal.h"
 
 namespace ei8::kernels::tiles {
 
-// An MR × (8·NV) tile of a direct convolution: MR output channels starting at oc0 times NV
-// pixel vectors starting at v0 (nvv of them real; the others recompute vector v0 and are not
-// stored). Accumulators start at the bias, exactly like the reference.
-template <class Ops, int MR, int NV>
-inline void conv_tile(const DirectConvArgs& a, const float* w, const float* bias, int rows,
-                      int64_t oc0, int64_t v0, int nvv) {
+// The epilogue every tile applies: clamp(v, lo, hi) covers none (±inf), relu (0, inf) and
+// clip; leaky_relu is the one non-clamp activation (kLeaky).
+template <class Ops>
+struct Epi {
+  typename Ops::V lo, hi, alpha;
+  explicit Epi(const Activation& act) {
+    const float inf = std::numeric_limits<float>::infinity();
+    float l = -inf, h = inf;
+    if (act.kind == ActKind::kRelu) l = 0.0f;
+    if (act.kind == ActKind::kClip) l = act.lo, h = act.hi;
+    lo = Ops::set1(l);
+    hi = Ops::set1(h);
+    alpha = Ops::set1(act.alpha);
+  }
+  template <bool kLeaky>
+  typename Ops::V apply(typename Ops::V v) const {
+    if constexpr (kLeaky) return Ops::leaky(v, alpha);
+    return Ops::min(Ops::max(v, lo), hi);
+  }
+};
+
+// NV pixel vectors of one tile column: where they are read and written.
+template <int NV>
+struct VecGroup {
+  const float* src[NV];  // staged lane 0 of each vector (repeats vector 0 past `count`)
+  int64_t out[NV];       // destination offset of lane 0
+  int len[NV];           // valid lanes
+  int count;             // real vectors (≤ NV)
+  bool full;             // count == NV and every len == 8
+};
+
+// An MR × (8·NV) tile of a direct convolution: MR output channels starting at oc0 times the
+// NV pixel vectors of `g`. Accumulators start at the bias, exactly like the reference.
+//
+// K blocking: taps [k0, k1) only. The first block starts from the bias, later blocks from the
+// partial sums left in dst; only the last block applies the activation (`last`).
+template <class Ops, int MR, int NV, bool kLeaky>
+[[gnu::always_inline]] inline void conv_tile(const DirectConvArgs& a, const VecGroup<NV>& g,
+                                             const float* w, const float* bias, int rows,
+                                             int64_t oc0, const Epi<Ops>& epi, int64_t k0,
+                                             int64_t k1) {
   using V = typename Ops::V;
+  const bool first = k0 == 0, last = k1 == a.k;
+  float* dst = a.dst + oc0 * a.out_plane;
   V acc[MR][NV];
+  if (first) {
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r) {
-    const V bv = Ops::bcast(bias + r);
+    for (int r = 0; r < MR; ++r) {
+      const V bv = Ops::bcast(bias + r);
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[r][j] = bv;
+      for (int j = 0; j < NV; ++j) acc[r][j] = bv;
+    }
+  } else {
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        // Rows past `rows` and vectors past `count` are never stored: any finite start will do.
+        const int rr = r < rows ? r : 0, jj = j < g.count ? j : 0;
+        acc[r][j] = Ops::load_n(dst + rr * a.out_plane + g.out[jj], g.len[jj]);
+      }
+    }
   }
   const float* base[NV];
 #pragma GCC unroll 8
-  for (int j = 0; j < NV; ++j) base[j] = a.src + a.vin[v0 + (j < nvv ? j : 0)];
-  for (int64_t kk = 0; kk < a.k; ++kk) {
-    const int64_t o = a.koff[kk];
+  for (int j = 0; j < NV; ++j) base[j] = g.src[j];
+  const int32_t* koff = a.koff;
+  for (int64_t kk = k0; kk < k1; ++kk) {
+    const int64_t o = koff[kk];
     V b[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) b[j] = Ops::load(base[j] + o);
@@ -44,34 +95,82 @@ inline void conv_tile(const DirectConvArgs& a, const float* w, const float* bias
       for (int j = 0; j < NV; ++j) acc[r][j] = Ops::fma(av, b[j], acc[r][j]);
     }
   }
+  if (!last) {  // partial sums, no activation
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      if (r >= rows) break;
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        if (j >= g.count) break;
+        Ops::store_n(dst + r * a.out_plane + g.out[j], acc[r][j], g.len[j]);
+      }
+    }
+    return;
+  }
+  if (g.full && rows == MR) {  // the common case: no masks, no bounds
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) {
+        Ops::store(dst + r * a.out_plane + g.out[j], epi.template apply<kLeaky>(acc[r][j]));
+      }
+    }
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
     if (r >= rows) break;
-    float* drow = a.dst + (oc0 + r) * a.out_plane;
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
-      if (j >= nvv) break;
-      const V v = Ops::activate(acc[r][j], a.act);
-      const int len = a.vlen[v0 + j];
-      float* out = drow + a.vout[v0 + j];
-      if (len == 8) {
+      if (j >= g.count) break;
+      const V v = epi.template apply<kLeaky>(acc[r][j]);
+      float* out = dst + r * a.out_plane + g.out[j];
+      if (g.len[j] == 8) {
         Ops::store(out, v);
       } else {
-        Ops::store_n(out, v, len);
+        Ops::store_n(out, v, g.len[j]);
+      }
+    }
+  }
+}
+
+template <class Ops, int MR, int NV, bool kLeaky>
+void conv_direct(const DirectConvArgs& a) {
+  const Epi<Ops> epi(a.act);
+  const int64_t blocks = (a.out_c + MR - 1) / MR;
+  // K blocks whose NV staged operand vectors (kc·NV·32 bytes) stay in L1 (≤ 16 KiB) while
+  // every output-channel block reuses them.
+  constexpr int64_t kKc = 16384 / (NV * 32);
+  const int64_t n_kb = (a.k + kKc - 1) / kKc;
+  const int64_t kc = (a.k + n_kb - 1) / n_kb;
+  for (int64_t v0 = 0; v0 < a.n_vec; v0 += NV) {
+    VecGroup<NV> g;
+    g.count = static_cast<int>(std::min<int64_t>(NV, a.n_vec - v0));
+    g.full = g.count == NV;
+    for (int j = 0; j < NV; ++j) {
+      const int64_t v = v0 + (j < g.count ? j : 0);
+      g.src[j] = a.src + a.vin[v];
+      g.out[j] = a.vout[v];
+      g.len[j] = a.vlen[v];
+      g.full = g.full && g.len[j] == 8;
+    }
+    for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
+      const int64_t k1 = std::min(a.k, k0 + kc);
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
+        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + b * a.k * MR, a.bias + b * MR, rows, b * MR,
+                                       epi, k0, k1);
       }
     }
   }
 }
 
 template <class Ops, int MR, int NV>
-void conv_direct(const DirectConvArgs& a) {
-  const int64_t blocks = (a.out_c + MR - 1) / MR;
-  for (int64_t v0 = 0; v0 < a.n_vec; v0 += NV) {
-    const int nvv = static_cast<int>(std::min<int64_t>(NV, a.n_vec - v0));
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-      conv_tile<Ops, MR, NV>(a, a.wpack + b * a.k * MR, a.bias + b * MR, rows, b * MR, v0, nvv);
-    }
+void conv_direct_act(const DirectConvArgs& a) {
+  if (a.act.kind == ActKind::kLeakyRelu) {
+    conv_direct<Ops, MR, NV, true>(a);
+  } else {
+    conv_direct<Ops, MR, NV, false>(a);
   }
 }
 
@@ -80,19 +179,19 @@ template <class Ops>
 void conv_direct_dispatch(const DirectConvArgs& a) {
   switch (a.mr) {
     case 1:
-      conv_direct<Ops, 1, 4>(a);
+      conv_direct_act<Ops, 1, 4>(a);
       break;
     case 2:
-      conv_direct<Ops, 2, 4>(a);
+      conv_direct_act<Ops, 2, 4>(a);
       break;
     case 3:
-      conv_direct<Ops, 3, 4>(a);
+      conv_direct_act<Ops, 3, 3>(a);
       break;
     case 6:
-      conv_direct<Ops, 6, 2>(a);
+      conv_direct_act<Ops, 6, 2>(a);
       break;
     default:
-      conv_direct<Ops, 4, 3>(a);
+      conv_direct_act<Ops, 4, 3>(a);
       break;
   }
 }

@@ -1,5 +1,7 @@
 // The portable tier of the FP32 micro-kernels: the templates of f32_tiles.h over plain
 // 8-float arrays (no ISA flags; the compiler vectorises them for the baseline ISA).
+#include <algorithm>
+
 #include "ei8/runtime/kernels/f32_tiles.h"
 
 namespace ei8::kernels {
@@ -14,9 +16,31 @@ struct PortableOps {
     for (int i = 0; i < 8; ++i) v.f[i] = p[i];
     return v;
   }
+  static V load_n(const float* p, int n) {
+    V v{};
+    for (int i = 0; i < n; ++i) v.f[i] = p[i];
+    return v;
+  }
   static V bcast(const float* p) {
     V v;
     for (int i = 0; i < 8; ++i) v.f[i] = *p;
+    return v;
+  }
+  static V set1(float x) {
+    V v;
+    for (int i = 0; i < 8; ++i) v.f[i] = x;
+    return v;
+  }
+  static V max(V v, const V& lo) {
+    for (int i = 0; i < 8; ++i) v.f[i] = std::max(v.f[i], lo.f[i]);
+    return v;
+  }
+  static V min(V v, const V& hi) {
+    for (int i = 0; i < 8; ++i) v.f[i] = std::min(v.f[i], hi.f[i]);
+    return v;
+  }
+  static V leaky(V v, const V& alpha) {
+    for (int i = 0; i < 8; ++i) v.f[i] = v.f[i] < 0.0f ? alpha.f[i] * v.f[i] : v.f[i];
     return v;
   }
   static V fma(const V& a, const V& b, V c) {

@@ -1,0 +1,159 @@
+// edgeint8 bench — latency of the FP32 executor on an ONNX model (prepare once, run many).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ei8/core/rng.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/graph/summary.h"
+#include "ei8/runtime/executor.h"
+#include "ei8/runtime/kernels/cpu_features.h"
+
+namespace ei8::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int64_t batch = 1;
+  int threads = 1;
+  int iters = 200;
+  int warmup = 20;
+  std::string kernel = "auto";
+  bool json = false;
+};
+
+struct Stats {
+  double min, mean, std, p50, p90, p95, p99;
+};
+
+Stats stats_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  Stats s{};
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  double var = 0;
+  for (double x : v) var += (x - s.mean) * (x - s.mean);
+  s.std = std::sqrt(var / static_cast<double>(v.size()));
+  auto pct = [&](double p) {
+    // nearest rank
+    const size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
+  };
+  s.min = v.front();
+  s.p50 = pct(50);
+  s.p90 = pct(90);
+  s.p95 = pct(95);
+  s.p99 = pct(99);
+  return s;
+}
+
+Result<kernels::KernelChoice> parse_kernel(const std::string& k) {
+  for (kernels::KernelChoice c : {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef,
+                                  kernels::KernelChoice::kGeneric, kernels::KernelChoice::kAvx2}) {
+    if (kernels::kernel_choice_name(c) == k) return c;
+  }
+  return invalid_argument("cannot parse --kernel: value = '{}', must be auto, ref, generic or avx2",
+                          k);
+}
+
+Status bench(const BenchArgs& a) {
+  if (a.batch < 1 || a.iters < 1 || a.warmup < 0 || a.threads < 1) {
+    return invalid_argument(
+        "cannot bench: batch = {}, iters = {}, warmup = {}, threads = {}, must be >= 1, >= 1, >= "
+        "0, "
+        ">= 1",
+        a.batch, a.iters, a.warmup, a.threads);
+  }
+  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
+  EI8_ASSIGN_OR_RETURN(GraphSummary summary, summarize(g));
+  ExecutorOptions opt;
+  opt.threads = a.threads;
+  EI8_ASSIGN_OR_RETURN(opt.kernel, parse_kernel(a.kernel));
+  EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), opt));
+  EI8_RETURN_IF_ERROR(ex.prepare_batch(a.batch).with_context(a.model));
+  Rng rng(42);
+  for (size_t i = 0; i < ex.num_inputs(); ++i) {
+    if (ex.input(i).dtype() != DType::kF32) continue;
+    for (float& v : ex.input(i).span<float>()) v = rng.uniform(-1.0f, 1.0f);
+  }
+  for (int i = 0; i < a.warmup; ++i) EI8_RETURN_IF_ERROR(ex.run());
+  std::vector<double> us;
+  us.reserve(static_cast<size_t>(a.iters));
+  for (int i = 0; i < a.iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EI8_RETURN_IF_ERROR(ex.run());
+    const auto t1 = std::chrono::steady_clock::now();
+    us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  const Stats s = stats_of(us);
+  const double per = static_cast<double>(a.batch);
+  const double gmacs = static_cast<double>(summary.macs) * per / (s.p50 * 1e3);
+  std::map<std::string, std::string> variants;
+  for (const auto& [node, v] : ex.variants()) variants[node] = v;
+  const std::string isa(kernels::isa_name(kernels::best_isa()));
+  if (a.json) {
+    nlohmann::json j;
+    j["model"] = a.model;
+    j["batch"] = a.batch;
+    j["threads"] = a.threads;
+    j["iters"] = a.iters;
+    j["warmup"] = a.warmup;
+    j["isa"] = isa;
+    j["kernel"] = a.kernel;
+    auto put = [&](const char* key, double div) {
+      j[key] = {{"min", s.min / div}, {"mean", s.mean / div}, {"std", s.std / div},
+                {"p50", s.p50 / div}, {"p90", s.p90 / div},   {"p95", s.p95 / div},
+                {"p99", s.p99 / div}};
+    };
+    put("us_per_inference", 1.0);
+    put("us_per_sample", per);
+    j["gmac_per_s_p50"] = gmacs;
+    j["macs_per_sample"] = summary.macs;
+    j["parameters"] = summary.params;
+    j["parameter_bytes"] = summary.param_bytes;
+    j["activation_arena_bytes"] = ex.arena_bytes();
+    j["ops"] = summary.op_counts;
+    j["kernel_variants"] = variants;
+    fmt::print("{}\n", j.dump(2));
+    return {};
+  }
+  fmt::print("model: {}  batch {}  threads {}  iters {} (warmup {})  isa {}\n", a.model, a.batch,
+             a.threads, a.iters, a.warmup, isa);
+  fmt::print("params: {} ({} bytes)  MACs/sample: {:.3f} M  activation arena: {} bytes\n",
+             summary.params, summary.param_bytes, static_cast<double>(summary.macs) / 1e6,
+             ex.arena_bytes());
+  fmt::print("ops:");
+  for (const auto& [op, n] : summary.op_counts) fmt::print(" {}={}", op, n);
+  fmt::print("\n{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "µs", "min", "mean",
+             "std", "p50", "p90", "p95", "p99");
+  for (double div : {1.0, per}) {
+    fmt::print("{:<14} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n",
+               div == 1.0 ? "per inference" : "per sample", s.min / div, s.mean / div, s.std / div,
+               s.p50 / div, s.p90 / div, s.p95 / div, s.p99 / div);
+    if (a.batch == 1) break;
+  }
+  fmt::print("throughput: {:.2f} GMAC/s (p50)\n", gmacs);
+  return {};
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* sub = app.add_subcommand("bench", "Latency of the FP32 executor on an ONNX model");
+  sub->add_option("model", args->model, "Model file (.onnx)")->required();
+  sub->add_option("--batch", args->batch, "Batch size (the dynamic batch dimension)");
+  sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_option("--iters", args->iters, "Timed runs");
+  sub->add_option("--warmup", args->warmup, "Untimed runs first");
+  sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2");
+  sub->add_flag("--json", args->json, "Machine-readable output");
+  set_action(sub, [args] { return bench(*args); });
+}
+
+}  // namespace ei8::cli

@@ -1,0 +1,378 @@
+// edgeint8 fixedpoint — the fixed-point closed loop from the command line:
+//   edgeint8 fixedpoint bitgrowth --topology net.csv [--operands s8xs8|u8xs8] [--width N] [--json]
+//   edgeint8 fixedpoint overflow [--widths 12..32] [--regime realistic|uniform|both] [--seed S]
+//                                [--csv FILE] [--json]
+//   edgeint8 fixedpoint requant --profile ort|tflite|tflite-single --multiplier M
+//                               [--zero-point Z] [--qmin A --qmax B] [--json]   < acc.txt
+//   edgeint8 fixedpoint verify [--filter TEXT] [--json]
+#include <fmt/format.h>
+
+#include <charconv>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ei8/arch/scalesim_topology.h"
+#include "ei8/fixedpoint/bit_growth.h"
+#include "ei8/fixedpoint/overflow.h"
+#include "ei8/fixedpoint/requantize.h"
+#include "ei8/fixedpoint/verify/overflow_experiment.h"
+#include "ei8/fixedpoint/verify/verify.h"
+
+namespace ei8::cli {
+namespace {
+
+using namespace ei8::fixedpoint;  // NOLINT(google-build-using-namespace): one command's file
+
+// ---- bitgrowth ----
+
+struct BitGrowthOptions {
+  std::string topology, operands = "s8xs8";
+  int width = 0;
+  bool width_given = false;
+  bool json = false;
+};
+
+Status run_bitgrowth(const BitGrowthOptions& o) {
+  if (o.topology.empty()) {
+    return invalid_argument("cannot analyze bit growth: --topology = '', must name a topology CSV");
+  }
+  OperandKind kind = OperandKind::kS8S8;
+  if (o.operands == "u8xs8") {
+    kind = OperandKind::kU8S8;
+  } else if (o.operands != "s8xs8") {
+    return invalid_argument("cannot analyze bit growth: --operands = '{}', must be s8xs8 or u8xs8",
+                            o.operands);
+  }
+  if (o.width_given) EI8_RETURN_IF_ERROR(check_width(o.width, "check accumulator width"));
+  EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology));
+  std::vector<BitGrowth> rows;
+  for (const arch::Layer& l : topo.layers) {
+    // SCALE-Sim layers are unpadded (padding is folded into the ifmap), batch 1, groups 1.
+    const ConvGeometry g = ConvGeometry::conv2d(1, l.channels, l.ifmap_h, l.ifmap_w, l.num_filters,
+                                                l.filter_h, l.filter_w)
+                               .with_stride(l.stride_h, l.stride_w);
+    auto b = analyze_bit_growth(l.name, g, kind);
+    if (!b.ok()) return b.status().with_context(fmt::format("{}:{}", o.topology, l.line));
+    rows.push_back(std::move(b).value());
+  }
+  for (const std::string& w : topo.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", w);
+  if (o.json) {
+    nlohmann::json j;
+    j["operands"] = operand_kind_name(kind);
+    j["layers"] = nlohmann::json::array();
+    for (const BitGrowth& b : rows) {
+      nlohmann::json l = {{"name", b.name},
+                          {"K", b.k},
+                          {"product_bits", b.product_bits},
+                          {"accumulator_bits", b.accumulator_bits},
+                          {"recommended_width", b.recommended_width},
+                          {"worst_case_abs", b.worst_case_abs},
+                          {"worst_case_bits", b.worst_case_bits},
+                          {"reason", b.reason}};
+      if (o.width_given) l["fits_width"] = b.accumulator_bits <= o.width;
+      j["layers"].push_back(l);
+    }
+    fmt::print("{}\n", j.dump(2));
+    return {};
+  }
+  fmt::print("{:<20} {:>8} {:>8} {:>8} {:>8} {:>10}{}\n", "layer", "K", "product", "acc_bits",
+             "exact", "recommend", o.width_given ? fmt::format("  fits {}-bit", o.width) : "");
+  for (const BitGrowth& b : rows) {
+    fmt::print("{:<20} {:>8} {:>8} {:>8} {:>8} {:>10}{}\n", b.name, b.k, b.product_bits,
+               b.accumulator_bits, b.worst_case_bits, b.recommended_width,
+               o.width_given ? (b.accumulator_bits <= o.width ? "  yes" : "  NO") : "");
+  }
+  fmt::print(
+      "({} operands; acc_bits = product + ceil(log2 K); exact = signed bits of K*max|x|*max|w|)\n",
+      operand_kind_name(kind));
+  return {};
+}
+
+// ---- overflow ----
+
+struct OverflowOptions {
+  std::string widths = "12..32", regime = "realistic", csv;
+  uint64_t seed = 7;
+  int64_t image_channels = 3;
+  bool json = false;
+};
+
+Status run_overflow(const OverflowOptions& o) {
+  EI8_ASSIGN_OR_RETURN(std::vector<int> widths, parse_widths(o.widths));
+  std::vector<DataRegime> regimes;
+  if (o.regime == "both") {
+    regimes = {DataRegime::kRealistic, DataRegime::kUniform};
+  } else {
+    EI8_ASSIGN_OR_RETURN(DataRegime r, parse_regime(o.regime));
+    regimes = {r};
+  }
+  if (o.image_channels != 1 && o.image_channels != 3) {
+    return invalid_argument("cannot run overflow experiment: --image-channels = {}, must be 1 or 3",
+                            o.image_channels);
+  }
+  std::string csv =
+      "regime,layer,K,outputs,max_abs_acc,bits_needed,width,policy,overflowed,changed,"
+      "fraction_changed,mse,max_abs_error,relative_mse\n";
+  nlohmann::json j = {{"seed", o.seed}, {"widths", widths}, {"regimes", nlohmann::json::array()}};
+  for (DataRegime regime : regimes) {
+    EI8_ASSIGN_OR_RETURN(std::vector<LayerExperiment> rows,
+                         run_overflow_experiment(widths, regime, o.seed, o.image_channels));
+    nlohmann::json jr = {{"regime", regime_name(regime)}, {"layers", nlohmann::json::array()}};
+    if (!o.json) {
+      fmt::print("== regime {} (seed {}): error of the accumulator vs exact, in accumulator LSB\n",
+                 regime_name(regime), o.seed);
+    }
+    for (const LayerExperiment& e : rows) {
+      const LayerOverflow& l = e.overflow;
+      nlohmann::json jl = {{"name", l.name},
+                           {"K", l.k},
+                           {"outputs", l.outputs},
+                           {"max_abs_acc", l.max_abs_acc},
+                           {"max_abs_partial", l.max_abs_partial},
+                           {"bits_needed", l.bits_needed},
+                           {"points", nlohmann::json::array()},
+                           {"worst_pixel", nlohmann::json::array()}};
+      if (!o.json) {
+        fmt::print("\n{}  K={}  outputs={}  max|acc|={}  max|partial|={}  needs {} bits\n", l.name,
+                   l.k, l.outputs, l.max_abs_acc, l.max_abs_partial, l.bits_needed);
+        fmt::print("  {:>5} | {:>9} {:>11} {:>10} | {:>9} {:>11} {:>10} | {:>9}\n", "width",
+                   "sat chg%", "sat MSE", "sat max", "wrap chg%", "wrap MSE", "wrap max",
+                   "wrap/sat");
+      }
+      for (size_t i = 0; i + 1 < l.points.size(); i += 2) {
+        const OverflowPoint& s = l.points[i];
+        const OverflowPoint& w = l.points[i + 1];
+        for (const OverflowPoint* pt : {&s, &w}) {
+          const double rel = l.mean_square_acc > 0 ? pt->mse / l.mean_square_acc : 0.0;
+          csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n",
+                             regime_name(regime), l.name, l.k, l.outputs, l.max_abs_acc,
+                             l.bits_needed, pt->width, policy_name(pt->policy), pt->overflowed,
+                             pt->changed, pt->fraction_changed, pt->mse, pt->max_abs_error, rel);
+          jl["points"].push_back({{"width", pt->width},
+                                  {"policy", policy_name(pt->policy)},
+                                  {"overflowed", pt->overflowed},
+                                  {"changed", pt->changed},
+                                  {"fraction_changed", pt->fraction_changed},
+                                  {"mse", pt->mse},
+                                  {"max_abs_error", pt->max_abs_error},
+                                  {"relative_mse", rel}});
+        }
+        if (!o.json && s.overflowed == 0) {
+          // From here on no partial sum leaves the range (widths ascend): one summary line.
+          if (i == 0 || l.points[i - 2].overflowed != 0) {
+            fmt::print("  {:>5} | no partial sum leaves the range: both policies exact\n",
+                       fmt::format(">={}", s.width));
+          }
+        } else if (!o.json) {
+          const std::string ratio =
+              s.mse > 0 ? fmt::format("{:.3g}", w.mse / s.mse) : (w.mse > 0 ? "inf" : "-");
+          fmt::print(
+              "  {:>5} | {:>9.4f} {:>11.4g} {:>10.0f} | {:>9.4f} {:>11.4g} {:>10.0f} | {:>9}\n",
+              s.width, 100 * s.fraction_changed, s.mse, s.max_abs_error, 100 * w.fraction_changed,
+              w.mse, w.max_abs_error, ratio);
+        }
+      }
+      // One output pixel: the one with the largest partial sum, accumulated step by step.
+      if (!o.json) {
+        fmt::print(
+            "  worst pixel (oc {}, oh {}, ow {}): {} terms, exact {}\n", l.worst_oc, l.worst_oh,
+            l.worst_ow, e.worst_pixel_terms.size(),
+            accumulate(e.worst_pixel_terms, e.worst_pixel_bias, 64, OverflowPolicy::kWrap).exact);
+      }
+      for (int width : widths) {
+        const PixelAccumulation ps =
+            accumulate(e.worst_pixel_terms, e.worst_pixel_bias, width, OverflowPolicy::kSaturate);
+        const PixelAccumulation pw =
+            accumulate(e.worst_pixel_terms, e.worst_pixel_bias, width, OverflowPolicy::kWrap);
+        jl["worst_pixel"].push_back({{"width", width},
+                                     {"exact", ps.exact},
+                                     {"saturate", ps.result},
+                                     {"wrap", pw.result},
+                                     {"first_overflow_step", ps.first_overflow_step}});
+        if (!o.json && ps.first_overflow_step >= 0) {
+          fmt::print(
+              "    {:>2}-bit: saturate {} (err {}), wrap {} (err {}), first overflow at step {}\n",
+              width, ps.result, ps.result - ps.exact, pw.result, pw.result - pw.exact,
+              ps.first_overflow_step);
+        }
+      }
+      jr["layers"].push_back(jl);
+    }
+    j["regimes"].push_back(jr);
+    if (!o.json) fmt::print("\n");
+  }
+  if (!o.csv.empty()) {
+    std::ofstream f(o.csv);
+    f << csv;
+    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    if (!o.json) fmt::print("wrote {}\n", o.csv);
+  }
+  if (o.json) fmt::print("{}\n", j.dump(2));
+  return {};
+}
+
+// ---- requant ----
+
+struct RequantOptions {
+  std::string profile, multiplier;
+  int64_t zero_point = 0, qmin = -128, qmax = 127;
+  bool json = false;
+};
+
+Result<int32_t> parse_accumulator(std::string_view line, int64_t line_no) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+  if (!line.empty() && line.front() == '+') line.remove_prefix(1);
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
+  if (line.empty() || ec == std::errc::invalid_argument || ptr != line.data() + line.size()) {
+    return invalid_argument("<stdin>:{}: cannot read accumulator: value = '{}', must be an integer",
+                            line_no, line);
+  }
+  if (ec == std::errc::result_out_of_range || v < INT32_MIN || v > INT32_MAX) {
+    return out_of_range(
+        "<stdin>:{}: cannot read accumulator: value = {}, must be in [-2147483648, 2147483647]",
+        line_no, line);
+  }
+  return static_cast<int32_t>(v);
+}
+
+Status run_requant(const RequantOptions& o) {
+  EI8_ASSIGN_OR_RETURN(RequantProfile profile, parse_profile(o.profile));
+  double m = 0.0;
+  {
+    const std::string& t = o.multiplier;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), m);
+    if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) {
+      return invalid_argument("cannot parse --multiplier: value = '{}', must be a number", t);
+    }
+  }
+  const struct {
+    const char* name;
+    int64_t v;
+  } ints[] = {{"--zero-point", o.zero_point}, {"--qmin", o.qmin}, {"--qmax", o.qmax}};
+  for (const auto& i : ints) {
+    if (i.v < INT32_MIN || i.v > INT32_MAX) {
+      return invalid_argument("cannot requantize: {} = {}, must fit int32", i.name, i.v);
+    }
+  }
+  EI8_ASSIGN_OR_RETURN(
+      Requantizer rq,
+      Requantizer::from_multiplier(profile, m, static_cast<int32_t>(o.zero_point),
+                                   static_cast<int32_t>(o.qmin), static_cast<int32_t>(o.qmax)));
+  // Read everything first: a bad line produces an error and no output at all.
+  std::vector<int32_t> out;
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(std::cin, line)) {
+    ++line_no;
+    EI8_ASSIGN_OR_RETURN(int32_t acc, parse_accumulator(line, line_no));
+    out.push_back(rq.apply(acc, 0));
+  }
+  if (o.json) {
+    const QuantizedMultiplier qm = rq.multipliers()[0];
+    nlohmann::json j = {{"profile", profile_name(profile)},
+                        {"multiplier", m},
+                        {"multiplier_f32", rq.ort_multipliers()[0]},
+                        {"m0", qm.multiplier},
+                        {"shift", qm.shift},
+                        {"zero_point", o.zero_point},
+                        {"qmin", o.qmin},
+                        {"qmax", o.qmax},
+                        {"outputs", out}};
+    fmt::print("{}\n", j.dump());
+    return {};
+  }
+  std::string text;
+  for (int32_t v : out) text += fmt::format("{}\n", v);
+  fmt::print("{}", text);
+  return {};
+}
+
+// ---- verify ----
+
+Status run_verify(const std::string& filter, bool json) {
+  const std::vector<verify::CaseResult> results = verify::run_golden_cases(filter);
+  const verify::Summary s = verify::summarize(results);
+  if (json) {
+    nlohmann::json j = {{"passed", s.passed},
+                        {"failed", s.failed},
+                        {"skipped", s.skipped},
+                        {"cases", nlohmann::json::array()}};
+    for (const verify::CaseResult& r : results) {
+      j["cases"].push_back(
+          {{"name", r.name}, {"outcome", verify::outcome_name(r.outcome)}, {"detail", r.detail}});
+    }
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    for (const verify::CaseResult& r : results) {
+      fmt::print("{:<8} {:<52} {}\n", verify::outcome_name(r.outcome), r.name, r.detail);
+    }
+    fmt::print("{} passed, {} failed, {} skipped\n", s.passed, s.failed, s.skipped);
+  }
+  if (results.empty()) {
+    return invalid_argument("cannot verify: --filter = '{}', must match at least one case", filter);
+  }
+  if (s.failed > 0) {
+    return internal_error("cannot verify fixed point: failed cases = {}, must be 0", s.failed);
+  }
+  return {};
+}
+
+}  // namespace
+
+void register_fixedpoint(CLI::App& app) {
+  CLI::App* fp = app.add_subcommand(
+      "fixedpoint", "Fixed-point analysis: bit growth, overflow, requantization, golden checks");
+  fp->require_subcommand(1);
+
+  auto bg = std::make_shared<BitGrowthOptions>();
+  CLI::App* b = fp->add_subcommand(
+      "bitgrowth", "Accumulation count K and accumulator bits per layer of a SCALE-Sim topology");
+  b->add_option("--topology", bg->topology, "SCALE-Sim conv topology CSV")->required();
+  b->add_option("--operands", bg->operands, "s8xs8 (16-bit products) or u8xs8 (17-bit)");
+  CLI::Option* width = b->add_option(
+      "--width", bg->width, "also check whether an N-bit accumulator (2..64) holds each layer");
+  b->add_flag("--json", bg->json, "machine-readable output");
+  set_action(b, [bg, width] {
+    bg->width_given = width->count() > 0;
+    return run_bitgrowth(*bg);
+  });
+
+  auto ov = std::make_shared<OverflowOptions>();
+  CLI::App* v = fp->add_subcommand(
+      "overflow", "Saturate vs wrap accumulators at several widths on the project's layers");
+  v->add_option("--widths", ov->widths, "widths: A..B, A..B:STEP or A,B,C (each 2..64)");
+  v->add_option("--regime", ov->regime, "data: realistic, uniform or both");
+  v->add_option("--seed", ov->seed, "random seed of the synthetic data");
+  v->add_option("--image-channels", ov->image_channels, "TinyCNN2D input channels (1 or 3)");
+  v->add_option("--csv", ov->csv, "also write the table as CSV to this file");
+  v->add_flag("--json", ov->json, "machine-readable output");
+  set_action(v, [ov] { return run_overflow(*ov); });
+
+  auto rq = std::make_shared<RequantOptions>();
+  CLI::App* r = fp->add_subcommand(
+      "requant", "Requantize int32 accumulators from stdin (one per line) through a profile");
+  r->add_option("--profile", rq->profile, "ort, tflite or tflite-single")->required();
+  r->add_option("--multiplier", rq->multiplier,
+                "real multiplier M = s_x*s_w/s_y (ort: rounded to float32; tflite: double)")
+      ->required();
+  r->add_option("--zero-point", rq->zero_point, "output zero point (default 0)");
+  r->add_option("--qmin", rq->qmin, "lowest output (default -128)");
+  r->add_option("--qmax", rq->qmax, "highest output (default 127)");
+  r->add_flag("--json", rq->json, "machine-readable output");
+  set_action(r, [rq] { return run_requant(*rq); });
+
+  auto vf = std::make_shared<std::pair<std::string, bool>>();
+  CLI::App* c =
+      fp->add_subcommand("verify", "Run the built-in golden checks of the fixed-point loop");
+  c->add_option("--filter", vf->first, "only cases whose name contains this text");
+  c->add_flag("--json", vf->second, "machine-readable output");
+  set_action(c, [vf] { return run_verify(vf->first, vf->second); });
+}
+
+}  // namespace ei8::cli

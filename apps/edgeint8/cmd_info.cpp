@@ -1,0 +1,86 @@
+// edgeint8 info — op census, per-layer shapes and MACs of an ONNX model.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/graph/passes.h"
+#include "ei8/graph/summary.h"
+
+namespace ei8::cli {
+namespace {
+
+struct InfoArgs {
+  std::string model;
+  bool optimize = false;
+  bool json = false;
+};
+
+std::string shapes_text(const std::vector<Shape>& shapes) {
+  std::vector<std::string> parts;
+  for (const Shape& s : shapes) {
+    if (!s.empty()) parts.push_back(shape_to_string(s));
+  }
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
+Status info(const InfoArgs& a) {
+  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
+  if (a.optimize) EI8_RETURN_IF_ERROR(optimize(g));
+  EI8_ASSIGN_OR_RETURN(GraphSummary s, summarize(g));
+  if (a.json) {
+    nlohmann::json j;
+    j["model"] = a.model;
+    j["opset"] = g.opset();
+    j["macs_per_sample"] = s.macs;
+    j["parameters"] = s.params;
+    j["parameter_bytes"] = s.param_bytes;
+    j["ops"] = s.op_counts;
+    for (const LayerInfo& l : s.layers) {
+      j["layers"].push_back({{"name", l.name},
+                             {"op", l.op_type},
+                             {"inputs", l.inputs},
+                             {"outputs", l.outputs},
+                             {"macs", l.macs},
+                             {"params", l.params}});
+    }
+    fmt::print("{}\n", j.dump(2));
+    return {};
+  }
+  fmt::print("model: {} (graph '{}', opset {})\n", a.model, g.name(), g.opset());
+  for (const auto& in : g.inputs()) {
+    fmt::print("input:  {} {} {}\n", in, dtype_name(g.find_value(in)->dtype),
+               shape_to_string(g.find_value(in)->shape));
+  }
+  for (const auto& o : g.outputs()) {
+    fmt::print("output: {} {}\n", o, shape_to_string(g.find_value(o)->shape));
+  }
+  fmt::print("parameters: {} ({} bytes)   MACs per sample: {} ({:.3f} M)\n", s.params,
+             s.param_bytes, s.macs, static_cast<double>(s.macs) / 1e6);
+  fmt::print("ops:");
+  for (const auto& [op, n] : s.op_counts) fmt::print(" {}={}", op, n);
+  fmt::print("\n\n{:<32} {:<18} {:<40} {:<20} {:>10} {:>8}\n", "layer", "op", "inputs (batch 1)",
+             "output", "MACs", "params");
+  for (const LayerInfo& l : s.layers) {
+    fmt::print("{:<32} {:<18} {:<40} {:<20} {:>10} {:>8}\n", l.name, l.op_type,
+               shapes_text(l.inputs), shapes_text(l.outputs), l.macs, l.params);
+  }
+  return {};
+}
+
+}  // namespace
+
+void register_info(CLI::App& app) {
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* sub =
+      app.add_subcommand("info", "Op census, per-layer shapes and MACs of an ONNX model (batch 1)");
+  sub->add_option("model", args->model, "Model file (.onnx)")->required();
+  sub->add_flag("--optimize", args->optimize,
+                "Show the graph after BN folding, activation fusion and constant folding");
+  sub->add_flag("--json", args->json, "Machine-readable output");
+  set_action(sub, [args] { return info(*args); });
+}
+
+}  // namespace ei8::cli

@@ -1,0 +1,79 @@
+// edgeint8 run — runs an ONNX model (FP32) on one input file and writes the output.
+#include <fmt/format.h>
+
+#include "cli.h"
+#include "ei8/core/npy.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/runtime/executor.h"
+
+namespace ei8::cli {
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct RunArgs {
+  std::string model, input, output, shape;
+  int threads = 1;
+  bool no_optimize = false;
+};
+
+Status run_model(const RunArgs& a) {
+  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
+  if (g.inputs().size() != 1) {
+    return unsupported("cannot run {}: inputs = {}, must be 1 for `edgeint8 run`", a.model,
+                       g.inputs().size());
+  }
+  Tensor x;
+  if (ends_with(a.input, ".bin")) {
+    if (a.shape.empty()) {
+      return invalid_argument("cannot read {}: --shape = absent, must be given for raw .bin input",
+                              a.input);
+    }
+    EI8_ASSIGN_OR_RETURN(Shape shape, parse_int_list(a.shape, "--shape"));
+    EI8_ASSIGN_OR_RETURN(x, read_raw_f32(a.input, shape));
+  } else {
+    EI8_ASSIGN_OR_RETURN(x, read_npy(a.input));
+    if (!a.shape.empty()) {
+      EI8_ASSIGN_OR_RETURN(Shape shape, parse_int_list(a.shape, "--shape"));
+      EI8_RETURN_IF_ERROR(x.reshape(shape).with_context(a.input));
+    }
+  }
+  ExecutorOptions opt;
+  opt.threads = a.threads;
+  opt.optimize = !a.no_optimize;
+  EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), opt));
+  Status s = ex.prepare({x.shape()});
+  if (!s.ok()) return s.with_context(a.model);
+  std::vector<Tensor> in;
+  in.push_back(std::move(x));
+  EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run(in));
+  if (ends_with(a.output, ".bin")) {
+    EI8_RETURN_IF_ERROR(write_raw(a.output, out[0]));
+  } else {
+    EI8_RETURN_IF_ERROR(write_npy(a.output, out[0]));
+  }
+  fmt::print("{}: output '{}' {} -> {}\n", a.model, ex.graph().outputs()[0],
+             shape_to_string(out[0].shape()), a.output);
+  return {};
+}
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* sub = app.add_subcommand("run", "Run an ONNX model (FP32) on one input");
+  sub->add_option("model", args->model, "Model file (.onnx)")->required();
+  sub->add_option("--input,-i", args->input, "Input tensor: .npy, or raw little-endian f32 .bin")
+      ->required();
+  sub->add_option("--shape", args->shape, "Input shape N,C,H,W (required for .bin; any batch N)");
+  sub->add_option("--output,-o", args->output, "Output file: .npy, or raw f32 .bin")->required();
+  sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_flag("--no-optimize", args->no_optimize,
+                "Run the graph as imported (no BN folding / activation fusion)");
+  set_action(sub, [args] { return run_model(*args); });
+}
+
+}  // namespace ei8::cli

@@ -1,0 +1,174 @@
+// edgeint8 sim — SCALE-Sim v2 compatible systolic-array simulation.
+//   edgeint8 sim -c scale.cfg -t topology.csv -p outdir [-i conv|gemm]     (drop-in replacement)
+//   edgeint8 sim net.csv --array 32x32 --dataflow ws --sram 64,64,32 --bandwidth 10
+//                [--calc] [--emit-scalesim DIR] [-p outdir]
+// Reports go to OUTDIR/<run_name>/{COMPUTE,BANDWIDTH,DETAILED_ACCESS}_REPORT.csv; nothing is
+// written when any input is bad.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ei8/arch/scalesim_config.h"
+#include "ei8/arch/scalesim_report.h"
+#include "ei8/arch/scalesim_topology.h"
+#include "ei8/arch/systolic_model.h"
+#include "ei8/arch/workload.h"
+
+namespace ei8::cli {
+namespace {
+
+struct SimOptions {
+  std::string config, topology, outdir = "test_runs", input_type = "conv";
+  std::string model;  // positional: a topology CSV (or, with the graph module, an ONNX model)
+  std::string array = "32x32", dataflow = "ws", sram = "64,64,32", run_name;
+  int64_t bandwidth = 10;
+  bool calc = false, json = false, quiet = false;
+  std::string emit_scalesim;
+};
+
+Result<arch::ScaleSimConfig> config_from_flags(const SimOptions& o) {
+  arch::ScaleSimConfig c;
+  EI8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, parse_int_list(o.array, "--array"));
+  if (dims.size() != 2) {
+    return invalid_argument("cannot parse --array: value = '{}', must be ROWSxCOLS", o.array);
+  }
+  EI8_ASSIGN_OR_RETURN(std::vector<int64_t> kb, parse_int_list(o.sram, "--sram"));
+  if (kb.size() != 3) {
+    return invalid_argument("cannot parse --sram: value = '{}', must be IFMAP,FILTER,OFMAP kB",
+                            o.sram);
+  }
+  EI8_ASSIGN_OR_RETURN(c.array.dataflow, arch::parse_dataflow(o.dataflow));
+  c.array.rows = dims[0];
+  c.array.cols = dims[1];
+  c.array.ifmap_sram_kb = kb[0];
+  c.array.filter_sram_kb = kb[1];
+  c.array.ofmap_sram_kb = kb[2];
+  c.array.bandwidth = o.bandwidth;
+  c.array.mode = o.calc ? arch::BandwidthMode::kCalc : arch::BandwidthMode::kUser;
+  c.bandwidths = {o.bandwidth};
+  c.run_name = !o.run_name.empty()
+                   ? o.run_name
+                   : fmt::format("{}_{}x{}_{}", std::filesystem::path(o.model).stem().string(),
+                                 dims[0], dims[1], o.dataflow);
+  EI8_RETURN_IF_ERROR(c.array.validate());
+  return c;
+}
+
+Status run_sim(const SimOptions& o) {
+  arch::ScaleSimConfig cfg;
+  std::vector<arch::Layer> layers;
+  EI8_ASSIGN_OR_RETURN(arch::TopologyFormat fmt_in, arch::parse_topology_format(o.input_type));
+  std::string topo_path;
+  if (!o.model.empty()) {
+    if (!o.config.empty() || !o.topology.empty()) {
+      return invalid_argument(
+          "cannot run sim: both a workload '{}' and -c/-t were given, must be one", o.model);
+    }
+    EI8_ASSIGN_OR_RETURN(cfg, config_from_flags(o));
+    EI8_ASSIGN_OR_RETURN(arch::Workload w, arch::load_workload(o.model, fmt_in));
+    layers = w.layers;
+    for (const std::string& warn : w.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
+  } else {
+    if (o.config.empty() || o.topology.empty()) {
+      return invalid_argument(
+          "cannot run sim: -c CONFIG and -t TOPOLOGY are required (or give a workload file and "
+          "--array/--dataflow/--sram/--bandwidth)");
+    }
+    EI8_ASSIGN_OR_RETURN(cfg, arch::read_scalesim_config(o.config));
+    EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology, fmt_in));
+    layers = std::move(topo.layers);
+    for (const std::string& warn : topo.warnings)
+      fmt::print(stderr, "edgeint8: warning: {}\n", warn);
+  }
+  for (const std::string& warn : cfg.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
+
+  std::vector<arch::LayerStats> stats;
+  stats.reserve(layers.size());
+  for (const arch::Layer& l : layers) {
+    Result<arch::LayerStats> s = arch::simulate_layer(l, cfg.array);
+    if (!s.ok()) return s.status().with_context(fmt::format("layer {} '{}'", stats.size(), l.name));
+    stats.push_back(*s);
+  }
+  if (!o.emit_scalesim.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.emit_scalesim, ec);
+    if (ec) return io_error("cannot create directory: path = '{}'", o.emit_scalesim);
+    EI8_RETURN_IF_ERROR(arch::write_topology_csv(o.emit_scalesim + "/topology.csv", layers));
+    EI8_RETURN_IF_ERROR(
+        arch::write_text_file(o.emit_scalesim + "/scale.cfg", arch::format_scalesim_config(cfg)));
+  }
+  const std::string dir = o.outdir + "/" + cfg.run_name;
+  EI8_RETURN_IF_ERROR(arch::write_reports(arch::format_reports(stats), dir));
+
+  if (o.json) {
+    nlohmann::json j;
+    j["run_name"] = cfg.run_name;
+    j["report_dir"] = dir;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const arch::LayerStats& s = stats[i];
+      j["layers"].push_back({{"id", i},
+                             {"name", layers[i].name},
+                             {"total_cycles", s.total_cycles},
+                             {"stall_cycles", s.stall_cycles},
+                             {"overall_util_pct", s.overall_util},
+                             {"mapping_efficiency_pct", s.mapping_efficiency},
+                             {"compute_util_pct", s.compute_util},
+                             {"macs", s.macs},
+                             {"dram_ifmap_reads", s.dram_ifmap_reads},
+                             {"dram_filter_reads", s.dram_filter_reads},
+                             {"dram_ofmap_writes", s.dram_ofmap_writes}});
+    }
+    fmt::print("{}\n", j.dump(2));
+  } else if (!o.quiet) {
+    const arch::ArrayConfig& a = cfg.array;
+    fmt::print(
+        "array {}x{} {}, SRAM {}/{}/{} kB, {} bandwidth{}\n", a.rows, a.cols,
+        arch::dataflow_name(a.dataflow), a.ifmap_sram_kb, a.filter_sram_kb, a.ofmap_sram_kb,
+        a.mode == arch::BandwidthMode::kUser ? "USER" : "CALC",
+        a.mode == arch::BandwidthMode::kUser ? fmt::format(" {} words/cycle", a.bandwidth) : "");
+    int64_t total = 0, stall = 0;
+    for (size_t i = 0; i < stats.size(); ++i) {
+      const arch::LayerStats& s = stats[i];
+      fmt::print(
+          "layer {:3} {:<20} cycles {:>10}  stalls {:>10}  util {:6.2f}%  mapping {:6.2f}%\n", i,
+          layers[i].name, s.total_cycles, s.stall_cycles, s.overall_util, s.mapping_efficiency);
+      total += s.total_cycles;
+      stall += s.stall_cycles;
+    }
+    fmt::print("total {} cycles, {} stall cycles; reports in {}/\n", total, stall, dir);
+  }
+  return {};
+}
+
+}  // namespace
+
+void register_sim(CLI::App& app) {
+  auto o = std::make_shared<SimOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "sim", "SCALE-Sim v2 compatible systolic-array simulation (cycle-identical reports)");
+  sub->add_option("workload", o->model,
+                  "Topology CSV (with --array/--dataflow/--sram/--bandwidth instead of -c)");
+  sub->add_option("-c", o->config, "SCALE-Sim .cfg config file");
+  sub->add_option("-t", o->topology, "SCALE-Sim topology CSV");
+  sub->add_option("-p", o->outdir, "Output root; reports go to OUTDIR/<run_name>/")
+      ->capture_default_str();
+  sub->add_option("-i", o->input_type, "Topology type: conv or gemm (M,N,K rows)")
+      ->capture_default_str();
+  sub->add_option("--array", o->array, "Array ROWSxCOLS (workload mode)")->capture_default_str();
+  sub->add_option("--dataflow", o->dataflow, "ws, os or is (workload mode)")->capture_default_str();
+  sub->add_option("--sram", o->sram, "IFMAP,FILTER,OFMAP SRAM kB (workload mode)")
+      ->capture_default_str();
+  sub->add_option("--bandwidth", o->bandwidth, "DRAM words/cycle, USER mode (workload mode)")
+      ->capture_default_str();
+  sub->add_flag("--calc", o->calc, "CALC bandwidth mode instead of USER (workload mode)");
+  sub->add_option("--run-name", o->run_name, "Run name (workload mode)");
+  sub->add_option("--emit-scalesim", o->emit_scalesim,
+                  "Also write the equivalent SCALE-Sim topology.csv and scale.cfg into DIR");
+  sub->add_flag("--json", o->json, "Print per-layer results as JSON");
+  sub->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
+  set_action(sub, [o] { return run_sim(*o); });
+}
+
+}  // namespace ei8::cli

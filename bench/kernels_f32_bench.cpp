@@ -1,0 +1,139 @@
+// FP32 Conv/Gemm kernels on the layers of the real models (STYLE.md 14): weights prepared
+// (packed) exactly as the executor does, one thread, batch 1 and 32, every available tier.
+// Counters: MAC/s (rate; Google Benchmark prints e.g. "45.1G/s") and µs per sample.
+//
+//   build/release/bench/ei8_kernels_f32_bench --benchmark_filter='avx2/.*resnet'
+//   EI8_ISA=portable ...  (caps the auto tier)
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "ei8/core/rng.h"
+#include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/gemm_f32.h"
+#include "f32_model_layers.h"
+
+namespace ei8::bench {
+namespace {
+
+using kernels::Conv2dF32;
+using kernels::Conv2dParams;
+using kernels::KernelChoice;
+
+std::vector<float> random_vector(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = rng.uniform(-1.0f, 1.0f);
+  return v;
+}
+
+struct PreparedConv {
+  Conv2dF32 conv;
+  std::vector<float> x, y, scratch;
+};
+
+PreparedConv make_conv(const Conv2dParams& p, int64_t batch, KernelChoice choice) {
+  Result<Conv2dF32> c =
+      Conv2dF32::prepare(p, random_vector(p.weight_size(), 1), random_vector(p.out_c, 2), choice);
+  if (!c.ok()) std::abort();
+  PreparedConv pc{std::move(c).value(),
+                  random_vector(batch * p.in_size(), 3),
+                  std::vector<float>(static_cast<size_t>(batch * p.out_size())),
+                  {}};
+  pc.scratch.resize(pc.conv.scratch_bytes(batch) / sizeof(float) + 1);
+  return pc;
+}
+
+void set_counters(benchmark::State& state, double macs_per_iter, int64_t batch) {
+  state.counters["MAC/s"] =
+      benchmark::Counter(macs_per_iter, benchmark::Counter::kIsIterationInvariantRate);
+  // Seconds of CPU time per sample (printed with an SI prefix, e.g. "97.2u" = 97.2 µs).
+  state.counters["s/sample"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate |
+                                                         benchmark::Counter::kInvert);
+}
+
+void bm_conv_layer(benchmark::State& state, Conv2dParams p, KernelChoice choice) {
+  const int64_t batch = state.range(0);
+  PreparedConv pc = make_conv(p, batch, choice);
+  for (auto _ : state) {
+    pc.conv.run(pc.x.data(), pc.y.data(), batch, pc.scratch.data());
+    benchmark::DoNotOptimize(pc.y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, static_cast<double>(p.macs() * batch), batch);
+}
+
+// Every conv layer of a model back to back (the per-op overhead included; pooling, residual
+// adds and the classifier are not kernels of this file and are not timed).
+void bm_conv_model(benchmark::State& state, std::vector<ModelLayer> layers, KernelChoice choice) {
+  const int64_t batch = state.range(0);
+  std::vector<PreparedConv> convs;
+  int64_t macs = 0;
+  for (const ModelLayer& l : layers) {
+    convs.push_back(make_conv(l.p, batch, choice));
+    macs += l.p.macs();
+  }
+  for (auto _ : state) {
+    for (PreparedConv& pc : convs) pc.conv.run(pc.x.data(), pc.y.data(), batch, pc.scratch.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, static_cast<double>(macs * batch), batch);
+}
+
+void bm_fc(benchmark::State& state, int64_t n, int64_t k, KernelChoice choice) {
+  const int64_t m = state.range(0);
+  kernels::GemmParams p;
+  p.n = n;
+  p.k = k;
+  p.trans_b = true;
+  p.c_shape = kernels::GemmC::kRow;
+  Result<kernels::GemmF32> g =
+      kernels::GemmF32::prepare(p, random_vector(n * k, 1), random_vector(n, 2), choice);
+  if (!g.ok()) std::abort();
+  const std::vector<float> a = random_vector(m * k, 3);
+  std::vector<float> y(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    g->run(a.data(), y.data(), m, nullptr);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_counters(state, static_cast<double>(m * n * k), m);
+}
+
+int register_all() {
+  for (KernelChoice choice : {KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+    if (!kernels::kernel_choice_available(choice)) continue;
+    const std::string tier(kernels::kernel_choice_name(choice));
+    for (const auto& [model, layers] : {std::pair{"resnet_like", resnet_like_layers()},
+                                        std::pair{"signal_cnn", signal_cnn_layers()},
+                                        std::pair{"tiny_cnn2d", tiny_cnn2d_layers()}}) {
+      for (const ModelLayer& l : layers) {
+        benchmark::RegisterBenchmark((tier + "/layer/" + l.name).c_str(), bm_conv_layer, l.p,
+                                     choice)
+            ->Arg(1)
+            ->Arg(32)
+            ->Unit(benchmark::kMicrosecond);
+      }
+      benchmark::RegisterBenchmark((tier + "/model/" + model).c_str(), bm_conv_model, layers,
+                                   choice)
+          ->Arg(1)
+          ->Arg(32)
+          ->Unit(benchmark::kMicrosecond);
+    }
+    benchmark::RegisterBenchmark((tier + "/fc/resnet_32_10").c_str(), bm_fc, 10, 32, choice)
+        ->Arg(1)
+        ->Arg(32)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark((tier + "/fc/signal_64_5").c_str(), bm_fc, 5, 64, choice)
+        ->Arg(1)
+        ->Arg(32)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+}  // namespace ei8::bench

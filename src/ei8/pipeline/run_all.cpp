@@ -1,0 +1,95 @@
+#include "ei8/pipeline/run_all.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/ranges.h>
+
+#include "ei8/core/npy.h"
+#include "ei8/pipeline/report_builder.h"
+
+namespace ei8::pipeline {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kWorkloads[] = {"signal1d", "tiny2d"};
+constexpr std::string_view kDatasets[] = {"auto", "fashion-mnist", "cifar10"};
+
+// A step whose part of the toolkit is not in this build yet: it reports skipped with the reason.
+Step not_built(std::string name, std::string what) {
+  return {.name = std::move(name),
+          .run = [what = std::move(what)](StepContext&) -> Result<StepOutcome> {
+            return StepOutcome::skipped(what + " is not in this build yet");
+          }};
+}
+
+}  // namespace
+
+Result<Pipeline> build_run_all(const RunAllSettings& s) {
+  for (const auto& w : s.workloads) {
+    if (std::find(std::begin(kWorkloads), std::end(kWorkloads), w) == std::end(kWorkloads)) {
+      return invalid_argument(
+          "cannot run the pipeline: workload = '{}', must be signal1d or tiny2d", w);
+    }
+  }
+  if (std::find(std::begin(kDatasets), std::end(kDatasets), s.dataset) == std::end(kDatasets)) {
+    return invalid_argument(
+        "cannot run the pipeline: dataset = '{}', must be auto, fashion-mnist or cifar10",
+        s.dataset);
+  }
+  if (s.threads < 1) {
+    return invalid_argument("cannot run the pipeline: threads = {}, must be >= 1", s.threads);
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(s.out_dir) / "tables", ec);
+  fs::create_directories(fs::path(s.out_dir) / "figures", ec);
+  if (ec) {
+    return io_error("cannot create {}: {}", (fs::path(s.out_dir) / "tables").string(),
+                    ec.message());
+  }
+
+  Pipeline p(s.out_dir);
+  p.add({.name = "machine",
+         .description = "record the CPU, cores, ISA tiers and compiler for the report",
+         .outputs = {"tables/machine.csv"},
+         .run = [](StepContext& c) -> Result<StepOutcome> {
+           EI8_RETURN_IF_ERROR(machine_table().write(c.path("tables/machine")));
+           return StepOutcome::ok("tables/machine.csv");
+         }});
+  for (const auto& w : s.workloads) {
+    p.add(not_built("train." + w, "training (libtorch, src/ei8/train)"));
+    p.add(not_built("export." + w, "ONNX export (src/ei8/graph/onnx)"));
+  }
+  p.add(not_built("fp32_baseline", "the FP32 runtime (src/ei8/runtime)"));
+  for (const auto& w : s.workloads) {
+    p.add(not_built("ptq_sweep." + w, "post-training quantization (src/ei8/quant)"));
+    p.add(not_built("sensitivity." + w, "sensitivity analysis (src/ei8/quant)"));
+    p.add(not_built("mixed_precision." + w, "mixed-precision fallback (src/ei8/quant)"));
+  }
+  p.add(not_built("fixedpoint.verify", "the fixed-point golden checks (src/ei8/fixedpoint)"));
+  p.add(not_built("fixedpoint.bitgrowth", "bit-growth analysis (src/ei8/fixedpoint)"));
+  p.add(not_built("fixedpoint.overflow", "overflow simulation (src/ei8/fixedpoint)"));
+  for (const auto& w : s.workloads) {
+    p.add(not_built("arch.sim." + w, "the systolic-array simulator (src/ei8/arch)"));
+    p.add(not_built("arch.dse." + w, "design-space exploration (src/ei8/arch)"));
+  }
+  p.add({.name = "report",
+         .description = "assemble report.md and report.html from the tables and figures",
+         .settings = fmt::format("quick={} workloads={} dataset={}", s.quick,
+                                 fmt::join(s.workloads, ","), s.dataset),
+         .run = [s](StepContext& c) -> Result<StepOutcome> {
+           EI8_RETURN_IF_ERROR(write_report(c, s));
+           return StepOutcome::ok("report.md, report.html");
+         }});
+  return p;
+}
+
+Result<PipelineSummary> run_all(const RunAllSettings& s) {
+  EI8_ASSIGN_OR_RETURN(Pipeline p, build_run_all(s));
+  PipelineSummary summary = p.run({.continue_on_error = s.continue_on_error, .force = s.force});
+  EI8_RETURN_IF_ERROR(
+      summary.table().write((fs::path(s.out_dir) / "tables" / "pipeline_steps").string()));
+  return summary;
+}
+
+}  // namespace ei8::pipeline

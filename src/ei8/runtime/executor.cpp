@@ -1,0 +1,283 @@
+#include "ei8/runtime/executor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "ei8/graph/passes.h"
+#include "ei8/graph/shape_inference.h"
+
+namespace ei8 {
+
+struct Executor::Step {
+  std::unique_ptr<Op> op;
+  std::string name;
+  std::vector<const std::byte*> in;
+  std::vector<std::byte*> out;
+};
+
+Executor::Executor(Executor&&) noexcept = default;
+Executor& Executor::operator=(Executor&&) noexcept = default;
+Executor::~Executor() = default;
+
+Result<Executor> Executor::create(Graph graph, const ExecutorOptions& options) {
+  EI8_RETURN_IF_ERROR(graph.validate());
+  if (options.optimize) {
+    EI8_RETURN_IF_ERROR(optimize(graph));
+  } else {
+    EI8_RETURN_IF_ERROR(infer_shapes(graph));
+  }
+  for (const Node& n : graph.nodes()) {
+    if (!create_op(n.op_type)) {
+      return unsupported(
+          "cannot run node '{}': op_type = {}, must be one of the FP32 executor's "
+          "ops ({})",
+          n.name, n.op_type, fmt::join(registered_ops(), ", "));
+    }
+  }
+  if (options.threads < 1) {
+    return invalid_argument("cannot create executor: threads = {}, must be >= 1", options.threads);
+  }
+  Executor ex;
+  ex.graph_ = std::move(graph);
+  ex.options_ = options;
+  return ex;
+}
+
+Status Executor::prepare_batch(int64_t batch) {
+  if (batch < 1) return invalid_argument("cannot prepare: batch = {}, must be >= 1", batch);
+  std::vector<Shape> shapes;
+  for (const auto& name : graph_.inputs()) {
+    Shape s = graph_.find_value(name)->shape;
+    for (int64_t& d : s) {
+      if (d < 0) d = batch;
+    }
+    shapes.push_back(s);
+  }
+  return prepare(shapes);
+}
+
+const Shape* Executor::value_shape(const std::string& value) const {
+  for (const auto& [n, s] : shapes_) {
+    if (n == value) return &s;
+  }
+  return nullptr;
+}
+
+std::vector<std::pair<std::string, std::string>> Executor::variants() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Step& s : steps_) out.emplace_back(s.name, std::string(s.op->variant()));
+  return out;
+}
+
+Status Executor::prepare(const std::vector<Shape>& input_shapes) {
+  prepared_ = false;
+  steps_.clear();
+  shapes_.clear();
+  const auto& gin = graph_.inputs();
+  if (input_shapes.size() != gin.size()) {
+    return invalid_argument("cannot prepare graph '{}': inputs = {}, must be {}", graph_.name(),
+                            input_shapes.size(), gin.size());
+  }
+  std::unordered_map<std::string, Shape> shape;
+  std::unordered_map<std::string, DType> dtype;
+  inputs_.clear();
+  for (size_t i = 0; i < gin.size(); ++i) {
+    const Value& v = *graph_.find_value(gin[i]);
+    const Shape& want = v.shape;
+    const Shape& got = input_shapes[i];
+    bool ok = want.size() == got.size();
+    for (size_t d = 0; ok && d < want.size(); ++d) {
+      ok = got[d] >= 1 && (want[d] < 0 || want[d] == got[d]);
+    }
+    if (!ok) {
+      return invalid_argument(
+          "cannot prepare graph '{}': input '{}' shape = {}, must be {} (-1 = "
+          "any size)",
+          graph_.name(), gin[i], shape_to_string(got), shape_to_string(want));
+    }
+    shape[gin[i]] = got;
+    dtype[gin[i]] = v.dtype;
+    inputs_.push_back(Tensor::zeros(v.dtype, got));
+  }
+  for (const auto& [name, v] : graph_.values()) {
+    if (v.data) {
+      shape[name] = v.data->shape();
+      dtype[name] = v.data->dtype();
+    }
+  }
+  // 1. Shapes and ops.
+  std::vector<const Node*> order = graph_.topological_order();
+  struct Planned {
+    const Node* node;
+    std::vector<Shape> out;
+  };
+  std::vector<Planned> planned;
+  for (const Node* n : order) {
+    PrepareContext ctx{graph_, *n, {}, {}, {}, {}, options_.kernel};
+    for (const auto& in : n->inputs) {
+      if (in.empty()) {
+        ctx.in_shapes.emplace_back();
+        ctx.in_dtypes.push_back(DType::kF32);
+        ctx.constants.push_back(nullptr);
+        continue;
+      }
+      ctx.in_shapes.push_back(shape.at(in));
+      ctx.in_dtypes.push_back(dtype.at(in));
+      ctx.constants.push_back(graph_.constant(in));
+    }
+    auto out = infer_node_shapes(graph_, *n, ctx.in_shapes);
+    if (!out.ok()) return out.status();
+    auto types = infer_node_dtypes(graph_, *n, ctx.in_dtypes);
+    if (!types.ok()) return types.status();
+    ctx.out_shapes = out.value();
+    for (size_t i = 0; i < n->outputs.size() && i < ctx.out_shapes.size(); ++i) {
+      shape[n->outputs[i]] = ctx.out_shapes[i];
+      dtype[n->outputs[i]] = types.value()[std::min(i, types.value().size() - 1)];
+    }
+    Step step;
+    step.op = create_op(n->op_type);
+    step.name = n->name;
+    if (!step.op) return unsupported("cannot run node '{}': op_type = {}", n->name, n->op_type);
+    EI8_RETURN_IF_ERROR(step.op->prepare(ctx));
+    steps_.push_back(std::move(step));
+    planned.push_back({n, ctx.out_shapes});
+  }
+  // 2. Buffers: alias roots, lifetimes, offsets in one arena (best-fit reuse).
+  std::unordered_map<std::string, std::string> root;
+  auto root_of = [&](const std::string& v) {
+    auto it = root.find(v);
+    return it == root.end() ? v : it->second;
+  };
+  for (size_t s = 0; s < planned.size(); ++s) {
+    if (steps_[s].op->is_alias())
+      root[planned[s].node->outputs[0]] = root_of(planned[s].node->inputs[0]);
+  }
+  constexpr size_t kNever = std::numeric_limits<size_t>::max();
+  std::unordered_map<std::string, size_t> last_use;
+  for (size_t s = 0; s < planned.size(); ++s) {
+    for (const auto& in : planned[s].node->inputs) {
+      if (!in.empty()) last_use[root_of(in)] = s;
+    }
+  }
+  for (const auto& o : graph_.outputs()) last_use[root_of(o)] = kNever;
+  struct Block {
+    size_t offset, size;
+  };
+  std::vector<Block> free_blocks;
+  std::unordered_map<std::string, Block> placed;
+  size_t arena = 0;
+  auto align = [](size_t n) { return (n + 63) / 64 * 64; };
+  for (size_t s = 0; s < planned.size(); ++s) {
+    const Node& n = *planned[s].node;
+    if (!steps_[s].op->is_alias()) {
+      for (size_t i = 0; i < n.outputs.size(); ++i) {
+        const std::string& o = n.outputs[i];
+        if (o.empty()) continue;
+        const size_t need = align(
+            std::max<size_t>(1, static_cast<size_t>(shape_numel(shape[o])) * dtype_size(dtype[o])));
+        auto best = free_blocks.end();
+        for (auto it = free_blocks.begin(); it != free_blocks.end(); ++it) {
+          if (it->size >= need && (best == free_blocks.end() || it->size < best->size)) best = it;
+        }
+        if (best != free_blocks.end()) {
+          placed[o] = *best;
+          free_blocks.erase(best);
+        } else {
+          placed[o] = {arena, need};
+          arena += need;
+        }
+      }
+    }
+    // Release every buffer whose last reader was this step.
+    for (const auto& in : n.inputs) {
+      if (in.empty()) continue;
+      const std::string r = root_of(in);
+      auto p = placed.find(r);
+      if (p != placed.end() && last_use[r] == s) {
+        free_blocks.push_back(p->second);
+        last_use[r] = kNever - 1;  // freed once
+      }
+    }
+    // Outputs nobody reads are released at once.
+    for (const auto& o : n.outputs) {
+      if (!o.empty() && !steps_[s].op->is_alias() && !last_use.count(o))
+        free_blocks.push_back(placed[o]);
+    }
+  }
+  arena_ = Tensor::zeros(DType::kU8, {static_cast<int64_t>(std::max<size_t>(arena, 64))});
+  arena_bytes_ = arena;
+  auto buffer = [&](const std::string& v) -> std::byte* {
+    if (const Tensor* c = graph_.constant(v)) return const_cast<std::byte*>(c->raw());
+    for (size_t i = 0; i < gin.size(); ++i) {
+      if (gin[i] == v) return inputs_[i].raw();
+    }
+    const std::string r = root_of(v);
+    if (r != v) {
+      for (size_t i = 0; i < gin.size(); ++i) {
+        if (gin[i] == r) return inputs_[i].raw();
+      }
+      if (const Tensor* c = graph_.constant(r)) return const_cast<std::byte*>(c->raw());
+    }
+    return arena_.raw() + placed.at(r).offset;
+  };
+  size_t scratch = 0;
+  for (size_t s = 0; s < planned.size(); ++s) {
+    const Node& n = *planned[s].node;
+    for (const auto& in : n.inputs) steps_[s].in.push_back(in.empty() ? nullptr : buffer(in));
+    for (const auto& o : n.outputs) steps_[s].out.push_back(o.empty() ? nullptr : buffer(o));
+    scratch = std::max(scratch, steps_[s].op->scratch_bytes());
+  }
+  scratch_ = Tensor::zeros(DType::kU8, {static_cast<int64_t>(std::max<size_t>(scratch, 64))});
+  // Alias steps do no work: drop them from the run list.
+  std::erase_if(steps_, [](const Step& s) { return s.op->is_alias(); });
+  outputs_.clear();
+  output_src_.clear();
+  for (const auto& o : graph_.outputs()) {
+    outputs_.push_back(Tensor::zeros(dtype.at(o), shape.at(o)));
+    output_src_.emplace_back(buffer(o), outputs_.back().nbytes());
+  }
+  for (const auto& [name, s] : shape) shapes_.emplace_back(name, s);
+  prepared_ = true;
+  return {};
+}
+
+Status Executor::run() {
+  if (!prepared_)
+    return invalid_argument("cannot run graph '{}': prepared = false, must call prepare()",
+                            graph_.name());
+  std::byte* scratch = scratch_.raw();
+  for (const Step& s : steps_) s.op->run(s.in, s.out, scratch);
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    std::memcpy(outputs_[i].raw(), output_src_[i].first, output_src_[i].second);
+  }
+  return {};
+}
+
+Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) {
+  if (inputs.size() != num_inputs()) {
+    return invalid_argument("cannot run graph '{}': inputs = {}, must be {}", graph_.name(),
+                            inputs.size(), num_inputs());
+  }
+  bool same = prepared_;
+  for (size_t i = 0; same && i < inputs.size(); ++i) same = inputs[i].shape() == inputs_[i].shape();
+  if (!same) {
+    std::vector<Shape> shapes;
+    for (const Tensor& t : inputs) shapes.push_back(t.shape());
+    EI8_RETURN_IF_ERROR(prepare(shapes));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].dtype() != inputs_[i].dtype()) {
+      return invalid_argument("cannot run graph '{}': input '{}' dtype = {}, must be {}",
+                              graph_.name(), graph_.inputs()[i], dtype_name(inputs[i].dtype()),
+                              dtype_name(inputs_[i].dtype()));
+    }
+    std::memcpy(inputs_[i].raw(), inputs[i].raw(), inputs[i].nbytes());
+  }
+  EI8_RETURN_IF_ERROR(run());
+  return outputs_;
+}
+
+}  // namespace ei8

@@ -1,0 +1,82 @@
+// ei8/runtime/executor.h — runs an IR graph on the CPU (FP32).
+//
+// create() validates and (by default) optimizes the graph (BN folding, activation fusion,
+// constant folding, no-op removal) and builds one Op per node; prepare() plans for concrete
+// input shapes once (shape inference, weight packing, buffers with lifetime-based reuse,
+// scratch); run() executes the plan without allocating. Change the batch by calling prepare()
+// again. Conv/Gemm/MatMul use the prepared kernels of ei8/runtime/kernels (fastest tier this
+// CPU runs unless `kernel` forces one); every other op runs its reference kernel.
+//
+//   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx("m.onnx"));
+//   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g)));
+//   EI8_RETURN_IF_ERROR(ex.prepare_batch(8));            // dynamic batch dimension = 8
+//   fill(ex.input(0));                                    // [8, 3, 32, 32] f32
+//   EI8_RETURN_IF_ERROR(ex.run());
+//   const Tensor& y = ex.output(0);
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ei8/graph/graph.h"
+#include "ei8/runtime/kernels/f32_common.h"
+#include "ei8/runtime/op.h"
+
+namespace ei8 {
+
+struct ExecutorOptions {
+  int threads = 1;  // worker threads (1 = the calling thread only); batch is split across them
+  kernels::KernelChoice kernel = kernels::KernelChoice::kAuto;
+  bool optimize = true;  // run passes.h optimize() in create()
+};
+
+class Executor {
+ public:
+  static Result<Executor> create(Graph graph, const ExecutorOptions& options = {});
+
+  // Plans for these input shapes (one per graph input; kDynamic dims of the graph may take any
+  // size, other dims must match). Fails, naming the input, on a wrong shape.
+  Status prepare(const std::vector<Shape>& input_shapes);
+  // prepare() with every kDynamic input dimension set to `batch`.
+  Status prepare_batch(int64_t batch);
+  bool prepared() const { return prepared_; }
+
+  size_t num_inputs() const { return graph_.inputs().size(); }
+  size_t num_outputs() const { return graph_.outputs().size(); }
+  // Input buffers (shaped by prepare) to fill before run().
+  Tensor& input(size_t i) { return inputs_[i]; }
+  // Outputs of the last run().
+  const Tensor& output(size_t i) const { return outputs_[i]; }
+
+  // Runs the prepared plan on input(i). Allocation-free.
+  Status run();
+  // Convenience: prepares when the shapes changed, copies the inputs, runs, returns copies.
+  Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs);
+
+  const Graph& graph() const { return graph_; }
+  // Concrete shape of every value after prepare().
+  const Shape* value_shape(const std::string& value) const;
+  // Kernel variant chosen per node (after prepare), e.g. {"conv1", "avx2"}.
+  std::vector<std::pair<std::string, std::string>> variants() const;
+  size_t arena_bytes() const { return arena_bytes_; }
+
+  Executor(Executor&&) noexcept;
+  Executor& operator=(Executor&&) noexcept;
+  ~Executor();
+
+ private:
+  Executor() = default;
+  struct Step;
+  Graph graph_;
+  ExecutorOptions options_;
+  bool prepared_ = false;
+  std::vector<Tensor> inputs_, outputs_;
+  std::vector<Step> steps_;
+  std::vector<std::pair<std::string, Shape>> shapes_;
+  std::vector<std::pair<const std::byte*, size_t>> output_src_;  // where each output lives
+  Tensor arena_;    // every intermediate buffer (byte offsets), reused by lifetime
+  Tensor scratch_;  // shared scratch of the ops
+  size_t arena_bytes_ = 0;
+};
+
+}  // namespace ei8

@@ -1,0 +1,161 @@
+#include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace ei8::kernels {
+
+void unary_f32_ref(UnaryOp op, const UnaryParams& p, int64_t n, const float* x, float* y) {
+  switch (op) {
+    case UnaryOp::kRelu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      return;
+    case UnaryOp::kSigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+      return;
+    case UnaryOp::kTanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      return;
+    case UnaryOp::kLeakyRelu:
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? p.alpha * x[i] : x[i];
+      return;
+    case UnaryOp::kClip:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], p.lo), p.hi);
+      return;
+  }
+}
+
+BroadcastPlan make_broadcast_plan(const Shape& a, const Shape& b, const Shape& out) {
+  BroadcastPlan plan;
+  plan.numel = shape_numel(out);
+  plan.same = a == out && b == out;
+  const size_t r = out.size();
+  auto padded = [&](const Shape& s) {
+    Shape p(r - s.size(), 1);
+    p.insert(p.end(), s.begin(), s.end());
+    return p;
+  };
+  const Shape pa = padded(a), pb = padded(b);
+  // Merge adjacent dims whose broadcast pattern (a broadcast?, b broadcast?) is equal.
+  std::vector<int64_t> dims;
+  std::vector<bool> ba, bb;
+  for (size_t i = 0; i < r; ++i) {
+    if (out[i] == 1) continue;
+    const bool xa = pa[i] == 1, xb = pb[i] == 1;
+    if (!dims.empty() && ba.back() == xa && bb.back() == xb) {
+      dims.back() *= out[i];
+    } else {
+      dims.push_back(out[i]);
+      ba.push_back(xa);
+      bb.push_back(xb);
+    }
+  }
+  if (dims.empty()) {
+    dims.push_back(1);
+    ba.push_back(false);
+    bb.push_back(false);
+  }
+  if (dims.size() > kMaxBroadcastRank) return BroadcastPlan{};
+  plan.dims = dims;
+  plan.stride_a.assign(dims.size(), 0);
+  plan.stride_b.assign(dims.size(), 0);
+  int64_t sa = 1, sb = 1;
+  for (size_t i = dims.size(); i-- > 0;) {
+    if (!ba[i]) {
+      plan.stride_a[i] = sa;
+      sa *= dims[i];
+    }
+    if (!bb[i]) {
+      plan.stride_b[i] = sb;
+      sb *= dims[i];
+    }
+  }
+  return plan;
+}
+
+namespace {
+inline float apply(BinaryOp op, float u, float v) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      return u + v;
+    case BinaryOp::kSub:
+      return u - v;
+    case BinaryOp::kMul:
+      return u * v;
+    case BinaryOp::kDiv:
+      return u / v;
+  }
+  return 0.0f;
+}
+
+template <BinaryOp kOp>
+void run_plan(const BroadcastPlan& plan, const float* a, const float* b, float* y) {
+  if (plan.same) {
+    for (int64_t i = 0; i < plan.numel; ++i) y[i] = apply(kOp, a[i], b[i]);
+    return;
+  }
+  const size_t r = plan.dims.size();
+  const int64_t inner = plan.dims[r - 1];
+  const int64_t ia = plan.stride_a[r - 1], ib = plan.stride_b[r - 1];
+  std::array<int64_t, kMaxBroadcastRank> idx{};  // r <= kMaxBroadcastRank (make_broadcast_plan)
+  int64_t oa = 0, ob = 0;
+  for (int64_t done = 0; done < plan.numel; done += inner) {
+    for (int64_t j = 0; j < inner; ++j) *y++ = apply(kOp, a[oa + j * ia], b[ob + j * ib]);
+    for (size_t d = r - 1; d-- > 0;) {
+      ++idx[d];
+      oa += plan.stride_a[d];
+      ob += plan.stride_b[d];
+      if (idx[d] < plan.dims[d]) break;
+      oa -= plan.stride_a[d] * plan.dims[d];
+      ob -= plan.stride_b[d] * plan.dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+}  // namespace
+
+void binary_f32_ref(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b,
+                    float* y) {
+  switch (op) {
+    case BinaryOp::kAdd:
+      return run_plan<BinaryOp::kAdd>(plan, a, b, y);
+    case BinaryOp::kSub:
+      return run_plan<BinaryOp::kSub>(plan, a, b, y);
+    case BinaryOp::kMul:
+      return run_plan<BinaryOp::kMul>(plan, a, b, y);
+    case BinaryOp::kDiv:
+      return run_plan<BinaryOp::kDiv>(plan, a, b, y);
+  }
+}
+
+void channel_affine_f32_ref(int64_t batch, int64_t channels, int64_t inner, const float* scale,
+                            const float* shift, const float* x, float* y) {
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (n * channels + c) * inner;
+      for (int64_t i = 0; i < inner; ++i) y[base + i] = scale[c] * x[base + i] + shift[c];
+    }
+  }
+}
+
+void softmax_f32_ref(int64_t outer, int64_t axis_len, int64_t inner, const float* x, float* y) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      const float* xp = x + o * axis_len * inner + i;
+      float* yp = y + o * axis_len * inner + i;
+      float m = xp[0];
+      for (int64_t k = 1; k < axis_len; ++k) m = std::max(m, xp[k * inner]);
+      double s = 0.0;
+      for (int64_t k = 0; k < axis_len; ++k) {
+        const float e = std::exp(xp[k * inner] - m);
+        yp[k * inner] = e;
+        s += e;
+      }
+      const float inv = static_cast<float>(1.0 / s);
+      for (int64_t k = 0; k < axis_len; ++k) yp[k * inner] *= inv;
+    }
+  }
+}
+
+}  // namespace ei8::kernels

@@ -1,0 +1,576 @@
+// The built-in FP32 operators of the executor (op.h). Conv/Gemm/MatMul call the prepared
+// kernels of ei8/runtime/kernels; the rest call the reference kernels in kernels/ref/.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+
+#include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
+#include "ei8/runtime/kernels/ref/layout_f32_ref.h"
+#include "ei8/runtime/kernels/ref/pool_f32_ref.h"
+#include "ei8/runtime/op.h"
+
+namespace ei8 {
+namespace {
+
+using kernels::Activation;
+
+template <typename... Args>
+Status op_error(const PrepareContext& c, fmt::format_string<Args...> f, Args&&... args) {
+  return invalid_argument("cannot prepare node '{}' ({}): {}", c.node.name, c.node.op_type,
+                          fmt::format(f, std::forward<Args>(args)...));
+}
+
+Status need_f32(const PrepareContext& c) {
+  for (size_t i = 0; i < c.in_dtypes.size(); ++i) {
+    if (!c.node.input(i).empty() && c.in_dtypes[i] != DType::kF32) {
+      return unsupported(
+          "cannot prepare node '{}' ({}): input {} dtype = {}, must be f32 (the "
+          "FP32 executor)",
+          c.node.name, c.node.op_type, i, dtype_name(c.in_dtypes[i]));
+    }
+  }
+  return {};
+}
+
+const float* f(const std::byte* p) { return reinterpret_cast<const float*>(p); }
+float* f(std::byte* p) { return reinterpret_cast<float*>(p); }
+
+Activation fused_activation(const Node& n) {
+  const std::string a = n.attr_string("activation");
+  if (a == "Relu") return Activation::relu();
+  if (a == "Clip") {
+    return Activation::clip(n.attr_float("activation_min", -std::numeric_limits<float>::infinity()),
+                            n.attr_float("activation_max", std::numeric_limits<float>::infinity()));
+  }
+  if (a == "LeakyRelu") return Activation::leaky_relu(n.attr_float("activation_alpha", 0.01f));
+  return Activation::none();
+}
+
+std::string_view choice_name(kernels::KernelChoice c) { return kernels::kernel_choice_name(c); }
+
+// ---- Conv ---------------------------------------------------------------------------------
+class ConvOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    const Tensor* w = c.constants.size() > 1 ? c.constants[1] : nullptr;
+    if (!w) return op_error(c, "weight = runtime tensor, must be a constant initializer");
+    const Tensor* b = c.constants.size() > 2 ? c.constants[2] : nullptr;
+    if (!c.node.input(2).empty() && !b) return op_error(c, "bias must be a constant initializer");
+    if (x.size() != 3 && x.size() != 4) {
+      return op_error(c, "input rank = {}, must be 3 (N,C,L) or 4 (N,C,H,W)", x.size());
+    }
+    const bool one_d = x.size() == 3;
+    const Shape& ws = w->shape();
+    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+    const std::vector<int64_t> pads =
+        resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), kernel);
+    const size_t k = kernel.size();
+    auto at = [&](const std::vector<int64_t>& v, size_t i, int64_t def) {
+      return i < v.size() ? v[i] : def;
+    };
+    const auto strides = c.node.attr_ints("strides");
+    const auto dil = c.node.attr_ints("dilations");
+    kernels::Conv2dParams p;
+    p.in_c = x[1];
+    p.out_c = ws[0];
+    p.groups = c.node.attr_int("group", 1);
+    if (one_d) {
+      p.in_h = 1;
+      p.in_w = x[2];
+      p.kernel_w = kernel[0];
+      p.stride_w = at(strides, 0, 1);
+      p.dilation_w = at(dil, 0, 1);
+      p.pad_left = at(pads, 0, 0);
+      p.pad_right = at(pads, k, 0);
+    } else {
+      p.in_h = x[2];
+      p.in_w = x[3];
+      p.kernel_h = kernel[0];
+      p.kernel_w = kernel[1];
+      p.stride_h = at(strides, 0, 1);
+      p.stride_w = at(strides, 1, 1);
+      p.dilation_h = at(dil, 0, 1);
+      p.dilation_w = at(dil, 1, 1);
+      p.pad_top = at(pads, 0, 0);
+      p.pad_left = at(pads, 1, 0);
+      p.pad_bottom = at(pads, k, 0);
+      p.pad_right = at(pads, k + 1, 0);
+    }
+    p.act = fused_activation(c.node);
+    batch_ = x[0];
+    if (shape_numel(c.out_shapes[0]) != batch_ * p.out_size()) {
+      return op_error(c, "output size = {}, must be {} (kernel geometry)",
+                      shape_numel(c.out_shapes[0]), batch_ * p.out_size());
+    }
+    auto conv = kernels::Conv2dF32::prepare(
+        p, w->span<float>(), b ? b->span<float>() : std::span<const float>(), c.kernel);
+    if (!conv.ok()) return conv.status().with_context(fmt::format("node '{}'", c.node.name));
+    conv_.emplace(std::move(conv).value());
+    return {};
+  }
+  size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
+  std::string_view variant() const override { return choice_name(conv_->choice()); }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte* scratch) const override {
+    conv_->run(f(in[0]), f(out[0]), batch_, reinterpret_cast<float*>(scratch));
+  }
+
+ private:
+  std::optional<kernels::Conv2dF32> conv_;
+  int64_t batch_ = 1;
+};
+
+// ---- Gemm / MatMul ------------------------------------------------------------------------
+class GemmOp : public Op {
+ public:
+  explicit GemmOp(bool matmul) : matmul_(matmul) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& a = c.in_shapes[0];
+    const Shape& bs = c.in_shapes[1];
+    const Tensor* b = c.constants[1];
+    kernels::GemmParams p;
+    if (matmul_) {
+      if (a.size() < 2 || bs.size() < 2) return op_error(c, "operands must have rank >= 2");
+      p.k = a.back();
+      p.n = bs.back();
+      m_ = shape_numel(a) / std::max<int64_t>(p.k, 1);
+      if (b && bs.size() == 2) {
+        // Constant 2-D B: one Gemm over all leading dims of A.
+        return prepare_fast(c, p, b, nullptr);
+      }
+      // Runtime (or batched) B: numpy-batched reference; batch dims must match or B be 2-D.
+      mm_m_ = a[a.size() - 2];
+      const Shape ab(a.begin(), a.end() - 2), bb(bs.begin(), bs.end() - 2);
+      mm_batch_ = shape_numel(ab);
+      mm_b_batched_ = !bb.empty() && shape_numel(bb) > 1;
+      if (mm_b_batched_ && ab != bb) {
+        return unsupported(
+            "cannot prepare node '{}' (MatMul): batch dims {} vs {}, must be equal "
+            "(or B 2-D)",
+            c.node.name, shape_to_string(ab), shape_to_string(bb));
+      }
+      p.m = mm_m_;
+      p_ = p;
+      return {};
+    }
+    p.trans_a = c.node.attr_int("transA", 0) != 0;
+    p.trans_b = c.node.attr_int("transB", 0) != 0;
+    p.alpha = c.node.attr_float("alpha", 1.0f);
+    p.beta = c.node.attr_float("beta", 1.0f);
+    p.act = fused_activation(c.node);
+    m_ = p.trans_a ? a[1] : a[0];
+    p.k = p.trans_a ? a[0] : a[1];
+    p.n = p.trans_b ? bs[0] : bs[1];
+    p.m = m_;
+    const Tensor* cc = c.node.input(2).empty() ? nullptr : c.constants[2];
+    if (!c.node.input(2).empty() && !cc) return op_error(c, "C must be a constant initializer");
+    if (cc && p.beta != 0.0f) {
+      const Shape& cs = cc->shape();
+      if (cc->numel() == 1) {
+        p.c_shape = kernels::GemmC::kScalar;
+      } else if (cc->numel() == p.n && (cs.size() == 1 || cs[0] == 1)) {
+        p.c_shape = kernels::GemmC::kRow;
+      } else if (cs.size() == 2 && cs[0] == m_ && cs[1] == 1) {
+        p.c_shape = kernels::GemmC::kColumn;
+      } else if (cs.size() == 2 && cs[0] == m_ && cs[1] == p.n) {
+        p.c_shape = kernels::GemmC::kFull;
+      } else {
+        return op_error(c, "C shape = {}, must broadcast to [{}, {}]", shape_to_string(cs), m_,
+                        p.n);
+      }
+    }
+    if (b && p.c_shape != kernels::GemmC::kColumn && p.c_shape != kernels::GemmC::kFull) {
+      return prepare_fast(c, p, b, cc);
+    }
+    // Reference path: runtime B or an M-dependent C.
+    p_ = p;
+    if (cc) c_.assign(cc->span<float>().begin(), cc->span<float>().end());
+    return {};
+  }
+  size_t scratch_bytes() const override { return gemm_ ? gemm_->scratch_bytes(m_) : 0; }
+  std::string_view variant() const override {
+    return gemm_ ? choice_name(gemm_->choice()) : std::string_view("ref");
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte* scratch) const override {
+    if (gemm_) {
+      gemm_->run(f(in[0]), f(out[0]), m_, reinterpret_cast<float*>(scratch));
+      return;
+    }
+    const size_t a_n = static_cast<size_t>(p_.m * p_.k), b_n = static_cast<size_t>(p_.k * p_.n);
+    if (matmul_) {
+      (void)kernels::matmul_f32_ref(
+          mm_batch_, mm_m_, p_.k, p_.n, {f(in[0]), a_n * static_cast<size_t>(mm_batch_)},
+          {f(in[1]), b_n * static_cast<size_t>(mm_b_batched_ ? mm_batch_ : 1)}, mm_b_batched_,
+          {f(out[0]), static_cast<size_t>(mm_batch_ * p_.m * p_.n)});
+      return;
+    }
+    (void)kernels::gemm_f32_ref(p_, {f(in[0]), a_n}, {f(in[1]), b_n}, c_,
+                                {f(out[0]), static_cast<size_t>(p_.m * p_.n)});
+  }
+
+ private:
+  Status prepare_fast(const PrepareContext& c, kernels::GemmParams p, const Tensor* b,
+                      const Tensor* cc) {
+    p.m = m_;
+    auto g = kernels::GemmF32::prepare(
+        p, b->span<float>(),
+        cc && p.c_shape != kernels::GemmC::kNone ? cc->span<float>() : std::span<const float>(),
+        c.kernel);
+    if (!g.ok()) return g.status().with_context(fmt::format("node '{}'", c.node.name));
+    gemm_.emplace(std::move(g).value());
+    return {};
+  }
+  bool matmul_;
+  std::optional<kernels::GemmF32> gemm_;
+  kernels::GemmParams p_;
+  std::vector<float> c_;
+  int64_t m_ = 1, mm_m_ = 1, mm_batch_ = 1;
+  bool mm_b_batched_ = false;
+};
+
+// ---- elementwise --------------------------------------------------------------------------
+class UnaryOp : public Op {
+ public:
+  explicit UnaryOp(kernels::UnaryOp op) : op_(op) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    n_ = shape_numel(c.in_shapes[0]);
+    p_.alpha = c.node.attr_float("alpha", 0.01f);
+    p_.lo = c.node.attr_float("min", -std::numeric_limits<float>::infinity());
+    p_.hi = c.node.attr_float("max", std::numeric_limits<float>::infinity());
+    if (op_ == kernels::UnaryOp::kClip && c.node.inputs.size() > 1) {
+      return op_error(c, "min/max inputs must have been converted to attributes");
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::unary_f32_ref(op_, p_, n_, f(in[0]), f(out[0]));
+  }
+
+ private:
+  kernels::UnaryOp op_;
+  kernels::UnaryParams p_;
+  int64_t n_ = 0;
+};
+
+class BinaryOp : public Op {
+ public:
+  explicit BinaryOp(kernels::BinaryOp op) : op_(op) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    plan_ = kernels::make_broadcast_plan(c.in_shapes[0], c.in_shapes[1], c.out_shapes[0]);
+    if (plan_.dims.empty()) return op_error(c, "broadcast pattern too complex (> 8 merged dims)");
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::binary_f32_ref(op_, plan_, f(in[0]), f(in[1]), f(out[0]));
+  }
+
+ private:
+  kernels::BinaryOp op_;
+  kernels::BroadcastPlan plan_;
+};
+
+class BatchNormOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    for (size_t i = 1; i < 5; ++i) {
+      if (!c.constants[i]) return op_error(c, "parameter {} must be a constant initializer", i);
+    }
+    batch_ = x[0];
+    ch_ = x[1];
+    inner_ = shape_numel(x) / std::max<int64_t>(1, batch_ * ch_);
+    const float eps = c.node.attr_float("epsilon", 1e-5f);
+    scale_.resize(static_cast<size_t>(ch_));
+    shift_.resize(static_cast<size_t>(ch_));
+    for (size_t i = 0; i < scale_.size(); ++i) {
+      scale_[i] =
+          c.constants[1]->span<float>()[i] / std::sqrt(c.constants[4]->span<float>()[i] + eps);
+      shift_[i] = c.constants[2]->span<float>()[i] - scale_[i] * c.constants[3]->span<float>()[i];
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::channel_affine_f32_ref(batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
+                                    f(out[0]));
+  }
+
+ private:
+  int64_t batch_ = 1, ch_ = 1, inner_ = 1;
+  std::vector<float> scale_, shift_;
+};
+
+class SoftmaxOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    const int64_t r = static_cast<int64_t>(x.size());
+    int64_t axis = c.node.attr_int("axis", -1);
+    if (axis < 0) axis += r;
+    outer_ = 1;
+    len_ = 1;
+    inner_ = 1;
+    for (int64_t i = 0; i < r; ++i) {
+      const int64_t d = x[static_cast<size_t>(i)];
+      if (i < axis) {
+        outer_ *= d;
+      } else if (i == axis || c.node.attr_int("coerce_2d", 0) != 0) {
+        len_ *= d;  // opset < 13: all axes from `axis` on form one
+      } else {
+        inner_ *= d;
+      }
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::softmax_f32_ref(outer_, len_, inner_, f(in[0]), f(out[0]));
+  }
+
+ private:
+  int64_t outer_ = 1, len_ = 1, inner_ = 1;
+};
+
+// ---- pooling ------------------------------------------------------------------------------
+class PoolOp : public Op {
+ public:
+  enum Kind { kMax, kAvg, kGlobalAvg, kGlobalMax };
+  explicit PoolOp(Kind kind) : kind_(kind) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    const Shape& y = c.out_shapes[0];
+    batch_ = x[0];
+    if (kind_ == kGlobalAvg || kind_ == kGlobalMax) {
+      planes_ = x[0] * x[1];
+      spatial_ = shape_numel(x) / std::max<int64_t>(planes_, 1);
+      return {};
+    }
+    if (x.size() != 3 && x.size() != 4)
+      return op_error(c, "input rank = {}, must be 3 or 4", x.size());
+    const std::vector<int64_t> kernel = c.node.attr_ints("kernel_shape");
+    const size_t k = kernel.size();
+    const auto pads = resolve_pads(c.node, std::span(x.data() + 2, k), kernel);
+    const auto strides = c.node.attr_ints("strides", std::vector<int64_t>(k, 1));
+    const auto dil = c.node.attr_ints("dilations", std::vector<int64_t>(k, 1));
+    if (pads.size() != 2 * k || strides.size() != k || dil.size() != k) {
+      return op_error(c, "pads/strides/dilations lengths must match kernel_shape");
+    }
+    p_.channels = x[1];
+    p_.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
+    if (k == 1) {
+      p_.in_w = x[2];
+      p_.out_w = y[2];
+      p_.kernel_w = kernel[0];
+      p_.stride_w = strides[0];
+      p_.dilation_w = dil[0];
+      p_.pad_left = pads[0];
+      p_.pad_right = pads[1];
+    } else {
+      p_.in_h = x[2];
+      p_.in_w = x[3];
+      p_.out_h = y[2];
+      p_.out_w = y[3];
+      p_.kernel_h = kernel[0];
+      p_.kernel_w = kernel[1];
+      p_.stride_h = strides[0];
+      p_.stride_w = strides[1];
+      p_.dilation_h = dil[0];
+      p_.dilation_w = dil[1];
+      p_.pad_top = pads[0];
+      p_.pad_left = pads[1];
+      p_.pad_bottom = pads[2];
+      p_.pad_right = pads[3];
+    }
+    if (kind_ == kAvg && (p_.dilation_h != 1 || p_.dilation_w != 1)) {
+      return op_error(c, "dilations must be 1 for AveragePool");
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    switch (kind_) {
+      case kMax:
+        kernels::maxpool2d_f32_ref(p_, batch_, f(in[0]), f(out[0]));
+        break;
+      case kAvg:
+        kernels::avgpool2d_f32_ref(p_, batch_, f(in[0]), f(out[0]));
+        break;
+      case kGlobalAvg:
+        kernels::global_avgpool_f32_ref(planes_, spatial_, f(in[0]), f(out[0]));
+        break;
+      case kGlobalMax:
+        kernels::global_maxpool_f32_ref(planes_, spatial_, f(in[0]), f(out[0]));
+        break;
+    }
+  }
+
+ private:
+  Kind kind_;
+  kernels::Pool2dParams p_;
+  int64_t batch_ = 1, planes_ = 1, spatial_ = 1;
+};
+
+// ---- layout -------------------------------------------------------------------------------
+class AliasOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    if (shape_numel(c.in_shapes[0]) != shape_numel(c.out_shapes[0])) {
+      return op_error(c, "element count changes from {} to {}", shape_numel(c.in_shapes[0]),
+                      shape_numel(c.out_shapes[0]));
+    }
+    return {};
+  }
+  bool is_alias() const override { return true; }
+  void run(std::span<const std::byte* const>, std::span<std::byte* const>,
+           std::byte*) const override {}
+};
+
+class ConcatOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const Shape& y = c.out_shapes[0];
+    int64_t axis = c.node.attr_int("axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(y.size());
+    outer_ = 1;
+    for (int64_t i = 0; i < axis; ++i) outer_ *= y[static_cast<size_t>(i)];
+    es_ = dtype_size(c.in_dtypes[0]);
+    chunks_.clear();
+    for (size_t i = 0; i < c.in_shapes.size(); ++i) {
+      if (c.in_dtypes[i] != c.in_dtypes[0]) return op_error(c, "inputs must share one dtype");
+      chunks_.push_back(
+          static_cast<size_t>(shape_numel(c.in_shapes[i]) / std::max<int64_t>(outer_, 1)) * es_);
+    }
+    parts_.resize(chunks_.size());
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    for (size_t i = 0; i < chunks_.size(); ++i) parts_[i] = {in[i], chunks_[i]};
+    kernels::concat_ref(outer_, parts_, out[0]);
+  }
+
+ private:
+  int64_t outer_ = 1;
+  size_t es_ = 4;
+  std::vector<size_t> chunks_;
+  mutable std::vector<kernels::ConcatPart> parts_;  // sized in prepare; no allocation in run
+};
+
+class TransposeOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    if (x.size() > 8) return op_error(c, "rank = {}, must be <= 8", x.size());
+    std::vector<int64_t> perm = c.node.attr_ints("perm");
+    if (perm.empty()) {
+      for (size_t i = x.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+    }
+    plan_ = kernels::make_transpose_plan(x, perm);
+    es_ = dtype_size(c.in_dtypes[0]);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+  }
+
+ private:
+  kernels::TransposePlan plan_;
+  size_t es_ = 4;
+};
+
+class PadOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    if (x.size() > 8) return op_error(c, "rank = {}, must be <= 8", x.size());
+    const auto pads = c.node.attr_ints("pads");
+    plan_.in = x;
+    plan_.out = c.out_shapes[0];
+    plan_.begin.assign(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(x.size()));
+    value_ = c.node.attr_float("value", 0.0f);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::pad_f32_ref(plan_, value_, f(in[0]), f(out[0]));
+  }
+
+ private:
+  kernels::PadPlan plan_;
+  float value_ = 0.0f;
+};
+
+std::map<std::string, OpFactory, std::less<>>& registry() {
+  static std::map<std::string, OpFactory, std::less<>> r;
+  return r;
+}
+
+std::once_flag builtin_once;
+void register_builtins() {
+  auto& r = registry();
+  r["Conv"] = [] { return std::make_unique<ConvOp>(); };
+  r["Gemm"] = [] { return std::make_unique<GemmOp>(false); };
+  r["MatMul"] = [] { return std::make_unique<GemmOp>(true); };
+  r["Relu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kRelu); };
+  r["Sigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSigmoid); };
+  r["Tanh"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); };
+  r["LeakyRelu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); };
+  r["Clip"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); };
+  r["Add"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); };
+  r["Sub"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); };
+  r["Mul"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); };
+  r["Div"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kDiv); };
+  r["BatchNormalization"] = [] { return std::make_unique<BatchNormOp>(); };
+  r["Softmax"] = [] { return std::make_unique<SoftmaxOp>(); };
+  r["MaxPool"] = [] { return std::make_unique<PoolOp>(PoolOp::kMax); };
+  r["AveragePool"] = [] { return std::make_unique<PoolOp>(PoolOp::kAvg); };
+  r["GlobalAveragePool"] = [] { return std::make_unique<PoolOp>(PoolOp::kGlobalAvg); };
+  r["GlobalMaxPool"] = [] { return std::make_unique<PoolOp>(PoolOp::kGlobalMax); };
+  for (const char* a : {"Reshape", "Flatten", "Identity", "Dropout", "Squeeze", "Unsqueeze"}) {
+    r[a] = [] { return std::make_unique<AliasOp>(); };
+  }
+  r["Concat"] = [] { return std::make_unique<ConcatOp>(); };
+  r["Transpose"] = [] { return std::make_unique<TransposeOp>(); };
+  r["Pad"] = [] { return std::make_unique<PadOp>(); };
+}
+
+}  // namespace
+
+void register_op(std::string_view op_type, OpFactory factory) {
+  std::call_once(builtin_once, register_builtins);
+  registry()[std::string(op_type)] = std::move(factory);
+}
+
+std::unique_ptr<Op> create_op(std::string_view op_type) {
+  std::call_once(builtin_once, register_builtins);
+  auto it = registry().find(op_type);
+  return it == registry().end() ? nullptr : it->second();
+}
+
+std::vector<std::string> registered_ops() {
+  std::call_once(builtin_once, register_builtins);
+  std::vector<std::string> out;
+  for (const auto& [k, v] : registry()) out.push_back(k);
+  return out;
+}
+
+}  // namespace ei8

@@ -1,0 +1,117 @@
+#include "ei8/pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ei8/core/npy.h"
+
+namespace ei8::pipeline {
+namespace {
+namespace fs = std::filesystem;
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() / "ei8_pipeline_test").string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A two-step chain: "make" writes a.txt from its settings; "copy" reads a.txt into b.txt.
+  Pipeline chain(const std::string& text, int* make_runs, int* copy_runs) {
+    Pipeline p(dir_);
+    p.add({.name = "make",
+           .settings = text,
+           .outputs = {"a.txt"},
+           .run = [text, make_runs](StepContext& c) -> Result<StepOutcome> {
+             ++*make_runs;
+             EI8_RETURN_IF_ERROR(write_file(c.path("a.txt"), text));
+             return StepOutcome::ok("wrote a.txt");
+           }});
+    p.add({.name = "copy",
+           .inputs = {"a.txt"},
+           .outputs = {"b.txt"},
+           .run = [copy_runs](StepContext& c) -> Result<StepOutcome> {
+             ++*copy_runs;
+             EI8_ASSIGN_OR_RETURN(std::string a, read_file(c.path("a.txt")));
+             EI8_RETURN_IF_ERROR(write_file(c.path("b.txt"), a));
+             return StepOutcome::ok();
+           }});
+    return p;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(PipelineTest, RunsInOrderThenCachesUntilSomethingChanges) {
+  int make = 0, copy = 0;
+  PipelineSummary s1 = chain("v1", &make, &copy).run({.quiet = true});
+  ASSERT_TRUE(s1.all_ok());
+  EXPECT_EQ(s1.steps[0].state, StepState::kOk);
+  EXPECT_EQ(read_file(dir_ + "/b.txt").value(), "v1");
+  EXPECT_EQ(make, 1);
+  EXPECT_EQ(copy, 1);
+
+  PipelineSummary s2 = chain("v1", &make, &copy).run({.quiet = true});
+  EXPECT_EQ(s2.steps[0].state, StepState::kCached);
+  EXPECT_EQ(s2.steps[1].state, StepState::kCached);
+  EXPECT_EQ(make, 1);
+
+  // New settings upstream re-run both steps (the copy's input changed).
+  chain("v2", &make, &copy).run({.quiet = true});
+  EXPECT_EQ(make, 2);
+  EXPECT_EQ(copy, 2);
+  EXPECT_EQ(read_file(dir_ + "/b.txt").value(), "v2");
+
+  // A deleted output re-runs only that step; --force re-runs all.
+  fs::remove(dir_ + "/b.txt");
+  chain("v2", &make, &copy).run({.quiet = true});
+  EXPECT_EQ(make, 2);
+  EXPECT_EQ(copy, 3);
+  chain("v2", &make, &copy).run({.force = true, .quiet = true});
+  EXPECT_EQ(make, 3);
+  EXPECT_EQ(copy, 4);
+}
+
+TEST_F(PipelineTest, FailureSkipsLaterStepsUnlessContinuing) {
+  auto build = [this](int* ran) {
+    Pipeline p(dir_);
+    p.add({.name = "bad", .run = [](StepContext&) -> Result<StepOutcome> {
+             return invalid_argument("cannot train model: epochs = 0, must be > 0");
+           }});
+    p.add({.name = "missing-part", .run = [](StepContext&) -> Result<StepOutcome> {
+             return StepOutcome::skipped("the simulator is not built in");
+           }});
+    p.add({.name = "after", .run = [ran](StepContext&) -> Result<StepOutcome> {
+             ++*ran;
+             return StepOutcome::ok();
+           }});
+    return p;
+  };
+  int ran = 0;
+  PipelineSummary s = build(&ran).run({.quiet = true});
+  EXPECT_FALSE(s.all_ok());
+  EXPECT_EQ(s.steps[0].state, StepState::kFailed);
+  EXPECT_EQ(s.steps[0].detail, "cannot train model: epochs = 0, must be > 0");
+  EXPECT_EQ(s.steps[2].state, StepState::kSkipped);
+  EXPECT_EQ(ran, 0);
+
+  s = build(&ran).run({.continue_on_error = true, .quiet = true});
+  EXPECT_EQ(s.steps[1].state, StepState::kSkipped);
+  EXPECT_EQ(s.steps[1].detail, "the simulator is not built in");
+  EXPECT_EQ(s.steps[2].state, StepState::kOk);
+  EXPECT_EQ(ran, 1);
+  const report::Table t = s.table();
+  EXPECT_EQ(t.num_rows(), 3u);
+  EXPECT_EQ(t.text(0, "status").value(), "failed");
+}
+
+TEST(Fnv1a, KnownVectors) {
+  EXPECT_EQ(fnv1a_hex(""), "cbf29ce484222325");
+  EXPECT_EQ(fnv1a_hex("a"), "af63dc4c8601ec8c");
+}
+
+}  // namespace
+}  // namespace ei8::pipeline

@@ -1,0 +1,222 @@
+// Reference kernels of the non-Conv/Gemm ops and executor behaviour, on hand-derived values.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "ei8/core/rng.h"
+#include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/executor.h"
+#include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
+#include "ei8/runtime/kernels/ref/layout_f32_ref.h"
+#include "ei8/runtime/kernels/ref/pool_f32_ref.h"
+
+namespace ei8 {
+namespace {
+
+// Runs a one-node graph on `x` (optimize off so the node runs as written).
+Result<Tensor> run_one(const std::string& op, const Tensor& x,
+                       std::map<std::string, AttrValue, std::less<>> attrs,
+                       std::vector<std::pair<std::string, Tensor>> consts = {}) {
+  Graph g("one");
+  g.add_input("x", DType::kF32, x.shape());
+  std::vector<std::string> ins = {"x"};
+  for (auto& [name, t] : consts) {
+    g.add_initializer(name, t);
+    ins.push_back(name);
+  }
+  g.add_node(op, "node", ins, {"y"}).attrs = std::move(attrs);
+  g.add_output("y");
+  ExecutorOptions o;
+  o.optimize = false;
+  EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), o));
+  EI8_ASSIGN_OR_RETURN(std::vector<Tensor> y, ex.run({x}));
+  return y[0];
+}
+
+Tensor ones(Shape s) {
+  Tensor t = Tensor::zeros(DType::kF32, std::move(s));
+  for (float& v : t.span<float>()) v = 1.0f;
+  return t;
+}
+
+TEST(PoolRef, AveragePoolCountIncludePad) {
+  // 3x3 of ones, kernel 3, pad 1: the corner window holds 4 inputs and 5 padding zeros.
+  std::map<std::string, AttrValue, std::less<>> a = {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                     {"pads", std::vector<int64_t>{1, 1, 1, 1}}};
+  auto excl = run_one("AveragePool", ones({1, 1, 3, 3}), a);
+  ASSERT_TRUE(excl.ok()) << excl.status().message();
+  for (float v : excl->span<float>()) EXPECT_FLOAT_EQ(v, 1.0f);
+  a["count_include_pad"] = int64_t{1};
+  auto incl = run_one("AveragePool", ones({1, 1, 3, 3}), a);
+  ASSERT_TRUE(incl.ok());
+  EXPECT_FLOAT_EQ(incl->span<float>()[0], 4.0f / 9.0f);  // corner
+  EXPECT_FLOAT_EQ(incl->span<float>()[1], 6.0f / 9.0f);  // edge
+  EXPECT_FLOAT_EQ(incl->span<float>()[4], 1.0f);         // centre
+}
+
+TEST(PoolRef, MaxPoolPaddingNeverWinsAndCeilMode) {
+  Tensor x = Tensor::from<float>({1, 1, 1, 5}, {-5, -4, -3, -2, -1});
+  auto y = run_one("MaxPool", x,
+                   {{"kernel_shape", std::vector<int64_t>{1, 2}},
+                    {"strides", std::vector<int64_t>{1, 2}},
+                    {"pads", std::vector<int64_t>{0, 1, 0, 0}},
+                    {"ceil_mode", int64_t{1}}});
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  // windows start at -1, 1, 3: {-5}, {-4,-3}, {-2,-1}
+  ASSERT_EQ(y->shape(), (Shape{1, 1, 1, 3}));
+  EXPECT_EQ(std::vector<float>(y->span<float>().begin(), y->span<float>().end()),
+            (std::vector<float>{-5, -3, -1}));
+  auto g = run_one("GlobalAveragePool", Tensor::from<float>({1, 2, 1, 2}, {1, 3, -2, 6}), {});
+  ASSERT_TRUE(g.ok());
+  EXPECT_FLOAT_EQ(g->span<float>()[0], 2.0f);
+  EXPECT_FLOAT_EQ(g->span<float>()[1], 2.0f);
+}
+
+TEST(EltwiseRef, BroadcastMatchesIndexArithmetic) {
+  const uint64_t seed = 7;
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  Rng rng(seed);
+  const std::vector<std::pair<Shape, Shape>> cases = {{{2, 3, 4, 5}, {3, 1, 1}},
+                                                      {{2, 3, 4, 5}, {2, 3, 4, 5}},
+                                                      {{1, 3, 1, 5}, {2, 1, 7, 1}},
+                                                      {{5}, {3, 1}},
+                                                      {{2, 1, 3}, {}},
+                                                      {{7, 1, 11}, {1, 13, 1}}};
+  for (const auto& [sa, sb] : cases) {
+    auto so = broadcast_shapes(sa, sb).value();
+    Tensor a = Tensor::zeros(DType::kF32, sa), b = Tensor::zeros(DType::kF32, sb);
+    for (float& v : a.span<float>()) v = rng.uniform(-1, 1);
+    for (float& v : b.span<float>()) v = rng.uniform(-1, 1);
+    Tensor y = Tensor::zeros(DType::kF32, so);
+    auto plan = kernels::make_broadcast_plan(sa, sb, so);
+    kernels::binary_f32_ref(kernels::BinaryOp::kSub, plan, a.data<float>(), b.data<float>(),
+                            y.data<float>());
+    const size_t r = so.size();
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      // Decompose i into output coordinates and map them into a and b.
+      std::vector<int64_t> c(r);
+      int64_t rem = i;
+      for (size_t d = r; d-- > 0;) {
+        c[d] = rem % so[d];
+        rem /= so[d];
+      }
+      auto index = [&](const Shape& s) {
+        int64_t idx = 0;
+        for (size_t d = 0; d < s.size(); ++d) {
+          const int64_t cd = c[r - s.size() + d];
+          idx = idx * s[d] + (s[d] == 1 ? 0 : cd);
+        }
+        return static_cast<size_t>(idx);
+      };
+      EXPECT_FLOAT_EQ(y.span<float>()[static_cast<size_t>(i)],
+                      a.span<float>()[index(sa)] - b.span<float>()[index(sb)])
+          << shape_to_string(sa) << " - " << shape_to_string(sb) << " at " << i;
+    }
+  }
+}
+
+TEST(EltwiseRef, ActivationsAndSoftmax) {
+  Tensor x = Tensor::from<float>({1, 4}, {-2, -0.5f, 0.5f, 8});
+  auto lr = run_one("LeakyRelu", x, {{"alpha", 0.1f}});
+  auto cl = run_one("Clip", x, {{"min", 0.0f}, {"max", 6.0f}});
+  auto sm = run_one("Softmax", x, {{"axis", int64_t{1}}});
+  ASSERT_TRUE(lr.ok() && cl.ok() && sm.ok());
+  EXPECT_FLOAT_EQ(lr->span<float>()[0], -0.2f);
+  EXPECT_FLOAT_EQ(lr->span<float>()[3], 8.0f);
+  EXPECT_FLOAT_EQ(cl->span<float>()[0], 0.0f);
+  EXPECT_FLOAT_EQ(cl->span<float>()[3], 6.0f);
+  float sum = 0;
+  for (float v : sm->span<float>()) sum += v;
+  EXPECT_NEAR(sum, 1.0f, 1e-6f);
+  EXPECT_NEAR(sm->span<float>()[3] / sm->span<float>()[2], std::exp(7.5f), 1e-2f);
+  // opset < 13 Softmax normalizes over all axes from `axis` on.
+  auto sm2 = run_one("Softmax", ones({2, 2, 2}), {{"axis", int64_t{1}}, {"coerce_2d", int64_t{1}}});
+  ASSERT_TRUE(sm2.ok());
+  for (float v : sm2->span<float>()) EXPECT_FLOAT_EQ(v, 0.25f);
+  // BatchNormalization unfused: y = (x - mean) / sqrt(var + eps) * gamma + beta
+  auto bn =
+      run_one("BatchNormalization", Tensor::from<float>({1, 2, 1, 1}, {3, 3}), {{"epsilon", 0.0f}},
+              {{"g", Tensor::from<float>({2}, {2, 1})},
+               {"b", Tensor::from<float>({2}, {1, 0})},
+               {"m", Tensor::from<float>({2}, {1, 3})},
+               {"v", Tensor::from<float>({2}, {4, 1})}});
+  ASSERT_TRUE(bn.ok()) << bn.status().message();
+  EXPECT_FLOAT_EQ(bn->span<float>()[0], 3.0f);
+  EXPECT_FLOAT_EQ(bn->span<float>()[1], 0.0f);
+}
+
+TEST(LayoutRef, TransposeConcatPad) {
+  Tensor x = Tensor::from<float>({2, 3}, {0, 1, 2, 3, 4, 5});
+  auto t = run_one("Transpose", x, {{"perm", std::vector<int64_t>{1, 0}}});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(std::vector<float>(t->span<float>().begin(), t->span<float>().end()),
+            (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  auto c =
+      run_one("Concat", x, {{"axis", int64_t{1}}}, {{"k", Tensor::from<float>({2, 1}, {9, 8})}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(std::vector<float>(c->span<float>().begin(), c->span<float>().end()),
+            (std::vector<float>{0, 1, 2, 9, 3, 4, 5, 8}));
+  auto p = run_one("Pad", x, {{"pads", std::vector<int64_t>{0, 1, 1, 0}}, {"value", 7.0f}});
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->shape(), (Shape{3, 4}));
+  EXPECT_EQ(std::vector<float>(p->span<float>().begin(), p->span<float>().end()),
+            (std::vector<float>{7, 0, 1, 2, 7, 3, 4, 5, 7, 7, 7, 7}));
+}
+
+TEST(Executor, WrongShapeUnsupportedOpAndNonFloatAreErrors) {
+  Graph g("g");
+  g.add_input("x", DType::kF32, {kDynamic, 3});
+  g.add_node("Relu", "r", {"x"}, {"y"});
+  g.add_output("y");
+  auto ex = Executor::create(g);
+  ASSERT_TRUE(ex.ok());
+  Status s = ex->prepare({{2, 4}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'x'"), std::string::npos) << s.message();
+  EXPECT_FALSE(ex->run().ok());  // not prepared
+  EXPECT_TRUE(ex->prepare_batch(5).ok());
+  EXPECT_EQ(ex->input(0).shape(), (Shape{5, 3}));
+
+  Graph q("q");
+  q.add_input("x", DType::kF32, {1, 3});
+  q.add_initializer("s", Tensor::from<float>({}, {0.1f}));
+  q.add_node("QuantizeLinear", "quant", {"x", "s"}, {"y"});
+  q.add_output("y");
+  auto eq = Executor::create(q);
+  ASSERT_FALSE(eq.ok());
+  EXPECT_NE(eq.status().message().find("QuantizeLinear"), std::string::npos);
+  EXPECT_NE(eq.status().message().find("'quant'"), std::string::npos);
+}
+
+TEST(Executor, AliasOutputsAndArenaReuse) {
+  Graph g("chain");
+  g.add_input("x", DType::kF32, {kDynamic, 1000});
+  std::string prev = "x";
+  for (int i = 0; i < 10; ++i) {
+    const std::string out = fmt::format("h{}", i);
+    g.add_node(i % 2 ? "Sigmoid" : "Tanh", fmt::format("n{}", i), {prev}, {out});
+    prev = out;
+  }
+  g.add_node("Reshape", "flat", {prev}, {"y"}).set("shape", std::vector<int64_t>{0, 10, 100});
+  g.add_output("y");
+  auto ex = Executor::create(g);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  ASSERT_TRUE(ex->prepare_batch(2).ok());
+  // Ten 8000-byte activations alive one or two at a time: at most three buffers.
+  EXPECT_LE(ex->arena_bytes(), 3u * 8000u + 192u);
+  Tensor x = Tensor::zeros(DType::kF32, {2, 1000});
+  x.span<float>()[1] = 1.0f;
+  auto y = ex->run({x});
+  ASSERT_TRUE(y.ok());
+  ASSERT_EQ(y.value()[0].shape(), (Shape{2, 10, 100}));
+  float v0 = 0.0f, v1 = 1.0f;
+  for (int i = 0; i < 10; ++i) {
+    v0 = i % 2 ? 1.0f / (1.0f + std::exp(-v0)) : std::tanh(v0);
+    v1 = i % 2 ? 1.0f / (1.0f + std::exp(-v1)) : std::tanh(v1);
+  }
+  EXPECT_FLOAT_EQ(y.value()[0].span<float>()[0], v0);
+  EXPECT_FLOAT_EQ(y.value()[0].span<float>()[1], v1);
+}
+
+}  // namespace
+}  // namespace ei8
