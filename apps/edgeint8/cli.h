@@ -29,5 +29,6 @@ void register_fixedpoint(CLI::App& app);
 void register_run(CLI::App& app);
 void register_info(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace ei8::cli

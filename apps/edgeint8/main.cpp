@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_run(app);
   ei8::cli::register_info(app);
   ei8::cli::register_bench(app);
+  ei8::cli::register_quantize(app);
 
   try {
     app.parse(argc, argv);
