@@ -33,5 +33,6 @@ void register_train(CLI::App& app);
 void register_data(CLI::App& app);
 void register_export(CLI::App& app);
 void register_baseline(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace ei8::cli

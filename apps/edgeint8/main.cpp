@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_data(app);
   ei8::cli::register_export(app);
   ei8::cli::register_baseline(app);
+  ei8::cli::register_quantize(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,324 @@
+// edgeint8 quantize — post-training INT8 quantization of an ONNX model: calibrate on data,
+// quantize weights/bias/activations, write a QDQ ONNX model (and the calibration table).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ei8/core/npy.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/graph/passes.h"
+#include "ei8/quant/calibration.h"
+#include "ei8/quant/ptq.h"
+#include "ei8/quant/simulate.h"
+
+namespace ei8::cli {
+namespace {
+
+struct QuantizeArgs {
+  std::string model, calib_data, output, table;
+  std::string method = "entropy", weights = "per-channel", act = "asym", act_type = "u8";
+  std::string profile = "ort";
+  int64_t batch = 32, max_samples = 0, bins = 2048, levels = 128;
+  double percentile = 99.99, ema = 0.01;
+  std::string percentile_mode = "auto", zero_bin = "skip-exact-zeros", threshold = "upper-edge";
+  std::string prior = "laplace", exclude;
+  std::string eval_data, eval_labels, sweep_out = "results/tables";
+  bool json = false, sweep = false;
+};
+
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    const size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Labels as int64 from an .npy of integers (s8/u8/s32) or floats holding integers.
+Result<std::vector<int64_t>> read_labels(const std::string& path, int64_t n) {
+  EI8_ASSIGN_OR_RETURN(Tensor t, read_npy(path));
+  if (t.numel() != n) {
+    return invalid_argument("cannot read labels {}: count = {}, must be {} (eval samples)", path,
+                            t.numel(), n);
+  }
+  std::vector<int64_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype()) {
+      case DType::kS32:
+        out[i] = t.span<int32_t>()[i];
+        break;
+      case DType::kS8:
+        out[i] = t.span<int8_t>()[i];
+        break;
+      case DType::kU8:
+        out[i] = t.span<uint8_t>()[i];
+        break;
+      case DType::kF32:
+        out[i] = static_cast<int64_t>(t.span<float>()[i]);
+        break;
+    }
+  }
+  return out;
+}
+
+double fraction_equal(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  int64_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  return a.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(a.size());
+}
+
+// --sweep: {minmax, percentile, entropy, mse} × {per-tensor, per-channel} × {sym, asym}, each
+// evaluated by simulation (QDQ graph on the FP32 executor) against the float model.
+Status run_sweep(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
+                 const quant::PtqOptions& base_po, const quant::CalibParams& base_cp) {
+  using namespace quant;
+  if (a.eval_data.empty()) {
+    return invalid_argument("cannot sweep: --eval-data = absent, must be given with --sweep");
+  }
+  EI8_ASSIGN_OR_RETURN(Tensor eval,
+                       load_calibration_data(a.eval_data, g.find_value(g.inputs()[0])->shape));
+  std::vector<int64_t> labels;
+  if (!a.eval_labels.empty()) {
+    EI8_ASSIGN_OR_RETURN(labels, read_labels(a.eval_labels, eval.dim(0)));
+  }
+  EI8_ASSIGN_OR_RETURN(Tensor yf, run_batched(g, eval, 32));
+  const std::vector<int64_t> top_f = argmax_rows(yf);
+  const double acc_f = labels.empty() ? NAN : fraction_equal(top_f, labels);
+  size_t observer_bytes = 0;
+  for (const TensorObserver& o : st.observers) observer_bytes += o.histogram().memory_bytes();
+  std::error_code ec;
+  std::filesystem::create_directories(a.sweep_out, ec);
+  const std::string csv_path = a.sweep_out + "/ptq_sweep.csv";
+  std::ofstream csv(csv_path);
+  if (!csv) return io_error("cannot write {}: open failed", csv_path);
+  csv << "method,weights,activations,profile,accuracy,fp32_accuracy,drop_points,"
+         "agreement_fp32_top1,int8_weight_bytes,fp32_weight_bytes,latency_b1_ms,latency_b32_ms,"
+         "calibration_seconds,observer_memory_bytes,float_nodes\n";
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (CalibMethod method :
+       {CalibMethod::kMinMax, CalibMethod::kPercentile, CalibMethod::kEntropy, CalibMethod::kMse}) {
+    for (WeightGranularity wg : {WeightGranularity::kPerTensor, WeightGranularity::kPerChannel}) {
+      for (bool sym : {true, false}) {
+        PtqOptions po = base_po;
+        po.weights = wg;
+        po.act_symmetric = sym;
+        po.act_type = sym ? QType::kS8 : base_po.act_type;
+        CalibParams cp = base_cp;
+        cp.method = method;
+        cp = calib_target(po, cp);
+        const auto t0 = std::chrono::steady_clock::now();
+        EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
+        const double search_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(g, table, po));
+        EI8_ASSIGN_OR_RETURN(Graph sim, simulation_graph(m.qdq));
+        EI8_ASSIGN_OR_RETURN(Tensor yq, run_batched(sim, eval, 32));
+        const std::vector<int64_t> top_q = argmax_rows(yq);
+        const double agree = fraction_equal(top_q, top_f);
+        const double acc = labels.empty() ? NAN : fraction_equal(top_q, labels);
+        const std::string act =
+            fmt::format("{}-{}", sym ? "s8" : qtype_name(po.act_type), sym ? "sym" : "asym");
+        auto pct = [](double v) {
+          return std::isnan(v) ? std::string() : fmt::format("{:.2f}", 100 * v);
+        };
+        const std::string drop = std::isnan(acc) ? "" : fmt::format("{:.2f}", 100 * (acc_f - acc));
+        csv << fmt::format("{},{},{},{},{},{},{},{:.2f},{},{},,,{:.3f},{},{}\n",
+                           calib_method_name(method), weight_granularity_name(wg), act,
+                           fixedpoint::profile_name(po.profile), pct(acc), pct(acc_f), drop,
+                           100 * agree, m.weight_bytes_int8, g.parameter_bytes(),
+                           st.seconds + search_s, observer_bytes, m.float_nodes.size());
+        rows.push_back({{"method", calib_method_name(method)},
+                        {"weights", weight_granularity_name(wg)},
+                        {"activations", act},
+                        {"accuracy", pct(acc)},
+                        {"fp32_accuracy", pct(acc_f)},
+                        {"drop_points", drop},
+                        {"agreement_fp32_top1", 100 * agree},
+                        {"int8_weight_bytes", m.weight_bytes_int8},
+                        {"fp32_weight_bytes", g.parameter_bytes()},
+                        {"calibration_seconds", st.seconds + search_s},
+                        {"observer_memory_bytes", observer_bytes}});
+        fmt::print("sweep {:<10} {:<11} {:<8} acc {:>6} agree {:6.2f}%\n",
+                   calib_method_name(method), weight_granularity_name(wg), act, pct(acc),
+                   100 * agree);
+      }
+    }
+  }
+  nlohmann::ordered_json j;
+  j["model"] = a.model;
+  j["eval_samples"] = eval.dim(0);
+  j["calibration_samples"] = st.samples;
+  j["evaluation"] =
+      "QDQ graph simulated on the FP32 executor (latency columns need the INT8 runtime)";
+  j["rows"] = rows;
+  EI8_RETURN_IF_ERROR(write_file(a.sweep_out + "/ptq_sweep.json", j.dump(2) + "\n"));
+  fmt::print("wrote {} and {}/ptq_sweep.json\n", csv_path, a.sweep_out);
+  return {};
+}
+
+Status quantize_command(const QuantizeArgs& a) {
+  using namespace quant;
+  // Options first, so a typo fails before any work.
+  CalibParams cp;
+  EI8_ASSIGN_OR_RETURN(cp.method, parse_calib_method(a.method));
+  cp.percentile = a.percentile;
+  cp.entropy_levels = a.levels;
+  EI8_ASSIGN_OR_RETURN(cp.percentile_mode, parse_percentile_mode(a.percentile_mode));
+  EI8_ASSIGN_OR_RETURN(cp.entropy_zero_bin, parse_zero_bin(a.zero_bin));
+  EI8_ASSIGN_OR_RETURN(cp.entropy_threshold, parse_kl_threshold(a.threshold));
+  EI8_ASSIGN_OR_RETURN(cp.aciq_prior, parse_aciq_prior(a.prior));
+  PtqOptions po;
+  EI8_ASSIGN_OR_RETURN(po.weights, parse_weight_granularity(a.weights));
+  if (a.act != "asym" && a.act != "sym") {
+    return invalid_argument("cannot parse --act: act = '{}', must be asym|sym", a.act);
+  }
+  po.act_symmetric = a.act == "sym";
+  if (a.act_type == "u8") {
+    po.act_type = QType::kU8;
+  } else if (a.act_type == "s8") {
+    po.act_type = QType::kS8;
+  } else {
+    return invalid_argument("cannot parse --act-type: act-type = '{}', must be u8|s8", a.act_type);
+  }
+  if (po.act_symmetric && po.act_type == QType::kU8) po.act_type = QType::kS8;  // sym ⇒ s8
+  EI8_ASSIGN_OR_RETURN(po.profile, fixedpoint::parse_profile(a.profile));
+  po.exclude_nodes = split_names(a.exclude);
+  cp = calib_target(po, cp);
+  EI8_RETURN_IF_ERROR(validate(cp));
+  CalibrationOptions co;
+  co.batch = a.batch;
+  co.max_samples = a.max_samples;
+  co.observer.bins = a.bins;
+  co.observer.ema_constant = a.ema;
+
+  if (a.output.empty() && !a.sweep) {
+    return invalid_argument("cannot quantize {}: -o = absent, must name the output .onnx", a.model);
+  }
+  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
+  EI8_RETURN_IF_ERROR(optimize(g).with_context(a.model));  // BN folding + activation fusion
+  if (g.inputs().size() != 1) {
+    return unsupported("cannot quantize {}: inputs = {}, must be 1", a.model, g.inputs().size());
+  }
+  EI8_ASSIGN_OR_RETURN(Tensor data,
+                       load_calibration_data(a.calib_data, g.find_value(g.inputs()[0])->shape));
+  EI8_ASSIGN_OR_RETURN(Statistics st, collect_statistics(g, data, co));
+  if (a.sweep) return run_sweep(a, g, st, po, cp);
+  EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
+  if (!a.table.empty()) EI8_RETURN_IF_ERROR(write_calib_table(a.table, table));
+  EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(g, table, po));
+  EI8_RETURN_IF_ERROR(save_onnx(m.qdq, a.output));
+
+  for (const std::string& w : m.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", w);
+  // Every hyper-parameter used, as recorded in the table.
+  std::vector<std::pair<std::string, std::string>> hp = {
+      {"method", std::string(calib_method_name(cp.method))},
+      {"weights", std::string(weight_granularity_name(po.weights))},
+      {"activations", fmt::format("{} {}", qtype_name(po.act_type),
+                                  po.act_symmetric ? "symmetric" : "asymmetric")},
+      {"profile", std::string(fixedpoint::profile_name(po.profile))},
+      {"batch", std::to_string(co.batch)},
+      {"samples", std::to_string(st.samples)},
+      {"ema_constant", fmt::format("{}", co.observer.ema_constant)},
+  };
+  if (!table.entries.empty()) {
+    for (const auto& [k, v] : table.entries[0].parameters)
+      hp.emplace_back(k, param_value_to_string(v));
+  }
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["model"] = a.model;
+    j["output"] = a.output;
+    if (!a.table.empty()) j["table"] = a.table;
+    for (const auto& [k, v] : hp) j["parameters"][k] = v;
+    j["calibration_seconds"] = st.seconds;
+    j["tensors"] = nlohmann::ordered_json::array();
+    for (const CalibEntry& e : table.entries) {
+      j["tensors"].push_back({{"name", e.name},
+                              {"min", e.min},
+                              {"max", e.max},
+                              {"observed_min", e.observed_min},
+                              {"observed_max", e.observed_max}});
+    }
+    j["integer_layers"] = m.layers.size();
+    j["float_nodes"] = m.float_nodes;
+    j["warnings"] = m.warnings;
+    j["int8_weight_bytes"] = m.weight_bytes_int8;
+    fmt::print("{}\n", j.dump(2));
+    return {};
+  }
+  fmt::print("{}: calibrated {} tensors on {} samples in {:.2f} s\n", a.model, st.names.size(),
+             st.samples, st.seconds);
+  std::string line;
+  for (const auto& [k, v] : hp) line += fmt::format(" {}={}", k, v);
+  fmt::print("parameters:{}\n", line);
+  for (const CalibEntry& e : table.entries) {
+    fmt::print("  {:<32} [{:>11.6g}, {:>11.6g}]  observed [{:.6g}, {:.6g}]\n", e.name, e.min, e.max,
+               e.observed_min, e.observed_max);
+  }
+  fmt::print("{} integer layers, {} float nodes, {} bytes of int8 weights + int32 bias -> {}{}\n",
+             m.layers.size(), m.float_nodes.size(), m.weight_bytes_int8, a.output,
+             a.table.empty() ? "" : fmt::format(" (table {})", a.table));
+  return {};
+}
+
+}  // namespace
+
+void register_quantize(CLI::App& app) {
+  auto a = std::make_shared<QuantizeArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "quantize",
+      "Post-training INT8 quantization: calibrate on data, write a QDQ ONNX model.\n"
+      "Activations: u8 asymmetric (the default) is what ONNX Runtime runs as fused integer\n"
+      "kernels: it folds a Relu before QuantizeLinear only when the zero point is the type's\n"
+      "minimum (u8: 0). With --act sym (s8, zero point 0) ORT keeps Conv+Relu in float.\n"
+      "Weights are symmetric s8 [-127, 127]; bias int32 (weight scale enlarged, with a warning,\n"
+      "when a bias would not fit). Ops that cannot be quantized stay float (warning names them).");
+  sub->add_option("model", a->model, "Float model (.onnx)")->required();
+  sub->add_option("--calib-data", a->calib_data,
+                  "Calibration samples: X.npy [N, ...input] or a directory of .npy files")
+      ->required();
+  sub->add_option("-o,--output", a->output, "Output QDQ model (.onnx); required unless --sweep");
+  sub->add_option("--table", a->table, "Also write the calibration table (JSON)");
+  sub->add_option("--method", a->method,
+                  "minmax|moving-average|percentile|entropy|mse|aciq (default entropy)");
+  sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
+  sub->add_option("--act", a->act, "asym|sym activations (default asym)");
+  sub->add_option("--act-type", a->act_type, "u8|s8 (default u8; sym implies s8)");
+  sub->add_option(
+      "--profile", a->profile,
+      "Requantization profile of the INT8 layers: ort|tflite|tflite-single (default ort)");
+  sub->add_option("--batch", a->batch, "Calibration batch size (default 32)");
+  sub->add_option("--max-samples", a->max_samples, "Use only the first N samples (default all)");
+  sub->add_option("--bins", a->bins, "Histogram bins per side (default 2048, TensorRT's)");
+  sub->add_option("--percentile", a->percentile,
+                  "Percentile for --method percentile (default 99.99)");
+  sub->add_option("--percentile-mode", a->percentile_mode,
+                  "auto|symmetric|two-sided (default auto)");
+  sub->add_option("--levels", a->levels, "Entropy quantized levels (default 128, TensorRT's)");
+  sub->add_option("--zero-bin", a->zero_bin,
+                  "Entropy zero bin: skip-exact-zeros|keep|copy-next (default skip-exact-zeros)");
+  sub->add_option("--threshold", a->threshold, "Entropy threshold: upper-edge|half-bin");
+  sub->add_option("--prior", a->prior, "ACIQ prior: laplace|gaussian (default laplace)");
+  sub->add_option("--ema", a->ema, "Moving-average constant (default 0.01)");
+  sub->add_option("--exclude", a->exclude, "Comma-separated node names to keep in float");
+  sub->add_flag("--json", a->json, "Machine-readable output");
+  sub->add_flag("--sweep", a->sweep,
+                "Sweep {minmax,percentile,entropy,mse} x {per-tensor,per-channel} x {sym,asym}; "
+                "writes <sweep-out>/ptq_sweep.csv and .json (needs --eval-data)");
+  sub->add_option("--eval-data", a->eval_data,
+                  "Evaluation samples (.npy or directory) for --sweep");
+  sub->add_option("--eval-labels", a->eval_labels, "Evaluation labels (.npy of integers)");
+  sub->add_option("--sweep-out", a->sweep_out,
+                  "Directory of the sweep tables (default results/tables)");
+  set_action(sub, [a] { return quantize_command(*a); });
+}
+
+}  // namespace ei8::cli

@@ -1,0 +1,338 @@
+#include "ei8/quant/ptq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace ei8::quant {
+namespace {
+
+bool is_weighted(std::string_view op) { return op == "Conv" || op == "Gemm" || op == "MatMul"; }
+
+// Output = a selection/rearrangement of the input's values: same quantization parameters.
+bool is_pass_through(std::string_view op) {
+  return op == "MaxPool" || op == "GlobalMaxPool" || op == "Flatten" || op == "Reshape" ||
+         op == "Transpose" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity";
+}
+
+bool is_quantizable(std::string_view op) {
+  return is_weighted(op) || is_pass_through(op) || op == "AveragePool" ||
+         op == "GlobalAveragePool" || op == "Add" || op == "Concat" || op == "Relu" || op == "Clip";
+}
+
+// Why a node of a quantizable type must still stay float ("" when it can be quantized).
+std::string float_reason(const Graph& g, const Node& n) {
+  if (!is_quantizable(n.op_type)) return "op not quantizable";
+  if (n.has("activation")) {
+    const std::string a = n.attr_string("activation");
+    if (a != "Relu" && a != "Clip") return fmt::format("fused activation {} not quantizable", a);
+  }
+  if (is_weighted(n.op_type)) {
+    const Tensor* w = g.constant(n.input(1));
+    if (w == nullptr || w->dtype() != DType::kF32) return "weight is not a float constant";
+    if (n.op_type == "Gemm") {
+      if (n.attr_int("transA", 0) != 0) return "Gemm transA = 1";
+      if (n.attr_float("alpha", 1.0f) != 1.0f || n.attr_float("beta", 1.0f) != 1.0f) {
+        return "Gemm alpha/beta != 1";
+      }
+      if (w->rank() != 2) return "Gemm weight rank != 2";
+    }
+    if (n.op_type == "MatMul" && w->rank() != 2) return "MatMul weight rank != 2";
+    if (n.inputs.size() > 2 && !n.input(2).empty()) {
+      const Tensor* b = g.constant(n.input(2));
+      if (b == nullptr || b->dtype() != DType::kF32) return "bias is not a float constant";
+    }
+  } else {
+    for (const std::string& in : n.inputs) {
+      if (!in.empty() && g.constant(in) != nullptr && !is_pass_through(n.op_type)) {
+        return "constant activation operand";
+      }
+    }
+  }
+  return {};
+}
+
+// Non-constant inputs of a quantized node that carry activations.
+std::vector<std::string> activation_inputs(const Graph& g, const Node& n) {
+  if (is_weighted(n.op_type)) return {n.input(0)};
+  std::vector<std::string> out;
+  for (const std::string& in : n.inputs) {
+    if (!in.empty() && g.constant(in) == nullptr) out.push_back(in);
+    if (is_pass_through(n.op_type)) break;  // Reshape's shape etc. are parameters
+  }
+  return out;
+}
+
+Tensor scalar_f32(float v) { return Tensor::from<float>(Shape{}, {v}); }
+Tensor scalar_zero_point(int32_t z, QType t) {
+  if (storage_dtype(t) == DType::kU8)
+    return Tensor::from<uint8_t>(Shape{}, {static_cast<uint8_t>(z)});
+  return Tensor::from<int8_t>(Shape{}, {static_cast<int8_t>(z)});
+}
+
+int32_t quantize_clamp_bound(float v, QuantParams p, int32_t lo, int32_t hi) {
+  if (!std::isfinite(v)) return v < 0 ? lo : hi;
+  const double q = std::nearbyint(static_cast<double>(v) / p.scale) + p.zero_point;
+  return static_cast<int32_t>(std::clamp(q, static_cast<double>(lo), static_cast<double>(hi)));
+}
+
+struct Names {
+  std::string q, dq, scale, zp;
+};
+
+}  // namespace
+
+std::string_view weight_granularity_name(WeightGranularity g) {
+  return g == WeightGranularity::kPerTensor ? "per-tensor" : "per-channel";
+}
+
+Result<WeightGranularity> parse_weight_granularity(std::string_view name) {
+  if (name == "per-tensor") return WeightGranularity::kPerTensor;
+  if (name == "per-channel") return WeightGranularity::kPerChannel;
+  return invalid_argument("cannot parse weights: weights = '{}', must be per-tensor|per-channel",
+                          name);
+}
+
+CalibParams calib_target(const PtqOptions& o, CalibParams base) {
+  base.symmetric = o.act_symmetric;
+  base.steps = o.act_symmetric ? 254 : 255;
+  return base;
+}
+
+Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
+                                      const PtqOptions& o) {
+  if (o.act_type != QType::kU8 && o.act_type != QType::kS8) {
+    return invalid_argument("cannot quantize model: activation type = {}, must be u8 or s8",
+                            qtype_name(o.act_type));
+  }
+  if (o.act_symmetric && o.act_type != QType::kS8) {
+    return invalid_argument(
+        "cannot quantize model: symmetric activations with type = u8, must be s8 (u8 activations "
+        "are asymmetric)");
+  }
+  EI8_RETURN_IF_ERROR(g.validate());
+  QuantizedModel m;
+  m.act_type = o.act_type;
+  const QType act_q = o.act_symmetric ? QType::kS8Symmetric : o.act_type;
+  const std::set<std::string> excluded(o.exclude_nodes.begin(), o.exclude_nodes.end());
+
+  // 1. Which nodes are quantized, and which values carry quantized activations (in order).
+  std::vector<const Node*> order = g.topological_order();
+  std::set<std::string> quantized_nodes;
+  std::vector<std::string> act_values;
+  std::set<std::string> act_seen;
+  auto add_act = [&](const std::string& v) {
+    if (act_seen.insert(v).second) act_values.push_back(v);
+  };
+  for (const Node* n : order) {
+    std::string why = excluded.count(n->name) ? "excluded (kept float)" : float_reason(g, *n);
+    if (!why.empty()) {
+      m.float_nodes.push_back(n->name);
+      m.warnings.push_back(fmt::format("node '{}' ({}) stays float: {}", n->name, n->op_type, why));
+      continue;
+    }
+    quantized_nodes.insert(n->name);
+    for (const std::string& in : activation_inputs(g, *n)) add_act(in);
+    add_act(n->outputs[0]);
+  }
+
+  // 2. Quantization parameters of every activation value.
+  std::map<std::string, QuantParams> qp;
+  for (const std::string& v : act_values) {
+    const Node* p = g.producer(v);
+    if (p != nullptr && quantized_nodes.count(p->name) && is_pass_through(p->op_type)) {
+      const auto it = qp.find(p->input(0));
+      if (it != qp.end()) {
+        qp[v] = it->second;
+        continue;
+      }
+    }
+    const CalibEntry* e = table.find(v);
+    if (e == nullptr) {
+      return not_found(
+          "cannot quantize value '{}': calibration range = missing, must be in the table "
+          "(calibrate the same optimized graph)",
+          v);
+    }
+    Result<QuantParams> r = choose_qparams(e->min, e->max, act_q);
+    if (!r.ok()) return r.status().with_context(fmt::format("value '{}'", v));
+    if (!std::isfinite(r->scale) || !(r->scale > 0.0f)) {
+      return out_of_range("cannot quantize value '{}': scale = {}, must be finite and > 0", v,
+                          r->scale);
+    }
+    qp[v] = r.value();
+  }
+  for (const std::string& v : act_values) m.activations.emplace_back(v, qp[v]);
+  const int32_t act_lo = qmin(o.act_type), act_hi = qmax(o.act_type);
+
+  // 3. Weighted layers: weights, bias with the overflow guard, requantizer.
+  Graph q = g;
+  struct WeightEdit {
+    std::string node, w_name, b_name;
+    size_t layer;
+  };
+  std::vector<WeightEdit> edits;
+  for (const Node* n : order) {
+    if (!quantized_nodes.count(n->name) || !is_weighted(n->op_type)) continue;
+    QuantizedLayer L;
+    L.node = n->name;
+    L.op_type = n->op_type;
+    L.input = n->input(0);
+    L.output = n->outputs[0];
+    L.input_q = qp.at(L.input);
+    L.output_q = qp.at(L.output);
+    L.act_type = o.act_type;
+    const Tensor& w = *g.constant(n->input(1));
+    L.weight_axis =
+        n->op_type == "Conv" || (n->op_type == "Gemm" && n->attr_int("transB", 0) != 0) ? 0 : 1;
+    const int64_t channels = w.dim(L.weight_axis);
+    std::vector<QuantParams> wq;
+    if (o.weights == WeightGranularity::kPerChannel) {
+      EI8_ASSIGN_OR_RETURN(wq, choose_qparams_per_channel(w, L.weight_axis, QType::kS8Symmetric));
+    } else {
+      EI8_ASSIGN_OR_RETURN(QuantParams p, choose_qparams(w.span<float>(), QType::kS8Symmetric));
+      wq.assign(1, p);
+    }
+    for (const QuantParams& p : wq) L.weight_scales.push_back(p.scale);
+    // Bias (zeros when absent) with the int32 overflow guard.
+    std::vector<float> bias(static_cast<size_t>(channels), 0.0f);
+    const bool has_bias = n->inputs.size() > 2 && !n->input(2).empty();
+    if (has_bias) {
+      const Tensor& b = *g.constant(n->input(2));
+      if (b.numel() != channels) {
+        return invalid_argument("cannot quantize node '{}': bias size = {}, must be {}", n->name,
+                                b.numel(), channels);
+      }
+      std::copy(b.span<float>().begin(), b.span<float>().end(), bias.begin());
+    }
+    Result<QuantizedBias> qb = quantize_bias(bias, L.input_q.scale, L.weight_scales);
+    if (!qb.ok()) return qb.status().with_context(fmt::format("node '{}'", n->name));
+    L.bias_q = qb->values;
+    if (!qb->adjusted_channels.empty()) {
+      L.weight_scales = qb->weight_scales;
+      for (size_t c = 0; c < wq.size(); ++c) wq[c].scale = L.weight_scales[c];
+      for (const std::string& s : qb->warnings) {
+        m.warnings.push_back(fmt::format("node '{}': {}", n->name, s));
+      }
+    }
+    if (wq.size() == 1) {
+      EI8_ASSIGN_OR_RETURN(L.weight_q, quantize(w, wq[0], QType::kS8Symmetric));
+    } else {
+      EI8_ASSIGN_OR_RETURN(L.weight_q,
+                           quantize_per_channel(w, wq, L.weight_axis, QType::kS8Symmetric));
+    }
+    // Output clamp: the type's range ∩ the fused activation.
+    L.out_min = act_lo;
+    L.out_max = act_hi;
+    const std::string act = n->attr_string("activation");
+    if (act == "Relu") L.out_min = std::max(act_lo, L.output_q.zero_point);
+    if (act == "Clip") {
+      L.out_min = quantize_clamp_bound(n->attr_float("activation_min", -INFINITY), L.output_q,
+                                       act_lo, act_hi);
+      L.out_max = quantize_clamp_bound(n->attr_float("activation_max", INFINITY), L.output_q,
+                                       act_lo, act_hi);
+    }
+    Result<fixedpoint::Requantizer> rq = fixedpoint::Requantizer::prepare(
+        o.profile, L.input_q.scale, L.weight_scales, L.output_q.scale, L.output_q.zero_point,
+        L.out_min, L.out_max);
+    if (!rq.ok()) return rq.status().with_context(fmt::format("node '{}'", n->name));
+    L.requant = std::move(rq).value();
+    m.weight_bytes_int8 += L.weight_q.numel() + 4 * static_cast<int64_t>(L.bias_q.size());
+    edits.push_back(
+        {n->name, n->input(1), has_bias ? n->input(2) : std::string(), m.layers.size()});
+    m.layers.push_back(std::move(L));
+  }
+
+  // 4. The QDQ graph. Weights: s8 initializer → DequantizeLinear (per axis when per channel).
+  auto find_node = [&](const std::string& name) -> Node* {
+    for (Node& n : q.nodes()) {
+      if (n.name == name) return &n;
+    }
+    return nullptr;
+  };
+  for (const WeightEdit& e : edits) {
+    const QuantizedLayer& L = m.layers[e.layer];
+    const bool per_channel = L.weight_scales.size() > 1;
+    const std::string base = e.node;
+    const std::string wq_name = q.unique_value_name(base + "_weight_quantized");
+    q.add_initializer(wq_name, L.weight_q);
+    const std::string ws_name = q.unique_value_name(base + "_weight_scale");
+    const std::string wz_name = q.unique_value_name(base + "_weight_zero_point");
+    const int64_t nc = static_cast<int64_t>(L.weight_scales.size());
+    if (per_channel) {
+      q.add_initializer(ws_name,
+                        Tensor::from<float>(Shape{nc}, std::span<const float>(L.weight_scales)));
+      q.add_initializer(wz_name, Tensor::zeros(DType::kS8, Shape{nc}));
+    } else {
+      q.add_initializer(ws_name, scalar_f32(L.weight_scales[0]));
+      q.add_initializer(wz_name, Tensor::zeros(DType::kS8, Shape{}));
+    }
+    const std::string wdq = q.unique_value_name(base + "_weight_dequantized");
+    Node& dqw =
+        q.add_node("DequantizeLinear", q.unique_node_name(base + "_weight_DequantizeLinear"),
+                   {wq_name, ws_name, wz_name}, {wdq});
+    if (per_channel) dqw.set("axis", L.weight_axis);
+    Node* n = find_node(e.node);
+    n->inputs[1] = wdq;
+    if (!e.b_name.empty()) {
+      // Bias: int32, scale fl32(s_x·s_w[c]) per output channel, zero point 0.
+      const int64_t channels = static_cast<int64_t>(L.bias_q.size());
+      std::vector<float> bs(static_cast<size_t>(channels));
+      for (int64_t c = 0; c < channels; ++c) {
+        bs[static_cast<size_t>(c)] =
+            L.input_q.scale * L.weight_scales[per_channel ? static_cast<size_t>(c) : 0];
+      }
+      const std::string bq_name = q.unique_value_name(base + "_bias_quantized");
+      const std::string bs_name = q.unique_value_name(base + "_bias_scale");
+      const std::string bz_name = q.unique_value_name(base + "_bias_zero_point");
+      const std::string bdq = q.unique_value_name(base + "_bias_dequantized");
+      q.add_initializer(bq_name,
+                        Tensor::from<int32_t>(Shape{channels}, std::span<const int32_t>(L.bias_q)));
+      q.add_initializer(bs_name, Tensor::from<float>(Shape{channels}, std::span<const float>(bs)));
+      q.add_initializer(bz_name, Tensor::zeros(DType::kS32, Shape{channels}));
+      Node& dqb =
+          q.add_node("DequantizeLinear", q.unique_node_name(base + "_bias_DequantizeLinear"),
+                     {bq_name, bs_name, bz_name}, {bdq});
+      dqb.set("axis", int64_t{0});
+      n = find_node(e.node);  // add_node may have moved nodes
+      n->inputs[2] = bdq;
+    }
+  }
+  // Activations: v → QuantizeLinear → DequantizeLinear → consumers. A graph output keeps its
+  // name: its producer writes "<v>_float" instead, and the DequantizeLinear produces v.
+  for (const std::string& v : act_values) {
+    const QuantParams p = qp.at(v);
+    const std::string scale = q.unique_value_name(v + "_scale");
+    const std::string zp = q.unique_value_name(v + "_zero_point");
+    q.add_initializer(scale, scalar_f32(p.scale));
+    q.add_initializer(zp, scalar_zero_point(p.zero_point, act_q));
+    const std::string vq = q.unique_value_name(v + "_quantized");
+    std::string src = v, dst;
+    if (q.is_graph_output(v)) {
+      src = q.unique_value_name(v + "_float");
+      for (Node& n : q.nodes()) {
+        for (std::string& out : n.outputs) {
+          if (out == v) out = src;
+        }
+      }
+      Value moved = q.values().at(v);
+      moved.name = src;
+      q.values()[src] = moved;
+      dst = v;
+    } else {
+      dst = q.unique_value_name(v + "_dequantized");
+      q.replace_uses(v, dst);
+    }
+    q.add_node("QuantizeLinear", q.unique_node_name(v + "_QuantizeLinear"), {src, scale, zp}, {vq});
+    q.add_node("DequantizeLinear", q.unique_node_name(v + "_DequantizeLinear"), {vq, scale, zp},
+               {dst});
+  }
+  q.remove_dead_nodes();
+  EI8_RETURN_IF_ERROR(q.sort_topologically());
+  EI8_RETURN_IF_ERROR(q.validate());
+  m.qdq = std::move(q);
+  return m;
+}
+
+}  // namespace ei8::quant

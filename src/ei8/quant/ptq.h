@@ -1,0 +1,85 @@
+// ei8/quant/ptq.h — post-training quantization: a float graph (BN folded, activations fused) and
+// a calibration table in; a QDQ graph (for ONNX export) and the INT8 layer plan (quantized
+// weights, int32 bias, per-channel multipliers/shifts of the chosen requantization profile,
+// derived once) out.
+//
+// Scheme (ARCHITECTURE.md, "Numeric contract"):
+//   weights      symmetric s8 [−127, 127], zero point 0, per tensor or per output channel
+//                (Conv: axis 0; Gemm transB=1: axis 0 of B; Gemm transB=0 / MatMul: axis 1);
+//   activations  u8 asymmetric (default), s8 asymmetric, or s8 symmetric ([−127, 127] scale,
+//                zero point 0), per tensor, from the calibration range widened to include 0;
+//                pass-through ops (MaxPool, Flatten, Reshape, Transpose, Squeeze, Unsqueeze,
+//                Identity) give their output the input's parameters, so no requantization is
+//                needed and ONNX Runtime drops their Q/DQ pairs;
+//   bias         int32, scale fl32(s_x·s_w[c]), zero point 0, with the overflow guard
+//                (quant_math.h quantize_bias: the weight scale of a channel grows until the bias
+//                fits, and a warning names the node and channel).
+// Ops that cannot be quantized (Softmax, Sigmoid, Tanh, Sub/Mul/Div, LeakyRelu, unfolded
+// BatchNormalization, Gemm with alpha/beta ≠ 1 or a non-constant weight, ...) stay float; each
+// such node is named in `warnings`. ONNX Runtime fuses DQ→Conv→Relu→Q into an integer
+// QLinearConv only when the output zero point is the type's minimum (u8: 0) — u8 asymmetric
+// activations, the default, satisfy that for every ReLU output.
+//
+//   PtqOptions o;  o.weights = WeightGranularity::kPerChannel;  o.act_type = QType::kU8;
+//   EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(optimized_float_graph, table, o));
+//   EI8_RETURN_IF_ERROR(save_onnx(m.qdq, "model.int8.onnx"));
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ei8/core/status.h"
+#include "ei8/fixedpoint/requantize.h"
+#include "ei8/graph/graph.h"
+#include "ei8/quant/calib_table.h"
+#include "ei8/quant/quant_math.h"
+
+namespace ei8::quant {
+
+enum class WeightGranularity { kPerTensor, kPerChannel };
+std::string_view weight_granularity_name(WeightGranularity g);  // "per-tensor", "per-channel"
+Result<WeightGranularity> parse_weight_granularity(std::string_view name);
+
+struct PtqOptions {
+  WeightGranularity weights = WeightGranularity::kPerChannel;
+  QType act_type = QType::kU8;  // kU8 or kS8
+  bool act_symmetric = false;   // s8 only: [−127, 127], zero point 0
+  fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;
+  std::vector<std::string> exclude_nodes;  // node names kept float (mixed precision)
+};
+
+// What the calibrators must target for these options: symmetric or not, and the steps.
+CalibParams calib_target(const PtqOptions& o, CalibParams base);
+
+// One integer Conv / Gemm / MatMul of the INT8 plan.
+struct QuantizedLayer {
+  std::string node;     // node name in the float graph
+  std::string op_type;  // "Conv", "Gemm", "MatMul"
+  std::string input, output;
+  QuantParams input_q, output_q;
+  QType act_type = QType::kU8;
+  Tensor weight_q;                   // s8, the float weight's shape
+  std::vector<float> weight_scales;  // one (per tensor) or one per output channel
+  int64_t weight_axis = 0;           // channel axis of weight_q
+  std::vector<int32_t> bias_q;       // one per output channel (zeros when the node has none)
+  int32_t out_min = 0, out_max = 0;  // output clamp: type range ∩ fused Relu/Clip
+  fixedpoint::Requantizer requant;   // profile's multipliers/shifts, derived once
+};
+
+struct QuantizedModel {
+  Graph qdq;                           // float graph with QuantizeLinear/DequantizeLinear pairs
+  std::vector<QuantizedLayer> layers;  // in topological order
+  std::vector<std::pair<std::string, QuantParams>> activations;  // every quantized value
+  QType act_type = QType::kU8;
+  std::vector<std::string> float_nodes;  // nodes left in float
+  std::vector<std::string> warnings;     // float nodes, bias adjustments, ...
+  int64_t weight_bytes_int8 = 0;         // bytes of quantized weights + int32 biases
+};
+
+// `g` must be the optimized float graph the table was calibrated on (BN folded, activations
+// fused: optimize() of passes.h). Errors: a quantized value missing from the table, a NaN/zero
+// scale, invalid options (message names the value or node).
+Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
+                                      const PtqOptions& options);
+
+}  // namespace ei8::quant
