@@ -71,9 +71,11 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
   p.add(not_built("fp32_baseline", "the FP32 baseline of trained models (no libtorch)"));
 #endif
   for (const auto& w : s.workloads) {
-    p.add(not_built("ptq_sweep." + w, "post-training quantization (src/ei8/quant)"));
-    p.add(not_built("sensitivity." + w, "sensitivity analysis (src/ei8/quant)"));
-    p.add(not_built("mixed_precision." + w, "mixed-precision fallback (src/ei8/quant)"));
+    p.add(
+        not_built("ptq_sweep." + w,
+                  "the PTQ sweep as a run-all step (`edgeint8 quantize --sweep` runs it by hand)"));
+    p.add(not_built("sensitivity." + w, "per-layer sensitivity analysis"));
+    p.add(not_built("mixed_precision." + w, "the accuracy-aware mixed-precision fallback"));
   }
   p.add(fixedpoint_verify_step(s));
   p.add(fixedpoint_bitgrowth_step(s));

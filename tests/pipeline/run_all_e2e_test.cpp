@@ -1,0 +1,63 @@
+// End to end: `edgeint8 run-all --quick` on the offline data (synthetic signals and Debian's
+// Fashion-MNIST) completes, no step fails, and every number of the tables the report shows is
+// in report.md exactly as the CSV has it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ei8/core/npy.h"
+#include "ei8/report/html_check.h"
+#include "ei8/report/table.h"
+
+namespace ei8 {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
+  const fs::path out = fs::temp_directory_path() / "ei8_run_all_quick";
+  fs::remove_all(out);
+  const std::string cmd =
+      fmt::format("'{}/apps/edgeint8/edgeint8' run-all --quick --out '{}' > '{}.log' 2>&1",
+                  EI8_BINARY_DIR, out.string(), out.string());
+  const int rc = std::system(cmd.c_str());
+  auto log = read_file(out.string() + ".log");
+  ASSERT_EQ(rc, 0) << (log.ok() ? log.value() : "");
+
+  const report::Table steps =
+      report::Table::read_csv((out / "tables/pipeline_steps.csv").string()).value();
+  for (size_t r = 0; r < steps.num_rows(); ++r) {
+    const std::string name = steps.text(r, "step").value();
+    const std::string state = steps.text(r, "status").value();
+    EXPECT_NE(state, "failed") << name << ": " << steps.text(r, "detail").value();
+    // Every part that exists in this build runs for real.
+    if (name.rfind("train.", 0) == 0 || name.rfind("export.", 0) == 0 || name == "fp32_baseline" ||
+        name.rfind("fixedpoint.", 0) == 0 || name.rfind("arch.", 0) == 0 || name == "machine") {
+      EXPECT_EQ(state, "ok") << name << ": " << steps.text(r, "detail").value();
+    }
+  }
+
+  const std::string md = read_file((out / "report.md").string()).value();
+  for (const char* t : {"fp32_baseline", "bitgrowth", "int8_conv_lsb", "overflow_summary",
+                        "arch_signal1d", "arch_tiny2d", "dse_best_signal1d", "dse_best_tiny2d"}) {
+    const report::Table table =
+        report::Table::read_csv((out / "tables" / (std::string(t) + ".csv")).string()).value();
+    ASSERT_GT(table.num_rows(), 0u) << t;
+    for (size_t r = 0; r < table.num_rows(); ++r) {
+      for (const auto& col : table.columns()) {
+        const std::string cell = table.text(r, col).value();
+        if (cell.empty()) continue;
+        EXPECT_NE(md.find(cell), std::string::npos)
+            << t << " row " << r << " " << col << " = " << cell;
+      }
+    }
+  }
+  if (!report::find_chromium().empty()) {
+    Result<report::HtmlCheck> c = report::check_html_in_browser((out / "report.html").string());
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    EXPECT_GT(c->images, 5);
+    EXPECT_EQ(c->images_loaded, c->images);
+  }
+}
+
+}  // namespace
+}  // namespace ei8
