@@ -20,6 +20,19 @@ Result<Shape> one(const std::string& op, std::vector<Shape> in,
   return r.value()[0];
 }
 
+TEST(ShapeInference, HugeShapesAreRejectedNotOverflowed) {
+  // Found by the ONNX importer fuzzer: 3 x 3458764660227145787 overflowed int64_t.
+  auto r = one("Reshape", {{2, 3}}, {{"shape", std::vector<int64_t>{3, 3458764660227145787, -1}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("more than 2^31 elements"), std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(one("Relu", {{1 << 20, 1 << 20}}).ok());
+  EXPECT_FALSE(
+      one("Reshape", {{2, 3}}, {{"shape", std::vector<int64_t>{int64_t{1} << 62, 0}}}).ok());
+  EXPECT_EQ(one("Relu", {{kDynamic, 1 << 15, 1 << 15}}).value(),
+            (Shape{kDynamic, 1 << 15, 1 << 15}));
+}
+
 TEST(ShapeInference, ConvStridesPadsDilationsGroups) {
   // 32 + 2 - 3 = 31, /2 = 15, +1 = 16
   EXPECT_EQ(

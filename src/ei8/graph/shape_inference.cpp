@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/ranges.h>
+
 namespace ei8 {
 namespace {
 
@@ -44,6 +46,29 @@ Status node_error(const Node& n, std::string_view what) {
 }
 
 bool is_dyn(int64_t d) { return d < 0; }
+
+// Largest element count of any tensor the IR accepts (2^31). Bounding every shape keeps all
+// size and MAC arithmetic (at most two such counts multiplied) inside int64_t, whatever a
+// malformed file claims.
+constexpr int64_t kMaxElements = int64_t{1} << 31;
+
+// Product of the known dimensions of `s`, or -1 when it exceeds kMaxElements.
+int64_t bounded_count(const Shape& s) {
+  int64_t count = 1;
+  for (int64_t d : s) {
+    if (is_dyn(d)) continue;
+    if (d > kMaxElements || __builtin_mul_overflow(count, d, &count) || count > kMaxElements) {
+      return -1;
+    }
+  }
+  return count;
+}
+
+Status check_bounded(const Node& n, const Shape& s, std::string_view role, size_t index) {
+  if (bounded_count(s) >= 0) return {};
+  return node_error(n, fmt::format("{} {} has shape [{}], more than 2^31 elements", role, index,
+                                   fmt::join(s, ", ")));
+}
 
 int64_t norm_axis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
@@ -168,11 +193,14 @@ Result<std::vector<Shape>> infer_reshape(const Node& n, const Shape& x) {
       in_count *= x[i];
     }
   }
-  int64_t out_count = 1;
+  Shape known;  // the output dims given explicitly (not copied, not inferred)
   for (size_t i = 0; i < target.size(); ++i) {
-    if (target[i] == 0) continue;
-    if (static_cast<int64_t>(i) == infer_at) continue;
-    out_count *= out[i];
+    if (target[i] != 0 && static_cast<int64_t>(i) != infer_at) known.push_back(out[i]);
+  }
+  const int64_t out_count = bounded_count(known);
+  if (out_count < 0) {
+    return node_error(
+        n, fmt::format("shape [{}] has more than 2^31 elements", fmt::join(target, ", ")));
   }
   if (infer_at >= 0) {
     if (dyn) {
@@ -243,8 +271,10 @@ Result<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
-Result<std::vector<Shape>> infer_node_shapes(const Graph& g, const Node& n,
-                                             const std::vector<Shape>& in) {
+namespace {
+
+Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Node& n,
+                                                       const std::vector<Shape>& in) {
   const std::string& op = n.op_type;
   auto need = [&](size_t count) -> Status {
     if (in.size() < count) {
@@ -435,6 +465,18 @@ Result<std::vector<Shape>> infer_node_shapes(const Graph& g, const Node& n,
       "cannot infer shapes of node '{}': op_type = {}, must be one of the supported "
       "ops",
       n.name, op);
+}
+
+}  // namespace
+
+Result<std::vector<Shape>> infer_node_shapes(const Graph& g, const Node& n,
+                                             const std::vector<Shape>& in) {
+  for (size_t i = 0; i < in.size(); ++i) EI8_RETURN_IF_ERROR(check_bounded(n, in[i], "input", i));
+  EI8_ASSIGN_OR_RETURN(std::vector<Shape> out, infer_node_shapes_unbounded(g, n, in));
+  for (size_t i = 0; i < out.size(); ++i) {
+    EI8_RETURN_IF_ERROR(check_bounded(n, out[i], "output", i));
+  }
+  return out;
 }
 
 Result<std::vector<DType>> infer_node_dtypes(const Graph& g, const Node& n,
