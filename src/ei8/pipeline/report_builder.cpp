@@ -134,12 +134,16 @@ Table summary_table(const StepContext& ctx, const RunAllSettings& s) {
              "latency_b1_p50_us", "us");
     sum.cell(w, "FP32 latency, batch 1, p50 (ONNX Runtime)", "fp32_baseline", "workload", w,
              "ort_b1_p50_us", "us");
-    sum.best(w, "best INT8 accuracy", "ptq_sweep_" + w, "accuracy", true,
-             {"method", "weights", "act"}, "fraction");
+    sum.best(w, "best INT8 accuracy", "ptq_sweep_" + w, "accuracy_pct", true,
+             {"method", "weights", "activations"}, "%");
     sum.best(w, "smallest INT8 accuracy drop vs FP32", "ptq_sweep_" + w, "drop_points", false,
-             {"method", "weights", "act"}, "points");
-    sum.best(w, "most sensitive layer (lowest SQNR)", "sensitivity_" + w, "sqnr_db", false,
-             {"layer"}, "dB");
+             {"method", "weights", "activations"}, "points");
+    sum.best(w, "fastest INT8 configuration, batch 1", "ptq_sweep_" + w, "latency_b1_us", false,
+             {"method", "weights", "activations"}, "us");
+    sum.cell(w, "most sensitive layer (leave-one-out rank 1)", "sensitivity_" + w, "rank", "1",
+             "node", "");
+    sum.best(w, "lowest per-layer activation SQNR", "layer_error_" + w, "sqnr_db", false, {"node"},
+             "dB");
     sum.best(w, "fewest cycles in the DSE", "dse_points_" + w, "cycles", false,
              {"array", "dataflow", "sram_kb", "bandwidth"}, "cycles", {"feasible", "yes"});
     sum.best(w, "least energy in the DSE", "dse_points_" + w, "energy_nj", false,
@@ -188,11 +192,24 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
 
   d.heading(2, "Part B — INT8 post-training quantization");
   for (const auto& w : s.workloads) {
-    add_table(d, ctx, "ptq_sweep_" + w, "ptq_sweep." + w, "PTQ sweep, " + w);
+    d.heading(3, "Workload " + w);
+    add_table(d, ctx, "ptq_sweep_" + w, "ptq_sweep." + w,
+              "PTQ sweep, " + w +
+                  " (accuracy of the QDQ model; latency of the integer engine, one thread)");
     add_figure(d, ctx, "ptq_accuracy_" + w, "Accuracy per quantization strategy, " + w);
-    add_table(d, ctx, "sensitivity_" + w, "sensitivity." + w, "Per-layer sensitivity, " + w);
+    add_figure(d, ctx, "ptq_latency_" + w, "Latency FP32 vs INT8, " + w);
+    add_figure(d, ctx, "ptq_acc_latency_" + w, "Accuracy vs INT8 latency, " + w);
+    add_table(d, ctx, "sensitivity_" + w, "sensitivity." + w,
+              "Per-layer sensitivity (leave-one-out both ways), most sensitive first, " + w);
+    add_table(d, ctx, "layer_error_" + w, "sensitivity." + w,
+              "Per-layer error of the INT8 activations vs FP32, " + w);
+    add_figure(d, ctx, "layer_error_" + w, "Per-layer quantization error, " + w);
+    add_figure(d, ctx, "calib_thresholds_" + w,
+               "Activation histogram of the most sensitive layer's input with each calibrator's "
+               "clip range, " +
+                   w);
     add_table(d, ctx, "mixed_precision_" + w, "mixed_precision." + w,
-              "Mixed-precision fallback, " + w);
+              "Mixed-precision fallback (target drop <= 0.3 points), " + w);
   }
 
   d.heading(2, "Part C — Fixed-point closed loop");

@@ -26,6 +26,34 @@ constexpr std::string_view kDatasets[] = {"auto", "fashion-mnist", "cifar10"};
 
 }  // namespace
 
+// The data set a workload trains on: synthetic signals for signal1d; for tiny2d CIFAR-10 when
+// present (or asked for), otherwise Fashion-MNIST from Debian's dataset-fashion-mnist.
+data::DatasetOptions dataset_for(const RunAllSettings& s, const std::string& w) {
+  data::DatasetOptions d;
+  if (w == "signal1d") {
+    d.name = "synthetic";
+    d.seed = s.seed;
+    return d;
+  }
+  const std::string cifar_dir = (fs::path(s.data_dir) / "cifar-10-batches-bin").string();
+  const bool cifar_present = fs::exists(fs::path(cifar_dir) / "test_batch.bin");
+  if (s.dataset == "cifar10" || (s.dataset == "auto" && cifar_present)) {
+    d.name = "cifar10";
+    d.dir = cifar_dir;
+  } else {
+    d.name = "fashion-mnist";
+  }
+  if (s.quick) {
+    d.train_size = 4096;
+    d.test_size = 2000;
+  }
+  return d;
+}
+
+std::string dataset_name_for(const RunAllSettings& s, const std::string& w) {
+  return dataset_for(s, w).name;
+}
+
 Result<Pipeline> build_run_all(const RunAllSettings& s) {
   for (const auto& w : s.workloads) {
     if (std::find(std::begin(kWorkloads), std::end(kWorkloads), w) == std::end(kWorkloads)) {
@@ -71,11 +99,9 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
   p.add(not_built("fp32_baseline", "the FP32 baseline of trained models (no libtorch)"));
 #endif
   for (const auto& w : s.workloads) {
-    p.add(
-        not_built("ptq_sweep." + w,
-                  "the PTQ sweep as a run-all step (`edgeint8 quantize --sweep` runs it by hand)"));
-    p.add(not_built("sensitivity." + w, "per-layer sensitivity analysis"));
-    p.add(not_built("mixed_precision." + w, "the accuracy-aware mixed-precision fallback"));
+    p.add(ptq_sweep_step(s, w));
+    p.add(sensitivity_step(s, w));
+    p.add(mixed_precision_step(s, w));
   }
   p.add(fixedpoint_verify_step(s));
   p.add(fixedpoint_bitgrowth_step(s));

@@ -3,8 +3,10 @@
 // under figures/; the report reads only those files.
 #pragma once
 
+#include "ei8/data/dataset.h"
 #include "ei8/pipeline/pipeline.h"
 #include "ei8/pipeline/run_all.h"
+#include "ei8/quant/sweep.h"
 
 namespace ei8::pipeline {
 
@@ -12,7 +14,21 @@ namespace ei8::pipeline {
 Step train_step(const RunAllSettings& s, const std::string& workload);   // runs/<w>/best.pt
 Step export_step(const RunAllSettings& s, const std::string& workload);  // models/<w>.onnx
 Step fp32_baseline_step(const RunAllSettings& s);                        // tables/fp32_baseline.csv
+
+// The data set of a workload: synthetic signals for signal1d; for tiny2d CIFAR-10 when present
+// (or asked for), otherwise Fashion-MNIST from Debian's dataset-fashion-mnist.
+data::DatasetOptions dataset_for(const RunAllSettings& s, const std::string& workload);
 std::string dataset_name_for(const RunAllSettings& s, const std::string& workload);
+
+// Part B — INT8 PTQ on models/<w>.onnx: the sweep (tables/ptq_sweep_<w>.csv, figures
+// ptq_accuracy_<w>, ptq_acc_latency_<w>), the sensitivity analysis (sensitivity_<w>,
+// layer_error_<w>, tensor_histograms_<w>, calib_thresholds_<w>; figures layer_error_<w>,
+// calib_thresholds_<w>) and the mixed-precision fallback (mixed_precision_<w>).
+Step ptq_sweep_step(const RunAllSettings& s, const std::string& workload);
+Step sensitivity_step(const RunAllSettings& s, const std::string& workload);
+Step mixed_precision_step(const RunAllSettings& s, const std::string& workload);
+// INT8 latency of a quantized model for the sweep and mixed-precision tables.
+quant::LatencyFn int8_latency_function();
 
 // Part C — fixed point.
 Step fixedpoint_verify_step(const RunAllSettings& s);     // tables/fixedpoint_verify.csv

@@ -15,37 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The data set a workload trains on: synthetic signals for signal1d; for tiny2d CIFAR-10 when
-// present (or asked for), otherwise Fashion-MNIST from Debian's dataset-fashion-mnist.
-data::DatasetOptions dataset_for(const RunAllSettings& s, const std::string& w) {
-  data::DatasetOptions d;
-  if (w == "signal1d") {
-    d.name = "synthetic";
-    d.seed = s.seed;
-    return d;
-  }
-  const std::string cifar_dir = (fs::path(s.data_dir) / "cifar-10-batches-bin").string();
-  const bool cifar_present = fs::exists(fs::path(cifar_dir) / "test_batch.bin");
-  if (s.dataset == "cifar10" || (s.dataset == "auto" && cifar_present)) {
-    d.name = "cifar10";
-    d.dir = cifar_dir;
-  } else {
-    d.name = "fashion-mnist";
-  }
-  if (s.quick) {
-    d.train_size = 4096;
-    d.test_size = 2000;
-  }
-  return d;
-}
-
 std::string checkpoint_path(const std::string& w) { return "runs/" + w + "/best.pt"; }
 
 }  // namespace
-
-std::string dataset_name_for(const RunAllSettings& s, const std::string& w) {
-  return dataset_for(s, w).name;
-}
 
 Step train_step(const RunAllSettings& s, const std::string& w) {
   const data::DatasetOptions d = dataset_for(s, w);
