@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "ei8/core/progress.h"
@@ -61,20 +62,22 @@ Status analyze_command(const AnalyzeArgs& a) {
   co.max_samples = a.max_samples;
   EI8_ASSIGN_OR_RETURN(Statistics st, collect_statistics(g, calib, co));
   if (a.json) Progress::set_enabled(false);
-  Progress progress("analyze", static_cast<int64_t>(g.nodes().size()) + 1, "steps");
+  int64_t weighted = 0;  // one leave-one-out step per weighted layer, plus the full model
+  for (const Node& n : g.nodes()) {
+    weighted += n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul";
+  }
+  Progress progress("analyze", weighted + 1, "steps");
   EI8_ASSIGN_OR_RETURN(SensitivityReport r, analyze_sensitivity(g, st, ev, so, &progress));
   progress.finish();
   EI8_RETURN_IF_ERROR(write_sensitivity(r, a.out));
   if (a.json) {
-    fmt::print("{{\"ranking\": [{}], \"sensitivity\": {}, \"layer_error\": {}}}\n",
-               fmt::join(
-                   [&] {
-                     std::vector<std::string> q;
-                     for (const std::string& n : r.ranking) q.push_back("\"" + n + "\"");
-                     return q;
-                   }(),
-                   ", "),
-               r.sensitivity_table().to_json(), r.error_table().to_json());
+    nlohmann::ordered_json j;
+    j["model"] = a.model;
+    j["ranking"] = r.ranking;
+    j["sensitivity"] = nlohmann::ordered_json::parse(r.sensitivity_table().to_json());
+    j["layer_error"] = nlohmann::ordered_json::parse(r.error_table().to_json());
+    j["out"] = a.out;
+    fmt::print("{}\n", j.dump(2));
     return {};
   }
   fmt::print("{}: {} calibration samples, {} evaluation samples, method {} {} {}\n", a.model,

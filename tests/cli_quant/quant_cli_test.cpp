@@ -85,6 +85,10 @@ TEST_F(QuantCli, AnalyzeWritesTheFourTablesAndARanking) {
     EXPECT_TRUE(fs::exists(path("tables/") + f)) << f;
   }
   EXPECT_EQ(edgeint8("analyze --help").rc, 0);
+  const CliRun j =
+      edgeint8("analyze " + common() + " --weights per-tensor --json --out " + path("tables_json"));
+  ASSERT_EQ(j.rc, 0) << j.err;
+  EXPECT_NE(j.out.find("\"ranking\": [\n    \"conv2\""), std::string::npos) << j.out;
 }
 
 TEST_F(QuantCli, AnalyzeBadInput) {

@@ -15,7 +15,7 @@ namespace {
 
 // Running comparison of a reference tensor y and an approximation ŷ.
 struct ErrorAccumulator {
-  double signal = 0.0, noise = 0.0, dot = 0.0, ref_sq = 0.0, approx_sq = 0.0, max_abs = 0.0;
+  double signal = 0.0, noise = 0.0, dot = 0.0, approx_sq = 0.0, max_abs = 0.0;
   int64_t n = 0;
   void add(std::span<const float> y, std::span<const float> yq) {
     for (size_t i = 0; i < y.size(); ++i) {
@@ -26,7 +26,6 @@ struct ErrorAccumulator {
       approx_sq += b * b;
       max_abs = std::max(max_abs, std::fabs(d));
     }
-    ref_sq = signal;
     n += static_cast<int64_t>(y.size());
   }
   double sqnr_db() const {
@@ -35,9 +34,9 @@ struct ErrorAccumulator {
     return 10.0 * std::log10(signal / noise);
   }
   double cosine() const {
-    if (ref_sq == 0.0 && approx_sq == 0.0) return 1.0;
-    if (ref_sq == 0.0 || approx_sq == 0.0) return 0.0;
-    return dot / std::sqrt(ref_sq * approx_sq);
+    if (signal == 0.0 && approx_sq == 0.0) return 1.0;
+    if (signal == 0.0 || approx_sq == 0.0) return 0.0;
+    return dot / std::sqrt(signal * approx_sq);
   }
 };
 
