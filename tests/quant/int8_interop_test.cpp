@@ -1,10 +1,17 @@
 // Our integer engine (ort profile) vs ONNX Runtime 1.30 (npm onnxruntime-node, one intra-op
 // thread, tests/interop/run_ort.mjs) on the same QDQ files: our exported models (quantized by
 // quantize_model: u8 asymmetric activations, per-channel/minmax and per-tensor/entropy weights)
-// and the QDQ files made elsewhere (tests/data/qdq). Asserts top-1 agreement 100 % and every
-// output within one output quantization step; prints the exact-match fraction; checks in ORT's
-// optimized-model dump that ORT ran fused integer convolutions (QLinearConv, or its NHWC form)
-// and no float Conv/Gemm/MatMul. Skipped (not passed) without node or the npm package.
+// and the QDQ files made elsewhere (tests/data/qdq). Prints the exact-match fractions and the
+// largest difference in output steps; checks in ORT's optimized-model dump that ORT ran fused
+// integer convolutions (QLinearConv, or its NHWC form) and no float Conv. Asserts top-1
+// agreement 100 % and every output within one output quantization step against ORT on hosts
+// where ORT's u8×s8 arithmetic is exact (AVX-512 VNNI: vpdpbusd accumulates in int32). On AVX2
+// hosts without VNNI, ORT's u8×s8 kernels sum pairs of products in int16 with saturation
+// (vpmaddubsw), so ORT itself deviates from the exact integer result whenever
+// |x0·w0 + x1·w1| > 32767 (known ORT/MLAS behaviour; ORT's remedy is reduce_range, 7-bit
+// weights); there the ORT numbers are reported, not asserted, and our engine is asserted
+// against the float QDQ simulation instead (every output within one step).
+// Skipped (not passed) without node or the npm package.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +26,7 @@
 #include "ei8/quant/ptq.h"
 #include "ei8/quant/simulate.h"
 #include "ei8/runtime/int8_lowering.h"
+#include "ei8/runtime/kernels/cpu_features.h"
 
 namespace ei8::quant {
 namespace {
@@ -65,7 +73,27 @@ float output_step(const Graph& g) {
              : 0.0f;
 }
 
-// Ours vs ORT on `file` (a QDQ model) and input `x`.
+struct Agreement {
+  size_t exact = 0, total = 0, top1 = 0, rows = 0;
+  double worst_steps = 0, worst_abs = 0;
+};
+
+Agreement agreement(const Tensor& a, const Tensor& b, float step) {
+  Agreement r;
+  r.total = a.span<float>().size();
+  for (size_t i = 0; i < r.total; ++i) {
+    const double d = std::abs(double(a.span<float>()[i]) - double(b.span<float>()[i]));
+    r.worst_abs = std::max(r.worst_abs, d);
+    if (step > 0) r.worst_steps = std::max(r.worst_steps, d / step);
+    r.exact += d == 0.0;
+  }
+  const auto ta = argmax_rows(a), tb = argmax_rows(b);
+  r.rows = ta.size();
+  for (size_t i = 0; i < ta.size(); ++i) r.top1 += ta[i] == tb[i];
+  return r;
+}
+
+// Ours vs ORT (and vs the float QDQ simulation) on `file` (a QDQ model) and input `x`.
 void compare(const std::string& file, const Tensor& x, const std::string& what) {
   auto g = load_onnx(file);
   ASSERT_TRUE(g.ok()) << g.status().message();
@@ -73,36 +101,47 @@ void compare(const std::string& file, const Tensor& x, const std::string& what) 
   ASSERT_TRUE(ex.ok()) << ex.status().message();
   auto ours = ex->run({x});
   ASSERT_TRUE(ours.ok()) << ours.status().message();
+  auto sim_graph = simulation_graph(g.value());
+  ASSERT_TRUE(sim_graph.ok()) << sim_graph.status().message();
+  auto sim = run_batched(sim_graph.value(), x, x.dim(0));
+  ASSERT_TRUE(sim.ok()) << sim.status().message();
   auto ort = run_ort(file, x);
   ASSERT_TRUE(ort.ok()) << ort.status().message();
-  const Tensor& a = ours.value()[0];
-  const Tensor& b = ort->y;
-  ASSERT_EQ(a.shape(), b.shape());
-  const float step = output_step(g.value());
-  ASSERT_GT(step, 0.0f) << what << ": output is not dequantized";
-  size_t exact = 0;
-  double worst = 0;
-  for (size_t i = 0; i < a.span<float>().size(); ++i) {
-    const double d = std::abs(double(a.span<float>()[i]) - double(b.span<float>()[i]));
-    worst = std::max(worst, d / step);
-    exact += d == 0.0;
+  ASSERT_EQ(ours.value()[0].shape(), ort->y.shape());
+  const float step = output_step(g.value());  // 0: the output is not dequantized (float head)
+  const Agreement vo = agreement(ours.value()[0], ort->y, step);
+  const Agreement vs = agreement(ours.value()[0], sim.value(), step);
+  std::printf(
+      "%-44s vs ORT: exact %4zu/%4zu (%.4f) max %.0f step (|d| %.4g) top-1 %zu/%zu | vs float "
+      "QDQ sim: exact %.4f max %.0f step top-1 %zu/%zu\n",
+      what.c_str(), vo.exact, vo.total, double(vo.exact) / double(vo.total), vo.worst_steps,
+      vo.worst_abs, vo.top1, vo.rows, double(vs.exact) / double(vs.total), vs.worst_steps, vs.top1,
+      vs.rows);
+  if (step > 0) {
+    EXPECT_LE(vs.worst_steps, 1.001) << what << ": ours vs the float QDQ simulation";
   }
-  EXPECT_LE(worst, 1.001) << what;
-  const auto ta = argmax_rows(a), tb = argmax_rows(b);
-  size_t same = 0;
-  for (size_t i = 0; i < ta.size(); ++i) same += ta[i] == tb[i];
-  EXPECT_EQ(same, ta.size()) << what << ": top-1 disagreement";
-  std::printf("%-44s exact %5zu/%5zu (%.4f)  max diff %.0f step  top-1 %zu/%zu\n", what.c_str(),
-              exact, a.span<float>().size(), double(exact) / double(a.span<float>().size()),
-              std::round(worst), same, ta.size());
-  // ORT fused the QDQ convolutions and matrix products into integer kernels.
-  bool has_conv = false;
-  for (const Node& n : g->nodes()) has_conv = has_conv || n.op_type == "Conv";
-  if (has_conv) {
+  if (kernels::cpu_features().avx512vnni) {
+    EXPECT_EQ(vo.top1, vo.rows) << what << ": top-1 disagreement with ORT";
+    if (step > 0) {
+      EXPECT_LE(vo.worst_steps, 1.001) << what << ": ours vs ORT";
+    }
+  }
+  // ORT fused the QDQ convolutions we run as integers into integer kernels too (a Conv we
+  // leave float, e.g. with a fused LeakyRelu, may stay float in ORT as well).
+  auto low = lower_to_int8(g.value());
+  ASSERT_TRUE(low.ok()) << low.status().message();
+  bool int_conv = false, float_conv = false;
+  for (const Node& n : low->graph.nodes()) {
+    int_conv = int_conv || n.op_type == "QLinearConv";
+    float_conv = float_conv || n.op_type == "Conv";
+  }
+  if (int_conv) {
     EXPECT_TRUE(has_op(ort->optimized, "QLinearConv") || has_op(ort->optimized, "NhwcQLinearConv"))
         << what << ": ORT did not fuse QLinearConv";
   }
-  EXPECT_FALSE(has_op(ort->optimized, "Conv")) << what << ": ORT kept a float Conv";
+  if (!float_conv) {
+    EXPECT_FALSE(has_op(ort->optimized, "Conv")) << what << ": ORT kept a float Conv";
+  }
 }
 
 class Int8VsOrt : public ::testing::TestWithParam<std::string> {

@@ -358,7 +358,6 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
   // AveragePool / GlobalAveragePool.
   const Node* dx = act_dq(g, p.input(0));
   if (dx == nullptr || tensor_q(g, *dx)->type != yq->type) return std::nullopt;
-  if (p.op_type == "AveragePool" && p.attr_int("ceil_mode", 0) != 0) return std::nullopt;
   n.op_type = p.op_type == "AveragePool" ? "QLinearAveragePool" : "QLinearGlobalAveragePool";
   add_data(*dx);
   add_output_q();

@@ -579,7 +579,6 @@ Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) 
   }
   const auto k = c.node.attr_ints("kernel_shape");
   if (k.size() + 2 != x.size()) return op_error(c, "kernel_shape rank must be input rank − 2");
-  if (c.node.attr_int("ceil_mode", 0) != 0) return op_error(c, "ceil_mode = 1, must be 0");
   const auto pads = resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), k);
   const auto s = c.node.attr_ints("strides");
   auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
@@ -605,6 +604,10 @@ Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) 
     }
   }
   p.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
+  // Output size from shape inference (covers ceil_mode).
+  const Shape& ys = c.out_shapes[0];
+  p.out_height = ys.size() == 4 ? ys[2] : 1;
+  p.out_width = ys.back();
   if (p.batch * p.channels * p.out_h() * p.out_w() != shape_numel(c.out_shapes[0])) {
     return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
                     p.batch * p.channels * p.out_h() * p.out_w());

@@ -68,7 +68,10 @@ void avgpool_s8_ref(const PoolS8Params& p, int32_t input_zero_point,
           for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
             const int64_t w = j * p.stride_w - p.pad_left + kw;
             if (h < 0 || h >= p.in_h || w < 0 || w >= p.in_w) {
-              if (p.count_include_pad) ++count;  // a padded tap holds z_x: adds 0
+              // A padded tap holds z_x (adds 0); taps beyond the padding (ceil_mode) never count.
+              if (p.count_include_pad && h < p.in_h + p.pad_bottom && w < p.in_w + p.pad_right) {
+                ++count;
+              }
               continue;
             }
             acc += int32_t{xp[h * p.in_w + w]} - input_zero_point;

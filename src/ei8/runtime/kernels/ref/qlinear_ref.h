@@ -55,8 +55,15 @@ struct PoolS8Params {
   int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   bool count_include_pad = false;  // AveragePool: divide by kh·kw instead of the in-bounds taps
-  int64_t out_h() const { return (in_h + pad_top + pad_bottom - kernel_h) / stride_h + 1; }
-  int64_t out_w() const { return (in_w + pad_left + pad_right - kernel_w) / stride_w + 1; }
+  // Output size; 0 = floor mode. ceil_mode sets them (windows may then overhang the padding:
+  // overhanging taps are skipped, and with count_include_pad counted only up to the padding).
+  int64_t out_height = 0, out_width = 0;
+  int64_t out_h() const {
+    return out_height > 0 ? out_height : (in_h + pad_top + pad_bottom - kernel_h) / stride_h + 1;
+  }
+  int64_t out_w() const {
+    return out_width > 0 ? out_width : (in_w + pad_left + pad_right - kernel_w) / stride_w + 1;
+  }
 };
 
 template <typename T>
