@@ -116,18 +116,249 @@ void fc_ref(const FullyConnectedS8Params& p, IntType out_t, const void* in, void
 
 size_t type_size(IntType t) { return t == IntType::kS32 ? 4 : 1; }
 
+// One 4-byte slot from two int16 (the int16 tiers) or four bytes (VNNI), lowest first; the
+// generic tier splits slots the same way, so the layout does not depend on the byte order.
+int32_t slot16(int32_t a, int32_t b) {
+  return static_cast<int32_t>((static_cast<uint32_t>(a) & 0xffffu) |
+                              ((static_cast<uint32_t>(b) & 0xffffu) << 16));
+}
+int32_t slot8(const int32_t (&v)[4]) {
+  uint32_t s = 0;
+  for (int i = 0; i < 4; ++i) s |= (static_cast<uint32_t>(v[i]) & 0xffu) << (8 * i);
+  return static_cast<int32_t>(s);
+}
+
+// What the plans of both layers share: the tier functions, the epilogue tables and the
+// decision whether the bias add may leave int32.
+struct Tier {
+  KernelChoice choice = KernelChoice::kRef;
+  bool vnni = false;  // u8/s8 quads (vpdpbusd) instead of int16 pairs
+  void (*direct)(const S8DirectArgs&) = nullptr;
+  S8EpilogueFn epilogue = nullptr;
+  int per_slot() const { return vnni ? 4 : 2; }
+};
+
+Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point) {
+  Tier t;
+  t.choice = resolved;
+  switch (resolved) {
+    case KernelChoice::kGeneric:
+      t.direct = direct_s16_generic;
+      t.epilogue = epilogue_s8_generic;
+      break;
+    case KernelChoice::kAvx512Vnni:
+      if (weight_zero_point == 0) {
+        t.vnni = true;
+        t.direct = direct_u8s8_avx512vnni;
+        t.epilogue = epilogue_s8_avx2;
+        break;
+      }
+      [[fallthrough]];  // asymmetric weights: the int16 plan (exact for any z_w)
+    default:
+      t.direct = direct_s16_avx2;
+      t.epilogue = epilogue_s8_avx2;
+      break;
+  }
+  return t;
+}
+
+struct EpilogueTables {
+  std::vector<int32_t> bias32;
+  std::vector<int64_t> bias64;
+  std::vector<float> mult;
+  S8Epilogue e;
+};
+
+// sum_abs_w[c] = Σ_k |w[c][k] − z_w|, wsum[c] = Σ_k w[c][k]. The true accumulator
+// Σ (x − z_x)(w − z_w) + b is bounded by max|x − z_x|·sum_abs_w[c] + |b|; when that fits int32
+// for every channel a wrapping int32 add of the bias is exact (no saturation can happen).
+void build_epilogue(EpilogueTables& t, const fixedpoint::Requantizer& rq, IntType in, IntType out,
+                    int32_t zx, std::span<const int32_t> bias,
+                    const std::vector<int64_t>& sum_abs_w, const std::vector<int64_t>& wsum,
+                    bool vnni, bool per_column) {
+  const auto channels = static_cast<int64_t>(sum_abs_w.size());
+  const int32_t in_lo = in == IntType::kU8 ? 0 : -128, in_hi = in == IntType::kU8 ? 255 : 127;
+  const int64_t max_x = std::max(zx - in_lo, in_hi - zx);
+  const int32_t zx_u8 = in == IntType::kU8 ? zx : zx + 128;
+  bool saturate = false;
+  for (int64_t c = 0; c < channels; ++c) {
+    const auto sc = static_cast<size_t>(c);
+    const int64_t b = bias.empty() ? 0 : bias[sc];
+    const int64_t b64 = vnni ? b - int64_t{zx_u8} * wsum[sc] : b;
+    t.bias64.push_back(b64);
+    t.bias32.push_back(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(b64))));
+    if (max_x * sum_abs_w[sc] + (b < 0 ? -b : b) > std::numeric_limits<int32_t>::max()) {
+      saturate = true;
+    }
+    if (out != IntType::kS32) {
+      t.mult.push_back(rq.ort_multipliers()[rq.channels() == 1 ? 0 : sc]);
+    }
+  }
+  S8Epilogue& e = t.e;
+  e.out = out;
+  e.per_column = per_column;
+  e.saturate = saturate;
+  e.ort = rq.profile() == fixedpoint::RequantProfile::kOrt;
+  if (out != IntType::kS32) {
+    e.lo = static_cast<float>(int64_t{rq.qmin()} - rq.zero_point());
+    e.hi = static_cast<float>(int64_t{rq.qmax()} - rq.zero_point());
+    e.zy = rq.zero_point();
+  }
+  e.rq = &rq;
+  e.bias32 = t.bias32.data();
+  e.bias64 = t.bias64.data();
+  e.mult = t.mult.data();
+}
+
+std::byte* align64(std::byte* p) {
+  const auto u = reinterpret_cast<uintptr_t>(p);
+  return reinterpret_cast<std::byte*>((u + 63) & ~uintptr_t{63});
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- convolution
+
+enum class ConvPlan { kRef, kDirect, kDepthwise };
 
 struct ConvS8Kernel::Impl {
   ConvS8Params p;  // geometry.batch = 1
   IntType in = IntType::kU8, out = IntType::kU8;
   KernelChoice choice = KernelChoice::kRef;
   std::string variant;
+  ConvPlan plan = ConvPlan::kRef;
   std::vector<int8_t> weights;  // kRef: the original tensors
   std::vector<int32_t> bias;
+  Tier tier;
+  EpilogueTables ep;
+  // Direct plan: the staged group image is [cslots][ph][row] slots, row = pw (stride_w = 1) or
+  // kernel_w·owp (column-gathered for stride_w > 1).
+  bool strided = false;
+  int64_t cslots = 0, ph = 0, pw = 0, owp = 0, row_stride = 0, plane = 0, staged_slots = 0;
+  int64_t ks = 0;
+  std::vector<int32_t> koff, vin, vout, vlen, apack;
+  int64_t apack_group = 0;  // slots per group
+  // Depthwise plan: w − z_w per [oc][kh][kw] as int32.
+  std::vector<int32_t> wdw;
+
+  template <typename TIn>
+  void stage(const TIn* x, int32_t* s) const;
+  template <typename TIn>
+  void run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const;
+  template <typename TIn>
+  void run_depthwise(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
 };
+
+// The staged image of one group: slot (cs, h, col) holds input channels per_slot·cs + t of
+// padded row h (column col, or for the column-gathered layout (kw, ow) ↦ ow·stride_w + kw·dw),
+// as x − z_x (int16 tiers; padding and missing channels 0) or x as u8 (VNNI; padding z_x,
+// missing channels 0 — their weights are 0).
+template <typename TIn>
+void ConvS8Kernel::Impl::stage(const TIn* x, int32_t* s) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cig = g.in_channels_per_group(), per = tier.per_slot();
+  const int32_t zx = p.input_zero_point;
+  const int32_t shift = (tier.vnni && in == IntType::kS8) ? 128 : 0;
+  const int32_t pad = tier.vnni ? zx + shift : 0;
+  const int64_t ow_n = g.out_w();
+  for (int64_t cs = 0; cs < cslots; ++cs) {
+    for (int64_t h = 0; h < ph; ++h) {
+      const int64_t ih = h - g.pad_top;
+      const bool row_ok = ih >= 0 && ih < g.in_h;
+      int32_t* dst = s + cs * plane + h * row_stride;
+      for (int64_t col = 0; col < row_stride; ++col) {
+        int64_t iw = 0;
+        bool ok = row_ok;
+        if (strided) {
+          const int64_t kw = col / owp, ow = col % owp;
+          iw = ow * g.stride_w + kw * g.dilation_w - g.pad_left;
+          ok = ok && ow < ow_n;
+        } else {
+          iw = col - g.pad_left;
+        }
+        ok = ok && iw >= 0 && iw < g.in_w;
+        int32_t v[4] = {0, 0, 0, 0};
+        for (int64_t t = 0; t < per; ++t) {
+          const int64_t c = cs * per + t;
+          if (c >= cig) continue;
+          const int32_t xv = ok ? int32_t{x[(c * g.in_h + ih) * g.in_w + iw]} : zx;
+          v[t] = tier.vnni ? (ok ? xv + shift : pad) : xv - zx;
+        }
+        dst[col] = tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+      }
+    }
+  }
+  for (int64_t i = cslots * plane; i < staged_slots; ++i) s[i] = 0;  // slack of the tail lanes
+}
+
+template <typename TIn>
+void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h() * g.out_w();
+  S8DirectArgs a;
+  a.src = s;
+  a.koff = koff.data();
+  a.ks = ks;
+  a.m = cog;
+  a.vin = vin.data();
+  a.vout = vout.data();
+  a.vlen = vlen.data();
+  a.n_vec = static_cast<int64_t>(vin.size());
+  a.src_unsigned = true;
+  a.out = y;
+  a.row_stride = out_plane;
+  a.e = &ep.e;
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      stage(x + (n * g.in_channels + grp * cig) * in_plane, s);
+      a.apack = apack.data() + grp * apack_group;
+      a.dst0 = (n * g.out_channels + grp * cog) * out_plane;
+      a.chan0 = grp * cog;
+      tier.direct(a);
+    }
+  }
+}
+
+template <typename TIn>
+void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch,
+                                       int64_t batch) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cog = g.out_channels_per_group();
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w(), out_plane = oh_n * ow_n;
+  const int64_t kk = g.kernel_h * g.kernel_w;
+  auto* img = reinterpret_cast<int32_t*>(scratch);  // padded channel, x − z_x
+  int32_t* row = img + ph * pw;                     // one output row of sums
+  const int32_t zx = p.input_zero_point;
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      const TIn* xc = x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w;
+      if (oc % cog == 0) {
+        for (int64_t h = 0; h < ph; ++h) {
+          const int64_t ih = h - g.pad_top;
+          for (int64_t c = 0; c < pw; ++c) {
+            const int64_t iw = c - g.pad_left;
+            const bool ok = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+            img[h * pw + c] = ok ? int32_t{xc[ih * g.in_w + iw]} - zx : 0;
+          }
+        }
+      }
+      const int32_t* w = wdw.data() + oc * kk;
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] = 0;
+        for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+            const int32_t wv = w[kh * g.kernel_w + kw];
+            const int32_t* src =
+                img + (oh * g.stride_h + kh * g.dilation_h) * pw + kw * g.dilation_w;
+            for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] += wv * src[ow * g.stride_w];
+          }
+        }
+        tier.epilogue(ep.e, row, oc, y, (n * g.out_channels + oc) * out_plane + oh * ow_n, ow_n);
+      }
+    }
+  }
+}
 
 ConvS8Kernel::ConvS8Kernel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ConvS8Kernel::ConvS8Kernel(ConvS8Kernel&&) noexcept = default;
@@ -164,19 +395,134 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   m.p = std::move(p);
   m.in = input;
   m.out = output;
-  m.choice = KernelChoice::kRef;  // the fast tiers follow in the next commits
+  m.choice = resolve_s8_kernel_choice(choice);
   m.variant = "ref";
-  m.weights.assign(weights.begin(), weights.end());
-  m.bias.assign(bias.begin(), bias.end());
+  if (m.choice == KernelChoice::kRef) {
+    m.weights.assign(weights.begin(), weights.end());
+    m.bias.assign(bias.begin(), bias.end());
+    return ConvS8Kernel(std::move(impl));
+  }
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point);
+  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
+  const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
+  const int32_t zw = m.p.weight_zero_point;
+  auto wat = [&](int64_t oc, int64_t ic, int64_t t) -> int32_t {  // weight of (oc, ic, tap t)
+    return weights[static_cast<size_t>((oc * cig + ic) * kk + t)];
+  };
+  std::vector<int64_t> sum_abs_w(static_cast<size_t>(g.out_channels), 0),
+      wsum(static_cast<size_t>(g.out_channels), 0);
+  for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+    for (int64_t i = 0; i < k; ++i) {
+      const int32_t w = weights[static_cast<size_t>(oc * k + i)];
+      sum_abs_w[static_cast<size_t>(oc)] += w - zw < 0 ? zw - w : w - zw;
+      wsum[static_cast<size_t>(oc)] += w;
+    }
+  }
+  const std::string_view tier_name =
+      m.tier.vnni ? "avx512vnni" : (m.tier.direct == direct_s16_generic ? "generic" : "avx2");
+  m.ph = g.in_h + g.pad_top + g.pad_bottom;
+  m.pw = g.in_w + g.pad_left + g.pad_right;
+  if (cig == 1 && g.groups > 1) {  // depthwise (channel multiplier cog): a direct loop
+    m.plan = ConvPlan::kDepthwise;
+    if (m.tier.vnni) m.tier = pick_tier(KernelChoice::kAvx2, zw);  // int16 arithmetic
+    m.variant = std::string(tier_name) + "/depthwise";
+    for (int64_t oc = 0; oc < g.out_channels; ++oc)
+      for (int64_t t = 0; t < kk; ++t) m.wdw.push_back(wat(oc, 0, t) - zw);
+    build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                   false, false);
+    return ConvS8Kernel(std::move(impl));
+  }
+  m.plan = ConvPlan::kDirect;
+  m.variant = std::string(tier_name) + "/direct";
+  if (zw != 0 && m.choice == KernelChoice::kAvx512Vnni) m.variant += " (z_w != 0: int16)";
+  const int64_t per = m.tier.per_slot();
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w();
+  m.cslots = (cig + per - 1) / per;
+  m.ks = m.cslots * kk;
+  m.strided = g.stride_w > 1;
+  m.owp = (ow_n + kS8Lanes - 1) / kS8Lanes * kS8Lanes;
+  m.row_stride = m.strided ? g.kernel_w * m.owp : m.pw;
+  m.plane = m.ph * m.row_stride;
+  int64_t max_koff = 0, max_vin = 0;
+  for (int64_t cs = 0; cs < m.cslots; ++cs) {
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t off = cs * m.plane + kh * g.dilation_h * m.row_stride +
+                            (m.strided ? kw * m.owp : kw * g.dilation_w);
+        m.koff.push_back(static_cast<int32_t>(off));
+        max_koff = std::max(max_koff, off);
+      }
+    }
+  }
+  for (int64_t oh = 0; oh < oh_n; ++oh) {
+    for (int64_t ow0 = 0; ow0 < ow_n; ow0 += kS8Lanes) {
+      const int64_t vi = oh * g.stride_h * m.row_stride + ow0;
+      m.vin.push_back(static_cast<int32_t>(vi));
+      m.vout.push_back(static_cast<int32_t>(oh * ow_n + ow0));
+      m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, ow_n - ow0)));
+      max_vin = std::max(max_vin, vi);
+    }
+  }
+  m.staged_slots = std::max(m.cslots * m.plane, max_vin + max_koff + kS8Lanes);
+  // apack[group][oc block][k-slot][row]: weights of channels per·cs + t, tap (kh, kw).
+  const int64_t blocks = (cog + kS8Mr - 1) / kS8Mr;
+  m.apack_group = blocks * m.ks * kS8Mr;
+  m.apack.assign(static_cast<size_t>(g.groups * m.apack_group), 0);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    for (int64_t r = 0; r < cog; ++r) {
+      const int64_t oc = grp * cog + r;
+      for (int64_t cs = 0; cs < m.cslots; ++cs) {
+        for (int64_t t = 0; t < kk; ++t) {
+          int32_t v[4] = {0, 0, 0, 0};
+          for (int64_t j = 0; j < per; ++j) {
+            const int64_t ic = cs * per + j;
+            if (ic < cig) v[j] = wat(oc, ic, t) - zw;
+          }
+          const int64_t slot = cs * kk + t;
+          m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + slot) * kS8Mr +
+                                      r % kS8Mr)] = m.tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+        }
+      }
+    }
+  }
+  build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                 m.tier.vnni, false);
   return ConvS8Kernel(std::move(impl));
 }
 
-size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const { return 0; }
+size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
+  const Impl& m = *impl_;
+  switch (m.plan) {
+    case ConvPlan::kRef:
+      return 0;
+    case ConvPlan::kDirect:
+      return static_cast<size_t>(m.staged_slots) * 4 + 64;
+    case ConvPlan::kDepthwise:
+      return static_cast<size_t>(m.ph * m.pw + m.p.geometry.out_w()) * 4 + 64;
+  }
+  return 0;
+}
 
-void ConvS8Kernel::run(const void* input, void* output, std::byte* /*scratch*/,
-                       int64_t batch) const {
+void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int64_t batch) const {
   const Impl& m = *impl_;
   const fixedpoint::ConvGeometry& g = m.p.geometry;
+  if (m.plan == ConvPlan::kDirect) {
+    auto* s = reinterpret_cast<int32_t*>(align64(scratch));
+    if (m.in == IntType::kU8) {
+      m.run_direct(static_cast<const uint8_t*>(input), output, s, batch);
+    } else {
+      m.run_direct(static_cast<const int8_t*>(input), output, s, batch);
+    }
+    return;
+  }
+  if (m.plan == ConvPlan::kDepthwise) {
+    if (m.in == IntType::kU8) {
+      m.run_depthwise(static_cast<const uint8_t*>(input), output, align64(scratch), batch);
+    } else {
+      m.run_depthwise(static_cast<const int8_t*>(input), output, align64(scratch), batch);
+    }
+    return;
+  }
   const int64_t in_elems = g.input_numel(), out_elems = g.output_numel();
   for (int64_t n = 0; n < batch; ++n) {
     const void* x = static_cast<const std::byte*>(input) + n * in_elems;
@@ -197,9 +543,61 @@ struct FullyConnectedS8Kernel::Impl {
   IntType in = IntType::kU8, out = IntType::kU8;
   KernelChoice choice = KernelChoice::kRef;
   std::string variant;
-  std::vector<int8_t> weights;  // [out, in]
+  std::vector<int8_t> weights;  // kRef: [out, in]
   std::vector<int32_t> bias;
+  Tier tier;
+  EpilogueTables ep;
+  // Packed plan: wpack [out panel of 8][k-slot][8] slots (src of the micro-kernel), the staged
+  // input rows are apack [row block][k-slot][kS8Mr] (per run, in scratch).
+  int64_t ks = 0;
+  std::vector<int32_t> wpack, koff, vin, vout, vlen;
+
+  template <typename TIn>
+  void run_packed(const TIn* x, void* y, int32_t* s, int64_t batch) const;
 };
+
+template <typename TIn>
+void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
+                                              int64_t batch) const {
+  const int64_t k = p.in_features, per = tier.per_slot();
+  const int32_t zx = p.input_zero_point;
+  const int32_t shift = (tier.vnni && in == IntType::kS8) ? 128 : 0;
+  const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    for (int64_t r = 0; r < kS8Mr; ++r) {
+      const int64_t row = blk * kS8Mr + r;
+      int32_t* dst = s + blk * ks * kS8Mr + r;
+      for (int64_t sl = 0; sl < ks; ++sl) {
+        int32_t v[4] = {0, 0, 0, 0};
+        if (row < batch) {
+          for (int64_t t = 0; t < per; ++t) {
+            const int64_t i = sl * per + t;
+            if (i >= k) break;
+            const int32_t xv = x[row * k + i];
+            v[t] = tier.vnni ? xv + shift : xv - zx;
+          }
+        }
+        dst[sl * kS8Mr] = tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+      }
+    }
+  }
+  S8DirectArgs a;
+  a.src = wpack.data();
+  a.koff = koff.data();
+  a.ks = ks;
+  a.apack = s;
+  a.m = batch;
+  a.vin = vin.data();
+  a.vout = vout.data();
+  a.vlen = vlen.data();
+  a.n_vec = static_cast<int64_t>(vin.size());
+  a.src_unsigned = false;  // VNNI: the activations are the broadcast operand
+  a.out = y;
+  a.dst0 = 0;
+  a.row_stride = p.out_features;
+  a.e = &ep.e;
+  tier.direct(a);
+}
 
 FullyConnectedS8Kernel::FullyConnectedS8Kernel(std::unique_ptr<Impl> impl)
     : impl_(std::move(impl)) {}
@@ -240,25 +638,78 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
   m.p = std::move(p);
   m.in = input;
   m.out = output;
-  m.choice = KernelChoice::kRef;
+  m.choice = resolve_s8_kernel_choice(choice);
   m.variant = "ref";
-  m.weights.resize(weights.size());
+  auto wat = [&](int64_t o, int64_t i) -> int32_t {
+    return layout == WeightLayout::kOutIn ? weights[static_cast<size_t>(o * k + i)]
+                                          : weights[static_cast<size_t>(i * n_out + o)];
+  };
+  if (m.choice == KernelChoice::kRef) {
+    m.weights.resize(weights.size());
+    for (int64_t o = 0; o < n_out; ++o)
+      for (int64_t i = 0; i < k; ++i)
+        m.weights[static_cast<size_t>(o * k + i)] = static_cast<int8_t>(wat(o, i));
+    m.bias.assign(bias.begin(), bias.end());
+    return FullyConnectedS8Kernel(std::move(impl));
+  }
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point);
+  const int32_t zw = m.p.weight_zero_point;
+  const int64_t per = m.tier.per_slot();
+  m.variant =
+      std::string(m.tier.vnni ? "avx512vnni"
+                              : (m.tier.direct == direct_s16_generic ? "generic" : "avx2")) +
+      "/packed";
+  if (zw != 0 && m.choice == KernelChoice::kAvx512Vnni) m.variant += " (z_w != 0: int16)";
+  m.ks = (k + per - 1) / per;
+  const int64_t panels = (n_out + kS8Lanes - 1) / kS8Lanes;
+  m.wpack.assign(static_cast<size_t>(panels * m.ks * kS8Lanes), 0);
+  std::vector<int64_t> sum_abs_w(static_cast<size_t>(n_out), 0),
+      wsum(static_cast<size_t>(n_out), 0);
   for (int64_t o = 0; o < n_out; ++o) {
-    for (int64_t i = 0; i < k; ++i) {
-      m.weights[static_cast<size_t>(o * k + i)] = layout == WeightLayout::kOutIn
-                                                      ? weights[static_cast<size_t>(o * k + i)]
-                                                      : weights[static_cast<size_t>(i * n_out + o)];
+    for (int64_t sl = 0; sl < m.ks; ++sl) {
+      int32_t v[4] = {0, 0, 0, 0};
+      for (int64_t t = 0; t < per; ++t) {
+        const int64_t i = sl * per + t;
+        if (i >= k) break;
+        const int32_t w = wat(o, i);
+        v[t] = w - zw;
+        sum_abs_w[static_cast<size_t>(o)] += w - zw < 0 ? zw - w : w - zw;
+        wsum[static_cast<size_t>(o)] += w;
+      }
+      m.wpack[static_cast<size_t>(((o / kS8Lanes) * m.ks + sl) * kS8Lanes + o % kS8Lanes)] =
+          m.tier.vnni ? slot8(v) : slot16(v[0], v[1]);
     }
   }
-  m.bias.assign(bias.begin(), bias.end());
+  for (int64_t sl = 0; sl < m.ks; ++sl) m.koff.push_back(static_cast<int32_t>(sl * kS8Lanes));
+  for (int64_t v = 0; v < panels; ++v) {
+    m.vin.push_back(static_cast<int32_t>(v * m.ks * kS8Lanes));
+    m.vout.push_back(static_cast<int32_t>(v * kS8Lanes));
+    m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, n_out - v * kS8Lanes)));
+  }
+  build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                 m.tier.vnni, true);
   return FullyConnectedS8Kernel(std::move(impl));
 }
 
-size_t FullyConnectedS8Kernel::scratch_bytes(int64_t /*batch*/) const { return 0; }
+size_t FullyConnectedS8Kernel::scratch_bytes(int64_t batch) const {
+  const Impl& m = *impl_;
+  if (m.choice == KernelChoice::kRef) return 0;
+  const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
+  return static_cast<size_t>(blocks * m.ks * kS8Mr) * 4 + 64;
+}
 
-void FullyConnectedS8Kernel::run(const void* input, void* output, std::byte* /*scratch*/,
+void FullyConnectedS8Kernel::run(const void* input, void* output, std::byte* scratch,
                                  int64_t batch) const {
   const Impl& m = *impl_;
+  if (m.choice != KernelChoice::kRef) {
+    auto* s = reinterpret_cast<int32_t*>(align64(scratch));
+    if (m.in == IntType::kU8) {
+      m.run_packed(static_cast<const uint8_t*>(input), output, s, batch);
+    } else {
+      m.run_packed(static_cast<const int8_t*>(input), output, s, batch);
+    }
+    return;
+  }
   const int64_t in_row = m.p.in_features,
                 out_row = m.p.out_features * static_cast<int64_t>(type_size(m.out));
   for (int64_t n = 0; n < batch; ++n) {  // one row per call: m.p.batch = 1, nothing to copy
