@@ -132,32 +132,51 @@ int32_t slot8(const int32_t (&v)[4]) {
 // decision whether the bias add may leave int32.
 struct Tier {
   KernelChoice choice = KernelChoice::kRef;
-  bool vnni = false;  // u8/s8 quads (vpdpbusd) instead of int16 pairs
+  std::string name;  // "generic", "avx2", "avx512vnni"
+  bool quads = false;  // 4 bytes per slot (x + shift, s8 w) instead of two int16 (x − z_x, w − z_w)
+  bool signed_x = false;  // quads hold x as s8 (the AVX2 sign trick) rather than u8 (VNNI)
   void (*direct)(const S8DirectArgs&) = nullptr;
   S8EpilogueFn epilogue = nullptr;
-  int per_slot() const { return vnni ? 4 : 2; }
+  int per_slot() const { return quads ? 4 : 2; }
+  // What the quads add to an input value (and to z_x): s8 → u8 for VNNI, u8 → s8 for AVX2.
+  int32_t shift(IntType in) const {
+    if (!quads) return 0;
+    if (signed_x) return in == IntType::kU8 ? -128 : 0;
+    return in == IntType::kS8 ? 128 : 0;
+  }
+  std::string plan(std::string_view what) const {
+    return name + "/" + std::string(what) + (quads ? (signed_x ? "-s8x4" : "-u8x4") : "-s16x2");
+  }
 };
 
-Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point) {
+Tier int16_tier(KernelChoice resolved) {
   Tier t;
   t.choice = resolved;
-  switch (resolved) {
-    case KernelChoice::kGeneric:
-      t.direct = direct_s16_generic;
-      t.epilogue = epilogue_s8_generic;
-      break;
-    case KernelChoice::kAvx512Vnni:
-      if (weight_zero_point == 0) {
-        t.vnni = true;
-        t.direct = direct_u8s8_avx512vnni;
-        t.epilogue = epilogue_s8_avx2;
-        break;
-      }
-      [[fallthrough]];  // asymmetric weights: the int16 plan (exact for any z_w)
-    default:
-      t.direct = direct_s16_avx2;
-      t.epilogue = epilogue_s8_avx2;
-      break;
+  if (resolved == KernelChoice::kGeneric) {
+    t.name = "generic";
+    t.direct = direct_s16_generic;
+    t.epilogue = epilogue_s8_generic;
+  } else {
+    t.name = resolved == KernelChoice::kAvx512Vnni ? "avx512vnni" : "avx2";
+    t.direct = direct_s16_avx2;
+    t.epilogue = epilogue_s8_avx2;
+  }
+  return t;
+}
+
+// The plan per tier: byte quads need symmetric weights (z_w = 0); the AVX2 sign trick also
+// needs w ≠ −128 (|w| ≤ 127 keeps vpmaddubsw's pair sums ≤ 2·128·127 < 2^15). Otherwise the
+// int16 pairs, exact for every z_w.
+Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min) {
+  Tier t = int16_tier(resolved);
+  if (weight_zero_point != 0 || resolved == KernelChoice::kGeneric) return t;
+  if (resolved == KernelChoice::kAvx512Vnni) {
+    t.quads = true;
+    t.direct = direct_u8s8_avx512vnni;
+  } else if (!has_w_min) {
+    t.quads = true;
+    t.signed_x = true;
+    t.direct = direct_s8s8_avx2;
   }
   return t;
 }
@@ -175,16 +194,16 @@ struct EpilogueTables {
 void build_epilogue(EpilogueTables& t, const fixedpoint::Requantizer& rq, IntType in, IntType out,
                     int32_t zx, std::span<const int32_t> bias,
                     const std::vector<int64_t>& sum_abs_w, const std::vector<int64_t>& wsum,
-                    bool vnni, bool per_column) {
+                    const Tier& tier, bool per_column) {
   const auto channels = static_cast<int64_t>(sum_abs_w.size());
   const int32_t in_lo = in == IntType::kU8 ? 0 : -128, in_hi = in == IntType::kU8 ? 255 : 127;
   const int64_t max_x = std::max(zx - in_lo, in_hi - zx);
-  const int32_t zx_u8 = in == IntType::kU8 ? zx : zx + 128;
+  const int32_t zx_q = zx + tier.shift(in);  // quads: the correction Σ x_q·w − z_q·Σ w
   bool saturate = false;
   for (int64_t c = 0; c < channels; ++c) {
     const auto sc = static_cast<size_t>(c);
     const int64_t b = bias.empty() ? 0 : bias[sc];
-    const int64_t b64 = vnni ? b - int64_t{zx_u8} * wsum[sc] : b;
+    const int64_t b64 = tier.quads ? b - int64_t{zx_q} * wsum[sc] : b;
     t.bias64.push_back(b64);
     t.bias32.push_back(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(b64))));
     if (max_x * sum_abs_w[sc] + (b < 0 ? -b : b) > std::numeric_limits<int32_t>::max()) {
@@ -258,8 +277,8 @@ void ConvS8Kernel::Impl::stage(const TIn* x, int32_t* s) const {
   const fixedpoint::ConvGeometry& g = p.geometry;
   const int64_t cig = g.in_channels_per_group(), per = tier.per_slot();
   const int32_t zx = p.input_zero_point;
-  const int32_t shift = (tier.vnni && in == IntType::kS8) ? 128 : 0;
-  const int32_t pad = tier.vnni ? zx + shift : 0;
+  const int32_t shift = tier.shift(in);
+  const int32_t pad = tier.quads ? zx + shift : 0;
   const int64_t ow_n = g.out_w();
   for (int64_t cs = 0; cs < cslots; ++cs) {
     for (int64_t h = 0; h < ph; ++h) {
@@ -282,9 +301,9 @@ void ConvS8Kernel::Impl::stage(const TIn* x, int32_t* s) const {
           const int64_t c = cs * per + t;
           if (c >= cig) continue;
           const int32_t xv = ok ? int32_t{x[(c * g.in_h + ih) * g.in_w + iw]} : zx;
-          v[t] = tier.vnni ? (ok ? xv + shift : pad) : xv - zx;
+          v[t] = tier.quads ? (ok ? xv + shift : pad) : xv - zx;
         }
-        dst[col] = tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+        dst[col] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
       }
     }
   }
@@ -402,7 +421,8 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.bias.assign(bias.begin(), bias.end());
     return ConvS8Kernel(std::move(impl));
   }
-  m.tier = pick_tier(m.choice, m.p.weight_zero_point);
+  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
   const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
   const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
   const int32_t zw = m.p.weight_zero_point;
@@ -418,23 +438,20 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
       wsum[static_cast<size_t>(oc)] += w;
     }
   }
-  const std::string_view tier_name =
-      m.tier.vnni ? "avx512vnni" : (m.tier.direct == direct_s16_generic ? "generic" : "avx2");
   m.ph = g.in_h + g.pad_top + g.pad_bottom;
   m.pw = g.in_w + g.pad_left + g.pad_right;
   if (cig == 1 && g.groups > 1) {  // depthwise (channel multiplier cog): a direct loop
     m.plan = ConvPlan::kDepthwise;
-    if (m.tier.vnni) m.tier = pick_tier(KernelChoice::kAvx2, zw);  // int16 arithmetic
-    m.variant = std::string(tier_name) + "/depthwise";
+    m.tier = int16_tier(m.choice);  // int16 arithmetic in every tier
+    m.variant = m.tier.name + "/depthwise";
     for (int64_t oc = 0; oc < g.out_channels; ++oc)
       for (int64_t t = 0; t < kk; ++t) m.wdw.push_back(wat(oc, 0, t) - zw);
     build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
-                   false, false);
+                   m.tier, false);
     return ConvS8Kernel(std::move(impl));
   }
   m.plan = ConvPlan::kDirect;
-  m.variant = std::string(tier_name) + "/direct";
-  if (zw != 0 && m.choice == KernelChoice::kAvx512Vnni) m.variant += " (z_w != 0: int16)";
+  m.variant = m.tier.plan("direct");
   const int64_t per = m.tier.per_slot();
   const int64_t oh_n = g.out_h(), ow_n = g.out_w();
   m.cslots = (cig + per - 1) / per;
@@ -480,13 +497,13 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
           }
           const int64_t slot = cs * kk + t;
           m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + slot) * kS8Mr +
-                                      r % kS8Mr)] = m.tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+                                      r % kS8Mr)] = m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
         }
       }
     }
   }
   build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
-                 m.tier.vnni, false);
+                 m.tier, false);
   return ConvS8Kernel(std::move(impl));
 }
 
@@ -561,7 +578,7 @@ void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
                                               int64_t batch) const {
   const int64_t k = p.in_features, per = tier.per_slot();
   const int32_t zx = p.input_zero_point;
-  const int32_t shift = (tier.vnni && in == IntType::kS8) ? 128 : 0;
+  const int32_t shift = tier.shift(in);
   const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
   for (int64_t blk = 0; blk < blocks; ++blk) {
     for (int64_t r = 0; r < kS8Mr; ++r) {
@@ -574,10 +591,10 @@ void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
             const int64_t i = sl * per + t;
             if (i >= k) break;
             const int32_t xv = x[row * k + i];
-            v[t] = tier.vnni ? xv + shift : xv - zx;
+            v[t] = tier.quads ? xv + shift : xv - zx;
           }
         }
-        dst[sl * kS8Mr] = tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+        dst[sl * kS8Mr] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
       }
     }
   }
@@ -652,14 +669,11 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
     m.bias.assign(bias.begin(), bias.end());
     return FullyConnectedS8Kernel(std::move(impl));
   }
-  m.tier = pick_tier(m.choice, m.p.weight_zero_point);
+  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
   const int32_t zw = m.p.weight_zero_point;
   const int64_t per = m.tier.per_slot();
-  m.variant =
-      std::string(m.tier.vnni ? "avx512vnni"
-                              : (m.tier.direct == direct_s16_generic ? "generic" : "avx2")) +
-      "/packed";
-  if (zw != 0 && m.choice == KernelChoice::kAvx512Vnni) m.variant += " (z_w != 0: int16)";
+  m.variant = m.tier.plan("packed");
   m.ks = (k + per - 1) / per;
   const int64_t panels = (n_out + kS8Lanes - 1) / kS8Lanes;
   m.wpack.assign(static_cast<size_t>(panels * m.ks * kS8Lanes), 0);
@@ -677,7 +691,7 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
         wsum[static_cast<size_t>(o)] += w;
       }
       m.wpack[static_cast<size_t>(((o / kS8Lanes) * m.ks + sl) * kS8Lanes + o % kS8Lanes)] =
-          m.tier.vnni ? slot8(v) : slot16(v[0], v[1]);
+          m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
     }
   }
   for (int64_t sl = 0; sl < m.ks; ++sl) m.koff.push_back(static_cast<int32_t>(sl * kS8Lanes));
@@ -687,7 +701,7 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
     m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, n_out - v * kS8Lanes)));
   }
   build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
-                 m.tier.vnni, true);
+                 m.tier, true);
   return FullyConnectedS8Kernel(std::move(impl));
 }
 

@@ -60,7 +60,7 @@ struct S8DirectArgs {
   const int32_t* vout = nullptr;   // [n_vec] per-row: output offset of lane 0; per-column: channel
   const int32_t* vlen = nullptr;   // [n_vec] valid lanes 1..8
   int64_t n_vec = 0;
-  bool src_unsigned = true;  // VNNI: which operand holds the u8 activations (src or apack)
+  bool src_unsigned = true;  // quads: the activations are src (conv) or apack (fully connected)
   void* out = nullptr;
   int64_t dst0 = 0;        // element offset of row 0, lane 0
   int64_t row_stride = 0;  // elements between rows
@@ -70,6 +70,9 @@ struct S8DirectArgs {
 
 void direct_s16_generic(const S8DirectArgs& a);
 void direct_s16_avx2(const S8DirectArgs& a);
-void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // int16 slots replaced by u8/s8 quads
+void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd)
+// s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
+// they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
+void direct_s8s8_avx2(const S8DirectArgs& a);
 
 }  // namespace ei8::kernels

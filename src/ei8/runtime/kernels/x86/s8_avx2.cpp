@@ -64,6 +64,72 @@ struct Avx2Tile {
   }
 };
 
+// s8 quads: activations x (s8, x_q = x − 128 for u8 inputs) and weights w ∈ [−127, 127].
+// vpsignb(w, x) = w·sign(x) and vpabsb(x) = |x| ∈ [0, 128] (read unsigned), so vpmaddubsw's
+// pairs |x0|·w0·sign(x0) + |x1|·w1·sign(x1) = x0·w0 + x1·w1 ∈ [−32512, 32512]: exact in int16.
+// vpmaddwd with ones adds the pairs into int32 quads, vpaddd accumulates. vpmaddubsw and
+// vpmaddwd issue on different pipes of the AMD Zen 3 cores we target (bench/s8_peak_avx2.cpp).
+struct Avx2QuadTile {
+  static constexpr int kMaxNv = 2;
+
+  template <int NV, bool kSrcIsX>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    __m256i c[kS8Mr][NV];
+    for (int r = 0; r < kS8Mr; ++r)
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t k = 0; k < a.ks; ++k) {
+      const int32_t* base = a.src + a.koff[k];
+      __m256i s[NV];
+      for (int v = 0; v < NV; ++v) {
+        s[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v]));
+      }
+      const int32_t* w = ablk + k * kS8Mr;
+      if constexpr (kSrcIsX) {
+        __m256i ax[NV];
+        for (int v = 0; v < NV; ++v) ax[v] = _mm256_abs_epi8(s[v]);
+        for (int r = 0; r < kS8Mr; ++r) {
+          const __m256i wr = _mm256_set1_epi32(w[r]);
+          for (int v = 0; v < NV; ++v) {
+            const __m256i p = _mm256_maddubs_epi16(ax[v], _mm256_sign_epi8(wr, s[v]));
+            c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+          }
+        }
+      } else {
+        for (int r = 0; r < kS8Mr; ++r) {
+          const __m256i xr = _mm256_set1_epi32(w[r]);
+          const __m256i ax = _mm256_abs_epi8(xr);
+          for (int v = 0; v < NV; ++v) {
+            const __m256i p = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(s[v], xr));
+            c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+          }
+        }
+      }
+    }
+    for (int r = 0; r < kS8Mr; ++r)
+      for (int v = 0; v < NV; ++v)
+        _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+  }
+
+  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
+                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    if (a.src_unsigned) {
+      if (nv == 2) {
+        run_nv<2, true>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, true>(a, ablk, vin, acc);
+      }
+    } else {
+      if (nv == 2) {
+        run_nv<2, false>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false>(a, ablk, vin, acc);
+      }
+    }
+  }
+};
+
 }  // namespace
 
 void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out, int64_t dst,
@@ -98,5 +164,9 @@ void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, voi
 }
 
 void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, epilogue_s8_avx2); }
+
+void direct_s8s8_avx2(const S8DirectArgs& a) {
+  s8::direct_driver<Avx2QuadTile>(a, epilogue_s8_avx2);
+}
 
 }  // namespace ei8::kernels
