@@ -39,8 +39,10 @@ inline void epilogue_scalar(const S8Epilogue& e, const int32_t* acc, int64_t cha
   }
 }
 
-template <class Tile>
-void direct_driver(const S8DirectArgs& a, S8EpilogueFn epilogue) {
+// `epilogue` is a function pointer or a lambda (inlined into the loop nest when the tier's own
+// epilogue is compiled in the same translation unit).
+template <class Tile, class Epilogue>
+void direct_driver(const S8DirectArgs& a, Epilogue epilogue) {
   constexpr int kMaxNv = Tile::kMaxNv;
   alignas(64) int32_t acc[kS8Mr][kMaxNv][kS8Lanes];
   const S8Epilogue& e = *a.e;

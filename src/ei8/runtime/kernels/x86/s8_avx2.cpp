@@ -130,10 +130,9 @@ struct Avx2QuadTile {
   }
 };
 
-}  // namespace
-
-void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out, int64_t dst,
-                      int64_t n) {
+inline __attribute__((always_inline)) void epilogue_avx2(const S8Epilogue& e, const int32_t* acc,
+                                                         int64_t chan, void* out, int64_t dst,
+                                                         int64_t n) {
   int64_t j = 0;
   if (!e.saturate && (e.ort || e.out == IntType::kS32)) {
     const __m256 lo = _mm256_set1_ps(e.lo), hi = _mm256_set1_ps(e.hi);
@@ -160,13 +159,21 @@ void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, voi
       _mm_storel_epi64(reinterpret_cast<__m128i*>(static_cast<int8_t*>(out) + dst + j), b8);
     }
   }
-  s8::epilogue_scalar(e, acc, chan, out, dst, j, n);
+  if (j < n) s8::epilogue_scalar(e, acc, chan, out, dst, j, n);
 }
 
-void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, epilogue_s8_avx2); }
+constexpr auto kEpilogue = [](const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,
+                              int64_t dst, int64_t n) { epilogue_avx2(e, acc, chan, out, dst, n); };
 
-void direct_s8s8_avx2(const S8DirectArgs& a) {
-  s8::direct_driver<Avx2QuadTile>(a, epilogue_s8_avx2);
+}  // namespace
+
+void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out, int64_t dst,
+                      int64_t n) {
+  epilogue_avx2(e, acc, chan, out, dst, n);
 }
+
+void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, kEpilogue); }
+
+void direct_s8s8_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2QuadTile>(a, kEpilogue); }
 
 }  // namespace ei8::kernels
