@@ -19,6 +19,7 @@
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/cpu_features.h"
+#include "ei8/runtime/kernels/s8_internal.h"
 
 namespace ei8::kernels {
 namespace {
@@ -113,11 +114,33 @@ int64_t first_difference(const std::vector<std::byte>& a, const std::vector<std:
   return -1;
 }
 
-class S8KernelTest : public ::testing::TestWithParam<KernelChoice> {
+// A tier to test; `emulate_vnni` runs the VNNI plan (quad staging, s8 → u8 shift, zero-point
+// correction) with vpdpbusd emulated in C++, so it is checked on machines without VNNI too.
+struct TierParam {
+  KernelChoice choice;
+  bool emulate_vnni = false;
+};
+
+std::vector<TierParam> tier_params() {
+  std::vector<TierParam> out;
+  for (KernelChoice c : registered_s8_kernels()) out.push_back({c, false});
+  out.push_back({KernelChoice::kAvx512Vnni, true});
+  return out;
+}
+
+class S8KernelTest : public ::testing::TestWithParam<TierParam> {
  public:
+  KernelChoice choice() const { return GetParam().choice; }
+
+  void TearDown() override { set_s8_vnni_emulation_for_testing(false); }
+
   void SetUp() override {
-    if (!kernel_choice_available(GetParam())) {
-      GTEST_SKIP() << "tier " << kernel_choice_name(GetParam())
+    if (GetParam().emulate_vnni) {
+      set_s8_vnni_emulation_for_testing(true);
+      return;
+    }
+    if (!kernel_choice_available(choice())) {
+      GTEST_SKIP() << "tier " << kernel_choice_name(choice())
                    << " needs an ISA this CPU lacks (avx512vnni: AVX-512 F/BW/VL + VNNI; this "
                       "machine reports avx2="
                    << cpu_features().avx2 << " avx512=" << cpu_features().avx512
@@ -130,7 +153,7 @@ class S8KernelTest : public ::testing::TestWithParam<KernelChoice> {
   void check_conv(const ConvS8Params& p, Types t, const std::vector<TIn>& x,
                   const std::vector<int8_t>& w, const std::vector<int32_t>& b,
                   const std::string& what) {
-    Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, b, t.in, t.out, GetParam());
+    Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, b, t.in, t.out, choice());
     ASSERT_TRUE(k.ok()) << what << ": " << k.status().message();
     const int64_t batch = p.geometry.batch;
     const std::vector<std::byte> want = conv_reference(p, t.out, x, w, b);
@@ -154,7 +177,7 @@ class S8KernelTest : public ::testing::TestWithParam<KernelChoice> {
               w_oi[static_cast<size_t>(o * p.in_features + i)];
     }
     Result<FullyConnectedS8Kernel> k =
-        FullyConnectedS8Kernel::prepare(p, w, b, layout, t.in, t.out, GetParam());
+        FullyConnectedS8Kernel::prepare(p, w, b, layout, t.in, t.out, choice());
     ASSERT_TRUE(k.ok()) << what << ": " << k.status().message();
     const std::vector<std::byte> want = fc_reference(p, t.out, x, w_oi, b);
     std::vector<std::byte> got(want.size(), std::byte{0x5a});
@@ -367,10 +390,10 @@ TEST_P(S8KernelTest, OnePreparedKernelServesAnyBatch) {
   p.input_zero_point = 3;
   p.requant = random_requantizer(rng, 6, 45, IntType::kU8);
   const auto w = random_values<int8_t>(rng, p.geometry.weight_numel(), -127, 127);
-  Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, {}, IntType::kU8, IntType::kU8, GetParam());
+  Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, {}, IntType::kU8, IntType::kU8, choice());
   ASSERT_TRUE(k.ok()) << k.status().message();
   EXPECT_EQ(k->params().geometry.batch, 1);
-  EXPECT_EQ(k->choice(), GetParam());
+  EXPECT_EQ(k->choice(), choice());
   EXPECT_FALSE(k->variant().empty());
   for (int64_t batch : {4, 1, 3}) {
     ConvS8Params pb = p;
@@ -391,7 +414,7 @@ TEST_P(S8KernelTest, BadParametersGiveAClearStatus) {
                                    -128, 127)
                   .value();
   const std::vector<int8_t> w(static_cast<size_t>(p.geometry.weight_numel()), 1);
-  const KernelChoice c = GetParam();
+  const KernelChoice c = choice();
   auto conv_error = [&](const ConvS8Params& q, std::span<const int8_t> wq,
                         std::span<const int32_t> b, IntType in, IntType out) {
     Result<ConvS8Kernel> k = ConvS8Kernel::prepare(q, wq, b, in, out, c);
@@ -465,9 +488,10 @@ TEST(S8KernelDispatch, UnavailableTierIsUnsupportedAndAutoResolves) {
           .ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiers, S8KernelTest, ::testing::ValuesIn(registered_s8_kernels()),
-                         [](const ::testing::TestParamInfo<KernelChoice>& tier) {
-                           return std::string(kernel_choice_name(tier.param));
+INSTANTIATE_TEST_SUITE_P(Tiers, S8KernelTest, ::testing::ValuesIn(tier_params()),
+                         [](const ::testing::TestParamInfo<TierParam>& tier) {
+                           return std::string(kernel_choice_name(tier.param.choice)) +
+                                  (tier.param.emulate_vnni ? "_emulated" : "");
                          });
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "ei8/runtime/kernels/conv_s8.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 
@@ -37,6 +38,12 @@ KernelChoice resolve_s8_kernel_choice(KernelChoice c) {
 }
 
 namespace {
+std::atomic<bool> g_emulate_vnni{false};
+}  // namespace
+
+void set_s8_vnni_emulation_for_testing(bool on) { g_emulate_vnni = on; }
+
+namespace {
 
 Status check_types(std::string_view what, IntType input, IntType output, int32_t zx,
                    const fixedpoint::Requantizer& rq, int64_t channels) {
@@ -65,6 +72,7 @@ Status check_types(std::string_view what, IntType input, IntType output, int32_t
 }
 
 Status check_choice(std::string_view what, KernelChoice choice) {
+  if (choice == KernelChoice::kAvx512Vnni && g_emulate_vnni) return {};
   if (!kernel_choice_available(choice)) {
     return unsupported("cannot prepare {}: kernel = {}, must be one this CPU runs", what,
                        kernel_choice_name(choice));
@@ -173,6 +181,11 @@ Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min)
   if (resolved == KernelChoice::kAvx512Vnni) {
     t.quads = true;
     t.direct = direct_u8s8_avx512vnni;
+    if (g_emulate_vnni) {
+      t.name = "avx512vnni-emulated";
+      t.direct = direct_u8s8_emulated_generic;
+      t.epilogue = epilogue_s8_generic;
+    }
   } else if (!has_w_min) {
     t.quads = true;
     t.signed_x = true;

@@ -74,5 +74,13 @@ void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd
 // s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
 // they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
 void direct_s8s8_avx2(const S8DirectArgs& a);
+// vpdpbusd emulated in portable C++ (u8 × s8 quads summed into int32 lanes): lets the tests run
+// the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
+void direct_u8s8_emulated_generic(const S8DirectArgs& a);
+
+// Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
+// direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not
+// thread-safe with concurrent prepare() calls; tests only.
+void set_s8_vnni_emulation_for_testing(bool on);
 
 }  // namespace ei8::kernels
