@@ -11,6 +11,7 @@
 
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
@@ -123,29 +124,8 @@ Status need_q8(const PrepareContext& c, size_t i) {
   return {};
 }
 
-// Calls f(TIn{}, TOut{}) for the u8/s8 combination of (in, out).
-template <typename F>
-void dispatch(DType in, DType out, F&& f) {
-  if (in == DType::kU8) {
-    if (out == DType::kU8) {
-      f(uint8_t{}, uint8_t{});
-    } else {
-      f(uint8_t{}, int8_t{});
-    }
-  } else if (out == DType::kU8) {
-    f(int8_t{}, uint8_t{});
-  } else {
-    f(int8_t{}, int8_t{});
-  }
-}
-
-template <typename T>
-std::span<const T> in_span(const std::byte* p, int64_t n) {
-  return {reinterpret_cast<const T*>(p), static_cast<size_t>(n)};
-}
-template <typename T>
-std::span<T> out_span(std::byte* p, int64_t n) {
-  return {reinterpret_cast<T*>(p), static_cast<size_t>(n)};
+kernels::IntType int_type(DType t) {
+  return t == DType::kU8 ? kernels::IntType::kU8 : kernels::IntType::kS8;
 }
 
 // ---- QuantizeLinear / DequantizeLinear ------------------------------------------------------
@@ -324,23 +304,20 @@ class QLinearConvOp : public Op {
       return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
                       g.output_numel());
     }
-    one_d_ = one_d;
+    batch_ = g.batch;
+    // The prepared kernel of the fastest INT8 tier (or the forced one), bit-exact with the
+    // reference kernels in every profile.
+    auto conv = kernels::ConvS8Kernel::prepare(p_, weights_, bias_, int_type(in_), int_type(out_),
+                                               c.kernel);
+    if (!conv.ok()) return op_error(c, "{}", conv.status().message());
+    conv_.emplace(std::move(conv).value());
     return {};
   }
+  size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
+  std::string_view variant() const override { return conv_->variant(); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
-           std::byte*) const override {
-    const auto& g = p_.geometry;
-    dispatch(in_, out_, [&](auto ti, auto to) {
-      using TI = decltype(ti);
-      using TO = decltype(to);
-      auto x = in_span<TI>(in[0], g.input_numel());
-      auto y = out_span<TO>(out[0], g.output_numel());
-      if (one_d_) {
-        (void)kernels::conv1d_s8_ref<TI, TO>(p_, x, weights_, bias_, y);
-      } else {
-        (void)kernels::conv2d_s8_ref<TI, TO>(p_, x, weights_, bias_, y);
-      }
-    });
+           std::byte* scratch) const override {
+    conv_->run(in[0], out[0], scratch, batch_);
   }
 
  private:
@@ -348,7 +325,8 @@ class QLinearConvOp : public Op {
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
   DType in_ = DType::kU8, out_ = DType::kU8;
-  bool one_d_ = false;
+  std::optional<kernels::ConvS8Kernel> conv_;
+  int64_t batch_ = 1;
 };
 
 // ---- QLinearMatMul / QGemm: fully connected over constant weights ---------------------------
@@ -425,27 +403,34 @@ class QFullyConnectedOp : public Op {
     p_.weight_zero_point = zb;
     p_.requant = std::move(rq).value();
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
+    fc_.clear();
+    for (int64_t bb = 0; bb < b_batches_; ++bb) {
+      const std::span<const int8_t> wb(weights_.data() + bb * n * k, static_cast<size_t>(n * k));
+      auto fc = kernels::FullyConnectedS8Kernel::prepare(
+          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), int_type(out_), c.kernel);
+      if (!fc.ok()) return op_error(c, "{}", fc.status().message());
+      fc_.push_back(std::move(fc).value());
+    }
     return {};
   }
+  size_t scratch_bytes() const override { return fc_.front().scratch_bytes(rows_); }
+  std::string_view variant() const override { return fc_.front().variant(); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
-           std::byte*) const override {
+           std::byte* scratch) const override {
     const int64_t k = p_.in_features, n = p_.out_features;
-    dispatch(in_, out_, [&](auto ti, auto to) {
-      using TI = decltype(ti);
-      using TO = decltype(to);
-      for (int64_t bb = 0; bb < a_batches_; ++bb) {
-        auto x = in_span<TI>(in[0] + static_cast<size_t>(bb * rows_ * k) * sizeof(TI), rows_ * k);
-        auto y = out_span<TO>(out[0] + static_cast<size_t>(bb * rows_ * n) * sizeof(TO), rows_ * n);
-        const std::span<const int8_t> w(weights_.data() + (b_batches_ > 1 ? bb * n * k : 0),
-                                        static_cast<size_t>(n * k));
-        (void)kernels::fully_connected_s8_ref<TI, TO>(p_, x, w, bias_, y);
-      }
-    });
+    const size_t in_size = in_ == DType::kU8 ? sizeof(uint8_t) : sizeof(int8_t);
+    const size_t out_size = out_ == DType::kU8 ? sizeof(uint8_t) : sizeof(int8_t);
+    for (int64_t bb = 0; bb < a_batches_; ++bb) {
+      fc_[static_cast<size_t>(b_batches_ > 1 ? bb : 0)].run(
+          in[0] + static_cast<size_t>(bb * rows_ * k) * in_size,
+          out[0] + static_cast<size_t>(bb * rows_ * n) * out_size, scratch, rows_);
+    }
   }
 
  private:
   bool gemm_;
   kernels::FullyConnectedS8Params p_;
+  std::vector<kernels::FullyConnectedS8Kernel> fc_;
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
   int64_t rows_ = 1, a_batches_ = 1, b_batches_ = 1;
