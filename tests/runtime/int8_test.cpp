@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "ei8/core/npy.h"
 #include "ei8/core/rng.h"
@@ -93,6 +96,31 @@ TEST(Int8Lowering, RejectsZeroNanScaleAndBadZeroPoint) {
       }
     }
   }
+}
+
+TEST(Int8Cli, RunQdqWithZeroScaleFailsNamingTheNode) {
+  auto g = load_onnx(data("qdq/qdq_pertensor.onnx"));
+  ASSERT_TRUE(g.ok());
+  Node* d = first_dq_of_weights(g.value());
+  ASSERT_NE(d, nullptr);
+  const std::string name = d->name;
+  g->find_value(d->input(1))->data = Tensor::from<float>({}, std::vector<float>{0.0f});
+  const auto dir = std::filesystem::temp_directory_path() / "ei8_int8_cli_test";
+  std::filesystem::create_directories(dir);
+  const std::string model = (dir / "bad.onnx").string(), err = (dir / "err.txt").string();
+  ASSERT_TRUE(save_onnx(g.value(), model).ok());
+  const std::string cmd = std::string(EI8_BINARY_DIR) + "/apps/edgeint8/edgeint8 run " + model +
+                          " -i " + data("qdq/qdq_pertensor.input.npy") + " -o " +
+                          (dir / "y.npy").string() + " >/dev/null 2>" + err;
+  const int rc = std::system(cmd.c_str());
+  std::ifstream f(err);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_NE(rc, 0);
+  EXPECT_EQ(ss.str().rfind("edgeint8: error: ", 0), 0u) << ss.str();
+  EXPECT_NE(ss.str().find(name), std::string::npos) << ss.str();
+  EXPECT_NE(ss.str().find("must be finite and > 0"), std::string::npos) << ss.str();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Int8Lowering, UnsupportedOpStaysFloatWithAWarning) {
