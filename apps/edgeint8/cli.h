@@ -34,5 +34,6 @@ void register_data(CLI::App& app);
 void register_export(CLI::App& app);
 void register_baseline(CLI::App& app);
 void register_quantize(CLI::App& app);
+void register_analyze(CLI::App& app);
 
 }  // namespace ei8::cli

@@ -1,8 +1,10 @@
 // edgeint8 quantize — post-training INT8 quantization of an ONNX model: calibrate on data,
 // quantize weights/bias/activations, write a QDQ ONNX model (and the calibration table).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,8 +14,13 @@
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
 #include "ei8/quant/calibration.h"
+#include "ei8/quant/int8_engine.h"
+#include "ei8/quant/mixed_precision.h"
 #include "ei8/quant/ptq.h"
+#include "ei8/quant/sensitivity.h"
 #include "ei8/quant/simulate.h"
+#include "ei8/quant/sweep.h"
+#include "ei8/report/table.h"
 
 namespace ei8::cli {
 namespace {
@@ -27,7 +34,8 @@ struct QuantizeArgs {
   std::string percentile_mode = "auto", zero_bin = "skip-exact-zeros", threshold = "upper-edge";
   std::string prior = "laplace", exclude;
   std::string eval_data, eval_labels, sweep_out = "results/tables";
-  bool json = false, sweep = false;
+  double max_drop = -1.0;
+  bool json = false, sweep = false, max_drop_given = false;
 };
 
 std::vector<std::string> split_names(const std::string& s) {
@@ -42,125 +50,95 @@ std::vector<std::string> split_names(const std::string& s) {
   return out;
 }
 
-// Labels as int64 from an .npy of integers (s8/u8/s32) or floats holding integers.
-Result<std::vector<int64_t>> read_labels(const std::string& path, int64_t n) {
-  EI8_ASSIGN_OR_RETURN(Tensor t, read_npy(path));
-  if (t.numel() != n) {
-    return invalid_argument("cannot read labels {}: count = {}, must be {} (eval samples)", path,
-                            t.numel(), n);
-  }
-  std::vector<int64_t> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    switch (t.dtype()) {
-      case DType::kS32:
-        out[i] = t.span<int32_t>()[i];
-        break;
-      case DType::kS8:
-        out[i] = t.span<int8_t>()[i];
-        break;
-      case DType::kU8:
-        out[i] = t.span<uint8_t>()[i];
-        break;
-      case DType::kF32:
-        out[i] = static_cast<int64_t>(t.span<float>()[i]);
-        break;
-    }
-  }
-  return out;
+// Latency of the INT8 model for the sweep / mixed-precision tables: the integer engine
+// (quant/int8_engine.h), median of 20 runs, one thread.
+quant::LatencyFn int8_latency_function() {
+  return [](const quant::QuantizedModel& m, int64_t batch) {
+    return quant::int8_latency_us(m, batch, 20);
+  };
 }
 
-double fraction_equal(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  int64_t same = 0;
-  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
-  return a.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(a.size());
-}
-
-// --sweep: {minmax, percentile, entropy, mse} × {per-tensor, per-channel} × {sym, asym}, each
-// evaluated by simulation (QDQ graph on the FP32 executor) against the float model.
-Status run_sweep(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
-                 const quant::PtqOptions& base_po, const quant::CalibParams& base_cp) {
-  using namespace quant;
+// Evaluation set from --eval-data / --eval-labels (labels optional unless `need_labels`).
+Result<quant::EvalSet> load_eval_set(const QuantizeArgs& a, const Graph& g, bool need_labels,
+                                     const char* what) {
   if (a.eval_data.empty()) {
-    return invalid_argument("cannot sweep: --eval-data = absent, must be given with --sweep");
+    return invalid_argument("cannot {}: --eval-data = absent, must be given", what);
   }
-  EI8_ASSIGN_OR_RETURN(Tensor eval,
-                       load_calibration_data(a.eval_data, g.find_value(g.inputs()[0])->shape));
+  if (need_labels && a.eval_labels.empty()) {
+    return invalid_argument("cannot {}: --eval-labels = absent, must be given", what);
+  }
+  EI8_ASSIGN_OR_RETURN(
+      Tensor eval, quant::load_calibration_data(a.eval_data, g.find_value(g.inputs()[0])->shape));
   std::vector<int64_t> labels;
   if (!a.eval_labels.empty()) {
-    EI8_ASSIGN_OR_RETURN(labels, read_labels(a.eval_labels, eval.dim(0)));
+    EI8_ASSIGN_OR_RETURN(labels, quant::read_labels(a.eval_labels, eval.dim(0)));
   }
-  EI8_ASSIGN_OR_RETURN(Tensor yf, run_batched(g, eval, 32));
-  const std::vector<int64_t> top_f = argmax_rows(yf);
-  const double acc_f = labels.empty() ? NAN : fraction_equal(top_f, labels);
-  size_t observer_bytes = 0;
-  for (const TensorObserver& o : st.observers) observer_bytes += o.histogram().memory_bytes();
+  return quant::make_eval_set(g, std::move(eval), std::move(labels));
+}
+
+// --sweep: the library's sweep (quant/sweep.h), written to <sweep-out>/ptq_sweep.csv + .json.
+Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
+                     const quant::PtqOptions& po, const quant::CalibParams& cp) {
+  using namespace quant;
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(a, g, false, "sweep"));
+  SweepOptions so;
+  so.ptq = po;
+  so.ptq.exclude_nodes = split_names(a.exclude);
+  so.calib = cp;
+  so.batch = a.batch;
+  so.latency = int8_latency_function();
+  Progress progress("sweep", static_cast<int64_t>(sweep_size(so)), "configs");
+  EI8_ASSIGN_OR_RETURN(SweepResult r, run_sweep(g, st, ev, so, &progress));
+  progress.finish();
   std::error_code ec;
   std::filesystem::create_directories(a.sweep_out, ec);
-  const std::string csv_path = a.sweep_out + "/ptq_sweep.csv";
-  std::ofstream csv(csv_path);
-  if (!csv) return io_error("cannot write {}: open failed", csv_path);
-  csv << "method,weights,activations,profile,accuracy,fp32_accuracy,drop_points,"
-         "agreement_fp32_top1,int8_weight_bytes,fp32_weight_bytes,latency_b1_ms,latency_b32_ms,"
-         "calibration_seconds,observer_memory_bytes,float_nodes\n";
-  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  for (CalibMethod method :
-       {CalibMethod::kMinMax, CalibMethod::kPercentile, CalibMethod::kEntropy, CalibMethod::kMse}) {
-    for (WeightGranularity wg : {WeightGranularity::kPerTensor, WeightGranularity::kPerChannel}) {
-      for (bool sym : {true, false}) {
-        PtqOptions po = base_po;
-        po.weights = wg;
-        po.act_symmetric = sym;
-        po.act_type = sym ? QType::kS8 : base_po.act_type;
-        CalibParams cp = base_cp;
-        cp.method = method;
-        cp = calib_target(po, cp);
-        const auto t0 = std::chrono::steady_clock::now();
-        EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
-        const double search_s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(g, table, po));
-        EI8_ASSIGN_OR_RETURN(Graph sim, simulation_graph(m.qdq));
-        EI8_ASSIGN_OR_RETURN(Tensor yq, run_batched(sim, eval, 32));
-        const std::vector<int64_t> top_q = argmax_rows(yq);
-        const double agree = fraction_equal(top_q, top_f);
-        const double acc = labels.empty() ? NAN : fraction_equal(top_q, labels);
-        const std::string act =
-            fmt::format("{}-{}", sym ? "s8" : qtype_name(po.act_type), sym ? "sym" : "asym");
-        auto pct = [](double v) {
-          return std::isnan(v) ? std::string() : fmt::format("{:.2f}", 100 * v);
-        };
-        const std::string drop = std::isnan(acc) ? "" : fmt::format("{:.2f}", 100 * (acc_f - acc));
-        csv << fmt::format("{},{},{},{},{},{},{},{:.2f},{},{},,,{:.3f},{},{}\n",
-                           calib_method_name(method), weight_granularity_name(wg), act,
-                           fixedpoint::profile_name(po.profile), pct(acc), pct(acc_f), drop,
-                           100 * agree, m.weight_bytes_int8, g.parameter_bytes(),
-                           st.seconds + search_s, observer_bytes, m.float_nodes.size());
-        rows.push_back({{"method", calib_method_name(method)},
-                        {"weights", weight_granularity_name(wg)},
-                        {"activations", act},
-                        {"accuracy", pct(acc)},
-                        {"fp32_accuracy", pct(acc_f)},
-                        {"drop_points", drop},
-                        {"agreement_fp32_top1", 100 * agree},
-                        {"int8_weight_bytes", m.weight_bytes_int8},
-                        {"fp32_weight_bytes", g.parameter_bytes()},
-                        {"calibration_seconds", st.seconds + search_s},
-                        {"observer_memory_bytes", observer_bytes}});
-        fmt::print("sweep {:<10} {:<11} {:<8} acc {:>6} agree {:6.2f}%\n",
-                   calib_method_name(method), weight_granularity_name(wg), act, pct(acc),
-                   100 * agree);
-      }
-    }
+  const report::Table t = r.table();
+  EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/ptq_sweep"));
+  if (a.json) {
+    fmt::print("{}\n", t.to_json());
+    return {};
   }
-  nlohmann::ordered_json j;
-  j["model"] = a.model;
-  j["eval_samples"] = eval.dim(0);
-  j["calibration_samples"] = st.samples;
-  j["evaluation"] =
-      "QDQ graph simulated on the FP32 executor (latency columns need the INT8 runtime)";
-  j["rows"] = rows;
-  EI8_RETURN_IF_ERROR(write_file(a.sweep_out + "/ptq_sweep.json", j.dump(2) + "\n"));
-  fmt::print("wrote {} and {}/ptq_sweep.json\n", csv_path, a.sweep_out);
+  fmt::print("{}", t.to_markdown());
+  fmt::print("statistics pass: {} samples in {:.3f} s (shared by every row); eval samples {}\n",
+             r.statistics_samples, r.statistics_seconds, r.eval_samples);
+  fmt::print("wrote {0}/ptq_sweep.csv and {0}/ptq_sweep.json\n", a.sweep_out);
+  return {};
+}
+
+// --max-drop: rank layers (quant/sensitivity.h), fall back to float one at a time
+// (quant/mixed_precision.h); writes <sweep-out>/mixed_precision.csv and the model to -o.
+Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
+                               const quant::PtqOptions& po, const quant::CalibParams& cp) {
+  using namespace quant;
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(a, g, true, "run --max-drop"));
+  SensitivityOptions so;
+  so.calib = cp;
+  so.ptq = po;
+  so.batch = a.batch;
+  EI8_ASSIGN_OR_RETURN(SensitivityReport sens, analyze_sensitivity(g, st, ev, so));
+  EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
+  MixedPrecisionOptions mo;
+  mo.max_drop_points = a.max_drop;
+  mo.ptq = po;
+  mo.batch = a.batch;
+  mo.latency = int8_latency_function();
+  EI8_ASSIGN_OR_RETURN(MixedPrecisionResult r, mixed_precision(g, table, ev, sens.ranking, mo));
+  std::error_code ec;
+  std::filesystem::create_directories(a.sweep_out, ec);
+  const report::Table t = r.table();
+  EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/mixed_precision"));
+  if (!a.output.empty()) EI8_RETURN_IF_ERROR(save_onnx(r.model.qdq, a.output));
+  if (a.json) {
+    fmt::print("{}\n", t.to_json());
+  } else {
+    fmt::print("sensitivity ranking: {}\n", fmt::join(sens.ranking, ", "));
+    fmt::print("{}", t.to_markdown());
+    fmt::print("{}\nwrote {}/mixed_precision.csv{}\n", r.message, a.sweep_out,
+               a.output.empty() ? "" : fmt::format(" and {}", a.output));
+  }
+  if (!r.reached) {
+    return out_of_range("cannot reach --max-drop {}: {}", a.max_drop, r.message);
+  }
   return {};
 }
 
@@ -199,7 +177,15 @@ Status quantize_command(const QuantizeArgs& a) {
   co.observer.bins = a.bins;
   co.observer.ema_constant = a.ema;
 
-  if (a.output.empty() && !a.sweep) {
+  if (a.sweep && a.max_drop_given) {
+    return invalid_argument("cannot quantize {}: --sweep and --max-drop, must be one of them",
+                            a.model);
+  }
+  if (a.max_drop_given && !(a.max_drop >= 0 && std::isfinite(a.max_drop))) {
+    return invalid_argument("cannot parse --max-drop: max-drop = {}, must be finite and >= 0",
+                            a.max_drop);
+  }
+  if (a.output.empty() && !a.sweep && !a.max_drop_given) {
     return invalid_argument("cannot quantize {}: -o = absent, must name the output .onnx", a.model);
   }
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
@@ -210,7 +196,8 @@ Status quantize_command(const QuantizeArgs& a) {
   EI8_ASSIGN_OR_RETURN(Tensor data,
                        load_calibration_data(a.calib_data, g.find_value(g.inputs()[0])->shape));
   EI8_ASSIGN_OR_RETURN(Statistics st, collect_statistics(g, data, co));
-  if (a.sweep) return run_sweep(a, g, st, po, cp);
+  if (a.sweep) return sweep_command(a, g, st, po, cp);
+  if (a.max_drop_given) return mixed_precision_command(a, g, st, po, cp);
   EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
   if (!a.table.empty()) EI8_RETURN_IF_ERROR(write_calib_table(a.table, table));
   EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(g, table, po));
@@ -313,11 +300,16 @@ void register_quantize(CLI::App& app) {
   sub->add_flag("--sweep", a->sweep,
                 "Sweep {minmax,percentile,entropy,mse} x {per-tensor,per-channel} x {sym,asym}; "
                 "writes <sweep-out>/ptq_sweep.csv and .json (needs --eval-data)");
+  sub->add_option("--max-drop", a->max_drop,
+                  "Accuracy-aware mixed precision: keep the most sensitive layers in float, one "
+                  "at a time, until the drop vs FP32 is <= this many points (needs --eval-data "
+                  "and --eval-labels); writes <sweep-out>/mixed_precision.csv and -o")
+      ->each([a](const std::string&) { a->max_drop_given = true; });
   sub->add_option("--eval-data", a->eval_data,
-                  "Evaluation samples (.npy or directory) for --sweep");
+                  "Evaluation samples (.npy or directory) for --sweep / --max-drop");
   sub->add_option("--eval-labels", a->eval_labels, "Evaluation labels (.npy of integers)");
   sub->add_option("--sweep-out", a->sweep_out,
-                  "Directory of the sweep tables (default results/tables)");
+                  "Directory of the sweep / mixed-precision tables (default results/tables)");
   set_action(sub, [a] { return quantize_command(*a); });
 }
 

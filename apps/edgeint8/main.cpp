@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_export(app);
   ei8::cli::register_baseline(app);
   ei8::cli::register_quantize(app);
+  ei8::cli::register_analyze(app);
 
   try {
     app.parse(argc, argv);

@@ -37,8 +37,9 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
   }
 
   const std::string md = read_file((out / "report.md").string()).value();
-  for (const char* t : {"fp32_baseline", "bitgrowth", "int8_conv_lsb", "overflow_summary",
-                        "arch_signal1d", "arch_tiny2d", "dse_best_signal1d", "dse_best_tiny2d"}) {
+  for (const char* t :
+       {"summary", "fp32_baseline", "bitgrowth", "int8_conv_lsb", "overflow_summary",
+        "arch_signal1d", "arch_tiny2d", "dse_best_signal1d", "dse_best_tiny2d"}) {
     const report::Table table =
         report::Table::read_csv((out / "tables" / (std::string(t) + ".csv")).string()).value();
     ASSERT_GT(table.num_rows(), 0u) << t;

@@ -37,4 +37,40 @@ inline Graph small_cnn(uint64_t seed, float bias_scale = 0.1f) {
   return g;
 }
 
+// x[N,3,8,8] → conv1(6, 3×3, pad 1)+Relu → a → conv2(6, 3×3, pad 1)+Relu → b → MaxPool 2 → p
+// → Flatten → f[N,96] → Gemm(5) "fc" → y. With `outlier` ≠ 0, conv1's channel 5 is dead (bias
+// −100: its ReLU output is always 0) and conv2's weight reading that channel is `outlier` (the
+// others are in ±0.3). The float function and every activation range are unchanged by the
+// outlier, but per-tensor weight quantization of conv2 rounds most of its weights to 0 or ±1
+// step — the deliberately sensitive layer of the sensitivity tests.
+inline Graph two_conv_cnn(uint64_t seed, float outlier = 0.0f) {
+  Rng rng(seed);
+  Graph g("two_conv");
+  g.add_input("x", DType::kF32, {kDynamic, 3, 8, 8});
+  auto conv = [&](const std::string& name, const std::string& in, const std::string& out,
+                  int64_t cin, float extreme, bool dead_channel5) {
+    Tensor w = random_tensor(rng, {6, cin, 3, 3}, -0.3f, 0.3f);
+    if (extreme != 0.0f) w.span<float>()[5 * 9] = extreme;  // [out 0][in 5][0][0]
+    Tensor b = random_tensor(rng, {6}, -0.05f, 0.05f);
+    if (dead_channel5) b.span<float>()[5] = -100.0f;
+    g.add_initializer(name + "_w", w);
+    g.add_initializer(name + "_b", b);
+    Node& n = g.add_node("Conv", name, {in, name + "_w", name + "_b"}, {out});
+    n.set("kernel_shape", std::vector<int64_t>{3, 3});
+    n.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+    n.set("activation", std::string("Relu"));
+  };
+  conv("conv1", "x", "a", 3, 0.0f, outlier != 0.0f);
+  conv("conv2", "a", "b", 6, outlier, false);
+  Node& pool = g.add_node("MaxPool", "pool", {"b"}, {"p"});
+  pool.set("kernel_shape", std::vector<int64_t>{2, 2});
+  pool.set("strides", std::vector<int64_t>{2, 2});
+  g.add_node("Flatten", "flatten", {"p"}, {"f"}).set("axis", int64_t{1});
+  g.add_initializer("fc_w", random_tensor(rng, {5, 96}, -0.3f, 0.3f));
+  g.add_initializer("fc_b", random_tensor(rng, {5}, -0.1f, 0.1f));
+  g.add_node("Gemm", "fc", {"f", "fc_w", "fc_b"}, {"y"}).set("transB", int64_t{1});
+  g.add_output("y");
+  return g;
+}
+
 }  // namespace ei8::quant

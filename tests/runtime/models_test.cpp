@@ -119,3 +119,38 @@ TEST(Threads, BatchSplitAcrossWorkersGivesTheSameOutput) {
 
 }  // namespace
 }  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+// One thread runs a batch in tiles (forced sizes, and the automatic choice); every tiling
+// gives the untiled result bit for bit, on every test model.
+TEST(BatchTiles, TiledRunsEqualTheWholeBatchRun) {
+  for (const char* m : {"cifar_resnet", "signal_cnn1d", "mobilenetish", "pools_mix"}) {
+    SCOPED_TRACE(m);
+    auto g = load_onnx(testing::model_path(m));
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    auto whole = Executor::create(g.value(), {.batch_tile = 1 << 20});
+    ASSERT_TRUE(whole.ok());
+    ASSERT_TRUE(whole->prepare_batch(7).ok());
+    Rng rng(11);
+    for (float& v : whole->input(0).span<float>()) v = rng.uniform(-1, 1);
+    const Tensor x = whole->input(0);
+    ASSERT_TRUE(whole->run().ok());
+    for (int64_t tile : {0, 1, 3, 7}) {
+      auto tiled = Executor::create(g.value(), {.batch_tile = tile});
+      ASSERT_TRUE(tiled.ok());
+      auto y = tiled->run({x});
+      ASSERT_TRUE(y.ok()) << y.status().message();
+      EXPECT_EQ(testing::max_abs_diff(whole->output(0), y.value()[0]), 0.0f) << "tile " << tile;
+      ASSERT_TRUE(tiled->run().ok());  // the tile plans are reused
+      EXPECT_EQ(testing::max_abs_diff(whole->output(0), tiled->output(0)), 0.0f);
+      auto prof = tiled->profile(1);
+      ASSERT_TRUE(prof.ok());
+      EXPECT_FALSE(prof->empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ei8

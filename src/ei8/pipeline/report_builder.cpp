@@ -49,6 +49,109 @@ void add_figure(Document& d, const StepContext& ctx, std::string_view stem, std:
   if (fs::exists(ctx.path(rel))) d.figure(rel, std::move(caption));
 }
 
+// The executive summary: headline findings, each value copied (as text, exactly as written)
+// from the CSV cell that the step which measured it wrote, with that cell's address.
+class Summary {
+ public:
+  explicit Summary(const StepContext& ctx) : ctx_(ctx) {}
+
+  // Adds `finding` = tables/<name>.csv [row where key_col == key][col] when present.
+  void cell(const std::string& workload, const std::string& finding, const std::string& name,
+            const std::string& key_col, const std::string& key, const std::string& col,
+            const std::string& unit) {
+    const Table* t = table(name);
+    if (t == nullptr) return;
+    Result<size_t> r = t->find_row(key_col, key);
+    if (!r.ok()) return;
+    add(workload, finding, *t, *r, col, unit,
+        fmt::format("tables/{}.csv, {} = {}, {}", name, key_col, key, col));
+  }
+
+  // Adds the row of tables/<name>.csv with the best (max or min) value of `col` among the rows
+  // whose `where.first` column equals `where.second` (all rows when empty); `label_cols` name
+  // the row in the finding.
+  void best(const std::string& workload, const std::string& finding, const std::string& name,
+            const std::string& col, bool maximize, const std::vector<std::string>& label_cols,
+            const std::string& unit, const std::pair<std::string, std::string>& where = {}) {
+    const Table* t = table(name);
+    if (t == nullptr || t->num_rows() == 0) return;
+    size_t best_row = 0;
+    double best_value = 0;
+    bool found = false;
+    for (size_t r = 0; r < t->num_rows(); ++r) {
+      if (!where.first.empty()) {
+        Result<std::string> k = t->text(r, where.first);
+        if (!k.ok() || *k != where.second) continue;
+      }
+      Result<double> v = t->number(r, col);
+      if (!v.ok()) continue;
+      if (!found || (maximize ? *v > best_value : *v < best_value)) {
+        best_row = r;
+        best_value = *v;
+        found = true;
+      }
+    }
+    if (!found) return;
+    std::vector<std::string> labels;
+    for (const auto& c : label_cols) {
+      Result<std::string> l = t->text(best_row, c);
+      if (l.ok()) labels.push_back(*l);
+    }
+    add(workload, fmt::format("{} ({})", finding, fmt::join(labels, ", ")), *t, best_row, col, unit,
+        fmt::format("tables/{}.csv, row {}, {}", name, best_row + 1, col));
+  }
+
+  const Table& result() const { return out_; }
+
+ private:
+  const Table* table(const std::string& name) {
+    for (auto& [n, t] : cache_) {
+      if (n == name) return &t;
+    }
+    Result<Table> t = Table::read_csv(ctx_.path(fmt::format("tables/{}.csv", name)));
+    if (!t.ok()) return nullptr;
+    cache_.emplace_back(name, std::move(t.value()));
+    return &cache_.back().second;
+  }
+  void add(const std::string& workload, const std::string& finding, const Table& t, size_t row,
+           const std::string& col, const std::string& unit, const std::string& source) {
+    Result<std::string> v = t.text(row, col);
+    if (!v.ok() || v->empty()) return;
+    out_.add_row({workload, finding, *v, unit, source});
+  }
+
+  const StepContext& ctx_;
+  std::vector<std::pair<std::string, Table>> cache_;
+  Table out_{{"workload", "finding", "value", "unit", "source"}};
+};
+
+Table summary_table(const StepContext& ctx, const RunAllSettings& s) {
+  Summary sum(ctx);
+  for (const auto& w : s.workloads) {
+    sum.cell(w, "FP32 test accuracy (our runtime)", "fp32_baseline", "workload", w, "accuracy_ours",
+             "fraction");
+    sum.cell(w, "FP32 latency, batch 1, p50 (ours)", "fp32_baseline", "workload", w,
+             "latency_b1_p50_us", "us");
+    sum.cell(w, "FP32 latency, batch 1, p50 (ONNX Runtime)", "fp32_baseline", "workload", w,
+             "ort_b1_p50_us", "us");
+    sum.best(w, "best INT8 accuracy", "ptq_sweep_" + w, "accuracy", true,
+             {"method", "weights", "act"}, "fraction");
+    sum.best(w, "smallest INT8 accuracy drop vs FP32", "ptq_sweep_" + w, "drop_points", false,
+             {"method", "weights", "act"}, "points");
+    sum.best(w, "most sensitive layer (lowest SQNR)", "sensitivity_" + w, "sqnr_db", false,
+             {"layer"}, "dB");
+    sum.best(w, "fewest cycles in the DSE", "dse_points_" + w, "cycles", false,
+             {"array", "dataflow", "sram_kb", "bandwidth"}, "cycles", {"feasible", "yes"});
+    sum.best(w, "least energy in the DSE", "dse_points_" + w, "energy_nj", false,
+             {"array", "dataflow", "sram_kb", "bandwidth"}, "nJ", {"feasible", "yes"});
+  }
+  sum.best("all", "widest exact accumulator any layer needs", "bitgrowth", "worst_case_bits", true,
+           {"layer"}, "bits");
+  sum.best("all", "largest wrap / saturate error ratio", "overflow_summary", "wrap_over_saturate",
+           true, {"width"}, "ratio");
+  return sum.result();
+}
+
 }  // namespace
 
 Status write_report(const StepContext& ctx, const RunAllSettings& s) {
@@ -75,7 +178,10 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
   }
 
   d.heading(2, "Executive summary");
-  add_table(d, ctx, "summary", "report", "Headline numbers");
+  const Table summary = summary_table(ctx, s);
+  EI8_RETURN_IF_ERROR(summary.write(ctx.path("tables/summary")));
+  add_table(d, ctx, "summary", "report",
+            "Headline numbers, each copied from the table named in `source`");
 
   d.heading(2, "Part A — End-to-end inference (FP32)");
   add_table(d, ctx, "fp32_baseline", "fp32_baseline", "FP32 baseline per workload");
@@ -124,6 +230,19 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
       if (text.ok()) d.markdown(text.value(), 3);
     }
   }
+
+  d.heading(2, "Conclusions");
+  d.paragraph(
+      "What this run measured, per workload (values from the executive summary, each with its "
+      "source table):");
+  std::vector<std::string> findings;
+  for (size_t r = 0; r < summary.num_rows(); ++r) {
+    findings.push_back(fmt::format(
+        "{}: {} — {} {}", summary.text(r, "workload").value(), summary.text(r, "finding").value(),
+        summary.text(r, "value").value(), summary.text(r, "unit").value()));
+  }
+  if (findings.empty()) findings.push_back("no step produced a headline number in this run");
+  d.bullets(findings);
 
   d.heading(2, "Pipeline steps");
   if (ctx.previous != nullptr) {

@@ -305,11 +305,20 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
   return {};
 }
 
+// The samples of one pass through the graph so that its live activations stay in L2: the
+// whole-batch plan's arena per sample against a budget of half of a typical 512 KiB L2.
+int64_t auto_batch_tile(size_t arena_bytes, int64_t batch) {
+  constexpr size_t kBudget = 256 * 1024;
+  const size_t per_sample = std::max<size_t>(1, arena_bytes / static_cast<size_t>(batch));
+  return std::clamp<int64_t>(static_cast<int64_t>(kBudget / per_sample), 1, batch);
+}
+
 Status Executor::prepare_lanes(const std::vector<Shape>& input_shapes) {
   lanes_.clear();
   lane_rows_.clear();
+  schedule_.clear();
   pool_.reset();
-  if (options_.threads < 2 || input_shapes.empty() || input_shapes[0].empty()) return {};
+  if (input_shapes.empty() || input_shapes[0].empty()) return {};
   const int64_t batch = input_shapes[0][0];
   // Every input and output must carry the batch as a dynamic leading dimension.
   for (size_t i = 0; i < input_shapes.size(); ++i) {
@@ -319,37 +328,84 @@ Status Executor::prepare_lanes(const std::vector<Shape>& input_shapes) {
   for (const Tensor& o : outputs_) {
     if (o.rank() == 0 || o.dim(0) != batch) return {};
   }
-  const int64_t lanes = std::min<int64_t>(options_.threads, batch);
-  if (lanes < 2) return {};
+  // ... and every intermediate value (no op mixes samples: a Reshape folding the batch away
+  // would make slices wrong).
+  for (const auto& [name, sh] : shapes_) {
+    if (graph_.constant(name) == nullptr && (sh.empty() || sh[0] != batch)) return {};
+  }
   ExecutorOptions lane_opt = options_;
   lane_opt.threads = 1;
   lane_opt.optimize = false;  // graph_ is already optimized
-  for (int64_t l = 0; l < lanes; ++l) {
-    const int64_t rows = batch / lanes + (l < batch % lanes ? 1 : 0);
+  auto add_lane = [&](int64_t rows) -> Status {
     std::vector<Shape> shapes = input_shapes;
     for (Shape& sh : shapes) sh[0] = rows;
     EI8_ASSIGN_OR_RETURN(Executor lane, Executor::create(graph_, lane_opt));
     EI8_RETURN_IF_ERROR(lane.prepare(shapes));
     lanes_.push_back(std::make_unique<Executor>(std::move(lane)));
     lane_rows_.push_back(rows);
+    return {};
+  };
+  const int64_t lanes = std::min<int64_t>(options_.threads, batch);
+  if (lanes >= 2) {
+    // Threads: one slice of the batch per worker (each lane tiles its slice itself).
+    for (int64_t l = 0; l < lanes; ++l) {
+      EI8_RETURN_IF_ERROR(add_lane(batch / lanes + (l < batch % lanes ? 1 : 0)));
+    }
+    pool_ = std::make_unique<Pool>(static_cast<int>(lanes));
+  } else {
+    // One thread: run the batch through the graph in tiles (same arithmetic per sample).
+    const int64_t tile = options_.batch_tile > 0 ? std::min(options_.batch_tile, batch)
+                                                 : auto_batch_tile(arena_bytes_, batch);
+    if (tile >= batch) return {};
+    lane_opt.batch_tile = tile;
+    EI8_RETURN_IF_ERROR(add_lane(tile));
+    if (batch % tile != 0) EI8_RETURN_IF_ERROR(add_lane(batch % tile));
+    for (int64_t row = 0; row < batch; row += tile) {
+      schedule_.emplace_back(row + tile <= batch ? 0 : 1, row);
+    }
   }
-  pool_ = std::make_unique<Pool>(static_cast<int>(lanes));
+  // The whole-batch plan is not run: release its buffers.
+  arena_bytes_ = 0;
+  for (const auto& lane : lanes_) arena_bytes_ += lane->arena_bytes();
+  arena_ = Tensor::zeros(DType::kU8, {64});
+  scratch_ = Tensor::zeros(DType::kU8, {64});
+  steps_.clear();
   return {};
+}
+
+void Executor::scatter(size_t lane, int64_t row) {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const size_t per = inputs_[i].nbytes() / static_cast<size_t>(inputs_[i].dim(0));
+    std::memcpy(lanes_[lane]->inputs_[i].raw(), inputs_[i].raw() + static_cast<size_t>(row) * per,
+                static_cast<size_t>(lane_rows_[lane]) * per);
+  }
+}
+
+void Executor::gather(size_t lane, int64_t row) {
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    const size_t per = outputs_[o].nbytes() / static_cast<size_t>(outputs_[o].dim(0));
+    std::memcpy(outputs_[o].raw() + static_cast<size_t>(row) * per, lanes_[lane]->outputs_[o].raw(),
+                static_cast<size_t>(lane_rows_[lane]) * per);
+  }
 }
 
 Status Executor::run() {
   if (!prepared_)
     return invalid_argument("cannot run graph '{}': prepared = false, must call prepare()",
                             graph_.name());
+  if (!schedule_.empty()) {
+    for (const auto& [lane, row] : schedule_) {
+      scatter(lane, row);
+      EI8_RETURN_IF_ERROR(lanes_[lane]->run());
+      gather(lane, row);
+    }
+    return {};
+  }
   if (!lanes_.empty()) {
     // Scatter the batch, run every slice on its worker, gather the outputs.
     int64_t row = 0;
     for (size_t l = 0; l < lanes_.size(); ++l) {
-      for (size_t i = 0; i < inputs_.size(); ++i) {
-        const size_t per = inputs_[i].nbytes() / static_cast<size_t>(inputs_[i].dim(0));
-        std::memcpy(lanes_[l]->inputs_[i].raw(), inputs_[i].raw() + static_cast<size_t>(row) * per,
-                    static_cast<size_t>(lane_rows_[l]) * per);
-      }
+      scatter(l, row);
       row += lane_rows_[l];
     }
     pool_->run(
@@ -359,11 +415,7 @@ Status Executor::run() {
         this);
     row = 0;
     for (size_t l = 0; l < lanes_.size(); ++l) {
-      for (size_t o = 0; o < outputs_.size(); ++o) {
-        const size_t per = outputs_[o].nbytes() / static_cast<size_t>(outputs_[o].dim(0));
-        std::memcpy(outputs_[o].raw() + static_cast<size_t>(row) * per,
-                    lanes_[l]->outputs_[o].raw(), static_cast<size_t>(lane_rows_[l]) * per);
-      }
+      gather(l, row);
       row += lane_rows_[l];
     }
     return {};
@@ -379,6 +431,7 @@ Status Executor::run() {
 Result<std::vector<std::pair<std::string, double>>> Executor::profile(int iters) {
   if (!prepared_)
     return invalid_argument("cannot profile graph '{}': prepared = false", graph_.name());
+  if (!lanes_.empty()) return lanes_[0]->profile(iters);  // per tile / per slice
   std::vector<std::pair<std::string, double>> out;
   for (const Step& s : steps_) out.emplace_back(s.name, std::numeric_limits<double>::infinity());
   std::byte* scratch = scratch_.raw();

@@ -29,6 +29,10 @@ struct ExecutorOptions {
   // split into min(T, N) slices, each run by its own prepared plan on a persistent worker;
   // a batch of 1 always runs on the calling thread.
   int threads = 1;
+  // Samples per pass through the graph when one thread runs a batch: the batch is run in tiles
+  // so that the live activations of a tile stay in cache (results are identical; every op is
+  // per-sample). 0 = auto (about 256 KiB of activations per tile); >= batch = no tiling.
+  int64_t batch_tile = 0;
   kernels::KernelChoice kernel = kernels::KernelChoice::kAuto;
   bool optimize = true;  // run passes.h optimize() in create()
 };
@@ -75,6 +79,8 @@ class Executor {
   struct Step;
   class Pool;
   Status prepare_lanes(const std::vector<Shape>& input_shapes);
+  void scatter(size_t lane, int64_t row);  // input rows [row, row + lane rows) -> lane inputs
+  void gather(size_t lane, int64_t row);   // lane outputs -> output rows
   Graph graph_;
   ExecutorOptions options_;
   bool prepared_ = false;
@@ -85,8 +91,9 @@ class Executor {
   Tensor arena_;    // every intermediate buffer (byte offsets), reused by lifetime
   Tensor scratch_;  // shared scratch of the ops
   size_t arena_bytes_ = 0;
-  std::vector<std::unique_ptr<Executor>> lanes_;  // batch slices when threads > 1
-  std::vector<int64_t> lane_rows_;                // samples per lane
+  std::vector<std::unique_ptr<Executor>> lanes_;      // batch slices when threads > 1
+  std::vector<int64_t> lane_rows_;                    // samples per lane
+  std::vector<std::pair<size_t, int64_t>> schedule_;  // one thread: (lane, first row) per tile
   std::unique_ptr<Pool> pool_;
 };
 

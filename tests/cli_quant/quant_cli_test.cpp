@@ -1,0 +1,146 @@
+// Runs the built `edgeint8` binary: `analyze` and `quantize --sweep / --max-drop` on a small
+// model written by the test, and their bad-input paths (message + exit code).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "ei8/core/npy.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "test_graphs.h"
+
+namespace ei8::quant {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+CliRun edgeint8(const std::string& args) {
+  static int counter = 0;
+  const std::string base = ::testing::TempDir() + "ei8_qcli_" + std::to_string(getpid()) + "_" +
+                           std::to_string(counter++);
+  const std::string out = base + "_out.txt", err = base + "_err.txt";
+  const std::string cmd =
+      std::string(EI8_BINARY_DIR) + "/apps/edgeint8/edgeint8 " + args + " > " + out + " 2> " + err;
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+// A model, calibration/eval data and labels in a fresh directory (seed fixed: 7).
+class QuantCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "ei8_qcli_" + std::to_string(getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::create_directories(dir_);
+    ASSERT_TRUE(save_onnx(two_conv_cnn(7, 40.0f), path("model.onnx")).ok());
+    Rng rng(7);
+    ASSERT_TRUE(write_npy(path("calib.npy"), random_tensor(rng, {32, 3, 8, 8}, -1, 1)).ok());
+    ASSERT_TRUE(write_npy(path("eval.npy"), random_tensor(rng, {24, 3, 8, 8}, -1, 1)).ok());
+    std::vector<int32_t> labels(24);
+    for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>(i % 5);
+    ASSERT_TRUE(
+        write_npy(path("labels.npy"), Tensor::from<int32_t>({24}, std::span<const int32_t>(labels)))
+            .ok());
+    ASSERT_TRUE(
+        write_npy(path("labels7.npy"), Tensor::from<int32_t>({7}, {0, 1, 2, 3, 4, 0, 1})).ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& f) const { return dir_ + "/" + f; }
+  std::string common() const {
+    return path("model.onnx") + " --calib-data " + path("calib.npy") + " --eval-data " +
+           path("eval.npy");
+  }
+  std::string dir_;
+};
+
+TEST_F(QuantCli, AnalyzeWritesTheFourTablesAndARanking) {
+  const CliRun r = edgeint8("analyze " + common() + " --eval-labels " + path("labels.npy") +
+                            " --weights per-tensor --out " + path("tables"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("ranking: conv2"), std::string::npos) << r.out;
+  for (const char* f :
+       {"sensitivity.csv", "layer_error.csv", "tensor_histograms.csv", "calib_thresholds.csv"}) {
+    EXPECT_TRUE(fs::exists(path("tables/") + f)) << f;
+  }
+  EXPECT_EQ(edgeint8("analyze --help").rc, 0);
+}
+
+TEST_F(QuantCli, AnalyzeBadInput) {
+  CliRun r = edgeint8("analyze " + common() + " --eval-labels " + path("labels7.npy") + " --out " +
+                      path("t"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("count = 7, must be 24"), std::string::npos) << r.err;
+  r = edgeint8("analyze " + common() + " --method kl --out " + path("t"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("edgeint8: error: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'kl'"), std::string::npos) << r.err;
+  fs::create_directories(path("empty"));
+  r = edgeint8("analyze " + path("model.onnx") + " --calib-data " + path("empty") +
+               " --eval-data " + path("eval.npy") + " --out " + path("t"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(".npy files = 0"), std::string::npos) << r.err;
+  r = edgeint8("analyze " + path("model.onnx") + " --calib-data " + path("labels.npy") +
+               " --eval-data " + path("eval.npy") + " --out " + path("t"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("cannot read calibration data"), std::string::npos) << r.err;
+}
+
+TEST_F(QuantCli, MaxDropReachableAndBadInput) {
+  CliRun r = edgeint8("quantize " + common() + " --eval-labels " + path("labels.npy") +
+                      " --weights per-tensor --max-drop 100 --sweep-out " + path("tables") +
+                      " -o " + path("mixed.onnx"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("tables/mixed_precision.csv")));
+  EXPECT_TRUE(fs::exists(path("mixed.onnx")));
+  // No labels; negative and NaN targets; --sweep together with --max-drop.
+  r = edgeint8("quantize " + common() + " --max-drop 0.3");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--eval-labels = absent"), std::string::npos) << r.err;
+  r = edgeint8("quantize " + common() + " --eval-labels " + path("labels.npy") + " --max-drop -1");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("max-drop = -1"), std::string::npos) << r.err;
+  r = edgeint8("quantize " + common() + " --eval-labels " + path("labels.npy") + " --max-drop nan");
+  EXPECT_EQ(r.rc, 1);
+  r = edgeint8("quantize " + common() + " --sweep --max-drop 0.3");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--sweep and --max-drop"), std::string::npos) << r.err;
+  r = edgeint8("quantize " + common() + " --eval-labels " + path("labels7.npy") +
+               " --max-drop 0.3");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("count = 7, must be 24"), std::string::npos) << r.err;
+}
+
+TEST_F(QuantCli, SweepWritesSixteenRows) {
+  const CliRun r = edgeint8("quantize " + common() + " --eval-labels " + path("labels.npy") +
+                            " --sweep --sweep-out " + path("tables"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string csv = slurp(path("tables/ptq_sweep.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 17) << csv;
+  EXPECT_TRUE(fs::exists(path("tables/ptq_sweep.json")));
+  EXPECT_EQ(csv.find("n/a"), std::string::npos) << csv;  // latency from the INT8 engine
+}
+
+}  // namespace
+}  // namespace ei8::quant
