@@ -16,6 +16,7 @@ packages=(
   chromium                                                     # headless check of report.html
   dataset-fashion-mnist
   nodejs
+  python3-onnx libonnx-testdata                               # regenerate tests/data/{qdq,onnx_node}
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

@@ -1,4 +1,5 @@
-// edgeint8 bench — latency of the FP32 executor on an ONNX model (prepare once, run many).
+// edgeint8 bench — latency of the FP32 executor on an ONNX model (prepare once, run many); QDQ
+// models run on the integer engine (or, with --engine float, the QDQ simulation).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,7 +11,9 @@
 #include "ei8/core/rng.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/summary.h"
+#include "ei8/quant/simulate.h"
 #include "ei8/runtime/executor.h"
+#include "ei8/runtime/int8_lowering.h"
 #include "ei8/runtime/kernels/cpu_features.h"
 
 namespace ei8::cli {
@@ -25,6 +28,8 @@ struct BenchArgs {
   std::string kernel = "auto";
   bool json = false;
   bool profile = false;
+  std::string engine = "int8";
+  std::string requant = "ort";
 };
 
 struct Stats {
@@ -75,7 +80,27 @@ Status bench(const BenchArgs& a) {
   ExecutorOptions opt;
   opt.threads = a.threads;
   EI8_ASSIGN_OR_RETURN(opt.kernel, parse_kernel(a.kernel));
-  EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), opt));
+  if (a.engine != "int8" && a.engine != "float") {
+    return invalid_argument("cannot parse --engine: value = '{}', must be int8 or float", a.engine);
+  }
+  EI8_ASSIGN_OR_RETURN(fixedpoint::RequantProfile rp, fixedpoint::parse_profile(a.requant));
+  const bool quantized =
+      is_qdq_graph(g) || std::any_of(g.nodes().begin(), g.nodes().end(), [](const Node& n) {
+        return n.op_type.rfind("QLinear", 0) == 0;
+      });
+  Result<Executor> made = invalid_argument("no executor");
+  if (!quantized) {
+    made = Executor::create(std::move(g), opt);
+  } else if (a.engine == "float") {
+    quant::register_qdq_ops();
+    EI8_ASSIGN_OR_RETURN(Graph sim, quant::simulation_graph(g));
+    opt.optimize = false;
+    made = Executor::create(std::move(sim), opt);
+  } else {
+    made = make_int8_executor(g, {.profile = rp}, opt);
+  }
+  if (!made.ok()) return made.status();
+  Executor ex = std::move(made).value();
   EI8_RETURN_IF_ERROR(ex.prepare_batch(a.batch).with_context(a.model));
   Rng rng(42);
   for (size_t i = 0; i < ex.num_inputs(); ++i) {
@@ -162,6 +187,11 @@ void register_bench(CLI::App& app) {
   sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2");
   sub->add_flag("--json", args->json, "Machine-readable output");
   sub->add_flag("--profile", args->profile, "Also time every node (min µs over --iters runs)");
+  sub->add_option("--engine", args->engine,
+                  "QDQ models: int8 = integer-only engine (default), float = QDQ simulation");
+  sub->add_option("--requant-profile", args->requant,
+                  "Requantization profile of the integer engine: ort (default), tflite, "
+                  "tflite-single");
   set_action(sub, [args] { return bench(*args); });
 }
 

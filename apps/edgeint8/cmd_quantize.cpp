@@ -14,6 +14,7 @@
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
 #include "ei8/quant/calibration.h"
+#include "ei8/quant/int8_engine.h"
 #include "ei8/quant/mixed_precision.h"
 #include "ei8/quant/ptq.h"
 #include "ei8/quant/sensitivity.h"
@@ -49,9 +50,13 @@ std::vector<std::string> split_names(const std::string& s) {
   return out;
 }
 
-// Latency of the INT8 model for the sweep / mixed-precision tables. Empty until the integer
-// engine lands (branch int8engine): the latency columns then say "n/a".
-quant::LatencyFn int8_latency_function() { return {}; }
+// Latency of the INT8 model for the sweep / mixed-precision tables: the integer engine
+// (quant/int8_engine.h), median of 20 runs, one thread.
+quant::LatencyFn int8_latency_function() {
+  return [](const quant::QuantizedModel& m, int64_t batch) {
+    return quant::int8_latency_us(m, batch, 20);
+  };
+}
 
 // Evaluation set from --eval-data / --eval-labels (labels optional unless `need_labels`).
 Result<quant::EvalSet> load_eval_set(const QuantizeArgs& a, const Graph& g, bool need_labels,

@@ -1,10 +1,15 @@
-// edgeint8 run — runs an ONNX model (FP32) on one input file and writes the output.
+// edgeint8 run — runs an ONNX model (FP32, or a QDQ / QLinear INT8 model on the integer engine)
+// on one input file and writes the output.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "cli.h"
 #include "ei8/core/npy.h"
 #include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/quant/simulate.h"
 #include "ei8/runtime/executor.h"
+#include "ei8/runtime/int8_lowering.h"
 
 namespace ei8::cli {
 namespace {
@@ -18,7 +23,35 @@ struct RunArgs {
   std::string model, input, output, shape;
   int threads = 1;
   bool no_optimize = false;
+  std::string engine = "int8";  // QDQ models: int8 (integer engine) or float (QDQ simulation)
+  std::string profile = "ort";
 };
+
+bool has_quantized_ops(const Graph& g) {
+  return std::any_of(g.nodes().begin(), g.nodes().end(), [](const Node& n) {
+    return n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear" ||
+           n.op_type == "QLinearConv" || n.op_type == "QLinearMatMul";
+  });
+}
+
+// The executor for `g`: FP32 for float graphs; for QDQ/QLinear graphs the integer engine
+// (engine "int8", requantization profile `profile`) or the float QDQ simulation ("float").
+Result<Executor> make_executor(Graph g, const RunArgs& a, ExecutorOptions opt) {
+  if (a.engine != "int8" && a.engine != "float") {
+    return invalid_argument("cannot parse --engine: value = '{}', must be int8 or float", a.engine);
+  }
+  EI8_ASSIGN_OR_RETURN(fixedpoint::RequantProfile profile, fixedpoint::parse_profile(a.profile));
+  if (!has_quantized_ops(g)) return Executor::create(std::move(g), opt);
+  if (a.engine == "float") {
+    quant::register_qdq_ops();
+    EI8_ASSIGN_OR_RETURN(Graph sim, quant::simulation_graph(g));
+    opt.optimize = false;
+    return Executor::create(std::move(sim), opt);
+  }
+  EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(g, {.profile = profile}));
+  for (const auto& w : low.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", w);
+  return make_int8_executor(g, {.profile = profile}, opt);
+}
 
 Status run_model(const RunArgs& a) {
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
@@ -44,7 +77,7 @@ Status run_model(const RunArgs& a) {
   ExecutorOptions opt;
   opt.threads = a.threads;
   opt.optimize = !a.no_optimize;
-  EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), opt));
+  EI8_ASSIGN_OR_RETURN(Executor ex, make_executor(std::move(g), a, opt));
   Status s = ex.prepare({x.shape()});
   if (!s.ok()) return s.with_context(a.model);
   std::vector<Tensor> in;
@@ -64,7 +97,8 @@ Status run_model(const RunArgs& a) {
 
 void register_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
-  CLI::App* sub = app.add_subcommand("run", "Run an ONNX model (FP32) on one input");
+  CLI::App* sub = app.add_subcommand(
+      "run", "Run an ONNX model (FP32, or INT8 QDQ/QLinear on the integer engine) on one input");
   sub->add_option("model", args->model, "Model file (.onnx)")->required();
   sub->add_option("--input,-i", args->input, "Input tensor: .npy, or raw little-endian f32 .bin")
       ->required();
@@ -73,6 +107,12 @@ void register_run(CLI::App& app) {
   sub->add_option("--threads", args->threads, "Worker threads (default 1)");
   sub->add_flag("--no-optimize", args->no_optimize,
                 "Run the graph as imported (no BN folding / activation fusion)");
+  sub->add_option("--engine", args->engine,
+                  "QDQ models: int8 = integer-only engine (default), float = QDQ simulation on "
+                  "the FP32 executor");
+  sub->add_option("--profile,--requant-profile", args->profile,
+                  "Requantization profile of the integer engine: ort (default, = ONNX Runtime), "
+                  "tflite, tflite-single");
   set_action(sub, [args] { return run_model(*args); });
 }
 

@@ -2,7 +2,8 @@
 // input; writes the first output as .npy. Used by the interop tests to compare edgeint8
 // against an independent runtime.
 //
-//   node run_ort.mjs MODEL.onnx INPUT.npy OUTPUT.npy
+//   node run_ort.mjs MODEL.onnx INPUT.npy OUTPUT.npy [OPTIMIZED.onnx]
+//        (OPTIMIZED.onnx: ORT's optimized graph, written through optimizedModelFilePath)
 //   node run_ort.mjs MODEL.onnx --bench BATCH ITERS   (median µs per run, JSON on stdout)
 import { readFileSync, writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
@@ -41,12 +42,15 @@ function writeNpy(path, data, dims) {
 }
 
 async function main() {
-  const [model, a, b, c] = process.argv.slice(2);
+  const [model, a, b, c, d] = process.argv.slice(2);
   if (!model || !a) {
     console.error('usage: node run_ort.mjs MODEL.onnx INPUT.npy OUTPUT.npy | --bench BATCH ITERS');
     process.exit(2);
   }
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const options = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  if (a !== '--bench' && c) options.optimizedModelFilePath = c;
+  if (a === '--bench' && d) options.optimizedModelFilePath = d;
+  const session = await ort.InferenceSession.create(model, options);
   const inputName = session.inputNames[0];
   if (a === '--bench') {
     const batch = Number(b || 1);

@@ -288,6 +288,29 @@ Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Nod
       op == "Identity" || op == "Dropout" || op == "QuantizeLinear" || op == "DequantizeLinear") {
     return std::vector<Shape>(std::max<size_t>(1, n.outputs.size()), x);
   }
+  // Integer ops of the INT8 runtime (runtime/int8_lowering.h): the float op's rule applied to
+  // the data inputs (scales and zero points are the other inputs).
+  if (op == "QLinearAdd" || op == "QGemm" || op == "QLinearConcat" || op == "QLinearAveragePool" ||
+      op == "QLinearGlobalAveragePool" || op == "QMaxPool" || op == "QClamp") {
+    Node f = n;
+    std::vector<Shape> data;
+    if (op == "QLinearConcat") {
+      f.op_type = "Concat";
+      for (size_t i = 2; i < in.size(); i += 3) data.push_back(in[i]);
+    } else if (op == "QLinearAdd" || op == "QGemm") {
+      EI8_RETURN_IF_ERROR(need(4));
+      f.op_type = op == "QLinearAdd" ? "Add" : "Gemm";
+      data = {x, in[3]};
+    } else {
+      f.op_type = op == "QMaxPool"             ? "MaxPool"
+                  : op == "QClamp"             ? "Relu"
+                  : op == "QLinearAveragePool" ? "AveragePool"
+                                               : "GlobalAveragePool";
+      data = {x};
+    }
+    f.inputs.resize(data.size());
+    return infer_node_shapes_unbounded(g, f, data);
+  }
   if (op == "Softmax") {
     const int64_t axis = norm_axis(n.attr_int("axis", -1), static_cast<int64_t>(x.size()));
     if (axis < 0 || axis >= static_cast<int64_t>(x.size()))
@@ -492,6 +515,8 @@ Result<std::vector<DType>> infer_node_dtypes(const Graph& g, const Node& n,
   if (op == "QLinearConv" || op == "QLinearMatMul") {
     return std::vector<DType>{in.size() > 7 ? in[7] : DType::kU8};
   }
+  if (op == "QLinearConcat") return std::vector<DType>{in.size() > 1 ? in[1] : DType::kU8};
+  if (op == "QGemm") return std::vector<DType>{in.size() > 8 ? in[8] : DType::kU8};
   return std::vector<DType>(n.outputs.size(), in.empty() ? DType::kF32 : in[0]);
 }
 

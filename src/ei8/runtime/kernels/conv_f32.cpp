@@ -98,6 +98,9 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     return invalid_argument("cannot prepare conv2d: bias size = {}, must be 0 or out_c = {}",
                             bias.size(), p.out_c);
   }
+  if (choice == KernelChoice::kAvx512Vnni) {
+    return unsupported("cannot prepare conv2d: kernel = avx512vnni, must be an FP32 tier");
+  }
   if (!kernel_choice_available(choice)) {
     return unsupported("cannot prepare conv2d: kernel = {}, must be one this CPU runs",
                        kernel_choice_name(choice));

@@ -14,6 +14,8 @@ std::string_view kernel_choice_name(KernelChoice c) {
       return "generic";
     case KernelChoice::kAvx2:
       return "avx2";
+    case KernelChoice::kAvx512Vnni:
+      return "avx512vnni";
   }
   return "?";
 }
@@ -26,6 +28,8 @@ bool kernel_choice_available(KernelChoice c) {
       return true;
     case KernelChoice::kAvx2:
       return isa_available(Isa::kAvx2);
+    case KernelChoice::kAvx512Vnni:
+      return isa_available(Isa::kAvx512Vnni);
   }
   return false;
 }

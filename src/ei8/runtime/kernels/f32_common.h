@@ -51,12 +51,13 @@ struct Activation {
 // prepare() fail with kUnsupported.
 enum class KernelChoice {
   kAuto,
-  kRef,      // the specification: plain loops, double accumulation
-  kGeneric,  // portable blocked/packed C++ (no ISA flags)
-  kAvx2,     // AVX2 + FMA micro-kernels (x86/, compiled with -mavx2 -mfma)
+  kRef,         // the specification: plain loops, double accumulation
+  kGeneric,     // portable blocked/packed C++ (no ISA flags)
+  kAvx2,        // AVX2 + FMA micro-kernels (x86/, compiled with -mavx2 -mfma)
+  kAvx512Vnni,  // INT8 only (conv_s8.h): vpdpbusd micro-kernels; FP32 prepare() rejects it
 };
 
-std::string_view kernel_choice_name(KernelChoice c);  // "auto", "ref", "generic", "avx2"
+std::string_view kernel_choice_name(KernelChoice c);  // "auto", "ref", "generic", "avx2", ...
 bool kernel_choice_available(KernelChoice c);         // the CPU (and EI8_ISA) allows it
 // Every registered tier (kRef first), available here or not: tests instantiate over this and
 // skip the unavailable ones.

@@ -79,6 +79,9 @@ Result<GemmF32> GemmF32::prepare(const GemmParams& params, std::span<const float
   if (c.size() != static_cast<size_t>(p.c_size())) {
     return invalid_argument("cannot prepare gemm: C size = {}, must be {}", c.size(), p.c_size());
   }
+  if (choice == KernelChoice::kAvx512Vnni) {
+    return unsupported("cannot prepare gemm: kernel = avx512vnni, must be an FP32 tier");
+  }
   if (!kernel_choice_available(choice)) {
     return unsupported("cannot prepare gemm: kernel = {}, must be one this CPU runs",
                        kernel_choice_name(choice));

@@ -1,0 +1,497 @@
+// QDQ graph → integer graph (int8_lowering.h).
+#include "ei8/runtime/int8_lowering.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/int8_ops.h"
+
+namespace ei8 {
+namespace {
+
+template <typename... Args>
+Status node_error(const Node& n, fmt::format_string<Args...> f, Args&&... args) {
+  return invalid_argument("cannot lower node '{}' ({}): {}", n.name, n.op_type,
+                          fmt::format(f, std::forward<Args>(args)...));
+}
+
+int32_t type_min(DType t) { return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : INT32_MIN); }
+int32_t type_max(DType t) { return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : INT32_MAX); }
+
+int32_t load_int(const Tensor& t, int64_t i) {
+  const size_t k = static_cast<size_t>(i);
+  switch (t.dtype()) {
+    case DType::kU8:
+      return t.span<uint8_t>()[k];
+    case DType::kS8:
+      return t.span<int8_t>()[k];
+    case DType::kS32:
+      return t.span<int32_t>()[k];
+    case DType::kF32:
+      break;
+  }
+  return 0;
+}
+
+bool is_q(const Node* n) { return n != nullptr && n->op_type == "QuantizeLinear"; }
+bool is_dq(const Node* n) { return n != nullptr && n->op_type == "DequantizeLinear"; }
+
+// Per-tensor parameters of a Q or DQ node (nullopt when per axis or not constant).
+struct TensorQ {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+  DType type = DType::kU8;
+  bool operator==(const TensorQ& o) const {
+    return scale == o.scale && zero_point == o.zero_point && type == o.type;
+  }
+};
+
+std::optional<TensorQ> tensor_q(const Graph& g, const Node& n) {
+  const Tensor* s = g.constant(n.input(1));
+  if (s == nullptr || s->numel() != 1) return std::nullopt;
+  TensorQ q;
+  q.scale = s->span<float>()[0];
+  const Tensor* z = n.inputs.size() > 2 && !n.input(2).empty() ? g.constant(n.input(2)) : nullptr;
+  if (n.inputs.size() > 2 && !n.input(2).empty() && z == nullptr) return std::nullopt;
+  if (z != nullptr) {
+    if (z->numel() != 1) return std::nullopt;
+    q.zero_point = load_int(*z, 0);
+    q.type = z->dtype();
+  } else if (is_dq(&n)) {
+    const Value* v = g.find_value(n.input(0));
+    q.type = v != nullptr ? v->dtype : DType::kU8;
+  }
+  return q;
+}
+
+// A DequantizeLinear of a runtime activation, per tensor.
+const Node* act_dq(const Graph& g, const std::string& value) {
+  const Node* d = g.producer(value);
+  if (!is_dq(d) || g.constant(d->input(0)) != nullptr || !tensor_q(g, *d)) return nullptr;
+  return d;
+}
+
+// A DequantizeLinear of a constant (weights or bias).
+const Node* const_dq(const Graph& g, const std::string& value) {
+  const Node* d = g.producer(value);
+  if (!is_dq(d) || g.constant(d->input(0)) == nullptr || g.constant(d->input(1)) == nullptr)
+    return nullptr;
+  return d;
+}
+
+// The only reader of `value` (nullptr when none, several, or `value` is a graph output).
+const Node* sole_consumer(const Graph& g, const std::string& value) {
+  if (g.is_graph_output(value)) return nullptr;
+  const auto c = g.consumers(value);
+  return c.size() == 1 ? &g.nodes()[c[0]] : nullptr;
+}
+
+int32_t quantize_bound(float v, const TensorQ& q) {
+  const float r = std::nearbyint(v / q.scale) + static_cast<float>(q.zero_point);
+  if (std::isnan(r)) return q.zero_point;
+  return static_cast<int32_t>(
+      std::clamp(r, static_cast<float>(type_min(q.type)), static_cast<float>(type_max(q.type))));
+}
+
+bool is_alias_op(const std::string& op) {
+  return op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
+         op == "Identity" || op == "Transpose" || op == "Dropout";
+}
+
+constexpr std::string_view kIntegerOps[] = {"QLinearConv",
+                                            "QLinearMatMul",
+                                            "QGemm",
+                                            "QLinearAdd",
+                                            "QLinearConcat",
+                                            "QLinearAveragePool",
+                                            "QLinearGlobalAveragePool",
+                                            "QMaxPool",
+                                            "QClamp"};
+
+bool is_integer_op(std::string_view op) {
+  return std::find(std::begin(kIntegerOps), std::end(kIntegerOps), op) != std::end(kIntegerOps);
+}
+
+// Zero-point input name of a Q/DQ node, creating a zero initializer of `type` when absent.
+std::string zero_point_input(Graph& g, const Node& n, DType type) {
+  if (n.inputs.size() > 2 && !n.input(2).empty()) return n.input(2);
+  const std::string name = g.unique_value_name(n.name + "_zero_point");
+  g.add_initializer(name, Tensor::zeros(type, {}));
+  return name;
+}
+
+// Step 2: move per-tensor activation DQs below data-movement ops (and Relu/Clip), so those run
+// on the integers. Returns true when something changed.
+bool push_dq_down(Graph& g) {
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    const Node p = g.nodes()[i];
+    const bool alias = is_alias_op(p.op_type);
+    if (!alias && p.op_type != "MaxPool" && p.op_type != "Relu" && p.op_type != "Clip") continue;
+    if (p.inputs.empty() || p.outputs.size() != 1) continue;
+    if (p.op_type == "MaxPool" && p.outputs.size() > 1) continue;
+    const Node* d = act_dq(g, p.input(0));
+    if (d == nullptr) continue;
+    const Node dq = *d;
+    const TensorQ q = *tensor_q(g, dq);
+    if (q.type != DType::kU8 && q.type != DType::kS8) continue;
+    if (p.op_type == "Transpose" && false) continue;
+    const std::string vq = g.unique_value_name(p.outputs[0] + "_quantized");
+    Node& np = g.nodes()[i];
+    np.inputs[0] = dq.input(0);
+    np.outputs[0] = vq;
+    if (p.op_type == "MaxPool") np.op_type = "QMaxPool";
+    if (p.op_type == "Relu" || p.op_type == "Clip") {
+      np.op_type = "QClamp";
+      const float lo =
+          p.op_type == "Relu" ? 0.0f : p.attr_float("min", -std::numeric_limits<float>::infinity());
+      const float hi = p.op_type == "Relu"
+                           ? std::numeric_limits<float>::infinity()
+                           : p.attr_float("max", std::numeric_limits<float>::infinity());
+      np.attrs.clear();
+      np.set("lo", int64_t{quantize_bound(lo, q)});
+      np.set("hi", int64_t{quantize_bound(hi, q)});
+      np.inputs.resize(1);
+    }
+    g.values()[vq].name = vq;
+    g.values()[vq].dtype = q.type;
+    std::vector<std::string> dq_in = {vq, dq.input(1)};
+    if (dq.inputs.size() > 2) dq_in.push_back(dq.input(2));
+    g.add_node("DequantizeLinear", g.unique_node_name(p.name + "_DequantizeLinear"), dq_in,
+               {p.outputs[0]});
+    return true;
+  }
+  return false;
+}
+
+// Step 3: Q(DQ(x)) with equal per-tensor parameters is x.
+bool drop_identity_pairs(Graph& g) {
+  for (const Node& n : g.nodes()) {
+    if (!is_q(&n)) continue;
+    const Node* d = act_dq(g, n.input(0));
+    if (d == nullptr) continue;
+    const auto qa = tensor_q(g, *d), qb = tensor_q(g, n);
+    if (!qa || !qb || !(*qa == *qb)) continue;
+    const std::string from = n.outputs[0], to = d->input(0);
+    if (g.is_graph_output(from) || g.is_graph_output(to)) continue;
+    g.replace_uses(from, to);
+    g.remove_dead_nodes();
+    return true;
+  }
+  return false;
+}
+
+struct Lowered {
+  Node node;
+  std::vector<std::string> erase;  // names of the replaced nodes
+};
+
+// Step 4: one compute node with its output Q (and a Relu/Clip between) → integer node.
+std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::RequantProfile profile) {
+  static const std::set<std::string, std::less<>> kCompute = {
+      "Conv", "Gemm", "MatMul", "Add", "Concat", "AveragePool", "GlobalAveragePool"};
+  if (!kCompute.count(p.op_type) || p.outputs.size() != 1) return std::nullopt;
+  // Tail: [Relu | Clip] → Q.
+  const Node* c1 = sole_consumer(g, p.outputs[0]);
+  const Node* act = nullptr;
+  if (c1 != nullptr && (c1->op_type == "Relu" || c1->op_type == "Clip")) {
+    act = c1;
+    c1 = sole_consumer(g, act->outputs[0]);
+  }
+  if (!is_q(c1)) return std::nullopt;
+  const Node q = *c1;
+  const auto yq = tensor_q(g, q);
+  if (!yq || (yq->type != DType::kU8 && yq->type != DType::kS8)) return std::nullopt;
+  // Output clamp of the fused activation (attribute from fuse_activations, or the node).
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  const std::string fused = p.attr_string("activation");
+  if (!fused.empty()) {
+    if (fused == "Relu") {
+      lo = 0.0f;
+    } else if (fused == "Clip") {
+      lo = p.attr_float("activation_min", lo);
+      hi = p.attr_float("activation_max", hi);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (act != nullptr) {
+    lo = std::max(lo, act->op_type == "Relu" ? 0.0f : act->attr_float("min", lo));
+    hi = std::min(hi, act->op_type == "Relu" ? hi : act->attr_float("max", hi));
+  }
+  const bool clamped = !std::isinf(lo) || !std::isinf(hi);
+  const int32_t qmin = quantize_bound(lo, *yq), qmax = quantize_bound(hi, *yq);
+
+  Lowered out;
+  out.erase = {p.name, q.name};
+  if (act != nullptr) out.erase.push_back(act->name);
+  Node& n = out.node;
+  n.name = p.name;
+  n.outputs = {q.outputs[0]};
+  const std::string pname(fixedpoint::profile_name(profile));
+  auto add_data = [&](const Node& d) {
+    n.inputs.push_back(d.input(0));
+    n.inputs.push_back(d.input(1));
+    n.inputs.push_back(zero_point_input(g, d, tensor_q(g, d)->type));
+  };
+  auto add_output_q = [&] {
+    n.inputs.push_back(q.input(1));
+    n.inputs.push_back(zero_point_input(g, q, DType::kU8));
+  };
+  auto set_clamp = [&] {
+    n.set("requant_profile", pname);
+    n.set("qmin", int64_t{qmin});
+    n.set("qmax", int64_t{qmax});
+  };
+  // The weight DQ: constant s8/u8 data, per tensor or along `axis` with `channels` scales.
+  auto weight_dq = [&](const std::string& v, int64_t axis, int64_t channels) -> const Node* {
+    const Node* d = const_dq(g, v);
+    if (d == nullptr) return nullptr;
+    const Tensor* w = g.constant(d->input(0));
+    const Tensor* s = g.constant(d->input(1));
+    if (w->dtype() != DType::kS8 && w->dtype() != DType::kU8) return nullptr;
+    if (s->numel() != 1) {
+      const int64_t r = w->rank();
+      int64_t a = d->attr_int("axis", 1);
+      if (a < 0) a += r;
+      if (a != axis || s->numel() != channels) return nullptr;
+    }
+    return d;
+  };
+  auto add_weight = [&](const Node& d) {
+    n.inputs.push_back(d.input(0));
+    n.inputs.push_back(d.input(1));
+    n.inputs.push_back(zero_point_input(g, d, g.constant(d.input(0))->dtype()));
+  };
+  // Bias: absent, or a DQ of constant int32 data (used as is: ONNX Runtime does the same).
+  auto bias = [&](const std::string& v, bool& ok) -> std::string {
+    ok = true;
+    if (v.empty()) return {};
+    const Node* d = const_dq(g, v);
+    if (d == nullptr || g.constant(d->input(0))->dtype() != DType::kS32) {
+      ok = false;
+      return {};
+    }
+    return d->input(0);
+  };
+
+  if (p.op_type == "Conv") {
+    const Node* dx = act_dq(g, p.input(0));
+    const Tensor* wt = nullptr;
+    if (const Node* dw0 = const_dq(g, p.input(1))) wt = g.constant(dw0->input(0));
+    if (dx == nullptr || wt == nullptr) return std::nullopt;
+    const Node* dw = weight_dq(p.input(1), 0, wt->dim(0));
+    bool ok = false;
+    const std::string b = bias(p.input(2), ok);
+    if (dw == nullptr || !ok) return std::nullopt;
+    n.op_type = "QLinearConv";
+    add_data(*dx);
+    add_weight(*dw);
+    add_output_q();
+    if (!b.empty()) n.inputs.push_back(b);
+    for (const auto& [k, v] : p.attrs) {
+      if (k.rfind("activation", 0) != 0) n.attrs[k] = v;
+    }
+    set_clamp();
+    return out;
+  }
+  if (p.op_type == "Gemm" || p.op_type == "MatMul") {
+    const Node* dx = act_dq(g, p.input(0));
+    const Node* db0 = const_dq(g, p.input(1));
+    if (dx == nullptr || db0 == nullptr) return std::nullopt;
+    const Tensor* bt = g.constant(db0->input(0));
+    if (bt->rank() != 2) return std::nullopt;
+    const bool gemm = p.op_type == "Gemm";
+    const bool trans_b = gemm && p.attr_int("transB", 0) != 0;
+    if (gemm && (p.attr_int("transA", 0) != 0 || p.attr_float("alpha", 1.0f) != 1.0f ||
+                 p.attr_float("beta", 1.0f) != 1.0f)) {
+      return std::nullopt;
+    }
+    const Value* xv = g.find_value(p.input(0));
+    if (gemm && (xv == nullptr || xv->shape.size() != 2)) return std::nullopt;
+    const Node* db = weight_dq(p.input(1), trans_b ? 0 : 1, trans_b ? bt->dim(0) : bt->dim(1));
+    bool ok = true;
+    const std::string b = gemm ? bias(p.input(2), ok) : std::string();
+    if (db == nullptr || !ok) return std::nullopt;
+    n.op_type = gemm ? "QGemm" : "QLinearMatMul";
+    add_data(*dx);
+    add_weight(*db);
+    if (gemm) n.inputs.push_back(b);
+    add_output_q();
+    if (gemm) n.set("transB", int64_t{trans_b ? 1 : 0});
+    set_clamp();
+    return out;
+  }
+  if (p.op_type == "Add") {
+    const Node* da = act_dq(g, p.input(0));
+    const Node* db = act_dq(g, p.input(1));
+    if (da == nullptr || db == nullptr) return std::nullopt;
+    const Value* va = g.find_value(da->input(0));
+    const Value* vb = g.find_value(db->input(0));
+    if (va == nullptr || vb == nullptr || va->shape != vb->shape || va->dtype != vb->dtype ||
+        va->dtype != yq->type) {
+      return std::nullopt;
+    }
+    n.op_type = "QLinearAdd";
+    add_data(*da);
+    add_data(*db);
+    add_output_q();
+    set_clamp();
+    return out;
+  }
+  if (clamped) return std::nullopt;  // the ops below take no fused activation
+  if (p.op_type == "Concat") {
+    n.op_type = "QLinearConcat";
+    add_output_q();
+    for (const std::string& in : p.inputs) {
+      const Node* d = act_dq(g, in);
+      if (d == nullptr || tensor_q(g, *d)->type != yq->type) return std::nullopt;
+      add_data(*d);
+    }
+    n.set("axis", p.attr_int("axis", 0));
+    return out;
+  }
+  // AveragePool / GlobalAveragePool.
+  const Node* dx = act_dq(g, p.input(0));
+  if (dx == nullptr || tensor_q(g, *dx)->type != yq->type) return std::nullopt;
+  n.op_type = p.op_type == "AveragePool" ? "QLinearAveragePool" : "QLinearGlobalAveragePool";
+  add_data(*dx);
+  add_output_q();
+  for (const auto& [k, v] : p.attrs) n.attrs[k] = v;
+  n.set("requant_profile", pname);
+  return out;
+}
+
+}  // namespace
+
+bool is_qdq_graph(const Graph& g) {
+  return std::any_of(g.nodes().begin(), g.nodes().end(), [](const Node& n) {
+    return n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear";
+  });
+}
+
+Status validate_qdq(const Graph& g) {
+  for (const Node& n : g.nodes()) {
+    if (!is_q(&n) && !is_dq(&n)) continue;
+    if (n.inputs.size() < 2 || n.input(1).empty()) return node_error(n, "scale input missing");
+    const Tensor* s = g.constant(n.input(1));
+    if (s == nullptr || s->dtype() != DType::kF32) {
+      return node_error(n, "scale '{}' = runtime or non-f32 tensor, must be a f32 constant",
+                        n.input(1));
+    }
+    if (s->numel() == 0) return node_error(n, "scale '{}' is empty", n.input(1));
+    for (float v : s->span<float>()) {
+      if (!std::isfinite(v) || !(v > 0.0f)) {
+        return node_error(n, "scale '{}' = {}, must be finite and > 0", n.input(1), v);
+      }
+    }
+    const Value* data = g.find_value(n.input(0));
+    const bool has_zp = n.inputs.size() > 2 && !n.input(2).empty();
+    if (!has_zp) continue;
+    const Tensor* z = g.constant(n.input(2));
+    if (z == nullptr) {
+      return node_error(n, "zero point '{}' = runtime tensor, must be a constant", n.input(2));
+    }
+    if (z->numel() != s->numel()) {
+      return node_error(n, "zero point '{}' size = {}, must be {} (the scale's)", n.input(2),
+                        z->numel(), s->numel());
+    }
+    if (is_q(&n) && z->dtype() != DType::kU8 && z->dtype() != DType::kS8) {
+      return node_error(n, "zero point '{}' dtype = {}, must be u8 or s8", n.input(2),
+                        dtype_name(z->dtype()));
+    }
+    if (is_dq(&n) && data != nullptr && data->dtype != z->dtype()) {
+      return node_error(n, "zero point '{}' dtype = {}, must be {} (the data's)", n.input(2),
+                        dtype_name(z->dtype()), dtype_name(data->dtype));
+    }
+    if (z->dtype() == DType::kS32) {
+      for (int64_t i = 0; i < z->numel(); ++i) {
+        if (load_int(*z, i) != 0) {
+          return node_error(n, "zero point '{}' = {}, must be 0 for int32 data", n.input(2),
+                            load_int(*z, i));
+        }
+      }
+    }
+  }
+  return {};
+}
+
+Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& options) {
+  Int8Lowering out;
+  Graph& g = out.graph;
+  g = qdq;
+  EI8_RETURN_IF_ERROR(g.validate());
+  EI8_RETURN_IF_ERROR(infer_shapes(g));
+  EI8_RETURN_IF_ERROR(validate_qdq(g));
+  while (push_dq_down(g)) EI8_RETURN_IF_ERROR(infer_shapes(g));
+  while (drop_identity_pairs(g)) {
+  }
+  EI8_RETURN_IF_ERROR(infer_shapes(g));
+  std::vector<Lowered> lowered;
+  std::set<std::string> taken;
+  for (const Node* p : g.topological_order()) {
+    auto l = lower_compute(g, *p, options.profile);
+    if (!l) continue;
+    lowered.push_back(std::move(*l));
+  }
+  std::set<std::string> erase;
+  for (const Lowered& l : lowered) erase.insert(l.erase.begin(), l.erase.end());
+  std::erase_if(g.nodes(), [&](const Node& n) { return erase.count(n.name) > 0; });
+  for (Lowered& l : lowered) {
+    Node& n = g.add_node(l.node.op_type, l.node.name, l.node.inputs, l.node.outputs);
+    n.attrs = l.node.attrs;
+    out.integer_nodes.push_back(l.node.name);
+  }
+  g.remove_dead_nodes();
+  EI8_RETURN_IF_ERROR(g.validate());
+  EI8_RETURN_IF_ERROR(infer_shapes(g));
+  for (const Node& n : g.nodes()) {
+    if (n.op_type == "QMaxPool" || n.op_type == "QClamp") out.integer_nodes.push_back(n.name);
+    if (is_q(&n) || is_dq(&n) || is_integer_op(n.op_type) || is_alias_op(n.op_type)) continue;
+    out.float_nodes.push_back(n.name);
+    out.warnings.push_back(fmt::format(
+        "node '{}' ({}) stays float between DequantizeLinear/QuantizeLinear (no integer "
+        "lowering for it here)",
+        n.name, n.op_type));
+  }
+  return out;
+}
+
+Result<Executor> make_int8_executor(const Graph& qdq, const Int8LoweringOptions& lowering,
+                                    ExecutorOptions options) {
+  register_int8_ops();
+  EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(qdq, lowering));
+  options.optimize = false;
+  return Executor::create(std::move(low.graph), options);
+}
+
+Result<double> int8_latency_us(const Graph& qdq, int64_t batch, int iters, int warmup,
+                               const Int8LoweringOptions& lowering) {
+  if (iters < 1)
+    return invalid_argument("cannot time the int8 engine: iters = {}, must be >= 1", iters);
+  EI8_ASSIGN_OR_RETURN(Executor ex, make_int8_executor(qdq, lowering));
+  EI8_RETURN_IF_ERROR(ex.prepare_batch(batch));
+  for (size_t i = 0; i < ex.num_inputs(); ++i) {
+    Tensor& t = ex.input(i);
+    if (t.dtype() == DType::kF32) {
+      auto v = t.span<float>();
+      for (size_t k = 0; k < v.size(); ++k) v[k] = static_cast<float>(k % 17) / 8.0f - 1.0f;
+    }
+  }
+  for (int i = 0; i < warmup; ++i) EI8_RETURN_IF_ERROR(ex.run());
+  std::vector<double> us;
+  for (int i = 0; i < iters; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EI8_RETURN_IF_ERROR(ex.run());
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  return us[us.size() / 2];
+}
+
+}  // namespace ei8

@@ -1,0 +1,724 @@
+// The integer operators of the INT8 runtime (int8_ops.h).
+#include "ei8/runtime/int8_ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <tuple>
+
+#include "ei8/fixedpoint/requantize.h"
+#include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/kernels/conv_s8.h"
+#include "ei8/runtime/kernels/ref/conv_s8_ref.h"
+#include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
+#include "ei8/runtime/kernels/ref/qlinear_ref.h"
+#include "ei8/runtime/op.h"
+
+namespace ei8 {
+namespace {
+
+using fixedpoint::Requantizer;
+using fixedpoint::RequantProfile;
+
+template <typename... Args>
+Status op_error(const PrepareContext& c, fmt::format_string<Args...> f, Args&&... args) {
+  return invalid_argument("cannot prepare node '{}' ({}): {}", c.node.name, c.node.op_type,
+                          fmt::format(f, std::forward<Args>(args)...));
+}
+
+bool is_q8(DType t) { return t == DType::kU8 || t == DType::kS8; }
+int32_t type_min(DType t) { return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : INT32_MIN); }
+int32_t type_max(DType t) { return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : INT32_MAX); }
+
+int32_t load_int(const Tensor& t, int64_t i) {
+  const size_t k = static_cast<size_t>(i);
+  switch (t.dtype()) {
+    case DType::kU8:
+      return t.span<uint8_t>()[k];
+    case DType::kS8:
+      return t.span<int8_t>()[k];
+    case DType::kS32:
+      return t.span<int32_t>()[k];
+    case DType::kF32:
+      break;
+  }
+  return 0;
+}
+
+// Constant scales of input `i`: finite and > 0, 1 or `count` (0 = any) values.
+Result<std::vector<float>> scales_of(const PrepareContext& c, size_t i, int64_t count = 1) {
+  const Tensor* t = i < c.constants.size() ? c.constants[i] : nullptr;
+  if (t == nullptr || t->dtype() != DType::kF32) {
+    return op_error(c, "input {} (scale) = runtime or non-f32 tensor, must be a f32 constant", i);
+  }
+  if (t->numel() != 1 && count != 0 && t->numel() != count) {
+    return op_error(c, "input {} (scale) size = {}, must be 1 or {}", i, t->numel(), count);
+  }
+  std::vector<float> s(t->span<float>().begin(), t->span<float>().end());
+  for (float v : s) {
+    if (!std::isfinite(v) || !(v > 0.0f)) {
+      return op_error(c, "input {} (scale) = {}, must be finite and > 0", i, v);
+    }
+  }
+  return s;
+}
+
+// Constant zero points of input `i` (absent = 0) for data of type `t`; in t's range.
+Result<std::vector<int32_t>> zero_points_of(const PrepareContext& c, size_t i, DType t) {
+  if (i >= c.node.inputs.size() || c.node.input(i).empty()) return std::vector<int32_t>{0};
+  const Tensor* z = c.constants[i];
+  if (z == nullptr) return op_error(c, "input {} (zero point) must be a constant", i);
+  std::vector<int32_t> out;
+  for (int64_t k = 0; k < z->numel(); ++k) {
+    const int32_t v = load_int(*z, k);
+    if (v < type_min(t) || v > type_max(t)) {
+      return op_error(c, "input {} (zero point) = {}, must be in [{}, {}]", i, v, type_min(t),
+                      type_max(t));
+    }
+    out.push_back(v);
+  }
+  if (out.empty()) out.push_back(0);
+  return out;
+}
+
+Result<int32_t> zero_point_of(const PrepareContext& c, size_t i, DType t) {
+  EI8_ASSIGN_OR_RETURN(std::vector<int32_t> z, zero_points_of(c, i, t));
+  if (std::any_of(z.begin(), z.end(), [&](int32_t v) { return v != z[0]; })) {
+    return op_error(c, "input {} (zero point) values differ, must be one per tensor", i);
+  }
+  return z[0];
+}
+
+Result<RequantProfile> profile_of(const PrepareContext& c) {
+  auto p = fixedpoint::parse_profile(c.node.attr_string("requant_profile", "ort"));
+  if (!p.ok()) return op_error(c, "{}", p.status().message());
+  return p.value();
+}
+
+// Output clamp: the type's range ∩ the lowering's fused activation bounds.
+std::pair<int32_t, int32_t> out_clamp(const PrepareContext& c, DType y) {
+  return {std::max<int32_t>(type_min(y), static_cast<int32_t>(c.node.attr_int("qmin", INT32_MIN))),
+          std::min<int32_t>(type_max(y), static_cast<int32_t>(c.node.attr_int("qmax", INT32_MAX)))};
+}
+
+// s8 weights: u8 weights w with zero point z become (w − 128, z − 128); the products are equal.
+std::vector<int8_t> weights_s8(const Tensor& w, int32_t& zero_point) {
+  std::vector<int8_t> out(static_cast<size_t>(w.numel()));
+  if (w.dtype() == DType::kU8) {
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = static_cast<int8_t>(w.span<uint8_t>()[i] - 128);
+    zero_point -= 128;
+  } else {
+    std::copy(w.span<int8_t>().begin(), w.span<int8_t>().end(), out.begin());
+  }
+  return out;
+}
+
+Status need_q8(const PrepareContext& c, size_t i) {
+  if (!is_q8(c.in_dtypes[i])) {
+    return op_error(c, "input {} dtype = {}, must be u8 or s8", i, dtype_name(c.in_dtypes[i]));
+  }
+  return {};
+}
+
+kernels::IntType int_type(DType t) {
+  return t == DType::kU8 ? kernels::IntType::kU8 : kernels::IntType::kS8;
+}
+
+// ---- QuantizeLinear / DequantizeLinear ------------------------------------------------------
+struct AxisPlan {
+  int64_t outer = 1, channels = 1, inner = 1;
+  std::vector<float> scales;
+  std::vector<int32_t> zero_points;
+  Status prepare(const PrepareContext& c, const Shape& shape, DType qtype) {
+    EI8_ASSIGN_OR_RETURN(scales, scales_of(c, 1, 0));
+    EI8_ASSIGN_OR_RETURN(zero_points, zero_points_of(c, 2, qtype));
+    if (zero_points.size() != scales.size()) {
+      if (zero_points.size() != 1 || c.node.inputs.size() > 2) {
+        return op_error(c, "zero points = {}, must be {}", zero_points.size(), scales.size());
+      }
+      zero_points.assign(scales.size(), zero_points[0]);
+    }
+    if (qtype == DType::kS32 &&
+        std::any_of(zero_points.begin(), zero_points.end(), [](int32_t z) { return z != 0; })) {
+      return op_error(c, "int32 zero point must be 0");
+    }
+    const int64_t total = shape_numel(shape);
+    outer = 1;
+    channels = 1;
+    inner = total;
+    if (scales.size() > 1) {
+      const int64_t rank = static_cast<int64_t>(shape.size());
+      int64_t axis = c.node.attr_int("axis", 1);
+      if (axis < 0) axis += rank;
+      if (axis < 0 || axis >= rank ||
+          shape[static_cast<size_t>(axis)] != static_cast<int64_t>(scales.size())) {
+        return op_error(c, "axis = {}, must index a dimension of size {}", axis, scales.size());
+      }
+      for (int64_t d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
+      channels = shape[static_cast<size_t>(axis)];
+      inner = total / std::max<int64_t>(1, outer * channels);
+    }
+    return {};
+  }
+};
+
+class QuantizeLinearOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    if (c.in_dtypes[0] != DType::kF32) return op_error(c, "input dtype must be f32");
+    qtype_ = c.node.inputs.size() > 2 && !c.node.input(2).empty() ? c.in_dtypes[2] : DType::kU8;
+    if (!is_q8(qtype_)) return op_error(c, "zero point dtype must be u8 or s8");
+    return plan_.prepare(c, c.in_shapes[0], qtype_);
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    const float* x = reinterpret_cast<const float*>(in[0]);
+    const float lo = static_cast<float>(type_min(qtype_)),
+                hi = static_cast<float>(type_max(qtype_));
+    int64_t i = 0;
+    for (int64_t o = 0; o < plan_.outer; ++o) {
+      for (int64_t ch = 0; ch < plan_.channels; ++ch) {
+        const float s = plan_.scales[static_cast<size_t>(ch)];
+        const float z = static_cast<float>(plan_.zero_points[static_cast<size_t>(ch)]);
+        for (int64_t k = 0; k < plan_.inner; ++k, ++i) {
+          const float q = std::clamp(std::nearbyint(x[i] / s) + z, lo, hi);  // RNE: default mode
+          const int32_t v = std::isnan(q) ? static_cast<int32_t>(z) : static_cast<int32_t>(q);
+          if (qtype_ == DType::kU8) {
+            reinterpret_cast<uint8_t*>(out[0])[i] = static_cast<uint8_t>(v);
+          } else {
+            reinterpret_cast<int8_t*>(out[0])[i] = static_cast<int8_t>(v);
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  AxisPlan plan_;
+  DType qtype_ = DType::kU8;
+};
+
+class DequantizeLinearOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    qtype_ = c.in_dtypes[0];
+    if (qtype_ == DType::kF32) return op_error(c, "input dtype must be u8, s8 or s32");
+    return plan_.prepare(c, c.in_shapes[0], qtype_);
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    float* y = reinterpret_cast<float*>(out[0]);
+    int64_t i = 0;
+    for (int64_t o = 0; o < plan_.outer; ++o) {
+      for (int64_t ch = 0; ch < plan_.channels; ++ch) {
+        const float s = plan_.scales[static_cast<size_t>(ch)];
+        const int32_t z = plan_.zero_points[static_cast<size_t>(ch)];
+        for (int64_t k = 0; k < plan_.inner; ++k, ++i) {
+          int32_t q = 0;
+          if (qtype_ == DType::kU8) {
+            q = reinterpret_cast<const uint8_t*>(in[0])[i];
+          } else if (qtype_ == DType::kS8) {
+            q = reinterpret_cast<const int8_t*>(in[0])[i];
+          } else {
+            q = reinterpret_cast<const int32_t*>(in[0])[i];
+          }
+          y[i] = s * static_cast<float>(q - z);
+        }
+      }
+    }
+  }
+
+ private:
+  AxisPlan plan_;
+  DType qtype_ = DType::kU8;
+};
+
+// ---- QLinearConv ----------------------------------------------------------------------------
+class QLinearConvOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    if (c.node.inputs.size() < 8)
+      return op_error(c, "inputs = {}, must be >= 8", c.node.inputs.size());
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    in_ = c.in_dtypes[0];
+    out_ = c.in_dtypes[7];
+    if (!is_q8(out_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    const Shape& x = c.in_shapes[0];
+    const Tensor* w = c.constants[3];
+    if (w == nullptr || !is_q8(w->dtype())) return op_error(c, "weight must be a u8/s8 constant");
+    if (x.size() != 3 && x.size() != 4)
+      return op_error(c, "input rank = {}, must be 3 or 4", x.size());
+    const Shape& ws = w->shape();
+    if (ws.size() != x.size())
+      return op_error(c, "weight rank = {}, must be {}", ws.size(), x.size());
+    const int64_t oc = ws[0];
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
+    EI8_ASSIGN_OR_RETURN(int32_t zx, zero_point_of(c, 2, in_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sw, scales_of(c, 4, oc));
+    EI8_ASSIGN_OR_RETURN(int32_t zw, zero_point_of(c, 5, w->dtype()));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 6));
+    EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 7, out_));
+    weights_ = weights_s8(*w, zw);
+    if (c.node.inputs.size() > 8 && !c.node.input(8).empty()) {
+      const Tensor* b = c.constants[8];
+      if (b == nullptr || b->dtype() != DType::kS32 || b->numel() != oc) {
+        return op_error(c, "bias must be an s32 constant of {} values", oc);
+      }
+      bias_.assign(b->span<int32_t>().begin(), b->span<int32_t>().end());
+    }
+    const bool one_d = x.size() == 3;
+    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+    const std::vector<int64_t> pads =
+        resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), kernel);
+    const auto strides = c.node.attr_ints("strides");
+    const auto dil = c.node.attr_ints("dilations");
+    auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
+    auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
+    fixedpoint::ConvGeometry g;
+    if (one_d) {
+      g = fixedpoint::ConvGeometry::conv1d(x[0], x[1], x[2], oc, kernel[0])
+              .with_padding(0, pad(0), 0, pad(1))
+              .with_stride(1, at(strides, 0))
+              .with_dilation(1, at(dil, 0));
+    } else {
+      g = fixedpoint::ConvGeometry::conv2d(x[0], x[1], x[2], x[3], oc, kernel[0], kernel[1])
+              .with_padding(pad(0), pad(1), pad(2), pad(3))
+              .with_stride(at(strides, 0), at(strides, 1))
+              .with_dilation(at(dil, 0), at(dil, 1));
+    }
+    g = g.with_groups(c.node.attr_int("group", 1));
+    EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
+    const auto [lo, hi] = out_clamp(c, out_);
+    auto rq = Requantizer::prepare(profile, sx[0], sw, sy[0], zy, lo, hi);
+    if (!rq.ok()) return op_error(c, "{}", rq.status().message());
+    p_.geometry = g;
+    p_.input_zero_point = zx;
+    p_.weight_zero_point = zw;
+    p_.requant = std::move(rq).value();
+    if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
+    if (shape_numel(c.out_shapes[0]) != g.output_numel()) {
+      return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
+                      g.output_numel());
+    }
+    batch_ = g.batch;
+    // The prepared kernel of the fastest INT8 tier (or the forced one), bit-exact with the
+    // reference kernels in every profile.
+    auto conv = kernels::ConvS8Kernel::prepare(p_, weights_, bias_, int_type(in_), int_type(out_),
+                                               c.kernel);
+    if (!conv.ok()) return op_error(c, "{}", conv.status().message());
+    conv_.emplace(std::move(conv).value());
+    return {};
+  }
+  size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
+  std::string_view variant() const override { return conv_->variant(); }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte* scratch) const override {
+    conv_->run(in[0], out[0], scratch, batch_);
+  }
+
+ private:
+  kernels::ConvS8Params p_;
+  std::vector<int8_t> weights_;
+  std::vector<int32_t> bias_;
+  DType in_ = DType::kU8, out_ = DType::kU8;
+  std::optional<kernels::ConvS8Kernel> conv_;
+  int64_t batch_ = 1;
+};
+
+// ---- QLinearMatMul / QGemm: fully connected over constant weights ---------------------------
+class QFullyConnectedOp : public Op {
+ public:
+  explicit QFullyConnectedOp(bool gemm) : gemm_(gemm) {}
+  Status prepare(const PrepareContext& c) override {
+    const size_t ys = gemm_ ? 7 : 6;
+    if (c.node.inputs.size() < ys + 2) {
+      return op_error(c, "inputs = {}, must be >= {}", c.node.inputs.size(), ys + 2);
+    }
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    in_ = c.in_dtypes[0];
+    out_ = c.in_dtypes[ys + 1];
+    if (!is_q8(out_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    const Shape& a = c.in_shapes[0];
+    const Tensor* b = c.constants[3];
+    if (b == nullptr || !is_q8(b->dtype()) || b->rank() < 2) {
+      return op_error(c, "B must be a u8/s8 constant of rank >= 2");
+    }
+    if (a.size() < 2) return op_error(c, "A rank = {}, must be >= 2", a.size());
+    const bool trans_b = gemm_ && c.node.attr_int("transB", 0) != 0;
+    if (gemm_ && (c.node.attr_int("transA", 0) != 0 || a.size() != 2 || b->rank() != 2)) {
+      return op_error(c, "A and B must be 2-D, transA = 0");
+    }
+    const Shape& bs = b->shape();
+    const int64_t k = trans_b ? bs[bs.size() - 1] : bs[bs.size() - 2];
+    const int64_t n = trans_b ? bs[bs.size() - 2] : bs[bs.size() - 1];
+    if (a.back() != k)
+      return op_error(c, "inner dimensions = {} and {}, must be equal", a.back(), k);
+    b_batches_ = b->numel() / (k * n);
+    rows_ = a[a.size() - 2];
+    a_batches_ = shape_numel(a) / (rows_ * k);
+    if (b_batches_ > 1 && b_batches_ != a_batches_) {
+      return op_error(c, "B batches = {}, must be 1 or A's {}", b_batches_, a_batches_);
+    }
+    if (b_batches_ == 1) {
+      rows_ *= a_batches_;
+      a_batches_ = 1;
+    }
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sa, scales_of(c, 1));
+    EI8_ASSIGN_OR_RETURN(int32_t za, zero_point_of(c, 2, in_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sb, scales_of(c, 4, n));
+    EI8_ASSIGN_OR_RETURN(int32_t zb, zero_point_of(c, 5, b->dtype()));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, ys));
+    EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, ys + 1, out_));
+    std::vector<int8_t> w = weights_s8(*b, zb);
+    // Weights as [batch][n][k] (fully connected layout).
+    weights_.resize(w.size());
+    for (int64_t bb = 0; bb < b_batches_; ++bb) {
+      for (int64_t j = 0; j < n; ++j) {
+        for (int64_t i = 0; i < k; ++i) {
+          const int64_t src = trans_b ? j * k + i : i * n + j;
+          weights_[static_cast<size_t>((bb * n + j) * k + i)] =
+              w[static_cast<size_t>(bb * k * n + src)];
+        }
+      }
+    }
+    if (gemm_ && !c.node.input(6).empty()) {
+      const Tensor* bias = c.constants[6];
+      if (bias == nullptr || bias->dtype() != DType::kS32 || bias->numel() != n) {
+        return op_error(c, "C must be an s32 constant of {} values", n);
+      }
+      bias_.assign(bias->span<int32_t>().begin(), bias->span<int32_t>().end());
+    }
+    EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
+    const auto [lo, hi] = out_clamp(c, out_);
+    auto rq = Requantizer::prepare(profile, sa[0], sb, sy[0], zy, lo, hi);
+    if (!rq.ok()) return op_error(c, "{}", rq.status().message());
+    p_.batch = rows_;
+    p_.in_features = k;
+    p_.out_features = n;
+    p_.input_zero_point = za;
+    p_.weight_zero_point = zb;
+    p_.requant = std::move(rq).value();
+    if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
+    fc_.clear();
+    for (int64_t bb = 0; bb < b_batches_; ++bb) {
+      const std::span<const int8_t> wb(weights_.data() + bb * n * k, static_cast<size_t>(n * k));
+      auto fc = kernels::FullyConnectedS8Kernel::prepare(
+          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), int_type(out_), c.kernel);
+      if (!fc.ok()) return op_error(c, "{}", fc.status().message());
+      fc_.push_back(std::move(fc).value());
+    }
+    return {};
+  }
+  size_t scratch_bytes() const override { return fc_.front().scratch_bytes(rows_); }
+  std::string_view variant() const override { return fc_.front().variant(); }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte* scratch) const override {
+    const int64_t k = p_.in_features, n = p_.out_features;
+    const size_t in_size = in_ == DType::kU8 ? sizeof(uint8_t) : sizeof(int8_t);
+    const size_t out_size = out_ == DType::kU8 ? sizeof(uint8_t) : sizeof(int8_t);
+    for (int64_t bb = 0; bb < a_batches_; ++bb) {
+      fc_[static_cast<size_t>(b_batches_ > 1 ? bb : 0)].run(
+          in[0] + static_cast<size_t>(bb * rows_ * k) * in_size,
+          out[0] + static_cast<size_t>(bb * rows_ * n) * out_size, scratch, rows_);
+    }
+  }
+
+ private:
+  bool gemm_;
+  kernels::FullyConnectedS8Params p_;
+  std::vector<kernels::FullyConnectedS8Kernel> fc_;
+  std::vector<int8_t> weights_;
+  std::vector<int32_t> bias_;
+  int64_t rows_ = 1, a_batches_ = 1, b_batches_ = 1;
+  DType in_ = DType::kU8, out_ = DType::kU8;
+};
+
+// ---- QLinearAdd ----------------------------------------------------------------------------
+class QLinearAddOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    if (c.node.inputs.size() < 8)
+      return op_error(c, "inputs = {}, must be 8", c.node.inputs.size());
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    t_ = c.in_dtypes[0];
+    if (c.in_dtypes[3] != t_) return op_error(c, "A and B dtypes differ, must be equal");
+    if (c.in_shapes[0] != c.in_shapes[3]) {
+      return op_error(c, "B shape = {}, must equal A's {} (no broadcasting)",
+                      shape_to_string(c.in_shapes[3]), shape_to_string(c.in_shapes[0]));
+    }
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sa, scales_of(c, 1));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sb, scales_of(c, 4));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sc, scales_of(c, 6));
+    EI8_ASSIGN_OR_RETURN(p_.a_zero_point, zero_point_of(c, 2, t_));
+    EI8_ASSIGN_OR_RETURN(p_.b_zero_point, zero_point_of(c, 5, t_));
+    EI8_ASSIGN_OR_RETURN(p_.c_zero_point, zero_point_of(c, 7, t_));
+    p_.a_scale = sa[0];
+    p_.b_scale = sb[0];
+    p_.c_scale = sc[0];
+    std::tie(p_.qmin, p_.qmax) = out_clamp(c, t_);
+    n_ = shape_numel(c.in_shapes[0]);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    if (t_ == DType::kU8) {
+      kernels::qlinear_add_ref(p_, reinterpret_cast<const uint8_t*>(in[0]),
+                               reinterpret_cast<const uint8_t*>(in[3]),
+                               reinterpret_cast<uint8_t*>(out[0]), n_);
+    } else {
+      kernels::qlinear_add_ref(p_, reinterpret_cast<const int8_t*>(in[0]),
+                               reinterpret_cast<const int8_t*>(in[3]),
+                               reinterpret_cast<int8_t*>(out[0]), n_);
+    }
+  }
+
+ private:
+  kernels::QLinearAddParams p_;
+  DType t_ = DType::kU8;
+  int64_t n_ = 0;
+};
+
+// ---- QLinearConcat -------------------------------------------------------------------------
+class QLinearConcatOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const size_t ni = c.node.inputs.size();
+    if (ni < 5 || (ni - 2) % 3 != 0) return op_error(c, "inputs = {}, must be 2 + 3·k", ni);
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 0));
+    t_ = c.in_dtypes[1];
+    if (!is_q8(t_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 1, t_));
+    const Shape& y = c.out_shapes[0];
+    int64_t axis = c.node.attr_int("axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(y.size());
+    outer_ = 1;
+    for (int64_t d = 0; d < axis; ++d) outer_ *= y[static_cast<size_t>(d)];
+    parts_.clear();
+    for (size_t i = 2; i < ni; i += 3) {
+      EI8_RETURN_IF_ERROR(need_q8(c, i));
+      if (c.in_dtypes[i] != t_) return op_error(c, "input {} dtype differs from the output's", i);
+      EI8_ASSIGN_OR_RETURN(std::vector<float> s, scales_of(c, i + 1));
+      EI8_ASSIGN_OR_RETURN(int32_t z, zero_point_of(c, i + 2, t_));
+      Part p;
+      p.chunk = shape_numel(c.in_shapes[i]) / std::max<int64_t>(1, outer_);
+      p.copy = s[0] == sy[0] && z == zy;
+      if (t_ == DType::kU8) {
+        const auto tab = kernels::requantize_table<uint8_t>(s[0], z, sy[0], zy);
+        for (size_t k = 0; k < 256; ++k) p.table[k] = tab[k];
+      } else {
+        const auto tab = kernels::requantize_table<int8_t>(s[0], z, sy[0], zy);
+        for (size_t k = 0; k < 256; ++k) p.table[k] = static_cast<uint8_t>(tab[k]);
+      }
+      parts_.push_back(p);
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    // Bytes: u8 indexes the table by x, s8 by x + 128 (= the uint8 bit pattern XOR 0x80).
+    const uint8_t flip = t_ == DType::kS8 ? 0x80 : 0;
+    auto* y = reinterpret_cast<uint8_t*>(out[0]);
+    for (int64_t o = 0; o < outer_; ++o) {
+      for (size_t i = 0; i < parts_.size(); ++i) {
+        const Part& p = parts_[i];
+        const auto* x = reinterpret_cast<const uint8_t*>(in[2 + 3 * i]) + o * p.chunk;
+        if (p.copy) {
+          std::memcpy(y, x, static_cast<size_t>(p.chunk));
+        } else {
+          for (int64_t k = 0; k < p.chunk; ++k) y[k] = p.table[static_cast<uint8_t>(x[k] ^ flip)];
+        }
+        y += p.chunk;
+      }
+    }
+  }
+
+ private:
+  struct Part {
+    int64_t chunk = 0;
+    bool copy = false;
+    std::array<uint8_t, 256> table{};  // output bit patterns
+  };
+  std::vector<Part> parts_;
+  int64_t outer_ = 1;
+  DType t_ = DType::kU8;
+};
+
+// ---- pools ---------------------------------------------------------------------------------
+Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) {
+  const Shape& x = c.in_shapes[0];
+  if (x.size() != 3 && x.size() != 4)
+    return op_error(c, "input rank = {}, must be 3 or 4", x.size());
+  kernels::PoolS8Params p;
+  p.batch = x[0];
+  p.channels = x[1];
+  p.in_h = x.size() == 4 ? x[2] : 1;
+  p.in_w = x.back();
+  if (global) {
+    p.kernel_h = p.in_h;
+    p.kernel_w = p.in_w;
+    return p;
+  }
+  const auto k = c.node.attr_ints("kernel_shape");
+  if (k.size() + 2 != x.size()) return op_error(c, "kernel_shape rank must be input rank − 2");
+  const auto pads = resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), k);
+  const auto s = c.node.attr_ints("strides");
+  auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
+  auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
+  if (x.size() == 4) {
+    p.kernel_h = k[0];
+    p.kernel_w = k[1];
+    p.stride_h = at(s, 0);
+    p.stride_w = at(s, 1);
+    p.pad_top = pad(0);
+    p.pad_left = pad(1);
+    p.pad_bottom = pad(2);
+    p.pad_right = pad(3);
+  } else {
+    p.kernel_w = k[0];
+    p.stride_w = at(s, 0);
+    p.pad_left = pad(0);
+    p.pad_right = pad(1);
+  }
+  if (!c.node.attr_ints("dilations").empty()) {
+    for (int64_t d : c.node.attr_ints("dilations")) {
+      if (d != 1) return op_error(c, "dilations = {}, must be 1", d);
+    }
+  }
+  p.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
+  // Output size from shape inference (covers ceil_mode).
+  const Shape& ys = c.out_shapes[0];
+  p.out_height = ys.size() == 4 ? ys[2] : 1;
+  p.out_width = ys.back();
+  if (p.batch * p.channels * p.out_h() * p.out_w() != shape_numel(c.out_shapes[0])) {
+    return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
+                    p.batch * p.channels * p.out_h() * p.out_w());
+  }
+  return p;
+}
+
+class QMaxPoolOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    t_ = c.in_dtypes[0];
+    EI8_ASSIGN_OR_RETURN(p_, pool_params(c, false));
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    if (t_ == DType::kU8) {
+      kernels::maxpool_s8_ref(p_, reinterpret_cast<const uint8_t*>(in[0]),
+                              reinterpret_cast<uint8_t*>(out[0]));
+    } else {
+      kernels::maxpool_s8_ref(p_, reinterpret_cast<const int8_t*>(in[0]),
+                              reinterpret_cast<int8_t*>(out[0]));
+    }
+  }
+
+ private:
+  kernels::PoolS8Params p_;
+  DType t_ = DType::kU8;
+};
+
+class QAvgPoolOp : public Op {
+ public:
+  explicit QAvgPoolOp(bool global) : global_(global) {}
+  Status prepare(const PrepareContext& c) override {
+    if (c.node.inputs.size() < 5)
+      return op_error(c, "inputs = {}, must be 5", c.node.inputs.size());
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    t_ = c.in_dtypes[0];
+    if (c.in_dtypes[4] != t_) return op_error(c, "output zero point dtype must equal the input's");
+    EI8_ASSIGN_OR_RETURN(p_, pool_params(c, global_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
+    EI8_ASSIGN_OR_RETURN(zx_, zero_point_of(c, 2, t_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 3));
+    EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 4, t_));
+    EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
+    const int64_t taps = p_.kernel_h * p_.kernel_w;
+    if (taps >= (int64_t{1} << 23)) return op_error(c, "window = {} taps, must be < 2^23", taps);
+    requant_.clear();
+    for (int64_t n = 1; n <= taps; ++n) {
+      // ONNX Runtime: scale = s_x / (s_y · float(count)) in float32.
+      const float m = sx[0] / (sy[0] * static_cast<float>(n));
+      auto rq = Requantizer::from_multiplier(profile, static_cast<double>(m), zy, type_min(t_),
+                                             type_max(t_));
+      if (!rq.ok()) return op_error(c, "{}", rq.status().message());
+      requant_.push_back(std::move(rq).value());
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    if (t_ == DType::kU8) {
+      kernels::avgpool_s8_ref(p_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
+                              reinterpret_cast<uint8_t*>(out[0]));
+    } else {
+      kernels::avgpool_s8_ref(p_, zx_, requant_, reinterpret_cast<const int8_t*>(in[0]),
+                              reinterpret_cast<int8_t*>(out[0]));
+    }
+  }
+
+ private:
+  bool global_;
+  kernels::PoolS8Params p_;
+  std::vector<Requantizer> requant_;
+  int32_t zx_ = 0;
+  DType t_ = DType::kU8;
+};
+
+class QClampOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    t_ = c.in_dtypes[0];
+    lo_ = static_cast<int32_t>(std::max<int64_t>(type_min(t_), c.node.attr_int("lo", INT32_MIN)));
+    hi_ = static_cast<int32_t>(std::min<int64_t>(type_max(t_), c.node.attr_int("hi", INT32_MAX)));
+    n_ = shape_numel(c.in_shapes[0]);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    if (t_ == DType::kU8) {
+      kernels::clamp_s8_ref(reinterpret_cast<const uint8_t*>(in[0]),
+                            reinterpret_cast<uint8_t*>(out[0]), n_, lo_, hi_);
+    } else {
+      kernels::clamp_s8_ref(reinterpret_cast<const int8_t*>(in[0]),
+                            reinterpret_cast<int8_t*>(out[0]), n_, lo_, hi_);
+    }
+  }
+
+ private:
+  DType t_ = DType::kU8;
+  int32_t lo_ = 0, hi_ = 0;
+  int64_t n_ = 0;
+};
+
+}  // namespace
+
+void register_int8_ops() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!create_op("QuantizeLinear")) {
+      register_op("QuantizeLinear", [] { return std::make_unique<QuantizeLinearOp>(); });
+    }
+    if (!create_op("DequantizeLinear")) {
+      register_op("DequantizeLinear", [] { return std::make_unique<DequantizeLinearOp>(); });
+    }
+    register_op("QLinearConv", [] { return std::make_unique<QLinearConvOp>(); });
+    register_op("QLinearMatMul", [] { return std::make_unique<QFullyConnectedOp>(false); });
+    register_op("QGemm", [] { return std::make_unique<QFullyConnectedOp>(true); });
+    register_op("QLinearAdd", [] { return std::make_unique<QLinearAddOp>(); });
+    register_op("QLinearConcat", [] { return std::make_unique<QLinearConcatOp>(); });
+    register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(false); });
+    register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(true); });
+    register_op("QMaxPool", [] { return std::make_unique<QMaxPoolOp>(); });
+    register_op("QClamp", [] { return std::make_unique<QClampOp>(); });
+  });
+}
+
+}  // namespace ei8

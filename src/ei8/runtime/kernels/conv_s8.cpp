@@ -1,0 +1,797 @@
+// ConvS8Kernel / FullyConnectedS8Kernel: validation, the plans prepare() builds (weight packing,
+// epilogue tables) and the one dispatcher that maps a prepared layer to its INT8 tier.
+#include "ei8/runtime/kernels/conv_s8.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+
+#include "ei8/runtime/kernels/cpu_features.h"
+#include "ei8/runtime/kernels/s8_internal.h"
+
+namespace ei8::kernels {
+
+std::string_view int_type_name(IntType t) {
+  switch (t) {
+    case IntType::kU8:
+      return "u8";
+    case IntType::kS8:
+      return "s8";
+    case IntType::kS32:
+      return "s32";
+  }
+  return "?";
+}
+
+std::vector<KernelChoice> registered_s8_kernels() {
+  return {KernelChoice::kRef, KernelChoice::kGeneric, KernelChoice::kAvx2,
+          KernelChoice::kAvx512Vnni};
+}
+
+// The one table that maps the INT8 ops to the best tier (STYLE.md 4).
+KernelChoice resolve_s8_kernel_choice(KernelChoice c) {
+  if (c != KernelChoice::kAuto) return c;
+  if (isa_available(Isa::kAvx512Vnni)) return KernelChoice::kAvx512Vnni;
+  if (isa_available(Isa::kAvx2)) return KernelChoice::kAvx2;
+  return KernelChoice::kGeneric;
+}
+
+namespace {
+std::atomic<bool> g_emulate_vnni{false};
+}  // namespace
+
+void set_s8_vnni_emulation_for_testing(bool on) { g_emulate_vnni = on; }
+
+namespace {
+
+Status check_types(std::string_view what, IntType input, IntType output, int32_t zx,
+                   const fixedpoint::Requantizer& rq, int64_t channels) {
+  if (input == IntType::kS32) {
+    return invalid_argument("cannot prepare {}: input type = s32, must be u8 or s8", what);
+  }
+  const int32_t in_lo = input == IntType::kU8 ? 0 : -128;
+  const int32_t in_hi = input == IntType::kU8 ? 255 : 127;
+  if (zx < in_lo || zx > in_hi) {
+    return invalid_argument("cannot prepare {}: input zero point = {}, must be in [{}, {}] ({})",
+                            what, zx, in_lo, in_hi, int_type_name(input));
+  }
+  if (output == IntType::kS32) return {};
+  if (rq.channels() != 1 && rq.channels() != channels) {
+    return invalid_argument("cannot prepare {}: requantizer channels = {}, must be 1 or {}", what,
+                            rq.channels(), channels);
+  }
+  const int32_t out_lo = output == IntType::kU8 ? 0 : -128;
+  const int32_t out_hi = output == IntType::kU8 ? 255 : 127;
+  if (rq.qmin() < out_lo || rq.qmax() > out_hi) {
+    return invalid_argument(
+        "cannot prepare {}: output clamp = [{}, {}], must lie inside [{}, {}] ({})", what,
+        rq.qmin(), rq.qmax(), out_lo, out_hi, int_type_name(output));
+  }
+  return {};
+}
+
+Status check_choice(std::string_view what, KernelChoice choice) {
+  if (choice == KernelChoice::kAvx512Vnni && g_emulate_vnni) return {};
+  if (!kernel_choice_available(choice)) {
+    return unsupported("cannot prepare {}: kernel = {}, must be one this CPU runs", what,
+                       kernel_choice_name(choice));
+  }
+  return {};
+}
+
+template <typename TIn>
+void conv_ref_sample(const ConvS8Params& p, IntType out_t, const void* in, void* out,
+                     std::span<const int8_t> w, std::span<const int32_t> bias) {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const std::span<const TIn> x(static_cast<const TIn*>(in), static_cast<size_t>(g.input_numel()));
+  const auto on = static_cast<size_t>(g.output_numel());
+  Status s;
+  switch (out_t) {
+    case IntType::kU8:
+      s = conv2d_s8_ref<TIn, uint8_t>(p, x, w, bias, {static_cast<uint8_t*>(out), on});
+      break;
+    case IntType::kS8:
+      s = conv2d_s8_ref<TIn, int8_t>(p, x, w, bias, {static_cast<int8_t*>(out), on});
+      break;
+    case IntType::kS32:
+      s = conv2d_s8s8s32_ref<TIn>(p, x, w, bias, {static_cast<int32_t*>(out), on});
+      break;
+  }
+  (void)s;  // validated by prepare()
+}
+
+template <typename TIn>
+void fc_ref(const FullyConnectedS8Params& p, IntType out_t, const void* in, void* out,
+            std::span<const int8_t> w, std::span<const int32_t> bias) {
+  const std::span<const TIn> x(static_cast<const TIn*>(in),
+                               static_cast<size_t>(p.batch * p.in_features));
+  const auto on = static_cast<size_t>(p.batch * p.out_features);
+  Status s;
+  switch (out_t) {
+    case IntType::kU8:
+      s = fully_connected_s8_ref<TIn, uint8_t>(p, x, w, bias, {static_cast<uint8_t*>(out), on});
+      break;
+    case IntType::kS8:
+      s = fully_connected_s8_ref<TIn, int8_t>(p, x, w, bias, {static_cast<int8_t*>(out), on});
+      break;
+    case IntType::kS32:
+      s = fully_connected_s8s8s32_ref<TIn>(p, x, w, bias, {static_cast<int32_t*>(out), on});
+      break;
+  }
+  (void)s;
+}
+
+size_t type_size(IntType t) { return t == IntType::kS32 ? 4 : 1; }
+
+// One 4-byte slot from two int16 (the int16 tiers) or four bytes (VNNI), lowest first; the
+// generic tier splits slots the same way, so the layout does not depend on the byte order.
+int32_t slot16(int32_t a, int32_t b) {
+  return static_cast<int32_t>((static_cast<uint32_t>(a) & 0xffffu) |
+                              ((static_cast<uint32_t>(b) & 0xffffu) << 16));
+}
+int32_t slot8(const int32_t (&v)[4]) {
+  uint32_t s = 0;
+  for (int i = 0; i < 4; ++i) s |= (static_cast<uint32_t>(v[i]) & 0xffu) << (8 * i);
+  return static_cast<int32_t>(s);
+}
+
+// What the plans of both layers share: the tier functions, the epilogue tables and the
+// decision whether the bias add may leave int32.
+struct Tier {
+  KernelChoice choice = KernelChoice::kRef;
+  std::string name;  // "generic", "avx2", "avx512vnni"
+  bool quads = false;  // 4 bytes per slot (x + shift, s8 w) instead of two int16 (x − z_x, w − z_w)
+  bool signed_x = false;  // quads hold x as s8 (the AVX2 sign trick) rather than u8 (VNNI)
+  void (*direct)(const S8DirectArgs&) = nullptr;
+  S8EpilogueFn epilogue = nullptr;
+  int per_slot() const { return quads ? 4 : 2; }
+  // What the quads add to an input value (and to z_x): s8 → u8 for VNNI, u8 → s8 for AVX2.
+  int32_t shift(IntType in) const {
+    if (!quads) return 0;
+    if (signed_x) return in == IntType::kU8 ? -128 : 0;
+    return in == IntType::kS8 ? 128 : 0;
+  }
+  std::string plan(std::string_view what) const {
+    return name + "/" + std::string(what) + (quads ? (signed_x ? "-s8x4" : "-u8x4") : "-s16x2");
+  }
+};
+
+Tier int16_tier(KernelChoice resolved) {
+  Tier t;
+  t.choice = resolved;
+  if (resolved == KernelChoice::kGeneric) {
+    t.name = "generic";
+    t.direct = direct_s16_generic;
+    t.epilogue = epilogue_s8_generic;
+  } else {
+    t.name = resolved == KernelChoice::kAvx512Vnni ? "avx512vnni" : "avx2";
+    t.direct = direct_s16_avx2;
+    t.epilogue = epilogue_s8_avx2;
+  }
+  return t;
+}
+
+// The plan per tier: byte quads need symmetric weights (z_w = 0); the AVX2 sign trick also
+// needs w ≠ −128 (|w| ≤ 127 keeps vpmaddubsw's pair sums ≤ 2·128·127 < 2^15). Otherwise the
+// int16 pairs, exact for every z_w.
+Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min) {
+  Tier t = int16_tier(resolved);
+  if (weight_zero_point != 0 || resolved == KernelChoice::kGeneric) return t;
+  if (resolved == KernelChoice::kAvx512Vnni) {
+    t.quads = true;
+    t.direct = direct_u8s8_avx512vnni;
+    if (g_emulate_vnni) {
+      t.name = "avx512vnni-emulated";
+      t.direct = direct_u8s8_emulated_generic;
+      t.epilogue = epilogue_s8_generic;
+    }
+  } else if (!has_w_min) {
+    t.quads = true;
+    t.signed_x = true;
+    t.direct = direct_s8s8_avx2;
+  }
+  return t;
+}
+
+struct EpilogueTables {
+  std::vector<int32_t> bias32;
+  std::vector<int64_t> bias64;
+  std::vector<float> mult;
+  S8Epilogue e;
+};
+
+// sum_abs_w[c] = Σ_k |w[c][k] − z_w|, wsum[c] = Σ_k w[c][k]. The true accumulator
+// Σ (x − z_x)(w − z_w) + b is bounded by max|x − z_x|·sum_abs_w[c] + |b|; when that fits int32
+// for every channel a wrapping int32 add of the bias is exact (no saturation can happen).
+void build_epilogue(EpilogueTables& t, const fixedpoint::Requantizer& rq, IntType in, IntType out,
+                    int32_t zx, std::span<const int32_t> bias,
+                    const std::vector<int64_t>& sum_abs_w, const std::vector<int64_t>& wsum,
+                    const Tier& tier, bool per_column) {
+  const auto channels = static_cast<int64_t>(sum_abs_w.size());
+  const int32_t in_lo = in == IntType::kU8 ? 0 : -128, in_hi = in == IntType::kU8 ? 255 : 127;
+  const int64_t max_x = std::max(zx - in_lo, in_hi - zx);
+  const int32_t zx_q = zx + tier.shift(in);  // quads: the correction Σ x_q·w − z_q·Σ w
+  bool saturate = false;
+  for (int64_t c = 0; c < channels; ++c) {
+    const auto sc = static_cast<size_t>(c);
+    const int64_t b = bias.empty() ? 0 : bias[sc];
+    const int64_t b64 = tier.quads ? b - int64_t{zx_q} * wsum[sc] : b;
+    t.bias64.push_back(b64);
+    t.bias32.push_back(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(b64))));
+    if (max_x * sum_abs_w[sc] + (b < 0 ? -b : b) > std::numeric_limits<int32_t>::max()) {
+      saturate = true;
+    }
+    if (out != IntType::kS32) {
+      t.mult.push_back(rq.ort_multipliers()[rq.channels() == 1 ? 0 : sc]);
+    }
+  }
+  S8Epilogue& e = t.e;
+  e.out = out;
+  e.per_column = per_column;
+  e.saturate = saturate;
+  e.ort = rq.profile() == fixedpoint::RequantProfile::kOrt;
+  if (out != IntType::kS32) {
+    e.lo = static_cast<float>(int64_t{rq.qmin()} - rq.zero_point());
+    e.hi = static_cast<float>(int64_t{rq.qmax()} - rq.zero_point());
+    e.zy = rq.zero_point();
+  }
+  e.rq = &rq;
+  e.bias32 = t.bias32.data();
+  e.bias64 = t.bias64.data();
+  e.mult = t.mult.data();
+}
+
+std::byte* align64(std::byte* p) {
+  const auto u = reinterpret_cast<uintptr_t>(p);
+  return reinterpret_cast<std::byte*>((u + 63) & ~uintptr_t{63});
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- convolution
+
+enum class ConvPlan { kRef, kDirect, kDepthwise };
+
+struct ConvS8Kernel::Impl {
+  ConvS8Params p;  // geometry.batch = 1
+  IntType in = IntType::kU8, out = IntType::kU8;
+  KernelChoice choice = KernelChoice::kRef;
+  std::string variant;
+  ConvPlan plan = ConvPlan::kRef;
+  std::vector<int8_t> weights;  // kRef: the original tensors
+  std::vector<int32_t> bias;
+  Tier tier;
+  EpilogueTables ep;
+  // Direct plan: the staged group image is [cslots][ph][row] slots, row = pw (stride_w = 1) or
+  // kernel_w·owp (column-gathered for stride_w > 1).
+  bool strided = false;
+  int64_t cslots = 0, ph = 0, pw = 0, owp = 0, row_stride = 0, plane = 0, staged_slots = 0;
+  int64_t ks = 0;
+  std::vector<int32_t> koff, vin, vout, vlen, apack;
+  int64_t apack_group = 0;  // slots per group
+  // Depthwise plan: w − z_w per [oc][kh][kw] as int32.
+  std::vector<int32_t> wdw;
+
+  template <typename TIn>
+  void stage(const TIn* x, int32_t* s) const;
+  template <typename TIn>
+  void run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const;
+  template <typename TIn>
+  void run_depthwise(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
+};
+
+// The staged image of one group: slot (cs, h, col) holds input channels per_slot·cs + t of
+// padded row h (column col, or for the column-gathered layout (kw, ow) ↦ ow·stride_w + kw·dw),
+// as x − z_x (int16 tiers; padding and missing channels 0) or x as u8 (VNNI; padding z_x,
+// missing channels 0 — their weights are 0).
+template <typename TIn>
+void ConvS8Kernel::Impl::stage(const TIn* x, int32_t* s) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cig = g.in_channels_per_group(), per = tier.per_slot();
+  const int32_t zx = p.input_zero_point;
+  const int32_t shift = tier.shift(in);
+  const int32_t pad = tier.quads ? zx + shift : 0;
+  const int64_t ow_n = g.out_w();
+  if (!strided) {  // the common case: branch-free interior rows the compiler vectorises
+    for (int64_t cs = 0; cs < cslots; ++cs) {
+      const TIn* xc[4];
+      uint32_t mask[4];
+      int32_t pv[4] = {0, 0, 0, 0};
+      for (int64_t t = 0; t < 4; ++t) {
+        const int64_t c = cs * per + t;
+        const bool real = t < per && c < cig;
+        xc[t] = x + (real ? c : 0) * g.in_h * g.in_w;
+        mask[t] = real ? (tier.quads ? 0xffu : 0xffffu) : 0u;
+        if (real) pv[t] = pad;
+      }
+      const int32_t pad_slot = tier.quads ? slot8(pv) : 0;
+      const int32_t off = tier.quads ? shift : -zx;
+      for (int64_t h = 0; h < ph; ++h) {
+        const int64_t ih = h - g.pad_top;
+        int32_t* dst = s + cs * plane + h * row_stride;
+        if (ih < 0 || ih >= g.in_h) {
+          for (int64_t col = 0; col < row_stride; ++col) dst[col] = pad_slot;
+          continue;
+        }
+        for (int64_t col = 0; col < g.pad_left; ++col) dst[col] = pad_slot;
+        for (int64_t col = g.pad_left + g.in_w; col < row_stride; ++col) dst[col] = pad_slot;
+        int32_t* d = dst + g.pad_left;
+        const int64_t r = ih * g.in_w;
+        const TIn *x0 = xc[0] + r, *x1 = xc[1] + r, *x2 = xc[2] + r, *x3 = xc[3] + r;
+        if (tier.quads) {
+          for (int64_t iw = 0; iw < g.in_w; ++iw) {
+            d[iw] = static_cast<int32_t>((static_cast<uint32_t>(x0[iw] + off) & mask[0]) |
+                                         ((static_cast<uint32_t>(x1[iw] + off) & mask[1]) << 8) |
+                                         ((static_cast<uint32_t>(x2[iw] + off) & mask[2]) << 16) |
+                                         ((static_cast<uint32_t>(x3[iw] + off) & mask[3]) << 24));
+          }
+        } else {
+          for (int64_t iw = 0; iw < g.in_w; ++iw) {
+            d[iw] = static_cast<int32_t>((static_cast<uint32_t>(x0[iw] + off) & mask[0]) |
+                                         ((static_cast<uint32_t>(x1[iw] + off) & mask[1]) << 16));
+          }
+        }
+      }
+    }
+    for (int64_t i = cslots * plane; i < staged_slots; ++i) s[i] = 0;
+    return;
+  }
+  for (int64_t cs = 0; cs < cslots; ++cs) {
+    for (int64_t h = 0; h < ph; ++h) {
+      const int64_t ih = h - g.pad_top;
+      const bool row_ok = ih >= 0 && ih < g.in_h;
+      int32_t* dst = s + cs * plane + h * row_stride;
+      for (int64_t col = 0; col < row_stride; ++col) {
+        int64_t iw = 0;
+        bool ok = row_ok;
+        if (strided) {
+          const int64_t kw = col / owp, ow = col % owp;
+          iw = ow * g.stride_w + kw * g.dilation_w - g.pad_left;
+          ok = ok && ow < ow_n;
+        } else {
+          iw = col - g.pad_left;
+        }
+        ok = ok && iw >= 0 && iw < g.in_w;
+        int32_t v[4] = {0, 0, 0, 0};
+        for (int64_t t = 0; t < per; ++t) {
+          const int64_t c = cs * per + t;
+          if (c >= cig) continue;
+          const int32_t xv = ok ? int32_t{x[(c * g.in_h + ih) * g.in_w + iw]} : zx;
+          v[t] = tier.quads ? (ok ? xv + shift : pad) : xv - zx;
+        }
+        dst[col] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
+      }
+    }
+  }
+  for (int64_t i = cslots * plane; i < staged_slots; ++i) s[i] = 0;  // slack of the tail lanes
+}
+
+template <typename TIn>
+void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h() * g.out_w();
+  S8DirectArgs a;
+  a.src = s;
+  a.koff = koff.data();
+  a.ks = ks;
+  a.m = cog;
+  a.vin = vin.data();
+  a.vout = vout.data();
+  a.vlen = vlen.data();
+  a.n_vec = static_cast<int64_t>(vin.size());
+  a.src_unsigned = true;
+  a.out = y;
+  a.row_stride = out_plane;
+  a.e = &ep.e;
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      stage(x + (n * g.in_channels + grp * cig) * in_plane, s);
+      a.apack = apack.data() + grp * apack_group;
+      a.dst0 = (n * g.out_channels + grp * cog) * out_plane;
+      a.chan0 = grp * cog;
+      tier.direct(a);
+    }
+  }
+}
+
+template <typename TIn>
+void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch,
+                                       int64_t batch) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cog = g.out_channels_per_group();
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w(), out_plane = oh_n * ow_n;
+  const int64_t kk = g.kernel_h * g.kernel_w;
+  auto* img = reinterpret_cast<int32_t*>(scratch);  // padded channel, x − z_x
+  int32_t* row = img + ph * pw;                     // one output row of sums
+  const int32_t zx = p.input_zero_point;
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      const TIn* xc = x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w;
+      if (oc % cog == 0) {
+        for (int64_t h = 0; h < ph; ++h) {
+          const int64_t ih = h - g.pad_top;
+          for (int64_t c = 0; c < pw; ++c) {
+            const int64_t iw = c - g.pad_left;
+            const bool ok = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+            img[h * pw + c] = ok ? int32_t{xc[ih * g.in_w + iw]} - zx : 0;
+          }
+        }
+      }
+      const int32_t* w = wdw.data() + oc * kk;
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] = 0;
+        for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+            const int32_t wv = w[kh * g.kernel_w + kw];
+            const int32_t* src =
+                img + (oh * g.stride_h + kh * g.dilation_h) * pw + kw * g.dilation_w;
+            for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] += wv * src[ow * g.stride_w];
+          }
+        }
+        tier.epilogue(ep.e, row, oc, y, (n * g.out_channels + oc) * out_plane + oh * ow_n, ow_n);
+      }
+    }
+  }
+}
+
+ConvS8Kernel::ConvS8Kernel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConvS8Kernel::ConvS8Kernel(ConvS8Kernel&&) noexcept = default;
+ConvS8Kernel& ConvS8Kernel::operator=(ConvS8Kernel&&) noexcept = default;
+ConvS8Kernel::~ConvS8Kernel() = default;
+std::string_view ConvS8Kernel::variant() const { return impl_->variant; }
+KernelChoice ConvS8Kernel::choice() const { return impl_->choice; }
+const ConvS8Params& ConvS8Kernel::params() const { return impl_->p; }
+IntType ConvS8Kernel::input_type() const { return impl_->in; }
+IntType ConvS8Kernel::output_type() const { return impl_->out; }
+
+Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
+                                           std::span<const int8_t> weights,
+                                           std::span<const int32_t> bias, IntType input,
+                                           IntType output, KernelChoice choice) {
+  constexpr std::string_view kWhat = "int8 convolution";
+  ConvS8Params p = params;
+  p.geometry.batch = 1;
+  EI8_RETURN_IF_ERROR(p.validate());
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  EI8_RETURN_IF_ERROR(
+      check_types(kWhat, input, output, p.input_zero_point, p.requant, g.out_channels));
+  if (static_cast<int64_t>(weights.size()) != g.weight_numel()) {
+    return invalid_argument("cannot prepare {}: weight size = {}, must be {}", kWhat,
+                            weights.size(), g.weight_numel());
+  }
+  if (!bias.empty() && static_cast<int64_t>(bias.size()) != g.out_channels) {
+    return invalid_argument("cannot prepare {}: bias size = {}, must be 0 or {}", kWhat,
+                            bias.size(), g.out_channels);
+  }
+  EI8_RETURN_IF_ERROR(check_choice(kWhat, choice));
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
+  m.p = std::move(p);
+  m.in = input;
+  m.out = output;
+  m.choice = resolve_s8_kernel_choice(choice);
+  m.variant = "ref";
+  if (m.choice == KernelChoice::kRef) {
+    m.weights.assign(weights.begin(), weights.end());
+    m.bias.assign(bias.begin(), bias.end());
+    return ConvS8Kernel(std::move(impl));
+  }
+  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
+  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
+  const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
+  const int32_t zw = m.p.weight_zero_point;
+  auto wat = [&](int64_t oc, int64_t ic, int64_t t) -> int32_t {  // weight of (oc, ic, tap t)
+    return weights[static_cast<size_t>((oc * cig + ic) * kk + t)];
+  };
+  std::vector<int64_t> sum_abs_w(static_cast<size_t>(g.out_channels), 0),
+      wsum(static_cast<size_t>(g.out_channels), 0);
+  for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+    for (int64_t i = 0; i < k; ++i) {
+      const int32_t w = weights[static_cast<size_t>(oc * k + i)];
+      sum_abs_w[static_cast<size_t>(oc)] += w - zw < 0 ? zw - w : w - zw;
+      wsum[static_cast<size_t>(oc)] += w;
+    }
+  }
+  m.ph = g.in_h + g.pad_top + g.pad_bottom;
+  m.pw = g.in_w + g.pad_left + g.pad_right;
+  if (cig == 1 && g.groups > 1) {  // depthwise (channel multiplier cog): a direct loop
+    m.plan = ConvPlan::kDepthwise;
+    m.tier = int16_tier(m.choice);  // int16 arithmetic in every tier
+    m.variant = m.tier.name + "/depthwise";
+    for (int64_t oc = 0; oc < g.out_channels; ++oc)
+      for (int64_t t = 0; t < kk; ++t) m.wdw.push_back(wat(oc, 0, t) - zw);
+    build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                   m.tier, false);
+    return ConvS8Kernel(std::move(impl));
+  }
+  m.plan = ConvPlan::kDirect;
+  m.variant = m.tier.plan("direct");
+  const int64_t per = m.tier.per_slot();
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w();
+  m.cslots = (cig + per - 1) / per;
+  m.ks = m.cslots * kk;
+  m.strided = g.stride_w > 1;
+  m.owp = (ow_n + kS8Lanes - 1) / kS8Lanes * kS8Lanes;
+  m.row_stride = m.strided ? g.kernel_w * m.owp : m.pw;
+  m.plane = m.ph * m.row_stride;
+  int64_t max_koff = 0, max_vin = 0;
+  for (int64_t cs = 0; cs < m.cslots; ++cs) {
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t off = cs * m.plane + kh * g.dilation_h * m.row_stride +
+                            (m.strided ? kw * m.owp : kw * g.dilation_w);
+        m.koff.push_back(static_cast<int32_t>(off));
+        max_koff = std::max(max_koff, off);
+      }
+    }
+  }
+  for (int64_t oh = 0; oh < oh_n; ++oh) {
+    for (int64_t ow0 = 0; ow0 < ow_n; ow0 += kS8Lanes) {
+      const int64_t vi = oh * g.stride_h * m.row_stride + ow0;
+      m.vin.push_back(static_cast<int32_t>(vi));
+      m.vout.push_back(static_cast<int32_t>(oh * ow_n + ow0));
+      m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, ow_n - ow0)));
+      max_vin = std::max(max_vin, vi);
+    }
+  }
+  m.staged_slots = std::max(m.cslots * m.plane, max_vin + max_koff + kS8Lanes);
+  // apack[group][oc block][k-slot][row]: weights of channels per·cs + t, tap (kh, kw).
+  const int64_t blocks = (cog + kS8Mr - 1) / kS8Mr;
+  m.apack_group = blocks * m.ks * kS8Mr;
+  m.apack.assign(static_cast<size_t>(g.groups * m.apack_group), 0);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    for (int64_t r = 0; r < cog; ++r) {
+      const int64_t oc = grp * cog + r;
+      for (int64_t cs = 0; cs < m.cslots; ++cs) {
+        for (int64_t t = 0; t < kk; ++t) {
+          int32_t v[4] = {0, 0, 0, 0};
+          for (int64_t j = 0; j < per; ++j) {
+            const int64_t ic = cs * per + j;
+            if (ic < cig) v[j] = wat(oc, ic, t) - zw;
+          }
+          const int64_t slot = cs * kk + t;
+          m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + slot) * kS8Mr +
+                                      r % kS8Mr)] = m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
+        }
+      }
+    }
+  }
+  build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                 m.tier, false);
+  return ConvS8Kernel(std::move(impl));
+}
+
+size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
+  const Impl& m = *impl_;
+  switch (m.plan) {
+    case ConvPlan::kRef:
+      return 0;
+    case ConvPlan::kDirect:
+      return static_cast<size_t>(m.staged_slots) * 4 + 64;
+    case ConvPlan::kDepthwise:
+      return static_cast<size_t>(m.ph * m.pw + m.p.geometry.out_w()) * 4 + 64;
+  }
+  return 0;
+}
+
+void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int64_t batch) const {
+  const Impl& m = *impl_;
+  const fixedpoint::ConvGeometry& g = m.p.geometry;
+  if (m.plan == ConvPlan::kDirect) {
+    auto* s = reinterpret_cast<int32_t*>(align64(scratch));
+    if (m.in == IntType::kU8) {
+      m.run_direct(static_cast<const uint8_t*>(input), output, s, batch);
+    } else {
+      m.run_direct(static_cast<const int8_t*>(input), output, s, batch);
+    }
+    return;
+  }
+  if (m.plan == ConvPlan::kDepthwise) {
+    if (m.in == IntType::kU8) {
+      m.run_depthwise(static_cast<const uint8_t*>(input), output, align64(scratch), batch);
+    } else {
+      m.run_depthwise(static_cast<const int8_t*>(input), output, align64(scratch), batch);
+    }
+    return;
+  }
+  const int64_t in_elems = g.input_numel(), out_elems = g.output_numel();
+  for (int64_t n = 0; n < batch; ++n) {
+    const void* x = static_cast<const std::byte*>(input) + n * in_elems;
+    void* y =
+        static_cast<std::byte*>(output) + n * out_elems * static_cast<int64_t>(type_size(m.out));
+    if (m.in == IntType::kU8) {
+      conv_ref_sample<uint8_t>(m.p, m.out, x, y, m.weights, m.bias);
+    } else {
+      conv_ref_sample<int8_t>(m.p, m.out, x, y, m.weights, m.bias);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- fully connected
+
+struct FullyConnectedS8Kernel::Impl {
+  FullyConnectedS8Params p;  // batch = 1
+  IntType in = IntType::kU8, out = IntType::kU8;
+  KernelChoice choice = KernelChoice::kRef;
+  std::string variant;
+  std::vector<int8_t> weights;  // kRef: [out, in]
+  std::vector<int32_t> bias;
+  Tier tier;
+  EpilogueTables ep;
+  // Packed plan: wpack [out panel of 8][k-slot][8] slots (src of the micro-kernel), the staged
+  // input rows are apack [row block][k-slot][kS8Mr] (per run, in scratch).
+  int64_t ks = 0;
+  std::vector<int32_t> wpack, koff, vin, vout, vlen;
+
+  template <typename TIn>
+  void run_packed(const TIn* x, void* y, int32_t* s, int64_t batch) const;
+};
+
+template <typename TIn>
+void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
+                                              int64_t batch) const {
+  const int64_t k = p.in_features, per = tier.per_slot();
+  const int32_t zx = p.input_zero_point;
+  const int32_t shift = tier.shift(in);
+  const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    for (int64_t r = 0; r < kS8Mr; ++r) {
+      const int64_t row = blk * kS8Mr + r;
+      int32_t* dst = s + blk * ks * kS8Mr + r;
+      for (int64_t sl = 0; sl < ks; ++sl) {
+        int32_t v[4] = {0, 0, 0, 0};
+        if (row < batch) {
+          for (int64_t t = 0; t < per; ++t) {
+            const int64_t i = sl * per + t;
+            if (i >= k) break;
+            const int32_t xv = x[row * k + i];
+            v[t] = tier.quads ? xv + shift : xv - zx;
+          }
+        }
+        dst[sl * kS8Mr] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
+      }
+    }
+  }
+  S8DirectArgs a;
+  a.src = wpack.data();
+  a.koff = koff.data();
+  a.ks = ks;
+  a.apack = s;
+  a.m = batch;
+  a.vin = vin.data();
+  a.vout = vout.data();
+  a.vlen = vlen.data();
+  a.n_vec = static_cast<int64_t>(vin.size());
+  a.src_unsigned = false;  // VNNI: the activations are the broadcast operand
+  a.out = y;
+  a.dst0 = 0;
+  a.row_stride = p.out_features;
+  a.e = &ep.e;
+  tier.direct(a);
+}
+
+FullyConnectedS8Kernel::FullyConnectedS8Kernel(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+FullyConnectedS8Kernel::FullyConnectedS8Kernel(FullyConnectedS8Kernel&&) noexcept = default;
+FullyConnectedS8Kernel& FullyConnectedS8Kernel::operator=(FullyConnectedS8Kernel&&) noexcept =
+    default;
+FullyConnectedS8Kernel::~FullyConnectedS8Kernel() = default;
+std::string_view FullyConnectedS8Kernel::variant() const { return impl_->variant; }
+KernelChoice FullyConnectedS8Kernel::choice() const { return impl_->choice; }
+const FullyConnectedS8Params& FullyConnectedS8Kernel::params() const { return impl_->p; }
+IntType FullyConnectedS8Kernel::input_type() const { return impl_->in; }
+IntType FullyConnectedS8Kernel::output_type() const { return impl_->out; }
+
+Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnectedS8Params& params,
+                                                               std::span<const int8_t> weights,
+                                                               std::span<const int32_t> bias,
+                                                               WeightLayout layout, IntType input,
+                                                               IntType output,
+                                                               KernelChoice choice) {
+  constexpr std::string_view kWhat = "int8 fully connected";
+  FullyConnectedS8Params p = params;
+  p.batch = 1;
+  EI8_RETURN_IF_ERROR(p.validate());
+  EI8_RETURN_IF_ERROR(
+      check_types(kWhat, input, output, p.input_zero_point, p.requant, p.out_features));
+  const int64_t k = p.in_features, n_out = p.out_features;
+  if (static_cast<int64_t>(weights.size()) != k * n_out) {
+    return invalid_argument("cannot prepare {}: weight size = {}, must be {}", kWhat,
+                            weights.size(), k * n_out);
+  }
+  if (!bias.empty() && static_cast<int64_t>(bias.size()) != n_out) {
+    return invalid_argument("cannot prepare {}: bias size = {}, must be 0 or {}", kWhat,
+                            bias.size(), n_out);
+  }
+  EI8_RETURN_IF_ERROR(check_choice(kWhat, choice));
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
+  m.p = std::move(p);
+  m.in = input;
+  m.out = output;
+  m.choice = resolve_s8_kernel_choice(choice);
+  m.variant = "ref";
+  auto wat = [&](int64_t o, int64_t i) -> int32_t {
+    return layout == WeightLayout::kOutIn ? weights[static_cast<size_t>(o * k + i)]
+                                          : weights[static_cast<size_t>(i * n_out + o)];
+  };
+  if (m.choice == KernelChoice::kRef) {
+    m.weights.resize(weights.size());
+    for (int64_t o = 0; o < n_out; ++o)
+      for (int64_t i = 0; i < k; ++i)
+        m.weights[static_cast<size_t>(o * k + i)] = static_cast<int8_t>(wat(o, i));
+    m.bias.assign(bias.begin(), bias.end());
+    return FullyConnectedS8Kernel(std::move(impl));
+  }
+  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
+  const int32_t zw = m.p.weight_zero_point;
+  const int64_t per = m.tier.per_slot();
+  m.variant = m.tier.plan("packed");
+  m.ks = (k + per - 1) / per;
+  const int64_t panels = (n_out + kS8Lanes - 1) / kS8Lanes;
+  m.wpack.assign(static_cast<size_t>(panels * m.ks * kS8Lanes), 0);
+  std::vector<int64_t> sum_abs_w(static_cast<size_t>(n_out), 0),
+      wsum(static_cast<size_t>(n_out), 0);
+  for (int64_t o = 0; o < n_out; ++o) {
+    for (int64_t sl = 0; sl < m.ks; ++sl) {
+      int32_t v[4] = {0, 0, 0, 0};
+      for (int64_t t = 0; t < per; ++t) {
+        const int64_t i = sl * per + t;
+        if (i >= k) break;
+        const int32_t w = wat(o, i);
+        v[t] = w - zw;
+        sum_abs_w[static_cast<size_t>(o)] += w - zw < 0 ? zw - w : w - zw;
+        wsum[static_cast<size_t>(o)] += w;
+      }
+      m.wpack[static_cast<size_t>(((o / kS8Lanes) * m.ks + sl) * kS8Lanes + o % kS8Lanes)] =
+          m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
+    }
+  }
+  for (int64_t sl = 0; sl < m.ks; ++sl) m.koff.push_back(static_cast<int32_t>(sl * kS8Lanes));
+  for (int64_t v = 0; v < panels; ++v) {
+    m.vin.push_back(static_cast<int32_t>(v * m.ks * kS8Lanes));
+    m.vout.push_back(static_cast<int32_t>(v * kS8Lanes));
+    m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, n_out - v * kS8Lanes)));
+  }
+  build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                 m.tier, true);
+  return FullyConnectedS8Kernel(std::move(impl));
+}
+
+size_t FullyConnectedS8Kernel::scratch_bytes(int64_t batch) const {
+  const Impl& m = *impl_;
+  if (m.choice == KernelChoice::kRef) return 0;
+  const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
+  return static_cast<size_t>(blocks * m.ks * kS8Mr) * 4 + 64;
+}
+
+void FullyConnectedS8Kernel::run(const void* input, void* output, std::byte* scratch,
+                                 int64_t batch) const {
+  const Impl& m = *impl_;
+  if (m.choice != KernelChoice::kRef) {
+    auto* s = reinterpret_cast<int32_t*>(align64(scratch));
+    if (m.in == IntType::kU8) {
+      m.run_packed(static_cast<const uint8_t*>(input), output, s, batch);
+    } else {
+      m.run_packed(static_cast<const int8_t*>(input), output, s, batch);
+    }
+    return;
+  }
+  const int64_t in_row = m.p.in_features,
+                out_row = m.p.out_features * static_cast<int64_t>(type_size(m.out));
+  for (int64_t n = 0; n < batch; ++n) {  // one row per call: m.p.batch = 1, nothing to copy
+    const void* x = static_cast<const std::byte*>(input) + n * in_row;
+    void* y = static_cast<std::byte*>(output) + n * out_row;
+    if (m.in == IntType::kU8) {
+      fc_ref<uint8_t>(m.p, m.out, x, y, m.weights, m.bias);
+    } else {
+      fc_ref<int8_t>(m.p, m.out, x, y, m.weights, m.bias);
+    }
+  }
+}
+
+}  // namespace ei8::kernels

@@ -1,0 +1,136 @@
+// ei8/runtime/kernels/conv_s8.h — the prepared INT8 convolution and fully connected kernels the
+// integer executor calls: u8/s8 activations × s8 weights → s32 accumulators → u8/s8 (requantized
+// through the layer's fixedpoint::Requantizer) or raw s32. Every tier is bit-exact with the
+// reference kernels (ref/conv_s8_ref.h, ref/fully_connected_s8_ref.h), in every requantization
+// profile.
+//
+// Tiers (KernelChoice, f32_common.h; one dispatcher in conv_s8.cpp picks kAuto's):
+//   ref         the reference loops themselves (one sample per call, no packing);
+//   generic     portable C++: weights packed once as int16 (w − z_w), activations staged as int16
+//               (x − z_x) into K-pair panels (im2col for convolutions), blocked int32 GEMM;
+//   avx2        the same plan with a vpmaddwd micro-kernel (int16 pairs → int32, exact: no
+//               vpmaddubsw, whose int16 pair sums saturate for u8·s8) and vectorised `ort`
+//               requantization;
+//   avx512vnni  vpdpbusd (u8·s8 quads → int32) on u8 activations (s8 → u8 by +128, z_x + 128)
+//               with the correction acc = Σ x·w − z_x·Σ_k w[c][k] + bias; symmetric weights only
+//               (z_w = 0), otherwise the avx2 plan. Compiled with function target attributes and
+//               dispatched only when cpu_features().avx512vnni.
+// Depthwise convolutions (groups = C_in = C_out) use a direct loop in every non-ref tier.
+//
+// Layouts (as the references): convolution input NCHW, weights OIHW [C_out, C_in/groups, K_h,
+// K_w], bias int32 [C_out] (empty = 0), output NCHW; conv1d is height 1 (NCW / OIW). Fully
+// connected input [batch, in], output [batch, out], weights [out, in] (Gemm transB = 1, PyTorch
+// Linear) or [in, out] (MatMul with a constant B) — see WeightLayout.
+//
+//   ConvS8Params p;                      // geometry (its batch is ignored), z_x, z_w, requant
+//   p.geometry = fixedpoint::ConvGeometry::conv2d(1, 32, 16, 16, 64, 3, 3).with_padding(1);
+//   p.input_zero_point = 128;
+//   p.requant = Requantizer::prepare(RequantProfile::kOrt, s_x, w_scales, s_y, z_y, lo,
+//   hi).value(); Result<ConvS8Kernel> conv = ConvS8Kernel::prepare(p, w, bias, IntType::kU8,
+//   IntType::kU8); std::vector<std::byte> scratch(conv->scratch_bytes(batch)); conv->run(x_u8,
+//   y_u8, scratch.data(), batch);          // allocation-free, any batch
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "ei8/core/status.h"
+#include "ei8/runtime/kernels/f32_common.h"
+#include "ei8/runtime/kernels/ref/conv_s8_ref.h"
+#include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
+
+namespace ei8::kernels {
+
+// Element type of an activation tensor of an integer kernel. Inputs are kU8 or kS8; outputs
+// kU8 / kS8 (requantized, clamped to the requantizer's [qmin, qmax] which must lie inside the
+// type) or kS32 (the raw accumulators bias + Σ (x − z_x)(w − z_w), saturated to int32; the
+// requantizer is then ignored).
+enum class IntType { kU8, kS8, kS32 };
+std::string_view int_type_name(IntType t);  // "u8", "s8", "s32"
+
+// The INT8 tiers a caller can force (tests and benchmarks instantiate over this, skipping the
+// unavailable ones): ref, generic, avx2, avx512vnni.
+std::vector<KernelChoice> registered_s8_kernels();
+// kAuto resolved to the INT8 tier the dispatcher uses on this CPU (avx512vnni > avx2 > generic).
+KernelChoice resolve_s8_kernel_choice(KernelChoice c);
+
+// A quantized convolution (2-D, or 1-D as height 1) prepared once for its shape, weights and
+// requantizer; any batch per run.
+//
+// prepare(): validates (params, spans, types, requantizer channels and clamp range), picks the
+// tier (kAuto = best on this CPU; forcing a tier the CPU lacks → kUnsupported), packs the
+// weights. run(): no allocation, no validation; thread-safe with distinct scratch buffers.
+class ConvS8Kernel {
+ public:
+  [[nodiscard]] static Result<ConvS8Kernel> prepare(const ConvS8Params& p,
+                                                    std::span<const int8_t> weights,
+                                                    std::span<const int32_t> bias, IntType input,
+                                                    IntType output,
+                                                    KernelChoice choice = KernelChoice::kAuto);
+
+  // Bytes of scratch run() needs for `batch` samples (any alignment; may be 0).
+  size_t scratch_bytes(int64_t batch) const;
+  // input: batch·C_in·H·W elements of the input type; output: batch·C_out·out_h·out_w of the
+  // output type (must not alias input); scratch: scratch_bytes(batch) bytes; batch ≥ 1.
+  void run(const void* input, void* output, std::byte* scratch, int64_t batch) const;
+
+  // "<tier>/<plan>", e.g. "avx2/im2col", "generic/depthwise", "ref", "avx2/im2col(z_w)".
+  std::string_view variant() const;
+  KernelChoice choice() const;         // the tier used (never kAuto)
+  const ConvS8Params& params() const;  // geometry.batch is 1
+  IntType input_type() const;
+  IntType output_type() const;
+
+  ConvS8Kernel(ConvS8Kernel&&) noexcept;
+  ConvS8Kernel& operator=(ConvS8Kernel&&) noexcept;
+  ~ConvS8Kernel();
+
+  struct Impl;  // s8_internal.h
+
+ private:
+  explicit ConvS8Kernel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// How the constant weight matrix of a fully connected layer is stored.
+enum class WeightLayout {
+  kOutIn,  // [out_features, in_features]: ONNX Gemm with transB = 1, PyTorch Linear
+  kInOut,  // [in_features, out_features]: ONNX MatMul / Gemm transB = 0
+};
+
+// A quantized fully connected layer (Gemm / MatMul with constant s8 weights), prepared once;
+// the batch (rows of the input) varies per run. Same contract as ConvS8Kernel.
+class FullyConnectedS8Kernel {
+ public:
+  // p.batch is ignored. weights: in·out values in `layout`; bias: out or 0 values.
+  [[nodiscard]] static Result<FullyConnectedS8Kernel> prepare(
+      const FullyConnectedS8Params& p, std::span<const int8_t> weights,
+      std::span<const int32_t> bias, WeightLayout layout, IntType input, IntType output,
+      KernelChoice choice = KernelChoice::kAuto);
+
+  size_t scratch_bytes(int64_t batch) const;
+  // input: batch·in elements, output: batch·out elements (no aliasing), batch ≥ 1.
+  void run(const void* input, void* output, std::byte* scratch, int64_t batch) const;
+
+  std::string_view variant() const;
+  KernelChoice choice() const;
+  const FullyConnectedS8Params& params() const;  // batch is 1
+  IntType input_type() const;
+  IntType output_type() const;
+
+  FullyConnectedS8Kernel(FullyConnectedS8Kernel&&) noexcept;
+  FullyConnectedS8Kernel& operator=(FullyConnectedS8Kernel&&) noexcept;
+  ~FullyConnectedS8Kernel();
+
+  struct Impl;
+
+ private:
+  explicit FullyConnectedS8Kernel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ei8::kernels

@@ -1,0 +1,97 @@
+// The portable tier of the INT8 micro-kernels: int16 slot pairs (x − z_x, w − z_w) multiplied
+// and summed into int32 with plain loops the compiler may vectorise (no ISA flags), and the
+// scalar epilogue (Requantizer::apply, the reference's own arithmetic).
+#include "ei8/runtime/kernels/s8_driver.h"
+
+namespace ei8::kernels {
+namespace {
+
+inline int32_t lo16(int32_t slot) { return static_cast<int16_t>(static_cast<uint32_t>(slot)); }
+inline int32_t hi16(int32_t slot) {
+  return static_cast<int16_t>(static_cast<uint32_t>(slot) >> 16);
+}
+
+struct GenericTile {
+  static constexpr int kMaxNv = 2;
+
+  template <int NV>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    int32_t s[kS8Mr][NV][kS8Lanes] = {};
+    for (int64_t k = 0; k < a.ks; ++k) {
+      const int32_t* base = a.src + a.koff[k];
+      for (int r = 0; r < kS8Mr; ++r) {
+        const int32_t w = ablk[k * kS8Mr + r];
+        const int32_t wl = lo16(w), wh = hi16(w);
+        for (int v = 0; v < NV; ++v) {
+          const int32_t* x = base + vin[v];
+          for (int l = 0; l < kS8Lanes; ++l) s[r][v][l] += lo16(x[l]) * wl + hi16(x[l]) * wh;
+        }
+      }
+    }
+    for (int r = 0; r < kS8Mr; ++r)
+      for (int v = 0; v < NV; ++v)
+        for (int l = 0; l < kS8Lanes; ++l) acc[r][v][l] = s[r][v][l];
+  }
+
+  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
+                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    if (nv == 2) {
+      run_nv<2>(a, ablk, vin, acc);
+    } else {
+      run_nv<1>(a, ablk, vin, acc);
+    }
+  }
+};
+
+// vpdpbusd in C++: lane l of row r adds Σ_t u8(src byte t) · s8(apack byte t) (src_unsigned) or
+// the roles swapped (fully connected: the activations are the broadcast operand).
+struct EmulatedVnniTile {
+  static constexpr int kMaxNv = 2;
+
+  static int32_t dot4(int32_t u, int32_t s) {
+    int32_t sum = 0;
+    for (int t = 0; t < 4; ++t) {
+      const auto ub = static_cast<int32_t>((static_cast<uint32_t>(u) >> (8 * t)) & 0xffu);
+      const auto sb = static_cast<int32_t>(
+          static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(s) >> (8 * t))));
+      sum += ub * sb;
+    }
+    return sum;
+  }
+
+  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
+                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    for (int r = 0; r < kS8Mr; ++r)
+      for (int v = 0; v < nv; ++v)
+        for (int l = 0; l < kS8Lanes; ++l) acc[r][v][l] = 0;
+    for (int64_t k = 0; k < a.ks; ++k) {
+      for (int r = 0; r < kS8Mr; ++r) {
+        const int32_t w = ablk[k * kS8Mr + r];
+        for (int v = 0; v < nv; ++v) {
+          const int32_t* x = a.src + a.koff[k] + vin[v];
+          for (int l = 0; l < kS8Lanes; ++l) {
+            acc[r][v][l] += a.src_unsigned ? dot4(x[l], w) : dot4(w, x[l]);
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void direct_u8s8_emulated_generic(const S8DirectArgs& a) {
+  s8::direct_driver<EmulatedVnniTile>(a, epilogue_s8_generic);
+}
+
+void epilogue_s8_generic(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,
+                         int64_t dst, int64_t n) {
+  s8::epilogue_scalar(e, acc, chan, out, dst, 0, n);
+}
+
+void direct_s16_generic(const S8DirectArgs& a) {
+  s8::direct_driver<GenericTile>(a, epilogue_s8_generic);
+}
+
+}  // namespace ei8::kernels

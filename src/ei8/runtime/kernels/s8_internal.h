@@ -1,0 +1,86 @@
+// ei8/runtime/kernels/s8_internal.h — internal to ei8_kernels: the plans that
+// ConvS8Kernel / FullyConnectedS8Kernel::prepare() build and the INT8 tier entry points the one
+// dispatcher (conv_s8.cpp) calls. Not a public header: the executor uses conv_s8.h.
+//
+// The "direct" INT8 plan (every non-ref tier; docs in conv_s8.h):
+//   dst[r][lane] = epilogue( Σ_s  dot(apack[r-block][s][r], src[koff[s] + vin[v] + lane]) )
+// where memory is seen as 4-byte SLOTS: a slot holds two int16 (x − z_x, the int16 tiers, k
+// pairs for vpmaddwd) or four u8 (x + shift, the VNNI tier, k quads for vpdpbusd). For a
+// convolution the slots of src are input pixels (the staged, zero-point-padded image with 2 or 4
+// input channels interleaved per pixel), rows r are output channels and a vector v is 8
+// consecutive output pixels of one output row; for a fully connected layer src is the packed
+// weight matrix (8 outputs per vector), rows are batch rows and apack is the staged input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ei8/runtime/kernels/conv_s8.h"
+
+namespace ei8::kernels {
+
+inline constexpr int kS8Mr = 4;     // rows per register block
+inline constexpr int kS8Lanes = 8;  // output lanes (slots) per vector
+
+// The epilogue of every non-ref tier: acc = sum + bias (bias32 with a wrapping int32 add when
+// prepare() proved the true value fits int32; otherwise int64 sum + bias64, saturated like the
+// reference), then kS32 stores acc, kU8/kS8 requantize (ort: vectorised requantize_ort with
+// mult/lo/hi/zy — float32 product, clamp, round half to even, + z_y — in the avx2 tier; tflite
+// profiles: rq->apply() per element in every tier).
+struct S8Epilogue {
+  IntType out = IntType::kU8;
+  bool per_column = false;  // channel = column (fully connected) or row (convolution)
+  bool saturate = false;
+  bool ort = true;
+  const int32_t* bias32 = nullptr;  // per channel
+  const int64_t* bias64 = nullptr;  // per channel
+  const float* mult = nullptr;      // per channel ort multiplier
+  float lo = 0.0f, hi = 0.0f;       // qmin − z_y, qmax − z_y (as requantize_ort computes them)
+  int32_t zy = 0;
+  const fixedpoint::Requantizer* rq = nullptr;
+};
+
+// Writes n outputs at element offset `dst` of `out` (element type e.out) from the int32 sums
+// acc[0..n): channel `chan` for every element (per-row) or chan + j (per-column).
+using S8EpilogueFn = void (*)(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,
+                              int64_t dst, int64_t n);
+void epilogue_s8_generic(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,
+                         int64_t dst, int64_t n);
+void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out, int64_t dst,
+                      int64_t n);
+
+struct S8DirectArgs {
+  const int32_t* src = nullptr;    // slots
+  const int32_t* koff = nullptr;   // [ks] slot offset of each k-slot
+  int64_t ks = 0;                  // k-slots: ceil(K/2) (int16 tiers) or ceil(K/4) (VNNI)
+  const int32_t* apack = nullptr;  // [ceil(m/kS8Mr)][ks][kS8Mr] slots, zero rows past m
+  int64_t m = 0;                   // valid rows
+  const int32_t* vin = nullptr;    // [n_vec] slot offset of lane 0 in src
+  const int32_t* vout = nullptr;   // [n_vec] per-row: output offset of lane 0; per-column: channel
+  const int32_t* vlen = nullptr;   // [n_vec] valid lanes 1..8
+  int64_t n_vec = 0;
+  bool src_unsigned = true;  // quads: the activations are src (conv) or apack (fully connected)
+  void* out = nullptr;
+  int64_t dst0 = 0;        // element offset of row 0, lane 0
+  int64_t row_stride = 0;  // elements between rows
+  int64_t chan0 = 0;       // channel of row 0 (per-row epilogue)
+  const S8Epilogue* e = nullptr;
+};
+
+void direct_s16_generic(const S8DirectArgs& a);
+void direct_s16_avx2(const S8DirectArgs& a);
+void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd)
+// s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
+// they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
+void direct_s8s8_avx2(const S8DirectArgs& a);
+// vpdpbusd emulated in portable C++ (u8 × s8 quads summed into int32 lanes): lets the tests run
+// the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
+void direct_u8s8_emulated_generic(const S8DirectArgs& a);
+
+// Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
+// direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not
+// thread-safe with concurrent prepare() calls; tests only.
+void set_s8_vnni_emulation_for_testing(bool on);
+
+}  // namespace ei8::kernels

@@ -1,0 +1,498 @@
+// The prepared INT8 convolution / fully connected kernels (conv_s8.h): ONE test body per layer
+// kind, instantiated over every registered tier (ref, generic, avx2, avx512vnni); a tier this CPU
+// lacks is skipped with the reason. Integer outputs must equal the reference kernels
+// (ref/conv_s8_ref.h, ref/fully_connected_s8_ref.h) bit for bit (STYLE.md 10: no tolerance for
+// integers) over seeded random shapes — odd/prime channels and sizes, groups and depthwise,
+// strides 1–3, dilations 1–2, asymmetric pads, conv1d, batch 1–5, u8/s8 inputs with random zero
+// points, weight zero points, u8/s8/s32 outputs, all three requantization profiles, ReLU/ReLU6
+// clamps — and on extreme values (all 255 × ±127 at K = 65536, bias at the int32 limits).
+#include "ei8/runtime/kernels/conv_s8.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ei8/core/rng.h"
+#include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/cpu_features.h"
+#include "ei8/runtime/kernels/s8_internal.h"
+
+namespace ei8::kernels {
+namespace {
+
+using fixedpoint::ConvGeometry;
+using fixedpoint::FusedActivation;
+using fixedpoint::Requantizer;
+using fixedpoint::RequantProfile;
+
+constexpr uint64_t kSeed = 20261127;
+
+struct Types {
+  IntType in, out;
+};
+
+int32_t lo_of(IntType t) { return t == IntType::kU8 ? 0 : -128; }
+int32_t hi_of(IntType t) { return t == IntType::kU8 ? 255 : 127; }
+
+// A requantizer whose multipliers put typical accumulators of a K-long sum inside the 8-bit
+// range (or saturate them on purpose), sometimes exactly 2^-j so that round-half-even ties occur.
+Requantizer random_requantizer(Rng& rng, int64_t channels, int64_t k, IntType out) {
+  const auto prof = fixedpoint::kAllProfiles[rng.uniform_int(0, 2)];
+  const int64_t nch = rng.uniform_int(0, 1) == 0 ? 1 : channels;
+  std::vector<float> sw;
+  const int mode = static_cast<int>(rng.uniform_int(0, 3));
+  for (int64_t c = 0; c < nch; ++c) {
+    float m = 0.0f;
+    if (mode == 0)
+      m = std::ldexp(1.0f, -static_cast<int>(rng.uniform_int(1, 14)));
+    else if (mode == 1)
+      m = rng.uniform(0.1f, 2.0f);  // mostly clamped
+    else
+      m = rng.uniform(0.2f, 5.0f) * 0.01f / std::sqrt(static_cast<float>(k));
+    sw.push_back(m);
+  }
+  const int32_t qlo = lo_of(out), qhi = hi_of(out);
+  const auto zy = static_cast<int32_t>(rng.uniform_int(qlo, qhi));
+  const auto act = static_cast<FusedActivation>(rng.uniform_int(0, 2));
+  const auto clamp = fixedpoint::activation_range(act, 0.05f, zy, qlo, qhi);
+  return Requantizer::prepare(prof, 1.0f, sw, 1.0f, zy, clamp.lo, clamp.hi).value();
+}
+
+template <typename T>
+std::vector<T> random_values(Rng& rng, int64_t n, int32_t lo, int32_t hi) {
+  std::vector<T> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<T>(rng.uniform_int(lo, hi));
+  return v;
+}
+
+// The reference on the whole batch, into bytes of the output type.
+template <typename TIn>
+std::vector<std::byte> conv_reference(const ConvS8Params& p, IntType out, const std::vector<TIn>& x,
+                                      const std::vector<int8_t>& w, const std::vector<int32_t>& b) {
+  const auto on = static_cast<size_t>(p.geometry.output_numel());
+  std::vector<std::byte> y(on * (out == IntType::kS32 ? 4 : 1));
+  Status s;
+  if (out == IntType::kU8)
+    s = conv2d_s8_ref<TIn, uint8_t>(p, x, w, b, {reinterpret_cast<uint8_t*>(y.data()), on});
+  if (out == IntType::kS8)
+    s = conv2d_s8_ref<TIn, int8_t>(p, x, w, b, {reinterpret_cast<int8_t*>(y.data()), on});
+  if (out == IntType::kS32)
+    s = conv2d_s8s8s32_ref<TIn>(p, x, w, b, {reinterpret_cast<int32_t*>(y.data()), on});
+  EXPECT_TRUE(s.ok()) << s.message();
+  return y;
+}
+
+template <typename TIn>
+std::vector<std::byte> fc_reference(const FullyConnectedS8Params& p, IntType out,
+                                    const std::vector<TIn>& x, const std::vector<int8_t>& w,
+                                    const std::vector<int32_t>& b) {
+  const auto on = static_cast<size_t>(p.batch * p.out_features);
+  std::vector<std::byte> y(on * (out == IntType::kS32 ? 4 : 1));
+  Status s;
+  if (out == IntType::kU8)
+    s = fully_connected_s8_ref<TIn, uint8_t>(p, x, w, b,
+                                             {reinterpret_cast<uint8_t*>(y.data()), on});
+  if (out == IntType::kS8)
+    s = fully_connected_s8_ref<TIn, int8_t>(p, x, w, b, {reinterpret_cast<int8_t*>(y.data()), on});
+  if (out == IntType::kS32)
+    s = fully_connected_s8s8s32_ref<TIn>(p, x, w, b, {reinterpret_cast<int32_t*>(y.data()), on});
+  EXPECT_TRUE(s.ok()) << s.message();
+  return y;
+}
+
+// Index of the first differing output element (or -1), for a readable failure.
+int64_t first_difference(const std::vector<std::byte>& a, const std::vector<std::byte>& b,
+                         IntType t) {
+  const size_t es = t == IntType::kS32 ? 4 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return static_cast<int64_t>(i / es);
+  }
+  return -1;
+}
+
+// A tier to test; `emulate_vnni` runs the VNNI plan (quad staging, s8 → u8 shift, zero-point
+// correction) with vpdpbusd emulated in C++, so it is checked on machines without VNNI too.
+struct TierParam {
+  KernelChoice choice;
+  bool emulate_vnni = false;
+};
+
+std::vector<TierParam> tier_params() {
+  std::vector<TierParam> out;
+  for (KernelChoice c : registered_s8_kernels()) out.push_back({c, false});
+  out.push_back({KernelChoice::kAvx512Vnni, true});
+  return out;
+}
+
+class S8KernelTest : public ::testing::TestWithParam<TierParam> {
+ public:
+  KernelChoice choice() const { return GetParam().choice; }
+
+  void TearDown() override { set_s8_vnni_emulation_for_testing(false); }
+
+  void SetUp() override {
+    if (GetParam().emulate_vnni) {
+      set_s8_vnni_emulation_for_testing(true);
+      return;
+    }
+    if (!kernel_choice_available(choice())) {
+      GTEST_SKIP() << "tier " << kernel_choice_name(choice())
+                   << " needs an ISA this CPU lacks (avx512vnni: AVX-512 F/BW/VL + VNNI; this "
+                      "machine reports avx2="
+                   << cpu_features().avx2 << " avx512=" << cpu_features().avx512
+                   << " avx512vnni=" << cpu_features().avx512vnni << ")";
+    }
+  }
+
+  // Runs the prepared conv on `batch` samples (with scratch poisoned) and compares with the ref.
+  template <typename TIn>
+  void check_conv(const ConvS8Params& p, Types t, const std::vector<TIn>& x,
+                  const std::vector<int8_t>& w, const std::vector<int32_t>& b,
+                  const std::string& what) {
+    Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, b, t.in, t.out, choice());
+    ASSERT_TRUE(k.ok()) << what << ": " << k.status().message();
+    const int64_t batch = p.geometry.batch;
+    const std::vector<std::byte> want = conv_reference(p, t.out, x, w, b);
+    std::vector<std::byte> got(want.size(), std::byte{0x5a});
+    std::vector<std::byte> scratch(k->scratch_bytes(batch) + 1, std::byte{0xa5});
+    k->run(x.data(), got.data(), scratch.data() + 1, batch);  // misaligned scratch on purpose
+    const int64_t diff = first_difference(want, got, t.out);
+    ASSERT_EQ(diff, -1) << what << " variant " << k->variant() << ": first difference at output "
+                        << diff;
+  }
+
+  template <typename TIn>
+  void check_fc(const FullyConnectedS8Params& p, Types t, const std::vector<TIn>& x,
+                const std::vector<int8_t>& w_oi, const std::vector<int32_t>& b, WeightLayout layout,
+                const std::string& what) {
+    std::vector<int8_t> w = w_oi;
+    if (layout == WeightLayout::kInOut) {
+      for (int64_t o = 0; o < p.out_features; ++o)
+        for (int64_t i = 0; i < p.in_features; ++i)
+          w[static_cast<size_t>(i * p.out_features + o)] =
+              w_oi[static_cast<size_t>(o * p.in_features + i)];
+    }
+    Result<FullyConnectedS8Kernel> k =
+        FullyConnectedS8Kernel::prepare(p, w, b, layout, t.in, t.out, choice());
+    ASSERT_TRUE(k.ok()) << what << ": " << k.status().message();
+    const std::vector<std::byte> want = fc_reference(p, t.out, x, w_oi, b);
+    std::vector<std::byte> got(want.size(), std::byte{0x5a});
+    std::vector<std::byte> scratch(k->scratch_bytes(p.batch) + 3, std::byte{0xa5});
+    k->run(x.data(), got.data(), scratch.data() + 3, p.batch);
+    const int64_t diff = first_difference(want, got, t.out);
+    ASSERT_EQ(diff, -1) << what << " variant " << k->variant() << ": first difference at output "
+                        << diff;
+  }
+};
+
+std::string describe(const ConvGeometry& g, Types t, const ConvS8Params& p) {
+  return fmt::format(
+      "conv{} N{} C{} {}x{} -> {} k{}x{} s{}x{} d{}x{} pads({},{},{},{}) groups {} {}->{} zx {} "
+      "zw {} profile {} clamp [{}, {}]",
+      g.kind == fixedpoint::LayerKind::kConv1d ? "1d" : "2d", g.batch, g.in_channels, g.in_h,
+      g.in_w, g.out_channels, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h,
+      g.dilation_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.groups, int_type_name(t.in),
+      int_type_name(t.out), p.input_zero_point, p.weight_zero_point,
+      fixedpoint::profile_name(p.requant.profile()), p.requant.qmin(), p.requant.qmax());
+}
+
+template <typename TIn>
+void random_conv_case(S8KernelTest& test, Rng& rng, int it, Types t) {
+  const bool one_d = it % 4 == 0;
+  const int shape = static_cast<int>(rng.uniform_int(0, 3));  // 0 depthwise, 1 grouped, else dense
+  const int64_t groups =
+      shape == 0 ? rng.uniform_int(2, 13) : (shape == 1 ? rng.uniform_int(2, 3) : 1);
+  const int64_t cig = shape == 0 ? 1 : rng.uniform_int(1, 37);
+  const int64_t cog = shape == 0 ? rng.uniform_int(1, 2) : rng.uniform_int(1, 23);
+  const int64_t kh = one_d ? 1 : rng.uniform_int(1, 5), kw = rng.uniform_int(1, 5);
+  const int64_t dh = one_d ? 1 : rng.uniform_int(1, 2), dw = rng.uniform_int(1, 2);
+  const int64_t h = one_d ? 1 : rng.uniform_int(std::max<int64_t>(1, dh * (kh - 1) - 1), 19);
+  const int64_t w = rng.uniform_int(std::max<int64_t>(1, dw * (kw - 1) - 1), one_d ? 131 : 23);
+  const int64_t batch = rng.uniform_int(1, 5);
+  ConvGeometry g = one_d ? ConvGeometry::conv1d(batch, groups * cig, w, groups * cog, kw)
+                         : ConvGeometry::conv2d(batch, groups * cig, h, w, groups * cog, kh, kw);
+  g = g.with_groups(groups)
+          .with_stride(one_d ? 1 : rng.uniform_int(1, 3), rng.uniform_int(1, 3))
+          .with_dilation(dh, dw);
+  g = one_d ? g.with_padding(0, rng.uniform_int(0, 3), 0, rng.uniform_int(0, 3))
+            : g.with_padding(rng.uniform_int(0, 3), rng.uniform_int(0, 3), rng.uniform_int(0, 3),
+                             rng.uniform_int(0, 3));
+  if (!g.validate().ok()) return;  // kernel larger than the padded input: draw again next time
+  ConvS8Params p;
+  p.geometry = g;
+  p.input_zero_point = static_cast<int32_t>(rng.uniform_int(lo_of(t.in), hi_of(t.in)));
+  p.weight_zero_point =
+      rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
+  p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
+  const auto x = random_values<TIn>(rng, g.input_numel(), lo_of(t.in), hi_of(t.in));
+  const auto wt =
+      random_values<int8_t>(rng, g.weight_numel(), p.weight_zero_point != 0 ? -128 : -127, 127);
+  std::vector<int32_t> b;
+  if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, g.out_channels, -100000, 100000);
+  test.check_conv(p, t, x, wt, b, describe(g, t, p));
+}
+
+Types random_types(Rng& rng) {
+  const IntType in = rng.uniform_int(0, 1) == 0 ? IntType::kU8 : IntType::kS8;
+  const IntType outs[] = {IntType::kU8, IntType::kS8, IntType::kS32};
+  return {in, outs[rng.uniform_int(0, 2)]};
+}
+
+TEST_P(S8KernelTest, ConvMatchesReferenceOnRandomShapes) {
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  for (int it = 0; it < 400; ++it) {
+    const Types t = random_types(rng);
+    if (t.in == IntType::kU8) {
+      random_conv_case<uint8_t>(*this, rng, it, t);
+    } else {
+      random_conv_case<int8_t>(*this, rng, it, t);
+    }
+    if (HasFatalFailure()) return;
+  }
+}
+
+// The workloads' layer shapes (SignalCNN1D, TinyCNN2D, a ResNet 3×3 64→64) at batch 1 and 3.
+TEST_P(S8KernelTest, ConvMatchesReferenceOnModelLayers) {
+  Rng rng(kSeed + 1);
+  const ConvGeometry layers[] = {
+      ConvGeometry::conv1d(3, 1, 128, 16, 3).with_padding(1),
+      ConvGeometry::conv1d(1, 16, 64, 32, 3).with_padding(1),
+      ConvGeometry::conv1d(2, 32, 32, 64, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 3, 32, 32, 32, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(2, 32, 16, 16, 64, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 64, 8, 8, 128, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 64, 16, 16, 64, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 16, 32, 32, 32, 1, 1).with_stride(2, 2),
+  };
+  for (const ConvGeometry& g : layers) {
+    for (Types t : {Types{IntType::kU8, IntType::kU8}, Types{IntType::kS8, IntType::kS8}}) {
+      ConvS8Params p;
+      p.geometry = g;
+      p.input_zero_point = static_cast<int32_t>(rng.uniform_int(lo_of(t.in), hi_of(t.in)));
+      p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
+      const auto wt = random_values<int8_t>(rng, g.weight_numel(), -127, 127);
+      const auto b = random_values<int32_t>(rng, g.out_channels, -5000, 5000);
+      if (t.in == IntType::kU8) {
+        check_conv(p, t, random_values<uint8_t>(rng, g.input_numel(), 0, 255), wt, b,
+                   describe(g, t, p));
+      } else {
+        check_conv(p, t, random_values<int8_t>(rng, g.input_numel(), -128, 127), wt, b,
+                   describe(g, t, p));
+      }
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+template <typename TIn>
+void random_fc_case(S8KernelTest& test, Rng& rng, int it, Types t) {
+  FullyConnectedS8Params p;
+  p.batch = rng.uniform_int(1, 5);
+  p.in_features = it % 5 == 0 ? rng.uniform_int(1000, 3001) : rng.uniform_int(1, 67);
+  p.out_features = rng.uniform_int(1, 41);
+  p.input_zero_point = static_cast<int32_t>(rng.uniform_int(lo_of(t.in), hi_of(t.in)));
+  p.weight_zero_point =
+      rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
+  p.requant = random_requantizer(rng, p.out_features, p.in_features, t.out);
+  const auto x = random_values<TIn>(rng, p.batch * p.in_features, lo_of(t.in), hi_of(t.in));
+  const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -127, 127);
+  std::vector<int32_t> b;
+  if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, p.out_features, -100000, 100000);
+  const WeightLayout layout = it % 2 == 0 ? WeightLayout::kOutIn : WeightLayout::kInOut;
+  test.check_fc(
+      p, t, x, w, b, layout,
+      fmt::format("fc N{} {}->{} {}->{} zx {} zw {} profile {} layout {}", p.batch, p.in_features,
+                  p.out_features, int_type_name(t.in), int_type_name(t.out), p.input_zero_point,
+                  p.weight_zero_point, fixedpoint::profile_name(p.requant.profile()),
+                  layout == WeightLayout::kOutIn ? "[out,in]" : "[in,out]"));
+}
+
+TEST_P(S8KernelTest, FullyConnectedMatchesReferenceOnRandomShapes) {
+  std::cout << "[ seed ] " << kSeed + 2 << "\n";
+  Rng rng(kSeed + 2);
+  for (int it = 0; it < 300; ++it) {
+    const Types t = random_types(rng);
+    if (t.in == IntType::kU8) {
+      random_fc_case<uint8_t>(*this, rng, it, t);
+    } else {
+      random_fc_case<int8_t>(*this, rng, it, t);
+    }
+    if (HasFatalFailure()) return;
+  }
+}
+
+// All 255 (or −128 for s8 input, z_x at the other end) × ±127 at the accumulator bound
+// K = 65536, and biases at the int32 limits (the saturating path).
+TEST_P(S8KernelTest, ExtremeValuesAtTheAccumulatorBound) {
+  Rng rng(kSeed + 3);
+  for (int64_t wv : {127, -127, -128}) {
+    for (Types t : {Types{IntType::kU8, IntType::kS32}, Types{IntType::kS8, IntType::kS32},
+                    Types{IntType::kU8, IntType::kU8}, Types{IntType::kS8, IntType::kS8}}) {
+      FullyConnectedS8Params p;
+      p.batch = 2;
+      p.in_features = kMaxAccumulationCount;
+      p.out_features = 3;
+      p.input_zero_point = t.in == IntType::kU8 ? 0 : 127;
+      p.requant = Requantizer::prepare(RequantProfile::kOrt, 1.0f, std::vector<float>{1e-7f}, 1.0f,
+                                       lo_of(t.out == IntType::kS32 ? t.in : t.out),
+                                       lo_of(t.out == IntType::kS32 ? t.in : t.out),
+                                       hi_of(t.out == IntType::kS32 ? t.in : t.out))
+                      .value();
+      const int32_t xv = t.in == IntType::kU8 ? 255 : -128;
+      if (t.in == IntType::kU8) {
+        const std::vector<uint8_t> x(static_cast<size_t>(2 * p.in_features),
+                                     static_cast<uint8_t>(xv));
+        check_fc(
+            p, t, x,
+            std::vector<int8_t>(static_cast<size_t>(3 * p.in_features), static_cast<int8_t>(wv)),
+            {0, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()},
+            WeightLayout::kOutIn, fmt::format("fc extreme w {}", wv));
+      } else {
+        const std::vector<int8_t> x(static_cast<size_t>(2 * p.in_features),
+                                    static_cast<int8_t>(xv));
+        check_fc(
+            p, t, x,
+            std::vector<int8_t>(static_cast<size_t>(3 * p.in_features), static_cast<int8_t>(wv)),
+            {0, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()},
+            WeightLayout::kOutIn, fmt::format("fc extreme w {}", wv));
+      }
+      if (HasFatalFailure()) return;
+    }
+    // A convolution at K = 4096·4·4 = 65536 with every input 255 and padding.
+    ConvS8Params p;
+    p.geometry = ConvGeometry::conv2d(1, 4096, 3, 3, 2, 4, 4).with_padding(1);
+    p.input_zero_point = 0;
+    p.requant = Requantizer::prepare(RequantProfile::kTflite, 1.0f,
+                                     std::vector<float>{3e-7f, 1e-9f}, 1.0f, 0, 0, 255)
+                    .value();
+    const std::vector<uint8_t> x(static_cast<size_t>(p.geometry.input_numel()), 255);
+    const std::vector<int8_t> w(static_cast<size_t>(p.geometry.weight_numel()),
+                                static_cast<int8_t>(wv));
+    check_conv(p, {IntType::kU8, IntType::kS32}, x, w, {std::numeric_limits<int32_t>::max(), -1},
+               "conv extreme K = 65536 s32");
+    check_conv(p, {IntType::kU8, IntType::kU8}, x, w, {-7, std::numeric_limits<int32_t>::min()},
+               "conv extreme K = 65536 u8");
+    if (HasFatalFailure()) return;
+  }
+}
+
+// The batch given to run() is independent of the geometry's, and a prepared kernel can be
+// reused for several batches.
+TEST_P(S8KernelTest, OnePreparedKernelServesAnyBatch) {
+  Rng rng(kSeed + 4);
+  ConvS8Params p;
+  p.geometry = ConvGeometry::conv2d(1, 5, 7, 9, 6, 3, 3).with_padding(1);
+  p.input_zero_point = 3;
+  p.requant = random_requantizer(rng, 6, 45, IntType::kU8);
+  const auto w = random_values<int8_t>(rng, p.geometry.weight_numel(), -127, 127);
+  Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, {}, IntType::kU8, IntType::kU8, choice());
+  ASSERT_TRUE(k.ok()) << k.status().message();
+  EXPECT_EQ(k->params().geometry.batch, 1);
+  EXPECT_EQ(k->choice(), choice());
+  EXPECT_FALSE(k->variant().empty());
+  for (int64_t batch : {4, 1, 3}) {
+    ConvS8Params pb = p;
+    pb.geometry.batch = batch;
+    const auto x = random_values<uint8_t>(rng, pb.geometry.input_numel(), 0, 255);
+    const std::vector<std::byte> want = conv_reference(pb, IntType::kU8, x, w, {});
+    std::vector<std::byte> got(want.size());
+    std::vector<std::byte> scratch(k->scratch_bytes(batch));
+    k->run(x.data(), got.data(), scratch.data(), batch);
+    EXPECT_EQ(first_difference(want, got, IntType::kU8), -1) << "batch " << batch;
+  }
+}
+
+TEST_P(S8KernelTest, BadParametersGiveAClearStatus) {
+  ConvS8Params p;
+  p.geometry = ConvGeometry::conv2d(1, 4, 5, 5, 6, 3, 3);
+  p.requant = Requantizer::prepare(RequantProfile::kOrt, 1.0f, std::vector<float>{0.01f}, 1.0f, 0,
+                                   -128, 127)
+                  .value();
+  const std::vector<int8_t> w(static_cast<size_t>(p.geometry.weight_numel()), 1);
+  const KernelChoice c = choice();
+  auto conv_error = [&](const ConvS8Params& q, std::span<const int8_t> wq,
+                        std::span<const int32_t> b, IntType in, IntType out) {
+    Result<ConvS8Kernel> k = ConvS8Kernel::prepare(q, wq, b, in, out, c);
+    EXPECT_FALSE(k.ok());
+    return k.ok() ? std::string() : std::string(k.status().message());
+  };
+  EXPECT_NE(
+      conv_error(p, std::span(w).first(5), {}, IntType::kS8, IntType::kS8).find("weight size = 5"),
+      std::string::npos);
+  const std::vector<int32_t> b3(3, 0);
+  EXPECT_NE(conv_error(p, w, b3, IntType::kS8, IntType::kS8).find("bias size = 3"),
+            std::string::npos);
+  EXPECT_NE(conv_error(p, w, {}, IntType::kS32, IntType::kS8).find("input type = s32"),
+            std::string::npos);
+  EXPECT_NE(conv_error(p, w, {}, IntType::kS8, IntType::kU8).find("output clamp"),
+            std::string::npos);
+  ConvS8Params q = p;
+  q.input_zero_point = 200;
+  EXPECT_NE(conv_error(q, w, {}, IntType::kS8, IntType::kS8).find("input zero point = 200"),
+            std::string::npos);
+  q = p;
+  q.requant = Requantizer::prepare(RequantProfile::kOrt, 1.0f, std::vector<float>(4, 0.01f), 1.0f,
+                                   0, -128, 127)
+                  .value();
+  EXPECT_NE(conv_error(q, w, {}, IntType::kS8, IntType::kS8).find("requantizer channels = 4"),
+            std::string::npos);
+  q = p;
+  q.geometry = ConvGeometry::conv2d(1, 8192, 3, 3, 1, 3, 3);  // K = 73728 > 65536
+  const std::vector<int8_t> wbig(static_cast<size_t>(q.geometry.weight_numel()), 1);
+  EXPECT_NE(conv_error(q, wbig, {}, IntType::kS8, IntType::kS8).find("accumulation count"),
+            std::string::npos);
+  q = p;
+  q.geometry.kernel_h = 9;  // larger than the unpadded input
+  EXPECT_FALSE(ConvS8Kernel::prepare(q, w, {}, IntType::kS8, IntType::kS8, c).ok());
+
+  FullyConnectedS8Params f;
+  f.in_features = 10;
+  f.out_features = 3;
+  f.requant = p.requant;
+  const std::vector<int8_t> fw(30, 1);
+  Result<FullyConnectedS8Kernel> fk = FullyConnectedS8Kernel::prepare(
+      f, std::span(fw).first(29), {}, WeightLayout::kInOut, IntType::kS8, IntType::kS8, c);
+  ASSERT_FALSE(fk.ok());
+  EXPECT_NE(fk.status().message().find("weight size = 29"), std::string::npos)
+      << fk.status().message();
+  f.in_features = 0;
+  EXPECT_FALSE(FullyConnectedS8Kernel::prepare(f, {}, {}, WeightLayout::kOutIn, IntType::kS8,
+                                               IntType::kS8, c)
+                   .ok());
+}
+
+TEST(S8KernelDispatch, UnavailableTierIsUnsupportedAndAutoResolves) {
+  EXPECT_NE(resolve_s8_kernel_choice(KernelChoice::kAuto), KernelChoice::kAuto);
+  EXPECT_TRUE(kernel_choice_available(resolve_s8_kernel_choice(KernelChoice::kAuto)));
+  ConvS8Params p;
+  p.geometry = ConvGeometry::conv1d(1, 2, 8, 2, 3);
+  p.requant = Requantizer::prepare(RequantProfile::kOrt, 1.0f, std::vector<float>{0.01f}, 1.0f, 0,
+                                   -128, 127)
+                  .value();
+  const std::vector<int8_t> w(12, 1);
+  for (KernelChoice c : registered_s8_kernels()) {
+    Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, {}, IntType::kS8, IntType::kS8, c);
+    EXPECT_EQ(k.ok(), kernel_choice_available(c)) << kernel_choice_name(c);
+    if (!k.ok()) {
+      EXPECT_EQ(k.status().code(), StatusCode::kUnsupported);
+    }
+  }
+  // FP32 kernels have no avx512vnni tier.
+  EXPECT_FALSE(
+      Conv2dF32::prepare(Conv2dParams{}, std::vector<float>{1.0f}, {}, KernelChoice::kAvx512Vnni)
+          .ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, S8KernelTest, ::testing::ValuesIn(tier_params()),
+                         [](const ::testing::TestParamInfo<TierParam>& tier) {
+                           return std::string(kernel_choice_name(tier.param.choice)) +
+                                  (tier.param.emulate_vnni ? "_emulated" : "");
+                         });
+
+}  // namespace
+}  // namespace ei8::kernels

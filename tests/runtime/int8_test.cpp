@@ -1,0 +1,226 @@
+// The INT8 runtime: integer ops (int8_ops.h) and the QDQ lowering (int8_lowering.h): the ONNX
+// backend node tests (exact), bad Q/DQ parameters, float fallback, reference kernels vs double
+// oracles. (Agreement with the float QDQ simulation: tests/quant/int8_engine_test.cpp.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ei8/core/npy.h"
+#include "ei8/core/rng.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/runtime/int8_lowering.h"
+#include "ei8/runtime/int8_ops.h"
+#include "ei8/runtime/kernels/ref/qlinear_ref.h"
+
+namespace ei8 {
+namespace {
+
+std::string data(const std::string& rel) { return std::string(EI8_TEST_DATA_DIR) + "/" + rel; }
+
+class OnnxNodeCase : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OnnxNodeCase, IntegerEngineReproducesExpectedOutputExactly) {
+  const std::string base = data("onnx_node/" + GetParam());
+  auto g = load_onnx(base + ".onnx");
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  auto x = read_npy(base + ".input.npy");
+  auto want = read_npy(base + ".expected.npy");
+  ASSERT_TRUE(x.ok() && want.ok());
+  auto ex = make_int8_executor(g.value());
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  auto y = ex->run({x.value()});
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  const Tensor& got = y.value()[0];
+  ASSERT_EQ(got.dtype(), want->dtype());
+  ASSERT_EQ(got.shape(), want->shape());
+  EXPECT_EQ(std::memcmp(got.raw(), want->raw(), got.nbytes()), 0) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Debian, OnnxNodeCase,
+                         ::testing::Values("test_qlinearconv", "test_qlinearmatmul_2D",
+                                           "test_qlinearmatmul_3D", "test_quantizelinear",
+                                           "test_quantizelinear_axis", "test_dequantizelinear",
+                                           "test_dequantizelinear_axis"));
+
+// Bad input: each broken Q/DQ parameter is an error naming the node.
+Node* first_dq_of_weights(Graph& g) {
+  for (Node& n : g.nodes()) {
+    if (n.op_type == "DequantizeLinear" && g.constant(n.input(0)) != nullptr) return &n;
+  }
+  return nullptr;
+}
+
+TEST(Int8Lowering, RejectsZeroNanScaleAndBadZeroPoint) {
+  auto g0 = load_onnx(data("qdq/qdq_pertensor.onnx"));
+  ASSERT_TRUE(g0.ok());
+  for (float bad : {0.0f, std::nanf(""), -1.0f, INFINITY}) {
+    Graph g = g0.value();
+    Node* d = first_dq_of_weights(g);
+    ASSERT_NE(d, nullptr);
+    const std::string name = d->name;
+    g.find_value(d->input(1))->data = Tensor::from<float>({}, std::vector<float>{bad});
+    auto low = lower_to_int8(g);
+    ASSERT_FALSE(low.ok()) << bad;
+    EXPECT_NE(low.status().message().find(name), std::string::npos) << low.status().message();
+    EXPECT_NE(low.status().message().find("must be finite and > 0"), std::string::npos);
+    EXPECT_FALSE(make_int8_executor(g).ok());
+  }
+  {
+    // An int32 zero point other than 0 on the bias.
+    Graph g = g0.value();
+    for (Node& n : g.nodes()) {
+      const Tensor* c = g.constant(n.input(0));
+      if (n.op_type == "DequantizeLinear" && c && c->dtype() == DType::kS32) {
+        g.find_value(n.input(2))->data = Tensor::from<int32_t>({}, std::vector<int32_t>{3});
+        auto low = lower_to_int8(g);
+        ASSERT_FALSE(low.ok());
+        EXPECT_NE(low.status().message().find(n.name), std::string::npos);
+        break;
+      }
+    }
+  }
+  {
+    // A zero point whose type differs from the data's (s8 zero point for u8 data).
+    Graph g = g0.value();
+    for (Node& n : g.nodes()) {
+      if (n.op_type == "DequantizeLinear" && g.constant(n.input(0)) == nullptr) {
+        g.find_value(n.input(2))->data = Tensor::from<int8_t>({}, std::vector<int8_t>{3});
+        auto low = lower_to_int8(g);
+        ASSERT_FALSE(low.ok());
+        EXPECT_NE(low.status().message().find(n.name), std::string::npos);
+        break;
+      }
+    }
+  }
+}
+
+TEST(Int8Cli, RunQdqWithZeroScaleFailsNamingTheNode) {
+  auto g = load_onnx(data("qdq/qdq_pertensor.onnx"));
+  ASSERT_TRUE(g.ok());
+  Node* d = first_dq_of_weights(g.value());
+  ASSERT_NE(d, nullptr);
+  const std::string name = d->name;
+  g->find_value(d->input(1))->data = Tensor::from<float>({}, std::vector<float>{0.0f});
+  const auto dir = std::filesystem::temp_directory_path() / "ei8_int8_cli_test";
+  std::filesystem::create_directories(dir);
+  const std::string model = (dir / "bad.onnx").string(), err = (dir / "err.txt").string();
+  ASSERT_TRUE(save_onnx(g.value(), model).ok());
+  const std::string cmd = std::string(EI8_BINARY_DIR) + "/apps/edgeint8/edgeint8 run " + model +
+                          " -i " + data("qdq/qdq_pertensor.input.npy") + " -o " +
+                          (dir / "y.npy").string() + " >/dev/null 2>" + err;
+  const int rc = std::system(cmd.c_str());
+  std::ifstream f(err);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_NE(rc, 0);
+  EXPECT_EQ(ss.str().rfind("edgeint8: error: ", 0), 0u) << ss.str();
+  EXPECT_NE(ss.str().find(name), std::string::npos) << ss.str();
+  EXPECT_NE(ss.str().find("must be finite and > 0"), std::string::npos) << ss.str();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Int8Lowering, UnsupportedOpStaysFloatWithAWarning) {
+  // Q → DQ → Sigmoid → Q → DQ: Sigmoid has no integer form here.
+  Graph g("sig");
+  g.add_input("x", DType::kF32, {kDynamic, 4});
+  g.add_initializer("s", Tensor::from<float>({}, std::vector<float>{0.01f}));
+  g.add_initializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}));
+  g.add_node("QuantizeLinear", "q0", {"x", "s", "z"}, {"xq"});
+  g.add_node("DequantizeLinear", "dq0", {"xq", "s", "z"}, {"xd"});
+  g.add_node("Sigmoid", "sig", {"xd"}, {"sg"});
+  g.add_node("QuantizeLinear", "q1", {"sg", "s", "z"}, {"yq"});
+  g.add_node("DequantizeLinear", "dq1", {"yq", "s", "z"}, {"y"});
+  g.add_output("y");
+  auto low = lower_to_int8(g);
+  ASSERT_TRUE(low.ok()) << low.status().message();
+  ASSERT_EQ(low->float_nodes, std::vector<std::string>{"sig"});
+  ASSERT_EQ(low->warnings.size(), 1u);
+  EXPECT_NE(low->warnings[0].find("'sig'"), std::string::npos);
+  auto ex = make_int8_executor(g);
+  ASSERT_TRUE(ex.ok()) << ex.status().message();
+  auto y = ex->run({Tensor::from<float>({1, 4}, std::vector<float>{-1.0f, 0.0f, 0.3f, 1.0f})});
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  EXPECT_NEAR(y.value()[0].span<float>()[1], 0.5f, 0.01f);
+}
+
+// Reference kernels against double-precision oracles on random data (seeded).
+TEST(QLinearRef, AddAvgPoolConcatMatchDoubleOracleWithinTies) {
+  const uint64_t seed = 20261127;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  Rng rng(seed);
+  for (int trial = 0; trial < 50; ++trial) {
+    kernels::QLinearAddParams p;
+    p.a_scale = rng.uniform(0.001f, 0.1f);
+    p.b_scale = rng.uniform(0.001f, 0.1f);
+    p.c_scale = rng.uniform(0.001f, 0.1f);
+    p.a_zero_point = static_cast<int32_t>(rng.uniform(0.0f, 255.0f));
+    p.b_zero_point = static_cast<int32_t>(rng.uniform(0.0f, 255.0f));
+    p.c_zero_point = static_cast<int32_t>(rng.uniform(0.0f, 255.0f));
+    const int64_t n = 257;
+    std::vector<uint8_t> a(n), b(n), c(n);
+    for (int64_t i = 0; i < n; ++i) {
+      a[static_cast<size_t>(i)] = static_cast<uint8_t>(rng.uniform(0.0f, 255.99f));
+      b[static_cast<size_t>(i)] = static_cast<uint8_t>(rng.uniform(0.0f, 255.99f));
+    }
+    kernels::qlinear_add_ref(p, a.data(), b.data(), c.data(), n);
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double r =
+          p.a_scale * double(a[i] - p.a_zero_point) + p.b_scale * double(b[i] - p.b_zero_point);
+      const double q = std::clamp(r / p.c_scale + p.c_zero_point, 0.0, 255.0);
+      EXPECT_LE(std::abs(q - c[i]), 0.5 + 1e-3) << "trial " << trial << " i " << i;
+    }
+  }
+  // Average pool 3x3 stride 2 pad 1 (count excludes padding) against the double average.
+  kernels::PoolS8Params pp;
+  pp.batch = 2;
+  pp.channels = 3;
+  pp.in_h = 7;
+  pp.in_w = 5;
+  pp.kernel_h = pp.kernel_w = 3;
+  pp.stride_h = pp.stride_w = 2;
+  pp.pad_top = pp.pad_left = pp.pad_bottom = pp.pad_right = 1;
+  const float sx = 0.02f, sy = 0.015f;
+  const int32_t zx = 100, zy = 90;
+  std::vector<fixedpoint::Requantizer> rq;
+  for (int k = 1; k <= 9; ++k) {
+    rq.push_back(fixedpoint::Requantizer::from_multiplier(fixedpoint::RequantProfile::kOrt,
+                                                          sx / (sy * static_cast<float>(k)), zy, 0,
+                                                          255)
+                     .value());
+  }
+  std::vector<uint8_t> x(static_cast<size_t>(2 * 3 * 7 * 5));
+  for (auto& v : x) v = static_cast<uint8_t>(rng.uniform(0.0f, 255.99f));
+  std::vector<uint8_t> y(static_cast<size_t>(2 * 3 * pp.out_h() * pp.out_w()));
+  kernels::avgpool_s8_ref(pp, zx, rq, x.data(), y.data());
+  size_t k = 0;
+  for (int64_t nc = 0; nc < 6; ++nc) {
+    for (int64_t i = 0; i < pp.out_h(); ++i) {
+      for (int64_t j = 0; j < pp.out_w(); ++j, ++k) {
+        double sum = 0;
+        int cnt = 0;
+        for (int64_t h = i * 2 - 1; h <= i * 2 + 1; ++h) {
+          for (int64_t w = j * 2 - 1; w <= j * 2 + 1; ++w) {
+            if (h < 0 || h >= 7 || w < 0 || w >= 5) continue;
+            sum += sx * double(x[static_cast<size_t>((nc * 7 + h) * 5 + w)] - zx);
+            ++cnt;
+          }
+        }
+        const double q = std::clamp(sum / cnt / sy + zy, 0.0, 255.0);
+        EXPECT_LE(std::abs(q - y[k]), 0.5 + 1e-3) << k;
+      }
+    }
+  }
+  // Concat table: QuantizeLinear(DequantizeLinear(x)) for every code.
+  const auto t = kernels::requantize_table<int8_t>(0.05f, -3, 0.02f, 10);
+  for (int v = -128; v <= 127; ++v) {
+    const double q = std::clamp(0.05 * (v + 3) / 0.02 + 10, -128.0, 127.0);
+    EXPECT_LE(std::abs(q - t[static_cast<size_t>(v + 128)]), 0.5 + 1e-3) << v;
+  }
+}
+
+}  // namespace
+}  // namespace ei8
