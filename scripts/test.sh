@@ -14,9 +14,11 @@ run_suite() {  # run_suite <preset>
   local preset=$1 log
   log=$(mktemp)
   echo "== [$preset] configure + build"
+  local t0=$SECONDS
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  echo "== [$preset] tests"
+  echo "== [$preset] built in $((SECONDS - t0)) s; tests"
+  t0=$SECONDS
   set +e
   ctest --preset "$preset" -j "$jobs" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
@@ -28,6 +30,7 @@ run_suite() {  # run_suite <preset>
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
   rm -f "$log"
+  echo "== [$preset] tests ran in $((SECONDS - t0)) s"
   return "$rc"
 }
 
@@ -51,5 +54,5 @@ else
   status=1
 fi
 
-echo "suite: ${total_pass} passed, ${total_fail} failed"
+echo "suite: ${total_pass} passed, ${total_fail} failed (${SECONDS} s in all)"
 exit "$status"

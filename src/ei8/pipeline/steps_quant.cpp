@@ -16,6 +16,7 @@
 #include "ei8/pipeline/steps.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/evaluate.h"
+#include "ei8/quant/int8_engine.h"
 #include "ei8/quant/mixed_precision.h"
 #include "ei8/quant/sensitivity.h"
 #include "ei8/quant/sweep.h"
@@ -203,7 +204,11 @@ Status threshold_figure(const Table& hist, const Table& thr, const std::string& 
 
 }  // namespace
 
-quant::LatencyFn int8_latency_function() { return {}; }
+quant::LatencyFn int8_latency_function() {
+  return [](const quant::QuantizedModel& m, int64_t batch) {
+    return quant::int8_latency_us(m, batch, 20);
+  };
+}
 
 Step ptq_sweep_step(const RunAllSettings& s, const std::string& w) {
   const QuantSizes n = quant_sizes(s);

@@ -1,5 +1,7 @@
 #include "ei8/quant/evaluate.h"
 
+#include "ei8/quant/int8_engine.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <sstream>
 
 #include "ei8/core/npy.h"
+#include "ei8/quant/int8_engine.h"
 #include "ei8/quant/simulate.h"
 
 namespace ei8::quant {
@@ -89,20 +92,31 @@ double fraction_equal(std::span<const int64_t> a, std::span<const int64_t> b) {
   return n == 0 ? 0.0 : static_cast<double>(same) / static_cast<double>(n);
 }
 
-Result<Evaluation> evaluate_graph(const Graph& g, const EvalSet& ev,
-                                  std::span<const int64_t> reference, int64_t batch) {
+namespace {
+
+Evaluation evaluation_of(Tensor logits, const EvalSet& ev, std::span<const int64_t> reference) {
   Evaluation e;
-  EI8_ASSIGN_OR_RETURN(e.logits, run_batched(g, ev.inputs, batch));
+  e.logits = std::move(logits);
   e.top1 = argmax_rows(e.logits);
   e.accuracy = ev.has_labels() ? fraction_equal(e.top1, ev.labels) : NAN;
   e.agreement = reference.empty() ? 1.0 : fraction_equal(e.top1, reference);
   return e;
 }
 
+}  // namespace
+
+Result<Evaluation> evaluate_graph(const Graph& g, const EvalSet& ev,
+                                  std::span<const int64_t> reference, int64_t batch) {
+  EI8_ASSIGN_OR_RETURN(Tensor logits, run_batched(g, ev.inputs, batch));
+  return evaluation_of(std::move(logits), ev, reference);
+}
+
 Result<Evaluation> evaluate_model(const QuantizedModel& m, const EvalSet& ev,
                                   std::span<const int64_t> reference, int64_t batch) {
-  EI8_ASSIGN_OR_RETURN(Graph sim, simulation_graph(m.qdq));
-  return evaluate_graph(sim, ev, reference, batch);
+  // The integer engine, so that accuracy is what the deployed INT8 model computes.
+  EI8_ASSIGN_OR_RETURN(Executor ex, make_int8_executor(m));
+  EI8_ASSIGN_OR_RETURN(Tensor logits, run_batched(ex, ev.inputs, batch));
+  return evaluation_of(std::move(logits), ev, reference);
 }
 
 int64_t float_leftover_bytes(const QuantizedModel& m) {

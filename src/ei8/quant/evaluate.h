@@ -47,7 +47,7 @@ struct Evaluation {
 // Runs a float or QDQ graph (already simulation-ready: simulation_graph()) on the set.
 Result<Evaluation> evaluate_graph(const Graph& g, const EvalSet& ev,
                                   std::span<const int64_t> reference, int64_t batch);
-// simulation_graph(m.qdq) then evaluate_graph.
+// The INT8 model on the integer engine (int8_engine.h, the model's requantization profile).
 Result<Evaluation> evaluate_model(const QuantizedModel& m, const EvalSet& ev,
                                   std::span<const int64_t> reference, int64_t batch);
 

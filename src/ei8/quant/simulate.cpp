@@ -222,6 +222,15 @@ Result<Tensor> run_batched(const Graph& g, const Tensor& x, int64_t batch) {
   ExecutorOptions eo;
   eo.optimize = false;
   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(g, eo));
+  return run_batched(ex, x, batch);
+}
+
+Result<Tensor> run_batched(Executor& ex, const Tensor& x, int64_t batch) {
+  const Graph& g = ex.graph();
+  if (batch < 1) return invalid_argument("cannot run: batch = {}, must be >= 1", batch);
+  if (x.rank() < 1 || x.dim(0) == 0) {
+    return invalid_argument("cannot run graph '{}': samples = 0, must be >= 1", g.name());
+  }
   const int64_t total = x.dim(0), per = x.numel() / total;
   std::vector<float> out;
   Shape out_shape;

@@ -20,6 +20,7 @@
 #include "ei8/core/status.h"
 #include "ei8/core/tensor.h"
 #include "ei8/graph/graph.h"
+#include "ei8/runtime/executor.h"
 
 namespace ei8::quant {
 
@@ -34,5 +35,7 @@ std::vector<int64_t> argmax_rows(const Tensor& logits);
 // Runs `g` (float or QDQ; optimized already) on `x` [N, ...] in batches; returns the first
 // output, concatenated over batches.
 Result<Tensor> run_batched(const Graph& g, const Tensor& x, int64_t batch);
+// The same on an executor created by the caller (e.g. the integer engine's).
+Result<Tensor> run_batched(Executor& ex, const Tensor& x, int64_t batch);
 
 }  // namespace ei8::quant
