@@ -35,7 +35,7 @@ struct QuantizeArgs {
   std::string prior = "laplace", exclude;
   std::string eval_data, eval_labels, sweep_out = "results/tables";
   double max_drop = -1.0;
-  bool json = false, sweep = false, max_drop_given = false;
+  bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
 };
 
 std::vector<std::string> split_names(const std::string& s) {
@@ -169,6 +169,7 @@ Status quantize_command(const QuantizeArgs& a) {
   if (po.act_symmetric && po.act_type == QType::kU8) po.act_type = QType::kS8;  // sym ⇒ s8
   EI8_ASSIGN_OR_RETURN(po.profile, fixedpoint::parse_profile(a.profile));
   po.exclude_nodes = split_names(a.exclude);
+  po.reduce_range = a.reduce_range;
   cp = calib_target(po, cp);
   EI8_RETURN_IF_ERROR(validate(cp));
   CalibrationOptions co;
@@ -208,6 +209,7 @@ Status quantize_command(const QuantizeArgs& a) {
   std::vector<std::pair<std::string, std::string>> hp = {
       {"method", std::string(calib_method_name(cp.method))},
       {"weights", std::string(weight_granularity_name(po.weights))},
+      {"reduce_range", po.reduce_range ? "yes (weights [-63, 63])" : "no"},
       {"activations", fmt::format("{} {}", qtype_name(po.act_type),
                                   po.act_symmetric ? "symmetric" : "asymmetric")},
       {"profile", std::string(fixedpoint::profile_name(po.profile))},
@@ -279,6 +281,10 @@ void register_quantize(CLI::App& app) {
   sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
   sub->add_option("--act", a->act, "asym|sym activations (default asym)");
   sub->add_option("--act-type", a->act_type, "u8|s8 (default u8; sym implies s8)");
+  sub->add_flag("--reduce-range", a->reduce_range,
+                "Weights in [-63, 63] (ONNX Runtime's reduce_range): on CPUs without VNNI, ORT's "
+                "u8 x s8 kernels saturate pair sums at int16 and drift from the exact result; "
+                "7-bit weights keep them exact (one bit of weight precision less)");
   sub->add_option(
       "--profile", a->profile,
       "Requantization profile of the INT8 layers: ort|tflite|tflite-single (default ort)");

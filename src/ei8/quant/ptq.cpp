@@ -187,11 +187,12 @@ Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
     L.weight_axis =
         n->op_type == "Conv" || (n->op_type == "Gemm" && n->attr_int("transB", 0) != 0) ? 0 : 1;
     const int64_t channels = w.dim(L.weight_axis);
+    const QType w_type = o.reduce_range ? QType::kS7Symmetric : QType::kS8Symmetric;
     std::vector<QuantParams> wq;
     if (o.weights == WeightGranularity::kPerChannel) {
-      EI8_ASSIGN_OR_RETURN(wq, choose_qparams_per_channel(w, L.weight_axis, QType::kS8Symmetric));
+      EI8_ASSIGN_OR_RETURN(wq, choose_qparams_per_channel(w, L.weight_axis, w_type));
     } else {
-      EI8_ASSIGN_OR_RETURN(QuantParams p, choose_qparams(w.span<float>(), QType::kS8Symmetric));
+      EI8_ASSIGN_OR_RETURN(QuantParams p, choose_qparams(w.span<float>(), w_type));
       wq.assign(1, p);
     }
     for (const QuantParams& p : wq) L.weight_scales.push_back(p.scale);
@@ -217,10 +218,9 @@ Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
       }
     }
     if (wq.size() == 1) {
-      EI8_ASSIGN_OR_RETURN(L.weight_q, quantize(w, wq[0], QType::kS8Symmetric));
+      EI8_ASSIGN_OR_RETURN(L.weight_q, quantize(w, wq[0], w_type));
     } else {
-      EI8_ASSIGN_OR_RETURN(L.weight_q,
-                           quantize_per_channel(w, wq, L.weight_axis, QType::kS8Symmetric));
+      EI8_ASSIGN_OR_RETURN(L.weight_q, quantize_per_channel(w, wq, L.weight_axis, w_type));
     }
     // Output clamp: the type's range ∩ the fused activation.
     L.out_min = act_lo;

@@ -45,6 +45,9 @@ struct PtqOptions {
   QType act_type = QType::kU8;  // kU8 or kS8
   bool act_symmetric = false;   // s8 only: [−127, 127], zero point 0
   fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;
+  // Weights in [−63, 63] (ONNX Runtime's reduce_range): exact on CPUs without VNNI, whose
+  // u8·s8 kernels saturate pair sums at int16; costs one bit of weight precision.
+  bool reduce_range = false;
   std::vector<std::string> exclude_nodes;  // node names kept float (mixed precision)
 };
 

@@ -19,11 +19,26 @@ std::string_view qtype_name(QType t) {
       return "s8";
     case QType::kS8Symmetric:
       return "s8sym";
+    case QType::kS7Symmetric:
+      return "s7sym";
   }
   return "?";
 }
-int32_t qmin(QType t) { return t == QType::kU8 ? 0 : (t == QType::kS8 ? -128 : -127); }
-int32_t qmax(QType t) { return t == QType::kU8 ? 255 : 127; }
+bool always_symmetric(QType t) { return t == QType::kS8Symmetric || t == QType::kS7Symmetric; }
+int32_t qmin(QType t) {
+  switch (t) {
+    case QType::kU8:
+      return 0;
+    case QType::kS8:
+      return -128;
+    case QType::kS8Symmetric:
+      return -127;
+    case QType::kS7Symmetric:
+      return -63;
+  }
+  return 0;
+}
+int32_t qmax(QType t) { return t == QType::kU8 ? 255 : (t == QType::kS7Symmetric ? 63 : 127); }
 DType storage_dtype(QType t) { return t == QType::kU8 ? DType::kU8 : DType::kS8; }
 
 Result<QuantParams> choose_qparams(float rmin, float rmax, QType t, bool symmetric) {
@@ -36,7 +51,7 @@ Result<QuantParams> choose_qparams(float rmin, float rmax, QType t, bool symmetr
   // Widen to include 0 so that zero (padding, ReLU) is exactly representable.
   rmin = std::min(rmin, 0.0f);
   rmax = std::max(rmax, 0.0f);
-  if (symmetric || t == QType::kS8Symmetric) {
+  if (symmetric || always_symmetric(t)) {
     const float a = std::max(-rmin, rmax);
     rmin = -a;
     rmax = a;
@@ -45,9 +60,9 @@ Result<QuantParams> choose_qparams(float rmin, float rmax, QType t, bool symmetr
   auto scale = static_cast<float>((static_cast<double>(rmax) - static_cast<double>(rmin)) /
                                   static_cast<double>(hi - lo));
   if (!(scale >= FLT_MIN)) scale = 1.0f;
-  // Symmetric: the midpoint of the integer range, RNE((qmin + qmax)/2) — 0 for s8 and s8sym,
+  // Symmetric: the midpoint of the integer range, RNE((qmin + qmax)/2) — 0 for s8, s8sym, s7sym,
   // 128 for u8 — exactly, not through a float quotient that may land on the wrong side of a tie.
-  const bool sym = symmetric || t == QType::kS8Symmetric;
+  const bool sym = symmetric || always_symmetric(t);
   const double z =
       sym ? round_half_even((static_cast<double>(lo) + hi) / 2.0)
           : round_half_even(static_cast<double>(lo) - static_cast<double>(rmin / scale));

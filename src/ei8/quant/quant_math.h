@@ -35,6 +35,9 @@ enum class QType {
   kU8,           // [0, 255]
   kS8,           // [−128, 127]
   kS8Symmetric,  // [−127, 127], zero point 0 (weights)
+  kS7Symmetric,  // [−63, 63], zero point 0: "reduce_range" weights, so that CPUs without VNNI,
+                 // whose u8·s8 pair sums saturate at int16 (ONNX Runtime's AVX2 vpmaddubsw),
+                 // stay exact: 2·255·63 < 2^15
 };
 std::string_view qtype_name(QType t);  // "u8", "s8", "s8sym"
 int32_t qmin(QType t);
@@ -47,7 +50,8 @@ struct QuantParams {
 };
 
 // Scale and zero point for the real range [rmin, rmax] (rmin ≤ rmax, both finite).
-// `symmetric`: use [−max(|rmin|, |rmax|), +max(...)]; kS8Symmetric is always symmetric with z = 0.
+// `symmetric`: use [−max(|rmin|, |rmax|), +max(...)]; kS8Symmetric and kS7Symmetric are always
+// symmetric with z = 0.
 Result<QuantParams> choose_qparams(float rmin, float rmax, QType t, bool symmetric = false);
 // Same from data: the range is min/max of `values` (empty → error).
 Result<QuantParams> choose_qparams(std::span<const float> values, QType t, bool symmetric = false);
