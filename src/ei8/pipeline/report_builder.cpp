@@ -6,6 +6,7 @@
 
 #include "ei8/core/npy.h"
 #include "ei8/report/document.h"
+#include "ei8/report/figure.h"
 #include "ei8/report/table.h"
 
 namespace ei8::pipeline {
@@ -47,6 +48,45 @@ void add_table(Document& d, const StepContext& ctx, std::string_view name,
 void add_figure(Document& d, const StepContext& ctx, std::string_view stem, std::string caption) {
   const std::string rel = fmt::format("figures/{}.png", stem);
   if (fs::exists(ctx.path(rel))) d.figure(rel, std::move(caption));
+}
+
+// Latency per sample, FP32 (ours, ONNX Runtime) vs INT8 (ours, the sweep's fastest config),
+// batch 1 and 32, from fp32_baseline.csv and ptq_sweep_<w>.csv. Returns false when either
+// table or a value is missing (no figure).
+Result<bool> latency_figure(const StepContext& ctx, const std::string& w) {
+  Result<Table> fp = Table::read_csv(ctx.path("tables/fp32_baseline.csv"));
+  Result<Table> sw = Table::read_csv(ctx.path(fmt::format("tables/ptq_sweep_{}.csv", w)));
+  if (!fp.ok() || !sw.ok()) return false;
+  Result<size_t> row = fp->find_row("workload", w);
+  if (!row.ok()) return false;
+  // The INT8 configuration with the lowest batch-1 latency.
+  size_t best = sw->num_rows();
+  for (size_t r = 0; r < sw->num_rows(); ++r) {
+    Result<double> v = sw->number(r, "latency_b1_us");
+    if (v.ok() && (best == sw->num_rows() || *v < sw->number(best, "latency_b1_us").value())) {
+      best = r;
+    }
+  }
+  if (best == sw->num_rows()) return false;
+  report::Figure f{.kind = report::FigureKind::kGroupedBars,
+                   .title = fmt::format("Latency per sample, FP32 vs INT8, one thread, {}", w),
+                   .xlabel = "batch size",
+                   .ylabel = "latency per sample (us)",
+                   .categories = {"batch 1", "batch 32"}};
+  auto series = [&](const Table& t, size_t r, const std::string& b1, const std::string& b32,
+                    const std::string& label) {
+    Result<double> v1 = t.number(r, b1), v32 = t.number(r, b32);
+    if (v1.ok() && v32.ok()) f.series.push_back({.label = label, .y = {*v1, *v32 / 32}});
+  };
+  series(*fp, *row, "latency_b1_p50_us", "latency_b32_p50_us", "FP32, our runtime");
+  series(*fp, *row, "ort_b1_p50_us", "ort_b32_p50_us", "FP32, ONNX Runtime 1.30");
+  series(*sw, best, "latency_b1_us", "latency_b32_us",
+         fmt::format("INT8, our integer engine ({}, {}, {})", sw->text(best, "method").value(),
+                     sw->text(best, "weights").value(), sw->text(best, "activations").value()));
+  if (f.series.size() < 2) return false;
+  f.ymin = 0;
+  EI8_RETURN_IF_ERROR(report::render(f, ctx.path("figures/ptq_latency_" + w)));
+  return true;
 }
 
 // The executive summary: headline findings, each value copied (as text, exactly as written)
@@ -192,6 +232,7 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
 
   d.heading(2, "Part B — INT8 post-training quantization");
   for (const auto& w : s.workloads) {
+    EI8_RETURN_IF_ERROR(latency_figure(ctx, w).status());
     d.heading(3, "Workload " + w);
     add_table(d, ctx, "ptq_sweep_" + w, "ptq_sweep." + w,
               "PTQ sweep, " + w +
