@@ -241,7 +241,9 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
     add_figure(d, ctx, "ptq_latency_" + w, "Latency FP32 vs INT8, " + w);
     add_figure(d, ctx, "ptq_acc_latency_" + w, "Accuracy vs INT8 latency, " + w);
     add_table(d, ctx, "sensitivity_" + w, "sensitivity." + w,
-              "Per-layer sensitivity (leave-one-out both ways), most sensitive first, " + w);
+              "Per-layer sensitivity (leave-one-out both ways) of the sweep's most accurate "
+              "configuration, most sensitive first, " +
+                  w);
     add_table(d, ctx, "layer_error_" + w, "sensitivity." + w,
               "Per-layer error of the INT8 activations vs FP32, " + w);
     add_figure(d, ctx, "layer_error_" + w, "Per-layer quantization error, " + w);

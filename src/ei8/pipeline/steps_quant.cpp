@@ -155,7 +155,7 @@ Status accuracy_latency_figure(const Table& t, const std::string& w, const std::
 // Per-layer SQNR of the quantized model's activations (error accumulated up to each layer).
 Status layer_error_figure(const Table& errors, const std::string& w, const std::string& stem) {
   Figure f{.kind = report::FigureKind::kGroupedBars,
-           .title = fmt::format("Per-layer INT8 activation error (entropy, per-channel), {}", w),
+           .title = fmt::format("Per-layer INT8 activation error (best sweep config), {}", w),
            .xlabel = "layer (graph order)",
            .ylabel = "SQNR of the layer output vs FP32 (dB)"};
   report::Series se{.label = "SQNR (higher is better)"};
@@ -202,6 +202,49 @@ Status threshold_figure(const Table& hist, const Table& thr, const std::string& 
   return report::render(f, stem);
 }
 
+// The sweep's most accurate configuration (ties: the first row), which the sensitivity
+// analysis and the mixed-precision fallback then refine.
+struct SweepChoice {
+  quant::CalibParams calib;
+  quant::PtqOptions ptq;
+  std::string label;
+};
+
+Result<SweepChoice> best_sweep_config(const StepContext& c, const std::string& w) {
+  const std::string path = c.path("tables/ptq_sweep_" + w + ".csv");
+  EI8_ASSIGN_OR_RETURN(Table t, Table::read_csv(path));
+  size_t best = t.num_rows();
+  double best_acc = -1;
+  for (size_t r = 0; r < t.num_rows(); ++r) {
+    Result<double> acc = t.number(r, "accuracy_pct");
+    if (!acc.ok()) acc = t.number(r, "agreement_pct");
+    if (acc.ok() && *acc > best_acc) {
+      best = r;
+      best_acc = *acc;
+    }
+  }
+  if (best == t.num_rows()) return not_found("cannot choose a configuration: {} has no rows", path);
+  SweepChoice ch;
+  EI8_ASSIGN_OR_RETURN(std::string method, t.text(best, "method"));
+  EI8_ASSIGN_OR_RETURN(std::string weights, t.text(best, "weights"));
+  EI8_ASSIGN_OR_RETURN(std::string act, t.text(best, "activations"));
+  EI8_ASSIGN_OR_RETURN(ch.calib.method, quant::parse_calib_method(method));
+  EI8_ASSIGN_OR_RETURN(ch.ptq.weights, quant::parse_weight_granularity(weights));
+  if (act == "u8-asym") {
+    ch.ptq.act_type = quant::QType::kU8;
+  } else if (act == "s8-asym") {
+    ch.ptq.act_type = quant::QType::kS8;
+  } else if (act == "s8-sym") {
+    ch.ptq.act_type = quant::QType::kS8;
+    ch.ptq.act_symmetric = true;
+  } else {
+    return invalid_argument("{}: activations = '{}', must be u8-asym, s8-asym or s8-sym", path,
+                            act);
+  }
+  ch.label = fmt::format("{} {} {}", method, weights, act);
+  return ch;
+}
+
 }  // namespace
 
 quant::LatencyFn int8_latency_function() {
@@ -244,15 +287,18 @@ Step sensitivity_step(const RunAllSettings& s, const std::string& w) {
   const QuantSizes n = quant_sizes(s);
   return {.name = "sensitivity." + w,
           .description = "per-layer error, leave-one-out both ways, calibrator thresholds",
-          .settings = fmt::format("calib={} eval={} seed={} method=entropy weights=per-channel",
-                                  n.calib, n.eval, s.seed),
-          .inputs = {model_path(w)},
+          .settings =
+              fmt::format("calib={} eval={} seed={} config=best-of-sweep", n.calib, n.eval, s.seed),
+          .inputs = {model_path(w), "tables/ptq_sweep_" + w + ".csv"},
           .outputs = {"tables/sensitivity_" + w + ".csv", "tables/layer_error_" + w + ".csv",
                       "tables/tensor_histograms_" + w + ".csv",
                       "tables/calib_thresholds_" + w + ".csv"},
           .run = [s, w](StepContext& c) -> Result<StepOutcome> {
+            EI8_ASSIGN_OR_RETURN(SweepChoice ch, best_sweep_config(c, w));
             EI8_ASSIGN_OR_RETURN(QuantInputs in, load_quant_inputs(c, s, w));
             quant::SensitivityOptions o;
+            o.calib = ch.calib;
+            o.ptq = ch.ptq;
             EI8_ASSIGN_OR_RETURN(quant::SensitivityReport r,
                                  quant::analyze_sensitivity(in.graph, in.stats, in.eval, o));
             const Table errors = r.error_table();
@@ -272,10 +318,10 @@ Step sensitivity_step(const RunAllSettings& s, const std::string& w) {
               EI8_RETURN_IF_ERROR(threshold_figure(r.histograms, r.thresholds, tensor, w,
                                                    c.path("figures/calib_thresholds_" + w)));
             }
-            return StepOutcome::ok(
-                fmt::format("{} layers; most sensitive: {}; all quantized {:.2f} % (FP32 {:.2f} %)",
-                            r.layers.size(), r.ranking.empty() ? "-" : r.ranking.front(),
-                            100 * r.all_accuracy, 100 * r.fp32_accuracy));
+            return StepOutcome::ok(fmt::format(
+                "{}: {} layers; most sensitive: {}; all quantized {:.2f} % (FP32 {:.2f} %)",
+                ch.label, r.layers.size(), r.ranking.empty() ? "-" : r.ranking.front(),
+                100 * r.all_accuracy, 100 * r.fp32_accuracy));
           }};
 }
 
@@ -286,7 +332,8 @@ Step mixed_precision_step(const RunAllSettings& s, const std::string& w) {
           .description = "keep the most sensitive layers float until the drop is <= 0.3 points",
           .settings = fmt::format("calib={} eval={} seed={} max_drop={}", n.calib, n.eval, s.seed,
                                   kMaxDrop),
-          .inputs = {model_path(w), "tables/sensitivity_" + w + ".csv"},
+          .inputs = {model_path(w), "tables/ptq_sweep_" + w + ".csv",
+                     "tables/sensitivity_" + w + ".csv"},
           .outputs = {"tables/mixed_precision_" + w + ".csv"},
           .run = [s, w](StepContext& c) -> Result<StepOutcome> {
             EI8_ASSIGN_OR_RETURN(QuantInputs in, load_quant_inputs(c, s, w));
@@ -298,17 +345,17 @@ Step mixed_precision_step(const RunAllSettings& s, const std::string& w) {
               EI8_ASSIGN_OR_RETURN(std::string node, sens.text(r, "node"));
               ranking.push_back(node);
             }
-            quant::CalibParams cp;
-            cp.method = quant::CalibMethod::kEntropy;
+            EI8_ASSIGN_OR_RETURN(SweepChoice ch, best_sweep_config(c, w));
             quant::MixedPrecisionOptions o;
+            o.ptq = ch.ptq;
             o.max_drop_points = kMaxDrop;
             o.latency = int8_latency_function();
             EI8_ASSIGN_OR_RETURN(quant::CalibTable table,
-                                 quant::make_table(in.stats, quant::calib_target(o.ptq, cp)));
+                                 quant::make_table(in.stats, quant::calib_target(o.ptq, ch.calib)));
             EI8_ASSIGN_OR_RETURN(quant::MixedPrecisionResult r,
                                  quant::mixed_precision(in.graph, table, in.eval, ranking, o));
             EI8_RETURN_IF_ERROR(r.table().write(c.path("tables/mixed_precision_" + w)));
-            return StepOutcome::ok(r.message);
+            return StepOutcome::ok(ch.label + ": " + r.message);
           }};
 }
 
