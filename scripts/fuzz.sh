@@ -10,7 +10,7 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$(nproc)"
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-cp tests/data/models/*.onnx "$corpus"/
+cp tests/data/models/*.onnx tests/data/fuzz_regressions/* "$corpus"/
 echo "== fuzz: ei8_onnx_fuzz for ${seconds}s"
 build/fuzz/fuzz/ei8_onnx_fuzz -seed=20261127 -runs=150000 -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=2048 \
   -timeout=10 -print_final_stats=1 -artifact_prefix=build/fuzz/ "$corpus" 2>&1 | tail -15

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <filesystem>
 #include <limits>
 
+#include "ei8/core/npy.h"
 #include "ei8/core/rng.h"
 #include "ei8/graph/passes.h"
 #include "ei8/graph/shape_inference.h"
+#include "ei8/graph/summary.h"
 
 namespace ei8 {
 namespace {
@@ -315,6 +318,32 @@ TEST(OnnxImport, MissingInitializerAndBadTensorSizesAreErrors) {
   auto gw = parse_onnx(w.bytes(), "m.onnx");
   ASSERT_FALSE(gw.ok());
   EXPECT_NE(gw.status().message().find("'conv'"), std::string::npos) << gw.status().message();
+}
+
+}  // namespace
+}  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+// Every input the ONNX importer fuzzer ever failed on (tests/data/fuzz_regressions/) goes
+// through the fuzz target's path again: import, summary, optimize, summary. Under ASan+UBSan
+// (the CI's second suite) any overflow or bad access fails this test; errors are fine.
+TEST(OnnxImport, FuzzerFindingsStayFixed) {
+  const std::filesystem::path dir = std::string(EI8_TEST_DATA_DIR) + "/fuzz_regressions";
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    SCOPED_TRACE(e.path().string());
+    auto bytes = read_file(e.path().string());
+    ASSERT_TRUE(bytes.ok());
+    auto g = parse_onnx(bytes.value(), e.path().filename().string());
+    ++files;
+    if (!g.ok()) continue;
+    Graph copy = g.value();
+    (void)summarize(copy);
+    if (optimize(copy).ok()) (void)summarize(copy, 2);
+  }
+  EXPECT_GE(files, 1);
 }
 
 }  // namespace

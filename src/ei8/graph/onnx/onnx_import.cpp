@@ -440,15 +440,23 @@ Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
       int64_t s0 = starts[i], e0 = ends[i];
       if (s0 < 0) s0 += dim;
       if (e0 < 0 && e0 > std::numeric_limits<int64_t>::min() + dim) e0 += dim;
+      // Elements taken = ceil(distance / |step|), written so that no step (up to ±2^63)
+      // overflows: 1 + (distance − 1) / |step| with |step| unsigned.
+      const uint64_t mag = steps[i] > 0 ? static_cast<uint64_t>(steps[i])
+                                        : uint64_t{0} - static_cast<uint64_t>(steps[i]);
+      auto taken = [mag](int64_t distance) -> int64_t {
+        return distance > 0 ? 1 + static_cast<int64_t>(static_cast<uint64_t>(distance - 1) / mag)
+                            : 0;
+      };
       int64_t cnt = 0;
       if (steps[i] > 0) {
         s0 = std::clamp<int64_t>(s0, 0, dim);
         e0 = std::clamp<int64_t>(e0, 0, dim);
-        cnt = e0 > s0 ? (e0 - s0 + steps[i] - 1) / steps[i] : 0;
+        cnt = taken(e0 - s0);
       } else {
         s0 = std::clamp<int64_t>(s0, 0, dim - 1);
         e0 = std::clamp<int64_t>(e0, -1, dim - 1);
-        cnt = s0 > e0 ? (s0 - e0 - steps[i] - 1) / -steps[i] : 0;
+        cnt = taken(s0 - e0);
       }
       b[static_cast<size_t>(ax)] = s0;
       st[static_cast<size_t>(ax)] = steps[i];
