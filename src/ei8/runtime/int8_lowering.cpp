@@ -1,5 +1,7 @@
 // QDQ graph → integer graph (int8_lowering.h).
+
 #include "ei8/runtime/int8_lowering.h"
+#include "ei8/runtime/int8_values.h"
 
 #include <algorithm>
 #include <chrono>
@@ -18,24 +20,6 @@ template <typename... Args>
 Status node_error(const Node& n, fmt::format_string<Args...> f, Args&&... args) {
   return invalid_argument("cannot lower node '{}' ({}): {}", n.name, n.op_type,
                           fmt::format(f, std::forward<Args>(args)...));
-}
-
-int32_t type_min(DType t) { return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : INT32_MIN); }
-int32_t type_max(DType t) { return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : INT32_MAX); }
-
-int32_t load_int(const Tensor& t, int64_t i) {
-  const size_t k = static_cast<size_t>(i);
-  switch (t.dtype()) {
-    case DType::kU8:
-      return t.span<uint8_t>()[k];
-    case DType::kS8:
-      return t.span<int8_t>()[k];
-    case DType::kS32:
-      return t.span<int32_t>()[k];
-    case DType::kF32:
-      break;
-  }
-  return 0;
 }
 
 bool is_q(const Node* n) { return n != nullptr && n->op_type == "QuantizeLinear"; }
@@ -94,8 +78,8 @@ const Node* sole_consumer(const Graph& g, const std::string& value) {
 int32_t quantize_bound(float v, const TensorQ& q) {
   const float r = std::nearbyint(v / q.scale) + static_cast<float>(q.zero_point);
   if (std::isnan(r)) return q.zero_point;
-  return static_cast<int32_t>(
-      std::clamp(r, static_cast<float>(type_min(q.type)), static_cast<float>(type_max(q.type))));
+  return static_cast<int32_t>(std::clamp(r, static_cast<float>(int8_type_min(q.type)),
+                                         static_cast<float>(int8_type_max(q.type))));
 }
 
 bool is_alias_op(const std::string& op) {

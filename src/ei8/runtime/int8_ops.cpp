@@ -1,5 +1,7 @@
 // The integer operators of the INT8 runtime (int8_ops.h).
+
 #include "ei8/runtime/int8_ops.h"
+#include "ei8/runtime/int8_values.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,23 +32,6 @@ Status op_error(const PrepareContext& c, fmt::format_string<Args...> f, Args&&..
 }
 
 bool is_q8(DType t) { return t == DType::kU8 || t == DType::kS8; }
-int32_t type_min(DType t) { return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : INT32_MIN); }
-int32_t type_max(DType t) { return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : INT32_MAX); }
-
-int32_t load_int(const Tensor& t, int64_t i) {
-  const size_t k = static_cast<size_t>(i);
-  switch (t.dtype()) {
-    case DType::kU8:
-      return t.span<uint8_t>()[k];
-    case DType::kS8:
-      return t.span<int8_t>()[k];
-    case DType::kS32:
-      return t.span<int32_t>()[k];
-    case DType::kF32:
-      break;
-  }
-  return 0;
-}
 
 // Constant scales of input `i`: finite and > 0, 1 or `count` (0 = any) values.
 Result<std::vector<float>> scales_of(const PrepareContext& c, size_t i, int64_t count = 1) {
@@ -74,9 +59,9 @@ Result<std::vector<int32_t>> zero_points_of(const PrepareContext& c, size_t i, D
   std::vector<int32_t> out;
   for (int64_t k = 0; k < z->numel(); ++k) {
     const int32_t v = load_int(*z, k);
-    if (v < type_min(t) || v > type_max(t)) {
-      return op_error(c, "input {} (zero point) = {}, must be in [{}, {}]", i, v, type_min(t),
-                      type_max(t));
+    if (v < int8_type_min(t) || v > int8_type_max(t)) {
+      return op_error(c, "input {} (zero point) = {}, must be in [{}, {}]", i, v, int8_type_min(t),
+                      int8_type_max(t));
     }
     out.push_back(v);
   }
@@ -100,8 +85,10 @@ Result<RequantProfile> profile_of(const PrepareContext& c) {
 
 // Output clamp: the type's range ∩ the lowering's fused activation bounds.
 std::pair<int32_t, int32_t> out_clamp(const PrepareContext& c, DType y) {
-  return {std::max<int32_t>(type_min(y), static_cast<int32_t>(c.node.attr_int("qmin", INT32_MIN))),
-          std::min<int32_t>(type_max(y), static_cast<int32_t>(c.node.attr_int("qmax", INT32_MAX)))};
+  return {
+      std::max<int32_t>(int8_type_min(y), static_cast<int32_t>(c.node.attr_int("qmin", INT32_MIN))),
+      std::min<int32_t>(int8_type_max(y),
+                        static_cast<int32_t>(c.node.attr_int("qmax", INT32_MAX)))};
 }
 
 // s8 weights: u8 weights w with zero point z become (w − 128, z − 128); the products are equal.
@@ -177,8 +164,8 @@ class QuantizeLinearOp : public Op {
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     const float* x = reinterpret_cast<const float*>(in[0]);
-    const float lo = static_cast<float>(type_min(qtype_)),
-                hi = static_cast<float>(type_max(qtype_));
+    const float lo = static_cast<float>(int8_type_min(qtype_)),
+                hi = static_cast<float>(int8_type_max(qtype_));
     int64_t i = 0;
     for (int64_t o = 0; o < plan_.outer; ++o) {
       for (int64_t ch = 0; ch < plan_.channels; ++ch) {
@@ -645,8 +632,8 @@ class QAvgPoolOp : public Op {
     for (int64_t n = 1; n <= taps; ++n) {
       // ONNX Runtime: scale = s_x / (s_y · float(count)) in float32.
       const float m = sx[0] / (sy[0] * static_cast<float>(n));
-      auto rq = Requantizer::from_multiplier(profile, static_cast<double>(m), zy, type_min(t_),
-                                             type_max(t_));
+      auto rq = Requantizer::from_multiplier(profile, static_cast<double>(m), zy, int8_type_min(t_),
+                                             int8_type_max(t_));
       if (!rq.ok()) return op_error(c, "{}", rq.status().message());
       requant_.push_back(std::move(rq).value());
     }
@@ -676,8 +663,10 @@ class QClampOp : public Op {
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
-    lo_ = static_cast<int32_t>(std::max<int64_t>(type_min(t_), c.node.attr_int("lo", INT32_MIN)));
-    hi_ = static_cast<int32_t>(std::min<int64_t>(type_max(t_), c.node.attr_int("hi", INT32_MAX)));
+    lo_ = static_cast<int32_t>(
+        std::max<int64_t>(int8_type_min(t_), c.node.attr_int("lo", INT32_MIN)));
+    hi_ = static_cast<int32_t>(
+        std::min<int64_t>(int8_type_max(t_), c.node.attr_int("hi", INT32_MAX)));
     n_ = shape_numel(c.in_shapes[0]);
     return {};
   }
