@@ -36,7 +36,7 @@ void register_train(CLI::App& app) {
                   "dataset directory (default: /usr/share/datasets/fashion-mnist, "
                   "data/cifar-10-batches-bin)");
   sub->add_option("--epochs", args->epochs,
-                  "epochs (0 = recipe default: signal1d 8, tiny2d 5 on fashion-mnist, 40 on "
+                  "epochs (0 = recipe default: signal1d 8, tiny2d 3 on fashion-mnist, 40 on "
                   "cifar10)");
   sub->add_option("--batch-size", args->batch_size, "batch size (0 = default: 128)");
   sub->add_option("--lr", args->lr,
