@@ -14,6 +14,7 @@
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/kernels/conv_s8.h"
+#include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
@@ -587,27 +588,38 @@ Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) 
   return p;
 }
 
+// The pooling tier (pool.h) of the executor's kernel choice, after the geometry checks.
+Result<kernels::KernelChoice> pool_tier(const PrepareContext& c, const kernels::PoolS8Params& p) {
+  if (Status s = kernels::check_pool_s8_params(p); !s.ok()) return op_error(c, "{}", s.message());
+  Result<kernels::KernelChoice> tier = kernels::prepare_pool_tier(c.kernel);
+  if (!tier.ok()) return op_error(c, "{}", tier.status().message());
+  return tier;
+}
+
 class QMaxPoolOp : public Op {
  public:
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
     EI8_ASSIGN_OR_RETURN(p_, pool_params(c, false));
+    EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_));
     return {};
   }
+  std::string_view variant() const override { return kernels::kernel_choice_name(tier_); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     if (t_ == DType::kU8) {
-      kernels::maxpool_s8_ref(p_, reinterpret_cast<const uint8_t*>(in[0]),
-                              reinterpret_cast<uint8_t*>(out[0]));
+      kernels::maxpool_s8(tier_, p_, reinterpret_cast<const uint8_t*>(in[0]),
+                          reinterpret_cast<uint8_t*>(out[0]));
     } else {
-      kernels::maxpool_s8_ref(p_, reinterpret_cast<const int8_t*>(in[0]),
-                              reinterpret_cast<int8_t*>(out[0]));
+      kernels::maxpool_s8(tier_, p_, reinterpret_cast<const int8_t*>(in[0]),
+                          reinterpret_cast<int8_t*>(out[0]));
     }
   }
 
  private:
   kernels::PoolS8Params p_;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   DType t_ = DType::kU8;
 };
 
@@ -621,6 +633,7 @@ class QAvgPoolOp : public Op {
     t_ = c.in_dtypes[0];
     if (c.in_dtypes[4] != t_) return op_error(c, "output zero point dtype must equal the input's");
     EI8_ASSIGN_OR_RETURN(p_, pool_params(c, global_));
+    EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
     EI8_ASSIGN_OR_RETURN(zx_, zero_point_of(c, 2, t_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 3));
@@ -639,20 +652,22 @@ class QAvgPoolOp : public Op {
     }
     return {};
   }
+  std::string_view variant() const override { return kernels::kernel_choice_name(tier_); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     if (t_ == DType::kU8) {
-      kernels::avgpool_s8_ref(p_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
-                              reinterpret_cast<uint8_t*>(out[0]));
+      kernels::avgpool_s8(tier_, p_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
+                          reinterpret_cast<uint8_t*>(out[0]));
     } else {
-      kernels::avgpool_s8_ref(p_, zx_, requant_, reinterpret_cast<const int8_t*>(in[0]),
-                              reinterpret_cast<int8_t*>(out[0]));
+      kernels::avgpool_s8(tier_, p_, zx_, requant_, reinterpret_cast<const int8_t*>(in[0]),
+                          reinterpret_cast<int8_t*>(out[0]));
     }
   }
 
  private:
   bool global_;
   kernels::PoolS8Params p_;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   std::vector<Requantizer> requant_;
   int32_t zx_ = 0;
   DType t_ = DType::kU8;

@@ -10,6 +10,7 @@
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
 #include "ei8/runtime/kernels/ref/pool_f32_ref.h"
@@ -365,6 +366,7 @@ class PoolOp : public Op {
   explicit PoolOp(Kind kind) : kind_(kind) {}
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_f32(c));
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_pool_tier(c.kernel));
     const Shape& x = c.in_shapes[0];
     const Shape& y = c.out_shapes[0];
     batch_ = x[0];
@@ -412,28 +414,31 @@ class PoolOp : public Op {
     if (kind_ == kAvg && (p_.dilation_h != 1 || p_.dilation_w != 1)) {
       return op_error(c, "dilations must be 1 for AveragePool");
     }
+    if (Status s = kernels::check_pool2d_params(p_); !s.ok()) return op_error(c, "{}", s.message());
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     switch (kind_) {
       case kMax:
-        kernels::maxpool2d_f32_ref(p_, batch_, f(in[0]), f(out[0]));
+        kernels::maxpool2d_f32(tier_, p_, batch_, f(in[0]), f(out[0]));
         break;
       case kAvg:
-        kernels::avgpool2d_f32_ref(p_, batch_, f(in[0]), f(out[0]));
+        kernels::avgpool2d_f32(tier_, p_, batch_, f(in[0]), f(out[0]));
         break;
       case kGlobalAvg:
-        kernels::global_avgpool_f32_ref(planes_, spatial_, f(in[0]), f(out[0]));
+        kernels::global_avgpool_f32(tier_, planes_, spatial_, f(in[0]), f(out[0]));
         break;
       case kGlobalMax:
-        kernels::global_maxpool_f32_ref(planes_, spatial_, f(in[0]), f(out[0]));
+        kernels::global_maxpool_f32(tier_, planes_, spatial_, f(in[0]), f(out[0]));
         break;
     }
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
   Kind kind_;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   kernels::Pool2dParams p_;
   int64_t batch_ = 1, planes_ = 1, spatial_ = 1;
 };

@@ -1,0 +1,269 @@
+// ei8/runtime/kernels/pool_tiles.h — internal to ei8_kernels: the pooling loops every non-ref
+// tier compiles (generic/pool_generic.cpp with no ISA flags, x86/pool_avx2.cpp with -mavx2), all
+// with internal linkage so no AVX2 code can leak into the portable tier.
+//
+// The reduction of one output is the reference's: an accumulator `a` started at `init`, then
+// a = f(a, x) for the window's in-bounds taps, rows ascending, columns ascending. Only the
+// evaluation across outputs changes: the interior outputs of a row (window inside the input in
+// width) are kept in a chunk of accumulators and every tap updates the whole chunk, a loop the
+// compiler vectorises across outputs; the per-output sequence is untouched, hence bit-exact.
+// `Hook::interior_max` lets a tier take over the interior of a max-pool row (AVX2 2×2/2).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "ei8/runtime/kernels/pool_internal.h"
+
+namespace ei8::kernels {
+namespace {
+
+constexpr int64_t kPoolChunk = 64;  // interior outputs per accumulator chunk (on the stack)
+
+template <class T>
+constexpr T lowest_value() {
+  if constexpr (std::is_floating_point_v<T>) {
+    return -std::numeric_limits<T>::infinity();
+  } else {
+    return std::numeric_limits<T>::min();
+  }
+}
+
+// The reference's max step: keep `a` unless x is strictly greater (a NaN x never wins).
+struct MaxStep {
+  template <class A>
+  A operator()(A a, A x) const {
+    return a < x ? x : a;
+  }
+};
+struct SumStep {
+  template <class A>
+  A operator()(A a, A x) const {
+    return a + x;
+  }
+};
+
+// acc[j] = f(… f(acc[j], row[j·S]) …, row[j·S + KW − 1]) for j < n.
+template <int KW, int S, class A, class T, class F>
+inline void row_fixed(const T* __restrict row, A* __restrict acc, int64_t n, F f) {
+  for (int64_t j = 0; j < n; ++j) {
+    A v = acc[j];
+    for (int k = 0; k < KW; ++k) v = f(v, static_cast<A>(row[j * S + k]));
+    acc[j] = v;
+  }
+}
+
+// Any kernel width / stride / dilation; taps (k) outer keeps each output's order.
+template <class A, class T, class F>
+inline void row_any(const T* __restrict row, A* __restrict acc, int64_t n, int64_t kw, int64_t s,
+                    int64_t d, F f) {
+  if (n == 1) {  // one output (global pools): a plain reduction
+    A v = acc[0];
+    for (int64_t k = 0; k < kw; ++k) v = f(v, static_cast<A>(row[k * d]));
+    acc[0] = v;
+    return;
+  }
+  for (int64_t k = 0; k < kw; ++k) {
+    const T* r = row + k * d;
+    for (int64_t j = 0; j < n; ++j) acc[j] = f(acc[j], static_cast<A>(r[j * s]));
+  }
+}
+
+template <class A, class T, class F>
+inline void row_update(const T* row, A* acc, int64_t n, int64_t kw, int64_t s, int64_t d, F f) {
+  if (kw == 1 || d == 1) {
+    const int64_t key = std::min<int64_t>(kw, 4) * 4 + std::min<int64_t>(s, 3);
+    switch (key) {
+      case 1 * 4 + 1:
+        return row_fixed<1, 1>(row, acc, n, f);
+      case 1 * 4 + 2:
+        return row_fixed<1, 2>(row, acc, n, f);
+      case 2 * 4 + 1:
+        return row_fixed<2, 1>(row, acc, n, f);
+      case 2 * 4 + 2:
+        return row_fixed<2, 2>(row, acc, n, f);
+      case 3 * 4 + 1:
+        return row_fixed<3, 1>(row, acc, n, f);
+      case 3 * 4 + 2:
+        return row_fixed<3, 2>(row, acc, n, f);
+      default:
+        break;
+    }
+  }
+  row_any(row, acc, n, kw, s, d, f);
+}
+
+// Ceil of a / b for b > 0, any sign of a.
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+struct NoHook {
+  template <class T>
+  static bool interior_max(const PoolGeom&, const T*, int64_t, int64_t, int64_t, T*) {
+    return false;
+  }
+};
+
+// One op over all planes. A: accumulator type; init: its start value; f: the step;
+// finish(acc, n, inside, counted, y): writes n outputs from n accumulators, `inside` = taps in
+// the input, `counted` = taps inside the padded input (count_include_pad's divisor).
+template <bool kIsMax, class Hook, class A, class T, class F, class Finish>
+void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish) {
+  const int64_t kh = g.kernel_h, kw = g.kernel_w, sh = g.stride_h, sw = g.stride_w;
+  const int64_t dh = g.dilation_h, dw = g.dilation_w;
+  // Interior output columns: w0 = ow·sw − pad_left ≥ 0 and w0 + (kw − 1)·dw ≤ in_w − 1.
+  const int64_t last_w0 = g.in_w - 1 - (kw - 1) * dw;
+  int64_t j_lo = std::min(ceil_div(g.pad_left, sw), g.out_w);
+  int64_t j_hi =
+      last_w0 < -g.pad_left ? 0 : std::min(floor_div(last_w0 + g.pad_left, sw) + 1, g.out_w);
+  if (j_hi < j_lo) j_hi = j_lo;
+  A acc[kPoolChunk];
+  for (int64_t plane = 0; plane < g.planes; ++plane) {
+    const T* xp = x + plane * g.in_h * g.in_w;
+    T* yp = y + plane * g.out_h * g.out_w;
+    for (int64_t oh = 0; oh < g.out_h; ++oh, yp += g.out_w) {
+      const int64_t h0 = oh * sh - g.pad_top;
+      int64_t r_lo = 0, r_hi = kh;  // kernel rows inside [0, in_h)
+      while (r_lo < r_hi && h0 + r_lo * dh < 0) ++r_lo;
+      while (r_hi > r_lo && h0 + (r_hi - 1) * dh >= g.in_h) --r_hi;
+      const int64_t nrows = r_hi - r_lo;
+      // Rows of the window inside the padded input (average pools, dilation 1).
+      const int64_t count_h =
+          std::min(h0 + kh, g.in_h + g.pad_bottom) - std::max<int64_t>(h0, -g.pad_top);
+      const T* row0 = nrows > 0 ? xp + (h0 + r_lo * dh) * g.in_w : xp;
+      const int64_t rstride = dh * g.in_w;
+      auto border = [&](int64_t ow) {
+        const int64_t w0 = ow * sw - g.pad_left;
+        int64_t k_lo = 0, k_hi = kw;
+        while (k_lo < k_hi && w0 + k_lo * dw < 0) ++k_lo;
+        while (k_hi > k_lo && w0 + (k_hi - 1) * dw >= g.in_w) --k_hi;
+        A a = init;
+        for (int64_t r = 0; r < nrows; ++r) {
+          for (int64_t k = k_lo; k < k_hi; ++k) {
+            a = f(a, static_cast<A>(row0[r * rstride + w0 + k * dw]));
+          }
+        }
+        const int64_t count_w =
+            std::min(w0 + kw, g.in_w + g.pad_right) - std::max<int64_t>(w0, -g.pad_left);
+        finish(&a, 1, nrows * (k_hi - k_lo), count_h * count_w, yp + ow);
+      };
+      for (int64_t ow = 0; ow < j_lo; ++ow) border(ow);
+      int64_t j = j_lo;
+      if constexpr (kIsMax) {
+        if (nrows > 0 && j_hi > j &&
+            Hook::interior_max(g, row0 + (j * sw - g.pad_left), rstride, nrows, j_hi - j, yp + j)) {
+          j = j_hi;
+        }
+      }
+      for (; j < j_hi; j += kPoolChunk) {
+        const int64_t n = std::min(kPoolChunk, j_hi - j);
+        for (int64_t i = 0; i < n; ++i) acc[i] = init;
+        for (int64_t r = 0; r < nrows; ++r) {
+          row_update(row0 + r * rstride + (j * sw - g.pad_left), acc, n, kw, sw, dw, f);
+        }
+        finish(acc, n, nrows * kw, count_h * kw, yp + j);
+      }
+      for (int64_t ow = j_hi; ow < g.out_w; ++ow) border(ow);
+    }
+  }
+}
+
+template <class Hook, class T>
+void max_pool(const PoolGeom& g, const T* x, T* y) {
+  pool_planes<true, Hook>(g, x, y, lowest_value<T>(), MaxStep{},
+                          [](const T* a, int64_t n, int64_t inside, int64_t, T* out) {
+                            if constexpr (std::is_floating_point_v<T>) {
+                              (void)inside;  // an empty window stays −inf, as the reference
+                              for (int64_t i = 0; i < n; ++i) out[i] = a[i];
+                            } else {
+                              // The reference casts INT32_MIN (empty window) to T: code 0.
+                              for (int64_t i = 0; i < n; ++i) out[i] = inside > 0 ? a[i] : T{0};
+                            }
+                          });
+}
+
+void avg_pool_f32(const PoolGeom& g, const float* x, float* y) {
+  const bool include_pad = g.count_include_pad;
+  pool_planes<false, NoHook>(
+      g, x, y, 0.0, SumStep{},
+      [include_pad](const double* a, int64_t n, int64_t inside, int64_t counted, float* out) {
+        const int64_t count = include_pad ? counted : inside;
+        if (count <= 0) {
+          for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
+          return;
+        }
+        const double c = static_cast<double>(count);
+        for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i] / c);
+      });
+}
+
+// Σ x over the counted taps in int32 (|Σ| ≤ 255·taps < 2^31 for taps < 2^23, which the op
+// checks), then Σ (x − z_x) = Σ x − inside·z_x: the reference's integer sum, exactly.
+template <class T>
+void avg_pool_s8(const PoolGeom& g, int32_t zx, const fixedpoint::Requantizer* rq, const T* x,
+                 T* y) {
+  const bool include_pad = g.count_include_pad;
+  pool_planes<false, NoHook>(
+      g, x, y, int32_t{0}, SumStep{},
+      [include_pad, zx, rq](const int32_t* a, int64_t n, int64_t inside, int64_t counted, T* out) {
+        const int64_t count = std::max<int64_t>(include_pad ? counted : inside, 1);
+        const fixedpoint::Requantizer& r = rq[count - 1];
+        const int32_t off = static_cast<int32_t>(inside) * zx;
+        for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(r.apply(a[i] - off, 0));
+      });
+}
+
+// The reference's eight double partial sums (lane k takes elements 8·i + k), the tail, then the
+// partials in order: the same additions, so the same result.
+void global_avg_f32(int64_t planes, int64_t spatial, const float* x, float* y) {
+  for (int64_t i = 0; i < planes; ++i) {
+    const float* xp = x + i * spatial;
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 8 <= spatial; j += 8) {
+      for (int k = 0; k < 8; ++k) part[k] += static_cast<double>(xp[j + k]);
+    }
+    double s = 0.0;
+    for (; j < spatial; ++j) s += static_cast<double>(xp[j]);
+    for (double v : part) s += v;
+    y[i] = static_cast<float>(s / static_cast<double>(spatial));
+  }
+}
+
+// Eight lanes of the reference's max step, then the lanes in order (see pool.h for the one
+// difference: the sign of a zero maximum held as both +0 and −0).
+void global_max_f32(int64_t planes, int64_t spatial, const float* x, float* y) {
+  const MaxStep f;
+  for (int64_t i = 0; i < planes; ++i) {
+    const float* xp = x + i * spatial;
+    float lane[8];
+    for (float& v : lane) v = lowest_value<float>();
+    int64_t j = 0;
+    for (; j + 8 <= spatial; j += 8) {
+      for (int k = 0; k < 8; ++k) lane[k] = f(lane[k], xp[j + k]);
+    }
+    float m = lowest_value<float>();
+    for (float v : lane) m = f(m, v);
+    for (; j < spatial; ++j) m = f(m, xp[j]);
+    y[i] = m;
+  }
+}
+
+template <class Hook>
+PoolTierFns make_pool_tier() {
+  PoolTierFns t{};
+  t.max_f32 = &max_pool<Hook, float>;
+  t.avg_f32 = &avg_pool_f32;
+  t.global_avg_f32 = &global_avg_f32;
+  t.global_max_f32 = &global_max_f32;
+  t.max_u8 = &max_pool<Hook, uint8_t>;
+  t.max_s8 = &max_pool<Hook, int8_t>;
+  t.avg_u8 = &avg_pool_s8<uint8_t>;
+  t.avg_s8 = &avg_pool_s8<int8_t>;
+  return t;
+}
+
+}  // namespace
+}  // namespace ei8::kernels

@@ -1,0 +1,100 @@
+// The AVX2 pooling tier: the loops of pool_tiles.h compiled with -mavx2 (256-bit vectors across
+// outputs), plus intrinsics for the most common window, MaxPool 2×2 stride 2 (and 1-D 2/2):
+// two 256-bit loads per input row give 8 float or 32 byte outputs after an even/odd
+// deinterleave; the maxima are taken in the reference's tap order (evens then odds, row 0
+// then row 1) with vmaxps(x, m) = (x > m ? x : m), which is the reference's step m < x ? x : m
+// including NaN (never wins) and ±0 (the first one stays).
+#include <immintrin.h>
+
+#include "ei8/runtime/kernels/pool_tiles.h"
+
+namespace ei8::kernels {
+namespace {
+
+// The outputs' lane order after a 128-bit-lane-wise pack/shuffle of (lo, hi): 0 1 4 5 2 3 6 7
+// in 64-bit units; vpermq 0xD8 restores 0..7.
+constexpr int kFixLanes = 0xD8;
+
+bool max_2x2s2_f32(const float* r0, int64_t rstride, int64_t nrows, int64_t n, float* y) {
+  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 m = ninf;
+    for (int64_t r = 0; r < nrows; ++r) {
+      const float* p = r0 + r * rstride + 2 * j;
+      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+      m = _mm256_max_ps(_mm256_shuffle_ps(a, b, 0x88), m);  // even taps (kw = 0)
+      m = _mm256_max_ps(_mm256_shuffle_ps(a, b, 0xDD), m);  // odd taps (kw = 1)
+    }
+    m = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), kFixLanes));
+    _mm256_storeu_ps(y + j, m);
+  }
+  const MaxStep f;
+  for (; j < n; ++j) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t r = 0; r < nrows; ++r) {
+      m = f(m, r0[r * rstride + 2 * j]);
+      m = f(m, r0[r * rstride + 2 * j + 1]);
+    }
+    y[j] = m;
+  }
+  return true;
+}
+
+template <class T>
+bool max_2x2s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, T* y) {
+  const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
+  auto vmax = [](__m256i a, __m256i b) {
+    if constexpr (std::is_signed_v<T>) {
+      return _mm256_max_epi8(a, b);
+    } else {
+      return _mm256_max_epu8(a, b);
+    }
+  };
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    __m256i m = _mm256_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
+    for (int64_t r = 0; r < nrows; ++r) {
+      const T* p = r0 + r * rstride + 2 * j;
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+      // Bytes as 16-bit 0..255 values: packus keeps them (the bit pattern of s8 too).
+      const __m256i even =
+          _mm256_packus_epi16(_mm256_and_si256(a, lo_byte), _mm256_and_si256(b, lo_byte));
+      const __m256i odd = _mm256_packus_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
+      m = vmax(m, vmax(even, odd));
+    }
+    m = _mm256_permute4x64_epi64(m, kFixLanes);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), m);
+  }
+  for (; j < n; ++j) {
+    T m = std::numeric_limits<T>::min();
+    for (int64_t r = 0; r < nrows; ++r) {
+      m = std::max({m, r0[r * rstride + 2 * j], r0[r * rstride + 2 * j + 1]});
+    }
+    y[j] = m;
+  }
+  return true;
+}
+
+struct Avx2Hook {
+  template <class T>
+  static bool interior_max(const PoolGeom& g, const T* r0, int64_t rstride, int64_t nrows,
+                           int64_t n, T* y) {
+    if (g.kernel_w != 2 || g.stride_w != 2 || g.dilation_w != 1 || nrows > 2) return false;
+    if constexpr (std::is_same_v<T, float>) {
+      return max_2x2s2_f32(r0, rstride, nrows, n, y);
+    } else {
+      return max_2x2s2_bytes(r0, rstride, nrows, n, y);
+    }
+  }
+};
+
+}  // namespace
+
+const PoolTierFns& pool_tier_avx2() {
+  static const PoolTierFns fns = make_pool_tier<Avx2Hook>();
+  return fns;
+}
+
+}  // namespace ei8::kernels
