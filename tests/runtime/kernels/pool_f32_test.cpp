@@ -121,6 +121,12 @@ std::vector<PoolCase> all_cases() {
       PoolTester("max3x3s2_pad1", K::kMax).input(3, 17, 19).kernel(3, 3).stride(2).pad(1, 1, 1, 1),
       PoolTester("max3x3s1_pad1", K::kMax).input(2, 13, 29).kernel(3, 3).stride(1).pad(1, 1, 1, 1),
       PoolTester("max2x2s2_odd_ceil", K::kMax).input(3, 17, 23).kernel(2, 2).stride(2).ceil_mode(),
+      PoolTester("max2x2s2_row_left_over", K::kMax)
+          .input(3, 17, 24)
+          .kernel(2, 2)
+          .stride(2)
+          .hostile(),
+      PoolTester("max1x2s12_2d", K::kMax).input(2, 5, 10).kernel(1, 2).stride(1, 2).batch(2),
       PoolTester("max2x2s2_wide", K::kMax).input(2, 6, 131).kernel(2, 2).stride(2),
       PoolTester("max2x2s2_pad", K::kMax).input(2, 9, 67).kernel(2, 2).stride(2).pad(1, 1, 0, 0),
       PoolTester("max1d_2s2", K::kMax).input(16, 1, 64).kernel(1, 2).stride(1, 2),

@@ -99,12 +99,79 @@ inline void row_update(const T* row, A* acc, int64_t n, int64_t kw, int64_t s, i
 inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
+// y[i] = step(step(lowest, x[2i]), x[2i + 1]) for i < n: the max of consecutive pairs of a
+// contiguous stream, each in the reference's order.
+template <class T>
+inline void pair_max_stream_loop(const T* __restrict x, T* __restrict y, int64_t n) {
+  const MaxStep f;
+  for (int64_t i = 0; i < n; ++i) y[i] = f(f(lowest_value<T>(), x[2 * i]), x[2 * i + 1]);
+}
+
+// y[j] = step(a[j], b[j]) for j < n (a: the earlier taps of each output, b: the later ones).
+template <class T>
+inline void combine_max_loop(const T* __restrict a, const T* __restrict b, T* __restrict y,
+                             int64_t n) {
+  const MaxStep f;
+  for (int64_t j = 0; j < n; ++j) y[j] = f(a[j], b[j]);
+}
+
 struct NoHook {
   template <class T>
   static bool interior_max(const PoolGeom&, const T*, int64_t, int64_t, int64_t, T*) {
     return false;
   }
+  template <class T>
+  static void pair_max_stream(const T* x, T* y, int64_t n) {
+    pair_max_stream_loop(x, y, n);
+  }
 };
+
+// MaxPool whose 2-wide, stride-2 windows tile every row exactly (in_w = 2·out_w; no padding,
+// no dilation) with kernel_h = stride_h = 1 or 2 — the 2×2/2 pools of most CNNs and the 1-D
+// 2/2 pools. The rows a plane's outputs read are contiguous, and so are the planes when no
+// input row is left over, so the work becomes streams instead of short rows:
+//   kernel_h 1: the output is the pair maxima of the whole input (one stream);
+//   kernel_h 2: stage 1 takes the pair maxima of a block of row pairs into a stack buffer
+//   (row 2·oh's maxima then row 2·oh + 1's), stage 2 combines the two halves of each pair.
+// Per output that is the reference's tap sequence split into two in-order halves; the max step
+// returns the first maximal tap of a sequence, so combining the halves' results left to right
+// gives the reference's result bit for bit (NaN never wins, the earlier of ±0 stays).
+template <class Hook, class T>
+bool max_pool_pairs(const PoolGeom& g, const T* x, T* y) {
+  constexpr int64_t kTmp = 4096;
+  const int64_t kh = g.kernel_h;
+  if (g.kernel_w != 2 || g.stride_w != 2 || g.dilation_w != 1 || g.in_w != 2 * g.out_w ||
+      g.in_w > kTmp || kh != g.stride_h || kh > 2 || (kh == 2 && g.dilation_h != 1) ||
+      g.pad_top != 0 || g.pad_left != 0 || g.pad_bottom != 0 || g.pad_right != 0 ||
+      g.out_h * kh > g.in_h) {
+    return false;
+  }
+  const int64_t plane_in = g.in_h * g.in_w, plane_out = g.out_h * g.out_w;
+  const bool contiguous = g.out_h * kh == g.in_h;  // no row left over: planes follow each other
+  const int64_t sweeps = contiguous ? 1 : g.planes;
+  const int64_t rows = contiguous ? g.planes * g.out_h : g.out_h;  // output rows per sweep
+  if (kh == 1) {
+    for (int64_t s = 0; s < sweeps; ++s) {
+      Hook::pair_max_stream(x + s * plane_in, y + s * plane_out, rows * g.out_w);
+    }
+    return true;
+  }
+  T tmp[kTmp];
+  const int64_t group = kTmp / g.in_w;  // output rows per stage-1 call
+  for (int64_t s = 0; s < sweeps; ++s) {
+    const T* xs = x + s * plane_in;
+    T* ys = y + s * plane_out;
+    for (int64_t r0 = 0; r0 < rows; r0 += group) {
+      const int64_t n = std::min(group, rows - r0);
+      Hook::pair_max_stream(xs + r0 * 2 * g.in_w, tmp, n * g.in_w);
+      for (int64_t i = 0; i < n; ++i) {
+        combine_max_loop(tmp + i * g.in_w, tmp + i * g.in_w + g.out_w, ys + (r0 + i) * g.out_w,
+                         g.out_w);
+      }
+    }
+  }
+  return true;
+}
 
 // One op over all planes. A: accumulator type; init: its start value; f: the step;
 // finish(acc, n, inside, counted, y): writes n outputs from n accumulators, `inside` = taps in
@@ -172,6 +239,7 @@ void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish
 
 template <class Hook, class T>
 void max_pool(const PoolGeom& g, const T* x, T* y) {
+  if (max_pool_pairs<Hook>(g, x, y)) return;
   pool_planes<true, Hook>(g, x, y, lowest_value<T>(), MaxStep{},
                           [](const T* a, int64_t n, int64_t inside, int64_t, T* out) {
                             if constexpr (std::is_floating_point_v<T>) {

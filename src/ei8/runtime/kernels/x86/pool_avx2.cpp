@@ -77,7 +77,56 @@ bool max_2x2s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, T* 
   return true;
 }
 
+// y[i] = max of x[2i], x[2i + 1] in the reference's order (pool_tiles.h pair_max_stream_loop).
+void pair_max_stream_f32(const float* x, float* y, int64_t n) {
+  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {  // two independent vectors per iteration
+    const __m256 a0 = _mm256_loadu_ps(x + 2 * i), b0 = _mm256_loadu_ps(x + 2 * i + 8);
+    const __m256 a1 = _mm256_loadu_ps(x + 2 * i + 16), b1 = _mm256_loadu_ps(x + 2 * i + 24);
+    __m256 m0 = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0x88), ninf);
+    __m256 m1 = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0x88), ninf);
+    m0 = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0xDD), m0);
+    m1 = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0xDD), m1);
+    _mm256_storeu_ps(y + i,
+                     _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m0), kFixLanes)));
+    _mm256_storeu_ps(y + i + 8,
+                     _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m1), kFixLanes)));
+  }
+  pair_max_stream_loop(x + 2 * i, y + i, n - i);
+}
+
+template <class T>
+void pair_max_stream_bytes(const T* x, T* y, int64_t n) {
+  const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 2 * i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 2 * i + 32));
+    const __m256i even =
+        _mm256_packus_epi16(_mm256_and_si256(a, lo_byte), _mm256_and_si256(b, lo_byte));
+    const __m256i odd = _mm256_packus_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
+    __m256i m;
+    if constexpr (std::is_signed_v<T>) {
+      m = _mm256_max_epi8(even, odd);
+    } else {
+      m = _mm256_max_epu8(even, odd);
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), _mm256_permute4x64_epi64(m, kFixLanes));
+  }
+  pair_max_stream_loop(x + 2 * i, y + i, n - i);
+}
+
 struct Avx2Hook {
+  template <class T>
+  static void pair_max_stream(const T* x, T* y, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+      pair_max_stream_f32(x, y, n);
+    } else {
+      pair_max_stream_bytes(x, y, n);
+    }
+  }
+
   template <class T>
   static bool interior_max(const PoolGeom& g, const T* r0, int64_t rstride, int64_t nrows,
                            int64_t n, T* y) {
