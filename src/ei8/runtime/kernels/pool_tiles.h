@@ -187,6 +187,13 @@ void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish
       last_w0 < -g.pad_left ? 0 : std::min(floor_div(last_w0 + g.pad_left, sw) + 1, g.out_w);
   if (j_hi < j_lo) j_hi = j_lo;
   A acc[kPoolChunk];
+  // Stride-2 windows wider than 2 (3×3/2, 5×5/2, ...): deinterleaved rows (below).
+  constexpr int64_t kMaxDeinterleavedWidth = 9;
+  // (Floats only: for bytes the rows of typical widths are shorter than one vector, and the
+  // extra copies measured slower.)
+  const bool deinterleave =
+      std::is_same_v<T, float> && sw == 2 && dw == 1 && kw >= 3 && kw <= kMaxDeinterleavedWidth;
+  T even[kPoolChunk + kMaxDeinterleavedWidth / 2], odd[kPoolChunk + kMaxDeinterleavedWidth / 2];
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const T* xp = x + plane * g.in_h * g.in_w;
     T* yp = y + plane * g.out_h * g.out_w;
@@ -228,7 +235,19 @@ void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish
         const int64_t n = std::min(kPoolChunk, j_hi - j);
         for (int64_t i = 0; i < n; ++i) acc[i] = init;
         for (int64_t r = 0; r < nrows; ++r) {
-          row_update(row0 + r * rstride + (j * sw - g.pad_left), acc, n, kw, sw, dw, f);
+          const T* src = row0 + r * rstride + (j * sw - g.pad_left);
+          if (deinterleave) {
+            // Stride 2: the row's even and odd columns once, then every tap is a contiguous
+            // run (tap k reads evens or odds from k / 2 on); taps still in order per output.
+            for (int64_t i = 0; i < n + (kw - 1) / 2; ++i) even[i] = src[2 * i];
+            for (int64_t i = 0; i < n + (kw - 2) / 2; ++i) odd[i] = src[2 * i + 1];
+            for (int64_t k = 0; k < kw; ++k) {
+              const T* t = ((k & 1) != 0 ? odd : even) + k / 2;
+              for (int64_t i = 0; i < n; ++i) acc[i] = f(acc[i], static_cast<A>(t[i]));
+            }
+          } else {
+            row_update(src, acc, n, kw, sw, dw, f);
+          }
         }
         finish(acc, n, nrows * kw, count_h * kw, yp + j);
       }
