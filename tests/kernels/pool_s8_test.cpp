@@ -28,6 +28,7 @@ struct PoolS8Case {
   PoolS8Params p;
   Codes codes = Codes::kUniform;
   RequantProfile profile = RequantProfile::kOrt;
+  bool equal_scales = false;  // s_x = s_y: M = 1/count, exact halves (rounding ties)
 };
 
 int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, bool ceil) {
@@ -84,6 +85,10 @@ class PoolS8Tester {
   }
   PoolS8Tester& codes(Codes k) {
     c_.codes = k;
+    return *this;
+  }
+  PoolS8Tester& equal_scales() {
+    c_.equal_scales = true;
     return *this;
   }
   PoolS8Tester& profile(RequantProfile r) {
@@ -187,6 +192,23 @@ std::vector<PoolS8Case> all_cases() {
           .stride(1, 1)
           .pad(3, 2, 3, 2)
           .include_pad(),
+      T("avg2x2_ties_ort_u8").avg().input(1, 4, 16, 16).kernel(2, 2).stride(1, 1).equal_scales(),
+      T("avg1x2_ties_ort_s8")
+          .avg()
+          .s8()
+          .input(2, 3, 5, 33)
+          .kernel(1, 2)
+          .stride(1, 1)
+          .pad(0, 1, 0, 1)
+          .equal_scales(),
+      T("avg2x2_ties_tflite_s8")
+          .avg()
+          .s8()
+          .input(1, 4, 16, 16)
+          .kernel(2, 2)
+          .stride(1, 1)
+          .equal_scales()
+          .profile(RequantProfile::kTflite),
       T("avg1d_4s4_s8").avg().s8().input(2, 8, 1, 128).kernel(1, 4).stride(1, 4),
       T("gavg_8x8_u8").avg().input(2, 128, 8, 8).global(),
       T("gavg_odd_s8").avg().s8().input(1, 7, 5, 3).global().codes(Codes::kExtremes),
@@ -217,6 +239,7 @@ std::vector<PoolS8Case> all_cases() {
     if (pick(0, 1) == 1) t.include_pad();
     if (i % 9 == 0) t.codes(Codes::kExtremes);
     if (i % 9 == 5) t.codes(Codes::kNarrow);
+    if (i % 3 == 1) t.equal_scales();
     v.push_back(t);
   }
   return v;
@@ -245,7 +268,7 @@ std::vector<T> make_codes(Rng& rng, int64_t n, Codes codes) {
 // The requantizers of an AveragePool as QAvgPoolOp derives them: M = s_x / (s_y · count).
 std::vector<Requantizer> requantizers(const PoolS8Case& c, int32_t zy) {
   const int32_t qmin = c.is_signed ? -128 : 0, qmax = c.is_signed ? 127 : 255;
-  const float sx = 0.0173f, sy = 0.0091f;
+  const float sx = 0.0173f, sy = c.equal_scales ? sx : 0.0091f;
   std::vector<Requantizer> out;
   for (int64_t n = 1; n <= c.p.kernel_h * c.p.kernel_w; ++n) {
     const float m = sx / (sy * static_cast<float>(n));

@@ -298,7 +298,24 @@ void avg_pool_s8(const PoolGeom& g, int32_t zx, const fixedpoint::Requantizer* r
         const int64_t count = std::max<int64_t>(include_pad ? counted : inside, 1);
         const fixedpoint::Requantizer& r = rq[count - 1];
         const int32_t off = static_cast<int32_t>(inside) * zx;
-        for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(r.apply(a[i] - off, 0));
+        if (r.profile() != fixedpoint::RequantProfile::kOrt) {
+          for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(r.apply(a[i] - off, 0));
+          return;
+        }
+        // requantize_ort (requantize.cpp) inlined so it vectorises: v = fl32(float(acc)·M),
+        // clamped to [qmin − z, qmax − z] (integers far below 2^22), rounded half to even by
+        // the 1.5·2^23 shifter (exact for |v| < 2^22 in the default rounding mode, like the
+        // reference's round_half_even), + z; the same float operations, so the same codes.
+        const float m = r.ort_multipliers()[0];
+        const int32_t z = r.zero_point();
+        const auto lo = static_cast<float>(int64_t{r.qmin()} - z);
+        const auto hi = static_cast<float>(int64_t{r.qmax()} - z);
+        constexpr float kShifter = 12582912.0f;  // 1.5·2^23
+        for (int64_t i = 0; i < n; ++i) {
+          float v = static_cast<float>(a[i] - off) * m;
+          v = v < lo ? lo : (v > hi ? hi : v);
+          out[i] = static_cast<T>(static_cast<int32_t>((v + kShifter) - kShifter) + z);
+        }
       });
 }
 
