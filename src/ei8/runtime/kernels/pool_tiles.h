@@ -124,6 +124,10 @@ struct NoHook {
   static void pair_max_stream(const T* x, T* y, int64_t n) {
     pair_max_stream_loop(x, y, n);
   }
+  template <class T>
+  static void combine_max(const T* a, const T* b, T* y, int64_t n) {
+    combine_max_loop(a, b, y, n);
+  }
 };
 
 // MaxPool whose 2-wide, stride-2 windows tile every row exactly (in_w = 2·out_w; no padding,
@@ -165,8 +169,8 @@ bool max_pool_pairs(const PoolGeom& g, const T* x, T* y) {
       const int64_t n = std::min(group, rows - r0);
       Hook::pair_max_stream(xs + r0 * 2 * g.in_w, tmp, n * g.in_w);
       for (int64_t i = 0; i < n; ++i) {
-        combine_max_loop(tmp + i * g.in_w, tmp + i * g.in_w + g.out_w, ys + (r0 + i) * g.out_w,
-                         g.out_w);
+        Hook::combine_max(tmp + i * g.in_w, tmp + i * g.in_w + g.out_w, ys + (r0 + i) * g.out_w,
+                          g.out_w);
       }
     }
   }

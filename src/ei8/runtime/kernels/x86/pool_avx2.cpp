@@ -117,7 +117,60 @@ void pair_max_stream_bytes(const T* x, T* y, int64_t n) {
   pair_max_stream_loop(x + 2 * i, y + i, n - i);
 }
 
+// y[j] = step(a[j], b[j]) = vmax(b, a) (a kept on ties and NaN). Rows of typical widths are
+// short (4–16 outputs), so 256-, 128- and 64-bit steps before the scalar tail.
+void combine_max_f32(const float* a, const float* b, float* y, int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    _mm256_storeu_ps(y + j, _mm256_max_ps(_mm256_loadu_ps(b + j), _mm256_loadu_ps(a + j)));
+  }
+  if (j + 4 <= n) {
+    _mm_storeu_ps(y + j, _mm_max_ps(_mm_loadu_ps(b + j), _mm_loadu_ps(a + j)));
+    j += 4;
+  }
+  combine_max_loop(a + j, b + j, y + j, n - j);
+}
+
+template <class T>
+void combine_max_bytes(const T* a, const T* b, T* y, int64_t n) {
+  auto max128 = [](__m128i u, __m128i v) {
+    if constexpr (std::is_signed_v<T>) {
+      return _mm_max_epi8(u, v);
+    } else {
+      return _mm_max_epu8(u, v);
+    }
+  };
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
+    const __m256i m = std::is_signed_v<T> ? _mm256_max_epi8(u, v) : _mm256_max_epu8(u, v);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), m);
+  }
+  if (j + 16 <= n) {
+    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + j));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + j), max128(u, v));
+    j += 16;
+  }
+  if (j + 8 <= n) {
+    const __m128i u = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + j));
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + j));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(y + j), max128(u, v));
+    j += 8;
+  }
+  combine_max_loop(a + j, b + j, y + j, n - j);
+}
+
 struct Avx2Hook {
+  template <class T>
+  static void combine_max(const T* a, const T* b, T* y, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+      combine_max_f32(a, b, y, n);
+    } else {
+      combine_max_bytes(a, b, y, n);
+    }
+  }
   template <class T>
   static void pair_max_stream(const T* x, T* y, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
