@@ -206,7 +206,10 @@ void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
                   sizeof(float) * static_cast<size_t>(p.pad_bottom * pw));
     }
   } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
-    const int64_t ow_n = p.out_w(), ow_stride = row_stride / p.kernel_w, sw = p.stride_w;
+    // One strided gather per used row for all kw (vectorised in the AVX2 tier).
+    const int64_t ow_stride = row_stride / p.kernel_w;
+    void (*gather)(const StridedGather&) =
+        choice == KernelChoice::kAvx2 ? gather_f32_strided_avx2 : gather_f32_strided_generic;
     for (int64_t c = 0; c < p.in_c; ++c) {
       for (int64_t r = 0; r < ph; ++r) {
         if (!row_used[r]) continue;  // never read by the micro-kernels
@@ -216,18 +219,8 @@ void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
           std::memset(row, 0, sizeof(float) * static_cast<size_t>(row_stride));
           continue;
         }
-        const float* xrow = x + (c * p.in_h + ih) * p.in_w;
-        for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
-          float* dst = row + kw * ow_stride;
-          // Output columns whose tap lands inside the row: iw = ow·sw + off in [0, in_w).
-          const int64_t off = kw * p.dilation_w - p.pad_left;
-          const int64_t lo = std::min(ow_n, off >= 0 ? 0 : (-off + sw - 1) / sw);
-          const int64_t hi = std::max(lo, std::min(ow_n, (p.in_w - off + sw - 1) / sw));
-          for (int64_t ow = 0; ow < lo; ++ow) dst[ow] = 0.0f;
-          const float* src = xrow + off;
-          for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * sw];
-          for (int64_t ow = hi; ow < ow_stride; ++ow) dst[ow] = 0.0f;
-        }
+        gather({x + (c * p.in_h + ih) * p.in_w, p.in_w, p.stride_w, -p.pad_left, p.kernel_w,
+                p.dilation_w, ow_stride, row});
       }
     }
   }
