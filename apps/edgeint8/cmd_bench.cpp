@@ -23,6 +23,7 @@ struct BenchArgs {
   std::string model;
   int64_t batch = 1;
   int threads = 1;
+  int64_t batch_tile = 0;
   int iters = 200;
   int warmup = 20;
   std::string kernel = "auto";
@@ -68,17 +69,17 @@ Result<kernels::KernelChoice> parse_kernel(const std::string& k) {
 }
 
 Status bench(const BenchArgs& a) {
-  if (a.batch < 1 || a.iters < 1 || a.warmup < 0 || a.threads < 1) {
+  if (a.batch < 1 || a.iters < 1 || a.warmup < 0 || a.threads < 1 || a.batch_tile < 0) {
     return invalid_argument(
-        "cannot bench: batch = {}, iters = {}, warmup = {}, threads = {}, must be >= 1, >= 1, >= "
-        "0, "
-        ">= 1",
-        a.batch, a.iters, a.warmup, a.threads);
+        "cannot bench: batch = {}, iters = {}, warmup = {}, threads = {}, batch-tile = {}, must be "
+        ">= 1, >= 1, >= 0, >= 1, >= 0",
+        a.batch, a.iters, a.warmup, a.threads, a.batch_tile);
   }
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
   EI8_ASSIGN_OR_RETURN(GraphSummary summary, summarize(g));
   ExecutorOptions opt;
   opt.threads = a.threads;
+  opt.batch_tile = a.batch_tile;
   EI8_ASSIGN_OR_RETURN(opt.kernel, parse_kernel(a.kernel));
   if (a.engine != "int8" && a.engine != "float") {
     return invalid_argument("cannot parse --engine: value = '{}', must be int8 or float", a.engine);
@@ -182,6 +183,9 @@ void register_bench(CLI::App& app) {
   sub->add_option("model", args->model, "Model file (.onnx)")->required();
   sub->add_option("--batch", args->batch, "Batch size (the dynamic batch dimension)");
   sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_option("--batch-tile", args->batch_tile,
+                  "Samples per pass through the graph on one thread (0 = auto: live activations "
+                  "within ~256 KiB)");
   sub->add_option("--iters", args->iters, "Timed runs");
   sub->add_option("--warmup", args->warmup, "Untimed runs first");
   sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2");

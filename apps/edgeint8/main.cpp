@@ -2,11 +2,6 @@
 // with --help. Subcommands live in cmd_<name>.cpp and register themselves through cli.h.
 #include <fmt/format.h>
 
-#include <unistd.h>
-
-#include <array>
-#include <cstdlib>
-
 #include "cli.h"
 
 namespace ei8::cli {
@@ -20,18 +15,6 @@ void register_version(CLI::App& app) {
 }  // namespace ei8::cli
 
 int main(int argc, char** argv) {
-#ifdef EI8_HAS_TORCH
-  // libtorch's OpenMP threads busy-wait between parallel regions by default; on a machine shared
-  // with other work that made training steps 10-40x slower here. libgomp reads the policy when it
-  // loads, so set it and restart once (an explicit OMP_WAIT_POLICY is respected).
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    // Through the resolved path, so that the process keeps its name (ps, top).
-    std::array<char, 4096> self{};
-    if (readlink("/proc/self/exe", self.data(), self.size() - 1) > 0) execv(self.data(), argv);
-    // execv returns only on failure: then run with the default policy.
-  }
-#endif
   CLI::App app{
       "EdgeINT8-ArchKit: train, quantize, run bit-exact INT8 and evaluate systolic accelerators",
       "edgeint8"};

@@ -65,3 +65,9 @@ for f in sorted(os.listdir("models")):
     shapes[f[:-5]] = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim[1:]]
 json.dump(shapes, open("shapes.json", "w"), indent=0)
 print("wrote", len(shapes), "models")
+# One Relu on [N, 1]: compare.sh times ORT's per-call cost through node on it (bench/ort/trivial.onnx).
+g = h.make_graph([h.make_node("Relu", ["x"], ["y"])], "trivial",
+                 [h.make_tensor_value_info("x", T.FLOAT, ["N", 1])],
+                 [h.make_tensor_value_info("y", T.FLOAT, ["N", 1])])
+m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)]); m.ir_version = 8
+onnx.checker.check_model(m); onnx.save(m, os.path.join(os.path.dirname(os.path.abspath(__file__)), "trivial.onnx"))

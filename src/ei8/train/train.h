@@ -1,4 +1,5 @@
-// ei8/train/train.h — the two workloads, trained with libtorch behind a torch-free API.
+// ei8/train/train.h — the two workloads, trained with libtorch behind a torch-free API (the
+// functions that need libtorch load the module libei8_torch.so on first use; torch_api.h).
 //
 // Workloads (the seed's Part A):
 //   signal1d  SignalCNN1D: 3× [Conv1d k=9 s=2 p=4 + ReLU] (1→16→32→64 channels, length
@@ -109,7 +110,8 @@ Result<Tensor> torch_forward(const std::string& checkpoint, const Tensor& x, int
 // Accuracy in [0, 1] of a checkpoint with libtorch on a dataset split.
 Result<double> torch_accuracy(const std::string& checkpoint, const data::Dataset& d,
                               int threads = 1);
-// Parameter count of a workload for `in_channels` input channels (without building it).
+// Parameter count of a workload for `in_channels` input channels (without training it); −1
+// when the libtorch module cannot be loaded.
 int64_t workload_params(Workload w, int64_t in_channels);
 
 }  // namespace ei8::train

@@ -1,4 +1,6 @@
-// The only translation unit that includes libtorch: models, training loop, checkpoints.
+// The only translation unit that includes libtorch: models, training loop, checkpoints. It is
+// built as the loadable module libei8_torch.so (torch_api.h): programs load libtorch only when
+// they train or read a checkpoint, not at every start.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "ei8/core/npy.h"
 #include "ei8/core/progress.h"
 #include "ei8/core/rng.h"
+#include "ei8/train/torch_api.h"
 #include "ei8/train/train.h"
 
 namespace ei8::train {
@@ -224,46 +227,17 @@ Result<LoadedNet> load_net(const std::string& path) {
 
 }  // namespace
 
-// ------------------------------------------------------------------------------ public ----
+// ----------------------------------------------------- the module's API (torch_api.h) ----
 
-std::string_view workload_name(Workload w) {
-  return w == Workload::kSignal1D ? "signal1d" : "tiny2d";
-}
+namespace {
 
-Result<Workload> parse_workload(std::string_view name) {
-  if (name == "signal1d") return Workload::kSignal1D;
-  if (name == "tiny2d") return Workload::kTiny2D;
-  return invalid_argument("cannot select workload: name = '{}', must be signal1d or tiny2d", name);
-}
-
-Recipe default_recipe(Workload w, std::string_view dataset) {
-  if (w == Workload::kSignal1D) return {8, 128, 5e-3, 1e-4, 0.0, false};
-  if (dataset == "cifar10") return {40, 128, 3e-3, 5e-4, 0.05, true};
-  return {3, 128, 3e-3, 1e-4, 0.05, false};
-}
-
-int64_t workload_params(Workload w, int64_t in_channels) {
+int64_t workload_params_impl(Workload w, int64_t in_channels) {
   torch::NoGradGuard g;
   Net n = make_net(w, in_channels, w == Workload::kSignal1D ? 5 : 10);
   return count_params(*n.module);
 }
 
-const Tensor* ModelWeights::find(std::string_view name) const {
-  for (const auto& [n, t] : tensors) {
-    if (n == name) return &t;
-  }
-  return nullptr;
-}
-
-int64_t ModelWeights::params() const {
-  int64_t n = 0;
-  for (const auto& [name, t] : tensors) {
-    if (name.ends_with(".weight") || name.ends_with(".bias")) n += t.numel();
-  }
-  return n;
-}
-
-Result<ModelWeights> load_checkpoint(const std::string& path) {
+Result<ModelWeights> load_checkpoint_impl(const std::string& path) {
   EI8_ASSIGN_OR_RETURN(LoadedNet ln, load_net(path));
   ModelWeights w;
   w.workload = ln.net.workload;
@@ -284,7 +258,7 @@ Result<ModelWeights> load_checkpoint(const std::string& path) {
   return w;
 }
 
-Result<Tensor> torch_forward(const std::string& checkpoint, const Tensor& x, int threads) {
+Result<Tensor> torch_forward_impl(const std::string& checkpoint, const Tensor& x, int threads) {
   EI8_ASSIGN_OR_RETURN(LoadedNet ln, load_net(checkpoint));
   torch::set_num_threads(std::max(1, threads));
   Tensor out;
@@ -296,7 +270,8 @@ Result<Tensor> torch_forward(const std::string& checkpoint, const Tensor& x, int
   return out;
 }
 
-Result<double> torch_accuracy(const std::string& checkpoint, const data::Dataset& d, int threads) {
+Result<double> torch_accuracy_impl(const std::string& checkpoint, const data::Dataset& d,
+                                   int threads) {
   EI8_ASSIGN_OR_RETURN(LoadedNet ln, load_net(checkpoint));
   torch::set_num_threads(std::max(1, threads));
   double acc = 0;
@@ -307,7 +282,7 @@ Result<double> torch_accuracy(const std::string& checkpoint, const data::Dataset
   return acc;
 }
 
-Result<TrainResult> train_model(const TrainOptions& o) {
+Result<TrainResult> train_model_impl(const TrainOptions& o) {
   const Recipe recipe = default_recipe(o.workload, o.data.name);
   const int epochs = o.epochs > 0 ? o.epochs : recipe.epochs;
   const int64_t batch = o.batch_size > 0 ? o.batch_size : recipe.batch_size;
@@ -504,4 +479,12 @@ Result<TrainResult> train_model(const TrainOptions& o) {
   return r;
 }
 
+const TorchApi kApi{kTorchApiVersion,   train_model_impl,    load_checkpoint_impl,
+                    torch_forward_impl, torch_accuracy_impl, workload_params_impl};
+
+}  // namespace
 }  // namespace ei8::train
+
+extern "C" [[gnu::visibility("default")]] const ei8::train::TorchApi* ei8_torch_api() {
+  return &ei8::train::kApi;
+}

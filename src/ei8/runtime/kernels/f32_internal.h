@@ -52,6 +52,16 @@ void conv2d_f32_direct_generic(const DirectConvArgs& args);
 void conv2d_f32_direct_avx2(const DirectConvArgs& args);
 void gemm_f32_packed_generic(const PackedGemmArgs& args);
 void gemm_f32_packed_avx2(const PackedGemmArgs& args);
+// The column gather of a strided convolution's staging, one input row (x[0, in_w)) and every
+// tap t in [0, taps): dst[t·n + i] = x[i·stride + off0 + t·tap_step], 0 where that index is
+// outside the row (padding). Reads only inside the row.
+struct StridedGather {
+  const float* x;
+  int64_t in_w, stride, off0, taps, tap_step, n;
+  float* dst;
+};
+void gather_f32_strided_generic(const StridedGather& g);
+void gather_f32_strided_avx2(const StridedGather& g);
 
 // How the input of a direct convolution is staged in scratch before the micro-kernels run.
 enum class ConvStage {

@@ -50,4 +50,15 @@ void gemm_f32_packed_generic(const PackedGemmArgs& args) {
   tiles::gemm_packed_dispatch<PortableOps>(args);
 }
 
+void gather_f32_strided_generic(const StridedGather& g) {
+  for (int64_t t = 0; t < g.taps; ++t) {
+    const int64_t off = g.off0 + t * g.tap_step;
+    float* dst = g.dst + t * g.n;
+    for (int64_t i = 0; i < g.n; ++i) {
+      const int64_t ix = i * g.stride + off;
+      dst[i] = ix >= 0 && ix < g.in_w ? g.x[ix] : 0.0f;
+    }
+  }
+}
+
 }  // namespace ei8::kernels

@@ -40,4 +40,26 @@ void gemm_f32_packed_avx2(const PackedGemmArgs& args) {
   tiles::gemm_packed_dispatch<Avx2Ops>(args);
 }
 
+void gather_f32_strided_avx2(const StridedGather& g) {
+  for (int64_t t = 0; t < g.taps; ++t) {
+    const int64_t off = g.off0 + t * g.tap_step;
+    float* dst = g.dst + t * g.n;
+    int64_t i = 0;
+    for (; i < g.n && i * g.stride + off < 0; ++i) dst[i] = 0.0f;  // left padding
+    if (g.stride == 2) {  // the common stride: the 8 even floats of 16, all inside the row
+      for (; i + 8 <= g.n && 2 * i + off + 15 < g.in_w; i += 8) {
+        const float* s = g.x + 2 * i + off;
+        const __m256 even = _mm256_shuffle_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8),
+                                              _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 a4 a6 b4 b6
+        _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even),
+                                                                         _MM_SHUFFLE(3, 1, 2, 0))));
+      }
+    }
+    for (; i < g.n; ++i) {
+      const int64_t ix = i * g.stride + off;
+      dst[i] = ix < g.in_w ? g.x[ix] : 0.0f;
+    }
+  }
+}
+
 }  // namespace ei8::kernels
