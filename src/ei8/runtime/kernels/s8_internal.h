@@ -78,6 +78,24 @@ void direct_s8s8_avx2(const S8DirectArgs& a);
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);
 
+// One output row of a depthwise convolution: sum[ow] = Σ_t w[t]·row[tapoff[t] + ow] for
+// ow < n (n rounded up to 16 may be written), row = img + row0·row_stride. img is the staged,
+// zero-padded channel of int16 x − z_x (padded copy for stride_w = 1, column-gathered blocks
+// otherwise; readable 16 past every run); tapoff[t] is tap t's element offset. wpair:
+// ceil(kk/2) slots of two int16 w − z_w (taps 2j, 2j + 1; 0 past kk). Exact: vpmaddwd pairs
+// of int16 products into int32.
+struct S8DwRow {
+  const int16_t* img = nullptr;
+  int64_t row_stride = 0, row0 = 0;
+  const int32_t* tapoff = nullptr;
+  int64_t kk = 0;
+  const int32_t* wpair = nullptr;
+  int64_t n = 0;
+  int32_t* sum = nullptr;
+};
+void dw_row_s16_generic(const S8DwRow& a);
+void dw_row_s16_avx2(const S8DwRow& a);
+
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not
 // thread-safe with concurrent prepare() calls; tests only.
