@@ -466,6 +466,67 @@ TEST_P(S8KernelTest, BadParametersGiveAClearStatus) {
                    .ok());
 }
 
+// QuantizeLinear: every tier (the AVX2 loop when available) equals the scalar loop on random
+// values, exact ties (k + 0.5)·s, ±0, ±Inf, NaN, huge and denormal values, for u8 and s8 and
+// lengths around the 8-lane vector (tails).
+TEST(QuantizeLinearF32, AvxLoopEqualsScalarLoopOnTiesAndSpecialValues) {
+  std::cout << "[ seed ] " << kSeed + 5 << "\n";
+  Rng rng(kSeed + 5);
+  for (IntType t : {IntType::kU8, IntType::kS8}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      const float s = trial % 3 == 0 ? std::ldexp(1.0f, -static_cast<int>(rng.uniform_int(0, 8)))
+                                     : rng.uniform(0.001f, 0.5f);
+      const auto z = static_cast<int32_t>(rng.uniform_int(lo_of(t), hi_of(t)));
+      const int64_t n = rng.uniform_int(0, 77);
+      std::vector<float> x(static_cast<size_t>(n));
+      for (auto& v : x) {
+        switch (rng.uniform_int(0, 7)) {
+          case 0:
+            v = (static_cast<float>(rng.uniform_int(-300, 300)) + 0.5f) * s;  // ties
+            break;
+          case 1:
+            v = std::numeric_limits<float>::quiet_NaN();
+            break;
+          case 2:
+            v = rng.uniform_int(0, 1) == 0 ? std::numeric_limits<float>::infinity()
+                                           : -std::numeric_limits<float>::infinity();
+            break;
+          case 3:
+            v = rng.uniform_int(0, 1) == 0 ? 0.0f : -0.0f;
+            break;
+          case 4:
+            v = rng.uniform(-3e38f, 3e38f);
+            break;
+          case 5:
+            v = std::numeric_limits<float>::denorm_min() *
+                static_cast<float>(rng.uniform_int(-9, 9));
+            break;
+          default:
+            v = rng.uniform(-300.0f, 300.0f) * s;
+            break;
+        }
+      }
+      std::vector<int8_t> want(x.size() + 1, 0x5a), got(x.size() + 1, 0x5a);
+      quantize_linear_f32_scalar(x.data(), n, s, z, t, want.data());
+      for (KernelChoice c : {KernelChoice::kAuto, KernelChoice::kGeneric}) {
+        quantize_linear_f32(x.data(), n, s, z, t, got.data(), c);
+        EXPECT_EQ(want, got) << "trial " << trial << " n " << n << " " << int_type_name(t) << " "
+                             << kernel_choice_name(c);
+      }
+      // The scalar loop itself: ties to even, NaN → z, clamped.
+      for (size_t i = 0; i < x.size(); ++i) {
+        const int32_t q = t == IntType::kU8 ? int32_t{static_cast<uint8_t>(want[i])} : want[i];
+        if (std::isnan(x[i])) {
+          EXPECT_EQ(q, z);
+          continue;
+        }
+        const double r = std::nearbyint(static_cast<double>(x[i] / s)) + z;
+        EXPECT_EQ(q, static_cast<int32_t>(std::clamp<double>(r, lo_of(t), hi_of(t))));
+      }
+    }
+  }
+}
+
 TEST(S8KernelDispatch, UnavailableTierIsUnsupportedAndAutoResolves) {
   EXPECT_NE(resolve_s8_kernel_choice(KernelChoice::kAuto), KernelChoice::kAuto);
   EXPECT_TRUE(kernel_choice_available(resolve_s8_kernel_choice(KernelChoice::kAuto)));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -759,6 +760,36 @@ void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int6
     } else {
       conv_ref_sample<int8_t>(m.p, m.out, x, y, m.weights, m.bias);
     }
+  }
+}
+
+// ---------------------------------------------------------------- QuantizeLinear
+
+void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
+                                IntType out_type, void* out) {
+  const bool u8 = out_type == IntType::kU8;
+  const float lo = u8 ? 0.0f : -128.0f, hi = u8 ? 255.0f : 127.0f;
+  const auto z = static_cast<float>(zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    const float q = std::clamp(std::nearbyint(x[i] / scale) + z, lo, hi);  // RNE: default mode
+    const int32_t v = std::isnan(q) ? zero_point : static_cast<int32_t>(q);
+    if (u8) {
+      static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(v);
+    } else {
+      static_cast<int8_t*>(out)[i] = static_cast<int8_t>(v);
+    }
+  }
+}
+
+void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
+                         IntType out_type, void* out, KernelChoice choice) {
+  const bool avx2 = (choice == KernelChoice::kAuto || choice == KernelChoice::kAvx2 ||
+                     choice == KernelChoice::kAvx512Vnni) &&
+                    isa_available(Isa::kAvx2);
+  if (avx2) {
+    quantize_f32_avx2(x, n, scale, static_cast<float>(zero_point), out_type == IntType::kU8, out);
+  } else {
+    quantize_linear_f32_scalar(x, n, scale, zero_point, out_type, out);
   }
 }
 

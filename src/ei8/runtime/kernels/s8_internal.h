@@ -96,6 +96,10 @@ struct S8DwRow {
 void dw_row_s16_generic(const S8DwRow& a);
 void dw_row_s16_avx2(const S8DwRow& a);
 
+// The AVX2 QuantizeLinear loop (conv_s8.h quantize_linear_f32); u8 selects the output type.
+void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
+                       void* out);
+
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not
 // thread-safe with concurrent prepare() calls; tests only.

@@ -324,6 +324,32 @@ void dw_row_s16_avx2(const S8DwRow& a) {
   }
 }
 
+// divps / roundps (nearest even) / addps: the scalar loop's x / s, nearbyint, + z per lane;
+// max/min clamp (NaN lanes replaced by z afterwards, as the scalar isnan test does); the lanes
+// are integers inside the 8-bit type, so cvtps2dq and the saturating packs are exact.
+void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
+                       void* out) {
+  const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zero_point);
+  const __m256 lo = _mm256_set1_ps(u8 ? 0.0f : -128.0f), hi = _mm256_set1_ps(u8 ? 255.0f : 127.0f);
+  auto* o = static_cast<int8_t*>(out);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 d = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
+    const __m256 q =
+        _mm256_add_ps(_mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+    __m256 c = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+    c = _mm256_blendv_ps(c, z, _mm256_cmp_ps(q, q, _CMP_UNORD_Q));
+    const __m256i v = _mm256_cvtps_epi32(c);
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i b8 = u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + i), b8);
+  }
+  if (i < n) {
+    quantize_linear_f32_scalar(x + i, n - i, scale, static_cast<int32_t>(zero_point),
+                               u8 ? IntType::kU8 : IntType::kS8, o + i);
+  }
+}
+
 void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, kEpilogue); }
 
 void direct_s8s8_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2QuadTile>(a, kEpilogue); }
