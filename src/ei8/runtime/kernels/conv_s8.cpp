@@ -259,6 +259,27 @@ void or_shifted(const TIn* __restrict x, uint32_t* __restrict d, int64_t n, int3
     d[i] |= (static_cast<uint32_t>(int32_t{x[i]} + off) & mask) << bits;
 }
 
+// Fully connected staging of one input row into slots kS8Mr apart: n whole quads of x + shift
+// (as bytes) or pairs of x − z_x (as int16), the same values slot8 / slot16 pack.
+template <typename TIn>
+void stage_quads(const TIn* __restrict x, int32_t* __restrict d, int64_t n, int32_t shift) {
+  for (int64_t i = 0; i < n; ++i) {
+    const TIn* q = x + 4 * i;
+    d[i * kS8Mr] = static_cast<int32_t>((static_cast<uint32_t>(q[0] + shift) & 0xffu) |
+                                        ((static_cast<uint32_t>(q[1] + shift) & 0xffu) << 8) |
+                                        ((static_cast<uint32_t>(q[2] + shift) & 0xffu) << 16) |
+                                        ((static_cast<uint32_t>(q[3] + shift) & 0xffu) << 24));
+  }
+}
+template <typename TIn>
+void stage_pairs(const TIn* __restrict x, int32_t* __restrict d, int64_t n, int32_t zx) {
+  for (int64_t i = 0; i < n; ++i) {
+    d[i * kS8Mr] =
+        static_cast<int32_t>((static_cast<uint32_t>(x[2 * i] - zx) & 0xffffu) |
+                             ((static_cast<uint32_t>(x[2 * i + 1] - zx) & 0xffffu) << 16));
+  }
+}
+
 std::byte* align64(std::byte* p) {
   const auto u = reinterpret_cast<uintptr_t>(p);
   return reinterpret_cast<std::byte*>((u + 63) & ~uintptr_t{63});
@@ -824,7 +845,16 @@ void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
     for (int64_t r = 0; r < kS8Mr; ++r) {
       const int64_t row = blk * kS8Mr + r;
       int32_t* dst = s + blk * ks * kS8Mr + r;
-      for (int64_t sl = 0; sl < ks; ++sl) {
+      int64_t sl = 0;
+      if (row < batch) {  // whole slots without per-element tests (staging is O(K) per row)
+        sl = k / per;
+        if (tier.quads) {
+          stage_quads(x + row * k, dst, sl, shift);
+        } else {
+          stage_pairs(x + row * k, dst, sl, zx);
+        }
+      }
+      for (; sl < ks; ++sl) {
         int32_t v[4] = {0, 0, 0, 0};
         if (row < batch) {
           for (int64_t t = 0; t < per; ++t) {

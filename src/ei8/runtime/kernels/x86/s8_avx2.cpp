@@ -156,7 +156,9 @@ struct Avx2Tile {
 struct Avx2QuadTile {
   static constexpr int kMaxNv = 2;
 
-  template <int NV, bool kSrcIsX, class Sink>
+  // MR rows of the block are computed (MR = 1: a fully connected layer run on one input row,
+  // where the other three rows of the block would be zero padding).
+  template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
   static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
     __m256i c[kS8Mr][NV];
 #pragma GCC unroll 4
@@ -177,7 +179,7 @@ struct Avx2QuadTile {
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) ax[v] = _mm256_abs_epi8(s[v]);
 #pragma GCC unroll 4
-        for (int r = 0; r < kS8Mr; ++r) {
+        for (int r = 0; r < MR; ++r) {
           const __m256i wr = _mm256_set1_epi32(w[r]);
 #pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) {
@@ -187,7 +189,7 @@ struct Avx2QuadTile {
         }
       } else {
 #pragma GCC unroll 4
-        for (int r = 0; r < kS8Mr; ++r) {
+        for (int r = 0; r < MR; ++r) {
           const __m256i xr = _mm256_set1_epi32(w[r]);
           const __m256i ax = _mm256_abs_epi8(xr);
 #pragma GCC unroll 4
@@ -201,16 +203,17 @@ struct Avx2QuadTile {
     sink(c);
   }
 
-  template <int NV, bool kSrcIsX>
+  template <int NV, bool kSrcIsX, int MR = kS8Mr>
   static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
                      int32_t (*acc)[kMaxNv][kS8Lanes]) {
-    compute<NV, kSrcIsX>(a, ablk, vin, [&](const __m256i(&c)[kS8Mr][NV]) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
 #pragma GCC unroll 4
-      for (int r = 0; r < kS8Mr; ++r)
+      for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
           _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
-    });
+    };
+    compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
   }
 
   template <int NV>
@@ -240,6 +243,13 @@ struct Avx2QuadTile {
         run_nv<2, true>(a, ablk, vin, acc);
       } else {
         run_nv<1, true>(a, ablk, vin, acc);
+      }
+    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
+      // The last row block of a fully connected layer holds one input row: skip the padding.
+      if (nv == 2) {
+        run_nv<2, false, 1>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false, 1>(a, ablk, vin, acc);
       }
     } else {
       if (nv == 2) {
