@@ -540,11 +540,14 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
         }
       }
       a.wpair = wdw.data() + oc * dw_pairs;
+      // Rows are summed into one plane (each row's 16-lane tail is overwritten by the next row)
+      // and requantized by one epilogue call per channel.
       for (int64_t oh = 0; oh < oh_n; ++oh) {
         a.row0 = oh * g.stride_h;
+        a.sum = sum + oh * ow_n;
         tier.dw_row(a);
-        tier.epilogue(ep.e, sum, oc, y, (n * g.out_channels + oc) * out_plane + oh * ow_n, ow_n);
       }
+      tier.epilogue(ep.e, sum, oc, y, (n * g.out_channels + oc) * out_plane, out_plane);
     }
   }
 }
@@ -746,7 +749,10 @@ size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
     case ConvPlan::kDirect:
       return static_cast<size_t>(m.staged_slots) * 4 + 64;
     case ConvPlan::kDepthwise:
-      return static_cast<size_t>((m.dw_img * 2 + 63) / 64 * 64 + (m.dw_row + 16) * 4) + 64;
+      return static_cast<size_t>((m.dw_img * 2 + 63) / 64 * 64 +
+                                 (m.p.geometry.out_h() * m.p.geometry.out_w() + m.dw_row + 16) *
+                                     4) +
+             64;
   }
   return 0;
 }
