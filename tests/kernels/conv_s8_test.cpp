@@ -163,6 +163,15 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
     const int64_t diff = first_difference(want, got, t.out);
     ASSERT_EQ(diff, -1) << what << " variant " << k->variant() << ": first difference at output "
                         << diff;
+    if (choice() != KernelChoice::kRef) {  // the plan the shape should take
+      const fixedpoint::ConvGeometry& g = p.geometry;
+      const std::string v(k->variant());
+      if (g.in_channels_per_group() == 1 && g.groups > 1) {
+        EXPECT_NE(v.find("/depthwise"), std::string::npos) << what << ": " << v;
+      } else if (g.in_channels_per_group() == 1 && g.kernel_h * g.kernel_w >= 3) {
+        EXPECT_NE(v.find("/im2col"), std::string::npos) << what << ": " << v;
+      }
+    }
   }
 
   template <typename TIn>
@@ -268,6 +277,18 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnModelLayers) {
       ConvGeometry::conv2d(1, 64, 8, 8, 128, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 64, 16, 16, 64, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 16, 32, 32, 32, 1, 1).with_stride(2, 2),
+      // Small-K stems (im2col plan): C_in 1–4, stride 2, the 1-D signal stem at batch 3 above.
+      ConvGeometry::conv2d(2, 1, 32, 32, 32, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 2, 17, 19, 8, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 3, 32, 32, 16, 3, 3).with_padding(1).with_stride(2, 2),
+      ConvGeometry::conv2d(1, 4, 15, 13, 5, 5, 5).with_padding(2),
+      // MobileNet-like depthwise layers (depthwise plan): stride 1 and 2, 8×8 planes.
+      ConvGeometry::conv2d(2, 16, 16, 16, 16, 3, 3).with_padding(1).with_groups(16),
+      ConvGeometry::conv2d(1, 32, 16, 16, 32, 3, 3)
+          .with_padding(1)
+          .with_stride(2, 2)
+          .with_groups(32),
+      ConvGeometry::conv2d(1, 64, 8, 8, 64, 3, 3).with_padding(1).with_groups(64),
   };
   for (const ConvGeometry& g : layers) {
     for (Types t : {Types{IntType::kU8, IntType::kU8}, Types{IntType::kS8, IntType::kS8}}) {
@@ -323,6 +344,29 @@ TEST_P(S8KernelTest, FullyConnectedMatchesReferenceOnRandomShapes) {
       random_fc_case<int8_t>(*this, rng, it, t);
     }
     if (HasFatalFailure()) return;
+  }
+}
+
+// Small fully connected heads at batch 1 (one-row blocks) and 2, 5: TinyCNN2D's 2048 → 10,
+// the signal head 1024 → 5, and K = 1, 3, 5 (partial slots only).
+TEST_P(S8KernelTest, SmallFullyConnectedHeads) {
+  Rng rng(kSeed + 6);
+  const int64_t shapes[][2] = {{2048, 10}, {1024, 5}, {1, 3}, {3, 1}, {5, 17}, {64, 10}};
+  for (const auto& sh : shapes) {
+    for (int64_t batch : {1, 2, 5}) {
+      FullyConnectedS8Params p;
+      p.batch = batch;
+      p.in_features = sh[0];
+      p.out_features = sh[1];
+      p.input_zero_point = static_cast<int32_t>(rng.uniform_int(0, 255));
+      p.requant = random_requantizer(rng, p.out_features, p.in_features, IntType::kU8);
+      const auto x = random_values<uint8_t>(rng, batch * p.in_features, 0, 255);
+      const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -127, 127);
+      const auto b = random_values<int32_t>(rng, p.out_features, -5000, 5000);
+      check_fc(p, {IntType::kU8, IntType::kU8}, x, w, b, WeightLayout::kOutIn,
+               fmt::format("fc head N{} {}->{}", batch, p.in_features, p.out_features));
+      if (HasFatalFailure()) return;
+    }
   }
 }
 
