@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <iostream>
@@ -171,6 +172,12 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
       } else if (g.in_channels_per_group() == 1 && g.kernel_h * g.kernel_w >= 3) {
         EXPECT_NE(v.find("/im2col"), std::string::npos) << what << ": " << v;
       }
+      const bool small_w =
+          std::all_of(w.begin(), w.end(), [](int8_t q) { return q >= -63 && q <= 63; });
+      if (choice() == KernelChoice::kAvx2 && p.weight_zero_point == 0 && small_w &&
+          v.find("/depthwise") == std::string::npos) {
+        EXPECT_NE(v.find("-u8x4"), std::string::npos) << what << ": " << v;
+      }
     }
   }
 
@@ -238,8 +245,10 @@ void random_conv_case(S8KernelTest& test, Rng& rng, int it, Types t) {
       rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
   p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
   const auto x = random_values<TIn>(rng, g.input_numel(), lo_of(t.in), hi_of(t.in));
+  // A third of the cases with |w| ≤ 63 (reduce-range weights: the avx2 u8x4 plan).
+  const int32_t wmax = rng.uniform_int(0, 2) == 0 ? 63 : 127;
   const auto wt =
-      random_values<int8_t>(rng, g.weight_numel(), p.weight_zero_point != 0 ? -128 : -127, 127);
+      random_values<int8_t>(rng, g.weight_numel(), p.weight_zero_point != 0 ? -128 : -wmax, wmax);
   std::vector<int32_t> b;
   if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, g.out_channels, -100000, 100000);
   test.check_conv(p, t, x, wt, b, describe(g, t, p));
@@ -321,7 +330,8 @@ void random_fc_case(S8KernelTest& test, Rng& rng, int it, Types t) {
       rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
   p.requant = random_requantizer(rng, p.out_features, p.in_features, t.out);
   const auto x = random_values<TIn>(rng, p.batch * p.in_features, lo_of(t.in), hi_of(t.in));
-  const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -127, 127);
+  const int32_t wmax = rng.uniform_int(0, 2) == 0 ? 63 : 127;  // 63: the avx2 u8x4 plan
+  const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -wmax, wmax);
   std::vector<int32_t> b;
   if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, p.out_features, -100000, 100000);
   const WeightLayout layout = it % 2 == 0 ? WeightLayout::kOutIn : WeightLayout::kInOut;
@@ -374,7 +384,7 @@ TEST_P(S8KernelTest, SmallFullyConnectedHeads) {
 // K = 65536, and biases at the int32 limits (the saturating path).
 TEST_P(S8KernelTest, ExtremeValuesAtTheAccumulatorBound) {
   Rng rng(kSeed + 3);
-  for (int64_t wv : {127, -127, -128}) {
+  for (int64_t wv : {127, -127, -128, 63, -63}) {
     for (Types t : {Types{IntType::kU8, IntType::kS32}, Types{IntType::kS8, IntType::kS32},
                     Types{IntType::kU8, IntType::kU8}, Types{IntType::kS8, IntType::kS8}}) {
       FullyConnectedS8Params p;

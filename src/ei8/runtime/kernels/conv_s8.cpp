@@ -179,7 +179,12 @@ Tier int16_tier(KernelChoice resolved) {
 // The plan per tier: byte quads need symmetric weights (z_w = 0); the AVX2 sign trick also
 // needs w ≠ −128 (|w| ≤ 127 keeps vpmaddubsw's pair sums ≤ 2·128·127 < 2^15). Otherwise the
 // int16 pairs, exact for every z_w.
-Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min) {
+Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, std::span<const int8_t> w) {
+  const bool has_w_min = std::find(w.begin(), w.end(), int8_t{-128}) != w.end();
+  // |w| ≤ 63 (e.g. quantize --reduce-range): u8·s8 vpmaddubsw pairs ≤ 2·255·63 = 32130 < 2^15
+  // cannot saturate, so the AVX2 tier multiplies u8 activations directly (no vpsignb / vpabsb).
+  const bool small_w =
+      std::all_of(w.begin(), w.end(), [](int8_t v) { return v >= -63 && v <= 63; });
   Tier t = int16_tier(resolved);
   if (weight_zero_point != 0 || resolved == KernelChoice::kGeneric) return t;
   if (resolved == KernelChoice::kAvx512Vnni) {
@@ -190,6 +195,10 @@ Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min)
       t.direct = direct_u8s8_emulated_generic;
       t.epilogue = epilogue_s8_generic;
     }
+  } else if (small_w) {
+    t.quads = true;  // u8 quads (x + 128 for s8 inputs), like VNNI
+    t.direct = direct_u8s8_small_avx2;
+    t.name = "avx2";
   } else if (!has_w_min) {
     t.quads = true;
     t.signed_x = true;
@@ -594,8 +603,7 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.bias.assign(bias.begin(), bias.end());
     return ConvS8Kernel(std::move(impl));
   }
-  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
-  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, weights);
   const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
   const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
   const int32_t zw = m.p.weight_zero_point;
@@ -945,8 +953,7 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
     m.bias.assign(bias.begin(), bias.end());
     return FullyConnectedS8Kernel(std::move(impl));
   }
-  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
-  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, weights);
   const int32_t zw = m.p.weight_zero_point;
   const int64_t per = m.tier.per_slot();
   m.variant = m.tier.plan("packed");

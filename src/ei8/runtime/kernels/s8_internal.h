@@ -74,6 +74,9 @@ void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd
 // s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
 // they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
 void direct_s8s8_avx2(const S8DirectArgs& a);
+// u8 × s8 quads with |w| ≤ 63: vpmaddubsw pairs ≤ 2·255·63 < 2^15 are exact without the sign
+// trick; vpmaddwd(·, 1) widens them (the VNNI plan's operands on AVX2).
+void direct_u8s8_small_avx2(const S8DirectArgs& a);
 // vpdpbusd emulated in portable C++ (u8 × s8 quads summed into int32 lanes): lets the tests run
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);

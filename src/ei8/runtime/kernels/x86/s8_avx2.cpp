@@ -261,6 +261,95 @@ struct Avx2QuadTile {
   }
 };
 
+// u8 quads × s8 quads with |w| ≤ 63: vpmaddubsw(x_u8, w) pairs ≤ 2·255·63 = 32130 are exact
+// in int16, so no vpabsb / vpsignb: three instructions per 32 MAC instead of four.
+struct Avx2SmallTile {
+  static constexpr int kMaxNv = 2;
+
+  template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
+  static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
+    __m256i c[kS8Mr][NV];
+#pragma GCC unroll 4
+    for (int r = 0; r < kS8Mr; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t k = 0; k < a.ks; ++k) {
+      const int32_t* base = a.src + a.koff[k];
+      __m256i s[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        s[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v]));
+      }
+      const int32_t* w = ablk + k * kS8Mr;
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r) {
+        const __m256i b = _mm256_set1_epi32(w[r]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const __m256i p = kSrcIsX ? _mm256_maddubs_epi16(s[v], b) : _mm256_maddubs_epi16(b, s[v]);
+          c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+        }
+      }
+    }
+    sink(c);
+  }
+
+  template <int NV, bool kSrcIsX, int MR = kS8Mr>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    };
+    compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
+  }
+
+  template <int NV>
+  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                       int rows) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) { fused_store<kS8Mr, NV>(a, r0, rows, v0, c); };
+    compute<NV, true, decltype(sink)>(a, ablk, a.vin + v0, sink);
+  }
+
+  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                        int rows, int nv) {
+    if (!a.src_unsigned || !fusable(a, v0, nv)) return false;
+    if (nv == 2) {
+      fused_nv<2>(a, ablk, v0, r0, rows);
+    } else {
+      fused_nv<1>(a, ablk, v0, r0, rows);
+    }
+    return true;
+  }
+
+  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
+                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    if (a.src_unsigned) {
+      if (nv == 2) {
+        run_nv<2, true>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, true>(a, ablk, vin, acc);
+      }
+    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
+      if (nv == 2) {
+        run_nv<2, false, 1>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false, 1>(a, ablk, vin, acc);
+      }
+    } else {
+      if (nv == 2) {
+        run_nv<2, false>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false>(a, ablk, vin, acc);
+      }
+    }
+  }
+};
+
 inline __attribute__((always_inline)) void epilogue_avx2(const S8Epilogue& e, const int32_t* acc,
                                                          int64_t chan, void* out, int64_t dst,
                                                          int64_t n) {
@@ -361,6 +450,10 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
 }
 
 void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, kEpilogue); }
+
+void direct_u8s8_small_avx2(const S8DirectArgs& a) {
+  s8::direct_driver<Avx2SmallTile>(a, kEpilogue);
+}
 
 void direct_s8s8_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2QuadTile>(a, kEpilogue); }
 
