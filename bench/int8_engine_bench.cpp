@@ -7,6 +7,7 @@
 // Counters: MAC/s and µs per sample.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -19,6 +20,7 @@
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/ptq.h"
+#include "ei8/runtime/int8_lowering.h"
 
 namespace {
 
@@ -110,6 +112,41 @@ void BM_Fp32(benchmark::State& state, const std::string& name) {
   }
   run(state, ex.value(), state.range(0), p->macs);
 }
+
+// QDQ files made elsewhere (e.g. `edgeint8 quantize ... -o /tmp/t2.int8.onnx`), benchmarked as
+// BM_Int8File/<stem>: EI8_INT8_BENCH_FILES=/tmp/t2.int8.onnx:/tmp/other.int8.onnx
+void BM_Int8File(benchmark::State& state, const std::string& path) {
+  auto g = ei8::load_onnx(path);
+  if (!g.ok()) {
+    state.SkipWithError(g.status().message().c_str());
+    return;
+  }
+  const int64_t macs = ei8::summarize(g.value()).value().macs;
+  auto ex = ei8::make_int8_executor(g.value());
+  if (!ex.ok()) {
+    state.SkipWithError(ex.status().message().c_str());
+    return;
+  }
+  run(state, ex.value(), state.range(0), macs);
+}
+
+const int kFiles = [] {
+  const char* env = std::getenv("EI8_INT8_BENCH_FILES");
+  std::string list = env ? env : "";
+  for (size_t pos = 0; pos < list.size();) {
+    const size_t end = std::min(list.find(':', pos), list.size());
+    const std::string path = list.substr(pos, end - pos);
+    if (!path.empty()) {
+      benchmark::RegisterBenchmark(
+          ("BM_Int8File/" + std::filesystem::path(path).stem().stem().string()).c_str(),
+          BM_Int8File, path)
+          ->Arg(1)
+          ->Arg(32);
+    }
+    pos = end + 1;
+  }
+  return 0;
+}();
 
 BENCHMARK_CAPTURE(BM_Int8, cifar_resnet, std::string("cifar_resnet"))->Arg(1)->Arg(32);
 BENCHMARK_CAPTURE(BM_Fp32, cifar_resnet, std::string("cifar_resnet"))->Arg(1)->Arg(32);

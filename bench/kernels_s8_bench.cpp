@@ -74,11 +74,11 @@ kernels::ConvS8Params s8_params(const Conv2dParams& p) {
   return q;
 }
 
-void bm_conv_s8(benchmark::State& state, Conv2dParams p, KernelChoice choice) {
+void bm_conv_s8(benchmark::State& state, Conv2dParams p, KernelChoice choice, int wmax = 127) {
   const int64_t batch = state.range(0);
   const kernels::ConvS8Params q = s8_params(p);
   Result<kernels::ConvS8Kernel> k = kernels::ConvS8Kernel::prepare(
-      q, random_ints<int8_t>(p.weight_size(), -127, 127, 1),
+      q, random_ints<int8_t>(p.weight_size(), -wmax, wmax, 1),
       random_ints<int32_t>(p.out_c, -2000, 2000, 2), IntType::kU8, IntType::kU8, choice);
   if (!k.ok()) {
     state.SkipWithError(k.status().message().c_str());
@@ -161,6 +161,16 @@ std::vector<ModelLayer> layers() {
   std::vector<ModelLayer> all = signal_cnn_layers();
   for (const ModelLayer& l : tiny_cnn2d_layers()) all.push_back(l);
   all.push_back({"resnet3x3_64x16x16_64", conv(64, 16, 16, 64, 3, 3, 1, 1, 1)});
+  // Small-K stems (im2col plan) and MobileNet-like depthwise layers (depthwise plan).
+  all.push_back({"tiny2d_c1_1x32x32_32", conv(1, 32, 32, 32, 3, 3, 1, 1, 1)});
+  all.push_back({"mb_stem_3x32x32_16_s2", conv(3, 32, 32, 16, 3, 3, 2, 1, 1)});
+  ModelLayer dw1{"mb_dw_16x16x16", conv(16, 16, 16, 16, 3, 3, 1, 1, 1)};
+  dw1.p.groups = 16;
+  all.push_back(dw1);
+  ModelLayer dw2{"mb_dw_32x16x16_s2", conv(32, 16, 16, 32, 3, 3, 2, 1, 1)};
+  dw2.p.groups = 32;
+  all.push_back(dw2);
+  all.push_back({"mb_pw_64x8x8_64", conv(64, 8, 8, 64, 1, 1, 1, 0, 0)});
   return all;
 }
 
@@ -184,9 +194,15 @@ int register_all() {
     for (KernelChoice c : tiers) {
       auto* b = benchmark::RegisterBenchmark(
           ("s8_" + std::string(kernels::kernel_choice_name(c)) + "/" + l.name).c_str(), bm_conv_s8,
-          l.p, c);
+          l.p, c, 127);
       b->Arg(1)->Unit(benchmark::kMicrosecond);
       if (c != KernelChoice::kRef) b->Arg(32);  // the reference is too slow for batch 32
+      if (c == KernelChoice::kAvx2) {           // reduce-range weights (|w| ≤ 63): the u8x4 plan
+        benchmark::RegisterBenchmark(("s8_avx2_w63/" + l.name).c_str(), bm_conv_s8, l.p, c, 63)
+            ->Arg(1)
+            ->Arg(32)
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   }
   for (const FcShape& f : kFcShapes) {

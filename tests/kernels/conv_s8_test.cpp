@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <iostream>
@@ -163,6 +164,21 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
     const int64_t diff = first_difference(want, got, t.out);
     ASSERT_EQ(diff, -1) << what << " variant " << k->variant() << ": first difference at output "
                         << diff;
+    if (choice() != KernelChoice::kRef) {  // the plan the shape should take
+      const fixedpoint::ConvGeometry& g = p.geometry;
+      const std::string v(k->variant());
+      if (g.in_channels_per_group() == 1 && g.groups > 1) {
+        EXPECT_NE(v.find("/depthwise"), std::string::npos) << what << ": " << v;
+      } else if (g.in_channels_per_group() == 1 && g.kernel_h * g.kernel_w >= 3) {
+        EXPECT_NE(v.find("/im2col"), std::string::npos) << what << ": " << v;
+      }
+      const bool small_w =
+          std::all_of(w.begin(), w.end(), [](int8_t q) { return q >= -63 && q <= 63; });
+      if (choice() == KernelChoice::kAvx2 && p.weight_zero_point == 0 && small_w &&
+          v.find("/depthwise") == std::string::npos) {
+        EXPECT_NE(v.find("-u8x4"), std::string::npos) << what << ": " << v;
+      }
+    }
   }
 
   template <typename TIn>
@@ -229,8 +245,10 @@ void random_conv_case(S8KernelTest& test, Rng& rng, int it, Types t) {
       rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
   p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
   const auto x = random_values<TIn>(rng, g.input_numel(), lo_of(t.in), hi_of(t.in));
+  // A third of the cases with |w| ≤ 63 (reduce-range weights: the avx2 u8x4 plan).
+  const int32_t wmax = rng.uniform_int(0, 2) == 0 ? 63 : 127;
   const auto wt =
-      random_values<int8_t>(rng, g.weight_numel(), p.weight_zero_point != 0 ? -128 : -127, 127);
+      random_values<int8_t>(rng, g.weight_numel(), p.weight_zero_point != 0 ? -128 : -wmax, wmax);
   std::vector<int32_t> b;
   if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, g.out_channels, -100000, 100000);
   test.check_conv(p, t, x, wt, b, describe(g, t, p));
@@ -268,6 +286,18 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnModelLayers) {
       ConvGeometry::conv2d(1, 64, 8, 8, 128, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 64, 16, 16, 64, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 16, 32, 32, 32, 1, 1).with_stride(2, 2),
+      // Small-K stems (im2col plan): C_in 1–4, stride 2, the 1-D signal stem at batch 3 above.
+      ConvGeometry::conv2d(2, 1, 32, 32, 32, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 2, 17, 19, 8, 3, 3).with_padding(1),
+      ConvGeometry::conv2d(1, 3, 32, 32, 16, 3, 3).with_padding(1).with_stride(2, 2),
+      ConvGeometry::conv2d(1, 4, 15, 13, 5, 5, 5).with_padding(2),
+      // MobileNet-like depthwise layers (depthwise plan): stride 1 and 2, 8×8 planes.
+      ConvGeometry::conv2d(2, 16, 16, 16, 16, 3, 3).with_padding(1).with_groups(16),
+      ConvGeometry::conv2d(1, 32, 16, 16, 32, 3, 3)
+          .with_padding(1)
+          .with_stride(2, 2)
+          .with_groups(32),
+      ConvGeometry::conv2d(1, 64, 8, 8, 64, 3, 3).with_padding(1).with_groups(64),
   };
   for (const ConvGeometry& g : layers) {
     for (Types t : {Types{IntType::kU8, IntType::kU8}, Types{IntType::kS8, IntType::kS8}}) {
@@ -300,7 +330,8 @@ void random_fc_case(S8KernelTest& test, Rng& rng, int it, Types t) {
       rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
   p.requant = random_requantizer(rng, p.out_features, p.in_features, t.out);
   const auto x = random_values<TIn>(rng, p.batch * p.in_features, lo_of(t.in), hi_of(t.in));
-  const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -127, 127);
+  const int32_t wmax = rng.uniform_int(0, 2) == 0 ? 63 : 127;  // 63: the avx2 u8x4 plan
+  const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -wmax, wmax);
   std::vector<int32_t> b;
   if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, p.out_features, -100000, 100000);
   const WeightLayout layout = it % 2 == 0 ? WeightLayout::kOutIn : WeightLayout::kInOut;
@@ -326,11 +357,34 @@ TEST_P(S8KernelTest, FullyConnectedMatchesReferenceOnRandomShapes) {
   }
 }
 
+// Small fully connected heads at batch 1 (one-row blocks) and 2, 5: TinyCNN2D's 2048 → 10,
+// the signal head 1024 → 5, and K = 1, 3, 5 (partial slots only).
+TEST_P(S8KernelTest, SmallFullyConnectedHeads) {
+  Rng rng(kSeed + 6);
+  const int64_t shapes[][2] = {{2048, 10}, {1024, 5}, {1, 3}, {3, 1}, {5, 17}, {64, 10}};
+  for (const auto& sh : shapes) {
+    for (int64_t batch : {1, 2, 5}) {
+      FullyConnectedS8Params p;
+      p.batch = batch;
+      p.in_features = sh[0];
+      p.out_features = sh[1];
+      p.input_zero_point = static_cast<int32_t>(rng.uniform_int(0, 255));
+      p.requant = random_requantizer(rng, p.out_features, p.in_features, IntType::kU8);
+      const auto x = random_values<uint8_t>(rng, batch * p.in_features, 0, 255);
+      const auto w = random_values<int8_t>(rng, p.out_features * p.in_features, -127, 127);
+      const auto b = random_values<int32_t>(rng, p.out_features, -5000, 5000);
+      check_fc(p, {IntType::kU8, IntType::kU8}, x, w, b, WeightLayout::kOutIn,
+               fmt::format("fc head N{} {}->{}", batch, p.in_features, p.out_features));
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 // All 255 (or −128 for s8 input, z_x at the other end) × ±127 at the accumulator bound
 // K = 65536, and biases at the int32 limits (the saturating path).
 TEST_P(S8KernelTest, ExtremeValuesAtTheAccumulatorBound) {
   Rng rng(kSeed + 3);
-  for (int64_t wv : {127, -127, -128}) {
+  for (int64_t wv : {127, -127, -128, 63, -63}) {
     for (Types t : {Types{IntType::kU8, IntType::kS32}, Types{IntType::kS8, IntType::kS32},
                     Types{IntType::kU8, IntType::kU8}, Types{IntType::kS8, IntType::kS8}}) {
       FullyConnectedS8Params p;
@@ -464,6 +518,67 @@ TEST_P(S8KernelTest, BadParametersGiveAClearStatus) {
   EXPECT_FALSE(FullyConnectedS8Kernel::prepare(f, {}, {}, WeightLayout::kOutIn, IntType::kS8,
                                                IntType::kS8, c)
                    .ok());
+}
+
+// QuantizeLinear: every tier (the AVX2 loop when available) equals the scalar loop on random
+// values, exact ties (k + 0.5)·s, ±0, ±Inf, NaN, huge and denormal values, for u8 and s8 and
+// lengths around the 8-lane vector (tails).
+TEST(QuantizeLinearF32, AvxLoopEqualsScalarLoopOnTiesAndSpecialValues) {
+  std::cout << "[ seed ] " << kSeed + 5 << "\n";
+  Rng rng(kSeed + 5);
+  for (IntType t : {IntType::kU8, IntType::kS8}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      const float s = trial % 3 == 0 ? std::ldexp(1.0f, -static_cast<int>(rng.uniform_int(0, 8)))
+                                     : rng.uniform(0.001f, 0.5f);
+      const auto z = static_cast<int32_t>(rng.uniform_int(lo_of(t), hi_of(t)));
+      const int64_t n = rng.uniform_int(0, 77);
+      std::vector<float> x(static_cast<size_t>(n));
+      for (auto& v : x) {
+        switch (rng.uniform_int(0, 7)) {
+          case 0:
+            v = (static_cast<float>(rng.uniform_int(-300, 300)) + 0.5f) * s;  // ties
+            break;
+          case 1:
+            v = std::numeric_limits<float>::quiet_NaN();
+            break;
+          case 2:
+            v = rng.uniform_int(0, 1) == 0 ? std::numeric_limits<float>::infinity()
+                                           : -std::numeric_limits<float>::infinity();
+            break;
+          case 3:
+            v = rng.uniform_int(0, 1) == 0 ? 0.0f : -0.0f;
+            break;
+          case 4:
+            v = rng.uniform(-3e38f, 3e38f);
+            break;
+          case 5:
+            v = std::numeric_limits<float>::denorm_min() *
+                static_cast<float>(rng.uniform_int(-9, 9));
+            break;
+          default:
+            v = rng.uniform(-300.0f, 300.0f) * s;
+            break;
+        }
+      }
+      std::vector<int8_t> want(x.size() + 1, 0x5a), got(x.size() + 1, 0x5a);
+      quantize_linear_f32_scalar(x.data(), n, s, z, t, want.data());
+      for (KernelChoice c : {KernelChoice::kAuto, KernelChoice::kGeneric}) {
+        quantize_linear_f32(x.data(), n, s, z, t, got.data(), c);
+        EXPECT_EQ(want, got) << "trial " << trial << " n " << n << " " << int_type_name(t) << " "
+                             << kernel_choice_name(c);
+      }
+      // The scalar loop itself: ties to even, NaN → z, clamped.
+      for (size_t i = 0; i < x.size(); ++i) {
+        const int32_t q = t == IntType::kU8 ? int32_t{static_cast<uint8_t>(want[i])} : want[i];
+        if (std::isnan(x[i])) {
+          EXPECT_EQ(q, z);
+          continue;
+        }
+        const double r = std::nearbyint(static_cast<double>(x[i] / s)) + z;
+        EXPECT_EQ(q, static_cast<int32_t>(std::clamp<double>(r, lo_of(t), hi_of(t))));
+      }
+    }
+  }
 }
 
 TEST(S8KernelDispatch, UnavailableTierIsUnsupportedAndAutoResolves) {

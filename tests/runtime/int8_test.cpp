@@ -147,6 +147,90 @@ TEST(Int8Lowering, UnsupportedOpStaysFloatWithAWarning) {
   EXPECT_NEAR(y.value()[0].span<float>()[1], 0.5f, 0.01f);
 }
 
+// The QLinearAdd op (DQ→Add→Q lowered; a 256×256 table built from the reference) equals
+// qlinear_add_ref on every pair of codes, u8 and s8, several seeded scale / zero-point sets.
+TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
+  const uint64_t seed = 20261128;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  Rng rng(seed);
+  for (bool u8 : {true, false}) {
+    for (int trial = 0; trial < 3; ++trial) {
+      kernels::QLinearAddParams p;
+      p.a_scale = rng.uniform(0.001f, 0.1f);
+      p.b_scale = rng.uniform(0.001f, 0.1f);
+      p.c_scale = trial == 0 ? p.a_scale + p.b_scale : rng.uniform(0.001f, 0.1f);
+      const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+      p.a_zero_point = static_cast<int32_t>(rng.uniform_int(lo, hi));
+      p.b_zero_point = static_cast<int32_t>(rng.uniform_int(lo, hi));
+      p.c_zero_point = static_cast<int32_t>(rng.uniform_int(lo, hi));
+      p.qmin = lo;
+      p.qmax = hi;
+      // Codes enter as floats through Q(scale 1, zero point 0) and leave through DQ(1, 0).
+      Graph g("qadd");
+      const DType qt = u8 ? DType::kU8 : DType::kS8;
+      g.add_input("x", DType::kF32, {1, 65536});
+      g.add_input("y", DType::kF32, {1, 65536});
+      auto zp = [&](const std::string& name, int32_t z) {
+        if (u8) {
+          g.add_initializer(name, Tensor::from<uint8_t>({}, {static_cast<uint8_t>(z)}));
+        } else {
+          g.add_initializer(name, Tensor::from<int8_t>({}, {static_cast<int8_t>(z)}));
+        }
+      };
+      g.add_initializer("one", Tensor::from<float>({}, std::vector<float>{1.0f}));
+      zp("z0", 0);
+      g.add_initializer("sa", Tensor::from<float>({}, std::vector<float>{p.a_scale}));
+      g.add_initializer("sb", Tensor::from<float>({}, std::vector<float>{p.b_scale}));
+      g.add_initializer("sc", Tensor::from<float>({}, std::vector<float>{p.c_scale}));
+      zp("za", p.a_zero_point);
+      zp("zb", p.b_zero_point);
+      zp("zc", p.c_zero_point);
+      g.add_node("QuantizeLinear", "qx", {"x", "one", "z0"}, {"xq"});
+      g.add_node("QuantizeLinear", "qy", {"y", "one", "z0"}, {"yq"});
+      g.add_node("DequantizeLinear", "dqx", {"xq", "sa", "za"}, {"xd"});
+      g.add_node("DequantizeLinear", "dqy", {"yq", "sb", "zb"}, {"yd"});
+      g.add_node("Add", "add", {"xd", "yd"}, {"s"});
+      g.add_node("QuantizeLinear", "qs", {"s", "sc", "zc"}, {"sq"});
+      g.add_node("DequantizeLinear", "dqs", {"sq", "one", "z0"}, {"out"});
+      g.add_output("out");
+      (void)qt;
+      auto low = lower_to_int8(g);
+      ASSERT_TRUE(low.ok()) << low.status().message();
+      EXPECT_EQ(std::count_if(low->graph.nodes().begin(), low->graph.nodes().end(),
+                              [](const Node& n) { return n.op_type == "QLinearAdd"; }),
+                1);
+      auto ex = make_int8_executor(g);
+      ASSERT_TRUE(ex.ok()) << ex.status().message();
+      std::vector<float> xa(65536), ya(65536);
+      std::vector<uint8_t> au(65536), bu(65536), cu(65536);
+      std::vector<int8_t> as(65536), bs(65536), cs(65536);
+      for (int i = 0; i < 65536; ++i) {
+        const int a = lo + i / 256, b = lo + i % 256;
+        xa[static_cast<size_t>(i)] = static_cast<float>(a);
+        ya[static_cast<size_t>(i)] = static_cast<float>(b);
+        au[static_cast<size_t>(i)] = static_cast<uint8_t>(a);
+        bu[static_cast<size_t>(i)] = static_cast<uint8_t>(b);
+        as[static_cast<size_t>(i)] = static_cast<int8_t>(a);
+        bs[static_cast<size_t>(i)] = static_cast<int8_t>(b);
+      }
+      auto y = ex->run({Tensor::from<float>({1, 65536}, xa), Tensor::from<float>({1, 65536}, ya)});
+      ASSERT_TRUE(y.ok()) << y.status().message();
+      if (u8) {
+        kernels::qlinear_add_ref(p, au.data(), bu.data(), cu.data(), 65536);
+      } else {
+        kernels::qlinear_add_ref(p, as.data(), bs.data(), cs.data(), 65536);
+      }
+      const auto got = y.value()[0].span<float>();
+      int64_t diffs = 0;
+      for (size_t i = 0; i < 65536; ++i) {
+        const float want = u8 ? float(cu[i]) : float(cs[i]);
+        if (got[i] != want) ++diffs;
+      }
+      EXPECT_EQ(diffs, 0) << (u8 ? "u8" : "s8") << " trial " << trial;
+    }
+  }
+}
+
 // Reference kernels against double-precision oracles on random data (seeded).
 TEST(QLinearRef, AddAvgPoolConcatMatchDoubleOracleWithinTies) {
   const uint64_t seed = 20261127;

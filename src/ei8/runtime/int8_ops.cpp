@@ -160,27 +160,21 @@ class QuantizeLinearOp : public Op {
     if (c.in_dtypes[0] != DType::kF32) return op_error(c, "input dtype must be f32");
     qtype_ = c.node.inputs.size() > 2 && !c.node.input(2).empty() ? c.in_dtypes[2] : DType::kU8;
     if (!is_q8(qtype_)) return op_error(c, "zero point dtype must be u8 or s8");
+    choice_ = c.kernel;
     return plan_.prepare(c, c.in_shapes[0], qtype_);
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
+    // clamp(nearbyint(x / s) + z) with NaN → z per run of `inner` elements (conv_s8.h; the
+    // AVX2 loop is bit-exact with the scalar one).
     const float* x = reinterpret_cast<const float*>(in[0]);
-    const float lo = static_cast<float>(int8_type_min(qtype_)),
-                hi = static_cast<float>(int8_type_max(qtype_));
+    auto* y = reinterpret_cast<int8_t*>(out[0]);
     int64_t i = 0;
     for (int64_t o = 0; o < plan_.outer; ++o) {
-      for (int64_t ch = 0; ch < plan_.channels; ++ch) {
-        const float s = plan_.scales[static_cast<size_t>(ch)];
-        const float z = static_cast<float>(plan_.zero_points[static_cast<size_t>(ch)]);
-        for (int64_t k = 0; k < plan_.inner; ++k, ++i) {
-          const float q = std::clamp(std::nearbyint(x[i] / s) + z, lo, hi);  // RNE: default mode
-          const int32_t v = std::isnan(q) ? static_cast<int32_t>(z) : static_cast<int32_t>(q);
-          if (qtype_ == DType::kU8) {
-            reinterpret_cast<uint8_t*>(out[0])[i] = static_cast<uint8_t>(v);
-          } else {
-            reinterpret_cast<int8_t*>(out[0])[i] = static_cast<int8_t>(v);
-          }
-        }
+      for (int64_t ch = 0; ch < plan_.channels; ++ch, i += plan_.inner) {
+        kernels::quantize_linear_f32(x + i, plan_.inner, plan_.scales[static_cast<size_t>(ch)],
+                                     plan_.zero_points[static_cast<size_t>(ch)], int_type(qtype_),
+                                     y + i, choice_);
       }
     }
   }
@@ -188,6 +182,7 @@ class QuantizeLinearOp : public Op {
  private:
   AxisPlan plan_;
   DType qtype_ = DType::kU8;
+  kernels::KernelChoice choice_ = kernels::KernelChoice::kAuto;
 };
 
 class DequantizeLinearOp : public Op {
@@ -449,22 +444,39 @@ class QLinearAddOp : public Op {
     p_.c_scale = sc[0];
     std::tie(p_.qmin, p_.qmax) = out_clamp(c, t_);
     n_ = shape_numel(c.in_shapes[0]);
+    // Both inputs are 8-bit: the reference itself evaluated once on all 256 × 256 pairs gives
+    // a table indexed by (byte(a) << 8) | byte(b), bit-exact by construction and one load per
+    // element instead of a float division (64 KiB, stays in L2).
+    if (t_ == DType::kU8) {
+      build_table<uint8_t>();
+    } else {
+      build_table<int8_t>();
+    }
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    if (t_ == DType::kU8) {
-      kernels::qlinear_add_ref(p_, reinterpret_cast<const uint8_t*>(in[0]),
-                               reinterpret_cast<const uint8_t*>(in[3]),
-                               reinterpret_cast<uint8_t*>(out[0]), n_);
-    } else {
-      kernels::qlinear_add_ref(p_, reinterpret_cast<const int8_t*>(in[0]),
-                               reinterpret_cast<const int8_t*>(in[3]),
-                               reinterpret_cast<int8_t*>(out[0]), n_);
-    }
+    const auto* a = reinterpret_cast<const uint8_t*>(in[0]);
+    const auto* b = reinterpret_cast<const uint8_t*>(in[3]);
+    auto* c = reinterpret_cast<uint8_t*>(out[0]);
+    const uint8_t* t = table_.data();
+    for (int64_t i = 0; i < n_; ++i) c[i] = t[(unsigned{a[i]} << 8) | b[i]];
   }
 
  private:
+  template <typename T>
+  void build_table() {
+    std::vector<T> a(65536), b(65536), c(65536);
+    for (uint32_t i = 0; i < 65536; ++i) {
+      a[i] = static_cast<T>(static_cast<uint8_t>(i >> 8));
+      b[i] = static_cast<T>(static_cast<uint8_t>(i & 0xffu));
+    }
+    kernels::qlinear_add_ref(p_, a.data(), b.data(), c.data(), 65536);
+    table_.resize(65536);
+    std::memcpy(table_.data(), c.data(), 65536);
+  }
+
+  std::vector<uint8_t> table_;
   kernels::QLinearAddParams p_;
   DType t_ = DType::kU8;
   int64_t n_ = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -144,6 +145,7 @@ struct Tier {
   bool quads = false;  // 4 bytes per slot (x + shift, s8 w) instead of two int16 (x − z_x, w − z_w)
   bool signed_x = false;  // quads hold x as s8 (the AVX2 sign trick) rather than u8 (VNNI)
   void (*direct)(const S8DirectArgs&) = nullptr;
+  void (*dw_row)(const S8DwRow&) = nullptr;
   S8EpilogueFn epilogue = nullptr;
   int per_slot() const { return quads ? 4 : 2; }
   // What the quads add to an input value (and to z_x): s8 → u8 for VNNI, u8 → s8 for AVX2.
@@ -163,10 +165,12 @@ Tier int16_tier(KernelChoice resolved) {
   if (resolved == KernelChoice::kGeneric) {
     t.name = "generic";
     t.direct = direct_s16_generic;
+    t.dw_row = dw_row_s16_generic;
     t.epilogue = epilogue_s8_generic;
   } else {
     t.name = resolved == KernelChoice::kAvx512Vnni ? "avx512vnni" : "avx2";
     t.direct = direct_s16_avx2;
+    t.dw_row = dw_row_s16_avx2;
     t.epilogue = epilogue_s8_avx2;
   }
   return t;
@@ -175,7 +179,12 @@ Tier int16_tier(KernelChoice resolved) {
 // The plan per tier: byte quads need symmetric weights (z_w = 0); the AVX2 sign trick also
 // needs w ≠ −128 (|w| ≤ 127 keeps vpmaddubsw's pair sums ≤ 2·128·127 < 2^15). Otherwise the
 // int16 pairs, exact for every z_w.
-Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min) {
+Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, std::span<const int8_t> w) {
+  const bool has_w_min = std::find(w.begin(), w.end(), int8_t{-128}) != w.end();
+  // |w| ≤ 63 (e.g. quantize --reduce-range): u8·s8 vpmaddubsw pairs ≤ 2·255·63 = 32130 < 2^15
+  // cannot saturate, so the AVX2 tier multiplies u8 activations directly (no vpsignb / vpabsb).
+  const bool small_w =
+      std::all_of(w.begin(), w.end(), [](int8_t v) { return v >= -63 && v <= 63; });
   Tier t = int16_tier(resolved);
   if (weight_zero_point != 0 || resolved == KernelChoice::kGeneric) return t;
   if (resolved == KernelChoice::kAvx512Vnni) {
@@ -186,6 +195,10 @@ Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, bool has_w_min)
       t.direct = direct_u8s8_emulated_generic;
       t.epilogue = epilogue_s8_generic;
     }
+  } else if (small_w) {
+    t.quads = true;  // u8 quads (x + 128 for s8 inputs), like VNNI
+    t.direct = direct_u8s8_small_avx2;
+    t.name = "avx2";
   } else if (!has_w_min) {
     t.quads = true;
     t.signed_x = true;
@@ -242,6 +255,40 @@ void build_epilogue(EpilogueTables& t, const fixedpoint::Requantizer& rq, IntTyp
   e.mult = t.mult.data();
 }
 
+// Staging loops with non-aliasing pointers (a uint8_t/int8_t source may alias anything, which
+// otherwise stops the compiler from vectorising them).
+template <typename TIn>
+void widen_minus_zp(const TIn* __restrict x, int16_t* __restrict d, int64_t n, int32_t zx) {
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[i]} - zx);
+}
+template <typename TIn>
+void or_shifted(const TIn* __restrict x, uint32_t* __restrict d, int64_t n, int32_t off,
+                uint32_t mask, int64_t bits) {
+  for (int64_t i = 0; i < n; ++i)
+    d[i] |= (static_cast<uint32_t>(int32_t{x[i]} + off) & mask) << bits;
+}
+
+// Fully connected staging of one input row into slots kS8Mr apart: n whole quads of x + shift
+// (as bytes) or pairs of x − z_x (as int16), the same values slot8 / slot16 pack.
+template <typename TIn>
+void stage_quads(const TIn* __restrict x, int32_t* __restrict d, int64_t n, int32_t shift) {
+  for (int64_t i = 0; i < n; ++i) {
+    const TIn* q = x + 4 * i;
+    d[i * kS8Mr] = static_cast<int32_t>((static_cast<uint32_t>(q[0] + shift) & 0xffu) |
+                                        ((static_cast<uint32_t>(q[1] + shift) & 0xffu) << 8) |
+                                        ((static_cast<uint32_t>(q[2] + shift) & 0xffu) << 16) |
+                                        ((static_cast<uint32_t>(q[3] + shift) & 0xffu) << 24));
+  }
+}
+template <typename TIn>
+void stage_pairs(const TIn* __restrict x, int32_t* __restrict d, int64_t n, int32_t zx) {
+  for (int64_t i = 0; i < n; ++i) {
+    d[i * kS8Mr] =
+        static_cast<int32_t>((static_cast<uint32_t>(x[2 * i] - zx) & 0xffffu) |
+                             ((static_cast<uint32_t>(x[2 * i + 1] - zx) & 0xffffu) << 16));
+  }
+}
+
 std::byte* align64(std::byte* p) {
   const auto u = reinterpret_cast<uintptr_t>(p);
   return reinterpret_cast<std::byte*>((u + 63) & ~uintptr_t{63});
@@ -266,15 +313,25 @@ struct ConvS8Kernel::Impl {
   // Direct plan: the staged group image is [cslots][ph][row] slots, row = pw (stride_w = 1) or
   // kernel_w·owp (column-gathered for stride_w > 1).
   bool strided = false;
+  // im2col: small K (first layers, C_in·k_h·k_w packed into the slots instead of C_in alone):
+  // the staged image is [k-slot][out_h][owp] slots, slot s of output pixel (oh, ow) holding
+  // k = per·s + t (k = ic·k_h·k_w + kh·k_w + kw, the weights' own order).
+  bool im2col = false;
   int64_t cslots = 0, ph = 0, pw = 0, owp = 0, row_stride = 0, plane = 0, staged_slots = 0;
   int64_t ks = 0;
   std::vector<int32_t> koff, vin, vout, vlen, apack;
   int64_t apack_group = 0;  // slots per group
-  // Depthwise plan: w − z_w per [oc][kh][kw] as int32.
-  std::vector<int32_t> wdw;
+  // Depthwise plan: w − z_w per [oc][tap pair] as int16 pairs (S8DwRow::wpair); the staged
+  // channel is int16 x − z_x: stride_w = 1 a padded copy [ph][dw_row] (dw_row ≥ pw + 16, a
+  // multiple of 16), otherwise column-gathered blocks [kernel_w][ph][dw_row] (dw_row = out_w
+  // rounded up to 16, + 16); dw_tapoff[t] = offset of tap t from its output row's start.
+  std::vector<int32_t> wdw, dw_tapoff;
+  int64_t dw_pairs = 0, dw_row = 0, dw_img = 0;
 
   template <typename TIn>
   void stage(const TIn* x, int32_t* s) const;
+  template <typename TIn>
+  void stage_im2col(const TIn* x, int32_t* s) const;
   template <typename TIn>
   void run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const;
   template <typename TIn>
@@ -367,6 +424,52 @@ void ConvS8Kernel::Impl::stage(const TIn* x, int32_t* s) const {
   for (int64_t i = cslots * plane; i < staged_slots; ++i) s[i] = 0;  // slack of the tail lanes
 }
 
+// The im2col image of one group: slot (s, oh, ow) holds k = per·s + t for t < per as x − z_x
+// (int16 tiers; padding 0) or x + shift (quads; padding z_x + shift); k ≥ K holds 0 (its weight
+// is 0 too). Built one k at a time over whole output rows (in-bounds columns are a strided run).
+template <typename TIn>
+void ConvS8Kernel::Impl::stage_im2col(const TIn* x, int32_t* s) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cig = g.in_channels_per_group(), kk = g.kernel_h * g.kernel_w, kn = cig * kk;
+  const int64_t per = tier.per_slot(), oh_n = g.out_h(), ow_n = g.out_w();
+  const int32_t zx = p.input_zero_point, shift = tier.shift(in);
+  const int32_t off = tier.quads ? shift : -zx;
+  const uint32_t mask = tier.quads ? 0xffu : 0xffffu;
+  const auto pad = static_cast<uint32_t>(tier.quads ? zx + shift : 0) & mask;
+  auto* d = reinterpret_cast<uint32_t*>(s);
+  for (int64_t i = 0; i < staged_slots; ++i) d[i] = 0;
+  for (int64_t k = 0; k < kn; ++k) {
+    const int64_t sl = k / per, bits = (k % per) * (tier.quads ? 8 : 16);
+    const int64_t ic = k / kk, kh = (k % kk) / g.kernel_w, kw = k % g.kernel_w;
+    const TIn* xc = x + ic * g.in_h * g.in_w;
+    // Columns ow with 0 ≤ ow·sw + kw·dw − pad_left < in_w: [ow_lo, ow_hi).
+    const int64_t c0 = kw * g.dilation_w - g.pad_left;
+    const int64_t ow_lo = c0 >= 0 ? 0 : (-c0 + g.stride_w - 1) / g.stride_w;
+    const int64_t ow_hi = std::clamp<int64_t>(
+        c0 >= g.in_w ? 0 : (g.in_w - c0 + g.stride_w - 1) / g.stride_w, 0, ow_n);
+    const uint32_t pad_bits = pad << bits;
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      uint32_t* row = d + (sl * oh_n + oh) * owp;
+      const int64_t ih = oh * g.stride_h + kh * g.dilation_h - g.pad_top;
+      if (ih < 0 || ih >= g.in_h) {
+        for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] |= pad_bits;
+        continue;
+      }
+      for (int64_t ow = 0; ow < std::min(ow_lo, ow_n); ++ow) row[ow] |= pad_bits;
+      for (int64_t ow = std::max(ow_hi, ow_lo); ow < ow_n; ++ow) row[ow] |= pad_bits;
+      const TIn* xr = xc + ih * g.in_w;
+      if (g.stride_w == 1) {
+        if (ow_hi > ow_lo) or_shifted(xr + c0 + ow_lo, row + ow_lo, ow_hi - ow_lo, off, mask, bits);
+      } else {
+        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
+          row[ow] |= (static_cast<uint32_t>(int32_t{xr[c0 + ow * g.stride_w]} + off) & mask)
+                     << bits;
+        }
+      }
+    }
+  }
+}
+
 template <typename TIn>
 void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const {
   const fixedpoint::ConvGeometry& g = p.geometry;
@@ -387,7 +490,11 @@ void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t b
   a.e = &ep.e;
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      stage(x + (n * g.in_channels + grp * cig) * in_plane, s);
+      if (im2col) {
+        stage_im2col(x + (n * g.in_channels + grp * cig) * in_plane, s);
+      } else {
+        stage(x + (n * g.in_channels + grp * cig) * in_plane, s);
+      }
       a.apack = apack.data() + grp * apack_group;
       a.dst0 = (n * g.out_channels + grp * cog) * out_plane;
       a.chan0 = grp * cog;
@@ -402,36 +509,54 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
   const fixedpoint::ConvGeometry& g = p.geometry;
   const int64_t cog = g.out_channels_per_group();
   const int64_t oh_n = g.out_h(), ow_n = g.out_w(), out_plane = oh_n * ow_n;
-  const int64_t kk = g.kernel_h * g.kernel_w;
-  auto* img = reinterpret_cast<int32_t*>(scratch);  // padded channel, x − z_x
-  int32_t* row = img + ph * pw;                     // one output row of sums
+  auto* img = reinterpret_cast<int16_t*>(scratch);
+  auto* sum = reinterpret_cast<int32_t*>(scratch + (dw_img * 2 + 63) / 64 * 64);
   const int32_t zx = p.input_zero_point;
+  const bool gathered = g.stride_w > 1;
+  S8DwRow a;
+  a.img = img;
+  a.row_stride = dw_row;
+  a.tapoff = dw_tapoff.data();
+  a.kk = g.kernel_h * g.kernel_w;
+  a.n = ow_n;
+  a.sum = sum;
+  for (int64_t i = 0; i < dw_img; ++i) img[i] = 0;  // padding (never rewritten)
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const TIn* xc = x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w;
       if (oc % cog == 0) {
-        for (int64_t h = 0; h < ph; ++h) {
-          const int64_t ih = h - g.pad_top;
-          for (int64_t c = 0; c < pw; ++c) {
-            const int64_t iw = c - g.pad_left;
-            const bool ok = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
-            img[h * pw + c] = ok ? int32_t{xc[ih * g.in_w + iw]} - zx : 0;
+        if (!gathered) {
+          for (int64_t ih = 0; ih < g.in_h; ++ih) {
+            int16_t* d = img + (ih + g.pad_top) * dw_row + g.pad_left;
+            const TIn* xr = xc + ih * g.in_w;
+            widen_minus_zp(xr, d, g.in_w, zx);
           }
-        }
-      }
-      const int32_t* w = wdw.data() + oc * kk;
-      for (int64_t oh = 0; oh < oh_n; ++oh) {
-        for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] = 0;
-        for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+        } else {
           for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-            const int32_t wv = w[kh * g.kernel_w + kw];
-            const int32_t* src =
-                img + (oh * g.stride_h + kh * g.dilation_h) * pw + kw * g.dilation_w;
-            for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] += wv * src[ow * g.stride_w];
+            // Columns ow with 0 ≤ ow·sw + kw·dw − pad_left < in_w: [lo, hi).
+            const int64_t c0 = kw * g.dilation_w - g.pad_left;
+            const int64_t lo = std::min(ow_n, c0 >= 0 ? 0 : (-c0 + g.stride_w - 1) / g.stride_w);
+            const int64_t hi = std::max(
+                lo, std::min(ow_n, c0 >= g.in_w ? 0 : (g.in_w - c0 + g.stride_w - 1) / g.stride_w));
+            for (int64_t ih = 0; ih < g.in_h; ++ih) {
+              int16_t* d = img + (kw * ph + ih + g.pad_top) * dw_row;
+              const TIn* xr = xc + ih * g.in_w;
+              for (int64_t ow = lo; ow < hi; ++ow) {
+                d[ow] = static_cast<int16_t>(xr[c0 + ow * g.stride_w] - zx);
+              }
+            }
           }
         }
-        tier.epilogue(ep.e, row, oc, y, (n * g.out_channels + oc) * out_plane + oh * ow_n, ow_n);
       }
+      a.wpair = wdw.data() + oc * dw_pairs;
+      // Rows are summed into one plane (each row's 16-lane tail is overwritten by the next row)
+      // and requantized by one epilogue call per channel.
+      for (int64_t oh = 0; oh < oh_n; ++oh) {
+        a.row0 = oh * g.stride_h;
+        a.sum = sum + oh * ow_n;
+        tier.dw_row(a);
+      }
+      tier.epilogue(ep.e, sum, oc, y, (n * g.out_channels + oc) * out_plane, out_plane);
     }
   }
 }
@@ -478,8 +603,7 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.bias.assign(bias.begin(), bias.end());
     return ConvS8Kernel(std::move(impl));
   }
-  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
-  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, weights);
   const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
   const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
   const int32_t zw = m.p.weight_zero_point;
@@ -501,20 +625,81 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.plan = ConvPlan::kDepthwise;
     m.tier = int16_tier(m.choice);  // int16 arithmetic in every tier
     m.variant = m.tier.name + "/depthwise";
-    for (int64_t oc = 0; oc < g.out_channels; ++oc)
-      for (int64_t t = 0; t < kk; ++t) m.wdw.push_back(wat(oc, 0, t) - zw);
+    m.dw_pairs = (kk + 1) / 2;
+    const int64_t ow16 = (g.out_w() + 15) / 16 * 16;
+    if (g.stride_w == 1) {
+      // Every tap's 16-wide reads of the last vector stay inside the row.
+      m.dw_row = (std::max(m.pw, ow16 + (g.kernel_w - 1) * g.dilation_w) + 15) / 16 * 16;
+      m.dw_img = (m.ph + 1) * m.dw_row;
+    } else {
+      m.dw_row = ow16;
+      m.dw_img = (g.kernel_w * m.ph + 1) * m.dw_row;
+    }
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t off = g.stride_w == 1 ? kh * g.dilation_h * m.dw_row + kw * g.dilation_w
+                                            : (kw * m.ph + kh * g.dilation_h) * m.dw_row;
+        m.dw_tapoff.push_back(static_cast<int32_t>(off));
+      }
+    }
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      for (int64_t j = 0; j < m.dw_pairs; ++j) {
+        const int32_t w0 = wat(oc, 0, 2 * j) - zw;
+        const int32_t w1 = 2 * j + 1 < kk ? wat(oc, 0, 2 * j + 1) - zw : 0;
+        m.wdw.push_back(slot16(w0, w1));
+      }
+    }
     build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
                    m.tier, false);
     return ConvS8Kernel(std::move(impl));
   }
   m.plan = ConvPlan::kDirect;
-  m.variant = m.tier.plan("direct");
   const int64_t per = m.tier.per_slot();
   const int64_t oh_n = g.out_h(), ow_n = g.out_w();
   m.cslots = (cig + per - 1) / per;
   m.ks = m.cslots * kk;
-  m.strided = g.stride_w > 1;
   m.owp = (ow_n + kS8Lanes - 1) / kS8Lanes * kS8Lanes;
+  // im2col when packing K = C_in·k_h·k_w into the slots saves at least an eighth of the k-slots
+  // of the per-channel slots (C_in not a multiple of 2 or 4: C_in = 1 wastes 3/4 of every quad)
+  // and the image stays small (≤ 1 MiB).
+  const int64_t ks_i2c = (k + per - 1) / per;
+  m.im2col = ks_i2c * 8 <= m.ks * 7 && ks_i2c * oh_n * m.owp <= (int64_t{1} << 18);
+  m.variant = m.tier.plan(m.im2col ? "im2col" : "direct");
+  if (m.im2col) {
+    m.ks = ks_i2c;
+    m.cslots = 0;
+    m.plane = oh_n * m.owp;
+    for (int64_t sl = 0; sl < m.ks; ++sl) m.koff.push_back(static_cast<int32_t>(sl * m.plane));
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += kS8Lanes) {
+        m.vin.push_back(static_cast<int32_t>(oh * m.owp + ow0));
+        m.vout.push_back(static_cast<int32_t>(oh * ow_n + ow0));
+        m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, ow_n - ow0)));
+      }
+    }
+    m.staged_slots = m.ks * m.plane;
+    const int64_t blocks = (cog + kS8Mr - 1) / kS8Mr;
+    m.apack_group = blocks * m.ks * kS8Mr;
+    m.apack.assign(static_cast<size_t>(g.groups * m.apack_group), 0);
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      for (int64_t r = 0; r < cog; ++r) {
+        const int64_t oc = grp * cog + r;
+        for (int64_t sl = 0; sl < m.ks; ++sl) {
+          int32_t v[4] = {0, 0, 0, 0};
+          for (int64_t j = 0; j < per; ++j) {
+            const int64_t i = sl * per + j;
+            if (i < k) v[j] = wat(oc, i / kk, i % kk) - zw;
+          }
+          m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + sl) * kS8Mr +
+                                      r % kS8Mr)] = m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
+        }
+      }
+    }
+    build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                   m.tier, false);
+    return ConvS8Kernel(std::move(impl));
+  }
+  m.strided = g.stride_w > 1;
   m.row_stride = m.strided ? g.kernel_w * m.owp : m.pw;
   m.plane = m.ph * m.row_stride;
   int64_t max_koff = 0, max_vin = 0;
@@ -572,7 +757,10 @@ size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
     case ConvPlan::kDirect:
       return static_cast<size_t>(m.staged_slots) * 4 + 64;
     case ConvPlan::kDepthwise:
-      return static_cast<size_t>(m.ph * m.pw + m.p.geometry.out_w()) * 4 + 64;
+      return static_cast<size_t>((m.dw_img * 2 + 63) / 64 * 64 +
+                                 (m.p.geometry.out_h() * m.p.geometry.out_w() + m.dw_row + 16) *
+                                     4) +
+             64;
   }
   return 0;
 }
@@ -610,6 +798,36 @@ void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int6
   }
 }
 
+// ---------------------------------------------------------------- QuantizeLinear
+
+void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
+                                IntType out_type, void* out) {
+  const bool u8 = out_type == IntType::kU8;
+  const float lo = u8 ? 0.0f : -128.0f, hi = u8 ? 255.0f : 127.0f;
+  const auto z = static_cast<float>(zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    const float q = std::clamp(std::nearbyint(x[i] / scale) + z, lo, hi);  // RNE: default mode
+    const int32_t v = std::isnan(q) ? zero_point : static_cast<int32_t>(q);
+    if (u8) {
+      static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(v);
+    } else {
+      static_cast<int8_t*>(out)[i] = static_cast<int8_t>(v);
+    }
+  }
+}
+
+void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
+                         IntType out_type, void* out, KernelChoice choice) {
+  const bool avx2 = (choice == KernelChoice::kAuto || choice == KernelChoice::kAvx2 ||
+                     choice == KernelChoice::kAvx512Vnni) &&
+                    isa_available(Isa::kAvx2);
+  if (avx2) {
+    quantize_f32_avx2(x, n, scale, static_cast<float>(zero_point), out_type == IntType::kU8, out);
+  } else {
+    quantize_linear_f32_scalar(x, n, scale, zero_point, out_type, out);
+  }
+}
+
 // ---------------------------------------------------------------- fully connected
 
 struct FullyConnectedS8Kernel::Impl {
@@ -641,7 +859,16 @@ void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
     for (int64_t r = 0; r < kS8Mr; ++r) {
       const int64_t row = blk * kS8Mr + r;
       int32_t* dst = s + blk * ks * kS8Mr + r;
-      for (int64_t sl = 0; sl < ks; ++sl) {
+      int64_t sl = 0;
+      if (row < batch) {  // whole slots without per-element tests (staging is O(K) per row)
+        sl = k / per;
+        if (tier.quads) {
+          stage_quads(x + row * k, dst, sl, shift);
+        } else {
+          stage_pairs(x + row * k, dst, sl, zx);
+        }
+      }
+      for (; sl < ks; ++sl) {
         int32_t v[4] = {0, 0, 0, 0};
         if (row < batch) {
           for (int64_t t = 0; t < per; ++t) {
@@ -726,8 +953,7 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
     m.bias.assign(bias.begin(), bias.end());
     return FullyConnectedS8Kernel(std::move(impl));
   }
-  const bool has_w_min = std::find(weights.begin(), weights.end(), int8_t{-128}) != weights.end();
-  m.tier = pick_tier(m.choice, m.p.weight_zero_point, has_w_min);
+  m.tier = pick_tier(m.choice, m.p.weight_zero_point, weights);
   const int32_t zw = m.p.weight_zero_point;
   const int64_t per = m.tier.per_slot();
   m.variant = m.tier.plan("packed");

@@ -15,7 +15,12 @@
 //               with the correction acc = Σ x·w − z_x·Σ_k w[c][k] + bias; symmetric weights only
 //               (z_w = 0), otherwise the avx2 plan. Compiled with function target attributes and
 //               dispatched only when cpu_features().avx512vnni.
-// Depthwise convolutions (groups = C_in = C_out) use a direct loop in every non-ref tier.
+// Plans (variant() names them): "direct" stages the zero-point-padded image with 2 (int16) or 4
+// (quads) input channels per slot; "im2col" (small K = C_in·k_h·k_w, e.g. C_in = 1 or 3 stems,
+// when it needs at least 1/8 fewer k-slots) packs consecutive k of one output pixel into each
+// slot instead; "depthwise" (C_in per group = 1) stages each channel as int16 x − z_x and adds
+// two taps per vpmaddwd (avx2) or per loop step (generic). Convolution blocks whose outputs all
+// fit the `ort` (or s32) epilogue are requantized straight from the registers (avx2).
 //
 // Layouts (as the references): convolution input NCHW, weights OIHW [C_out, C_in/groups, K_h,
 // K_w], bias int32 [C_out] (empty = 0), output NCHW; conv1d is height 1 (NCW / OIW). Fully
@@ -132,5 +137,15 @@ class FullyConnectedS8Kernel {
   explicit FullyConnectedS8Kernel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// QuantizeLinear of n floats with one scale and zero point into out_type (kU8 or kS8):
+// q = clamp(nearbyint(x / scale) + zero_point, type min, type max) in float32 (round half to
+// even, the default rounding mode), NaN → zero_point — bit-exact with the scalar loop
+// (quantize_linear_f32_scalar) on every input incl. ties, ±Inf and NaN. `choice` kAuto picks the
+// AVX2 loop when the CPU has it; kRef / kGeneric force the scalar loop.
+void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
+                         IntType out_type, void* out, KernelChoice choice = KernelChoice::kAuto);
+void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
+                                IntType out_type, void* out);
 
 }  // namespace ei8::kernels

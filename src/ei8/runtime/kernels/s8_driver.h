@@ -1,7 +1,9 @@
 // ei8/runtime/kernels/s8_driver.h — internal: the loop nest around the INT8 micro-kernels
 // (row blocks × vector groups), shared by every non-ref tier's translation unit, and the scalar
 // epilogue (the exact Requantizer::apply of the reference). Each tier supplies
-//   Tile::run<NV>(args, apack_block, const int32_t* vin, int32_t acc[kS8Mr][NV][8]).
+//   Tile::run<NV>(args, apack_block, const int32_t* vin, int32_t acc[kS8Mr][NV][8])
+// and optionally bool Tile::run_fused(args, apack_block, v0, r0, rows, nv), which computes the
+// block and writes its outputs itself when it can (returns false otherwise, doing nothing).
 #pragma once
 
 #include <algorithm>
@@ -51,6 +53,10 @@ void direct_driver(const S8DirectArgs& a, Epilogue epilogue) {
     const int rows = static_cast<int>(std::min<int64_t>(kS8Mr, a.m - r0));
     for (int64_t v0 = 0; v0 < a.n_vec; v0 += kMaxNv) {
       const int nv = static_cast<int>(std::min<int64_t>(kMaxNv, a.n_vec - v0));
+      if constexpr (requires { Tile::run_fused(a, ablk, v0, r0, rows, nv); }) {
+        // The tier's fused epilogue (requantizes from registers) when the block allows it.
+        if (Tile::run_fused(a, ablk, v0, r0, rows, nv)) continue;
+      }
       Tile::run(a, ablk, a.vin + v0, nv, acc);
       for (int r = 0; r < rows; ++r) {
         for (int v = 0; v < nv; ++v) {

@@ -74,9 +74,34 @@ void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd
 // s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
 // they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
 void direct_s8s8_avx2(const S8DirectArgs& a);
+// u8 × s8 quads with |w| ≤ 63: vpmaddubsw pairs ≤ 2·255·63 < 2^15 are exact without the sign
+// trick; vpmaddwd(·, 1) widens them (the VNNI plan's operands on AVX2).
+void direct_u8s8_small_avx2(const S8DirectArgs& a);
 // vpdpbusd emulated in portable C++ (u8 × s8 quads summed into int32 lanes): lets the tests run
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);
+
+// One output row of a depthwise convolution: sum[ow] = Σ_t w[t]·row[tapoff[t] + ow] for
+// ow < n (n rounded up to 16 may be written), row = img + row0·row_stride. img is the staged,
+// zero-padded channel of int16 x − z_x (padded copy for stride_w = 1, column-gathered blocks
+// otherwise; readable 16 past every run); tapoff[t] is tap t's element offset. wpair:
+// ceil(kk/2) slots of two int16 w − z_w (taps 2j, 2j + 1; 0 past kk). Exact: vpmaddwd pairs
+// of int16 products into int32.
+struct S8DwRow {
+  const int16_t* img = nullptr;
+  int64_t row_stride = 0, row0 = 0;
+  const int32_t* tapoff = nullptr;
+  int64_t kk = 0;
+  const int32_t* wpair = nullptr;
+  int64_t n = 0;
+  int32_t* sum = nullptr;
+};
+void dw_row_s16_generic(const S8DwRow& a);
+void dw_row_s16_avx2(const S8DwRow& a);
+
+// The AVX2 QuantizeLinear loop (conv_s8.h quantize_linear_f32); u8 selects the output type.
+void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
+                       void* out);
 
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not

@@ -90,6 +90,17 @@ void epilogue_s8_generic(const S8Epilogue& e, const int32_t* acc, int64_t chan, 
   s8::epilogue_scalar(e, acc, chan, out, dst, 0, n);
 }
 
+void dw_row_s16_generic(const S8DwRow& a) {
+  for (int64_t ow = 0; ow < a.n; ++ow) a.sum[ow] = 0;
+  const int16_t* row = a.img + a.row0 * a.row_stride;
+  for (int64_t t = 0; t < a.kk; ++t) {
+    const int32_t slot = a.wpair[t / 2];
+    const int32_t w = t % 2 == 0 ? lo16(slot) : hi16(slot);
+    const int16_t* x = row + a.tapoff[t];
+    for (int64_t ow = 0; ow < a.n; ++ow) a.sum[ow] += w * int32_t{x[ow]};
+  }
+}
+
 void direct_s16_generic(const S8DirectArgs& a) {
   s8::direct_driver<GenericTile>(a, epilogue_s8_generic);
 }

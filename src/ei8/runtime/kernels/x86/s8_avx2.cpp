@@ -15,37 +15,121 @@
 // (Requantizer::apply) — the epilogue is K times cheaper than the products.
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "ei8/runtime/kernels/s8_driver.h"
 
 namespace ei8::kernels {
 namespace {
 
+// The fused epilogue of a finished register block (convolutions: one channel per row, every
+// vector a full 8 lanes, no saturating bias add, `ort` or s32 output): bias, float32 product,
+// clamp, round half to even, + z_y and the 8-byte store straight from the registers — the same
+// operations as epilogue_avx2 below, without the round trip through acc[].
+inline bool fusable(const S8DirectArgs& a, int64_t v0, int nv) {
+  const S8Epilogue& e = *a.e;
+  if (e.per_column || e.saturate || !(e.ort || e.out == IntType::kS32)) return false;
+  for (int v = 0; v < nv; ++v)
+    if (a.vlen[v0 + v] != kS8Lanes) return false;
+  return true;
+}
+
+template <int MR, int NV>
+inline __attribute__((always_inline)) void fused_store(const S8DirectArgs& a, int64_t r0, int rows,
+                                                       int64_t v0, const __m256i (&c)[MR][NV]) {
+  const S8Epilogue& e = *a.e;
+  const __m256 lo = _mm256_set1_ps(e.lo), hi = _mm256_set1_ps(e.hi);
+  const __m256i zy = _mm256_set1_epi32(e.zy);
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r) {
+    if (r >= rows) break;
+    const int64_t ch = a.chan0 + r0 + r;
+    const __m256i b = _mm256_set1_epi32(e.bias32[ch]);
+    const int64_t row = a.dst0 + (r0 + r) * a.row_stride;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const __m256i acc = _mm256_add_epi32(c[r][v], b);
+      const int64_t dst = row + a.vout[v0 + v];
+      if (e.out == IntType::kS32) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int32_t*>(a.out) + dst), acc);
+        continue;
+      }
+      __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(e.mult[ch]));
+      f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
+      const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), zy);
+      const __m128i w16 =
+          _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+      const __m128i b8 =
+          e.out == IntType::kU8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(static_cast<int8_t*>(a.out) + dst), b8);
+    }
+  }
+}
+
 struct Avx2Tile {
   static constexpr int kMaxNv = 3;
 
-  template <int NV>
-  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
-                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+  template <int NV, class Sink>
+  static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
     __m256i c[kS8Mr][NV];
+#pragma GCC unroll 4
     for (int r = 0; r < kS8Mr; ++r)
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
     const int32_t* koff = a.koff;
     for (int64_t k = 0; k < a.ks; ++k) {
       const int32_t* base = a.src + koff[k];
       __m256i x[NV];
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
         x[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v]));
       }
       const int32_t* w = ablk + k * kS8Mr;
+#pragma GCC unroll 4
       for (int r = 0; r < kS8Mr; ++r) {
         const __m256i wr = _mm256_set1_epi32(w[r]);
+#pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
           c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(x[v], wr));
       }
     }
-    for (int r = 0; r < kS8Mr; ++r)
-      for (int v = 0; v < NV; ++v)
-        _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    sink(c);
+  }
+
+  template <int NV>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    compute<NV>(a, ablk, vin, [&](const __m256i(&c)[kS8Mr][NV]) {
+#pragma GCC unroll 4
+      for (int r = 0; r < kS8Mr; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    });
+  }
+
+  template <int NV>
+  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                       int rows) {
+    compute<NV>(a, ablk, a.vin + v0,
+                [&](const __m256i(&c)[kS8Mr][NV]) { fused_store<kS8Mr, NV>(a, r0, rows, v0, c); });
+  }
+
+  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                        int rows, int nv) {
+    if (!fusable(a, v0, nv)) return false;
+    switch (nv) {
+      case 3:
+        fused_nv<3>(a, ablk, v0, r0, rows);
+        break;
+      case 2:
+        fused_nv<2>(a, ablk, v0, r0, rows);
+        break;
+      default:
+        fused_nv<1>(a, ablk, v0, r0, rows);
+        break;
+    }
+    return true;
   }
 
   static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
@@ -72,34 +156,43 @@ struct Avx2Tile {
 struct Avx2QuadTile {
   static constexpr int kMaxNv = 2;
 
-  template <int NV, bool kSrcIsX>
-  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
-                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+  // MR rows of the block are computed (MR = 1: a fully connected layer run on one input row,
+  // where the other three rows of the block would be zero padding).
+  template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
+  static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
     __m256i c[kS8Mr][NV];
+#pragma GCC unroll 4
     for (int r = 0; r < kS8Mr; ++r)
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t k = 0; k < a.ks; ++k) {
       const int32_t* base = a.src + a.koff[k];
       __m256i s[NV];
+#pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
         s[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v]));
       }
       const int32_t* w = ablk + k * kS8Mr;
       if constexpr (kSrcIsX) {
         __m256i ax[NV];
+#pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) ax[v] = _mm256_abs_epi8(s[v]);
-        for (int r = 0; r < kS8Mr; ++r) {
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; ++r) {
           const __m256i wr = _mm256_set1_epi32(w[r]);
+#pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) {
             const __m256i p = _mm256_maddubs_epi16(ax[v], _mm256_sign_epi8(wr, s[v]));
             c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
           }
         }
       } else {
-        for (int r = 0; r < kS8Mr; ++r) {
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; ++r) {
           const __m256i xr = _mm256_set1_epi32(w[r]);
           const __m256i ax = _mm256_abs_epi8(xr);
+#pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) {
             const __m256i p = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(s[v], xr));
             c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
@@ -107,9 +200,40 @@ struct Avx2QuadTile {
         }
       }
     }
-    for (int r = 0; r < kS8Mr; ++r)
-      for (int v = 0; v < NV; ++v)
-        _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    sink(c);
+  }
+
+  template <int NV, bool kSrcIsX, int MR = kS8Mr>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    };
+    compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
+  }
+
+  template <int NV>
+  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                       int rows) {
+    compute<NV, true>(a, ablk, a.vin + v0, [&](const __m256i(&c)[kS8Mr][NV]) {
+      fused_store<kS8Mr, NV>(a, r0, rows, v0, c);
+    });
+  }
+
+  // Convolutions only (the activations are src).
+  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                        int rows, int nv) {
+    if (!a.src_unsigned || !fusable(a, v0, nv)) return false;
+    if (nv == 2) {
+      fused_nv<2>(a, ablk, v0, r0, rows);
+    } else {
+      fused_nv<1>(a, ablk, v0, r0, rows);
+    }
+    return true;
   }
 
   static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
@@ -119,6 +243,102 @@ struct Avx2QuadTile {
         run_nv<2, true>(a, ablk, vin, acc);
       } else {
         run_nv<1, true>(a, ablk, vin, acc);
+      }
+    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
+      // The last row block of a fully connected layer holds one input row: skip the padding.
+      if (nv == 2) {
+        run_nv<2, false, 1>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false, 1>(a, ablk, vin, acc);
+      }
+    } else {
+      if (nv == 2) {
+        run_nv<2, false>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false>(a, ablk, vin, acc);
+      }
+    }
+  }
+};
+
+// u8 quads × s8 quads with |w| ≤ 63: vpmaddubsw(x_u8, w) pairs ≤ 2·255·63 = 32130 are exact
+// in int16, so no vpabsb / vpsignb: three instructions per 32 MAC instead of four.
+struct Avx2SmallTile {
+  static constexpr int kMaxNv = 2;
+
+  template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
+  static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
+    __m256i c[kS8Mr][NV];
+#pragma GCC unroll 4
+    for (int r = 0; r < kS8Mr; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t k = 0; k < a.ks; ++k) {
+      const int32_t* base = a.src + a.koff[k];
+      __m256i s[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        s[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v]));
+      }
+      const int32_t* w = ablk + k * kS8Mr;
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r) {
+        const __m256i b = _mm256_set1_epi32(w[r]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const __m256i p = kSrcIsX ? _mm256_maddubs_epi16(s[v], b) : _mm256_maddubs_epi16(b, s[v]);
+          c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+        }
+      }
+    }
+    sink(c);
+  }
+
+  template <int NV, bool kSrcIsX, int MR = kS8Mr>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    };
+    compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
+  }
+
+  template <int NV>
+  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                       int rows) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) { fused_store<kS8Mr, NV>(a, r0, rows, v0, c); };
+    compute<NV, true, decltype(sink)>(a, ablk, a.vin + v0, sink);
+  }
+
+  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                        int rows, int nv) {
+    if (!a.src_unsigned || !fusable(a, v0, nv)) return false;
+    if (nv == 2) {
+      fused_nv<2>(a, ablk, v0, r0, rows);
+    } else {
+      fused_nv<1>(a, ablk, v0, r0, rows);
+    }
+    return true;
+  }
+
+  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
+                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    if (a.src_unsigned) {
+      if (nv == 2) {
+        run_nv<2, true>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, true>(a, ablk, vin, acc);
+      }
+    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
+      if (nv == 2) {
+        run_nv<2, false, 1>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false, 1>(a, ablk, vin, acc);
       }
     } else {
       if (nv == 2) {
@@ -172,7 +392,68 @@ void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, voi
   epilogue_avx2(e, acc, chan, out, dst, n);
 }
 
+// Two taps per vpmaddwd: the int16 runs of taps a and b interleaved by vpunpcklwd/vpunpckhwd
+// (within 128-bit lanes, so the 16 sums come out as outputs 0–3, 8–11 | 4–7, 12–15 and are put
+// back in order by two vperm2i128 before the store).
+void dw_row_s16_avx2(const S8DwRow& a) {
+  const int16_t* row = a.img + a.row0 * a.row_stride;
+  const int64_t kk = a.kk;
+  for (int64_t ow0 = 0; ow0 < a.n; ow0 += 16) {
+    __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+    const int16_t* x = row + ow0;
+    int64_t t = 0;
+    for (; t + 1 < kk; t += 2) {
+      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + a.tapoff[t]));
+      const __m256i xb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + a.tapoff[t + 1]));
+      const __m256i w = _mm256_set1_epi32(a.wpair[t / 2]);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), w));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), w));
+    }
+    if (t < kk) {  // the odd last tap: its pair partner is 0 (weight 0 as well)
+      const __m256i xa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + a.tapoff[t]));
+      const __m256i z = _mm256_setzero_si256();
+      const __m256i w = _mm256_set1_epi32(a.wpair[t / 2]);
+      lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, z), w));
+      hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, z), w));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.sum + ow0),
+                        _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.sum + ow0 + 8),
+                        _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+}
+
+// divps / roundps (nearest even) / addps: the scalar loop's x / s, nearbyint, + z per lane;
+// max/min clamp (NaN lanes replaced by z afterwards, as the scalar isnan test does); the lanes
+// are integers inside the 8-bit type, so cvtps2dq and the saturating packs are exact.
+void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
+                       void* out) {
+  const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zero_point);
+  const __m256 lo = _mm256_set1_ps(u8 ? 0.0f : -128.0f), hi = _mm256_set1_ps(u8 ? 255.0f : 127.0f);
+  auto* o = static_cast<int8_t*>(out);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 d = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
+    const __m256 q =
+        _mm256_add_ps(_mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+    __m256 c = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+    c = _mm256_blendv_ps(c, z, _mm256_cmp_ps(q, q, _CMP_UNORD_Q));
+    const __m256i v = _mm256_cvtps_epi32(c);
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i b8 = u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + i), b8);
+  }
+  if (i < n) {
+    quantize_linear_f32_scalar(x + i, n - i, scale, static_cast<int32_t>(zero_point),
+                               u8 ? IntType::kU8 : IntType::kS8, o + i);
+  }
+}
+
 void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, kEpilogue); }
+
+void direct_u8s8_small_avx2(const S8DirectArgs& a) {
+  s8::direct_driver<Avx2SmallTile>(a, kEpilogue);
+}
 
 void direct_s8s8_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2QuadTile>(a, kEpilogue); }
 
