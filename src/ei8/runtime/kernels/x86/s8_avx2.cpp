@@ -148,14 +148,75 @@ struct Avx2Tile {
   }
 };
 
+// What both quad tiles share: the runs over the block (into acc or fused into the output) and
+// the dispatch on NV, the source kind and one-row blocks. A tile supplies only compute().
+template <class Tile>
+struct QuadTileRuns {
+  static constexpr int kMaxNv = 2;
+
+  template <int NV, bool kSrcIsX, int MR = kS8Mr>
+  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
+                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
+    };
+    Tile::template compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
+  }
+
+  template <int NV>
+  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                       int rows) {
+    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) { fused_store<kS8Mr, NV>(a, r0, rows, v0, c); };
+    Tile::template compute<NV, true, decltype(sink)>(a, ablk, a.vin + v0, sink);
+  }
+
+  // Convolutions only (the activations are src).
+  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
+                        int rows, int nv) {
+    if (!a.src_unsigned || !fusable(a, v0, nv)) return false;
+    if (nv == 2) {
+      fused_nv<2>(a, ablk, v0, r0, rows);
+    } else {
+      fused_nv<1>(a, ablk, v0, r0, rows);
+    }
+    return true;
+  }
+
+  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
+                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
+    if (a.src_unsigned) {
+      if (nv == 2) {
+        run_nv<2, true>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, true>(a, ablk, vin, acc);
+      }
+    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
+      // The last row block of a fully connected layer holds one input row: skip the padding.
+      if (nv == 2) {
+        run_nv<2, false, 1>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false, 1>(a, ablk, vin, acc);
+      }
+    } else {
+      if (nv == 2) {
+        run_nv<2, false>(a, ablk, vin, acc);
+      } else {
+        run_nv<1, false>(a, ablk, vin, acc);
+      }
+    }
+  }
+};
+
 // s8 quads: activations x (s8, x_q = x − 128 for u8 inputs) and weights w ∈ [−127, 127].
 // vpsignb(w, x) = w·sign(x) and vpabsb(x) = |x| ∈ [0, 128] (read unsigned), so vpmaddubsw's
 // pairs |x0|·w0·sign(x0) + |x1|·w1·sign(x1) = x0·w0 + x1·w1 ∈ [−32512, 32512]: exact in int16.
 // vpmaddwd with ones adds the pairs into int32 quads, vpaddd accumulates. vpmaddubsw and
 // vpmaddwd issue on different pipes of the AMD Zen 3 cores we target (bench/s8_peak_avx2.cpp).
-struct Avx2QuadTile {
-  static constexpr int kMaxNv = 2;
-
+struct Avx2QuadTile : QuadTileRuns<Avx2QuadTile> {
   // MR rows of the block are computed (MR = 1: a fully connected layer run on one input row,
   // where the other three rows of the block would be zero padding).
   template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
@@ -202,70 +263,11 @@ struct Avx2QuadTile {
     }
     sink(c);
   }
-
-  template <int NV, bool kSrcIsX, int MR = kS8Mr>
-  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
-                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
-    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
-#pragma GCC unroll 4
-      for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v)
-          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
-    };
-    compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
-  }
-
-  template <int NV>
-  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
-                       int rows) {
-    compute<NV, true>(a, ablk, a.vin + v0, [&](const __m256i(&c)[kS8Mr][NV]) {
-      fused_store<kS8Mr, NV>(a, r0, rows, v0, c);
-    });
-  }
-
-  // Convolutions only (the activations are src).
-  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
-                        int rows, int nv) {
-    if (!a.src_unsigned || !fusable(a, v0, nv)) return false;
-    if (nv == 2) {
-      fused_nv<2>(a, ablk, v0, r0, rows);
-    } else {
-      fused_nv<1>(a, ablk, v0, r0, rows);
-    }
-    return true;
-  }
-
-  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
-                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
-    if (a.src_unsigned) {
-      if (nv == 2) {
-        run_nv<2, true>(a, ablk, vin, acc);
-      } else {
-        run_nv<1, true>(a, ablk, vin, acc);
-      }
-    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
-      // The last row block of a fully connected layer holds one input row: skip the padding.
-      if (nv == 2) {
-        run_nv<2, false, 1>(a, ablk, vin, acc);
-      } else {
-        run_nv<1, false, 1>(a, ablk, vin, acc);
-      }
-    } else {
-      if (nv == 2) {
-        run_nv<2, false>(a, ablk, vin, acc);
-      } else {
-        run_nv<1, false>(a, ablk, vin, acc);
-      }
-    }
-  }
 };
 
 // u8 quads × s8 quads with |w| ≤ 63: vpmaddubsw(x_u8, w) pairs ≤ 2·255·63 = 32130 are exact
 // in int16, so no vpabsb / vpsignb: three instructions per 32 MAC instead of four.
-struct Avx2SmallTile {
-  static constexpr int kMaxNv = 2;
-
+struct Avx2SmallTile : QuadTileRuns<Avx2SmallTile> {
   template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
   static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
     __m256i c[kS8Mr][NV];
@@ -293,60 +295,6 @@ struct Avx2SmallTile {
       }
     }
     sink(c);
-  }
-
-  template <int NV, bool kSrcIsX, int MR = kS8Mr>
-  static void run_nv(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin,
-                     int32_t (*acc)[kMaxNv][kS8Lanes]) {
-    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) {
-#pragma GCC unroll 4
-      for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v)
-          _mm256_store_si256(reinterpret_cast<__m256i*>(acc[r][v]), c[r][v]);
-    };
-    compute<NV, kSrcIsX, decltype(sink), MR>(a, ablk, vin, sink);
-  }
-
-  template <int NV>
-  static void fused_nv(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
-                       int rows) {
-    auto sink = [&](const __m256i(&c)[kS8Mr][NV]) { fused_store<kS8Mr, NV>(a, r0, rows, v0, c); };
-    compute<NV, true, decltype(sink)>(a, ablk, a.vin + v0, sink);
-  }
-
-  static bool run_fused(const S8DirectArgs& a, const int32_t* ablk, int64_t v0, int64_t r0,
-                        int rows, int nv) {
-    if (!a.src_unsigned || !fusable(a, v0, nv)) return false;
-    if (nv == 2) {
-      fused_nv<2>(a, ablk, v0, r0, rows);
-    } else {
-      fused_nv<1>(a, ablk, v0, r0, rows);
-    }
-    return true;
-  }
-
-  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
-                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
-    if (a.src_unsigned) {
-      if (nv == 2) {
-        run_nv<2, true>(a, ablk, vin, acc);
-      } else {
-        run_nv<1, true>(a, ablk, vin, acc);
-      }
-    } else if (a.m - (ablk - a.apack) / (a.ks * kS8Mr) * kS8Mr == 1) {
-      if (nv == 2) {
-        run_nv<2, false, 1>(a, ablk, vin, acc);
-      } else {
-        run_nv<1, false, 1>(a, ablk, vin, acc);
-      }
-    } else {
-      if (nv == 2) {
-        run_nv<2, false>(a, ablk, vin, acc);
-      } else {
-        run_nv<1, false>(a, ablk, vin, acc);
-      }
-    }
   }
 };
 
