@@ -20,7 +20,7 @@ namespace {
 
 struct AnalyzeArgs {
   std::string model, calib_data, eval_data, eval_labels, out = "results/tables";
-  std::string method = "entropy", weights = "per-channel", act = "asym", profile = "ort";
+  std::string method = "mse", weights = "per-channel", act = "asym", profile = "ort";
   int64_t batch = 32, max_samples = 0, histogram_bins = 128;
   bool json = false;
 };
@@ -114,7 +114,7 @@ void register_analyze(CLI::App& app) {
                   "Evaluation labels (.npy of integers); without them only agreement with FP32");
   sub->add_option("--method", a->method,
                   "Calibration of the analysed model: minmax|moving-average|percentile|entropy|"
-                  "mse|aciq (default entropy)");
+                  "mse|aciq (default mse)");
   sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
   sub->add_option("--act", a->act, "asym (u8) | sym (s8) activations (default asym)");
   sub->add_option("--profile", a->profile, "ort|tflite|tflite-single (default ort)");

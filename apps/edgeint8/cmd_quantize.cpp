@@ -27,7 +27,7 @@ namespace {
 
 struct QuantizeArgs {
   std::string model, calib_data, output, table;
-  std::string method = "entropy", weights = "per-channel", act = "asym", act_type = "u8";
+  std::string method = "mse", weights = "per-channel", act = "asym", act_type = "u8";
   std::string profile = "ort";
   int64_t batch = 32, max_samples = 0, bins = 2048, levels = 128;
   double percentile = 99.99, ema = 0.01;
@@ -269,7 +269,10 @@ void register_quantize(CLI::App& app) {
       "kernels: it folds a Relu before QuantizeLinear only when the zero point is the type's\n"
       "minimum (u8: 0). With --act sym (s8, zero point 0) ORT keeps Conv+Relu in float.\n"
       "Weights are symmetric s8 [-127, 127]; bias int32 (weight scale enlarged, with a warning,\n"
-      "when a bias would not fit). Ops that cannot be quantized stay float (warning names them).");
+      "when a bias would not fit). Ops that cannot be quantized stay float (warning names them).\n"
+      "Calibration defaults to mse: within 0.02 points of FP32 on both workloads, while\n"
+      "entropy (TensorRT's KL) clips spiky inputs such as image backgrounds (Fashion-MNIST:\n"
+      "-17 points). A range that clips more than 1 % of the calibration values is warned about.");
   sub->add_option("model", a->model, "Float model (.onnx)")->required();
   sub->add_option("--calib-data", a->calib_data,
                   "Calibration samples: X.npy [N, ...input] or a directory of .npy files")
@@ -277,7 +280,7 @@ void register_quantize(CLI::App& app) {
   sub->add_option("-o,--output", a->output, "Output QDQ model (.onnx); required unless --sweep");
   sub->add_option("--table", a->table, "Also write the calibration table (JSON)");
   sub->add_option("--method", a->method,
-                  "minmax|moving-average|percentile|entropy|mse|aciq (default entropy)");
+                  "minmax|moving-average|percentile|entropy|mse|aciq (default mse)");
   sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
   sub->add_option("--act", a->act, "asym|sym activations (default asym)");
   sub->add_option("--act-type", a->act_type, "u8|s8 (default u8; sym implies s8)");
