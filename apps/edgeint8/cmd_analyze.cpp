@@ -51,12 +51,7 @@ Status analyze_command(const AnalyzeArgs& a) {
   }
   const Shape& in_shape = g.find_value(g.inputs()[0])->shape;
   EI8_ASSIGN_OR_RETURN(Tensor calib, load_calibration_data(a.calib_data, in_shape));
-  EI8_ASSIGN_OR_RETURN(Tensor eval, load_calibration_data(a.eval_data, in_shape));
-  std::vector<int64_t> labels;
-  if (!a.eval_labels.empty()) {
-    EI8_ASSIGN_OR_RETURN(labels, read_labels(a.eval_labels, eval.dim(0)));
-  }
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, make_eval_set(g, std::move(eval), std::move(labels)));
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(g, a.eval_data, a.eval_labels));
   CalibrationOptions co;
   co.batch = a.batch;
   co.max_samples = a.max_samples;

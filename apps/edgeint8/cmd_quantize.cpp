@@ -59,28 +59,22 @@ quant::LatencyFn int8_latency_function() {
 }
 
 // Evaluation set from --eval-data / --eval-labels (labels optional unless `need_labels`).
-Result<quant::EvalSet> load_eval_set(const QuantizeArgs& a, const Graph& g, bool need_labels,
-                                     const char* what) {
+Result<quant::EvalSet> eval_set_from_args(const QuantizeArgs& a, const Graph& g, bool need_labels,
+                                          const char* what) {
   if (a.eval_data.empty()) {
     return invalid_argument("cannot {}: --eval-data = absent, must be given", what);
   }
   if (need_labels && a.eval_labels.empty()) {
     return invalid_argument("cannot {}: --eval-labels = absent, must be given", what);
   }
-  EI8_ASSIGN_OR_RETURN(
-      Tensor eval, quant::load_calibration_data(a.eval_data, g.find_value(g.inputs()[0])->shape));
-  std::vector<int64_t> labels;
-  if (!a.eval_labels.empty()) {
-    EI8_ASSIGN_OR_RETURN(labels, quant::read_labels(a.eval_labels, eval.dim(0)));
-  }
-  return quant::make_eval_set(g, std::move(eval), std::move(labels));
+  return quant::load_eval_set(g, a.eval_data, a.eval_labels);
 }
 
 // --sweep: the library's sweep (quant/sweep.h), written to <sweep-out>/ptq_sweep.csv + .json.
 Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
                      const quant::PtqOptions& po, const quant::CalibParams& cp) {
   using namespace quant;
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(a, g, false, "sweep"));
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, eval_set_from_args(a, g, false, "sweep"));
   SweepOptions so;
   so.ptq = po;
   so.ptq.exclude_nodes = split_names(a.exclude);
@@ -110,7 +104,7 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
 Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
                                const quant::PtqOptions& po, const quant::CalibParams& cp) {
   using namespace quant;
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(a, g, true, "run --max-drop"));
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, eval_set_from_args(a, g, true, "run --max-drop"));
   SensitivityOptions so;
   so.calib = cp;
   so.ptq = po;
