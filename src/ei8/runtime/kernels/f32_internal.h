@@ -8,6 +8,7 @@
 
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 
 namespace ei8::kernels {
 
@@ -62,6 +63,18 @@ struct StridedGather {
 };
 void gather_f32_strided_generic(const StridedGather& g);
 void gather_f32_strided_avx2(const StridedGather& g);
+
+// y = a ∘ b (relu: then r > 0 ? r : 0) over a non-empty broadcast plan (eltwise_f32.h).
+struct BinaryArgs {
+  BinaryOp op;
+  const BroadcastPlan* plan;
+  const float* a;
+  const float* b;
+  float* y;
+  bool relu;
+};
+void binary_f32_generic(const BinaryArgs& args);
+void binary_f32_avx2(const BinaryArgs& args);
 
 // How the input of a direct convolution is staged in scratch before the micro-kernels run.
 enum class ConvStage {

@@ -3,6 +3,7 @@
 // cpu_features().avx2 is true (the dispatcher in conv_f32.cpp / gemm_f32.cpp decides).
 #include <immintrin.h>
 
+#include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
 
 namespace ei8::kernels {
@@ -14,6 +15,12 @@ struct Avx2Ops {
   static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  // vmaxps(v, 0) = v > 0 ? v : 0 per lane: NaN and −0 give +0, as the reference's relu.
+  static V relu(V v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
   // max(v, lo) as (v < lo ? lo : v) like std::max(v, lo) of the reference.
   static V max(V v, V lo) { return _mm256_max_ps(v, lo); }
   static V min(V v, V hi) { return _mm256_min_ps(v, hi); }
@@ -39,6 +46,8 @@ void conv2d_f32_direct_avx2(const DirectConvArgs& args) {
 void gemm_f32_packed_avx2(const PackedGemmArgs& args) {
   tiles::gemm_packed_dispatch<Avx2Ops>(args);
 }
+
+void binary_f32_avx2(const BinaryArgs& args) { tiles::binary_dispatch<Avx2Ops>(args); }
 
 void gather_f32_strided_avx2(const StridedGather& g) {
   for (int64_t t = 0; t < g.taps; ++t) {
