@@ -64,6 +64,17 @@ struct StridedGather {
 void gather_f32_strided_generic(const StridedGather& g);
 void gather_f32_strided_avx2(const StridedGather& g);
 
+// The zero-padded copy of a stride-1 convolution's staging (ConvStage::kPadded), every channel:
+// dst[c][r][j] = x[c][r − pad_top][j − pad_left] inside the input, 0 in the padding; rows of
+// row_stride = pad_left + in_w + pad_right floats, planes of `plane` floats.
+struct PaddedStage {
+  const float* x;
+  int64_t channels, in_h, in_w, pad_top, pad_left, pad_bottom, pad_right, plane;
+  float* dst;
+};
+void stage_padded_f32_generic(const PaddedStage& s);
+void stage_padded_f32_avx2(const PaddedStage& s);
+
 // y = a ∘ b (relu: then r > 0 ? r : 0) over a non-empty broadcast plan (eltwise_f32.h).
 struct BinaryArgs {
   BinaryOp op;

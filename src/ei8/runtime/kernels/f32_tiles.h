@@ -274,4 +274,37 @@ void gemm_packed_dispatch(const PackedGemmArgs& g) {
   }
 }
 
+// ConvStage::kPadded staging (f32_internal.h, PaddedStage) with vector copies: one call per
+// image instead of a memcpy / memset per row and pad.
+template <class Ops>
+void stage_padded(const PaddedStage& s) {
+  using V = typename Ops::V;
+  const V zero = Ops::set1(0.0f);
+  const int64_t pw = s.pad_left + s.in_w + s.pad_right;
+  const auto fill_zero = [&](float* p, int64_t n) {
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) Ops::store(p + j, zero);
+    if (j < n) Ops::store_n(p + j, zero, static_cast<int>(n - j));
+  };
+  for (int64_t c = 0; c < s.channels; ++c) {
+    float* sc = s.dst + c * s.plane;
+    const float* xc = s.x + c * s.in_h * s.in_w;
+    fill_zero(sc, s.pad_top * pw);
+    for (int64_t ih = 0; ih < s.in_h; ++ih) {
+      float* row = sc + (s.pad_top + ih) * pw;
+      const float* xr = xc + ih * s.in_w;
+      for (int64_t j = 0; j < s.pad_left; ++j) row[j] = 0.0f;
+      float* dst = row + s.pad_left;
+      int64_t j = 0;
+      for (; j + 8 <= s.in_w; j += 8) Ops::store(dst + j, Ops::load(xr + j));
+      if (j < s.in_w) {
+        const int rest = static_cast<int>(s.in_w - j);
+        Ops::store_n(dst + j, Ops::load_n(xr + j, rest), rest);
+      }
+      for (int64_t k = 0; k < s.pad_right; ++k) dst[s.in_w + k] = 0.0f;
+    }
+    fill_zero(sc + (s.pad_top + s.in_h) * pw, s.pad_bottom * pw);
+  }
+}
+
 }  // namespace ei8::kernels::tiles

@@ -56,6 +56,8 @@ void gemm_f32_packed_generic(const PackedGemmArgs& args) {
   tiles::gemm_packed_dispatch<PortableOps>(args);
 }
 
+void stage_padded_f32_generic(const PaddedStage& s) { tiles::stage_padded<PortableOps>(s); }
+
 void binary_f32_generic(const BinaryArgs& args) { tiles::binary_dispatch<PortableOps>(args); }
 
 void gather_f32_strided_generic(const StridedGather& g) {
