@@ -53,12 +53,17 @@ void conv2d_f32_direct_generic(const DirectConvArgs& args);
 void conv2d_f32_direct_avx2(const DirectConvArgs& args);
 void gemm_f32_packed_generic(const PackedGemmArgs& args);
 void gemm_f32_packed_avx2(const PackedGemmArgs& args);
-// The column gather of a strided convolution's staging, one input row (x[0, in_w)) and every
-// tap t in [0, taps): dst[t·n + i] = x[i·stride + off0 + t·tap_step], 0 where that index is
-// outside the row (padding). Reads only inside the row.
+// The staging of a strided convolution (ConvStage::kStrided), one image, every channel c and
+// every staged row r with row_used[r] (the others are never read): the column gather of input
+// row ih = r − pad_top for every tap t in [0, taps),
+//   dst[c·plane + r·row_stride + t·n + i] = x[c][ih][i·stride + off0 + t·tap_step],
+// 0 where ih or that column is outside the input (padding). Reads only inside the input.
 struct StridedGather {
   const float* x;
-  int64_t in_w, stride, off0, taps, tap_step, n;
+  int64_t channels, in_h, in_w, pad_top, rows;
+  const uint8_t* row_used;  // [rows]
+  int64_t stride, off0, taps, tap_step, n;
+  int64_t row_stride, plane;  // of dst
   float* dst;
 };
 void gather_f32_strided_generic(const StridedGather& g);

@@ -307,4 +307,25 @@ void stage_padded(const PaddedStage& s) {
   }
 }
 
+// ConvStage::kStrided staging (f32_internal.h, StridedGather): the loops over channels and
+// rows; `gather_row(x_row, dst_row)` does the column gather of one input row for every tap.
+template <class Ops, class RowFn>
+void stage_strided(const StridedGather& g, RowFn&& gather_row) {
+  const typename Ops::V zero = Ops::set1(0.0f);
+  for (int64_t c = 0; c < g.channels; ++c) {
+    const float* xc = g.x + c * g.in_h * g.in_w;
+    float* dc = g.dst + c * g.plane;
+    for (int64_t r = 0; r < g.rows; ++r) {
+      if (!g.row_used[r]) continue;  // never read by the micro-kernels
+      const int64_t ih = r - g.pad_top;
+      float* row = dc + r * g.row_stride;
+      if (ih < 0 || ih >= g.in_h) {  // a padding row (row_stride is a multiple of 8)
+        for (int64_t j = 0; j < g.row_stride; j += 8) Ops::store(row + j, zero);
+        continue;
+      }
+      gather_row(xc + ih * g.in_w, row);
+    }
+  }
+}
+
 }  // namespace ei8::kernels::tiles

@@ -61,14 +61,16 @@ void stage_padded_f32_generic(const PaddedStage& s) { tiles::stage_padded<Portab
 void binary_f32_generic(const BinaryArgs& args) { tiles::binary_dispatch<PortableOps>(args); }
 
 void gather_f32_strided_generic(const StridedGather& g) {
-  for (int64_t t = 0; t < g.taps; ++t) {
-    const int64_t off = g.off0 + t * g.tap_step;
-    float* dst = g.dst + t * g.n;
-    for (int64_t i = 0; i < g.n; ++i) {
-      const int64_t ix = i * g.stride + off;
-      dst[i] = ix >= 0 && ix < g.in_w ? g.x[ix] : 0.0f;
+  tiles::stage_strided<PortableOps>(g, [&g](const float* x, float* row) {
+    for (int64_t t = 0; t < g.taps; ++t) {
+      const int64_t off = g.off0 + t * g.tap_step;
+      float* dst = row + t * g.n;
+      for (int64_t i = 0; i < g.n; ++i) {
+        const int64_t ix = i * g.stride + off;
+        dst[i] = ix >= 0 && ix < g.in_w ? x[ix] : 0.0f;
+      }
     }
-  }
+  });
 }
 
 }  // namespace ei8::kernels

@@ -56,39 +56,39 @@ void gather_f32_strided_avx2(const StridedGather& g) {
   // (padding) and touches no memory, so the whole row runs as vectors, edges included.
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i in_w = _mm256_set1_epi32(static_cast<int32_t>(g.in_w));
-  const auto inside = [&](int64_t first, int64_t step) {  // lanes first + step·l in [0, in_w)
-    const __m256i ix =
-        _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first)),
-                         _mm256_mullo_epi32(lane, _mm256_set1_epi32(static_cast<int32_t>(step))));
+  const auto inside = [&](int64_t first) {  // lanes first + l in [0, in_w)
+    const __m256i ix = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first)), lane);
     return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), ix),
                                _mm256_cmpgt_epi32(in_w, ix));
   };
-  for (int64_t t = 0; t < g.taps; ++t) {
-    const int64_t off = g.off0 + t * g.tap_step;
-    float* dst = g.dst + t * g.n;
-    int64_t i = 0;
-    if (g.stride == 2) {  // the common stride: the 8 even floats of 16
-      for (; i + 8 <= g.n; i += 8) {
-        const int64_t s0 = 2 * i + off;
-        __m256 a, b;
-        if (s0 >= 0 && s0 + 16 <= g.in_w) {
-          a = _mm256_loadu_ps(g.x + s0);
-          b = _mm256_loadu_ps(g.x + s0 + 8);
-        } else {
-          // Row edges: masked lanes (padding) are never dereferenced and read as 0.
-          a = _mm256_maskload_ps(g.x + s0, inside(s0, 1));
-          b = _mm256_maskload_ps(g.x + s0 + 8, inside(s0 + 8, 1));
+  tiles::stage_strided<Avx2Ops>(g, [&](const float* x, float* row) {
+    for (int64_t t = 0; t < g.taps; ++t) {
+      const int64_t off = g.off0 + t * g.tap_step;
+      float* dst = row + t * g.n;
+      int64_t i = 0;
+      if (g.stride == 2) {  // the common stride: the 8 even floats of 16
+        for (; i + 8 <= g.n; i += 8) {
+          const int64_t s0 = 2 * i + off;
+          __m256 a, b;
+          if (s0 >= 0 && s0 + 16 <= g.in_w) {
+            a = _mm256_loadu_ps(x + s0);
+            b = _mm256_loadu_ps(x + s0 + 8);
+          } else {
+            // Row edges: masked lanes (padding) are never dereferenced and read as 0.
+            a = _mm256_maskload_ps(x + s0, inside(s0));
+            b = _mm256_maskload_ps(x + s0 + 8, inside(s0 + 8));
+          }
+          const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 ...
+          _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(
+                                        _mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
         }
-        const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 ...
-        _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even),
-                                                                         _MM_SHUFFLE(3, 1, 2, 0))));
+      }
+      for (; i < g.n; ++i) {
+        const int64_t ix = i * g.stride + off;
+        dst[i] = ix >= 0 && ix < g.in_w ? x[ix] : 0.0f;
       }
     }
-    for (; i < g.n; ++i) {
-      const int64_t ix = i * g.stride + off;
-      dst[i] = ix >= 0 && ix < g.in_w ? g.x[ix] : 0.0f;
-    }
-  }
+  });
 }
 
 }  // namespace ei8::kernels
