@@ -3,6 +3,8 @@
 // cpu_features().avx2 is true (the dispatcher in conv_f32.cpp / gemm_f32.cpp decides).
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
 
@@ -74,9 +76,14 @@ void gather_f32_strided_avx2(const StridedGather& g) {
             a = _mm256_loadu_ps(x + s0);
             b = _mm256_loadu_ps(x + s0 + 8);
           } else {
-            // Row edges: masked lanes (padding) are never dereferenced and read as 0.
-            a = _mm256_maskload_ps(x + s0, inside(s0));
-            b = _mm256_maskload_ps(x + s0 + 8, inside(s0 + 8));
+            // Row edges: masked lanes (padding) are never dereferenced and read as 0. The
+            // address may lie before the row, so it is formed as an integer, not x + s0.
+            const auto at = [x](int64_t j) {
+              return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(x) +
+                                                    static_cast<uintptr_t>(j * 4));
+            };
+            a = _mm256_maskload_ps(at(s0), inside(s0));
+            b = _mm256_maskload_ps(at(s0 + 8), inside(s0 + 8));
           }
           const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 ...
           _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(
