@@ -81,6 +81,22 @@ void direct_u8s8_small_avx2(const S8DirectArgs& a);
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);
 
+// One row of a convolution's slot image from byte rows (conv_s8.cpp, staging step 2): slot j
+// = quads: bytes x[t][j] ^ flip for t = 0..3 (flip 0x80: the ±128 shift between u8 and s8),
+// pairs: int16 x[t][j] − z_x for t = 0, 1 (x read as s8 when sign_extend, else u8). Reads n
+// bytes of each row, writes n slots.
+struct S8Interleave {
+  const uint8_t* x[4] = {nullptr, nullptr, nullptr, nullptr};
+  int64_t n = 0;
+  bool quads = true;
+  uint8_t flip = 0;
+  bool sign_extend = false;
+  int32_t zx = 0;
+  uint32_t* dst = nullptr;
+};
+void interleave_s8_generic(const S8Interleave& a);
+void interleave_s8_avx2(const S8Interleave& a);
+
 // One output row of a depthwise convolution: sum[ow] = Σ_t w[t]·row[tapoff[t] + ow] for
 // ow < n (n rounded up to 16 may be written), row = img + row0·row_stride. img is the staged,
 // zero-padded channel of int16 x − z_x (padded copy for stride_w = 1, column-gathered blocks

@@ -101,6 +101,24 @@ void dw_row_s16_generic(const S8DwRow& a) {
   }
 }
 
+void interleave_s8_generic(const S8Interleave& a) {
+  if (a.quads) {
+    const uint8_t *x0 = a.x[0], *x1 = a.x[1], *x2 = a.x[2], *x3 = a.x[3];
+    const uint32_t f = a.flip;
+    for (int64_t j = 0; j < a.n; ++j) {
+      a.dst[j] = (x0[j] ^ f) | ((x1[j] ^ f) << 8) | ((x2[j] ^ f) << 16) |
+                 (static_cast<uint32_t>(x3[j] ^ f) << 24);
+    }
+    return;
+  }
+  for (int64_t j = 0; j < a.n; ++j) {
+    const int32_t v0 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[0][j])} : a.x[0][j];
+    const int32_t v1 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[1][j])} : a.x[1][j];
+    a.dst[j] = (static_cast<uint32_t>(v0 - a.zx) & 0xffffu) |
+               ((static_cast<uint32_t>(v1 - a.zx) & 0xffffu) << 16);
+  }
+}
+
 void direct_s16_generic(const S8DirectArgs& a) {
   s8::direct_driver<GenericTile>(a, epilogue_s8_generic);
 }

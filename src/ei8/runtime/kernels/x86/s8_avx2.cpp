@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "ei8/runtime/kernels/s8_driver.h"
 
@@ -368,6 +369,82 @@ void dw_row_s16_avx2(const S8DwRow& a) {
                         _mm256_permute2x128_si256(lo, hi, 0x20));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.sum + ow0 + 8),
                         _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+}
+
+namespace {
+
+// 32 quads from 32 bytes of each row: bytes → (x0, x1) and (x2, x3) byte pairs → quads; the
+// unpacks work within 128-bit lanes, so slots 0–3 | 16–19, 4–7 | 20–23, ... come out and two
+// vperm2i128 per pair of vectors put them back in order.
+inline void quads32(const uint8_t* x0, const uint8_t* x1, const uint8_t* x2, const uint8_t* x3,
+                    __m256i flip, uint32_t* d) {
+  const auto ld = [&](const uint8_t* p) {
+    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), flip);
+  };
+  const __m256i a0 = ld(x0), a1 = ld(x1), a2 = ld(x2), a3 = ld(x3);
+  const __m256i l01 = _mm256_unpacklo_epi8(a0, a1), h01 = _mm256_unpackhi_epi8(a0, a1);
+  const __m256i l23 = _mm256_unpacklo_epi8(a2, a3), h23 = _mm256_unpackhi_epi8(a2, a3);
+  const __m256i q0 = _mm256_unpacklo_epi16(l01, l23), q1 = _mm256_unpackhi_epi16(l01, l23);
+  const __m256i q2 = _mm256_unpacklo_epi16(h01, h23), q3 = _mm256_unpackhi_epi16(h01, h23);
+  auto* o = reinterpret_cast<__m256i*>(d);
+  _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(q0, q1, 0x20));
+  _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(q2, q3, 0x20));
+  _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(q0, q1, 0x31));
+  _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(q2, q3, 0x31));
+}
+
+// 16 pairs of int16 x − z_x from 16 bytes of rows 0 and 1.
+template <bool kSigned>
+inline void pairs16(const uint8_t* x0, const uint8_t* x1, __m256i zx, uint32_t* d) {
+  const auto ld = [&](const uint8_t* p) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_sub_epi16(kSigned ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b), zx);
+  };
+  const __m256i a0 = ld(x0), a1 = ld(x1);
+  const __m256i lo = _mm256_unpacklo_epi16(a0, a1), hi = _mm256_unpackhi_epi16(a0, a1);
+  auto* o = reinterpret_cast<__m256i*>(d);
+  _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(lo, hi, 0x20));
+  _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+}
+
+}  // namespace
+
+// Whole vectors straight from the rows; the tail through a zero-filled local copy (reads and
+// writes stay inside n).
+void interleave_s8_avx2(const S8Interleave& a) {
+  int64_t j = 0;
+  if (a.quads) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(a.flip));
+    for (; j + 32 <= a.n; j += 32) {
+      quads32(a.x[0] + j, a.x[1] + j, a.x[2] + j, a.x[3] + j, flip, a.dst + j);
+    }
+    if (j < a.n) {
+      alignas(32) uint8_t t[4][32] = {};
+      alignas(32) uint32_t d[32];
+      const auto r = static_cast<size_t>(a.n - j);
+      for (int i = 0; i < 4; ++i) std::memcpy(t[i], a.x[i] + j, r);
+      quads32(t[0], t[1], t[2], t[3], flip, d);
+      std::memcpy(a.dst + j, d, r * 4);
+    }
+    return;
+  }
+  const __m256i zx = _mm256_set1_epi16(static_cast<int16_t>(a.zx));
+  const auto run = [&](const uint8_t* x0, const uint8_t* x1, uint32_t* d) {
+    if (a.sign_extend) {
+      pairs16<true>(x0, x1, zx, d);
+    } else {
+      pairs16<false>(x0, x1, zx, d);
+    }
+  };
+  for (; j + 16 <= a.n; j += 16) run(a.x[0] + j, a.x[1] + j, a.dst + j);
+  if (j < a.n) {
+    alignas(16) uint8_t t[2][16] = {};
+    alignas(32) uint32_t d[16];
+    const auto r = static_cast<size_t>(a.n - j);
+    for (int i = 0; i < 2; ++i) std::memcpy(t[i], a.x[i] + j, r);
+    run(t[0], t[1], d);
+    std::memcpy(a.dst + j, d, r * 4);
   }
 }
 
