@@ -315,16 +315,17 @@ struct ConvS8Kernel::Impl {
   Tier tier;
   EpilogueTables ep;
   // Staging, in two steps. (1) The byte image: every input channel of the group, zero-point
-  // padded, each padded row split into stride_w column phases of plen bytes (phase q holds
-  // padded columns q, q + stride_w, ...; stride_w = 1: the padded row itself) — [cig][ph][prow]
-  // bytes, prow = stride_w·plen; rows no output reads (row_used[h] = 0) are skipped. Then a
-  // tap's 8 lanes (8 consecutive outputs of a row) are 8 consecutive bytes for every stride.
-  // (2) The slot image the micro-kernels read, interleaved from byte rows by the tier's
-  // interleave(): direct: [cslots][ph][prow] slots, slot (cs, h, j) holding channels
-  // per·cs + t of byte (h, j); im2col (small K = C_in·k_h·k_w packed into the slots instead of
-  // C_in alone): [k-slot][out_h][owp] slots, slot s of output pixel (oh, ow) holding
-  // k = per·s + t (k = ic·k_h·k_w + kh·k_w + kw, the weights' own order). Slot parts whose
-  // weight is 0 (channels past C_in, k ≥ K) hold some other real value of the image.
+  // padded, [cig][ph][prow] bytes with prow = stride_w·plen ≥ pw (the padded row, then z_x);
+  // for im2col with stride_w > 1 each padded row is split into stride_w column phases of plen
+  // bytes (phase q holds padded columns q, q + stride_w, ...). Rows no output reads
+  // (row_used[h] = 0) are skipped. (2) The slot image the micro-kernels read, interleaved from
+  // byte rows by the tier's interleave(): direct: [cslots][ph][prow] slots, slot (cs, h, j)
+  // holding channels per·cs + t of padded row h, the row split into stride_w column phases as
+  // above (so a tap's 8 lanes, 8 consecutive outputs, are 8 consecutive slots for every
+  // stride); im2col (small K = C_in·k_h·k_w packed into the slots instead of C_in alone):
+  // [k-slot][out_h][owp] slots, slot s of output pixel (oh, ow) holding k = per·s + t
+  // (k = ic·k_h·k_w + kh·k_w + kw, the weights' own order). Slot parts whose weight is 0
+  // (channels past C_in, k ≥ K) hold some other real value of the image.
   bool im2col = false;
   int64_t cslots = 0, ph = 0, pw = 0, owp = 0, row_stride = 0, plane = 0, staged_slots = 0;
   int64_t plen = 0, prow = 0, pbytes = 0;  // byte image: phase length, row, total (+ slack)
@@ -359,26 +360,33 @@ struct ConvS8Kernel::Impl {
   void run_depthwise(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
 };
 
-// Step 1 of the staging (see Impl): the zero-point padded, column-phase split byte image.
+// n bytes with fixed-size (inlined) copies: the rows are short, a memcpy call per row is not.
+inline void copy_row(uint8_t* __restrict d, const uint8_t* __restrict x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) std::memcpy(d + i, x + i, 16);
+  if (i + 8 <= n) {
+    std::memcpy(d + i, x + i, 8);
+    i += 8;
+  }
+  for (; i < n; ++i) d[i] = x[i];
+}
+
+// Step 1 of the staging (see Impl): the zero-point padded byte image (column phases for im2col).
+// Padding never changes: run() fills the whole image with z_x once (pad_bytes), this writes
+// the input bytes of the used rows.
 template <typename TIn>
 void ConvS8Kernel::Impl::stage_bytes(const TIn* x, uint8_t* b) const {
   const fixedpoint::ConvGeometry& g = p.geometry;
   const int64_t cig = g.in_channels_per_group(), sw = g.stride_w;
-  const auto zb = static_cast<uint8_t>(p.input_zero_point);
+  const bool phases = sw > 1 && im2col;
   for (int64_t c = 0; c < cig; ++c) {
-    for (int64_t h = 0; h < ph; ++h) {
+    for (int64_t ih = 0; ih < g.in_h; ++ih) {
+      const int64_t h = ih + g.pad_top;
       if (row_used[static_cast<size_t>(h)] == 0) continue;
       uint8_t* d = b + (c * ph + h) * prow;
-      const int64_t ih = h - g.pad_top;
-      if (ih < 0 || ih >= g.in_h) {
-        std::memset(d, zb, static_cast<size_t>(prow));
-        continue;
-      }
       const auto* xr = reinterpret_cast<const uint8_t*>(x + (c * g.in_h + ih) * g.in_w);
-      if (sw == 1) {
-        std::memset(d, zb, static_cast<size_t>(g.pad_left));
-        std::memcpy(d + g.pad_left, xr, static_cast<size_t>(g.in_w));
-        std::memset(d + g.pad_left + g.in_w, zb, static_cast<size_t>(prow - g.pad_left - g.in_w));
+      if (!phases) {
+        copy_row(d + g.pad_left, xr, g.in_w);
         continue;
       }
       for (int64_t q = 0; q < sw; ++q) {
@@ -388,28 +396,39 @@ void ConvS8Kernel::Impl::stage_bytes(const TIn* x, uint8_t* b) const {
         const int64_t lo = std::min(plen, c0 >= 0 ? 0 : (-c0 + sw - 1) / sw);
         const int64_t hi =
             std::clamp<int64_t>(c0 >= g.in_w ? 0 : (g.in_w - c0 + sw - 1) / sw, lo, plen);
-        std::memset(dq, zb, static_cast<size_t>(lo));
         for (int64_t j = lo; j < hi; ++j) dq[j] = xr[j * sw + c0];
-        std::memset(dq + hi, zb, static_cast<size_t>(plen - hi));
       }
     }
   }
 }
 
-// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels per·cs + t.
+// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels per·cs + t and
+// splits it into the column phases. Stride 1: consecutive used rows in one call (the byte and
+// slot rows have the same length).
 void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
   const int64_t cig = p.geometry.in_channels_per_group(), per = tier.per_slot();
+  const int64_t sw = p.geometry.stride_w;
   S8Interleave a = interleave_args();
-  a.n = prow;
+  a.split = sw;
+  a.plen = plen;
   for (int64_t cs = 0; cs < cslots; ++cs) {
-    for (int64_t h = 0; h < ph; ++h) {
-      if (row_used[static_cast<size_t>(h)] == 0) continue;
+    for (int64_t h = 0; h < ph;) {
+      if (row_used[static_cast<size_t>(h)] == 0) {
+        ++h;
+        continue;
+      }
+      int64_t rows = 1;
+      if (sw == 1) {
+        while (h + rows < ph && row_used[static_cast<size_t>(h + rows)] != 0) ++rows;
+      }
       for (int64_t t = 0; t < per; ++t) {
         const int64_t c = cs * per + t < cig ? cs * per + t : cs * per;  // weight 0 past C_in
         a.x[t] = b + (c * ph + h) * prow;
       }
+      a.n = rows * prow;
       a.dst = reinterpret_cast<uint32_t*>(s + cs * plane + h * row_stride);
       tier.interleave(a);
+      h += rows;
     }
   }
 }
@@ -457,6 +476,7 @@ void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t b
   a.out = y;
   a.row_stride = out_plane;
   a.e = &ep.e;
+  std::memset(b, static_cast<uint8_t>(p.input_zero_point), static_cast<size_t>(pbytes));
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       stage_bytes(x + (n * g.in_channels + grp * cig) * in_plane, b);
@@ -635,7 +655,7 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   const int64_t ks_i2c = (k + per - 1) / per;
   m.im2col = ks_i2c * 8 <= m.ks * 7 && ks_i2c * oh_n * m.owp <= (int64_t{1} << 18);
   m.variant = m.tier.plan(m.im2col ? "im2col" : "direct");
-  // The byte image (step 1 of the staging): stride_w phases of plen bytes per padded row; only
+  // The byte image (step 1 of the staging): rows of stride_w·plen ≥ pw bytes (phases: Impl); only
   // the rows some output reads. im2col reads owp bytes from a tap's first column, up to owp
   // bytes past its row: slack.
   m.plen = (m.pw + g.stride_w - 1) / g.stride_w;

@@ -81,13 +81,16 @@ void direct_u8s8_small_avx2(const S8DirectArgs& a);
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);
 
-// One row of a convolution's slot image from byte rows (conv_s8.cpp, staging step 2): slot j
-// = quads: bytes x[t][j] ^ flip for t = 0..3 (flip 0x80: the ±128 shift between u8 and s8),
-// pairs: int16 x[t][j] − z_x for t = 0, 1 (x read as s8 when sign_extend, else u8). Reads n
-// bytes of each row, writes n slots.
+// One row of a convolution's slot image from byte rows (conv_s8.cpp, staging step 2): the slot
+// of source column c < n = quads: bytes x[t][c] ^ flip for t = 0..3 (flip 0x80: the ±128 shift
+// between u8 and s8), pairs: int16 x[t][c] − z_x for t = 0, 1 (x read as s8 when sign_extend,
+// else u8); it goes to dst[c] (split 1) or to dst[(c % split)·plen + c / split] (the column
+// phases of a stride-`split` convolution; n ≤ split·plen, or any n for split 1). Writes only
+// those n slots but may read each row up to 31 bytes past n (the callers' byte image has slack).
 struct S8Interleave {
   const uint8_t* x[4] = {nullptr, nullptr, nullptr, nullptr};
   int64_t n = 0;
+  int64_t split = 1, plen = 0;
   bool quads = true;
   uint8_t flip = 0;
   bool sign_extend = false;

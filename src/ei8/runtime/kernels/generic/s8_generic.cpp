@@ -102,20 +102,19 @@ void dw_row_s16_generic(const S8DwRow& a) {
 }
 
 void interleave_s8_generic(const S8Interleave& a) {
-  if (a.quads) {
-    const uint8_t *x0 = a.x[0], *x1 = a.x[1], *x2 = a.x[2], *x3 = a.x[3];
-    const uint32_t f = a.flip;
-    for (int64_t j = 0; j < a.n; ++j) {
-      a.dst[j] = (x0[j] ^ f) | ((x1[j] ^ f) << 8) | ((x2[j] ^ f) << 16) |
-                 (static_cast<uint32_t>(x3[j] ^ f) << 24);
+  for (int64_t c = 0; c < a.n; ++c) {
+    uint32_t slot = 0;
+    if (a.quads) {
+      const uint32_t f = a.flip;
+      slot = (a.x[0][c] ^ f) | ((a.x[1][c] ^ f) << 8) | ((a.x[2][c] ^ f) << 16) |
+             (static_cast<uint32_t>(a.x[3][c] ^ f) << 24);
+    } else {
+      const int32_t v0 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[0][c])} : a.x[0][c];
+      const int32_t v1 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[1][c])} : a.x[1][c];
+      slot = (static_cast<uint32_t>(v0 - a.zx) & 0xffffu) |
+             ((static_cast<uint32_t>(v1 - a.zx) & 0xffffu) << 16);
     }
-    return;
-  }
-  for (int64_t j = 0; j < a.n; ++j) {
-    const int32_t v0 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[0][j])} : a.x[0][j];
-    const int32_t v1 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[1][j])} : a.x[1][j];
-    a.dst[j] = (static_cast<uint32_t>(v0 - a.zx) & 0xffffu) |
-               ((static_cast<uint32_t>(v1 - a.zx) & 0xffffu) << 16);
+    a.dst[(c % a.split) * a.plen + c / a.split] = slot;
   }
 }
 

@@ -374,77 +374,104 @@ void dw_row_s16_avx2(const S8DwRow& a) {
 
 namespace {
 
-// 32 quads from 32 bytes of each row: bytes → (x0, x1) and (x2, x3) byte pairs → quads; the
-// unpacks work within 128-bit lanes, so slots 0–3 | 16–19, 4–7 | 20–23, ... come out and two
-// vperm2i128 per pair of vectors put them back in order.
-inline void quads32(const uint8_t* x0, const uint8_t* x1, const uint8_t* x2, const uint8_t* x3,
-                    __m256i flip, uint32_t* d) {
-  const auto ld = [&](const uint8_t* p) {
-    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), flip);
+// 32 quads from 32 bytes of each row, slots in order in o[0..3]: bytes → (x0, x1) and (x2, x3)
+// byte pairs → quads; the unpacks work within 128-bit lanes, so slots 0–3 | 16–19, 4–7 | 20–23,
+// ... come out and two vperm2i128 per pair of vectors put them back in order.
+inline void quads32(const uint8_t* const* x, int64_t j, __m256i flip, __m256i (&o)[4]) {
+  const auto ld = [&](int i) {
+    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i] + j)), flip);
   };
-  const __m256i a0 = ld(x0), a1 = ld(x1), a2 = ld(x2), a3 = ld(x3);
+  const __m256i a0 = ld(0), a1 = ld(1), a2 = ld(2), a3 = ld(3);
   const __m256i l01 = _mm256_unpacklo_epi8(a0, a1), h01 = _mm256_unpackhi_epi8(a0, a1);
   const __m256i l23 = _mm256_unpacklo_epi8(a2, a3), h23 = _mm256_unpackhi_epi8(a2, a3);
   const __m256i q0 = _mm256_unpacklo_epi16(l01, l23), q1 = _mm256_unpackhi_epi16(l01, l23);
   const __m256i q2 = _mm256_unpacklo_epi16(h01, h23), q3 = _mm256_unpackhi_epi16(h01, h23);
-  auto* o = reinterpret_cast<__m256i*>(d);
-  _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(q0, q1, 0x20));
-  _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(q2, q3, 0x20));
-  _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(q0, q1, 0x31));
-  _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(q2, q3, 0x31));
+  o[0] = _mm256_permute2x128_si256(q0, q1, 0x20);
+  o[1] = _mm256_permute2x128_si256(q2, q3, 0x20);
+  o[2] = _mm256_permute2x128_si256(q0, q1, 0x31);
+  o[3] = _mm256_permute2x128_si256(q2, q3, 0x31);
 }
 
-// 16 pairs of int16 x − z_x from 16 bytes of rows 0 and 1.
+// 16 pairs of int16 x − z_x from 16 bytes of rows 0 and 1, slots in order in o[0..1].
 template <bool kSigned>
-inline void pairs16(const uint8_t* x0, const uint8_t* x1, __m256i zx, uint32_t* d) {
-  const auto ld = [&](const uint8_t* p) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+inline void pairs16(const uint8_t* const* x, int64_t j, __m256i zx, __m256i (&o)[2]) {
+  const auto ld = [&](int i) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i] + j));
     return _mm256_sub_epi16(kSigned ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b), zx);
   };
-  const __m256i a0 = ld(x0), a1 = ld(x1);
+  const __m256i a0 = ld(0), a1 = ld(1);
   const __m256i lo = _mm256_unpacklo_epi16(a0, a1), hi = _mm256_unpackhi_epi16(a0, a1);
-  auto* o = reinterpret_cast<__m256i*>(d);
-  _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(lo, hi, 0x20));
-  _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(lo, hi, 0x31));
+  o[0] = _mm256_permute2x128_si256(lo, hi, 0x20);
+  o[1] = _mm256_permute2x128_si256(lo, hi, 0x31);
+}
+
+// Lanes l < cnt of v to d (vpmaskmovd: the other lanes are neither written nor touched).
+inline void store_lanes(uint32_t* d, __m256i v, int64_t cnt) {
+  if (cnt >= 8) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v);
+  } else if (cnt > 0) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(cnt)),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_epi32(reinterpret_cast<int*>(d), m, v);
+  }
+}
+
+// Stores the slots of source columns j .. j + min(8·N, r) − 1 (N even for split 2): in order
+// (split 1) or split into the even and odd phases (vpermd puts each vector's even slots in its
+// low half).
+template <int N>
+inline void store_slots(const S8Interleave& a, int64_t j, const __m256i (&o)[N], int64_t r) {
+  if (a.split == 1) {
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) store_lanes(a.dst + j + 8 * i, o[i], r - 8 * i);
+    return;
+  }
+  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+#pragma GCC unroll 2
+  for (int i = 0; i < N; i += 2) {
+    const __m256i e0 = _mm256_permutevar8x32_epi32(o[i], idx);
+    const __m256i e1 = _mm256_permutevar8x32_epi32(o[i + 1], idx);
+    const int64_t c = (j + 8 * i) / 2;                        // j is even
+    const int64_t m = std::clamp<int64_t>(r - 8 * i, 0, 16);  // columns of this pair
+    store_lanes(a.dst + c, _mm256_permute2x128_si256(e0, e1, 0x20), (m + 1) / 2);
+    store_lanes(a.dst + a.plen + c, _mm256_permute2x128_si256(e0, e1, 0x31), m / 2);
+  }
+}
+
+template <int N, class Block>
+inline void interleave_rows(const S8Interleave& a, Block block) {
+  constexpr int kW = 8 * N;
+  for (int64_t j = 0; j < a.n; j += kW) {
+    __m256i o[N];
+    block(a.x, j, o);
+    const int64_t r = std::min<int64_t>(kW, a.n - j);
+    if (a.split <= 2) {
+      store_slots<N>(a, j, o, r);
+      continue;
+    }
+    alignas(32) uint32_t d[kW];  // other strides: a scalar scatter
+    for (int i = 0; i < N; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(d + 8 * i), o[i]);
+    for (int64_t i = 0; i < r; ++i) a.dst[((j + i) % a.split) * a.plen + (j + i) / a.split] = d[i];
+  }
 }
 
 }  // namespace
 
-// Whole vectors straight from the rows; the tail through a zero-filled local copy (reads and
-// writes stay inside n).
 void interleave_s8_avx2(const S8Interleave& a) {
-  int64_t j = 0;
   if (a.quads) {
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(a.flip));
-    for (; j + 32 <= a.n; j += 32) {
-      quads32(a.x[0] + j, a.x[1] + j, a.x[2] + j, a.x[3] + j, flip, a.dst + j);
-    }
-    if (j < a.n) {
-      alignas(32) uint8_t t[4][32] = {};
-      alignas(32) uint32_t d[32];
-      const auto r = static_cast<size_t>(a.n - j);
-      for (int i = 0; i < 4; ++i) std::memcpy(t[i], a.x[i] + j, r);
-      quads32(t[0], t[1], t[2], t[3], flip, d);
-      std::memcpy(a.dst + j, d, r * 4);
-    }
+    interleave_rows<4>(
+        a, [&](const uint8_t* const* x, int64_t j, __m256i(&o)[4]) { quads32(x, j, flip, o); });
     return;
   }
   const __m256i zx = _mm256_set1_epi16(static_cast<int16_t>(a.zx));
-  const auto run = [&](const uint8_t* x0, const uint8_t* x1, uint32_t* d) {
-    if (a.sign_extend) {
-      pairs16<true>(x0, x1, zx, d);
-    } else {
-      pairs16<false>(x0, x1, zx, d);
-    }
-  };
-  for (; j + 16 <= a.n; j += 16) run(a.x[0] + j, a.x[1] + j, a.dst + j);
-  if (j < a.n) {
-    alignas(16) uint8_t t[2][16] = {};
-    alignas(32) uint32_t d[16];
-    const auto r = static_cast<size_t>(a.n - j);
-    for (int i = 0; i < 2; ++i) std::memcpy(t[i], a.x[i] + j, r);
-    run(t[0], t[1], d);
-    std::memcpy(a.dst + j, d, r * 4);
+  if (a.sign_extend) {
+    interleave_rows<2>(
+        a, [&](const uint8_t* const* x, int64_t j, __m256i(&o)[2]) { pairs16<true>(x, j, zx, o); });
+  } else {
+    interleave_rows<2>(a, [&](const uint8_t* const* x, int64_t j, __m256i(&o)[2]) {
+      pairs16<false>(x, j, zx, o);
+    });
   }
 }
 
