@@ -444,9 +444,10 @@ class QLinearAddOp : public Op {
     p_.c_scale = sc[0];
     std::tie(p_.qmin, p_.qmax) = out_clamp(c, t_);
     n_ = shape_numel(c.in_shapes[0]);
-    // Both inputs are 8-bit: the reference itself evaluated once on all 256 × 256 pairs gives
-    // a table indexed by (byte(a) << 8) | byte(b), bit-exact by construction and one load per
-    // element instead of a float division (64 KiB, stays in L2).
+    // run() uses kernels::qlinear_add_s8 (the reference's float ops, 8 lanes per AVX2 step)
+    // when it can; otherwise a table: both inputs are 8-bit, so the reference itself evaluated
+    // once on all 256 × 256 pairs, indexed by (byte(a) << 8) | byte(b), is bit-exact by
+    // construction and one load per element (64 KiB, stays in L2).
     if (t_ == DType::kU8) {
       build_table<uint8_t>();
     } else {
@@ -459,6 +460,8 @@ class QLinearAddOp : public Op {
     const auto* a = reinterpret_cast<const uint8_t*>(in[0]);
     const auto* b = reinterpret_cast<const uint8_t*>(in[3]);
     auto* c = reinterpret_cast<uint8_t*>(out[0]);
+    const auto it = t_ == DType::kU8 ? kernels::IntType::kU8 : kernels::IntType::kS8;
+    if (kernels::qlinear_add_s8(p_, it, a, b, c, n_)) return;  // AVX2: the float ops, 8 lanes
     const uint8_t* t = table_.data();
     for (int64_t i = 0; i < n_; ++i) c[i] = t[(unsigned{a[i]} << 8) | b[i]];
   }

@@ -47,6 +47,7 @@
 #include "ei8/runtime/kernels/f32_common.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
+#include "ei8/runtime/kernels/ref/qlinear_ref.h"
 
 namespace ei8::kernels {
 
@@ -147,5 +148,14 @@ void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_po
                          IntType out_type, void* out, KernelChoice choice = KernelChoice::kAuto);
 void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
                                 IntType out_type, void* out);
+
+// QLinearAdd of n elements of type t (kU8 or kS8): c = qlinear_add_ref(p, a, b) bit for bit —
+// the same float32 operations (two products, a sum, a division, round half to even, + z_c,
+// clamp) eight lanes at a time (AVX2). Returns false, doing nothing, when `choice` / the CPU
+// gives no vector loop or when the scales could take the float values out of the exactly
+// handled range (255·(s_a + s_b) / s_c ≥ 2^30); the caller then uses its own path (e.g. a table
+// built from the reference). a, b, c: n elements each (c may alias a or b).
+bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const void* b, void* c,
+                    int64_t n, KernelChoice choice = KernelChoice::kAuto);
 
 }  // namespace ei8::kernels

@@ -122,6 +122,10 @@ void dw_row_s16_avx2(const S8DwRow& a);
 void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
                        void* out);
 
+// The AVX2 QLinearAdd loop (conv_s8.h qlinear_add_s8); u8 selects the element type.
+void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
+                      int64_t n);
+
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not
 // thread-safe with concurrent prepare() calls; tests only.

@@ -501,6 +501,47 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
   }
 }
 
+// The reference's float32 operations lane by lane: (a − z_a) and (b − z_b) converted exactly,
+// mulps by the scales, addps, divps by s_c, roundps to nearest even, addps z_c, clamp (no NaN:
+// qlinear_add_s8 checked the range), cvtps2dq of an integer value, saturating packs of values
+// inside the type. No FMA (the file is built with -ffp-contract=off).
+void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
+                      int64_t n) {
+  const auto* pa = static_cast<const uint8_t*>(a);
+  const auto* pb = static_cast<const uint8_t*>(b);
+  auto* pc = static_cast<uint8_t*>(c);
+  const __m256 sa = _mm256_set1_ps(p.a_scale), sb = _mm256_set1_ps(p.b_scale);
+  const __m256 sc = _mm256_set1_ps(p.c_scale),
+               zc = _mm256_set1_ps(static_cast<float>(p.c_zero_point));
+  const __m256 lo = _mm256_set1_ps(static_cast<float>(p.qmin));
+  const __m256 hi = _mm256_set1_ps(static_cast<float>(p.qmax));
+  const __m256i za = _mm256_set1_epi32(p.a_zero_point), zb = _mm256_set1_epi32(p.b_zero_point);
+  const auto widen = [u8](const uint8_t* x) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x));
+    return u8 ? _mm256_cvtepu8_epi32(v) : _mm256_cvtepi8_epi32(v);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 va = _mm256_mul_ps(sa, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen(pa + i), za)));
+    const __m256 vb = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen(pb + i), zb)));
+    const __m256 d = _mm256_div_ps(_mm256_add_ps(va, vb), sc);
+    __m256 q = _mm256_add_ps(_mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zc);
+    q = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+    const __m256i v = _mm256_cvtps_epi32(q);
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i b8 = u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(pc + i), b8);
+  }
+  if (i == n) return;
+  if (u8) {
+    qlinear_add_ref(p, pa + i, pb + i, pc + i, n - i);
+  } else {
+    qlinear_add_ref(p, reinterpret_cast<const int8_t*>(pa + i),
+                    reinterpret_cast<const int8_t*>(pb + i), reinterpret_cast<int8_t*>(pc + i),
+                    n - i);
+  }
+}
+
 void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, kEpilogue); }
 
 void direct_u8s8_small_avx2(const S8DirectArgs& a) {
