@@ -360,15 +360,21 @@ struct ConvS8Kernel::Impl {
   void run_depthwise(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
 };
 
-// n bytes with fixed-size (inlined) copies: the rows are short, a memcpy call per row is not.
+// n bytes with fixed-size (inlined) copies, the last one overlapping the previous: the rows are
+// short, a memcpy call (or the byte loop GCC turns into one) per row is not.
 inline void copy_row(uint8_t* __restrict d, const uint8_t* __restrict x, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) std::memcpy(d + i, x + i, 16);
-  if (i + 8 <= n) {
-    std::memcpy(d + i, x + i, 8);
-    i += 8;
+  if (n >= 16) {
+    for (int64_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, x + i, 16);
+    std::memcpy(d + n - 16, x + n - 16, 16);
+  } else if (n >= 8) {
+    std::memcpy(d, x, 8);
+    std::memcpy(d + n - 8, x + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(d, x, 4);
+    std::memcpy(d + n - 4, x + n - 4, 4);
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = x[i];
   }
-  for (; i < n; ++i) d[i] = x[i];
 }
 
 // Step 1 of the staging (see Impl): the zero-point padded byte image (column phases for im2col).
