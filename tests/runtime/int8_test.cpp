@@ -201,8 +201,6 @@ TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
       EXPECT_EQ(std::count_if(low->graph.nodes().begin(), low->graph.nodes().end(),
                               [](const Node& n) { return n.op_type == "QLinearAdd"; }),
                 1);
-      auto ex = make_int8_executor(g);
-      ASSERT_TRUE(ex.ok()) << ex.status().message();
       std::vector<float> xa(65536), ya(65536);
       std::vector<uint8_t> au(65536), bu(65536), cu(65536);
       std::vector<int8_t> as(65536), bs(65536), cs(65536);
@@ -215,20 +213,30 @@ TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
         as[static_cast<size_t>(i)] = static_cast<int8_t>(a);
         bs[static_cast<size_t>(i)] = static_cast<int8_t>(b);
       }
-      auto y = ex->run({Tensor::from<float>({1, 65536}, xa), Tensor::from<float>({1, 65536}, ya)});
-      ASSERT_TRUE(y.ok()) << y.status().message();
       if (u8) {
         kernels::qlinear_add_ref(p, au.data(), bu.data(), cu.data(), 65536);
       } else {
         kernels::qlinear_add_ref(p, as.data(), bs.data(), cs.data(), 65536);
       }
-      const auto got = y.value()[0].span<float>();
-      int64_t diffs = 0;
-      for (size_t i = 0; i < 65536; ++i) {
-        const float want = u8 ? float(cu[i]) : float(cs[i]);
-        if (got[i] != want) ++diffs;
+      // kAuto: the AVX2 loop where the CPU has it; kGeneric: the table.
+      for (kernels::KernelChoice kc :
+           {kernels::KernelChoice::kAuto, kernels::KernelChoice::kGeneric}) {
+        ExecutorOptions opt;
+        opt.kernel = kc;
+        auto ex = make_int8_executor(g, {}, opt);
+        ASSERT_TRUE(ex.ok()) << ex.status().message();
+        auto y =
+            ex->run({Tensor::from<float>({1, 65536}, xa), Tensor::from<float>({1, 65536}, ya)});
+        ASSERT_TRUE(y.ok()) << y.status().message();
+        const auto got = y.value()[0].span<float>();
+        int64_t diffs = 0;
+        for (size_t i = 0; i < 65536; ++i) {
+          const float want = u8 ? float(cu[i]) : float(cs[i]);
+          if (got[i] != want) ++diffs;
+        }
+        EXPECT_EQ(diffs, 0) << (u8 ? "u8" : "s8") << " trial " << trial << " kernel "
+                            << kernels::kernel_choice_name(kc);
       }
-      EXPECT_EQ(diffs, 0) << (u8 ? "u8" : "s8") << " trial " << trial;
       // The vector kernel itself on a misaligned run with a tail (n = 65533 from element 1),
       // when this CPU has it.
       std::vector<uint8_t> vc(65536, 0x5a);
