@@ -16,11 +16,13 @@
 //               (z_w = 0), otherwise the avx2 plan. Compiled with function target attributes and
 //               dispatched only when cpu_features().avx512vnni.
 // Plans (variant() names them): "direct" stages the zero-point-padded image with 2 (int16) or 4
-// (quads) input channels per slot; "im2col" (small K = C_in·k_h·k_w, e.g. C_in = 1 or 3 stems,
-// when it needs at least 1/8 fewer k-slots) packs consecutive k of one output pixel into each
-// slot instead; "depthwise" (C_in per group = 1) stages each channel as int16 x − z_x and adds
-// two taps per vpmaddwd (avx2) or per loop step (generic). Convolution blocks whose outputs all
-// fit the `ort` (or s32) epilogue are requantized straight from the registers (avx2).
+// (quads) input channels per slot, each padded row split into stride_w column phases (so every
+// tap reads 8 consecutive slots for 8 consecutive outputs, any stride); "im2col" (small K =
+// C_in·k_h·k_w, e.g. C_in = 1 or 3 stems, when it needs at least 1/8 fewer k-slots) packs
+// consecutive k of one output pixel into each slot instead; "depthwise" (C_in per group = 1) stages
+// each channel as int16 x − z_x and adds two taps per vpmaddwd (avx2) or per loop step (generic).
+// Convolution blocks whose outputs all fit the `ort` (or s32) epilogue are requantized straight
+// from the registers (avx2).
 //
 // Layouts (as the references): convolution input NCHW, weights OIHW [C_out, C_in/groups, K_h,
 // K_w], bias int32 [C_out] (empty = 0), output NCHW; conv1d is height 1 (NCW / OIW). Fully
