@@ -20,7 +20,7 @@ namespace {
 
 struct AnalyzeArgs {
   std::string model, calib_data, eval_data, eval_labels, out = "results/tables";
-  std::string method = "entropy", weights = "per-channel", act = "asym", profile = "ort";
+  std::string method = "mse", weights = "per-channel", act = "asym", profile = "ort";
   int64_t batch = 32, max_samples = 0, histogram_bins = 128;
   bool json = false;
 };
@@ -51,12 +51,7 @@ Status analyze_command(const AnalyzeArgs& a) {
   }
   const Shape& in_shape = g.find_value(g.inputs()[0])->shape;
   EI8_ASSIGN_OR_RETURN(Tensor calib, load_calibration_data(a.calib_data, in_shape));
-  EI8_ASSIGN_OR_RETURN(Tensor eval, load_calibration_data(a.eval_data, in_shape));
-  std::vector<int64_t> labels;
-  if (!a.eval_labels.empty()) {
-    EI8_ASSIGN_OR_RETURN(labels, read_labels(a.eval_labels, eval.dim(0)));
-  }
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, make_eval_set(g, std::move(eval), std::move(labels)));
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(g, a.eval_data, a.eval_labels));
   CalibrationOptions co;
   co.batch = a.batch;
   co.max_samples = a.max_samples;
@@ -114,7 +109,7 @@ void register_analyze(CLI::App& app) {
                   "Evaluation labels (.npy of integers); without them only agreement with FP32");
   sub->add_option("--method", a->method,
                   "Calibration of the analysed model: minmax|moving-average|percentile|entropy|"
-                  "mse|aciq (default entropy)");
+                  "mse|aciq (default mse)");
   sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
   sub->add_option("--act", a->act, "asym (u8) | sym (s8) activations (default asym)");
   sub->add_option("--profile", a->profile, "ort|tflite|tflite-single (default ort)");

@@ -27,7 +27,7 @@ namespace {
 
 struct QuantizeArgs {
   std::string model, calib_data, output, table;
-  std::string method = "entropy", weights = "per-channel", act = "asym", act_type = "u8";
+  std::string method = "mse", weights = "per-channel", act = "asym", act_type = "u8";
   std::string profile = "ort";
   int64_t batch = 32, max_samples = 0, bins = 2048, levels = 128;
   double percentile = 99.99, ema = 0.01;
@@ -59,28 +59,22 @@ quant::LatencyFn int8_latency_function() {
 }
 
 // Evaluation set from --eval-data / --eval-labels (labels optional unless `need_labels`).
-Result<quant::EvalSet> load_eval_set(const QuantizeArgs& a, const Graph& g, bool need_labels,
-                                     const char* what) {
+Result<quant::EvalSet> eval_set_from_args(const QuantizeArgs& a, const Graph& g, bool need_labels,
+                                          const char* what) {
   if (a.eval_data.empty()) {
     return invalid_argument("cannot {}: --eval-data = absent, must be given", what);
   }
   if (need_labels && a.eval_labels.empty()) {
     return invalid_argument("cannot {}: --eval-labels = absent, must be given", what);
   }
-  EI8_ASSIGN_OR_RETURN(
-      Tensor eval, quant::load_calibration_data(a.eval_data, g.find_value(g.inputs()[0])->shape));
-  std::vector<int64_t> labels;
-  if (!a.eval_labels.empty()) {
-    EI8_ASSIGN_OR_RETURN(labels, quant::read_labels(a.eval_labels, eval.dim(0)));
-  }
-  return quant::make_eval_set(g, std::move(eval), std::move(labels));
+  return quant::load_eval_set(g, a.eval_data, a.eval_labels);
 }
 
 // --sweep: the library's sweep (quant/sweep.h), written to <sweep-out>/ptq_sweep.csv + .json.
 Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
                      const quant::PtqOptions& po, const quant::CalibParams& cp) {
   using namespace quant;
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(a, g, false, "sweep"));
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, eval_set_from_args(a, g, false, "sweep"));
   SweepOptions so;
   so.ptq = po;
   so.ptq.exclude_nodes = split_names(a.exclude);
@@ -110,7 +104,7 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
 Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
                                const quant::PtqOptions& po, const quant::CalibParams& cp) {
   using namespace quant;
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, load_eval_set(a, g, true, "run --max-drop"));
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, eval_set_from_args(a, g, true, "run --max-drop"));
   SensitivityOptions so;
   so.calib = cp;
   so.ptq = po;
@@ -269,7 +263,10 @@ void register_quantize(CLI::App& app) {
       "kernels: it folds a Relu before QuantizeLinear only when the zero point is the type's\n"
       "minimum (u8: 0). With --act sym (s8, zero point 0) ORT keeps Conv+Relu in float.\n"
       "Weights are symmetric s8 [-127, 127]; bias int32 (weight scale enlarged, with a warning,\n"
-      "when a bias would not fit). Ops that cannot be quantized stay float (warning names them).");
+      "when a bias would not fit). Ops that cannot be quantized stay float (warning names them).\n"
+      "Calibration defaults to mse: within 0.02 points of FP32 on both workloads, while\n"
+      "entropy (TensorRT's KL) clips spiky inputs such as image backgrounds (Fashion-MNIST:\n"
+      "-17 points). A range that clips more than 1 % of the calibration values is warned about.");
   sub->add_option("model", a->model, "Float model (.onnx)")->required();
   sub->add_option("--calib-data", a->calib_data,
                   "Calibration samples: X.npy [N, ...input] or a directory of .npy files")
@@ -277,7 +274,7 @@ void register_quantize(CLI::App& app) {
   sub->add_option("-o,--output", a->output, "Output QDQ model (.onnx); required unless --sweep");
   sub->add_option("--table", a->table, "Also write the calibration table (JSON)");
   sub->add_option("--method", a->method,
-                  "minmax|moving-average|percentile|entropy|mse|aciq (default entropy)");
+                  "minmax|moving-average|percentile|entropy|mse|aciq (default mse)");
   sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
   sub->add_option("--act", a->act, "asym|sym activations (default asym)");
   sub->add_option("--act-type", a->act_type, "u8|s8 (default u8; sym implies s8)");

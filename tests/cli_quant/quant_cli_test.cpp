@@ -146,5 +146,33 @@ TEST_F(QuantCli, SweepWritesSixteenRows) {
   EXPECT_EQ(csv.find("n/a"), std::string::npos) << csv;  // latency from the INT8 engine
 }
 
+// `data export` writes the .npy files quantize and analyze read: samples [N, ...] f32 and
+// labels [N] s32, the same draw for the same seed, and a one-line error for a bad split.
+TEST_F(QuantCli, DataExportWritesSamplesAndLabels) {
+  const std::string x = path("x.npy"), y = path("y.npy"), x2 = path("x2.npy");
+  CliRun r = edgeint8("data export synthetic --split train --count 12 --seed 3 -o " + x +
+                      " --labels " + y);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("synthetic train: 12 samples [12, 1, 128]"), std::string::npos) << r.out;
+  Result<Tensor> xs = read_npy(x);
+  Result<Tensor> ys = read_npy(y);
+  ASSERT_TRUE(xs.ok() && ys.ok());
+  EXPECT_EQ(xs->shape(), (Shape{12, 1, 128}));
+  EXPECT_EQ(xs->dtype(), DType::kF32);
+  ASSERT_EQ(ys->shape(), (Shape{12}));
+  ASSERT_EQ(ys->dtype(), DType::kS32);
+  for (int32_t label : ys->span<int32_t>()) {
+    EXPECT_GE(label, 0);
+    EXPECT_LT(label, 5);  // five signal classes
+  }
+  ASSERT_EQ(edgeint8("data export synthetic --split train --count 12 --seed 3 -o " + x2).rc, 0);
+  EXPECT_EQ(slurp(x), slurp(x2));
+
+  r = edgeint8("data export synthetic --split val -o " + x);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err,
+            "edgeint8: error: cannot export dataset: split = 'val', must be train or test\n");
+}
+
 }  // namespace
 }  // namespace ei8::quant

@@ -1,5 +1,6 @@
 #include "ei8/quant/calibrators.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <numbers>
+#include <variant>
 #include <vector>
 
 #include "ei8/core/rng.h"
@@ -127,6 +129,43 @@ TEST(Calibrate, MovingAverageFollowsTheRecurrence) {
   EXPECT_EQ(r.max, static_cast<float>(hi));
   ASSERT_TRUE(has_param(r.parameters, "ema_constant"));
   EXPECT_GT(r.min, obs.min());  // the average lags behind the growing extremes
+}
+
+// Every method reports how much of the data its range cuts off, counted in whole bins: never
+// more than the exact share, and short of it by at most the two boundary bins.
+TEST(Calibrate, ClippedFractionIsTheShareOutsideTheRangeWithinOneBinPerSide) {
+  Rng rng(7);
+  std::vector<float> v(20000);
+  for (float& x : v) x = rng.uniform(-1.0f, 3.0f);
+  const TensorObserver obs = observe_all(v, 1000);
+  const double w = obs.histogram().bin_width();
+  for (CalibMethod m :
+       {CalibMethod::kMinMax, CalibMethod::kPercentile, CalibMethod::kEntropy, CalibMethod::kMse}) {
+    for (bool sym : {false, true}) {
+      CalibParams p = params(m, sym, sym ? 254 : 255);
+      p.percentile = 95.0;
+      const CalibResult r = run(obs, p);
+      ASSERT_FALSE(r.diagnostics.empty());
+      ASSERT_EQ(r.diagnostics.back().first, "clipped_fraction");
+      const double got = std::get<double>(r.diagnostics.back().second);
+      size_t outside = 0, boundary = 0;
+      for (float x : v) {
+        outside += x < r.min || x > r.max;
+        boundary += (x > r.max && x < r.max + w) || (x < r.min && x > r.min - w);
+      }
+      const double n = static_cast<double>(v.size());
+      SCOPED_TRACE(
+          fmt::format("{} sym={} range [{}, {}]", calib_method_name(m), sym, r.min, r.max));
+      EXPECT_LE(got, static_cast<double>(outside) / n + 1e-12);
+      EXPECT_GE(got, static_cast<double>(outside - boundary) / n - 1e-12);
+      if (m == CalibMethod::kMinMax && !sym) {
+        EXPECT_EQ(got, 0.0);
+      }
+      if (m == CalibMethod::kPercentile && !sym) {
+        EXPECT_NEAR(got, 0.05, 0.002);
+      }
+    }
+  }
 }
 
 // ---- percentile: exact against sorting, within one bin -----------------------------------------

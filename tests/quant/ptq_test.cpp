@@ -58,6 +58,18 @@ TEST(Ptq, BuildsQdqGraphWithSharedPassThroughParams) {
   EXPECT_EQ(m->weight_bytes_int8, 4 * 27 + 4 * 4 + 5 * 64 + 4 * 5);
 }
 
+// A calibration range that cuts off more than 1 % of the observed values is named in a warning.
+TEST(Ptq, WarnsAboutRangesThatClipMoreThanOnePercent) {
+  CalibTable t = kTable;
+  t.entries[0].method = CalibMethod::kEntropy;
+  t.entries[0].diagnostics = {{"clipped_fraction", 0.216}};
+  t.entries[1].diagnostics = {{"clipped_fraction", 0.009}};  // under 1 %: no warning
+  Result<QuantizedModel> m = quantize_model(small_cnn(11), t, PtqOptions{});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  ASSERT_EQ(m->warnings.size(), 1u);
+  EXPECT_NE(m->warnings[0].find("value 'x': entropy range [-1, 1] clips 21.6 %"), std::string::npos)
+      << m->warnings[0];
+}
 TEST(Ptq, PerChannelWeightsAndRequantizerAreDerivedOnce) {
   const Graph g = small_cnn(12);
   for (auto gran : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {

@@ -523,8 +523,9 @@ double aciq_alpha(AciqPrior prior, int64_t steps, bool one_sided) {
   return 0.5 * (lo + hi);
 }
 
-Result<CalibResult> calibrate(const TensorObserver& obs, const CalibParams& p) {
-  EI8_RETURN_IF_ERROR(validate(p));
+namespace {
+
+Result<CalibResult> calibrate_range(const TensorObserver& obs, const CalibParams& p) {
   if (obs.nonfinite() > 0) {
     return invalid_argument("cannot calibrate tensor: non-finite values = {}, must be 0",
                             obs.nonfinite());
@@ -567,6 +568,29 @@ Result<CalibResult> calibrate(const TensorObserver& obs, const CalibParams& p) {
   }
   return internal_error("cannot calibrate tensor: method = {}, must be known",
                         static_cast<int>(p.method));
+}
+
+// Fraction of the observed values outside [lo, hi], counting only histogram bins that lie
+// wholly outside (so a lower bound, short by at most one bin per side).
+double clipped_fraction(const StreamingHistogram& h, double lo, double hi) {
+  if (h.count() == 0) return 0.0;
+  const double w = h.bin_width();
+  uint64_t clipped = 0;
+  for (int64_t k = 0; k < h.bins_used(); ++k) {
+    const double edge = static_cast<double>(k) * w;
+    if (edge > hi) clipped += h.positive(k);
+    if (-edge < lo) clipped += h.negative(k);
+  }
+  return static_cast<double>(clipped) / static_cast<double>(h.count());
+}
+
+}  // namespace
+
+Result<CalibResult> calibrate(const TensorObserver& obs, const CalibParams& p) {
+  EI8_RETURN_IF_ERROR(validate(p));
+  EI8_ASSIGN_OR_RETURN(CalibResult r, calibrate_range(obs, p));
+  put(r.diagnostics, "clipped_fraction", clipped_fraction(obs.histogram(), r.min, r.max));
+  return r;
 }
 
 }  // namespace ei8::quant

@@ -98,7 +98,9 @@ struct CalibResult {
   float max = 0.0f;
   CalibMethod method = CalibMethod::kMinMax;
   ParamList parameters;   // every hyper-parameter the method used (incl. the observer's)
-  ParamList diagnostics;  // what the method found (chosen bin, KL, fitted σ, ...)
+  ParamList diagnostics;  // what the method found (chosen bin, KL, fitted σ, ...); always
+                          // ends with "clipped_fraction": the share of observed values outside
+                          // [min, max], counted in whole histogram bins (a lower bound)
 };
 
 // Computes the range. Errors: empty observer, non-finite values seen, invalid params.

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "ei8/core/npy.h"
+#include "ei8/quant/calibration.h"
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/simulate.h"
 
@@ -83,6 +84,21 @@ Result<std::vector<int64_t>> read_labels(const std::string& path, int64_t n) {
     }
   }
   return out;
+}
+
+Result<EvalSet> load_eval_set(const Graph& g, const std::string& data_path,
+                              const std::string& labels_path) {
+  if (g.inputs().size() != 1) {
+    return unsupported("cannot load evaluation data: model inputs = {}, must be 1",
+                       g.inputs().size());
+  }
+  EI8_ASSIGN_OR_RETURN(Tensor x,
+                       load_calibration_data(data_path, g.find_value(g.inputs()[0])->shape));
+  std::vector<int64_t> labels;
+  if (!labels_path.empty()) {
+    EI8_ASSIGN_OR_RETURN(labels, read_labels(labels_path, x.dim(0)));
+  }
+  return make_eval_set(g, std::move(x), std::move(labels));
 }
 
 double fraction_equal(std::span<const int64_t> a, std::span<const int64_t> b) {

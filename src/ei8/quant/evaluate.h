@@ -37,6 +37,11 @@ Result<EvalSet> make_eval_set(const Graph& g, Tensor inputs, std::vector<int64_t
 // Labels as int64 from an .npy of integers (s8/u8/s32) or floats holding integers; `n` samples.
 Result<std::vector<int64_t>> read_labels(const std::string& path, int64_t n);
 
+// The evaluation set of the float graph `g` from files: samples as load_calibration_data reads
+// them (.npy or a directory of .npy), labels from `labels_path` unless it is empty.
+Result<EvalSet> load_eval_set(const Graph& g, const std::string& data_path,
+                              const std::string& labels_path);
+
 struct Evaluation {
   std::vector<int64_t> top1;  // per sample
   Tensor logits;              // the first output, [N, classes]

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <variant>
 
 namespace ei8::quant {
 namespace {
@@ -81,6 +82,21 @@ struct Names {
   std::string q, dq, scale, zp;
 };
 
+// A range that cuts off more than 1 % of what calibration saw loses information no later layer
+// can restore (e.g. entropy on an image input whose background is one spike of values).
+void warn_if_clipped(const CalibEntry& e, std::vector<std::string>& warnings) {
+  constexpr double kWarnAbove = 0.01;
+  for (const auto& [key, value] : e.diagnostics) {
+    const double* f = std::get_if<double>(&value);
+    if (key != "clipped_fraction" || f == nullptr || *f <= kWarnAbove) continue;
+    warnings.push_back(fmt::format(
+        "value '{}': {} range [{:.6g}, {:.6g}] clips {:.1f} % of the calibration values "
+        "(observed [{:.6g}, {:.6g}]); --method mse or percentile keep more of it",
+        e.name, calib_method_name(e.method), e.min, e.max, 100.0 * *f, e.observed_min,
+        e.observed_max));
+  }
+}
+
 }  // namespace
 
 std::string_view weight_granularity_name(WeightGranularity g) {
@@ -155,6 +171,7 @@ Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
           "(calibrate the same optimized graph)",
           v);
     }
+    warn_if_clipped(*e, m.warnings);
     Result<QuantParams> r = choose_qparams(e->min, e->max, act_q);
     if (!r.ok()) return r.status().with_context(fmt::format("value '{}'", v));
     if (!std::isfinite(r->scale) || !(r->scale > 0.0f)) {

@@ -53,11 +53,11 @@ struct LayerSensitivity {
 };
 
 struct SensitivityOptions {
-  CalibParams calib;  // method (default entropy) and hyper-parameters of the analysed model
+  CalibParams calib;  // method (default mse) and hyper-parameters of the analysed model
   PtqOptions ptq;     // weights / activations / profile; exclude_nodes is overwritten
   int64_t batch = 32;
   int64_t histogram_bins = 128;  // bins per tensor in tensor_histograms
-  SensitivityOptions() { calib.method = CalibMethod::kEntropy; }
+  SensitivityOptions() { calib.method = CalibMethod::kMse; }
 };
 
 struct SensitivityReport {

@@ -9,6 +9,7 @@
 
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
 #include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
@@ -282,15 +283,18 @@ class BinaryOp : public Op {
     if (!act.empty() && act != "Relu")
       return op_error(c, "fused activation = {}, must be Relu", act);
     relu_ = act == "Relu";
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::binary_f32_ref(op_, plan_, f(in[0]), f(in[1]), f(out[0]), relu_);
+    kernels::binary_f32(tier_, op_, plan_, f(in[0]), f(in[1]), f(out[0]), relu_);
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
   bool relu_ = false;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   kernels::BinaryOp op_;
   kernels::BroadcastPlan plan_;
 };

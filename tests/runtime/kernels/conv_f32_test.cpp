@@ -158,13 +158,15 @@ std::vector<ConvCase> hand_cases() {
       ConvTester("oc24_w31").input(2, 3, 31).out(24).kernel(3, 3).pad(1),
       ConvTester("oc25_w33").input(2, 3, 33).out(25).kernel(3, 3).pad(1),
       ConvTester("w1").input(3, 9, 1).out(4).kernel(3, 1).pad(1, 0, 1, 0),
-      // K around the K-block size of the tiles (f32_tiles.h: 16384 / (NV·32) taps: 170 for
-      // the 4×3 tile, 256 for 6×2): one block exactly, one more tap, two blocks and one.
-      ConvTester("k170_one_block").input(170, 3, 5).out(8).kernel(1, 1),
-      ConvTester("k171_block_plus1").input(19, 4, 6).out(8).kernel(3, 3).pad(1),
-      ConvTester("k341_two_blocks_plus1").input(341, 2, 4).out(9).kernel(1, 1),
-      ConvTester("k256_mr6").input(256, 3, 3).out(6).kernel(1, 1),
-      ConvTester("k257_mr6").input(257, 3, 3).out(18).kernel(1, 1).act(Activation::relu()),
+      // K around the K-block size of the tiles (f32_tiles.h: 32768 / (NV·32) taps: 341 for
+      // the 4×3 tile, 512 for 6×2): one block exactly, one more tap, two blocks and one.
+      ConvTester("k170").input(170, 3, 5).out(8).kernel(1, 1),
+      ConvTester("k171").input(19, 4, 6).out(8).kernel(3, 3).pad(1),
+      ConvTester("k341_one_block").input(341, 2, 4).out(9).kernel(1, 1),
+      ConvTester("k342_block_plus1").input(38, 4, 6).out(8).kernel(3, 3).pad(1),
+      ConvTester("k683_two_blocks_plus1").input(683, 2, 4).out(8).kernel(1, 1),
+      ConvTester("k512_mr6").input(512, 3, 3).out(6).kernel(1, 1),
+      ConvTester("k513_mr6").input(513, 3, 3).out(18).kernel(1, 1).act(Activation::relu()),
       ConvTester("large_k").input(67, 5, 5).out(9).kernel(3, 3).pad(1),
   };
 }

@@ -198,38 +198,15 @@ size_t Conv2dF32::scratch_bytes(int64_t /*batch*/) const {
 void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom;
   if (stage == ConvStage::kPadded) {
-    const int64_t pw = row_stride;
-    for (int64_t c = 0; c < p.in_c; ++c) {
-      float* sc = s + c * plane;
-      std::memset(sc, 0, sizeof(float) * static_cast<size_t>(p.pad_top * pw));
-      for (int64_t ih = 0; ih < p.in_h; ++ih) {
-        float* row = sc + (p.pad_top + ih) * pw;
-        std::memset(row, 0, sizeof(float) * static_cast<size_t>(p.pad_left));
-        std::memcpy(row + p.pad_left, x + (c * p.in_h + ih) * p.in_w,
-                    sizeof(float) * static_cast<size_t>(p.in_w));
-        std::memset(row + p.pad_left + p.in_w, 0, sizeof(float) * static_cast<size_t>(p.pad_right));
-      }
-      std::memset(sc + (p.pad_top + p.in_h) * pw, 0,
-                  sizeof(float) * static_cast<size_t>(p.pad_bottom * pw));
-    }
+    void (*padded)(const PaddedStage&) =
+        choice == KernelChoice::kAvx2 ? stage_padded_f32_avx2 : stage_padded_f32_generic;
+    padded({x, p.in_c, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
   } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
-    // One strided gather per used row for all kw (vectorised in the AVX2 tier).
-    const int64_t ow_stride = row_stride / p.kernel_w;
+    // One call per image; the tiers vectorise the column gather of each row for all kw.
     void (*gather)(const StridedGather&) =
         choice == KernelChoice::kAvx2 ? gather_f32_strided_avx2 : gather_f32_strided_generic;
-    for (int64_t c = 0; c < p.in_c; ++c) {
-      for (int64_t r = 0; r < ph; ++r) {
-        if (!row_used[r]) continue;  // never read by the micro-kernels
-        const int64_t ih = r - p.pad_top;
-        float* row = s + c * plane + r * row_stride;
-        if (ih < 0 || ih >= p.in_h) {
-          std::memset(row, 0, sizeof(float) * static_cast<size_t>(row_stride));
-          continue;
-        }
-        gather({x + (c * p.in_h + ih) * p.in_w, p.in_w, p.stride_w, -p.pad_left, p.kernel_w,
-                p.dilation_w, ow_stride, row});
-      }
-    }
+    gather({x, p.in_c, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
+            p.kernel_w, p.dilation_w, row_stride / p.kernel_w, row_stride, plane, s});
   }
   // The slack read only by tail lanes (never stored): zeros keep it free of NaN/denormals.
   const int64_t used = p.in_c * plane;

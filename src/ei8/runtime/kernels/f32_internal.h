@@ -8,6 +8,7 @@
 
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 
 namespace ei8::kernels {
 
@@ -52,16 +53,44 @@ void conv2d_f32_direct_generic(const DirectConvArgs& args);
 void conv2d_f32_direct_avx2(const DirectConvArgs& args);
 void gemm_f32_packed_generic(const PackedGemmArgs& args);
 void gemm_f32_packed_avx2(const PackedGemmArgs& args);
-// The column gather of a strided convolution's staging, one input row (x[0, in_w)) and every
-// tap t in [0, taps): dst[t·n + i] = x[i·stride + off0 + t·tap_step], 0 where that index is
-// outside the row (padding). Reads only inside the row.
+// The staging of a strided convolution (ConvStage::kStrided), one image, every channel c and
+// every staged row r with row_used[r] (the others are never read): the column gather of input
+// row ih = r − pad_top for every tap t in [0, taps),
+//   dst[c·plane + r·row_stride + t·n + i] = x[c][ih][i·stride + off0 + t·tap_step],
+// 0 where ih or that column is outside the input (padding). Reads only inside the input.
 struct StridedGather {
   const float* x;
-  int64_t in_w, stride, off0, taps, tap_step, n;
+  int64_t channels, in_h, in_w, pad_top, rows;
+  const uint8_t* row_used;  // [rows]
+  int64_t stride, off0, taps, tap_step, n;
+  int64_t row_stride, plane;  // of dst
   float* dst;
 };
 void gather_f32_strided_generic(const StridedGather& g);
 void gather_f32_strided_avx2(const StridedGather& g);
+
+// The zero-padded copy of a stride-1 convolution's staging (ConvStage::kPadded), every channel:
+// dst[c][r][j] = x[c][r − pad_top][j − pad_left] inside the input, 0 in the padding; rows of
+// row_stride = pad_left + in_w + pad_right floats, planes of `plane` floats.
+struct PaddedStage {
+  const float* x;
+  int64_t channels, in_h, in_w, pad_top, pad_left, pad_bottom, pad_right, plane;
+  float* dst;
+};
+void stage_padded_f32_generic(const PaddedStage& s);
+void stage_padded_f32_avx2(const PaddedStage& s);
+
+// y = a ∘ b (relu: then r > 0 ? r : 0) over a non-empty broadcast plan (eltwise_f32.h).
+struct BinaryArgs {
+  BinaryOp op;
+  const BroadcastPlan* plan;
+  const float* a;
+  const float* b;
+  float* y;
+  bool relu;
+};
+void binary_f32_generic(const BinaryArgs& args);
+void binary_f32_avx2(const BinaryArgs& args);
 
 // How the input of a direct convolution is staged in scratch before the micro-kernels run.
 enum class ConvStage {

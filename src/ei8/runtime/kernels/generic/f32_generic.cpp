@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
 
 namespace ei8::kernels {
@@ -30,6 +31,11 @@ struct PortableOps {
   static V set1(float x) { return V{x, x, x, x, x, x, x, x}; }
   static V bcast(const float* p) { return set1(*p); }
   static V fma(V a, V b, V c) { return a * b + c; }  // two roundings: no FMA in the baseline ISA
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V mul(V a, V b) { return a * b; }
+  static V div(V a, V b) { return a / b; }
+  static V relu(V v) { return v > set1(0.0f) ? v : set1(0.0f); }  // the reference's relu
   // (v < lo ? lo : v) like std::max(v, lo) of the reference; likewise min.
   static V max(V v, V lo) { return v < lo ? lo : v; }
   static V min(V v, V hi) { return hi < v ? hi : v; }
@@ -50,15 +56,21 @@ void gemm_f32_packed_generic(const PackedGemmArgs& args) {
   tiles::gemm_packed_dispatch<PortableOps>(args);
 }
 
+void stage_padded_f32_generic(const PaddedStage& s) { tiles::stage_padded<PortableOps>(s); }
+
+void binary_f32_generic(const BinaryArgs& args) { tiles::binary_dispatch<PortableOps>(args); }
+
 void gather_f32_strided_generic(const StridedGather& g) {
-  for (int64_t t = 0; t < g.taps; ++t) {
-    const int64_t off = g.off0 + t * g.tap_step;
-    float* dst = g.dst + t * g.n;
-    for (int64_t i = 0; i < g.n; ++i) {
-      const int64_t ix = i * g.stride + off;
-      dst[i] = ix >= 0 && ix < g.in_w ? g.x[ix] : 0.0f;
+  tiles::stage_strided<PortableOps>(g, [&g](const float* x, float* row) {
+    for (int64_t t = 0; t < g.taps; ++t) {
+      const int64_t off = g.off0 + t * g.tap_step;
+      float* dst = row + t * g.n;
+      for (int64_t i = 0; i < g.n; ++i) {
+        const int64_t ix = i * g.stride + off;
+        dst[i] = ix >= 0 && ix < g.in_w ? x[ix] : 0.0f;
+      }
     }
-  }
+  });
 }
 
 }  // namespace ei8::kernels

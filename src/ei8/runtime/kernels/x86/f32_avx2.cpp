@@ -3,6 +3,9 @@
 // cpu_features().avx2 is true (the dispatcher in conv_f32.cpp / gemm_f32.cpp decides).
 #include <immintrin.h>
 
+#include <cstdint>
+
+#include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
 
 namespace ei8::kernels {
@@ -14,6 +17,12 @@ struct Avx2Ops {
   static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V set1(float x) { return _mm256_set1_ps(x); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  // vmaxps(v, 0) = v > 0 ? v : 0 per lane: NaN and −0 give +0, as the reference's relu.
+  static V relu(V v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
   // max(v, lo) as (v < lo ? lo : v) like std::max(v, lo) of the reference.
   static V max(V v, V lo) { return _mm256_max_ps(v, lo); }
   static V min(V v, V hi) { return _mm256_min_ps(v, hi); }
@@ -40,26 +49,53 @@ void gemm_f32_packed_avx2(const PackedGemmArgs& args) {
   tiles::gemm_packed_dispatch<Avx2Ops>(args);
 }
 
+void stage_padded_f32_avx2(const PaddedStage& s) { tiles::stage_padded<Avx2Ops>(s); }
+
+void binary_f32_avx2(const BinaryArgs& args) { tiles::binary_dispatch<Avx2Ops>(args); }
+
 void gather_f32_strided_avx2(const StridedGather& g) {
-  for (int64_t t = 0; t < g.taps; ++t) {
-    const int64_t off = g.off0 + t * g.tap_step;
-    float* dst = g.dst + t * g.n;
-    int64_t i = 0;
-    for (; i < g.n && i * g.stride + off < 0; ++i) dst[i] = 0.0f;  // left padding
-    if (g.stride == 2) {  // the common stride: the 8 even floats of 16, all inside the row
-      for (; i + 8 <= g.n && 2 * i + off + 15 < g.in_w; i += 8) {
-        const float* s = g.x + 2 * i + off;
-        const __m256 even = _mm256_shuffle_ps(_mm256_loadu_ps(s), _mm256_loadu_ps(s + 8),
-                                              _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 a4 a6 b4 b6
-        _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even),
-                                                                         _MM_SHUFFLE(3, 1, 2, 0))));
+  // Every lane of a vector whose input index lies outside [0, in_w) reads 0 through the mask
+  // (padding) and touches no memory, so the whole row runs as vectors, edges included.
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i in_w = _mm256_set1_epi32(static_cast<int32_t>(g.in_w));
+  const auto inside = [&](int64_t first) {  // lanes first + l in [0, in_w)
+    const __m256i ix = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first)), lane);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), ix),
+                               _mm256_cmpgt_epi32(in_w, ix));
+  };
+  tiles::stage_strided<Avx2Ops>(g, [&](const float* x, float* row) {
+    for (int64_t t = 0; t < g.taps; ++t) {
+      const int64_t off = g.off0 + t * g.tap_step;
+      float* dst = row + t * g.n;
+      int64_t i = 0;
+      if (g.stride == 2) {  // the common stride: the 8 even floats of 16
+        for (; i + 8 <= g.n; i += 8) {
+          const int64_t s0 = 2 * i + off;
+          __m256 a, b;
+          if (s0 >= 0 && s0 + 16 <= g.in_w) {
+            a = _mm256_loadu_ps(x + s0);
+            b = _mm256_loadu_ps(x + s0 + 8);
+          } else {
+            // Row edges: masked lanes (padding) are never dereferenced and read as 0. The
+            // address may lie before the row, so it is formed as an integer, not x + s0.
+            const auto at = [x](int64_t j) {
+              return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(x) +
+                                                    static_cast<uintptr_t>(j * 4));
+            };
+            a = _mm256_maskload_ps(at(s0), inside(s0));
+            b = _mm256_maskload_ps(at(s0 + 8), inside(s0 + 8));
+          }
+          const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 ...
+          _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(
+                                        _mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
+        }
+      }
+      for (; i < g.n; ++i) {
+        const int64_t ix = i * g.stride + off;
+        dst[i] = ix >= 0 && ix < g.in_w ? x[ix] : 0.0f;
       }
     }
-    for (; i < g.n; ++i) {
-      const int64_t ix = i * g.stride + off;
-      dst[i] = ix < g.in_w ? g.x[ix] : 0.0f;
-    }
-  }
+  });
 }
 
 }  // namespace ei8::kernels
