@@ -160,6 +160,7 @@ void bm_fc_f32(benchmark::State& state, int64_t n, int64_t k) {
 std::vector<ModelLayer> layers() {
   std::vector<ModelLayer> all = signal_cnn_layers();
   for (const ModelLayer& l : tiny_cnn2d_layers()) all.push_back(l);
+  for (const ModelLayer& l : resnet_like_layers()) all.push_back(l);  // CIFAR ResNet: strides
   all.push_back({"resnet3x3_64x16x16_64", conv(64, 16, 16, 64, 3, 3, 1, 1, 1)});
   // Small-K stems (im2col plan) and MobileNet-like depthwise layers (depthwise plan).
   all.push_back({"tiny2d_c1_1x32x32_32", conv(1, 32, 32, 32, 3, 3, 1, 1, 1)});

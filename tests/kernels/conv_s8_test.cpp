@@ -286,6 +286,9 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnModelLayers) {
       ConvGeometry::conv2d(1, 64, 8, 8, 128, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 64, 16, 16, 64, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 16, 32, 32, 32, 1, 1).with_stride(2, 2),
+      // Stride 2 in the direct plan (column phases split by the interleave), batch 2.
+      ConvGeometry::conv2d(2, 16, 32, 32, 32, 3, 3).with_padding(1).with_stride(2, 2),
+      ConvGeometry::conv2d(1, 8, 33, 67, 8, 3, 3).with_padding(1).with_stride(2, 2),
       // Small-K stems (im2col plan): C_in 1–4, stride 2, the 1-D signal stem at batch 3 above.
       ConvGeometry::conv2d(2, 1, 32, 32, 32, 3, 3).with_padding(1),
       ConvGeometry::conv2d(1, 2, 17, 19, 8, 3, 3).with_padding(1),

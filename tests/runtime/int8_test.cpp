@@ -14,6 +14,7 @@
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/runtime/int8_lowering.h"
 #include "ei8/runtime/int8_ops.h"
+#include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
 
 namespace ei8 {
@@ -147,8 +148,9 @@ TEST(Int8Lowering, UnsupportedOpStaysFloatWithAWarning) {
   EXPECT_NEAR(y.value()[0].span<float>()[1], 0.5f, 0.01f);
 }
 
-// The QLinearAdd op (DQ→Add→Q lowered; a 256×256 table built from the reference) equals
-// qlinear_add_ref on every pair of codes, u8 and s8, several seeded scale / zero-point sets.
+// The QLinearAdd op (DQ→Add→Q lowered; the AVX2 loop of kernels::qlinear_add_s8 or a 256×256
+// table built from the reference) equals qlinear_add_ref on every pair of codes, u8 and s8,
+// several seeded scale / zero-point sets.
 TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
   const uint64_t seed = 20261128;
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
@@ -199,8 +201,6 @@ TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
       EXPECT_EQ(std::count_if(low->graph.nodes().begin(), low->graph.nodes().end(),
                               [](const Node& n) { return n.op_type == "QLinearAdd"; }),
                 1);
-      auto ex = make_int8_executor(g);
-      ASSERT_TRUE(ex.ok()) << ex.status().message();
       std::vector<float> xa(65536), ya(65536);
       std::vector<uint8_t> au(65536), bu(65536), cu(65536);
       std::vector<int8_t> as(65536), bs(65536), cs(65536);
@@ -213,20 +213,42 @@ TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
         as[static_cast<size_t>(i)] = static_cast<int8_t>(a);
         bs[static_cast<size_t>(i)] = static_cast<int8_t>(b);
       }
-      auto y = ex->run({Tensor::from<float>({1, 65536}, xa), Tensor::from<float>({1, 65536}, ya)});
-      ASSERT_TRUE(y.ok()) << y.status().message();
       if (u8) {
         kernels::qlinear_add_ref(p, au.data(), bu.data(), cu.data(), 65536);
       } else {
         kernels::qlinear_add_ref(p, as.data(), bs.data(), cs.data(), 65536);
       }
-      const auto got = y.value()[0].span<float>();
-      int64_t diffs = 0;
-      for (size_t i = 0; i < 65536; ++i) {
-        const float want = u8 ? float(cu[i]) : float(cs[i]);
-        if (got[i] != want) ++diffs;
+      // kAuto: the AVX2 loop where the CPU has it; kGeneric: the table.
+      for (kernels::KernelChoice kc :
+           {kernels::KernelChoice::kAuto, kernels::KernelChoice::kGeneric}) {
+        ExecutorOptions opt;
+        opt.kernel = kc;
+        auto ex = make_int8_executor(g, {}, opt);
+        ASSERT_TRUE(ex.ok()) << ex.status().message();
+        auto y =
+            ex->run({Tensor::from<float>({1, 65536}, xa), Tensor::from<float>({1, 65536}, ya)});
+        ASSERT_TRUE(y.ok()) << y.status().message();
+        const auto got = y.value()[0].span<float>();
+        int64_t diffs = 0;
+        for (size_t i = 0; i < 65536; ++i) {
+          const float want = u8 ? float(cu[i]) : float(cs[i]);
+          if (got[i] != want) ++diffs;
+        }
+        EXPECT_EQ(diffs, 0) << (u8 ? "u8" : "s8") << " trial " << trial << " kernel "
+                            << kernels::kernel_choice_name(kc);
       }
-      EXPECT_EQ(diffs, 0) << (u8 ? "u8" : "s8") << " trial " << trial;
+      // The vector kernel itself on a misaligned run with a tail (n = 65533 from element 1),
+      // when this CPU has it.
+      std::vector<uint8_t> vc(65536, 0x5a);
+      const auto it = u8 ? kernels::IntType::kU8 : kernels::IntType::kS8;
+      const void* va = u8 ? static_cast<const void*>(au.data() + 1) : as.data() + 1;
+      const void* vb = u8 ? static_cast<const void*>(bu.data() + 1) : bs.data() + 1;
+      if (kernels::qlinear_add_s8(p, it, va, vb, vc.data() + 1, 65533)) {
+        const uint8_t* want = u8 ? cu.data() : reinterpret_cast<const uint8_t*>(cs.data());
+        EXPECT_EQ(std::memcmp(vc.data() + 1, want + 1, 65533), 0) << (u8 ? "u8" : "s8");
+        EXPECT_EQ(vc[0], 0x5a);
+        EXPECT_EQ(vc[65535], 0x5a);
+      }
     }
   }
 }

@@ -444,9 +444,14 @@ class QLinearAddOp : public Op {
     p_.c_scale = sc[0];
     std::tie(p_.qmin, p_.qmax) = out_clamp(c, t_);
     n_ = shape_numel(c.in_shapes[0]);
-    // Both inputs are 8-bit: the reference itself evaluated once on all 256 × 256 pairs gives
-    // a table indexed by (byte(a) << 8) | byte(b), bit-exact by construction and one load per
-    // element instead of a float division (64 KiB, stays in L2).
+    // run() uses kernels::qlinear_add_s8 (the reference's float ops, 8 lanes per AVX2 step)
+    // when it can; otherwise a table: both inputs are 8-bit, so the reference itself evaluated
+    // once on all 256 × 256 pairs, indexed by (byte(a) << 8) | byte(b), is bit-exact by
+    // construction and one load per element (64 KiB, stays in L2).
+    // The executor's kernel choice: kRef / kGeneric keep the table (n = 0: only asks).
+    choice_ = c.kernel;
+    vec_ = kernels::qlinear_add_s8(p_, int_type(t_), nullptr, nullptr, nullptr, 0, choice_);
+    if (vec_) return {};
     if (t_ == DType::kU8) {
       build_table<uint8_t>();
     } else {
@@ -454,11 +459,16 @@ class QLinearAddOp : public Op {
     }
     return {};
   }
+  std::string_view variant() const override { return vec_ ? "avx2" : "table"; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     const auto* a = reinterpret_cast<const uint8_t*>(in[0]);
     const auto* b = reinterpret_cast<const uint8_t*>(in[3]);
     auto* c = reinterpret_cast<uint8_t*>(out[0]);
+    if (vec_) {  // AVX2: the reference's float ops, 8 lanes
+      (void)kernels::qlinear_add_s8(p_, int_type(t_), a, b, c, n_, choice_);
+      return;
+    }
     const uint8_t* t = table_.data();
     for (int64_t i = 0; i < n_; ++i) c[i] = t[(unsigned{a[i]} << 8) | b[i]];
   }
@@ -477,6 +487,8 @@ class QLinearAddOp : public Op {
   }
 
   std::vector<uint8_t> table_;
+  kernels::KernelChoice choice_ = kernels::KernelChoice::kAuto;
+  bool vec_ = false;
   kernels::QLinearAddParams p_;
   DType t_ = DType::kU8;
   int64_t n_ = 0;

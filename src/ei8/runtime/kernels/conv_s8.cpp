@@ -146,6 +146,7 @@ struct Tier {
   bool signed_x = false;  // quads hold x as s8 (the AVX2 sign trick) rather than u8 (VNNI)
   void (*direct)(const S8DirectArgs&) = nullptr;
   void (*dw_row)(const S8DwRow&) = nullptr;
+  void (*interleave)(const S8Interleave&) = nullptr;
   S8EpilogueFn epilogue = nullptr;
   int per_slot() const { return quads ? 4 : 2; }
   // What the quads add to an input value (and to z_x): s8 → u8 for VNNI, u8 → s8 for AVX2.
@@ -166,11 +167,13 @@ Tier int16_tier(KernelChoice resolved) {
     t.name = "generic";
     t.direct = direct_s16_generic;
     t.dw_row = dw_row_s16_generic;
+    t.interleave = interleave_s8_generic;
     t.epilogue = epilogue_s8_generic;
   } else {
     t.name = resolved == KernelChoice::kAvx512Vnni ? "avx512vnni" : "avx2";
     t.direct = direct_s16_avx2;
     t.dw_row = dw_row_s16_avx2;
+    t.interleave = interleave_s8_avx2;
     t.epilogue = epilogue_s8_avx2;
   }
   return t;
@@ -193,6 +196,7 @@ Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, std::span<const
     if (g_emulate_vnni) {
       t.name = "avx512vnni-emulated";
       t.direct = direct_u8s8_emulated_generic;
+      t.interleave = interleave_s8_generic;
       t.epilogue = epilogue_s8_generic;
     }
   } else if (small_w) {
@@ -310,14 +314,22 @@ struct ConvS8Kernel::Impl {
   std::vector<int32_t> bias;
   Tier tier;
   EpilogueTables ep;
-  // Direct plan: the staged group image is [cslots][ph][row] slots, row = pw (stride_w = 1) or
-  // kernel_w·owp (column-gathered for stride_w > 1).
-  bool strided = false;
-  // im2col: small K (first layers, C_in·k_h·k_w packed into the slots instead of C_in alone):
-  // the staged image is [k-slot][out_h][owp] slots, slot s of output pixel (oh, ow) holding
-  // k = per·s + t (k = ic·k_h·k_w + kh·k_w + kw, the weights' own order).
+  // Staging, in two steps. (1) The byte image: every input channel of the group, zero-point
+  // padded, [cig][ph][prow] bytes with prow = stride_w·plen ≥ pw (the padded row, then z_x);
+  // for im2col with stride_w > 1 each padded row is split into stride_w column phases of plen
+  // bytes (phase q holds padded columns q, q + stride_w, ...). Rows no output reads
+  // (row_used[h] = 0) are skipped. (2) The slot image the micro-kernels read, interleaved from
+  // byte rows by the tier's interleave(): direct: [cslots][ph][prow] slots, slot (cs, h, j)
+  // holding channels per·cs + t of padded row h, the row split into stride_w column phases as
+  // above (so a tap's 8 lanes, 8 consecutive outputs, are 8 consecutive slots for every
+  // stride); im2col (small K = C_in·k_h·k_w packed into the slots instead of C_in alone):
+  // [k-slot][out_h][owp] slots, slot s of output pixel (oh, ow) holding k = per·s + t
+  // (k = ic·k_h·k_w + kh·k_w + kw, the weights' own order). Slot parts whose weight is 0
+  // (channels past C_in, k ≥ K) hold some other real value of the image.
   bool im2col = false;
   int64_t cslots = 0, ph = 0, pw = 0, owp = 0, row_stride = 0, plane = 0, staged_slots = 0;
+  int64_t plen = 0, prow = 0, pbytes = 0;  // byte image: phase length, row, total (+ slack)
+  std::vector<uint8_t> row_used;           // [ph]
   int64_t ks = 0;
   std::vector<int32_t> koff, vin, vout, vlen, apack;
   int64_t apack_group = 0;  // slots per group
@@ -328,144 +340,125 @@ struct ConvS8Kernel::Impl {
   std::vector<int32_t> wdw, dw_tapoff;
   int64_t dw_pairs = 0, dw_row = 0, dw_img = 0;
 
+  // The tier's interleave mode: quads x + shift as bytes (a flip of the top bit), int16 pairs
+  // x − z_x.
+  S8Interleave interleave_args() const {
+    S8Interleave a;
+    a.quads = tier.quads;
+    a.flip = tier.shift(in) != 0 ? 0x80 : 0;
+    a.sign_extend = in == IntType::kS8;
+    a.zx = p.input_zero_point;
+    return a;
+  }
   template <typename TIn>
-  void stage(const TIn* x, int32_t* s) const;
-  template <typename TIn>
-  void stage_im2col(const TIn* x, int32_t* s) const;
+  void stage_bytes(const TIn* x, uint8_t* b) const;
+  void stage(const uint8_t* b, int32_t* s) const;
+  void stage_im2col(const uint8_t* b, int32_t* s) const;
   template <typename TIn>
   void run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const;
   template <typename TIn>
   void run_depthwise(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
 };
 
-// The staged image of one group: slot (cs, h, col) holds input channels per_slot·cs + t of
-// padded row h (column col, or for the column-gathered layout (kw, ow) ↦ ow·stride_w + kw·dw),
-// as x − z_x (int16 tiers; padding and missing channels 0) or x as u8 (VNNI; padding z_x,
-// missing channels 0 — their weights are 0).
-template <typename TIn>
-void ConvS8Kernel::Impl::stage(const TIn* x, int32_t* s) const {
-  const fixedpoint::ConvGeometry& g = p.geometry;
-  const int64_t cig = g.in_channels_per_group(), per = tier.per_slot();
-  const int32_t zx = p.input_zero_point;
-  const int32_t shift = tier.shift(in);
-  const int32_t pad = tier.quads ? zx + shift : 0;
-  const int64_t ow_n = g.out_w();
-  if (!strided) {  // the common case: branch-free interior rows the compiler vectorises
-    for (int64_t cs = 0; cs < cslots; ++cs) {
-      const TIn* xc[4];
-      uint32_t mask[4];
-      int32_t pv[4] = {0, 0, 0, 0};
-      for (int64_t t = 0; t < 4; ++t) {
-        const int64_t c = cs * per + t;
-        const bool real = t < per && c < cig;
-        xc[t] = x + (real ? c : 0) * g.in_h * g.in_w;
-        mask[t] = real ? (tier.quads ? 0xffu : 0xffffu) : 0u;
-        if (real) pv[t] = pad;
-      }
-      const int32_t pad_slot = tier.quads ? slot8(pv) : 0;
-      const int32_t off = tier.quads ? shift : -zx;
-      for (int64_t h = 0; h < ph; ++h) {
-        const int64_t ih = h - g.pad_top;
-        int32_t* dst = s + cs * plane + h * row_stride;
-        if (ih < 0 || ih >= g.in_h) {
-          for (int64_t col = 0; col < row_stride; ++col) dst[col] = pad_slot;
-          continue;
-        }
-        for (int64_t col = 0; col < g.pad_left; ++col) dst[col] = pad_slot;
-        for (int64_t col = g.pad_left + g.in_w; col < row_stride; ++col) dst[col] = pad_slot;
-        int32_t* d = dst + g.pad_left;
-        const int64_t r = ih * g.in_w;
-        const TIn *x0 = xc[0] + r, *x1 = xc[1] + r, *x2 = xc[2] + r, *x3 = xc[3] + r;
-        if (tier.quads) {
-          for (int64_t iw = 0; iw < g.in_w; ++iw) {
-            d[iw] = static_cast<int32_t>((static_cast<uint32_t>(x0[iw] + off) & mask[0]) |
-                                         ((static_cast<uint32_t>(x1[iw] + off) & mask[1]) << 8) |
-                                         ((static_cast<uint32_t>(x2[iw] + off) & mask[2]) << 16) |
-                                         ((static_cast<uint32_t>(x3[iw] + off) & mask[3]) << 24));
-          }
-        } else {
-          for (int64_t iw = 0; iw < g.in_w; ++iw) {
-            d[iw] = static_cast<int32_t>((static_cast<uint32_t>(x0[iw] + off) & mask[0]) |
-                                         ((static_cast<uint32_t>(x1[iw] + off) & mask[1]) << 16));
-          }
-        }
-      }
-    }
-    for (int64_t i = cslots * plane; i < staged_slots; ++i) s[i] = 0;
-    return;
+// n bytes with fixed-size (inlined) copies, the last one overlapping the previous: the rows are
+// short, a memcpy call (or the byte loop GCC turns into one) per row is not.
+inline void copy_row(uint8_t* __restrict d, const uint8_t* __restrict x, int64_t n) {
+  if (n >= 16) {
+    for (int64_t i = 0; i + 16 < n; i += 16) std::memcpy(d + i, x + i, 16);
+    std::memcpy(d + n - 16, x + n - 16, 16);
+  } else if (n >= 8) {
+    std::memcpy(d, x, 8);
+    std::memcpy(d + n - 8, x + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(d, x, 4);
+    std::memcpy(d + n - 4, x + n - 4, 4);
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = x[i];
   }
-  for (int64_t cs = 0; cs < cslots; ++cs) {
-    for (int64_t h = 0; h < ph; ++h) {
-      const int64_t ih = h - g.pad_top;
-      const bool row_ok = ih >= 0 && ih < g.in_h;
-      int32_t* dst = s + cs * plane + h * row_stride;
-      for (int64_t col = 0; col < row_stride; ++col) {
-        int64_t iw = 0;
-        bool ok = row_ok;
-        if (strided) {
-          const int64_t kw = col / owp, ow = col % owp;
-          iw = ow * g.stride_w + kw * g.dilation_w - g.pad_left;
-          ok = ok && ow < ow_n;
-        } else {
-          iw = col - g.pad_left;
-        }
-        ok = ok && iw >= 0 && iw < g.in_w;
-        int32_t v[4] = {0, 0, 0, 0};
-        for (int64_t t = 0; t < per; ++t) {
-          const int64_t c = cs * per + t;
-          if (c >= cig) continue;
-          const int32_t xv = ok ? int32_t{x[(c * g.in_h + ih) * g.in_w + iw]} : zx;
-          v[t] = tier.quads ? (ok ? xv + shift : pad) : xv - zx;
-        }
-        dst[col] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
-      }
-    }
-  }
-  for (int64_t i = cslots * plane; i < staged_slots; ++i) s[i] = 0;  // slack of the tail lanes
 }
 
-// The im2col image of one group: slot (s, oh, ow) holds k = per·s + t for t < per as x − z_x
-// (int16 tiers; padding 0) or x + shift (quads; padding z_x + shift); k ≥ K holds 0 (its weight
-// is 0 too). Built one k at a time over whole output rows (in-bounds columns are a strided run).
+// Step 1 of the staging (see Impl): the zero-point padded byte image (column phases for im2col).
+// Padding never changes: run() fills the whole image with z_x once (pad_bytes), this writes
+// the input bytes of the used rows.
 template <typename TIn>
-void ConvS8Kernel::Impl::stage_im2col(const TIn* x, int32_t* s) const {
+void ConvS8Kernel::Impl::stage_bytes(const TIn* x, uint8_t* b) const {
   const fixedpoint::ConvGeometry& g = p.geometry;
-  const int64_t cig = g.in_channels_per_group(), kk = g.kernel_h * g.kernel_w, kn = cig * kk;
-  const int64_t per = tier.per_slot(), oh_n = g.out_h(), ow_n = g.out_w();
-  const int32_t zx = p.input_zero_point, shift = tier.shift(in);
-  const int32_t off = tier.quads ? shift : -zx;
-  const uint32_t mask = tier.quads ? 0xffu : 0xffffu;
-  const auto pad = static_cast<uint32_t>(tier.quads ? zx + shift : 0) & mask;
-  auto* d = reinterpret_cast<uint32_t*>(s);
-  for (int64_t i = 0; i < staged_slots; ++i) d[i] = 0;
-  for (int64_t k = 0; k < kn; ++k) {
-    const int64_t sl = k / per, bits = (k % per) * (tier.quads ? 8 : 16);
-    const int64_t ic = k / kk, kh = (k % kk) / g.kernel_w, kw = k % g.kernel_w;
-    const TIn* xc = x + ic * g.in_h * g.in_w;
-    // Columns ow with 0 ≤ ow·sw + kw·dw − pad_left < in_w: [ow_lo, ow_hi).
-    const int64_t c0 = kw * g.dilation_w - g.pad_left;
-    const int64_t ow_lo = c0 >= 0 ? 0 : (-c0 + g.stride_w - 1) / g.stride_w;
-    const int64_t ow_hi = std::clamp<int64_t>(
-        c0 >= g.in_w ? 0 : (g.in_w - c0 + g.stride_w - 1) / g.stride_w, 0, ow_n);
-    const uint32_t pad_bits = pad << bits;
-    for (int64_t oh = 0; oh < oh_n; ++oh) {
-      uint32_t* row = d + (sl * oh_n + oh) * owp;
-      const int64_t ih = oh * g.stride_h + kh * g.dilation_h - g.pad_top;
-      if (ih < 0 || ih >= g.in_h) {
-        for (int64_t ow = 0; ow < ow_n; ++ow) row[ow] |= pad_bits;
+  const int64_t cig = g.in_channels_per_group(), sw = g.stride_w;
+  const bool phases = sw > 1 && im2col;
+  for (int64_t c = 0; c < cig; ++c) {
+    for (int64_t ih = 0; ih < g.in_h; ++ih) {
+      const int64_t h = ih + g.pad_top;
+      if (row_used[static_cast<size_t>(h)] == 0) continue;
+      uint8_t* d = b + (c * ph + h) * prow;
+      const auto* xr = reinterpret_cast<const uint8_t*>(x + (c * g.in_h + ih) * g.in_w);
+      if (!phases) {
+        copy_row(d + g.pad_left, xr, g.in_w);
         continue;
       }
-      for (int64_t ow = 0; ow < std::min(ow_lo, ow_n); ++ow) row[ow] |= pad_bits;
-      for (int64_t ow = std::max(ow_hi, ow_lo); ow < ow_n; ++ow) row[ow] |= pad_bits;
-      const TIn* xr = xc + ih * g.in_w;
-      if (g.stride_w == 1) {
-        if (ow_hi > ow_lo) or_shifted(xr + c0 + ow_lo, row + ow_lo, ow_hi - ow_lo, off, mask, bits);
-      } else {
-        for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
-          row[ow] |= (static_cast<uint32_t>(int32_t{xr[c0 + ow * g.stride_w]} + off) & mask)
-                     << bits;
-        }
+      for (int64_t q = 0; q < sw; ++q) {
+        // Phase q, byte j = padded column j·sw + q = input column j·sw + q − pad_left.
+        uint8_t* dq = d + q * plen;
+        const int64_t c0 = q - g.pad_left;
+        const int64_t lo = std::min(plen, c0 >= 0 ? 0 : (-c0 + sw - 1) / sw);
+        const int64_t hi =
+            std::clamp<int64_t>(c0 >= g.in_w ? 0 : (g.in_w - c0 + sw - 1) / sw, lo, plen);
+        for (int64_t j = lo; j < hi; ++j) dq[j] = xr[j * sw + c0];
       }
+    }
+  }
+}
+
+// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels per·cs + t and
+// splits it into the column phases. Stride 1: consecutive used rows in one call (the byte and
+// slot rows have the same length).
+void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
+  const int64_t cig = p.geometry.in_channels_per_group(), per = tier.per_slot();
+  const int64_t sw = p.geometry.stride_w;
+  S8Interleave a = interleave_args();
+  a.split = sw;
+  a.plen = plen;
+  for (int64_t cs = 0; cs < cslots; ++cs) {
+    for (int64_t h = 0; h < ph;) {
+      if (row_used[static_cast<size_t>(h)] == 0) {
+        ++h;
+        continue;
+      }
+      int64_t rows = 1;
+      if (sw == 1) {
+        while (h + rows < ph && row_used[static_cast<size_t>(h + rows)] != 0) ++rows;
+      }
+      for (int64_t t = 0; t < per; ++t) {
+        const int64_t c = cs * per + t < cig ? cs * per + t : cs * per;  // weight 0 past C_in
+        a.x[t] = b + (c * ph + h) * prow;
+      }
+      a.n = rows * prow;
+      a.dst = reinterpret_cast<uint32_t*>(s + cs * plane + h * row_stride);
+      tier.interleave(a);
+      h += rows;
+    }
+  }
+}
+
+// Step 2, im2col plan: slot row (sl, oh) interleaves, for k = per·sl + t, the bytes of input
+// channel ic, padded row oh·sh + kh·dh, from padded column kw·dw on (in its phase).
+void ConvS8Kernel::Impl::stage_im2col(const uint8_t* b, int32_t* s) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t kk = g.kernel_h * g.kernel_w, kn = g.in_channels_per_group() * kk;
+  const int64_t per = tier.per_slot(), oh_n = g.out_h(), sw = g.stride_w;
+  S8Interleave a = interleave_args();
+  a.n = owp;
+  for (int64_t sl = 0; sl < ks; ++sl) {
+    const uint8_t* base[4] = {};
+    for (int64_t t = 0; t < per; ++t) {
+      const int64_t k = sl * per + t < kn ? sl * per + t : sl * per;  // weight 0 for k ≥ K
+      const int64_t ic = k / kk, kh = (k % kk) / g.kernel_w, kw = k % g.kernel_w;
+      const int64_t col = kw * g.dilation_w;
+      base[t] = b + (ic * ph + kh * g.dilation_h) * prow + (col % sw) * plen + col / sw;
+    }
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t t = 0; t < per; ++t) a.x[t] = base[t] + oh * g.stride_h * prow;
+      a.dst = reinterpret_cast<uint32_t*>(s + (sl * oh_n + oh) * owp);
+      tier.interleave(a);
     }
   }
 }
@@ -475,6 +468,7 @@ void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t b
   const fixedpoint::ConvGeometry& g = p.geometry;
   const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h() * g.out_w();
+  auto* b = reinterpret_cast<uint8_t*>(s + (staged_slots + 15) / 16 * 16);
   S8DirectArgs a;
   a.src = s;
   a.koff = koff.data();
@@ -488,12 +482,14 @@ void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t b
   a.out = y;
   a.row_stride = out_plane;
   a.e = &ep.e;
+  std::memset(b, static_cast<uint8_t>(p.input_zero_point), static_cast<size_t>(pbytes));
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
+      stage_bytes(x + (n * g.in_channels + grp * cig) * in_plane, b);
       if (im2col) {
-        stage_im2col(x + (n * g.in_channels + grp * cig) * in_plane, s);
+        stage_im2col(b, s);
       } else {
-        stage(x + (n * g.in_channels + grp * cig) * in_plane, s);
+        stage(b, s);
       }
       a.apack = apack.data() + grp * apack_group;
       a.dst0 = (n * g.out_channels + grp * cog) * out_plane;
@@ -665,6 +661,16 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   const int64_t ks_i2c = (k + per - 1) / per;
   m.im2col = ks_i2c * 8 <= m.ks * 7 && ks_i2c * oh_n * m.owp <= (int64_t{1} << 18);
   m.variant = m.tier.plan(m.im2col ? "im2col" : "direct");
+  // The byte image (step 1 of the staging): rows of stride_w·plen ≥ pw bytes (phases: Impl); only
+  // the rows some output reads. im2col reads owp bytes from a tap's first column, up to owp
+  // bytes past its row: slack.
+  m.plen = (m.pw + g.stride_w - 1) / g.stride_w;
+  m.prow = g.stride_w * m.plen;
+  m.row_used.assign(static_cast<size_t>(m.ph), 0);
+  for (int64_t oh = 0; oh < oh_n; ++oh)
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh)
+      m.row_used[static_cast<size_t>(oh * g.stride_h + kh * g.dilation_h)] = 1;
+  m.pbytes = cig * m.ph * m.prow + m.owp + 64;
   if (m.im2col) {
     m.ks = ks_i2c;
     m.cslots = 0;
@@ -699,15 +705,15 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
                    m.tier, false);
     return ConvS8Kernel(std::move(impl));
   }
-  m.strided = g.stride_w > 1;
-  m.row_stride = m.strided ? g.kernel_w * m.owp : m.pw;
+  m.row_stride = m.prow;
   m.plane = m.ph * m.row_stride;
   int64_t max_koff = 0, max_vin = 0;
   for (int64_t cs = 0; cs < m.cslots; ++cs) {
     for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
       for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t col = kw * g.dilation_w;  // in its phase (Impl: step 1)
         const int64_t off = cs * m.plane + kh * g.dilation_h * m.row_stride +
-                            (m.strided ? kw * m.owp : kw * g.dilation_w);
+                            (col % g.stride_w) * m.plen + col / g.stride_w;
         m.koff.push_back(static_cast<int32_t>(off));
         max_koff = std::max(max_koff, off);
       }
@@ -754,8 +760,8 @@ size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
   switch (m.plan) {
     case ConvPlan::kRef:
       return 0;
-    case ConvPlan::kDirect:
-      return static_cast<size_t>(m.staged_slots) * 4 + 64;
+    case ConvPlan::kDirect:  // slots, then the byte image 64-byte aligned (run_direct)
+      return static_cast<size_t>((m.staged_slots + 15) / 16 * 16 * 4 + m.pbytes) + 64;
     case ConvPlan::kDepthwise:
       return static_cast<size_t>((m.dw_img * 2 + 63) / 64 * 64 +
                                  (m.p.geometry.out_h() * m.p.geometry.out_w() + m.dw_row + 16) *
@@ -826,6 +832,22 @@ void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_po
   } else {
     quantize_linear_f32_scalar(x, n, scale, zero_point, out_type, out);
   }
+}
+
+// ---------------------------------------------------------------- QLinearAdd
+
+bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const void* b, void* c,
+                    int64_t n, KernelChoice choice) {
+  const bool avx2 = (choice == KernelChoice::kAuto || choice == KernelChoice::kAvx2 ||
+                     choice == KernelChoice::kAvx512Vnni) &&
+                    isa_available(Isa::kAvx2);
+  if (!avx2 || t == IntType::kS32) return false;
+  // Finite, well inside int32 after the division: no Inf / NaN lanes whose clamp and
+  // conversion the scalar reference would treat differently.
+  const double bound = 255.0 * (double{p.a_scale} + double{p.b_scale}) / double{p.c_scale};
+  if (!(bound < 1073741824.0) || !(p.c_scale > 0.0f)) return false;
+  qlinear_add_avx2(p, t == IntType::kU8, a, b, c, n);
+  return true;
 }
 
 // ---------------------------------------------------------------- fully connected

@@ -16,11 +16,13 @@
 //               (z_w = 0), otherwise the avx2 plan. Compiled with function target attributes and
 //               dispatched only when cpu_features().avx512vnni.
 // Plans (variant() names them): "direct" stages the zero-point-padded image with 2 (int16) or 4
-// (quads) input channels per slot; "im2col" (small K = C_in·k_h·k_w, e.g. C_in = 1 or 3 stems,
-// when it needs at least 1/8 fewer k-slots) packs consecutive k of one output pixel into each
-// slot instead; "depthwise" (C_in per group = 1) stages each channel as int16 x − z_x and adds
-// two taps per vpmaddwd (avx2) or per loop step (generic). Convolution blocks whose outputs all
-// fit the `ort` (or s32) epilogue are requantized straight from the registers (avx2).
+// (quads) input channels per slot, each padded row split into stride_w column phases (so every
+// tap reads 8 consecutive slots for 8 consecutive outputs, any stride); "im2col" (small K =
+// C_in·k_h·k_w, e.g. C_in = 1 or 3 stems, when it needs at least 1/8 fewer k-slots) packs
+// consecutive k of one output pixel into each slot instead; "depthwise" (C_in per group = 1) stages
+// each channel as int16 x − z_x and adds two taps per vpmaddwd (avx2) or per loop step (generic).
+// Convolution blocks whose outputs all fit the `ort` (or s32) epilogue are requantized straight
+// from the registers (avx2).
 //
 // Layouts (as the references): convolution input NCHW, weights OIHW [C_out, C_in/groups, K_h,
 // K_w], bias int32 [C_out] (empty = 0), output NCHW; conv1d is height 1 (NCW / OIW). Fully
@@ -47,6 +49,7 @@
 #include "ei8/runtime/kernels/f32_common.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
+#include "ei8/runtime/kernels/ref/qlinear_ref.h"
 
 namespace ei8::kernels {
 
@@ -147,5 +150,14 @@ void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_po
                          IntType out_type, void* out, KernelChoice choice = KernelChoice::kAuto);
 void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
                                 IntType out_type, void* out);
+
+// QLinearAdd of n elements of type t (kU8 or kS8): c = qlinear_add_ref(p, a, b) bit for bit —
+// the same float32 operations (two products, a sum, a division, round half to even, + z_c,
+// clamp) eight lanes at a time (AVX2). Returns false, doing nothing, when `choice` / the CPU
+// gives no vector loop or when the scales could take the float values out of the exactly
+// handled range (255·(s_a + s_b) / s_c ≥ 2^30); the caller then uses its own path (e.g. a table
+// built from the reference). a, b, c: n elements each (c may alias a or b).
+bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const void* b, void* c,
+                    int64_t n, KernelChoice choice = KernelChoice::kAuto);
 
 }  // namespace ei8::kernels

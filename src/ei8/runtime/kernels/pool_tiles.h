@@ -296,31 +296,43 @@ template <class T>
 void avg_pool_s8(const PoolGeom& g, int32_t zx, const fixedpoint::Requantizer* rq, const T* x,
                  T* y) {
   const bool include_pad = g.count_include_pad;
-  pool_planes<false, NoHook>(
-      g, x, y, int32_t{0}, SumStep{},
-      [include_pad, zx, rq](const int32_t* a, int64_t n, int64_t inside, int64_t counted, T* out) {
-        const int64_t count = std::max<int64_t>(include_pad ? counted : inside, 1);
-        const fixedpoint::Requantizer& r = rq[count - 1];
-        const int32_t off = static_cast<int32_t>(inside) * zx;
-        if (r.profile() != fixedpoint::RequantProfile::kOrt) {
-          for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(r.apply(a[i] - off, 0));
-          return;
-        }
-        // requantize_ort (requantize.cpp) inlined so it vectorises: v = fl32(float(acc)·M),
-        // clamped to [qmin − z, qmax − z] (integers far below 2^22), rounded half to even by
-        // the 1.5·2^23 shifter (exact for |v| < 2^22 in the default rounding mode, like the
-        // reference's round_half_even), + z; the same float operations, so the same codes.
-        const float m = r.ort_multipliers()[0];
-        const int32_t z = r.zero_point();
-        const auto lo = static_cast<float>(int64_t{r.qmin()} - z);
-        const auto hi = static_cast<float>(int64_t{r.qmax()} - z);
-        constexpr float kShifter = 12582912.0f;  // 1.5·2^23
-        for (int64_t i = 0; i < n; ++i) {
-          float v = static_cast<float>(a[i] - off) * m;
-          v = v < lo ? lo : (v > hi ? hi : v);
-          out[i] = static_cast<T>(static_cast<int32_t>((v + kShifter) - kShifter) + z);
-        }
-      });
+  const auto finish = [include_pad, zx, rq](const int32_t* a, int64_t n, int64_t inside,
+                                            int64_t counted, T* out) {
+    const int64_t count = std::max<int64_t>(include_pad ? counted : inside, 1);
+    const fixedpoint::Requantizer& r = rq[count - 1];
+    const int32_t off = static_cast<int32_t>(inside) * zx;
+    if (r.profile() != fixedpoint::RequantProfile::kOrt) {
+      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(r.apply(a[i] - off, 0));
+      return;
+    }
+    // requantize_ort (requantize.cpp) inlined so it vectorises: v = fl32(float(acc)·M),
+    // clamped to [qmin − z, qmax − z] (integers far below 2^22), rounded half to even by
+    // the 1.5·2^23 shifter (exact for |v| < 2^22 in the default rounding mode, like the
+    // reference's round_half_even), + z; the same float operations, so the same codes.
+    const float m = r.ort_multipliers()[0];
+    const int32_t z = r.zero_point();
+    const auto lo = static_cast<float>(int64_t{r.qmin()} - z);
+    const auto hi = static_cast<float>(int64_t{r.qmax()} - z);
+    constexpr float kShifter = 12582912.0f;  // 1.5·2^23
+    for (int64_t i = 0; i < n; ++i) {
+      float v = static_cast<float>(a[i] - off) * m;
+      v = v < lo ? lo : (v > hi ? hi : v);
+      out[i] = static_cast<T>(static_cast<int32_t>((v + kShifter) - kShifter) + z);
+    }
+  };
+  const int64_t spatial = g.in_h * g.in_w;
+  if (g.out_h == 1 && g.out_w == 1 && g.kernel_h == g.in_h && g.kernel_w == g.in_w &&
+      g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0) {
+    // Global average: each plane is one contiguous window, summed in one vectorised loop.
+    for (int64_t plane = 0; plane < g.planes; ++plane) {
+      const T* __restrict xp = x + plane * spatial;
+      int32_t sum = 0;
+      for (int64_t i = 0; i < spatial; ++i) sum += xp[i];
+      finish(&sum, 1, spatial, spatial, y + plane);
+    }
+    return;
+  }
+  pool_planes<false, NoHook>(g, x, y, int32_t{0}, SumStep{}, finish);
 }
 
 // The reference's eight double partial sums (lane k takes elements 8·i + k), the tail, then the

@@ -81,6 +81,25 @@ void direct_u8s8_small_avx2(const S8DirectArgs& a);
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);
 
+// One row of a convolution's slot image from byte rows (conv_s8.cpp, staging step 2): the slot
+// of source column c < n = quads: bytes x[t][c] ^ flip for t = 0..3 (flip 0x80: the ±128 shift
+// between u8 and s8), pairs: int16 x[t][c] − z_x for t = 0, 1 (x read as s8 when sign_extend,
+// else u8); it goes to dst[c] (split 1) or to dst[(c % split)·plen + c / split] (the column
+// phases of a stride-`split` convolution; n ≤ split·plen, or any n for split 1). Writes only
+// those n slots but may read each row up to 31 bytes past n (the callers' byte image has slack).
+struct S8Interleave {
+  const uint8_t* x[4] = {nullptr, nullptr, nullptr, nullptr};
+  int64_t n = 0;
+  int64_t split = 1, plen = 0;
+  bool quads = true;
+  uint8_t flip = 0;
+  bool sign_extend = false;
+  int32_t zx = 0;
+  uint32_t* dst = nullptr;
+};
+void interleave_s8_generic(const S8Interleave& a);
+void interleave_s8_avx2(const S8Interleave& a);
+
 // One output row of a depthwise convolution: sum[ow] = Σ_t w[t]·row[tapoff[t] + ow] for
 // ow < n (n rounded up to 16 may be written), row = img + row0·row_stride. img is the staged,
 // zero-padded channel of int16 x − z_x (padded copy for stride_w = 1, column-gathered blocks
@@ -102,6 +121,10 @@ void dw_row_s16_avx2(const S8DwRow& a);
 // The AVX2 QuantizeLinear loop (conv_s8.h quantize_linear_f32); u8 selects the output type.
 void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
                        void* out);
+
+// The AVX2 QLinearAdd loop (conv_s8.h qlinear_add_s8); u8 selects the element type.
+void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
+                      int64_t n);
 
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not

@@ -101,6 +101,23 @@ void dw_row_s16_generic(const S8DwRow& a) {
   }
 }
 
+void interleave_s8_generic(const S8Interleave& a) {
+  for (int64_t c = 0; c < a.n; ++c) {
+    uint32_t slot = 0;
+    if (a.quads) {
+      const uint32_t f = a.flip;
+      slot = (a.x[0][c] ^ f) | ((a.x[1][c] ^ f) << 8) | ((a.x[2][c] ^ f) << 16) |
+             (static_cast<uint32_t>(a.x[3][c] ^ f) << 24);
+    } else {
+      const int32_t v0 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[0][c])} : a.x[0][c];
+      const int32_t v1 = a.sign_extend ? int32_t{static_cast<int8_t>(a.x[1][c])} : a.x[1][c];
+      slot = (static_cast<uint32_t>(v0 - a.zx) & 0xffffu) |
+             ((static_cast<uint32_t>(v1 - a.zx) & 0xffffu) << 16);
+    }
+    a.dst[(c % a.split) * a.plen + c / a.split] = slot;
+  }
+}
+
 void direct_s16_generic(const S8DirectArgs& a) {
   s8::direct_driver<GenericTile>(a, epilogue_s8_generic);
 }

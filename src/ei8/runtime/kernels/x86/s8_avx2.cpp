@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "ei8/runtime/kernels/s8_driver.h"
 
@@ -371,6 +372,109 @@ void dw_row_s16_avx2(const S8DwRow& a) {
   }
 }
 
+namespace {
+
+// 32 quads from 32 bytes of each row, slots in order in o[0..3]: bytes → (x0, x1) and (x2, x3)
+// byte pairs → quads; the unpacks work within 128-bit lanes, so slots 0–3 | 16–19, 4–7 | 20–23,
+// ... come out and two vperm2i128 per pair of vectors put them back in order.
+inline void quads32(const uint8_t* const* x, int64_t j, __m256i flip, __m256i (&o)[4]) {
+  const auto ld = [&](int i) {
+    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i] + j)), flip);
+  };
+  const __m256i a0 = ld(0), a1 = ld(1), a2 = ld(2), a3 = ld(3);
+  const __m256i l01 = _mm256_unpacklo_epi8(a0, a1), h01 = _mm256_unpackhi_epi8(a0, a1);
+  const __m256i l23 = _mm256_unpacklo_epi8(a2, a3), h23 = _mm256_unpackhi_epi8(a2, a3);
+  const __m256i q0 = _mm256_unpacklo_epi16(l01, l23), q1 = _mm256_unpackhi_epi16(l01, l23);
+  const __m256i q2 = _mm256_unpacklo_epi16(h01, h23), q3 = _mm256_unpackhi_epi16(h01, h23);
+  o[0] = _mm256_permute2x128_si256(q0, q1, 0x20);
+  o[1] = _mm256_permute2x128_si256(q2, q3, 0x20);
+  o[2] = _mm256_permute2x128_si256(q0, q1, 0x31);
+  o[3] = _mm256_permute2x128_si256(q2, q3, 0x31);
+}
+
+// 16 pairs of int16 x − z_x from 16 bytes of rows 0 and 1, slots in order in o[0..1].
+template <bool kSigned>
+inline void pairs16(const uint8_t* const* x, int64_t j, __m256i zx, __m256i (&o)[2]) {
+  const auto ld = [&](int i) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i] + j));
+    return _mm256_sub_epi16(kSigned ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b), zx);
+  };
+  const __m256i a0 = ld(0), a1 = ld(1);
+  const __m256i lo = _mm256_unpacklo_epi16(a0, a1), hi = _mm256_unpackhi_epi16(a0, a1);
+  o[0] = _mm256_permute2x128_si256(lo, hi, 0x20);
+  o[1] = _mm256_permute2x128_si256(lo, hi, 0x31);
+}
+
+// Lanes l < cnt of v to d (vpmaskmovd: the other lanes are neither written nor touched).
+inline void store_lanes(uint32_t* d, __m256i v, int64_t cnt) {
+  if (cnt >= 8) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v);
+  } else if (cnt > 0) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(cnt)),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_epi32(reinterpret_cast<int*>(d), m, v);
+  }
+}
+
+// Stores the slots of source columns j .. j + min(8·N, r) − 1 (N even for split 2): in order
+// (split 1) or split into the even and odd phases (vpermd puts each vector's even slots in its
+// low half).
+template <int N>
+inline void store_slots(const S8Interleave& a, int64_t j, const __m256i (&o)[N], int64_t r) {
+  if (a.split == 1) {
+#pragma GCC unroll 4
+    for (int i = 0; i < N; ++i) store_lanes(a.dst + j + 8 * i, o[i], r - 8 * i);
+    return;
+  }
+  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+#pragma GCC unroll 2
+  for (int i = 0; i < N; i += 2) {
+    const __m256i e0 = _mm256_permutevar8x32_epi32(o[i], idx);
+    const __m256i e1 = _mm256_permutevar8x32_epi32(o[i + 1], idx);
+    const int64_t c = (j + 8 * i) / 2;                        // j is even
+    const int64_t m = std::clamp<int64_t>(r - 8 * i, 0, 16);  // columns of this pair
+    store_lanes(a.dst + c, _mm256_permute2x128_si256(e0, e1, 0x20), (m + 1) / 2);
+    store_lanes(a.dst + a.plen + c, _mm256_permute2x128_si256(e0, e1, 0x31), m / 2);
+  }
+}
+
+template <int N, class Block>
+inline void interleave_rows(const S8Interleave& a, Block block) {
+  constexpr int kW = 8 * N;
+  for (int64_t j = 0; j < a.n; j += kW) {
+    __m256i o[N];
+    block(a.x, j, o);
+    const int64_t r = std::min<int64_t>(kW, a.n - j);
+    if (a.split <= 2) {
+      store_slots<N>(a, j, o, r);
+      continue;
+    }
+    alignas(32) uint32_t d[kW];  // other strides: a scalar scatter
+    for (int i = 0; i < N; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(d + 8 * i), o[i]);
+    for (int64_t i = 0; i < r; ++i) a.dst[((j + i) % a.split) * a.plen + (j + i) / a.split] = d[i];
+  }
+}
+
+}  // namespace
+
+void interleave_s8_avx2(const S8Interleave& a) {
+  if (a.quads) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(a.flip));
+    interleave_rows<4>(
+        a, [&](const uint8_t* const* x, int64_t j, __m256i(&o)[4]) { quads32(x, j, flip, o); });
+    return;
+  }
+  const __m256i zx = _mm256_set1_epi16(static_cast<int16_t>(a.zx));
+  if (a.sign_extend) {
+    interleave_rows<2>(
+        a, [&](const uint8_t* const* x, int64_t j, __m256i(&o)[2]) { pairs16<true>(x, j, zx, o); });
+  } else {
+    interleave_rows<2>(a, [&](const uint8_t* const* x, int64_t j, __m256i(&o)[2]) {
+      pairs16<false>(x, j, zx, o);
+    });
+  }
+}
+
 // divps / roundps (nearest even) / addps: the scalar loop's x / s, nearbyint, + z per lane;
 // max/min clamp (NaN lanes replaced by z afterwards, as the scalar isnan test does); the lanes
 // are integers inside the 8-bit type, so cvtps2dq and the saturating packs are exact.
@@ -394,6 +498,47 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
   if (i < n) {
     quantize_linear_f32_scalar(x + i, n - i, scale, static_cast<int32_t>(zero_point),
                                u8 ? IntType::kU8 : IntType::kS8, o + i);
+  }
+}
+
+// The reference's float32 operations lane by lane: (a − z_a) and (b − z_b) converted exactly,
+// mulps by the scales, addps, divps by s_c, roundps to nearest even, addps z_c, clamp (no NaN:
+// qlinear_add_s8 checked the range), cvtps2dq of an integer value, saturating packs of values
+// inside the type. No FMA (the file is built with -ffp-contract=off).
+void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
+                      int64_t n) {
+  const auto* pa = static_cast<const uint8_t*>(a);
+  const auto* pb = static_cast<const uint8_t*>(b);
+  auto* pc = static_cast<uint8_t*>(c);
+  const __m256 sa = _mm256_set1_ps(p.a_scale), sb = _mm256_set1_ps(p.b_scale);
+  const __m256 sc = _mm256_set1_ps(p.c_scale),
+               zc = _mm256_set1_ps(static_cast<float>(p.c_zero_point));
+  const __m256 lo = _mm256_set1_ps(static_cast<float>(p.qmin));
+  const __m256 hi = _mm256_set1_ps(static_cast<float>(p.qmax));
+  const __m256i za = _mm256_set1_epi32(p.a_zero_point), zb = _mm256_set1_epi32(p.b_zero_point);
+  const auto widen = [u8](const uint8_t* x) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x));
+    return u8 ? _mm256_cvtepu8_epi32(v) : _mm256_cvtepi8_epi32(v);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 va = _mm256_mul_ps(sa, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen(pa + i), za)));
+    const __m256 vb = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen(pb + i), zb)));
+    const __m256 d = _mm256_div_ps(_mm256_add_ps(va, vb), sc);
+    __m256 q = _mm256_add_ps(_mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zc);
+    q = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+    const __m256i v = _mm256_cvtps_epi32(q);
+    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i b8 = u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(pc + i), b8);
+  }
+  if (i == n) return;
+  if (u8) {
+    qlinear_add_ref(p, pa + i, pb + i, pc + i, n - i);
+  } else {
+    qlinear_add_ref(p, reinterpret_cast<const int8_t*>(pa + i),
+                    reinterpret_cast<const int8_t*>(pb + i), reinterpret_cast<int8_t*>(pc + i),
+                    n - i);
   }
 }
 
