@@ -67,29 +67,14 @@ void binary_plan(const BinaryArgs& g) {
     binary_row<Ops, kOp, kRelu, true, true>(g.a, g.b, g.y, plan.numel);
     return;
   }
-  const size_t r = plan.dims.size();
-  const int64_t inner = plan.dims[r - 1];
-  const bool va = plan.stride_a[r - 1] != 0, vb = plan.stride_b[r - 1] != 0;
+  const bool va = plan.stride_a.back() != 0, vb = plan.stride_b.back() != 0;
   void (*row)(const float*, const float*, float*, int64_t) =
       va && vb ? binary_row<Ops, kOp, kRelu, true, true>
       : va     ? binary_row<Ops, kOp, kRelu, true, false>
                : binary_row<Ops, kOp, kRelu, false, true>;
-  // The reference's walk over the outer dimensions (ref/eltwise_f32_ref.cpp).
-  std::array<int64_t, kMaxBroadcastRank> idx{};
-  int64_t oa = 0, ob = 0;
-  float* y = g.y;
-  for (int64_t done = 0; done < plan.numel; done += inner, y += inner) {
-    row(g.a + oa, g.b + ob, y, inner);
-    for (size_t d = r - 1; d-- > 0;) {
-      ++idx[d];
-      oa += plan.stride_a[d];
-      ob += plan.stride_b[d];
-      if (idx[d] < plan.dims[d]) break;
-      oa -= plan.stride_a[d] * plan.dims[d];
-      ob -= plan.stride_b[d] * plan.dims[d];
-      idx[d] = 0;
-    }
-  }
+  for_each_broadcast_row(plan, [&](int64_t oa, int64_t ob, int64_t oy, int64_t n) {
+    row(g.a + oa, g.b + ob, g.y + oy, n);
+  });
 }
 
 template <class Ops, bool kRelu>

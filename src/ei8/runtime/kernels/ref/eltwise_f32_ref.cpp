@@ -102,24 +102,11 @@ void run_plan(const BroadcastPlan& plan, const float* a, const float* b, float* 
     for (int64_t i = 0; i < plan.numel; ++i) y[i] = apply_act<kOp, kRelu>(a[i], b[i]);
     return;
   }
-  const size_t r = plan.dims.size();
-  const int64_t inner = plan.dims[r - 1];
-  const int64_t ia = plan.stride_a[r - 1], ib = plan.stride_b[r - 1];
-  std::array<int64_t, kMaxBroadcastRank> idx{};  // r <= kMaxBroadcastRank (make_broadcast_plan)
-  int64_t oa = 0, ob = 0;
-  for (int64_t done = 0; done < plan.numel; done += inner) {
+  const int64_t ia = plan.stride_a.back(), ib = plan.stride_b.back();
+  for_each_broadcast_row(plan, [&](int64_t oa, int64_t ob, int64_t oy, int64_t inner) {
     for (int64_t j = 0; j < inner; ++j)
-      *y++ = apply_act<kOp, kRelu>(a[oa + j * ia], b[ob + j * ib]);
-    for (size_t d = r - 1; d-- > 0;) {
-      ++idx[d];
-      oa += plan.stride_a[d];
-      ob += plan.stride_b[d];
-      if (idx[d] < plan.dims[d]) break;
-      oa -= plan.stride_a[d] * plan.dims[d];
-      ob -= plan.stride_b[d] * plan.dims[d];
-      idx[d] = 0;
-    }
-  }
+      y[oy + j] = apply_act<kOp, kRelu>(a[oa + j * ia], b[ob + j * ib]);
+  });
 }
 template <bool kRelu>
 void dispatch(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b, float* y) {

@@ -7,6 +7,7 @@
 //   binary_f32_ref(BinaryOp::kAdd, plan, a, b, y);                       // many times (run)
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -33,6 +34,28 @@ struct BroadcastPlan {
   std::vector<int64_t> stride_a, stride_b;  // 0 where broadcast
 };
 BroadcastPlan make_broadcast_plan(const Shape& a, const Shape& b, const Shape& out);
+// The one walk over a plan's outer dimensions (reference and fast tiers): calls
+// row(offset_a, offset_b, offset_y, inner) once per innermost row, in output order;
+// inner = dims.back(), whose strides stride_a/b.back() the caller applies. Needs dims non-empty.
+template <class Row>
+void for_each_broadcast_row(const BroadcastPlan& plan, Row row) {
+  const size_t r = plan.dims.size();
+  const int64_t inner = plan.dims[r - 1];
+  std::array<int64_t, kMaxBroadcastRank> idx{};  // r <= kMaxBroadcastRank (make_broadcast_plan)
+  int64_t oa = 0, ob = 0;
+  for (int64_t done = 0; done < plan.numel; done += inner) {
+    row(oa, ob, done, inner);
+    for (size_t d = r - 1; d-- > 0;) {
+      ++idx[d];
+      oa += plan.stride_a[d];
+      ob += plan.stride_b[d];
+      if (idx[d] < plan.dims[d]) break;
+      oa -= plan.stride_a[d] * plan.dims[d];
+      ob -= plan.stride_b[d] * plan.dims[d];
+      idx[d] = 0;
+    }
+  }
+}
 // relu: applies max(·, 0) to the result (a Relu fused into the Add of a residual block).
 void binary_f32_ref(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b,
                     float* y, bool relu = false);
