@@ -327,18 +327,20 @@ bool quad_safe(int32_t slot) {
          pair_safe(quad_byte(slot, 2), quad_byte(slot, 3));
 }
 
-// The mixed plan's cost is its unsafe k-slots (a slot = 4 input channels × 1 tap, unsafe when
-// a pair of them is not pair-safe in some row of its block of kS8Mr output channels). Which
-// channels share a quad is free (the staging reads any channel into any position), so this
-// searches an order with fewer of them: swaps of two positions in different quads, kept when
-// they lower the count, in passes until one keeps nothing (deterministic; bounded work).
-// Trained layers drop a lot (SignalCNN1D: 67 → ~40 %, 63 → ~25 % of the k-slots).
-std::vector<int32_t> pair_safe_channel_order(std::span<const int8_t> w,
-                                             const fixedpoint::ConvGeometry& g,
-                                             std::vector<int32_t> order) {
-  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
-  const int64_t kk = g.kernel_h * g.kernel_w, quads = static_cast<int64_t>(order.size()) / 4;
-  // wc[c + 1][oc·kk + t]: weight of input channel c (row 0: no channel, zeros), channel-major.
+// The mixed plan's cost is its unsafe k-slots (a slot = 4 input columns: 4 input channels × 1
+// tap for the direct plan, 4 k for im2col; unsafe when a pair of them is not pair-safe in some
+// row of its block of kS8Mr output channels). Which columns share a quad is free (the staging
+// reads any column into any position), so this searches an order with fewer of them: swaps of
+// two positions in different quads, kept when they lower the count, in passes until one keeps
+// nothing (deterministic; bounded work). `order` maps positions to columns (−1: none, weight 0);
+// the weight of (oc, column c, tap t) is w[(oc·cols + c)·kk + t] (direct: cols = C_in per group,
+// kk = k_h·k_w; im2col: cols = K, kk = 1). Trained layers drop a lot (SignalCNN1D: 67 → 39 %
+// and 63 → 24 % of the k-slots, TinyCNN2D 24 → 12 % and 16 → 8 %).
+std::vector<int32_t> pair_safe_column_order(std::span<const int8_t> w,
+                                            const fixedpoint::ConvGeometry& g, int64_t cig,
+                                            int64_t kk, std::vector<int32_t> order) {
+  const int64_t cog = g.out_channels_per_group(), quads = static_cast<int64_t>(order.size()) / 4;
+  // wc[c + 1][oc·kk + t]: weight of column c (row 0: no column, zeros), column-major.
   const int64_t n = g.groups * cog * kk;
   std::vector<int8_t> wc(static_cast<size_t>((cig + 1) * n), 0);
   for (int64_t grp = 0; grp < g.groups; ++grp)
@@ -430,9 +432,10 @@ struct ConvS8Kernel::Impl {
   // unsafe k-slot (S8DirectArgs::block_start, block_unsafe); the bias correction of the
   // sign-trick slots per output channel. Empty otherwise.
   std::vector<int64_t> block_start, block_unsafe, unsafe_bias;
-  // Direct plan: the input channel at slot position per·cs + t (−1: none, weight 0). In order
-  // unless pair_safe_channel_order() found one with fewer unsafe k-slots (mixed plan).
-  std::vector<int32_t> chan_at;
+  // The input column at slot position per·s + t: direct plan an input channel (slot s = cs·kk +
+  // tap), im2col a k (slot s); −1: none, weight 0. In order unless pair_safe_column_order()
+  // found one with fewer unsafe k-slots (mixed plan).
+  std::vector<int32_t> col_at;
   // Depthwise plan: w − z_w per [oc][tap pair] as int16 pairs (S8DwRow::wpair); the staged
   // channel is int16 x − z_x: stride_w = 1 a padded copy [ph][dw_row] (dw_row ≥ pw + 16, a
   // multiple of 16), otherwise column-gathered blocks [kernel_w][ph][dw_row] (dw_row = out_w
@@ -513,7 +516,7 @@ void ConvS8Kernel::Impl::stage_bytes(const TIn* x, uint8_t* b) const {
   }
 }
 
-// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels chan_at[per·cs + t]
+// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels col_at[per·cs + t]
 // and splits it into the column phases. Stride 1: consecutive used rows in one call (the byte
 // and slot rows have the same length).
 void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
@@ -533,7 +536,7 @@ void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
         while (h + rows < ph && row_used[static_cast<size_t>(h + rows)] != 0) ++rows;
       }
       for (int64_t t = 0; t < per; ++t) {
-        const int32_t c = chan_at[static_cast<size_t>(cs * per + t)];
+        const int32_t c = col_at[static_cast<size_t>(cs * per + t)];
         a.x[t] = b + (std::max(c, 0) * ph + h) * prow;  // no channel: weight 0, any real row
       }
       a.n = rows * prow;
@@ -544,18 +547,18 @@ void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
   }
 }
 
-// Step 2, im2col plan: slot row (sl, oh) interleaves, for k = per·sl + t, the bytes of input
-// channel ic, padded row oh·sh + kh·dh, from padded column kw·dw on (in its phase).
+// Step 2, im2col plan: slot row (sl, oh) interleaves, for k = col_at[per·sl + t], the bytes of
+// input channel ic, padded row oh·sh + kh·dh, from padded column kw·dw on (in its phase).
 void ConvS8Kernel::Impl::stage_im2col(const uint8_t* b, int32_t* s) const {
   const fixedpoint::ConvGeometry& g = p.geometry;
-  const int64_t kk = g.kernel_h * g.kernel_w, kn = g.in_channels_per_group() * kk;
+  const int64_t kk = g.kernel_h * g.kernel_w;
   const int64_t per = tier.per_slot(), oh_n = g.out_h(), sw = g.stride_w;
   S8Interleave a = interleave_args();
   a.n = owp;
   for (int64_t sl = 0; sl < ks; ++sl) {
     const uint8_t* base[4] = {};
     for (int64_t t = 0; t < per; ++t) {
-      const int64_t k = sl * per + t < kn ? sl * per + t : sl * per;  // weight 0 for k ≥ K
+      const int64_t k = std::max(col_at[static_cast<size_t>(sl * per + t)], 0);  // −1: weight 0
       const int64_t ic = k / kk, kh = (k % kk) / g.kernel_w, kw = k % g.kernel_w;
       const int64_t col = kw * g.dilation_w;
       base[t] = b + (ic * ph + kh * g.dilation_h) * prow + (col % sw) * plen + col / sw;
@@ -766,8 +769,9 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   const bool mixed = m.tier.choice == KernelChoice::kAvx2 && m.tier.signed_x;
   if (mixed) m.tier = u8_quads_avx2();
   m.build_direct(weights);
-  if (mixed && !m.im2col && m.cslots > 1) {
-    m.chan_at = pair_safe_channel_order(weights, g, m.chan_at);
+  if (mixed && m.ks > 1) {
+    m.col_at = m.im2col ? pair_safe_column_order(weights, g, cig * kk, 1, m.col_at)
+                        : pair_safe_column_order(weights, g, cig, kk, m.col_at);
     m.build_direct(weights);
   }
   if (mixed) m.order_unsafe_slots();
@@ -798,12 +802,6 @@ void ConvS8Kernel::Impl::build_direct(std::span<const int8_t> w) {
   const int64_t oh_n = g.out_h(), ow_n = g.out_w();
   m.cslots = (cig + per - 1) / per;
   m.ks = m.cslots * kk;
-  if (static_cast<int64_t>(m.chan_at.size()) != m.cslots * per) {
-    m.chan_at.resize(static_cast<size_t>(m.cslots * per));
-    for (int64_t i = 0; i < m.cslots * per; ++i) {
-      m.chan_at[static_cast<size_t>(i)] = i < cig ? static_cast<int32_t>(i) : -1;
-    }
-  }
   m.owp = (ow_n + kS8Lanes - 1) / kS8Lanes * kS8Lanes;
   // im2col when packing K = C_in·k_h·k_w into the slots saves at least an eighth of the k-slots
   // of the per-channel slots (C_in not a multiple of 2 or 4: C_in = 1 wastes 3/4 of every quad)
@@ -811,6 +809,14 @@ void ConvS8Kernel::Impl::build_direct(std::span<const int8_t> w) {
   const int64_t ks_i2c = (k + per - 1) / per;
   m.im2col = ks_i2c * 8 <= m.ks * 7 && ks_i2c * oh_n * m.owp <= (int64_t{1} << 18);
   m.variant = m.tier.plan(m.im2col ? "im2col" : "direct");
+  // The column order (kept from a previous call for the same plan).
+  const int64_t cols = m.im2col ? k : cig, positions = (m.im2col ? ks_i2c : m.cslots) * per;
+  if (static_cast<int64_t>(m.col_at.size()) != positions) {
+    m.col_at.resize(static_cast<size_t>(positions));
+    for (int64_t i = 0; i < positions; ++i) {
+      m.col_at[static_cast<size_t>(i)] = i < cols ? static_cast<int32_t>(i) : -1;
+    }
+  }
   // The byte image (step 1 of the staging): rows of stride_w·plen ≥ pw bytes (phases: Impl); only
   // the rows some output reads. im2col reads owp bytes from a tap's first column, up to owp
   // bytes past its row: slack.
@@ -843,8 +849,8 @@ void ConvS8Kernel::Impl::build_direct(std::span<const int8_t> w) {
         for (int64_t sl = 0; sl < m.ks; ++sl) {
           int32_t v[4] = {0, 0, 0, 0};
           for (int64_t j = 0; j < per; ++j) {
-            const int64_t i = sl * per + j;
-            if (i < k) v[j] = wat(oc, i / kk, i % kk) - zw;
+            const int32_t i = m.col_at[static_cast<size_t>(sl * per + j)];
+            if (i >= 0) v[j] = wat(oc, i / kk, i % kk) - zw;
           }
           m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + sl) * kS8Mr +
                                       r % kS8Mr)] = m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
@@ -888,7 +894,7 @@ void ConvS8Kernel::Impl::build_direct(std::span<const int8_t> w) {
         for (int64_t t = 0; t < kk; ++t) {
           int32_t v[4] = {0, 0, 0, 0};
           for (int64_t j = 0; j < per; ++j) {
-            const int32_t ic = m.chan_at[static_cast<size_t>(cs * per + j)];
+            const int32_t ic = m.col_at[static_cast<size_t>(cs * per + j)];
             if (ic >= 0) v[j] = wat(oc, ic, t) - zw;
           }
           const int64_t slot = cs * kk + t;
