@@ -36,7 +36,7 @@ int64_t out_dim(int64_t in, int64_t k, int64_t s, int64_t pad) {
   return (in + 2 * pad - k) / s + 1;
 }
 
-kernels::Pool2dParams f32_params(const PoolShape& s) {
+kernels::Pool2dParams pool_params(const PoolShape& s) {
   kernels::Pool2dParams p;
   p.channels = s.c;
   p.in_h = s.h;
@@ -49,24 +49,6 @@ kernels::Pool2dParams f32_params(const PoolShape& s) {
   p.pad_left = p.pad_right = s.pad;
   p.out_h = out_dim(p.in_h, p.kernel_h, p.stride_h, p.pad_top);
   p.out_w = out_dim(p.in_w, p.kernel_w, p.stride_w, p.pad_left);
-  return p;
-}
-
-kernels::PoolS8Params s8_params(const PoolShape& s, int64_t batch) {
-  const kernels::Pool2dParams f = f32_params(s);
-  kernels::PoolS8Params p;
-  p.batch = batch;
-  p.channels = f.channels;
-  p.in_h = f.in_h;
-  p.in_w = f.in_w;
-  p.kernel_h = f.kernel_h;
-  p.kernel_w = f.kernel_w;
-  p.stride_h = f.stride_h;
-  p.stride_w = f.stride_w;
-  p.pad_top = f.pad_top;
-  p.pad_left = f.pad_left;
-  p.pad_bottom = f.pad_bottom;
-  p.pad_right = f.pad_right;
   return p;
 }
 
@@ -86,7 +68,7 @@ void run_pool(benchmark::State& state, Op op, PoolShape s, KernelChoice choice, 
     state.SkipWithError(tier.status().message().c_str());
     return;
   }
-  const kernels::Pool2dParams p = f32_params(s);
+  const kernels::Pool2dParams p = pool_params(s);
   const int64_t n_in = batch * s.c * s.h * s.w, n_out = batch * s.c * p.out_h * p.out_w;
   Rng rng(7);
   if (op == Op::kMaxF32 || op == Op::kAvgF32) {
@@ -104,7 +86,6 @@ void run_pool(benchmark::State& state, Op op, PoolShape s, KernelChoice choice, 
     counters(state, n_in * 4, batch);
     return;
   }
-  const kernels::PoolS8Params q = s8_params(s, batch);
   std::vector<uint8_t> x(static_cast<size_t>(n_in)), y(static_cast<size_t>(n_out));
   for (uint8_t& v : x) v = static_cast<uint8_t>(rng.uniform_int(0, 255));
   std::vector<fixedpoint::Requantizer> rq;
@@ -116,14 +97,14 @@ void run_pool(benchmark::State& state, Op op, PoolShape s, KernelChoice choice, 
   for (auto _ : state) {
     switch (op) {
       case Op::kMaxU8:
-        kernels::maxpool_s8<uint8_t>(*tier, q, x.data(), y.data());
+        kernels::maxpool_s8<uint8_t>(*tier, p, batch, x.data(), y.data());
         break;
       case Op::kMaxS8:
-        kernels::maxpool_s8<int8_t>(*tier, q, reinterpret_cast<const int8_t*>(x.data()),
+        kernels::maxpool_s8<int8_t>(*tier, p, batch, reinterpret_cast<const int8_t*>(x.data()),
                                     reinterpret_cast<int8_t*>(y.data()));
         break;
       default:
-        kernels::avgpool_s8<uint8_t>(*tier, q, 128, rq, x.data(), y.data());
+        kernels::avgpool_s8<uint8_t>(*tier, p, batch, 128, rq, x.data(), y.data());
         break;
     }
     benchmark::DoNotOptimize(y.data());

@@ -25,7 +25,8 @@ struct PoolS8Case {
   std::string name;
   bool avg = false;
   bool is_signed = false;
-  PoolS8Params p;
+  Pool2dParams p;
+  int64_t batch = 1;
   Codes codes = Codes::kUniform;
   RequantProfile profile = RequantProfile::kOrt;
   bool equal_scales = false;  // s_x = s_y: M = 1/count, exact halves (rounding ties)
@@ -51,7 +52,7 @@ class PoolS8Tester {
     return *this;
   }
   PoolS8Tester& input(int64_t n, int64_t c, int64_t h, int64_t w) {
-    c_.p.batch = n;
+    c_.batch = n;
     c_.p.channels = c;
     c_.p.in_h = h;
     c_.p.in_w = w;
@@ -97,11 +98,9 @@ class PoolS8Tester {
   }
   operator PoolS8Case() const {  // NOLINT: fluent builder
     PoolS8Case c = c_;
-    PoolS8Params& p = c.p;
-    if (ceil_) {
-      p.out_height = out_size(p.in_h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, true);
-      p.out_width = out_size(p.in_w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, true);
-    }
+    Pool2dParams& p = c.p;
+    p.out_h = out_size(p.in_h, p.kernel_h, p.stride_h, p.pad_top, p.pad_bottom, ceil_);
+    p.out_w = out_size(p.in_w, p.kernel_w, p.stride_w, p.pad_left, p.pad_right, ceil_);
     return c;
   }
 
@@ -283,9 +282,9 @@ class PoolS8Variants : public ::testing::TestWithParam<KernelChoice> {
  protected:
   template <typename T>
   void check(KernelChoice tier, const PoolS8Case& c, Rng& rng) {
-    const PoolS8Params& p = c.p;
-    const int64_t n_in = p.batch * p.channels * p.in_h * p.in_w;
-    const int64_t n_out = p.batch * p.channels * p.out_h() * p.out_w();
+    const Pool2dParams& p = c.p;
+    const int64_t n_in = c.batch * p.channels * p.in_h * p.in_w;
+    const int64_t n_out = c.batch * p.channels * p.out_h * p.out_w;
     ASSERT_GT(n_out, 0);
     const std::vector<T> x = make_codes<T>(rng, n_in, c.codes);
     std::vector<T> want(static_cast<size_t>(n_out));
@@ -296,11 +295,11 @@ class PoolS8Variants : public ::testing::TestWithParam<KernelChoice> {
       const int32_t zy = c.is_signed ? 3 : 131;
       const std::vector<Requantizer> rq = requantizers(c, zy);
       SCOPED_TRACE("z_x " + std::to_string(zx));
-      avgpool_s8_ref<T>(p, zx, rq, x.data(), want.data());
-      avgpool_s8<T>(tier, p, zx, rq, x.data(), got.data());
+      avgpool_s8_ref<T>(p, c.batch, zx, rq, x.data(), want.data());
+      avgpool_s8<T>(tier, p, c.batch, zx, rq, x.data(), got.data());
     } else {
-      maxpool_s8_ref<T>(p, x.data(), want.data());
-      maxpool_s8<T>(tier, p, x.data(), got.data());
+      maxpool_s8_ref<T>(p, c.batch, x.data(), want.data());
+      maxpool_s8<T>(tier, p, c.batch, x.data(), got.data());
     }
     int64_t mismatches = 0;
     for (size_t i = 0; i < want.size(); ++i) {
@@ -324,8 +323,8 @@ TEST_P(PoolS8Variants, MatchesReferenceBitExactOnEveryCase) {
   const std::vector<PoolS8Case> cases = all_cases();
   RecordProperty("cases", static_cast<int>(cases.size()));
   for (const PoolS8Case& c : cases) {
-    ASSERT_TRUE(check_pool_s8_params(c.p).ok())
-        << c.name << ": " << check_pool_s8_params(c.p).message();
+    ASSERT_TRUE(check_pool_s8_params(c.p, c.batch).ok())
+        << c.name << ": " << check_pool_s8_params(c.p, c.batch).message();
     const uint64_t seed = std::hash<std::string>{}(c.name) & 0xffffffffu;
     SCOPED_TRACE("seed " + std::to_string(seed) + ", case " + c.name);
     Rng rng(seed);
@@ -344,27 +343,44 @@ INSTANTIATE_TEST_SUITE_P(AllTiers, PoolS8Variants, ::testing::ValuesIn(registere
 
 TEST(PoolS8, MaxOfHandMadeCodesAndBadParameters) {
   // 1×2×4 s8 codes, 2×2 windows stride 2: max of {−128, 127, −1, 0} and {5, −7, 6, −128}.
-  PoolS8Params p;
+  Pool2dParams p;
   p.in_h = 2;
   p.in_w = 4;
+  p.out_h = 1;
+  p.out_w = 2;
   p.kernel_h = p.kernel_w = p.stride_h = p.stride_w = 2;
   const std::vector<int8_t> x = {-128, 127, 5, -7, -1, 0, 6, -128};
   for (KernelChoice tier : registered_pool_kernels()) {
     if (!kernel_choice_available(tier)) continue;
     std::vector<int8_t> y(2);
-    maxpool_s8<int8_t>(tier, p, x.data(), y.data());
+    maxpool_s8<int8_t>(tier, p, 1, x.data(), y.data());
     EXPECT_EQ(y, (std::vector<int8_t>{127, 6})) << kernel_choice_name(tier);
   }
-  EXPECT_TRUE(check_pool_s8_params(p).ok());
+  EXPECT_TRUE(check_pool_s8_params(p, 1).ok());
   p.stride_h = 0;
-  EXPECT_EQ(check_pool_s8_params(p).message(), "cannot prepare pool: stride = 0x2, must be ≥ 1");
+  EXPECT_EQ(check_pool_s8_params(p, 1).message(),
+            "cannot prepare pool: stride_h = 0, must be in [1, 2^31)");
   p.stride_h = 2;
   p.kernel_w = 9;  // larger than the input: no output column
-  EXPECT_EQ(check_pool_s8_params(p).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(check_pool_s8_params(p, 1).code(), StatusCode::kInvalidArgument);
   p.kernel_w = 2;
-  p.batch = 0;
-  EXPECT_EQ(check_pool_s8_params(p).message(),
+  EXPECT_EQ(check_pool_s8_params(p, 0).message(),
             "cannot prepare pool: batch = 0, must be in [1, 2^31)");
+  // No dilation in the u8/s8 pools (the FP32 MaxPool has it: the same geometry passes there).
+  p.kernel_w = 1;
+  p.out_w = 4;
+  p.stride_w = 1;
+  p.dilation_h = 2;  // the 2-tall window then spans 3 rows:
+  p.pad_bottom = 1;  // in_h + pad_bottom
+  EXPECT_TRUE(check_pool2d_params(p, 1).ok()) << check_pool2d_params(p, 1).message();
+  const Status s = check_pool_s8_params(p, 1);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "cannot prepare pool: dilation_h = 2, must be 1 for u8/s8 pooling");
+  p.dilation_h = 1;
+  p.dilation_w = 3;
+  EXPECT_TRUE(check_pool2d_params(p, 1).ok()) << check_pool2d_params(p, 1).message();
+  EXPECT_EQ(check_pool_s8_params(p, 1).message(),
+            "cannot prepare pool: dilation_w = 3, must be 1 for u8/s8 pooling");
 }
 
 }  // namespace

@@ -281,11 +281,12 @@ TEST(QLinearRef, AddAvgPoolConcatMatchDoubleOracleWithinTies) {
     }
   }
   // Average pool 3x3 stride 2 pad 1 (count excludes padding) against the double average.
-  kernels::PoolS8Params pp;
-  pp.batch = 2;
+  kernels::Pool2dParams pp;
   pp.channels = 3;
   pp.in_h = 7;
   pp.in_w = 5;
+  pp.out_h = 4;  // (7 + 2 − 3) / 2 + 1
+  pp.out_w = 3;  // (5 + 2 − 3) / 2 + 1
   pp.kernel_h = pp.kernel_w = 3;
   pp.stride_h = pp.stride_w = 2;
   pp.pad_top = pp.pad_left = pp.pad_bottom = pp.pad_right = 1;
@@ -300,12 +301,12 @@ TEST(QLinearRef, AddAvgPoolConcatMatchDoubleOracleWithinTies) {
   }
   std::vector<uint8_t> x(static_cast<size_t>(2 * 3 * 7 * 5));
   for (auto& v : x) v = static_cast<uint8_t>(rng.uniform(0.0f, 255.99f));
-  std::vector<uint8_t> y(static_cast<size_t>(2 * 3 * pp.out_h() * pp.out_w()));
-  kernels::avgpool_s8_ref(pp, zx, rq, x.data(), y.data());
+  std::vector<uint8_t> y(static_cast<size_t>(2 * 3 * pp.out_h * pp.out_w));
+  kernels::avgpool_s8_ref(pp, 2, zx, rq, x.data(), y.data());
   size_t k = 0;
   for (int64_t nc = 0; nc < 6; ++nc) {
-    for (int64_t i = 0; i < pp.out_h(); ++i) {
-      for (int64_t j = 0; j < pp.out_w(); ++j, ++k) {
+    for (int64_t i = 0; i < pp.out_h; ++i) {
+      for (int64_t j = 0; j < pp.out_w; ++j, ++k) {
         double sum = 0;
         int cnt = 0;
         for (int64_t h = i * 2 - 1; h <= i * 2 + 1; ++h) {

@@ -560,15 +560,23 @@ class QLinearConcatOp : public Op {
 };
 
 // ---- pools ---------------------------------------------------------------------------------
-Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) {
+// The pool geometry of the node (the batch is x[0]); the output size from shape inference
+// (covers ceil_mode).
+Result<kernels::Pool2dParams> pool_params(const PrepareContext& c, bool global) {
   const Shape& x = c.in_shapes[0];
   if (x.size() != 3 && x.size() != 4)
     return op_error(c, "input rank = {}, must be 3 or 4", x.size());
-  kernels::PoolS8Params p;
-  p.batch = x[0];
+  kernels::Pool2dParams p;
   p.channels = x[1];
   p.in_h = x.size() == 4 ? x[2] : 1;
   p.in_w = x.back();
+  const Shape& ys = c.out_shapes[0];
+  p.out_h = ys.size() == 4 ? ys[2] : 1;
+  p.out_w = ys.back();
+  if (x[0] * p.channels * p.out_h * p.out_w != shape_numel(ys)) {
+    return op_error(c, "output size = {}, must be {}", shape_numel(ys),
+                    x[0] * p.channels * p.out_h * p.out_w);
+  }
   if (global) {
     p.kernel_h = p.in_h;
     p.kernel_w = p.in_w;
@@ -580,11 +588,14 @@ Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) 
   const auto s = c.node.attr_ints("strides");
   auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
   auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
+  const auto d = c.node.attr_ints("dilations");
   if (x.size() == 4) {
     p.kernel_h = k[0];
     p.kernel_w = k[1];
     p.stride_h = at(s, 0);
     p.stride_w = at(s, 1);
+    p.dilation_h = at(d, 0);
+    p.dilation_w = at(d, 1);
     p.pad_top = pad(0);
     p.pad_left = pad(1);
     p.pad_bottom = pad(2);
@@ -592,29 +603,21 @@ Result<kernels::PoolS8Params> pool_params(const PrepareContext& c, bool global) 
   } else {
     p.kernel_w = k[0];
     p.stride_w = at(s, 0);
+    p.dilation_w = at(d, 0);
     p.pad_left = pad(0);
     p.pad_right = pad(1);
   }
-  if (!c.node.attr_ints("dilations").empty()) {
-    for (int64_t d : c.node.attr_ints("dilations")) {
-      if (d != 1) return op_error(c, "dilations = {}, must be 1", d);
-    }
-  }
   p.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
-  // Output size from shape inference (covers ceil_mode).
-  const Shape& ys = c.out_shapes[0];
-  p.out_height = ys.size() == 4 ? ys[2] : 1;
-  p.out_width = ys.back();
-  if (p.batch * p.channels * p.out_h() * p.out_w() != shape_numel(c.out_shapes[0])) {
-    return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
-                    p.batch * p.channels * p.out_h() * p.out_w());
-  }
   return p;
 }
 
-// The pooling tier (pool.h) of the executor's kernel choice, after the geometry checks.
-Result<kernels::KernelChoice> pool_tier(const PrepareContext& c, const kernels::PoolS8Params& p) {
-  if (Status s = kernels::check_pool_s8_params(p); !s.ok()) return op_error(c, "{}", s.message());
+// The pooling tier (pool.h) of the executor's kernel choice, after the geometry checks (which
+// reject a dilation ≠ 1).
+Result<kernels::KernelChoice> pool_tier(const PrepareContext& c, const kernels::Pool2dParams& p,
+                                        int64_t batch) {
+  if (Status s = kernels::check_pool_s8_params(p, batch); !s.ok()) {
+    return op_error(c, "{}", s.message());
+  }
   Result<kernels::KernelChoice> tier = kernels::prepare_pool_tier(c.kernel);
   if (!tier.ok()) return op_error(c, "{}", tier.status().message());
   return tier;
@@ -626,23 +629,25 @@ class QMaxPoolOp : public Op {
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
     EI8_ASSIGN_OR_RETURN(p_, pool_params(c, false));
-    EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_));
+    batch_ = c.in_shapes[0][0];
+    EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
     return {};
   }
   std::string_view variant() const override { return kernels::kernel_choice_name(tier_); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     if (t_ == DType::kU8) {
-      kernels::maxpool_s8(tier_, p_, reinterpret_cast<const uint8_t*>(in[0]),
+      kernels::maxpool_s8(tier_, p_, batch_, reinterpret_cast<const uint8_t*>(in[0]),
                           reinterpret_cast<uint8_t*>(out[0]));
     } else {
-      kernels::maxpool_s8(tier_, p_, reinterpret_cast<const int8_t*>(in[0]),
+      kernels::maxpool_s8(tier_, p_, batch_, reinterpret_cast<const int8_t*>(in[0]),
                           reinterpret_cast<int8_t*>(out[0]));
     }
   }
 
  private:
-  kernels::PoolS8Params p_;
+  kernels::Pool2dParams p_;
+  int64_t batch_ = 1;
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   DType t_ = DType::kU8;
 };
@@ -657,7 +662,8 @@ class QAvgPoolOp : public Op {
     t_ = c.in_dtypes[0];
     if (c.in_dtypes[4] != t_) return op_error(c, "output zero point dtype must equal the input's");
     EI8_ASSIGN_OR_RETURN(p_, pool_params(c, global_));
-    EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_));
+    batch_ = c.in_shapes[0][0];
+    EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
     EI8_ASSIGN_OR_RETURN(zx_, zero_point_of(c, 2, t_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 3));
@@ -680,17 +686,18 @@ class QAvgPoolOp : public Op {
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     if (t_ == DType::kU8) {
-      kernels::avgpool_s8(tier_, p_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
+      kernels::avgpool_s8(tier_, p_, batch_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
                           reinterpret_cast<uint8_t*>(out[0]));
     } else {
-      kernels::avgpool_s8(tier_, p_, zx_, requant_, reinterpret_cast<const int8_t*>(in[0]),
+      kernels::avgpool_s8(tier_, p_, batch_, zx_, requant_, reinterpret_cast<const int8_t*>(in[0]),
                           reinterpret_cast<int8_t*>(out[0]));
     }
   }
 
  private:
   bool global_;
-  kernels::PoolS8Params p_;
+  kernels::Pool2dParams p_;
+  int64_t batch_ = 1;
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   std::vector<Requantizer> requant_;
   int32_t zx_ = 0;

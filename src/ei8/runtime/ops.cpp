@@ -418,7 +418,9 @@ class PoolOp : public Op {
     if (kind_ == kAvg && (p_.dilation_h != 1 || p_.dilation_w != 1)) {
       return op_error(c, "dilations must be 1 for AveragePool");
     }
-    if (Status s = kernels::check_pool2d_params(p_); !s.ok()) return op_error(c, "{}", s.message());
+    if (Status s = kernels::check_pool2d_params(p_, batch_); !s.ok()) {
+      return op_error(c, "{}", s.message());
+    }
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,

@@ -266,7 +266,8 @@ void run_pool(KernelChoice tier, const PoolCase& c, const float* x, float* y) {
 void check_case(KernelChoice tier, const PoolCase& c) {
   ASSERT_GT(output_size(c), 0) << c.name;
   if (c.kind != PoolKind::kGlobalAvg && c.kind != PoolKind::kGlobalMax) {
-    ASSERT_TRUE(check_pool2d_params(c.p).ok()) << check_pool2d_params(c.p).message();
+    ASSERT_TRUE(check_pool2d_params(c.p, c.batch).ok())
+        << check_pool2d_params(c.p, c.batch).message();
   }
   const uint64_t seed = std::hash<std::string>{}(c.name) & 0xffffffffu;
   SCOPED_TRACE("seed " + std::to_string(seed) + ", case " + c.name);
@@ -361,22 +362,37 @@ TEST(PoolF32, TierChoiceAndBadParameters) {
   }
 
   Pool2dParams p;
-  EXPECT_TRUE(check_pool2d_params(p).ok());
+  EXPECT_TRUE(check_pool2d_params(p, 1).ok());
   p.stride_w = 0;
-  Status s = check_pool2d_params(p);
+  Status s = check_pool2d_params(p, 1);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "cannot prepare pool: stride_w = 0, must be in [1, 2^31)");
   p = {};
   p.pad_left = -1;
-  EXPECT_EQ(check_pool2d_params(p).message(),
+  EXPECT_EQ(check_pool2d_params(p, 1).message(),
             "cannot prepare pool: pad_left = -1, must be in [0, 2^31)");
   p = {};
   p.out_h = 0;
-  EXPECT_FALSE(check_pool2d_params(p).ok());
+  EXPECT_FALSE(check_pool2d_params(p, 1).ok());
   p = {};
   p.channels = int64_t{1} << 20;
   p.in_h = p.in_w = int64_t{1} << 11;
-  EXPECT_FALSE(check_pool2d_params(p).ok());  // 2^42 elements
+  EXPECT_FALSE(check_pool2d_params(p, 1).ok());  // 2^42 elements
+  p = {};
+  p.channels = int64_t{1} << 30;
+  EXPECT_FALSE(check_pool2d_params(p, int64_t{1} << 30).ok());  // 2^60 elements: no overflow
+  EXPECT_EQ(check_pool2d_params(p, 0).message(),
+            "cannot prepare pool: batch = 0, must be in [1, 2^31)");
+  // The (dilated) window must fit the padded input.
+  p = {};
+  p.kernel_w = 2;
+  EXPECT_EQ(check_pool2d_params(p, 1).message(),
+            "cannot prepare pool: kernel_w = 2 (dilated: 2), must be ≤ in_w + pads = 1");
+  p.pad_right = 1;
+  EXPECT_TRUE(check_pool2d_params(p, 1).ok());
+  p.dilation_w = 2;
+  EXPECT_EQ(check_pool2d_params(p, 1).message(),
+            "cannot prepare pool: kernel_w = 2 (dilated: 3), must be ≤ in_w + pads = 2");
 }
 
 }  // namespace

@@ -30,72 +30,53 @@ namespace {
 
 constexpr int64_t kMaxSize = int64_t{1} << 31;
 
-Status check_geometry(int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w,
-                      int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw,
-                      const int64_t (&pads)[4]) {
-  const struct {
-    const char* name;
-    int64_t v;
-  } sizes[] = {{"planes", planes}, {"in_h", in_h},     {"in_w", in_w},    {"out_h", out_h},
-               {"out_w", out_w},   {"kernel_h", kh},   {"kernel_w", kw},  {"stride_h", sh},
-               {"stride_w", sw},   {"dilation_h", dh}, {"dilation_w", dw}};
-  for (const auto& s : sizes) {
+// Names the sizes for the messages: "cannot prepare pool: <name> = <v>, must be ...".
+struct NamedSize {
+  const char* name;
+  int64_t v;
+};
+
+Status check_geometry(const Pool2dParams& p, int64_t batch) {
+  const NamedSize sizes[] = {
+      {"batch", batch},         {"channels", p.channels},     {"in_h", p.in_h},
+      {"in_w", p.in_w},         {"out_h", p.out_h},           {"out_w", p.out_w},
+      {"kernel_h", p.kernel_h}, {"kernel_w", p.kernel_w},     {"stride_h", p.stride_h},
+      {"stride_w", p.stride_w}, {"dilation_h", p.dilation_h}, {"dilation_w", p.dilation_w}};
+  for (const NamedSize& s : sizes) {
     if (s.v < 1 || s.v >= kMaxSize) {
       return invalid_argument("cannot prepare pool: {} = {}, must be in [1, 2^31)", s.name, s.v);
     }
   }
-  const char* pad_names[] = {"pad_top", "pad_left", "pad_bottom", "pad_right"};
-  for (int i = 0; i < 4; ++i) {
-    if (pads[i] < 0 || pads[i] >= kMaxSize) {
-      return invalid_argument("cannot prepare pool: {} = {}, must be in [0, 2^31)", pad_names[i],
-                              pads[i]);
+  const NamedSize pads[] = {{"pad_top", p.pad_top},
+                            {"pad_left", p.pad_left},
+                            {"pad_bottom", p.pad_bottom},
+                            {"pad_right", p.pad_right}};
+  for (const NamedSize& s : pads) {
+    if (s.v < 0 || s.v >= kMaxSize) {
+      return invalid_argument("cannot prepare pool: {} = {}, must be in [0, 2^31)", s.name, s.v);
     }
   }
-  if (planes * in_h * in_w >= (int64_t{1} << 40) || planes * out_h * out_w >= (int64_t{1} << 40)) {
-    return invalid_argument("cannot prepare pool: elements = {}, must be < 2^40",
-                            planes * std::max(in_h * in_w, out_h * out_w));
+  // The dilated window must fit the padded input (as shape inference requires).
+  const int64_t span_h = (p.kernel_h - 1) * p.dilation_h + 1;
+  const int64_t span_w = (p.kernel_w - 1) * p.dilation_w + 1;
+  if (span_h > p.in_h + p.pad_top + p.pad_bottom) {
+    return invalid_argument(
+        "cannot prepare pool: kernel_h = {} (dilated: {}), must be ≤ in_h + pads = {}", p.kernel_h,
+        span_h, p.in_h + p.pad_top + p.pad_bottom);
+  }
+  if (span_w > p.in_w + p.pad_left + p.pad_right) {
+    return invalid_argument(
+        "cannot prepare pool: kernel_w = {} (dilated: {}), must be ≤ in_w + pads = {}", p.kernel_w,
+        span_w, p.in_w + p.pad_left + p.pad_right);
+  }
+  // In double: batch·channels·h·w of sizes < 2^31 overflows int64 (exact below 2^53, and a
+  // larger product cannot round below 2^40).
+  const double elements = static_cast<double>(batch) * static_cast<double>(p.channels) *
+                          static_cast<double>(std::max(p.in_h * p.in_w, p.out_h * p.out_w));
+  if (elements >= 0x1p40) {
+    return invalid_argument("cannot prepare pool: elements = {:.0f}, must be < 2^40", elements);
   }
   return {};
-}
-
-PoolGeom geom_of(const Pool2dParams& p, int64_t batch, bool dilated) {
-  PoolGeom g;
-  g.planes = batch * p.channels;
-  g.in_h = p.in_h;
-  g.in_w = p.in_w;
-  g.out_h = p.out_h;
-  g.out_w = p.out_w;
-  g.kernel_h = p.kernel_h;
-  g.kernel_w = p.kernel_w;
-  g.stride_h = p.stride_h;
-  g.stride_w = p.stride_w;
-  g.dilation_h = dilated ? p.dilation_h : 1;
-  g.dilation_w = dilated ? p.dilation_w : 1;
-  g.pad_top = p.pad_top;
-  g.pad_left = p.pad_left;
-  g.pad_bottom = p.pad_bottom;
-  g.pad_right = p.pad_right;
-  g.count_include_pad = p.count_include_pad;
-  return g;
-}
-
-PoolGeom geom_of(const PoolS8Params& p) {
-  PoolGeom g;
-  g.planes = p.batch * p.channels;
-  g.in_h = p.in_h;
-  g.in_w = p.in_w;
-  g.out_h = p.out_h();
-  g.out_w = p.out_w();
-  g.kernel_h = p.kernel_h;
-  g.kernel_w = p.kernel_w;
-  g.stride_h = p.stride_h;
-  g.stride_w = p.stride_w;
-  g.pad_top = p.pad_top;
-  g.pad_left = p.pad_left;
-  g.pad_bottom = p.pad_bottom;
-  g.pad_right = p.pad_right;
-  g.count_include_pad = p.count_include_pad;
-  return g;
 }
 
 const PoolTierFns& tier_fns(KernelChoice tier) {
@@ -104,35 +85,32 @@ const PoolTierFns& tier_fns(KernelChoice tier) {
 
 }  // namespace
 
-Status check_pool2d_params(const Pool2dParams& p) {
-  return check_geometry(p.channels, p.in_h, p.in_w, p.out_h, p.out_w, p.kernel_h, p.kernel_w,
-                        p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
-                        {p.pad_top, p.pad_left, p.pad_bottom, p.pad_right});
+Status check_pool2d_params(const Pool2dParams& p, int64_t batch) {
+  return check_geometry(p, batch);
 }
 
-Status check_pool_s8_params(const PoolS8Params& p) {
-  if (p.batch < 1 || p.batch >= kMaxSize) {
-    return invalid_argument("cannot prepare pool: batch = {}, must be in [1, 2^31)", p.batch);
+Status check_pool_s8_params(const Pool2dParams& p, int64_t batch) {
+  if (p.dilation_h != 1) {
+    return invalid_argument("cannot prepare pool: dilation_h = {}, must be 1 for u8/s8 pooling",
+                            p.dilation_h);
   }
-  if (p.stride_h < 1 || p.stride_w < 1) {  // out_h() / out_w() divide by the strides
-    return invalid_argument("cannot prepare pool: stride = {}x{}, must be ≥ 1", p.stride_h,
-                            p.stride_w);
+  if (p.dilation_w != 1) {
+    return invalid_argument("cannot prepare pool: dilation_w = {}, must be 1 for u8/s8 pooling",
+                            p.dilation_w);
   }
-  return check_geometry(p.batch * p.channels, p.in_h, p.in_w, p.out_h(), p.out_w(), p.kernel_h,
-                        p.kernel_w, p.stride_h, p.stride_w, 1, 1,
-                        {p.pad_top, p.pad_left, p.pad_bottom, p.pad_right});
+  return check_geometry(p, batch);
 }
 
 void maxpool2d_f32(KernelChoice tier, const Pool2dParams& p, int64_t batch, const float* x,
                    float* y) {
   if (tier == KernelChoice::kRef) return maxpool2d_f32_ref(p, batch, x, y);
-  tier_fns(tier).max_f32(geom_of(p, batch, true), x, y);
+  tier_fns(tier).max_f32(p, batch, x, y);
 }
 
 void avgpool2d_f32(KernelChoice tier, const Pool2dParams& p, int64_t batch, const float* x,
                    float* y) {
   if (tier == KernelChoice::kRef) return avgpool2d_f32_ref(p, batch, x, y);
-  tier_fns(tier).avg_f32(geom_of(p, batch, false), x, y);
+  tier_fns(tier).avg_f32(p, batch, x, y);
 }
 
 void global_avgpool_f32(KernelChoice tier, int64_t planes, int64_t spatial, const float* x,
@@ -148,29 +126,29 @@ void global_maxpool_f32(KernelChoice tier, int64_t planes, int64_t spatial, cons
 }
 
 template <typename T>
-void maxpool_s8(KernelChoice tier, const PoolS8Params& p, const T* x, T* y) {
-  if (tier == KernelChoice::kRef) return maxpool_s8_ref(p, x, y);
+void maxpool_s8(KernelChoice tier, const Pool2dParams& p, int64_t batch, const T* x, T* y) {
+  if (tier == KernelChoice::kRef) return maxpool_s8_ref(p, batch, x, y);
   if constexpr (std::is_signed_v<T>) {
-    tier_fns(tier).max_s8(geom_of(p), x, y);
+    tier_fns(tier).max_s8(p, batch, x, y);
   } else {
-    tier_fns(tier).max_u8(geom_of(p), x, y);
+    tier_fns(tier).max_u8(p, batch, x, y);
   }
 }
 
 template <typename T>
-void avgpool_s8(KernelChoice tier, const PoolS8Params& p, int32_t input_zero_point,
+void avgpool_s8(KernelChoice tier, const Pool2dParams& p, int64_t batch, int32_t input_zero_point,
                 const std::vector<fixedpoint::Requantizer>& requant, const T* x, T* y) {
-  if (tier == KernelChoice::kRef) return avgpool_s8_ref(p, input_zero_point, requant, x, y);
+  if (tier == KernelChoice::kRef) return avgpool_s8_ref(p, batch, input_zero_point, requant, x, y);
   if constexpr (std::is_signed_v<T>) {
-    tier_fns(tier).avg_s8(geom_of(p), input_zero_point, requant.data(), x, y);
+    tier_fns(tier).avg_s8(p, batch, input_zero_point, requant.data(), x, y);
   } else {
-    tier_fns(tier).avg_u8(geom_of(p), input_zero_point, requant.data(), x, y);
+    tier_fns(tier).avg_u8(p, batch, input_zero_point, requant.data(), x, y);
   }
 }
 
-#define EI8_INSTANTIATE(T)                                                      \
-  template void maxpool_s8<T>(KernelChoice, const PoolS8Params&, const T*, T*); \
-  template void avgpool_s8<T>(KernelChoice, const PoolS8Params&, int32_t,       \
+#define EI8_INSTANTIATE(T)                                                               \
+  template void maxpool_s8<T>(KernelChoice, const Pool2dParams&, int64_t, const T*, T*); \
+  template void avgpool_s8<T>(KernelChoice, const Pool2dParams&, int64_t, int32_t,       \
                               const std::vector<fixedpoint::Requantizer>&, const T*, T*);
 EI8_INSTANTIATE(uint8_t)
 EI8_INSTANTIATE(int8_t)

@@ -25,7 +25,7 @@
 //
 //   Result<KernelChoice> tier = prepare_pool_tier(KernelChoice::kAuto);   // once, in prepare()
 //   maxpool2d_f32(*tier, params, batch, x, y);                            // run(): no allocation
-//   maxpool_s8<uint8_t>(*tier, s8_params, x_u8, y_u8);
+//   maxpool_s8<uint8_t>(*tier, params, batch, x_u8, y_u8);
 #pragma once
 
 #include <cstdint>
@@ -47,10 +47,12 @@ std::vector<KernelChoice> registered_pool_kernels();
 // executor forcing the INT8 VNNI tier) gives kAvx2 when the CPU has VNNI.
 [[nodiscard]] Result<KernelChoice> prepare_pool_tier(KernelChoice choice);
 
-// Geometry checks of the prepare step: sizes ≥ 1 (pads ≥ 0), every size < 2^31, output sizes
-// as given. Message shape "cannot prepare pool: <field> = <v>, must be <constraint>".
-[[nodiscard]] Status check_pool2d_params(const Pool2dParams& p);
-[[nodiscard]] Status check_pool_s8_params(const PoolS8Params& p);
+// Geometry checks of the prepare step (ref/pool_params.h): batch and sizes ≥ 1 (pads ≥ 0),
+// every size < 2^31, the (dilated) window no larger than the padded input, output sizes as
+// given; u8/s8 pooling also needs dilation 1. Message shape "cannot prepare pool: <field> =
+// <v>, must be <constraint>".
+[[nodiscard]] Status check_pool2d_params(const Pool2dParams& p, int64_t batch);
+[[nodiscard]] Status check_pool_s8_params(const Pool2dParams& p, int64_t batch);
 
 // The run functions: `tier` as returned by prepare_pool_tier; arguments as the references
 // (layouts NCHW, y must not alias x). No allocation, no validation.
@@ -64,9 +66,9 @@ void global_maxpool_f32(KernelChoice tier, int64_t planes, int64_t spatial, cons
                         float* y);
 // T = uint8_t or int8_t. requant: kernel_h·kernel_w requantizers (index count − 1).
 template <typename T>
-void maxpool_s8(KernelChoice tier, const PoolS8Params& p, const T* x, T* y);
+void maxpool_s8(KernelChoice tier, const Pool2dParams& p, int64_t batch, const T* x, T* y);
 template <typename T>
-void avgpool_s8(KernelChoice tier, const PoolS8Params& p, int32_t input_zero_point,
+void avgpool_s8(KernelChoice tier, const Pool2dParams& p, int64_t batch, int32_t input_zero_point,
                 const std::vector<fixedpoint::Requantizer>& requant, const T* x, T* y);
 
 }  // namespace ei8::kernels

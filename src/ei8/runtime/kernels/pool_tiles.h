@@ -117,7 +117,7 @@ inline void combine_max_loop(const T* __restrict a, const T* __restrict b, T* __
 
 struct NoHook {
   template <class T>
-  static bool interior_max(const PoolGeom&, const T*, int64_t, int64_t, int64_t, T*) {
+  static bool interior_max(const Pool2dParams&, const T*, int64_t, int64_t, int64_t, T*) {
     return false;
   }
   template <class T>
@@ -141,7 +141,7 @@ struct NoHook {
 // returns the first maximal tap of a sequence, so combining the halves' results left to right
 // gives the reference's result bit for bit (NaN never wins, the earlier of ±0 stays).
 template <class Hook, class T>
-bool max_pool_pairs(const PoolGeom& g, const T* x, T* y) {
+bool max_pool_pairs(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
   constexpr int64_t kTmp = 4096;
   const int64_t kh = g.kernel_h;
   if (g.kernel_w != 2 || g.stride_w != 2 || g.dilation_w != 1 || g.in_w != 2 * g.out_w ||
@@ -152,8 +152,9 @@ bool max_pool_pairs(const PoolGeom& g, const T* x, T* y) {
   }
   const int64_t plane_in = g.in_h * g.in_w, plane_out = g.out_h * g.out_w;
   const bool contiguous = g.out_h * kh == g.in_h;  // no row left over: planes follow each other
-  const int64_t sweeps = contiguous ? 1 : g.planes;
-  const int64_t rows = contiguous ? g.planes * g.out_h : g.out_h;  // output rows per sweep
+  const int64_t planes = batch * g.channels;
+  const int64_t sweeps = contiguous ? 1 : planes;
+  const int64_t rows = contiguous ? planes * g.out_h : g.out_h;  // output rows per sweep
   if (kh == 1) {
     for (int64_t s = 0; s < sweeps; ++s) {
       Hook::pair_max_stream(x + s * plane_in, y + s * plane_out, rows * g.out_w);
@@ -177,13 +178,15 @@ bool max_pool_pairs(const PoolGeom& g, const T* x, T* y) {
   return true;
 }
 
-// One op over all planes. A: accumulator type; init: its start value; f: the step;
-// finish(acc, n, inside, counted, y): writes n outputs from n accumulators, `inside` = taps in
-// the input, `counted` = taps inside the padded input (count_include_pad's divisor).
+// One op over all batch·channels planes. A: accumulator type; init: its start value; f: the
+// step; finish(acc, n, inside, counted, y): writes n outputs from n accumulators, `inside` =
+// taps in the input, `counted` = taps inside the padded input (count_include_pad's divisor).
+// Dilation applies to the max pools only (the average references ignore it).
 template <bool kIsMax, class Hook, class A, class T, class F, class Finish>
-void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish) {
+void pool_planes(const Pool2dParams& g, int64_t batch, const T* x, T* y, A init, F f,
+                 Finish finish) {
   const int64_t kh = g.kernel_h, kw = g.kernel_w, sh = g.stride_h, sw = g.stride_w;
-  const int64_t dh = g.dilation_h, dw = g.dilation_w;
+  const int64_t dh = kIsMax ? g.dilation_h : 1, dw = kIsMax ? g.dilation_w : 1;
   // Interior output columns: w0 = ow·sw − pad_left ≥ 0 and w0 + (kw − 1)·dw ≤ in_w − 1.
   const int64_t last_w0 = g.in_w - 1 - (kw - 1) * dw;
   int64_t j_lo = std::min(ceil_div(g.pad_left, sw), g.out_w);
@@ -198,7 +201,7 @@ void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish
   const bool deinterleave =
       std::is_same_v<T, float> && sw == 2 && dw == 1 && kw >= 3 && kw <= kMaxDeinterleavedWidth;
   T even[kPoolChunk + kMaxDeinterleavedWidth / 2], odd[kPoolChunk + kMaxDeinterleavedWidth / 2];
-  for (int64_t plane = 0; plane < g.planes; ++plane) {
+  for (int64_t plane = 0; plane < batch * g.channels; ++plane) {
     const T* xp = x + plane * g.in_h * g.in_w;
     T* yp = y + plane * g.out_h * g.out_w;
     for (int64_t oh = 0; oh < g.out_h; ++oh, yp += g.out_w) {
@@ -261,9 +264,9 @@ void pool_planes(const PoolGeom& g, const T* x, T* y, A init, F f, Finish finish
 }
 
 template <class Hook, class T>
-void max_pool(const PoolGeom& g, const T* x, T* y) {
-  if (max_pool_pairs<Hook>(g, x, y)) return;
-  pool_planes<true, Hook>(g, x, y, lowest_value<T>(), MaxStep{},
+void max_pool(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+  if (max_pool_pairs<Hook>(g, batch, x, y)) return;
+  pool_planes<true, Hook>(g, batch, x, y, lowest_value<T>(), MaxStep{},
                           [](const T* a, int64_t n, int64_t inside, int64_t, T* out) {
                             if constexpr (std::is_floating_point_v<T>) {
                               (void)inside;  // an empty window stays −inf, as the reference
@@ -275,10 +278,10 @@ void max_pool(const PoolGeom& g, const T* x, T* y) {
                           });
 }
 
-void avg_pool_f32(const PoolGeom& g, const float* x, float* y) {
+void avg_pool_f32(const Pool2dParams& g, int64_t batch, const float* x, float* y) {
   const bool include_pad = g.count_include_pad;
   pool_planes<false, NoHook>(
-      g, x, y, 0.0, SumStep{},
+      g, batch, x, y, 0.0, SumStep{},
       [include_pad](const double* a, int64_t n, int64_t inside, int64_t counted, float* out) {
         const int64_t count = include_pad ? counted : inside;
         if (count <= 0) {
@@ -293,8 +296,8 @@ void avg_pool_f32(const PoolGeom& g, const float* x, float* y) {
 // Σ x over the counted taps in int32 (|Σ| ≤ 255·taps < 2^31 for taps < 2^23, which the op
 // checks), then Σ (x − z_x) = Σ x − inside·z_x: the reference's integer sum, exactly.
 template <class T>
-void avg_pool_s8(const PoolGeom& g, int32_t zx, const fixedpoint::Requantizer* rq, const T* x,
-                 T* y) {
+void avg_pool_s8(const Pool2dParams& g, int64_t batch, int32_t zx,
+                 const fixedpoint::Requantizer* rq, const T* x, T* y) {
   const bool include_pad = g.count_include_pad;
   const auto finish = [include_pad, zx, rq](const int32_t* a, int64_t n, int64_t inside,
                                             int64_t counted, T* out) {
@@ -324,7 +327,7 @@ void avg_pool_s8(const PoolGeom& g, int32_t zx, const fixedpoint::Requantizer* r
   if (g.out_h == 1 && g.out_w == 1 && g.kernel_h == g.in_h && g.kernel_w == g.in_w &&
       g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0) {
     // Global average: each plane is one contiguous window, summed in one vectorised loop.
-    for (int64_t plane = 0; plane < g.planes; ++plane) {
+    for (int64_t plane = 0; plane < batch * g.channels; ++plane) {
       const T* __restrict xp = x + plane * spatial;
       int32_t sum = 0;
       for (int64_t i = 0; i < spatial; ++i) sum += xp[i];
@@ -332,7 +335,7 @@ void avg_pool_s8(const PoolGeom& g, int32_t zx, const fixedpoint::Requantizer* r
     }
     return;
   }
-  pool_planes<false, NoHook>(g, x, y, int32_t{0}, SumStep{}, finish);
+  pool_planes<false, NoHook>(g, batch, x, y, int32_t{0}, SumStep{}, finish);
 }
 
 // The reference's eight double partial sums (lane k takes elements 8·i + k), the tail, then the

@@ -32,9 +32,9 @@ std::array<T, 256> requantize_table(float in_scale, int32_t in_zero_point, float
 }
 
 template <typename T>
-void maxpool_s8_ref(const PoolS8Params& p, const T* x, T* y) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  for (int64_t nc = 0; nc < p.batch * p.channels; ++nc) {
+void maxpool_s8_ref(const Pool2dParams& p, int64_t batch, const T* x, T* y) {
+  const int64_t oh = p.out_h, ow = p.out_w;
+  for (int64_t nc = 0; nc < batch * p.channels; ++nc) {
     const T* xp = x + nc * p.in_h * p.in_w;
     for (int64_t i = 0; i < oh; ++i) {
       for (int64_t j = 0; j < ow; ++j) {
@@ -54,10 +54,10 @@ void maxpool_s8_ref(const PoolS8Params& p, const T* x, T* y) {
 }
 
 template <typename T>
-void avgpool_s8_ref(const PoolS8Params& p, int32_t input_zero_point,
+void avgpool_s8_ref(const Pool2dParams& p, int64_t batch, int32_t input_zero_point,
                     const std::vector<fixedpoint::Requantizer>& requant, const T* x, T* y) {
-  const int64_t oh = p.out_h(), ow = p.out_w();
-  for (int64_t nc = 0; nc < p.batch * p.channels; ++nc) {
+  const int64_t oh = p.out_h, ow = p.out_w;
+  for (int64_t nc = 0; nc < batch * p.channels; ++nc) {
     const T* xp = x + nc * p.in_h * p.in_w;
     for (int64_t i = 0; i < oh; ++i) {
       for (int64_t j = 0; j < ow; ++j) {
@@ -92,8 +92,8 @@ void clamp_s8_ref(const T* x, T* y, int64_t n, int32_t lo, int32_t hi) {
 #define EI8_INSTANTIATE(T)                                                                    \
   template void qlinear_add_ref<T>(const QLinearAddParams&, const T*, const T*, T*, int64_t); \
   template std::array<T, 256> requantize_table<T>(float, int32_t, float, int32_t);            \
-  template void maxpool_s8_ref<T>(const PoolS8Params&, const T*, T*);                         \
-  template void avgpool_s8_ref<T>(const PoolS8Params&, int32_t,                               \
+  template void maxpool_s8_ref<T>(const Pool2dParams&, int64_t, const T*, T*);                \
+  template void avgpool_s8_ref<T>(const Pool2dParams&, int64_t, int32_t,                      \
                                   const std::vector<fixedpoint::Requantizer>&, const T*, T*); \
   template void clamp_s8_ref<T>(const T*, T*, int64_t, int32_t, int32_t);
 EI8_INSTANTIATE(uint8_t)

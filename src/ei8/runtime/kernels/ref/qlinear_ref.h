@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "ei8/fixedpoint/requantize.h"
+#include "ei8/runtime/kernels/ref/pool_params.h"
 
 namespace ei8::kernels {
 
@@ -50,29 +51,14 @@ template <typename T>
 std::array<T, 256> requantize_table(float in_scale, int32_t in_zero_point, float out_scale,
                                     int32_t out_zero_point);
 
-struct PoolS8Params {
-  int64_t batch = 1, channels = 1, in_h = 1, in_w = 1;
-  int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
-  int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  bool count_include_pad = false;  // AveragePool: divide by kh·kw instead of the in-bounds taps
-  // Output size; 0 = floor mode. ceil_mode sets them (windows may then overhang the padding:
-  // overhanging taps are skipped, and with count_include_pad counted only up to the padding).
-  int64_t out_height = 0, out_width = 0;
-  int64_t out_h() const {
-    return out_height > 0 ? out_height : (in_h + pad_top + pad_bottom - kernel_h) / stride_h + 1;
-  }
-  int64_t out_w() const {
-    return out_width > 0 ? out_width : (in_w + pad_left + pad_right - kernel_w) / stride_w + 1;
-  }
-};
-
+// Pools: geometry and layout ref/pool_params.h (dilation must be 1: it is ignored here).
 template <typename T>
-void maxpool_s8_ref(const PoolS8Params& p, const T* x, T* y);
+void maxpool_s8_ref(const Pool2dParams& p, int64_t batch, const T* x, T* y);
 
 // Average pool: `requant[count − 1]` requantizes a window sum of `count` taps (count in
 // [1, kh·kw]); input_zero_point z_x. GlobalAveragePool = kernel = input, one requantizer.
 template <typename T>
-void avgpool_s8_ref(const PoolS8Params& p, int32_t input_zero_point,
+void avgpool_s8_ref(const Pool2dParams& p, int64_t batch, int32_t input_zero_point,
                     const std::vector<fixedpoint::Requantizer>& requant, const T* x, T* y);
 
 template <typename T>

@@ -181,7 +181,7 @@ struct Avx2Hook {
   }
 
   template <class T>
-  static bool interior_max(const PoolGeom& g, const T* r0, int64_t rstride, int64_t nrows,
+  static bool interior_max(const Pool2dParams& g, const T* r0, int64_t rstride, int64_t nrows,
                            int64_t n, T* y) {
     if (g.kernel_w != 2 || g.stride_w != 2 || g.dilation_w != 1 || nrows > 2) return false;
     if constexpr (std::is_same_v<T, float>) {
