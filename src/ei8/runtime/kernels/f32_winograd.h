@@ -67,7 +67,7 @@ struct WinogradConvArgs {
   const int32_t* qout;   // [quads] output offset of the quad's pixel (2·ty, 2·tx0)
   const uint8_t* qcols;  // [quads] output columns inside the image, 1..8
   const uint8_t* qrows;  // [quads] output rows inside the image, 1..2
-  float* vbuf;           // scratch: [16][in_c][8·nv] transformed inputs of one block
+  float* vbuf;           // scratch: [in_c][16][8·nv] transformed inputs of one block
   float* mbuf;           // scratch: [16][mr][8·nv] GEMM results of one block and row block
   int mr, nv;            // tile shape: 4 × 3 or 6 × 2 vectors
   Activation act;

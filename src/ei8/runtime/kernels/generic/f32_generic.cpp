@@ -56,6 +56,10 @@ struct PortableOps {
     even = __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14);
     odd = __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15);
   }
+  static void zip(V y0, V y1, V& lo, V& hi) {
+    lo = __builtin_shufflevector(y0, y1, 0, 8, 1, 9, 4, 12, 5, 13);
+    hi = __builtin_shufflevector(y0, y1, 2, 10, 3, 11, 6, 14, 7, 15);
+  }
   static void quads_of(V y0, V y1, V& qa, V& qb) {
     qa = __builtin_shufflevector(y0, y1, 0, 8, 1, 9, 2, 10, 3, 11);
     qb = __builtin_shufflevector(y0, y1, 4, 12, 5, 13, 6, 14, 7, 15);

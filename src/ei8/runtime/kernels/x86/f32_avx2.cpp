@@ -46,6 +46,10 @@ struct Avx2Ops {
     even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
     odd = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
   }
+  static void zip(V y0, V y1, V& lo, V& hi) {
+    lo = _mm256_unpacklo_ps(y0, y1);
+    hi = _mm256_unpackhi_ps(y0, y1);
+  }
   static void quads_of(V y0, V y1, V& qa, V& qb) {
     const V lo = _mm256_unpacklo_ps(y0, y1), hi = _mm256_unpackhi_ps(y0, y1);
     qa = _mm256_permute2f128_ps(lo, hi, 0x20);
