@@ -157,7 +157,8 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     return Conv2dF32(std::move(impl));
   }
   if (algorithm == ConvAlgorithm::kWinograd ||
-      (algorithm == ConvAlgorithm::kAuto && winograd_applicable(p) && winograd_pays_off(p))) {
+      (algorithm == ConvAlgorithm::kAuto && winograd_applicable(p) &&
+       winograd_pays_off(p, impl->choice))) {
     EI8_RETURN_IF_ERROR(impl->prepare_winograd(weight, bias));
     return Conv2dF32(std::move(impl));
   }

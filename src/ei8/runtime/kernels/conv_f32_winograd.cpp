@@ -17,10 +17,16 @@ constexpr int64_t kMaxFold = 8;
 
 }  // namespace
 
-bool winograd_pays_off(const Conv2dParams& p) {
-  // Measured with bench/ei8_kernels_f32_bench (winograd vs direct, docs/kernels.md): the
-  // transforms cost O(in_c + out_c) per tile against the GEMM's O(in_c·out_c) savings.
-  return p.in_c >= 8 && p.out_c >= 8;
+bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier) {
+  // Measured with bench/ei8_kernels_f32_bench (the crossover/ cases: c channels in and out,
+  // h×w outputs, one image per call as the executor runs; µs direct → winograd, AVX2 tier):
+  //   c4: 4.90 → 6.05 (32×32), 0.445 → 0.470 (4×4); c8: 20.2 → 17.9 (32×32), 1.73 → 1.29
+  //   (4×4); c16: 74.9 → 54.7, 4.16 → 3.23; c64: 951 → 486, 31.7 → 22.9. The transforms cost
+  //   O(in_c + out_c) per tile against the GEMM's O(in_c·out_c) savings: 8 channels pay on
+  //   AVX2. The portable tier's transforms are slower: c8 130 → 167 µs (32×32) but c16
+  //   532 → 394, c64 299 → 159 (8×8).
+  const int64_t min_channels = tier == KernelChoice::kAvx2 ? 8 : 16;
+  return p.in_c >= min_channels && p.out_c >= min_channels;
 }
 
 void winograd_f23_pack_weights(std::span<const float> weight, int64_t out_c, int64_t in_c, int mr,

@@ -51,7 +51,7 @@ struct PackedGemmArgs {
 
 // Whether Winograd F(2×2, 3×3) is faster than the direct plan for an applicable shape
 // (measured; conv_f32_winograd.cpp).
-bool winograd_pays_off(const Conv2dParams& p);
+bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier);
 
 // Tier entry points (STYLE.md 5: each in its own translation unit with its own flags).
 void conv2d_f32_direct_generic(const DirectConvArgs& args);

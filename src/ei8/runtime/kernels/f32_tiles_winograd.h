@@ -167,41 +167,55 @@ inline void winograd_output(const WinogradConvArgs& a, const QuadGroup<NV>& g, c
   }
 }
 
+// One block: quads [q0, q0 + count) of the call (count ≤ 2·NV), every output channel.
+template <class Ops, int MR, int NV, bool kLeaky>
+void winograd_block(const WinogradConvArgs& a, int64_t q0, int count, const Epi<Ops>& epi) {
+  constexpr int kQ = 2 * NV;
+  constexpr int64_t kNb = 8 * NV;
+  QuadGroup<NV> g;
+  g.count = count;
+  for (int i = 0; i < kQ; ++i) {
+    const int64_t q = q0 + (i < count ? i : 0);
+    const int64_t n = q / a.quads, l = q % a.quads;
+    g.src[i] = a.src + n * a.src_image + a.qin[l];
+    g.dst[i] = n * a.dst_image + a.qout[l];
+    g.cols[i] = a.qcols[l];
+    g.rows[i] = a.qrows[l];
+  }
+  for (int j = 0; j < NV; ++j) {
+    const int64_t qa = q0 + std::min(2 * j, count - 1), qb = q0 + std::min(2 * j + 1, count - 1);
+    g.adjacent[j] = qa / a.quads == qb / a.quads && a.qin[qb % a.quads] == a.qin[qa % a.quads] + 8;
+  }
+  winograd_input<Ops, NV>(a, g.src, g.adjacent, a.vbuf);
+  const int64_t blocks = (a.out_c + MR - 1) / MR;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* ub = a.upack + b * 16 * a.in_c * MR;
+    for (int x = 0; x < 16; ++x) {
+      winograd_gemm<Ops, MR, NV>(ub + x * a.in_c * MR, a.vbuf + x * kNb, a.in_c,
+                                 a.mbuf + x * MR * kNb);
+    }
+    const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
+    winograd_output<Ops, MR, NV, kLeaky>(a, g, a.mbuf, a.bias + b * MR, rows, b * MR, epi);
+  }
+}
+
+// Full blocks of NV vectors, then the remaining quads in a block just wide enough for them.
 template <class Ops, int MR, int NV, bool kLeaky>
 void winograd_conv(const WinogradConvArgs& a) {
   constexpr int kQ = 2 * NV;
-  constexpr int64_t kNb = 8 * NV;
   const Epi<Ops> epi(a.act);
   const int64_t total = a.images * a.quads;
-  const int64_t blocks = (a.out_c + MR - 1) / MR;
-  for (int64_t q0 = 0; q0 < total; q0 += kQ) {
-    QuadGroup<NV> g;
-    g.count = static_cast<int>(std::min<int64_t>(kQ, total - q0));
-    for (int i = 0; i < kQ; ++i) {
-      const int64_t q = q0 + (i < g.count ? i : 0);
-      const int64_t n = q / a.quads, l = q % a.quads;
-      g.src[i] = a.src + n * a.src_image + a.qin[l];
-      g.dst[i] = n * a.dst_image + a.qout[l];
-      g.cols[i] = a.qcols[l];
-      g.rows[i] = a.qrows[l];
-    }
-    for (int j = 0; j < NV; ++j) {
-      const int64_t qa = q0 + std::min(2 * j, g.count - 1),
-                    qb = q0 + std::min(2 * j + 1, g.count - 1);
-      g.adjacent[j] =
-          qa / a.quads == qb / a.quads && a.qin[qb % a.quads] == a.qin[qa % a.quads] + 8;
-    }
-    winograd_input<Ops, NV>(a, g.src, g.adjacent, a.vbuf);
-    for (int64_t b = 0; b < blocks; ++b) {
-      const float* ub = a.upack + b * 16 * a.in_c * MR;
-      for (int x = 0; x < 16; ++x) {
-        winograd_gemm<Ops, MR, NV>(ub + x * a.in_c * MR, a.vbuf + x * kNb, a.in_c,
-                                   a.mbuf + x * MR * kNb);
-      }
-      const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-      winograd_output<Ops, MR, NV, kLeaky>(a, g, a.mbuf, a.bias + b * MR, rows, b * MR, epi);
-    }
+  int64_t q0 = 0;
+  for (; q0 + kQ <= total; q0 += kQ) winograd_block<Ops, MR, NV, kLeaky>(a, q0, kQ, epi);
+  const int rest = static_cast<int>(total - q0);
+  if (rest == 0) return;
+  if constexpr (NV >= 3) {
+    if (rest > 2 && rest <= 4) return winograd_block<Ops, MR, 2, kLeaky>(a, q0, rest, epi);
   }
+  if constexpr (NV >= 2) {
+    if (rest <= 2) return winograd_block<Ops, MR, 1, kLeaky>(a, q0, rest, epi);
+  }
+  winograd_block<Ops, MR, NV, kLeaky>(a, q0, rest, epi);
 }
 
 // The tile shapes (as conv_direct_dispatch): 4 × 3 or 6 × 2 vectors.
