@@ -414,6 +414,17 @@ TEST_P(ConvF32Variants, MatchesReference) {
                                std::numeric_limits<float>::quiet_NaN());
     conv->run(x.data(), got.data(), batch, scratch.data());
     expect_close(got, want, magnitude, winograd ? testing::winograd_f23_k(p.in_c) : p.k());
+    if (winograd) {  // for the record: the error measured against the direct sum's bound
+      pb.act = Activation::none();
+      std::vector<float> s(want.size());
+      ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), s).ok());
+      double worst = 0.0;
+      for (size_t i = 0; i < s.size(); ++i) {
+        const double tol = testing::f32_tolerance(p.k(), s[i]);
+        if (tol > 0) worst = std::max(worst, std::fabs(double{got[i]} - want[i]) / tol);
+      }
+      RecordProperty("worst_diff_over_direct_tol", std::to_string(worst));
+    }
   }
 }
 
