@@ -40,8 +40,10 @@ import statistics as s, sys
 name, b = sys.argv[1], int(sys.argv[2])
 omin, rmin, cmin = (float(a) for a in sys.argv[3:6])
 op, rp, cp = (s.median(map(float, a.split())) for a in sys.argv[6:9])
+def ratio(ours, ort, overhead):  # n/a when the noise put the overhead above ORT's own time
+    return f"{ours / (ort - overhead):.2f}" if ort > overhead else "n/a (overhead >= ORT)"
 print(f"{name} batch {b}: ours {omin:.1f}/{op:.1f} µs  ORT {rmin:.1f}/{rp:.1f} µs  "
-      f"ORT call overhead {cp:.1f} µs  ours/(ORT-overhead) p50 {op / max(rp - cp, 1e-9):.2f}"
-      f" min {omin / max(rmin - cmin, 1e-9):.2f}")
+      f"ORT call overhead {cp:.1f} µs  ours/(ORT-overhead) p50 {ratio(op, rp, cp)}"
+      f" min {ratio(omin, rmin, cmin)}")
 PY
 done

@@ -70,6 +70,27 @@ std::vector<T> random_values(Rng& rng, int64_t n, int32_t lo, int32_t hi) {
   return v;
 }
 
+// Bell-shaped weights with a few at the ends of the range, like per-channel quantized trained
+// weights: most k-slots are pair-safe, some are not (the AVX2 mixed plan). One case in four also
+// has −128 (the int16 plan on AVX2).
+std::vector<int8_t> trained_like_weights(Rng& rng, int64_t n) {
+  std::vector<int8_t> v(static_cast<size_t>(n));
+  for (auto& x : v) {
+    const int64_t r = rng.uniform_int(0, 99);
+    if (r == 0) {
+      x = static_cast<int8_t>(rng.uniform_int(0, 1) == 0 ? -127 : 127);
+    } else if (r < 4) {
+      x = static_cast<int8_t>(rng.uniform_int(-127, 127));
+    } else {
+      float s = 0.0f;
+      for (int i = 0; i < 4; ++i) s += rng.uniform(-1.0f, 1.0f);
+      x = static_cast<int8_t>(std::lround(std::clamp(s * 24.0f, -127.0f, 127.0f)));
+    }
+  }
+  if (rng.uniform_int(0, 3) == 0) v[static_cast<size_t>(rng.uniform_int(0, n - 1))] = -128;
+  return v;
+}
+
 // The reference on the whole batch, into bytes of the output type.
 template <typename TIn>
 std::vector<std::byte> conv_reference(const ConvS8Params& p, IntType out, const std::vector<TIn>& x,
@@ -131,6 +152,18 @@ std::vector<TierParam> tier_params() {
 
 class S8KernelTest : public ::testing::TestWithParam<TierParam> {
  public:
+  // Convolutions check_conv saw prepared with the AVX2 mixed plan: some k-slots plain
+  // vpmaddubsw, some with the sign trick (variant "-signN%", 0 < N < 100).
+  int mixed_plans_ = 0;
+
+  // The AVX2 tier must have taken the mixed plan often enough for the test to cover it.
+  void expect_mixed_plans_covered(int at_least) const {
+    std::cout << "[ mixed plans ] " << mixed_plans_ << "\n";
+    if (choice() == KernelChoice::kAvx2) {
+      EXPECT_GE(mixed_plans_, at_least);
+    }
+  }
+
   KernelChoice choice() const { return GetParam().choice; }
 
   void TearDown() override { set_s8_vnni_emulation_for_testing(false); }
@@ -172,11 +205,20 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
       } else if (g.in_channels_per_group() == 1 && g.kernel_h * g.kernel_w >= 3) {
         EXPECT_NE(v.find("/im2col"), std::string::npos) << what << ": " << v;
       }
+      // AVX2, symmetric weights in [−127, 127]: u8 quads (pair-safe k-slots plain, the others
+      // with the sign trick; all plain when |w| ≤ 63).
       const bool small_w =
           std::all_of(w.begin(), w.end(), [](int8_t q) { return q >= -63 && q <= 63; });
-      if (choice() == KernelChoice::kAvx2 && p.weight_zero_point == 0 && small_w &&
+      const bool has_min = std::find(w.begin(), w.end(), int8_t{-128}) != w.end();
+      if (choice() == KernelChoice::kAvx2 && p.weight_zero_point == 0 && !has_min &&
           v.find("/depthwise") == std::string::npos) {
         EXPECT_NE(v.find("-u8x4"), std::string::npos) << what << ": " << v;
+      }
+      if (small_w) {
+        EXPECT_EQ(v.find("-sign"), std::string::npos) << what << ": " << v;
+      }
+      if (v.find("-sign") != std::string::npos && v.find("-sign100%") == std::string::npos) {
+        ++mixed_plans_;
       }
     }
   }
@@ -245,10 +287,14 @@ void random_conv_case(S8KernelTest& test, Rng& rng, int it, Types t) {
       rng.uniform_int(0, 5) == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
   p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
   const auto x = random_values<TIn>(rng, g.input_numel(), lo_of(t.in), hi_of(t.in));
-  // A third of the cases with |w| ≤ 63 (reduce-range weights: the avx2 u8x4 plan).
-  const int32_t wmax = rng.uniform_int(0, 2) == 0 ? 63 : 127;
-  const auto wt =
-      random_values<int8_t>(rng, g.weight_numel(), p.weight_zero_point != 0 ? -128 : -wmax, wmax);
+  // A third of the cases with |w| ≤ 63 (reduce-range weights: the avx2 u8x4 plan), a third
+  // uniform in [−127, 127], a third bell-shaped like trained per-channel weights (the split plan).
+  const int dist = static_cast<int>(rng.uniform_int(0, 2));
+  const int32_t wmax = dist == 0 ? 63 : 127;
+  const auto wt = dist == 2 && p.weight_zero_point == 0
+                      ? trained_like_weights(rng, g.weight_numel())
+                      : random_values<int8_t>(rng, g.weight_numel(),
+                                              p.weight_zero_point != 0 ? -128 : -wmax, wmax);
   std::vector<int32_t> b;
   if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, g.out_channels, -100000, 100000);
   test.check_conv(p, t, x, wt, b, describe(g, t, p));
@@ -272,6 +318,7 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnRandomShapes) {
     }
     if (HasFatalFailure()) return;
   }
+  expect_mixed_plans_covered(40);
 }
 
 // The workloads' layer shapes (SignalCNN1D, TinyCNN2D, a ResNet 3×3 64→64) at batch 1 and 3.
@@ -308,7 +355,10 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnModelLayers) {
       p.geometry = g;
       p.input_zero_point = static_cast<int32_t>(rng.uniform_int(lo_of(t.in), hi_of(t.in)));
       p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
-      const auto wt = random_values<int8_t>(rng, g.weight_numel(), -127, 127);
+      // u8 activations with trained-like weights (the split plan on AVX2), s8 with uniform ones.
+      const auto wt = t.in == IntType::kU8
+                          ? trained_like_weights(rng, g.weight_numel())
+                          : random_values<int8_t>(rng, g.weight_numel(), -127, 127);
       const auto b = random_values<int32_t>(rng, g.out_channels, -5000, 5000);
       if (t.in == IntType::kU8) {
         check_conv(p, t, random_values<uint8_t>(rng, g.input_numel(), 0, 255), wt, b,
@@ -320,6 +370,7 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnModelLayers) {
       if (HasFatalFailure()) return;
     }
   }
+  expect_mixed_plans_covered(5);
 }
 
 template <typename TIn>

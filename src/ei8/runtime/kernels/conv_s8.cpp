@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "ei8/runtime/kernels/cpu_features.h"
 #include "ei8/runtime/kernels/s8_internal.h"
 
@@ -179,6 +181,14 @@ Tier int16_tier(KernelChoice resolved) {
   return t;
 }
 
+// The AVX2 u8 quads (x + 128 for s8 inputs, like VNNI) for pair-safe weights (s8_internal.h).
+Tier u8_quads_avx2() {
+  Tier t = int16_tier(KernelChoice::kAvx2);
+  t.quads = true;
+  t.direct = direct_u8s8_avx2;
+  return t;
+}
+
 // The plan per tier: byte quads need symmetric weights (z_w = 0); the AVX2 sign trick also
 // needs w ≠ −128 (|w| ≤ 127 keeps vpmaddubsw's pair sums ≤ 2·128·127 < 2^15). Otherwise the
 // int16 pairs, exact for every z_w.
@@ -200,9 +210,7 @@ Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, std::span<const
       t.epilogue = epilogue_s8_generic;
     }
   } else if (small_w) {
-    t.quads = true;  // u8 quads (x + 128 for s8 inputs), like VNNI
-    t.direct = direct_u8s8_small_avx2;
-    t.name = "avx2";
+    t = u8_quads_avx2();
   } else if (!has_w_min) {
     t.quads = true;
     t.signed_x = true;
@@ -221,10 +229,12 @@ struct EpilogueTables {
 // sum_abs_w[c] = Σ_k |w[c][k] − z_w|, wsum[c] = Σ_k w[c][k]. The true accumulator
 // Σ (x − z_x)(w − z_w) + b is bounded by max|x − z_x|·sum_abs_w[c] + |b|; when that fits int32
 // for every channel a wrapping int32 add of the bias is exact (no saturation can happen).
+// `extra` (per channel, or empty) is added to the bias the kernels see: the correction of the
+// mixed plan's sign-trick k-slots (ConvS8Kernel::Impl::order_unsafe_slots).
 void build_epilogue(EpilogueTables& t, const fixedpoint::Requantizer& rq, IntType in, IntType out,
                     int32_t zx, std::span<const int32_t> bias,
                     const std::vector<int64_t>& sum_abs_w, const std::vector<int64_t>& wsum,
-                    const Tier& tier, bool per_column) {
+                    const Tier& tier, bool per_column, std::span<const int64_t> extra = {}) {
   const auto channels = static_cast<int64_t>(sum_abs_w.size());
   const int32_t in_lo = in == IntType::kU8 ? 0 : -128, in_hi = in == IntType::kU8 ? 255 : 127;
   const int64_t max_x = std::max(zx - in_lo, in_hi - zx);
@@ -233,7 +243,8 @@ void build_epilogue(EpilogueTables& t, const fixedpoint::Requantizer& rq, IntTyp
   for (int64_t c = 0; c < channels; ++c) {
     const auto sc = static_cast<size_t>(c);
     const int64_t b = bias.empty() ? 0 : bias[sc];
-    const int64_t b64 = tier.quads ? b - int64_t{zx_q} * wsum[sc] : b;
+    const int64_t b64 =
+        (tier.quads ? b - int64_t{zx_q} * wsum[sc] : b) + (extra.empty() ? 0 : extra[sc]);
     t.bias64.push_back(b64);
     t.bias32.push_back(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(b64))));
     if (max_x * sum_abs_w[sc] + (b < 0 ? -b : b) > std::numeric_limits<int32_t>::max()) {
@@ -300,6 +311,89 @@ std::byte* align64(std::byte* p) {
 
 }  // namespace
 
+namespace {
+
+// vpmaddubsw(x_u8, w) adds x0·w0 + x1·w1 in int16 with saturation. Over x ∈ [0, 255] the sum
+// spans [−255·N, 255·P] (P, N: the sums of the pair's positive weights and of its negative
+// weights' magnitudes), inside int16 iff P ≤ 128 and N ≤ 128 (255·128 = 32640).
+bool pair_safe(int32_t w0, int32_t w1) {
+  return std::max(w0, 0) + std::max(w1, 0) <= 128 && std::max(-w0, 0) + std::max(-w1, 0) <= 128;
+}
+int32_t quad_byte(int32_t slot, int t) {
+  return static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(slot) >> (8 * t)));
+}
+bool quad_safe(int32_t slot) {
+  return pair_safe(quad_byte(slot, 0), quad_byte(slot, 1)) &&
+         pair_safe(quad_byte(slot, 2), quad_byte(slot, 3));
+}
+
+// The mixed plan's cost is its unsafe k-slots (a slot = 4 input columns: 4 input channels × 1
+// tap for the direct plan, 4 k for im2col; unsafe when a pair of them is not pair-safe in some
+// row of its block of kS8Mr output channels). Which columns share a quad is free (the staging
+// reads any column into any position), so this searches an order with fewer of them: swaps of
+// two positions in different quads, kept when they lower the count, in passes until one keeps
+// nothing (deterministic; bounded work). `order` maps positions to columns (−1: none, weight 0);
+// the weight of (oc, column c, tap t) is w[(oc·cols + c)·kk + t] (direct: cols = C_in per group,
+// kk = k_h·k_w; im2col: cols = K, kk = 1). Trained layers drop a lot (SignalCNN1D: 67 → 39 %
+// and 63 → 24 % of the k-slots, TinyCNN2D 24 → 12 % and 16 → 8 %).
+std::vector<int32_t> pair_safe_column_order(std::span<const int8_t> w,
+                                            const fixedpoint::ConvGeometry& g, int64_t cig,
+                                            int64_t kk, std::vector<int32_t> order) {
+  const int64_t cog = g.out_channels_per_group(), quads = static_cast<int64_t>(order.size()) / 4;
+  // wc[c + 1][oc·kk + t]: weight of column c (row 0: no column, zeros), column-major.
+  const int64_t n = g.groups * cog * kk;
+  std::vector<int8_t> wc(static_cast<size_t>((cig + 1) * n), 0);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t r = 0; r < cog; ++r)
+      for (int64_t c = 0; c < cig; ++c)
+        for (int64_t t = 0; t < kk; ++t)
+          wc[static_cast<size_t>((c + 1) * n + ((grp * cog + r) * kk + t))] =
+              w[static_cast<size_t>(((grp * cog + r) * cig + c) * kk + t)];
+  auto quad_cost = [&](int64_t q) {
+    const int8_t* x[4];
+    for (int j = 0; j < 4; ++j) x[j] = wc.data() + (order[static_cast<size_t>(4 * q + j)] + 1) * n;
+    int64_t unsafe = 0;
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      for (int64_t r0 = 0; r0 < cog; r0 += kS8Mr) {
+        for (int64_t t = 0; t < kk; ++t) {
+          for (int64_t r = r0; r < std::min(cog, r0 + kS8Mr); ++r) {
+            const int64_t i = (grp * cog + r) * kk + t;
+            if (!pair_safe(x[0][i], x[1][i]) || !pair_safe(x[2][i], x[3][i])) {
+              ++unsafe;
+              break;
+            }
+          }
+        }
+      }
+    }
+    return unsafe;
+  };
+  std::vector<int64_t> cost(static_cast<size_t>(quads));
+  for (int64_t q = 0; q < quads; ++q) cost[static_cast<size_t>(q)] = quad_cost(q);
+  // Each quad_cost reads ≤ 4·n weights; stop after ~2^24 of them.
+  const int64_t per_eval = std::max<int64_t>(1, 4 * n);
+  int64_t budget = (int64_t{1} << 24) / per_eval;
+  for (bool kept = true; kept && budget > 0;) {
+    kept = false;
+    for (int64_t i = 0; i < 4 * quads && budget > 0; ++i) {
+      for (int64_t j = (i / 4 + 1) * 4; j < 4 * quads && budget > 0; ++j, budget -= 2) {
+        const auto qi = static_cast<size_t>(i / 4), qj = static_cast<size_t>(j / 4);
+        std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+        const int64_t ci = quad_cost(i / 4), cj = quad_cost(j / 4);
+        if (ci + cj < cost[qi] + cost[qj]) {
+          cost[qi] = ci;
+          cost[qj] = cj;
+          kept = true;
+        } else {
+          std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+        }
+      }
+    }
+  }
+  return order;
+}
+}  // namespace
+
 // ---------------------------------------------------------------- convolution
 
 enum class ConvPlan { kRef, kDirect, kDepthwise };
@@ -330,9 +424,18 @@ struct ConvS8Kernel::Impl {
   int64_t cslots = 0, ph = 0, pw = 0, owp = 0, row_stride = 0, plane = 0, staged_slots = 0;
   int64_t plen = 0, prow = 0, pbytes = 0;  // byte image: phase length, row, total (+ slack)
   std::vector<uint8_t> row_used;           // [ph]
-  int64_t ks = 0;
+  int64_t ks = 0;                          // k-slots of the staged image
   std::vector<int32_t> koff, vin, vout, vlen, apack;
   int64_t apack_group = 0;  // slots per group
+  // Mixed plan (order_unsafe_slots): each row block's k-slots reordered, the pair-safe ones
+  // first; [groups][row blocks + 1] starts in koff and apack and [groups][row blocks] first
+  // unsafe k-slot (S8DirectArgs::block_start, block_unsafe); the bias correction of the
+  // sign-trick slots per output channel. Empty otherwise.
+  std::vector<int64_t> block_start, block_unsafe, unsafe_bias;
+  // The input column at slot position per·s + t: direct plan an input channel (slot s = cs·kk +
+  // tap), im2col a k (slot s); −1: none, weight 0. In order unless pair_safe_column_order()
+  // found one with fewer unsafe k-slots (mixed plan).
+  std::vector<int32_t> col_at;
   // Depthwise plan: w − z_w per [oc][tap pair] as int16 pairs (S8DwRow::wpair); the staged
   // channel is int16 x − z_x: stride_w = 1 a padded copy [ph][dw_row] (dw_row ≥ pw + 16, a
   // multiple of 16), otherwise column-gathered blocks [kernel_w][ph][dw_row] (dw_row = out_w
@@ -350,6 +453,11 @@ struct ConvS8Kernel::Impl {
     a.zx = p.input_zero_point;
     return a;
   }
+  void build_direct(std::span<const int8_t> w);
+  // The mixed plan for u8 quads with full-range weights: reorders each row block's k-slots so
+  // that the pair-safe ones (s8_internal.h) come first, the others after, run with the sign
+  // trick on x − 128; unsafe_bias[c] = 128·Σ (weights of c in its unsafe k-slots) restores Σ x·w.
+  void order_unsafe_slots();
   template <typename TIn>
   void stage_bytes(const TIn* x, uint8_t* b) const;
   void stage(const uint8_t* b, int32_t* s) const;
@@ -408,11 +516,11 @@ void ConvS8Kernel::Impl::stage_bytes(const TIn* x, uint8_t* b) const {
   }
 }
 
-// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels per·cs + t and
-// splits it into the column phases. Stride 1: consecutive used rows in one call (the byte and
-// slot rows have the same length).
+// Step 2, direct plan: slot row (cs, h) interleaves the byte rows of channels col_at[per·cs + t]
+// and splits it into the column phases. Stride 1: consecutive used rows in one call (the byte
+// and slot rows have the same length).
 void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
-  const int64_t cig = p.geometry.in_channels_per_group(), per = tier.per_slot();
+  const int64_t per = tier.per_slot();
   const int64_t sw = p.geometry.stride_w;
   S8Interleave a = interleave_args();
   a.split = sw;
@@ -428,8 +536,8 @@ void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
         while (h + rows < ph && row_used[static_cast<size_t>(h + rows)] != 0) ++rows;
       }
       for (int64_t t = 0; t < per; ++t) {
-        const int64_t c = cs * per + t < cig ? cs * per + t : cs * per;  // weight 0 past C_in
-        a.x[t] = b + (c * ph + h) * prow;
+        const int32_t c = col_at[static_cast<size_t>(cs * per + t)];
+        a.x[t] = b + (std::max(c, 0) * ph + h) * prow;  // no channel: weight 0, any real row
       }
       a.n = rows * prow;
       a.dst = reinterpret_cast<uint32_t*>(s + cs * plane + h * row_stride);
@@ -439,18 +547,18 @@ void ConvS8Kernel::Impl::stage(const uint8_t* b, int32_t* s) const {
   }
 }
 
-// Step 2, im2col plan: slot row (sl, oh) interleaves, for k = per·sl + t, the bytes of input
-// channel ic, padded row oh·sh + kh·dh, from padded column kw·dw on (in its phase).
+// Step 2, im2col plan: slot row (sl, oh) interleaves, for k = col_at[per·sl + t], the bytes of
+// input channel ic, padded row oh·sh + kh·dh, from padded column kw·dw on (in its phase).
 void ConvS8Kernel::Impl::stage_im2col(const uint8_t* b, int32_t* s) const {
   const fixedpoint::ConvGeometry& g = p.geometry;
-  const int64_t kk = g.kernel_h * g.kernel_w, kn = g.in_channels_per_group() * kk;
+  const int64_t kk = g.kernel_h * g.kernel_w;
   const int64_t per = tier.per_slot(), oh_n = g.out_h(), sw = g.stride_w;
   S8Interleave a = interleave_args();
   a.n = owp;
   for (int64_t sl = 0; sl < ks; ++sl) {
     const uint8_t* base[4] = {};
     for (int64_t t = 0; t < per; ++t) {
-      const int64_t k = sl * per + t < kn ? sl * per + t : sl * per;  // weight 0 for k ≥ K
+      const int64_t k = std::max(col_at[static_cast<size_t>(sl * per + t)], 0);  // −1: weight 0
       const int64_t ic = k / kk, kh = (k % kk) / g.kernel_w, kw = k % g.kernel_w;
       const int64_t col = kw * g.dilation_w;
       base[t] = b + (ic * ph + kh * g.dilation_h) * prow + (col % sw) * plen + col / sw;
@@ -492,6 +600,12 @@ void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t b
         stage(b, s);
       }
       a.apack = apack.data() + grp * apack_group;
+      if (!block_start.empty()) {
+        const int64_t blocks = apack_group / (ks * kS8Mr);
+        a.apack = apack.data();
+        a.block_start = block_start.data() + grp * (blocks + 1);
+        a.block_unsafe = block_unsafe.data() + grp * blocks;
+      }
       a.dst0 = (n * g.out_channels + grp * cog) * out_plane;
       a.chan0 = grp * cog;
       tier.direct(a);
@@ -600,7 +714,7 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     return ConvS8Kernel(std::move(impl));
   }
   m.tier = pick_tier(m.choice, m.p.weight_zero_point, weights);
-  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
+  const int64_t cig = g.in_channels_per_group();
   const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
   const int32_t zw = m.p.weight_zero_point;
   auto wat = [&](int64_t oc, int64_t ic, int64_t t) -> int32_t {  // weight of (oc, ic, tap t)
@@ -650,6 +764,40 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     return ConvS8Kernel(std::move(impl));
   }
   m.plan = ConvPlan::kDirect;
+  // Full-range symmetric weights on AVX2: u8 quads in the mixed plan (pair-safe k-slots with
+  // plain vpmaddubsw, the others with the sign trick) instead of the sign trick everywhere.
+  const bool mixed = m.tier.choice == KernelChoice::kAvx2 && m.tier.signed_x;
+  if (mixed) m.tier = u8_quads_avx2();
+  m.build_direct(weights);
+  if (mixed && m.ks > 1) {
+    m.col_at = m.im2col ? pair_safe_column_order(weights, g, cig * kk, 1, m.col_at)
+                        : pair_safe_column_order(weights, g, cig, kk, m.col_at);
+    m.build_direct(weights);
+  }
+  if (mixed) m.order_unsafe_slots();
+  build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                 m.tier, false, m.unsafe_bias);
+  return ConvS8Kernel(std::move(impl));
+}
+
+// The direct / im2col plan for m.tier: index tables (koff, vin, vout, vlen), the staging
+// geometry and apack (the weights, w − z_w, in the tier's slots).
+void ConvS8Kernel::Impl::build_direct(std::span<const int8_t> w) {
+  Impl& m = *this;
+  const fixedpoint::ConvGeometry& g = m.p.geometry;
+  const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
+  const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
+  const int32_t zw = m.p.weight_zero_point;
+  auto wat = [&](int64_t oc, int64_t ic, int64_t t) -> int32_t {  // weight of (oc, ic, tap t)
+    return w[static_cast<size_t>((oc * cig + ic) * kk + t)];
+  };
+  m.koff.clear();
+  m.vin.clear();
+  m.vout.clear();
+  m.vlen.clear();
+  m.block_start.clear();
+  m.block_unsafe.clear();
+  m.unsafe_bias.clear();
   const int64_t per = m.tier.per_slot();
   const int64_t oh_n = g.out_h(), ow_n = g.out_w();
   m.cslots = (cig + per - 1) / per;
@@ -661,6 +809,14 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   const int64_t ks_i2c = (k + per - 1) / per;
   m.im2col = ks_i2c * 8 <= m.ks * 7 && ks_i2c * oh_n * m.owp <= (int64_t{1} << 18);
   m.variant = m.tier.plan(m.im2col ? "im2col" : "direct");
+  // The column order (kept from a previous call for the same plan).
+  const int64_t cols = m.im2col ? k : cig, positions = (m.im2col ? ks_i2c : m.cslots) * per;
+  if (static_cast<int64_t>(m.col_at.size()) != positions) {
+    m.col_at.resize(static_cast<size_t>(positions));
+    for (int64_t i = 0; i < positions; ++i) {
+      m.col_at[static_cast<size_t>(i)] = i < cols ? static_cast<int32_t>(i) : -1;
+    }
+  }
   // The byte image (step 1 of the staging): rows of stride_w·plen ≥ pw bytes (phases: Impl); only
   // the rows some output reads. im2col reads owp bytes from a tap's first column, up to owp
   // bytes past its row: slack.
@@ -693,17 +849,15 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
         for (int64_t sl = 0; sl < m.ks; ++sl) {
           int32_t v[4] = {0, 0, 0, 0};
           for (int64_t j = 0; j < per; ++j) {
-            const int64_t i = sl * per + j;
-            if (i < k) v[j] = wat(oc, i / kk, i % kk) - zw;
+            const int32_t i = m.col_at[static_cast<size_t>(sl * per + j)];
+            if (i >= 0) v[j] = wat(oc, i / kk, i % kk) - zw;
           }
           m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + sl) * kS8Mr +
                                       r % kS8Mr)] = m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
         }
       }
     }
-    build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
-                   m.tier, false);
-    return ConvS8Kernel(std::move(impl));
+    return;
   }
   m.row_stride = m.prow;
   m.plane = m.ph * m.row_stride;
@@ -740,8 +894,8 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
         for (int64_t t = 0; t < kk; ++t) {
           int32_t v[4] = {0, 0, 0, 0};
           for (int64_t j = 0; j < per; ++j) {
-            const int64_t ic = cs * per + j;
-            if (ic < cig) v[j] = wat(oc, ic, t) - zw;
+            const int32_t ic = m.col_at[static_cast<size_t>(cs * per + j)];
+            if (ic >= 0) v[j] = wat(oc, ic, t) - zw;
           }
           const int64_t slot = cs * kk + t;
           m.apack[static_cast<size_t>(grp * m.apack_group + ((r / kS8Mr) * m.ks + slot) * kS8Mr +
@@ -750,9 +904,53 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
       }
     }
   }
-  build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
-                 m.tier, false);
-  return ConvS8Kernel(std::move(impl));
+}
+
+void ConvS8Kernel::Impl::order_unsafe_slots() {
+  const int64_t groups = p.geometry.groups, cog = p.geometry.out_channels_per_group();
+  const int64_t blocks = apack_group / (ks * kS8Mr);
+  std::vector<int32_t> ap2, koff2;
+  ap2.reserve(apack.size());
+  koff2.reserve(static_cast<size_t>(groups * blocks * ks));
+  block_start.clear();
+  block_unsafe.clear();
+  unsafe_bias.assign(static_cast<size_t>(p.geometry.out_channels), 0);
+  int64_t unsafe_slots = 0;
+  for (int64_t grp = 0; grp < groups; ++grp) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int32_t* blk = apack.data() + (grp * blocks + b) * ks * kS8Mr;
+      auto safe = [&](int64_t sl) {
+        const int32_t* q = blk + sl * kS8Mr;
+        return quad_safe(q[0]) && quad_safe(q[1]) && quad_safe(q[2]) && quad_safe(q[3]);
+      };
+      block_start.push_back(static_cast<int64_t>(koff2.size()));
+      for (int pass = 0; pass < 2; ++pass) {  // the safe k-slots, then the unsafe ones
+        if (pass == 1) block_unsafe.push_back(static_cast<int64_t>(koff2.size()));
+        for (int64_t sl = 0; sl < ks; ++sl) {
+          if (safe(sl) != (pass == 0)) continue;
+          for (int r = 0; r < kS8Mr; ++r) {
+            const int32_t q = blk[sl * kS8Mr + r];
+            ap2.push_back(q);
+            const int64_t row = b * kS8Mr + r;
+            if (pass == 1 && row < cog) {
+              int64_t sum = 0;
+              for (int t = 0; t < 4; ++t) sum += quad_byte(q, t);
+              unsafe_bias[static_cast<size_t>(grp * cog + row)] += 128 * sum;
+            }
+          }
+          koff2.push_back(koff[static_cast<size_t>(sl)]);
+          unsafe_slots += pass;
+        }
+      }
+    }
+    block_start.push_back(static_cast<int64_t>(koff2.size()));
+  }
+  apack = std::move(ap2);
+  koff = std::move(koff2);
+  if (unsafe_slots > 0) {
+    variant += fmt::format("-sign{:.0f}%", 100.0 * static_cast<double>(unsafe_slots) /
+                                               static_cast<double>(groups * blocks * ks));
+  }
 }
 
 size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {

@@ -8,9 +8,12 @@
 //   ref         the reference loops themselves (one sample per call, no packing);
 //   generic     portable C++: weights packed once as int16 (w − z_w), activations staged as int16
 //               (x − z_x) into K-pair panels (im2col for convolutions), blocked int32 GEMM;
-//   avx2        the same plan with a vpmaddwd micro-kernel (int16 pairs → int32, exact: no
-//               vpmaddubsw, whose int16 pair sums saturate for u8·s8) and vectorised `ort`
-//               requantization;
+//   avx2        the same plan with a vpmaddwd micro-kernel (int16 pairs → int32) and vectorised
+//               `ort` requantization; with symmetric weights in [−127, 127] convolutions take u8
+//               quads instead (s8 inputs + 128): vpmaddubsw on the k-slots whose weight pairs
+//               cannot saturate its int16 pair sums ("pair-safe", s8_internal.h), the sign trick
+//               (vpabsb / vpsignb on x − 128) on the others, each row block's safe slots first
+//               (plan suffix "-signN%": the share of sign-trick k-slots); exact either way;
 //   avx512vnni  vpdpbusd (u8·s8 quads → int32) on u8 activations (s8 → u8 by +128, z_x + 128)
 //               with the correction acc = Σ x·w − z_x·Σ_k w[c][k] + bias; symmetric weights only
 //               (z_w = 0), otherwise the avx2 plan. Compiled with function target attributes and

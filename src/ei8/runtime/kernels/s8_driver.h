@@ -48,16 +48,26 @@ void direct_driver(const S8DirectArgs& a, Epilogue epilogue) {
   constexpr int kMaxNv = Tile::kMaxNv;
   alignas(64) int32_t acc[kS8Mr][kMaxNv][kS8Lanes];
   const S8Epilogue& e = *a.e;
+  S8DirectArgs split = a;  // a row block's own k-slots (block_start)
+  split.ks_safe = a.ks;
   for (int64_t r0 = 0; r0 < a.m; r0 += kS8Mr) {
-    const int32_t* ablk = a.apack + (r0 / kS8Mr) * a.ks * kS8Mr;
+    const int64_t blk = r0 / kS8Mr;
+    const int32_t* ablk = a.apack + blk * a.ks * kS8Mr;
+    if (a.block_start != nullptr) {
+      split.koff = a.koff + a.block_start[blk];
+      split.ks = a.block_start[blk + 1] - a.block_start[blk];
+      split.ks_safe = a.block_unsafe[blk] - a.block_start[blk];
+      ablk = a.apack + a.block_start[blk] * kS8Mr;
+    }
+    const S8DirectArgs& ab = split;
     const int rows = static_cast<int>(std::min<int64_t>(kS8Mr, a.m - r0));
     for (int64_t v0 = 0; v0 < a.n_vec; v0 += kMaxNv) {
       const int nv = static_cast<int>(std::min<int64_t>(kMaxNv, a.n_vec - v0));
       if constexpr (requires { Tile::run_fused(a, ablk, v0, r0, rows, nv); }) {
         // The tier's fused epilogue (requantizes from registers) when the block allows it.
-        if (Tile::run_fused(a, ablk, v0, r0, rows, nv)) continue;
+        if (Tile::run_fused(ab, ablk, v0, r0, rows, nv)) continue;
       }
-      Tile::run(a, ablk, a.vin + v0, nv, acc);
+      Tile::run(ab, ablk, a.vin + v0, nv, acc);
       for (int r = 0; r < rows; ++r) {
         for (int v = 0; v < nv; ++v) {
           const int64_t vo = a.vout[v0 + v];

@@ -51,9 +51,16 @@ void epilogue_s8_avx2(const S8Epilogue& e, const int32_t* acc, int64_t chan, voi
                       int64_t n);
 
 struct S8DirectArgs {
-  const int32_t* src = nullptr;    // slots
-  const int32_t* koff = nullptr;   // [ks] slot offset of each k-slot
-  int64_t ks = 0;                  // k-slots: ceil(K/2) (int16 tiers) or ceil(K/4) (VNNI)
+  const int32_t* src = nullptr;   // slots
+  const int32_t* koff = nullptr;  // [ks] slot offset of each k-slot
+  // Mixed plan (conv_s8.cpp, u8 quads): [blocks + 1] and [blocks]; row block b has its own
+  // k-slots, entries [block_start[b], block_start[b + 1]) of koff and of apack (kS8Mr slots
+  // each), the pair-safe ones before block_unsafe[b]. nullptr: every block has ks k-slots (koff
+  // shared, apack block b at b·ks·kS8Mr), all of them pair-safe for the u8 quad tile.
+  const int64_t* block_start = nullptr;
+  const int64_t* block_unsafe = nullptr;
+  int64_t ks_safe = -1;  // set by the driver per row block: k-slots [0, ks_safe) are pair-safe
+  int64_t ks = 0;        // k-slots: ceil(K/2) (int16 tiers) or ceil(K/4) (VNNI)
   const int32_t* apack = nullptr;  // [ceil(m/kS8Mr)][ks][kS8Mr] slots, zero rows past m
   int64_t m = 0;                   // valid rows
   const int32_t* vin = nullptr;    // [n_vec] slot offset of lane 0 in src
@@ -74,9 +81,15 @@ void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd
 // s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
 // they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
 void direct_s8s8_avx2(const S8DirectArgs& a);
-// u8 × s8 quads with |w| ≤ 63: vpmaddubsw pairs ≤ 2·255·63 < 2^15 are exact without the sign
-// trick; vpmaddwd(·, 1) widens them (the VNNI plan's operands on AVX2).
-void direct_u8s8_small_avx2(const S8DirectArgs& a);
+// u8 × s8 quads on AVX2. vpmaddubsw(x_u8, w) adds x0·w0 + x1·w1 in int16 with saturation; a
+// weight pair is "pair-safe" when its positive weights sum to ≤ 128 and its negative weights to
+// ≥ −128 (e.g. every |w| ≤ 64): the pair sums then lie in [−255·128, 255·128] ⊂ int16 and are
+// exact without the sign trick (3 instructions per 32 MAC), vpmaddwd(·, 1) widening them into
+// int32 quads. K-slots [ks_safe, ks) of a convolution hold some pair that is not safe (the mixed
+// plan, full-range weights, |w| ≤ 127): they run with the sign trick on x − 128 (x ^ 0x80),
+// whose −128·Σw the bias restores. Fully connected layers (weights are src) use it only when
+// every weight is pair-safe.
+void direct_u8s8_avx2(const S8DirectArgs& a);
 // vpdpbusd emulated in portable C++ (u8 × s8 quads summed into int32 lanes): lets the tests run
 // the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
 void direct_u8s8_emulated_generic(const S8DirectArgs& a);

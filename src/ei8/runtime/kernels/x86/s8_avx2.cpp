@@ -228,8 +228,9 @@ struct Avx2QuadTile : QuadTileRuns<Avx2QuadTile> {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
+    const int32_t* koff = a.koff;
     for (int64_t k = 0; k < a.ks; ++k) {
-      const int32_t* base = a.src + a.koff[k];
+      const int32_t* base = a.src + koff[k];
       __m256i s[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
@@ -266,9 +267,10 @@ struct Avx2QuadTile : QuadTileRuns<Avx2QuadTile> {
   }
 };
 
-// u8 quads × s8 quads with |w| ≤ 63: vpmaddubsw(x_u8, w) pairs ≤ 2·255·63 = 32130 are exact
-// in int16, so no vpabsb / vpsignb: three instructions per 32 MAC instead of four.
-struct Avx2SmallTile : QuadTileRuns<Avx2SmallTile> {
+// u8 quads × s8 quads (s8_internal.h, direct_u8s8_avx2): k-slots [0, ks_safe) hold pair-safe
+// weights, vpmaddubsw(x_u8, w) is exact there without vpabsb / vpsignb (three instructions per
+// 32 MAC instead of four); the rest (convolutions only) take the sign trick on x ^ 0x80 = x − 128.
+struct Avx2U8Tile : QuadTileRuns<Avx2U8Tile> {
   template <int NV, bool kSrcIsX, class Sink, int MR = kS8Mr>
   static void compute(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, Sink sink) {
     __m256i c[kS8Mr][NV];
@@ -277,8 +279,10 @@ struct Avx2SmallTile : QuadTileRuns<Avx2SmallTile> {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) c[r][v] = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
-    for (int64_t k = 0; k < a.ks; ++k) {
-      const int32_t* base = a.src + a.koff[k];
+    const int32_t* koff = a.koff;
+    const int64_t ks_safe = kSrcIsX ? a.ks_safe : a.ks;
+    for (int64_t k = 0; k < ks_safe; ++k) {
+      const int32_t* base = a.src + koff[k];
       __m256i s[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
@@ -292,6 +296,29 @@ struct Avx2SmallTile : QuadTileRuns<Avx2SmallTile> {
         for (int v = 0; v < NV; ++v) {
           const __m256i p = kSrcIsX ? _mm256_maddubs_epi16(s[v], b) : _mm256_maddubs_epi16(b, s[v]);
           c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+        }
+      }
+    }
+    if constexpr (kSrcIsX) {
+      const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+      for (int64_t k = ks_safe; k < a.ks; ++k) {
+        const int32_t* base = a.src + koff[k];
+        __m256i s[NV], ax[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          s[v] = _mm256_xor_si256(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v])), flip);
+          ax[v] = _mm256_abs_epi8(s[v]);
+        }
+        const int32_t* w = ablk + k * kS8Mr;
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; ++r) {
+          const __m256i wr = _mm256_set1_epi32(w[r]);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) {
+            const __m256i p = _mm256_maddubs_epi16(ax[v], _mm256_sign_epi8(wr, s[v]));
+            c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+          }
         }
       }
     }
@@ -544,9 +571,7 @@ void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const v
 
 void direct_s16_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2Tile>(a, kEpilogue); }
 
-void direct_u8s8_small_avx2(const S8DirectArgs& a) {
-  s8::direct_driver<Avx2SmallTile>(a, kEpilogue);
-}
+void direct_u8s8_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2U8Tile>(a, kEpilogue); }
 
 void direct_s8s8_avx2(const S8DirectArgs& a) { s8::direct_driver<Avx2QuadTile>(a, kEpilogue); }
 
