@@ -33,9 +33,10 @@ struct PreparedConv {
   std::vector<float> x, y, scratch;
 };
 
-PreparedConv make_conv(const Conv2dParams& p, int64_t batch, KernelChoice choice) {
-  Result<Conv2dF32> c =
-      Conv2dF32::prepare(p, random_vector(p.weight_size(), 1), random_vector(p.out_c, 2), choice);
+PreparedConv make_conv(const Conv2dParams& p, int64_t batch, KernelChoice choice,
+                       kernels::ConvAlgorithm algorithm = kernels::ConvAlgorithm::kAuto) {
+  Result<Conv2dF32> c = Conv2dF32::prepare(p, random_vector(p.weight_size(), 1),
+                                           random_vector(p.out_c, 2), choice, algorithm);
   if (!c.ok()) std::abort();
   PreparedConv pc{std::move(c).value(),
                   random_vector(batch * p.in_size(), 3),
@@ -54,9 +55,10 @@ void set_counters(benchmark::State& state, double macs_per_iter, int64_t batch) 
                                                          benchmark::Counter::kInvert);
 }
 
-void bm_conv_layer(benchmark::State& state, Conv2dParams p, KernelChoice choice) {
+void bm_conv_layer(benchmark::State& state, Conv2dParams p, KernelChoice choice,
+                   kernels::ConvAlgorithm algorithm) {
   const int64_t batch = state.range(0);
-  PreparedConv pc = make_conv(p, batch, choice);
+  PreparedConv pc = make_conv(p, batch, choice, algorithm);
   for (auto _ : state) {
     pc.conv.run(pc.x.data(), pc.y.data(), batch, pc.scratch.data());
     benchmark::DoNotOptimize(pc.y.data());
@@ -110,16 +112,46 @@ int register_all() {
                                         std::pair{"tiny_cnn2d", tiny_cnn2d_layers()}}) {
       for (const ModelLayer& l : layers) {
         benchmark::RegisterBenchmark((tier + "/layer/" + l.name).c_str(), bm_conv_layer, l.p,
-                                     choice)
+                                     choice, kernels::ConvAlgorithm::kAuto)
             ->Arg(1)
             ->Arg(32)
             ->Unit(benchmark::kMicrosecond);
+      }
+      // Winograd F(2×2, 3×3) against the direct plan where it applies; MAC/s counts the
+      // direct-equivalent MACs (9 per output pixel and channel pair) for both.
+      for (const ModelLayer& l : layers) {
+        if (!kernels::winograd_applicable(l.p)) continue;
+        for (kernels::ConvAlgorithm algo :
+             {kernels::ConvAlgorithm::kDirect, kernels::ConvAlgorithm::kWinograd}) {
+          const std::string name =
+              tier + "/" + std::string(kernels::conv_algorithm_name(algo)) + "/" + l.name;
+          benchmark::RegisterBenchmark(name.c_str(), bm_conv_layer, l.p, choice, algo)
+              ->Arg(1)
+              ->Arg(32)
+              ->Unit(benchmark::kMicrosecond);
+        }
       }
       benchmark::RegisterBenchmark((tier + "/model/" + model).c_str(), bm_conv_model, layers,
                                    choice)
           ->Arg(1)
           ->Arg(32)
           ->Unit(benchmark::kMicrosecond);
+    }
+    // Where Winograd starts to pay (the threshold of winograd_pays_off in conv_f32_winograd.cpp):
+    // channels × spatial size, one image per call as the executor runs convolutions.
+    for (int64_t ch : {4, 8, 12, 16, 32, 64}) {
+      for (int64_t hw : {32, 16, 8, 4}) {
+        const Conv2dParams p = conv(ch, hw, hw, ch, 3, 3, 1, 1, 1);
+        for (kernels::ConvAlgorithm algo :
+             {kernels::ConvAlgorithm::kDirect, kernels::ConvAlgorithm::kWinograd}) {
+          const std::string name = tier + "/crossover/" +
+                                   std::string(kernels::conv_algorithm_name(algo)) + "/c" +
+                                   std::to_string(ch) + "_hw" + std::to_string(hw);
+          benchmark::RegisterBenchmark(name.c_str(), bm_conv_layer, p, choice, algo)
+              ->Arg(1)
+              ->Unit(benchmark::kMicrosecond);
+        }
+      }
     }
     benchmark::RegisterBenchmark((tier + "/fc/resnet_32_10").c_str(), bm_fc, 10, 32, choice)
         ->Arg(1)

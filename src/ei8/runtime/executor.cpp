@@ -127,6 +127,7 @@ const Shape* Executor::value_shape(const std::string& value) const {
 }
 
 std::vector<std::pair<std::string, std::string>> Executor::variants() const {
+  if (!lanes_.empty()) return lanes_[0]->variants();  // batch split into lanes: same kernels
   std::vector<std::pair<std::string, std::string>> out;
   for (const Step& s : steps_) out.emplace_back(s.name, std::string(s.op->variant()));
   return out;

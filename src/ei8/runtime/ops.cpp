@@ -121,7 +121,7 @@ class ConvOp : public Op {
   // One sample per kernel call: the per-sample working set stays in cache (measured faster
   // than whole-batch calls for batch 32 on the test models).
   size_t scratch_bytes() const override { return conv_->scratch_bytes(1); }
-  std::string_view variant() const override { return choice_name(conv_->choice()); }
+  std::string_view variant() const override { return conv_->variant_name(); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     const kernels::Conv2dParams& p = conv_->params();

@@ -10,6 +10,7 @@
 
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/f32_winograd.h"
 #include "f32_tolerance.h"
 
 namespace ei8::kernels {
@@ -242,12 +243,134 @@ std::vector<float> abs_of(std::vector<float> v) {
   return v;
 }
 
-using ConvParam = std::tuple<KernelChoice, ConvCase>;
+// A kernel variant: a tier and, for the fast tiers, a convolution algorithm (kAuto on the
+// reference tier, which has only its own).
+struct Variant {
+  KernelChoice tier;
+  ConvAlgorithm algorithm;
+};
+
+std::vector<Variant> all_variants() {
+  std::vector<Variant> v;
+  for (KernelChoice k : registered_f32_kernels()) {
+    if (k == KernelChoice::kRef) {
+      v.push_back({k, ConvAlgorithm::kAuto});
+    } else {
+      v.push_back({k, ConvAlgorithm::kDirect});
+      v.push_back({k, ConvAlgorithm::kWinograd});
+    }
+  }
+  return v;
+}
+
+// Winograd F(2×2, 3×3)'s own cases: seeded random 3×3 stride-1 shapes (prime/odd channels,
+// 1×1 to 33×33 outputs, paddings 0..2 on each side independently, every activation, bias or
+// not, batches that fold several images into one tile block, and partial folds).
+std::vector<ConvCase> winograd_random_cases(uint64_t seed, int count) {
+  Rng rng(seed);
+  const int64_t channels[] = {1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 16, 17, 23, 31, 32, 37};
+  const int64_t sizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 16, 17, 31, 33};
+  std::vector<ConvCase> out;
+  for (int i = 0; i < count; ++i) {
+    ConvCase c;
+    c.name = "wino_random_" + std::to_string(seed) + "_" + std::to_string(i);
+    Conv2dParams& p = c.p;
+    p.kernel_h = p.kernel_w = 3;
+    p.in_c = channels[rng.uniform_int(0, 15)];
+    p.out_c = channels[rng.uniform_int(0, 15)];
+    p.pad_top = rng.uniform_int(0, 2);
+    p.pad_left = rng.uniform_int(0, 2);
+    p.pad_bottom = rng.uniform_int(0, 2);
+    p.pad_right = rng.uniform_int(0, 2);
+    // The output size is drawn (1×1, 2×2, 3×3 outputs included) and the input derived from it.
+    const int64_t oh = sizes[rng.uniform_int(0, 15)], ow = sizes[rng.uniform_int(0, 15)];
+    p.in_h = std::max<int64_t>(1, oh + 2 - p.pad_top - p.pad_bottom);
+    p.in_w = std::max<int64_t>(1, ow + 2 - p.pad_left - p.pad_right);
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    switch (rng.uniform_int(0, 4)) {
+      case 0:
+        p.act = Activation::none();
+        break;
+      case 1:
+        p.act = Activation::relu();
+        break;
+      case 2:
+        p.act = Activation::clip(0.0f, 6.0f);
+        break;
+      case 3:
+        p.act = Activation::clip(-1.0f, 1.5f);
+        break;
+      default:
+        p.act = Activation::leaky_relu(0.2f);
+        break;
+    }
+    c.with_bias = rng.uniform_int(0, 2) != 0;
+    // Batches up to 11 fold several small images into one tile block (and leave a partial
+    // fold); large images keep to small batches so that the suite stays fast under ASan.
+    c.batches = {rng.uniform_int(1, 3), rng.uniform_int(1, p.out_h() * p.out_w() <= 64 ? 11 : 2)};
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<ConvCase> winograd_hand_cases() {
+  const Activation relu = Activation::relu();
+  return {
+      // The CIFAR ResNet's and TinyCNN2D's stride-1 3×3 layers, full size.
+      ConvTester("wino_resnet_16x32x32").input(16, 32, 32).out(16).kernel(3, 3).pad(1).act(relu),
+      ConvTester("wino_resnet_32x16x16").input(32, 16, 16).out(32).kernel(3, 3).pad(1),
+      ConvTester("wino_tiny_64x8x8_128").input(64, 8, 8).out(128).kernel(3, 3).pad(1).act(relu),
+      // Folded batches: 4×4 output = 2 quads per image, 2×2 = 1 quad; batch 11 = 8 + 3.
+      ConvTester("wino_fold_4x4").input(5, 4, 4).out(7).kernel(3, 3).pad(1).batches({7, 11, 1}),
+      ConvTester("wino_fold_1x1_out").input(3, 3, 3).out(5).kernel(3, 3).batches({11, 2}),
+      // Quads cut by the right edge (tiles_x = 5, 9) and odd heights; rows of 6 (mr = 6).
+      ConvTester("wino_w9_h7")
+          .input(4, 7, 9)
+          .out(6)
+          .kernel(3, 3)
+          .pad(1)
+          .act(Activation::leaky_relu(0.1f)),
+      ConvTester("wino_w17_valid").input(9, 5, 19).out(13).kernel(3, 3).no_bias(),
+      ConvTester("wino_asym_pad")
+          .input(7, 6, 10)
+          .out(12)
+          .kernel(3, 3)
+          .pad(2, 0, 0, 2)
+          .act(Activation::clip(-0.5f, 0.25f)),
+      // in_c = 1 and large in_c (K_W = in_c + 9 on both ends).
+      ConvTester("wino_ic1").input(1, 12, 12).out(4).kernel(3, 3).pad(1),
+      ConvTester("wino_ic97").input(97, 5, 6).out(5).kernel(3, 3).pad(1),
+  };
+}
+
+std::vector<ConvCase> winograd_cases() {
+  std::vector<ConvCase> c = winograd_hand_cases();
+  for (const ConvCase& h : hand_cases()) {  // the general cases Winograd covers
+    if (winograd_applicable(h.p)) c.push_back(h);
+  }
+  for (ConvCase& r : winograd_random_cases(kRandomSeed, 60)) c.push_back(r);
+  return c;
+}
+
+using ConvParam = std::tuple<Variant, ConvCase>;
+
+// Every (variant, case) pair the variant covers: Winograd only on its shapes.
+std::vector<ConvParam> all_params() {
+  std::vector<ConvParam> out;
+  for (const Variant& v : all_variants()) {
+    const std::vector<ConvCase> cases =
+        v.algorithm == ConvAlgorithm::kWinograd ? winograd_cases() : all_cases();
+    for (const ConvCase& c : cases) out.emplace_back(v, c);
+  }
+  return out;
+}
 
 class ConvF32Variants : public ::testing::TestWithParam<ConvParam> {};
 
 TEST_P(ConvF32Variants, MatchesReference) {
-  const auto& [choice, c] = GetParam();
+  const auto& [variant, c] = GetParam();
+  const KernelChoice choice = variant.tier;
   if (!kernel_choice_available(choice)) {
     GTEST_SKIP() << "variant " << kernel_choice_name(choice) << " needs an ISA this CPU lacks";
   }
@@ -259,9 +382,13 @@ TEST_P(ConvF32Variants, MatchesReference) {
   const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
   const std::vector<float> b =
       c.with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
-  Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, choice);
+  Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, choice, variant.algorithm);
   ASSERT_TRUE(conv.ok()) << conv.status().message();
   EXPECT_EQ(conv->choice(), choice);
+  if (variant.algorithm != ConvAlgorithm::kAuto) {
+    EXPECT_EQ(conv->algorithm(), variant.algorithm);
+  }
+  const bool winograd = conv->algorithm() == ConvAlgorithm::kWinograd;
 
   for (int64_t batch : c.batches) {
     SCOPED_TRACE("batch " + std::to_string(batch));
@@ -270,28 +397,45 @@ TEST_P(ConvF32Variants, MatchesReference) {
     pb.batch = batch;
     std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
     ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-    // S = Σ|w·x| + |b| per output: the reference on absolute values without activation.
-    pb.act = Activation::none();
+    // The magnitude of the tolerance policy (f32_tolerance.h): S = Σ|w·x| + |b| per output
+    // (the reference on absolute values without activation) for the direct sum, S_W for
+    // Winograd.
     std::vector<float> magnitude(want.size());
-    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    if (winograd) {
+      magnitude = testing::winograd_f23_magnitude(p, batch, x, w, b);
+    } else {
+      pb.act = Activation::none();
+      ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    }
 
     // NaN-filled output and scratch: every output must be written, no scratch read unwritten.
     std::vector<float> got(want.size(), std::numeric_limits<float>::quiet_NaN());
     std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
                                std::numeric_limits<float>::quiet_NaN());
     conv->run(x.data(), got.data(), batch, scratch.data());
-    expect_close(got, want, magnitude, p.k());
+    expect_close(got, want, magnitude, winograd ? testing::winograd_f23_k(p.in_c) : p.k());
+    if (winograd) {  // for the record: the error measured against the direct sum's bound
+      pb.act = Activation::none();
+      std::vector<float> s(want.size());
+      ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), s).ok());
+      double worst = 0.0;
+      for (size_t i = 0; i < s.size(); ++i) {
+        const double tol = testing::f32_tolerance(p.k(), s[i]);
+        if (tol > 0) worst = std::max(worst, std::fabs(double{got[i]} - want[i]) / tol);
+      }
+      RecordProperty("worst_diff_over_direct_tol", std::to_string(worst));
+    }
   }
 }
 
 std::string conv_param_name(const ::testing::TestParamInfo<ConvParam>& info) {
-  return std::string(kernel_choice_name(std::get<0>(info.param))) + "_" +
-         std::get<1>(info.param).name;
+  const Variant& v = std::get<0>(info.param);
+  std::string name(kernel_choice_name(v.tier));
+  if (v.algorithm == ConvAlgorithm::kWinograd) name += "_winograd";
+  return name + "_" + std::get<1>(info.param).name;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTiers, ConvF32Variants,
-                         ::testing::Combine(::testing::ValuesIn(registered_f32_kernels()),
-                                            ::testing::ValuesIn(all_cases())),
+INSTANTIATE_TEST_SUITE_P(AllTiers, ConvF32Variants, ::testing::ValuesIn(all_params()),
                          conv_param_name);
 
 // --- The reference against values derived by hand -----------------------------------------
@@ -418,6 +562,103 @@ TEST(Conv2dF32Ref, RejectsMismatchedSpans) {
   const Status s = conv2d_f32_ref(p, x, w, {}, y);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("input size = 100, must be 200"), std::string::npos) << s.message();
+}
+
+TEST(Conv2dF32Prepare, RejectsWinogradWhereItDoesNotApply) {
+  struct Bad {
+    const char* what;
+    void (*mutate)(Conv2dParams&);
+  };
+  const Bad bad[] = {
+      {"5x5", [](Conv2dParams& p) { p.kernel_h = p.kernel_w = 5; }},
+      {"3x1", [](Conv2dParams& p) { p.kernel_w = 1; }},
+      {"stride 2", [](Conv2dParams& p) { p.stride_w = 2; }},
+      {"dilation 2", [](Conv2dParams& p) { p.dilation_h = 2; }},
+      {"groups 2", [](Conv2dParams& p) { p.groups = 2; }},
+  };
+  for (const Bad& b : bad) {
+    Conv2dParams p = small_params();
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 2;
+    b.mutate(p);
+    ASSERT_TRUE(p.validate().ok()) << b.what;
+    EXPECT_FALSE(winograd_applicable(p)) << b.what;
+    const std::vector<float> w(static_cast<size_t>(p.weight_size()));
+    Result<Conv2dF32> r =
+        Conv2dF32::prepare(p, w, {}, KernelChoice::kGeneric, ConvAlgorithm::kWinograd);
+    ASSERT_FALSE(r.ok()) << b.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << b.what;
+    EXPECT_NE(r.status().message().find("algorithm = winograd, must be a 3x3, stride 1"),
+              std::string::npos)
+        << r.status().message();
+    // kAuto falls back to the direct plan.
+    Result<Conv2dF32> a = Conv2dF32::prepare(p, w, {}, KernelChoice::kGeneric);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    EXPECT_EQ(a->algorithm(), ConvAlgorithm::kDirect) << b.what;
+  }
+  const Conv2dParams p = small_params();
+  Result<Conv2dF32> r = Conv2dF32::prepare(p, std::vector<float>(216), {}, KernelChoice::kRef,
+                                           ConvAlgorithm::kWinograd);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("kernel = ref"), std::string::npos) << r.status().message();
+}
+
+TEST(Conv2dF32Winograd, DocumentedCoefficientsMatchTheTransformMatrices) {
+  // f32_winograd.h states C[i][a][p] of the error bound; the test helper derives it from
+  // Aᵀ, G and Bᵀ. Both must agree, the direct taps (p = i + a) must have weight 1 and each
+  // C[i] must sum to 8 (the 64/9 amplification quoted in both places).
+  const testing::WinogradAbsCoeff c = testing::winograd_f23_abs_coeff();
+  for (int i = 0; i < 2; ++i) {
+    double sum = 0;
+    for (int a = 0; a < 3; ++a) {
+      EXPECT_EQ(c[i][a][i + a], 1.0) << i << "," << a;
+      for (int p = 0; p < 4; ++p) {
+        EXPECT_EQ(c[i][a][p], kWinogradF23AbsCoeff[i][a][p]) << i << "," << a << "," << p;
+        sum += c[i][a][p];
+      }
+    }
+    EXPECT_EQ(sum, 8.0) << i;
+  }
+}
+
+TEST(Conv2dF32Winograd, TransformedWeightsAreGgGt) {
+  // A kernel with one non-zero tap (a, b) = 1: U[u][v] = G[u][a]·G[v][b], packed at
+  // upack[(block·16 + 4u + v)·in_c + ic][r].
+  const double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  for (int tap = 0; tap < 9; ++tap) {
+    const int ta = tap / 3, tb = tap % 3;
+    std::vector<float> w(2 * 1 * 9, 0.0f);  // out_c 2, in_c 1; oc 1 carries the tap
+    w[9 + tap] = 1.0f;
+    std::vector<float> upack(16 * 4, -1.0f);  // mr = 4: one block
+    winograd_f23_pack_weights(w, 2, 1, 4, upack.data());
+    for (int u = 0; u < 4; ++u) {
+      for (int v = 0; v < 4; ++v) {
+        EXPECT_EQ(upack[(u * 4 + v) * 4 + 0], 0.0f) << tap;
+        EXPECT_EQ(upack[(u * 4 + v) * 4 + 1], static_cast<float>(kG[u][ta] * kG[v][tb]))
+            << tap << " " << u << v;
+      }
+    }
+  }
+}
+
+TEST(Conv2dF32Dispatch, AutoPicksWinogradWhereItPaysOff) {
+  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+    if (!kernel_choice_available(k)) continue;
+    Conv2dParams p;
+    p.in_c = p.out_c = 16;
+    p.in_h = p.in_w = 32;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+    const std::vector<float> w(static_cast<size_t>(p.weight_size()));
+    Result<Conv2dF32> r = Conv2dF32::prepare(p, w, {}, k);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->algorithm(), ConvAlgorithm::kWinograd);
+    EXPECT_EQ(r->variant_name(), std::string(kernel_choice_name(k)) + "/winograd");
+    p.in_c = 3;  // the stem: too few channels for the transforms to pay
+    Result<Conv2dF32> stem = Conv2dF32::prepare(p, std::vector<float>(16 * 27), {}, k);
+    ASSERT_TRUE(stem.ok());
+    EXPECT_EQ(stem->algorithm(), ConvAlgorithm::kDirect);
+    EXPECT_EQ(stem->variant_name(), kernel_choice_name(k));
+  }
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {

@@ -47,6 +47,23 @@ int choose_mr(int64_t out_c_per_group, int64_t n_vec) {
 
 }  // namespace
 
+std::string_view conv_algorithm_name(ConvAlgorithm a) {
+  switch (a) {
+    case ConvAlgorithm::kAuto:
+      return "auto";
+    case ConvAlgorithm::kDirect:
+      return "direct";
+    case ConvAlgorithm::kWinograd:
+      return "winograd";
+  }
+  return "?";
+}
+
+bool winograd_applicable(const Conv2dParams& p) {
+  return p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && p.groups == 1;
+}
+
 Status Conv2dParams::validate() const {
   constexpr int64_t kBig = kMaxElements;
   EI8_RETURN_IF_ERROR(check_range("batch", batch, 1, kBig));
@@ -90,9 +107,17 @@ Conv2dF32& Conv2dF32::operator=(Conv2dF32&&) noexcept = default;
 Conv2dF32::~Conv2dF32() = default;
 const Conv2dParams& Conv2dF32::params() const { return impl_->p; }
 KernelChoice Conv2dF32::choice() const { return impl_->choice; }
+ConvAlgorithm Conv2dF32::algorithm() const { return impl_->algorithm; }
+std::string_view Conv2dF32::variant_name() const {
+  if (impl_->algorithm == ConvAlgorithm::kWinograd) {
+    return impl_->choice == KernelChoice::kAvx2 ? "avx2/winograd" : "generic/winograd";
+  }
+  return kernel_choice_name(impl_->choice);
+}
 
 Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const float> weight,
-                                     std::span<const float> bias, KernelChoice choice) {
+                                     std::span<const float> bias, KernelChoice choice,
+                                     ConvAlgorithm algorithm) {
   Conv2dParams p = params;
   p.batch = 1;  // prepared objects take the batch per run
   EI8_RETURN_IF_ERROR(p.validate());
@@ -112,12 +137,29 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     return unsupported("cannot prepare conv2d: kernel = {}, must be one this CPU runs",
                        kernel_choice_name(choice));
   }
+  if (algorithm == ConvAlgorithm::kWinograd && !winograd_applicable(p)) {
+    return unsupported(
+        "cannot prepare conv2d: algorithm = winograd, must be a 3x3, stride 1, dilation 1, "
+        "groups 1 convolution (kernel {}x{}, stride {}x{}, dilation {}x{}, groups {})",
+        p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups);
+  }
+  if (algorithm == ConvAlgorithm::kWinograd && choice == KernelChoice::kRef) {
+    return unsupported(
+        "cannot prepare conv2d: algorithm = winograd, must be direct or auto for "
+        "kernel = ref");
+  }
   auto impl = std::make_unique<Impl>();
   impl->p = p;
   impl->choice = resolve_kernel_choice(choice);
   if (impl->choice == KernelChoice::kRef) {
     impl->weight.assign(weight.begin(), weight.end());
     impl->bias.assign(bias.begin(), bias.end());
+    return Conv2dF32(std::move(impl));
+  }
+  if (algorithm == ConvAlgorithm::kWinograd ||
+      (algorithm == ConvAlgorithm::kAuto && winograd_applicable(p) &&
+       winograd_pays_off(p, impl->choice))) {
+    EI8_RETURN_IF_ERROR(impl->prepare_winograd(weight, bias));
     return Conv2dF32(std::move(impl));
   }
 
@@ -191,8 +233,14 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   return Conv2dF32(std::move(impl));
 }
 
-size_t Conv2dF32::scratch_bytes(int64_t /*batch*/) const {
-  return static_cast<size_t>(impl_->staged_floats) * sizeof(float);
+size_t Conv2dF32::scratch_bytes(int64_t batch) const {
+  const Impl& m = *impl_;
+  if (m.algorithm == ConvAlgorithm::kWinograd) {
+    const int64_t images = std::clamp<int64_t>(batch, 1, m.wino_images);
+    return static_cast<size_t>(images * m.staged_floats + m.wino_vbuf + m.wino_mbuf) *
+           sizeof(float);
+  }
+  return static_cast<size_t>(m.staged_floats) * sizeof(float);
 }
 
 void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
@@ -224,6 +272,10 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
     const Status s = conv2d_f32_ref(pb, {input, static_cast<size_t>(batch * in_size)}, m.weight,
                                     m.bias, {output, static_cast<size_t>(batch * out_size)});
     (void)s;  // the shapes were validated by prepare()
+    return;
+  }
+  if (m.algorithm == ConvAlgorithm::kWinograd) {
+    m.run_winograd(input, output, batch, scratch);
     return;
   }
   // The one place that maps a tier to its code (STYLE.md 4).

@@ -13,12 +13,18 @@
 //   std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float));
 //   conv->run(x, y, batch, scratch.data());                         // allocation-free, any batch
 //   conv2d_f32_ref(p_with_batch, x, weight, bias, y_ref);           // the spec, for tests
+//   conv->algorithm();  // kDirect or kWinograd (chosen by prepare(); forceable for tests)
+//
+// Algorithms (plans) of the fast tiers: "direct" (a GEMM over the staged input, every shape)
+// and Winograd F(2×2, 3×3) for 3×3, stride-1, dilation-1, ungrouped convolutions (2.25× fewer
+// multiplications; not bit-identical to the direct sum, see the tolerance in f32_winograd.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "ei8/core/status.h"
 #include "ei8/runtime/kernels/f32_common.h"
@@ -69,6 +75,14 @@ Status conv2d_f32_ref(const Conv2dParams& p, std::span<const float> input,
                       std::span<const float> weight, std::span<const float> bias,
                       std::span<float> output);
 
+// The convolution algorithm of a prepared fast tier. kAuto: prepare() picks the faster one
+// for the shape (measured, see conv_f32.cpp, winograd_pays_off); kWinograd on a shape it does
+// not cover (kernel ≠ 3×3, stride or dilation ≠ 1, groups > 1) fails with kUnsupported.
+enum class ConvAlgorithm { kAuto, kDirect, kWinograd };
+std::string_view conv_algorithm_name(ConvAlgorithm a);  // "auto", "direct", "winograd"
+// Whether Winograd F(2×2, 3×3) covers the shape (not whether it is faster).
+bool winograd_applicable(const Conv2dParams& p);
+
 // A convolution prepared once for its shape and weights (any batch per run).
 //
 // prepare(): validates, picks the tier (KernelChoice::kAuto: the best one this CPU runs),
@@ -80,7 +94,8 @@ class Conv2dF32 {
   [[nodiscard]] static Result<Conv2dF32> prepare(const Conv2dParams& p,
                                                  std::span<const float> weight,
                                                  std::span<const float> bias,
-                                                 KernelChoice choice = KernelChoice::kAuto);
+                                                 KernelChoice choice = KernelChoice::kAuto,
+                                                 ConvAlgorithm algorithm = ConvAlgorithm::kAuto);
 
   // Bytes of scratch run() needs for `batch` samples (0 is possible); 64-byte alignment of the
   // scratch is recommended but not required.
@@ -92,6 +107,11 @@ class Conv2dF32 {
 
   const Conv2dParams& params() const;
   KernelChoice choice() const;  // the tier actually used (never kAuto)
+  // The algorithm actually used (never kAuto; kDirect for the kRef tier).
+  ConvAlgorithm algorithm() const;
+  // Tier and algorithm for profiles: "ref", "generic", "avx2" (direct), "generic/winograd",
+  // "avx2/winograd".
+  std::string_view variant_name() const;
 
   Conv2dF32(Conv2dF32&&) noexcept;
   Conv2dF32& operator=(Conv2dF32&&) noexcept;

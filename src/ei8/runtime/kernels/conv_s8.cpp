@@ -309,10 +309,6 @@ std::byte* align64(std::byte* p) {
   return reinterpret_cast<std::byte*>((u + 63) & ~uintptr_t{63});
 }
 
-}  // namespace
-
-namespace {
-
 // vpmaddubsw(x_u8, w) adds x0·w0 + x1·w1 in int16 with saturation. Over x ∈ [0, 255] the sum
 // spans [−255·N, 255·P] (P, N: the sums of the pair's positive weights and of its negative
 // weights' magnitudes), inside int16 iff P ≤ 128 and N ≤ 128 (255·128 = 32640).
@@ -337,18 +333,18 @@ bool quad_safe(int32_t slot) {
 // kk = k_h·k_w; im2col: cols = K, kk = 1). Trained layers drop a lot (SignalCNN1D: 67 → 39 %
 // and 63 → 24 % of the k-slots, TinyCNN2D 24 → 12 % and 16 → 8 %).
 std::vector<int32_t> pair_safe_column_order(std::span<const int8_t> w,
-                                            const fixedpoint::ConvGeometry& g, int64_t cig,
+                                            const fixedpoint::ConvGeometry& g, int64_t cols,
                                             int64_t kk, std::vector<int32_t> order) {
   const int64_t cog = g.out_channels_per_group(), quads = static_cast<int64_t>(order.size()) / 4;
   // wc[c + 1][oc·kk + t]: weight of column c (row 0: no column, zeros), column-major.
   const int64_t n = g.groups * cog * kk;
-  std::vector<int8_t> wc(static_cast<size_t>((cig + 1) * n), 0);
+  std::vector<int8_t> wc(static_cast<size_t>((cols + 1) * n), 0);
   for (int64_t grp = 0; grp < g.groups; ++grp)
     for (int64_t r = 0; r < cog; ++r)
-      for (int64_t c = 0; c < cig; ++c)
+      for (int64_t c = 0; c < cols; ++c)
         for (int64_t t = 0; t < kk; ++t)
           wc[static_cast<size_t>((c + 1) * n + ((grp * cog + r) * kk + t))] =
-              w[static_cast<size_t>(((grp * cog + r) * cig + c) * kk + t)];
+              w[static_cast<size_t>(((grp * cog + r) * cols + c) * kk + t)];
   auto quad_cost = [&](int64_t q) {
     const int8_t* x[4];
     for (int j = 0; j < 4; ++j) x[j] = wc.data() + (order[static_cast<size_t>(4 * q + j)] + 1) * n;
@@ -370,9 +366,8 @@ std::vector<int32_t> pair_safe_column_order(std::span<const int8_t> w,
   };
   std::vector<int64_t> cost(static_cast<size_t>(quads));
   for (int64_t q = 0; q < quads; ++q) cost[static_cast<size_t>(q)] = quad_cost(q);
-  // Each quad_cost reads ≤ 4·n weights; stop after ~2^24 of them.
-  const int64_t per_eval = std::max<int64_t>(1, 4 * n);
-  int64_t budget = (int64_t{1} << 24) / per_eval;
+  // Each quad_cost reads ≤ 4·n weights; stop after ~2^24 of them (budget: quad_cost calls).
+  int64_t budget = (int64_t{1} << 24) / std::max<int64_t>(1, 4 * n);
   for (bool kept = true; kept && budget > 0;) {
     kept = false;
     for (int64_t i = 0; i < 4 * quads && budget > 0; ++i) {

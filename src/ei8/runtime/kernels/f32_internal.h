@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/f32_winograd.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 
@@ -47,6 +48,10 @@ struct PackedGemmArgs {
   int nv;             // vectors per panel (panel width 8·nv)
   Activation act;
 };
+
+// Whether Winograd F(2×2, 3×3) is faster than the direct plan for an applicable shape
+// (measured; conv_f32_winograd.cpp).
+bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier);
 
 // Tier entry points (STYLE.md 5: each in its own translation unit with its own flags).
 void conv2d_f32_direct_generic(const DirectConvArgs& args);
@@ -113,8 +118,19 @@ struct Conv2dF32::Impl {
   std::vector<uint8_t> row_used;  // [staged rows]: read by some output row
   std::vector<float> wpack, bpack;
   int64_t wpack_group = 0, bpack_group = 0;  // floats per group
+  // Winograd plan (algorithm == kWinograd; f32_winograd.h): wpack holds U, bpack the bias,
+  // the input is staged kPadded with the bottom/right padding extended to whole quads.
+  ConvAlgorithm algorithm = ConvAlgorithm::kDirect;
+  int nv = 3;
+  int64_t wino_pad_bottom = 0, wino_pad_right = 0;  // staged padding (≥ the real one)
+  int64_t wino_images = 1;                          // images per kernel call
+  int64_t wino_vbuf = 0, wino_mbuf = 0;             // scratch floats after the staged images
+  std::vector<int32_t> qin, qout;
+  std::vector<uint8_t> qcols, qrows;
 
   void stage_image(const float* x, float* s) const;
+  Status prepare_winograd(std::span<const float> weight, std::span<const float> bias);
+  void run_winograd(const float* input, float* output, int64_t batch, float* scratch) const;
 };
 
 struct GemmF32::Impl {

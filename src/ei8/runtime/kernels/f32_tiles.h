@@ -283,11 +283,19 @@ void stage_padded(const PaddedStage& s) {
   using V = typename Ops::V;
   const V zero = Ops::set1(0.0f);
   const int64_t pw = s.pad_left + s.in_w + s.pad_right;
+  // Whole-vector stores only (masked stores are slow on AMD cores and scalar zero loops become
+  // a memset call each): runs of n ≥ 8 end with a store overlapping the previous one.
   const auto fill_zero = [&](float* p, int64_t n) {
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) Ops::store(p + j, zero);
-    if (j < n) Ops::store_n(p + j, zero, static_cast<int>(n - j));
+    if (n < 8) {
+      for (int64_t j = 0; j < n; ++j) p[j] = 0.0f;
+      return;
+    }
+    for (int64_t j = 0; j + 8 <= n; j += 8) Ops::store(p + j, zero);
+    Ops::store(p + n - 8, zero);
   };
+  // A row [zeros][x row][zeros] in whole vectors needs in_w + pad_right ≥ 8: the row's last
+  // vector then starts at x index ≥ 0 (narrower rows are written float by float).
+  const bool vector_rows = s.in_w + s.pad_right >= 8;
   for (int64_t c = 0; c < s.channels; ++c) {
     float* sc = s.dst + c * s.plane;
     const float* xc = s.x + c * s.in_h * s.in_w;
@@ -295,15 +303,27 @@ void stage_padded(const PaddedStage& s) {
     for (int64_t ih = 0; ih < s.in_h; ++ih) {
       float* row = sc + (s.pad_top + ih) * pw;
       const float* xr = xc + ih * s.in_w;
-      for (int64_t j = 0; j < s.pad_left; ++j) row[j] = 0.0f;
+      if (!vector_rows) {
+        for (int64_t j = 0; j < pw; ++j) {
+          const int64_t ix = j - s.pad_left;
+          row[j] = ix >= 0 && ix < s.in_w ? xr[ix] : 0.0f;
+        }
+        continue;
+      }
+      for (int64_t j = 0; j < s.pad_left; j += 8) Ops::store(row + j, zero);  // ends ≤ pw
       float* dst = row + s.pad_left;
       int64_t j = 0;
       for (; j + 8 <= s.in_w; j += 8) Ops::store(dst + j, Ops::load(xr + j));
-      if (j < s.in_w) {
-        const int rest = static_cast<int>(s.in_w - j);
-        Ops::store_n(dst + j, Ops::load_n(xr + j, rest), rest);
-      }
-      for (int64_t k = 0; k < s.pad_right; ++k) dst[s.in_w + k] = 0.0f;
+      // The rest, [pad_left + j, pw): data tail and right padding in vectors, the last one
+      // ending at pw (first = its lane 0's index in x, ≥ 0).
+      const auto rest = [&](int64_t first) {
+        return first >= s.in_w
+                   ? zero
+                   : Ops::load_n(xr + first,
+                                 static_cast<int>(std::min<int64_t>(8, s.in_w - first)));
+      };
+      for (; s.pad_left + j + 8 < pw; j += 8) Ops::store(dst + j, rest(j));
+      Ops::store(row + pw - 8, rest(pw - 8 - s.pad_left));
     }
     fill_zero(sc + (s.pad_top + s.in_h) * pw, s.pad_bottom * pw);
   }

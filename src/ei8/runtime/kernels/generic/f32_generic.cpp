@@ -10,6 +10,7 @@
 
 #include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
+#include "ei8/runtime/kernels/f32_tiles_winograd.h"
 
 namespace ei8::kernels {
 namespace {
@@ -44,12 +45,35 @@ struct PortableOps {
   static void store_n(float* p, V v, int n) {
     for (int i = 0; i < n; ++i) p[i] = v[i];
   }
+  // Winograd (f32_tiles_winograd.h): the same lane permutations as the AVX2 tier's.
+  static V load_halves(const float* p0, const float* p1) {
+    V v;
+    std::memcpy(&v, p0, sizeof(V) / 2);
+    std::memcpy(reinterpret_cast<char*>(&v) + sizeof(V) / 2, p1, sizeof(V) / 2);
+    return v;
+  }
+  static void deinterleave(V a, V b, V& even, V& odd) {
+    even = __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14);
+    odd = __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15);
+  }
+  static void zip(V y0, V y1, V& lo, V& hi) {
+    lo = __builtin_shufflevector(y0, y1, 0, 8, 1, 9, 4, 12, 5, 13);
+    hi = __builtin_shufflevector(y0, y1, 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  static void quads_of(V y0, V y1, V& qa, V& qb) {
+    qa = __builtin_shufflevector(y0, y1, 0, 8, 1, 9, 2, 10, 3, 11);
+    qb = __builtin_shufflevector(y0, y1, 4, 12, 5, 13, 6, 14, 7, 15);
+  }
 };
 
 }  // namespace
 
 void conv2d_f32_direct_generic(const DirectConvArgs& args) {
   tiles::conv_direct_dispatch<PortableOps>(args);
+}
+
+void conv2d_f32_winograd_generic(const WinogradConvArgs& args) {
+  tiles::winograd_dispatch<PortableOps>(args);
 }
 
 void gemm_f32_packed_generic(const PackedGemmArgs& args) {

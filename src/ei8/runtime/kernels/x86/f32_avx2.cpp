@@ -7,6 +7,7 @@
 
 #include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
+#include "ei8/runtime/kernels/f32_tiles_winograd.h"
 
 namespace ei8::kernels {
 namespace {
@@ -37,12 +38,33 @@ struct Avx2Ops {
   static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, lanes_below(n), v); }
   // Lanes ≥ n read as 0 and never touch memory.
   static V load_n(const float* p, int n) { return _mm256_maskload_ps(p, lanes_below(n)); }
+  // Winograd (f32_tiles_winograd.h): in-lane shuffles on input, one lane swap per output pair.
+  static V load_halves(const float* p0, const float* p1) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
+  }
+  static void deinterleave(V a, V b, V& even, V& odd) {
+    even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    odd = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+  static void zip(V y0, V y1, V& lo, V& hi) {
+    lo = _mm256_unpacklo_ps(y0, y1);
+    hi = _mm256_unpackhi_ps(y0, y1);
+  }
+  static void quads_of(V y0, V y1, V& qa, V& qb) {
+    const V lo = _mm256_unpacklo_ps(y0, y1), hi = _mm256_unpackhi_ps(y0, y1);
+    qa = _mm256_permute2f128_ps(lo, hi, 0x20);
+    qb = _mm256_permute2f128_ps(lo, hi, 0x31);
+  }
 };
 
 }  // namespace
 
 void conv2d_f32_direct_avx2(const DirectConvArgs& args) {
   tiles::conv_direct_dispatch<Avx2Ops>(args);
+}
+
+void conv2d_f32_winograd_avx2(const WinogradConvArgs& args) {
+  tiles::winograd_dispatch<Avx2Ops>(args);
 }
 
 void gemm_f32_packed_avx2(const PackedGemmArgs& args) {
