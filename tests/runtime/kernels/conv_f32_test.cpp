@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <iostream>
 #include <limits>
 #include <sstream>
@@ -173,6 +174,11 @@ std::vector<ConvCase> hand_cases() {
   };
 }
 
+// One of `acts`, drawn uniformly (one rng draw).
+Activation random_activation(Rng& rng, std::initializer_list<Activation> acts) {
+  return acts.begin()[rng.uniform_int(0, static_cast<int64_t>(acts.size()) - 1)];
+}
+
 // Seeded random shapes: prime and 2^k±1 sizes, every feature mixed.
 std::vector<ConvCase> random_cases(uint64_t seed, int count) {
   Rng rng(seed);
@@ -204,20 +210,8 @@ std::vector<ConvCase> random_cases(uint64_t seed, int count) {
     // Grow the input until the kernel fits.
     while (p.out_h() < 1) ++p.in_h;
     while (p.out_w() < 1) ++p.in_w;
-    switch (rng.uniform_int(0, 3)) {
-      case 0:
-        p.act = Activation::none();
-        break;
-      case 1:
-        p.act = Activation::relu();
-        break;
-      case 2:
-        p.act = Activation::clip(-1.0f, 1.5f);
-        break;
-      default:
-        p.act = Activation::leaky_relu(0.2f);
-        break;
-    }
+    p.act = random_activation(rng, {Activation::none(), Activation::relu(),
+                                    Activation::clip(-1.0f, 1.5f), Activation::leaky_relu(0.2f)});
     c.with_bias = rng.uniform_int(0, 4) != 0;
     c.batches = {rng.uniform_int(1, 5), rng.uniform_int(1, 3)};
     out.push_back(c);
@@ -289,23 +283,9 @@ std::vector<ConvCase> winograd_random_cases(uint64_t seed, int count) {
     p.in_w = std::max<int64_t>(1, ow + 2 - p.pad_left - p.pad_right);
     while (p.out_h() < 1) ++p.in_h;
     while (p.out_w() < 1) ++p.in_w;
-    switch (rng.uniform_int(0, 4)) {
-      case 0:
-        p.act = Activation::none();
-        break;
-      case 1:
-        p.act = Activation::relu();
-        break;
-      case 2:
-        p.act = Activation::clip(0.0f, 6.0f);
-        break;
-      case 3:
-        p.act = Activation::clip(-1.0f, 1.5f);
-        break;
-      default:
-        p.act = Activation::leaky_relu(0.2f);
-        break;
-    }
+    p.act = random_activation(rng,
+                              {Activation::none(), Activation::relu(), Activation::clip(0.0f, 6.0f),
+                               Activation::clip(-1.0f, 1.5f), Activation::leaky_relu(0.2f)});
     c.with_bias = rng.uniform_int(0, 2) != 0;
     // Batches up to 11 fold several small images into one tile block (and leave a partial
     // fold); large images keep to small batches so that the suite stays fast under ASan.

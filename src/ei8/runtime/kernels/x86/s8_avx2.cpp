@@ -212,6 +212,26 @@ struct QuadTileRuns {
   }
 };
 
+// One k-slot of the sign trick on s8 activation quads s[v] and the MR weight quads w[r]:
+// c[r][v] += quads of vpmaddubsw(|s|, sign(w, s)) (exact: pairs ≤ 2·128·127 < 2^15).
+template <int NV, int MR>
+inline __attribute__((always_inline)) void sign_trick_step(__m256i (&c)[kS8Mr][NV],
+                                                           const __m256i (&s)[NV], const int32_t* w,
+                                                           __m256i ones) {
+  __m256i ax[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) ax[v] = _mm256_abs_epi8(s[v]);
+#pragma GCC unroll 4
+  for (int r = 0; r < MR; ++r) {
+    const __m256i wr = _mm256_set1_epi32(w[r]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const __m256i p = _mm256_maddubs_epi16(ax[v], _mm256_sign_epi8(wr, s[v]));
+      c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
+    }
+  }
+}
+
 // s8 quads: activations x (s8, x_q = x − 128 for u8 inputs) and weights w ∈ [−127, 127].
 // vpsignb(w, x) = w·sign(x) and vpabsb(x) = |x| ∈ [0, 128] (read unsigned), so vpmaddubsw's
 // pairs |x0|·w0·sign(x0) + |x1|·w1·sign(x1) = x0·w0 + x1·w1 ∈ [−32512, 32512]: exact in int16.
@@ -238,18 +258,7 @@ struct Avx2QuadTile : QuadTileRuns<Avx2QuadTile> {
       }
       const int32_t* w = ablk + k * kS8Mr;
       if constexpr (kSrcIsX) {
-        __m256i ax[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) ax[v] = _mm256_abs_epi8(s[v]);
-#pragma GCC unroll 4
-        for (int r = 0; r < MR; ++r) {
-          const __m256i wr = _mm256_set1_epi32(w[r]);
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) {
-            const __m256i p = _mm256_maddubs_epi16(ax[v], _mm256_sign_epi8(wr, s[v]));
-            c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
-          }
-        }
+        sign_trick_step<NV, MR>(c, s, w, ones);
       } else {
 #pragma GCC unroll 4
         for (int r = 0; r < MR; ++r) {
@@ -303,23 +312,13 @@ struct Avx2U8Tile : QuadTileRuns<Avx2U8Tile> {
       const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
       for (int64_t k = ks_safe; k < a.ks; ++k) {
         const int32_t* base = a.src + koff[k];
-        __m256i s[NV], ax[NV];
+        __m256i s[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) {
           s[v] = _mm256_xor_si256(
               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + vin[v])), flip);
-          ax[v] = _mm256_abs_epi8(s[v]);
         }
-        const int32_t* w = ablk + k * kS8Mr;
-#pragma GCC unroll 4
-        for (int r = 0; r < MR; ++r) {
-          const __m256i wr = _mm256_set1_epi32(w[r]);
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) {
-            const __m256i p = _mm256_maddubs_epi16(ax[v], _mm256_sign_epi8(wr, s[v]));
-            c[r][v] = _mm256_add_epi32(c[r][v], _mm256_madd_epi16(p, ones));
-          }
-        }
+        sign_trick_step<NV, MR>(c, s, ablk + k * kS8Mr, ones);
       }
     }
     sink(c);
