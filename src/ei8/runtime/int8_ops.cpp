@@ -894,6 +894,15 @@ class QAvgPoolOp : public Op {
     EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 3));
     EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 4, t_));
     EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
+    // ONNX Runtime averages a window that is not the whole unpadded image in float32
+    // (qlinear_ref.h avgpool_s8_float_ref); the whole image is its integer global pool.
+    const bool whole = p_.kernel_h == p_.in_h && p_.kernel_w == p_.in_w && p_.pad_top == 0 &&
+                       p_.pad_left == 0 && p_.pad_bottom == 0 && p_.pad_right == 0;
+    float_path_ = profile == RequantProfile::kOrt && !global_ && !whole;
+    sx_ = sx[0];
+    sy_ = sy[0];
+    zy_ = zy;
+    if (float_path_) return {};
     const int64_t taps = p_.kernel_h * p_.kernel_w;
     if (taps >= (int64_t{1} << 23)) return op_error(c, "window = {} taps, must be < 2^23", taps);
     requant_.clear();
@@ -907,9 +916,23 @@ class QAvgPoolOp : public Op {
     }
     return {};
   }
-  std::string_view variant() const override { return kernels::kernel_choice_name(tier_); }
+  std::string_view variant() const override {
+    return float_path_ ? "ref/float" : kernels::kernel_choice_name(tier_);
+  }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
+    if (float_path_) {
+      if (t_ == DType::kU8) {
+        kernels::avgpool_s8_float_ref(p_, batch_, sx_, zx_, sy_, zy_,
+                                      reinterpret_cast<const uint8_t*>(in[0]),
+                                      reinterpret_cast<uint8_t*>(out[0]));
+      } else {
+        kernels::avgpool_s8_float_ref(p_, batch_, sx_, zx_, sy_, zy_,
+                                      reinterpret_cast<const int8_t*>(in[0]),
+                                      reinterpret_cast<int8_t*>(out[0]));
+      }
+      return;
+    }
     if (t_ == DType::kU8) {
       kernels::avgpool_s8(tier_, p_, batch_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
                           reinterpret_cast<uint8_t*>(out[0]));
@@ -925,7 +948,9 @@ class QAvgPoolOp : public Op {
   int64_t batch_ = 1;
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   std::vector<Requantizer> requant_;
-  int32_t zx_ = 0;
+  int32_t zx_ = 0, zy_ = 0;
+  float sx_ = 1.0f, sy_ = 1.0f;
+  bool float_path_ = false;
   DType t_ = DType::kU8;
 };
 

@@ -89,6 +89,39 @@ void avgpool_s8_ref(const Pool2dParams& p, int64_t batch, int32_t input_zero_poi
 }
 
 template <typename T>
+void avgpool_s8_float_ref(const Pool2dParams& p, int64_t batch, float x_scale, int32_t x_zero_point,
+                          float y_scale, int32_t y_zero_point, const T* x, T* y) {
+  const std::array<float, 256> dq = dequantized_codes<T>(x_scale, x_zero_point);
+  constexpr int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (int64_t nc = 0; nc < batch * p.channels; ++nc) {
+    const T* xp = x + nc * p.in_h * p.in_w;
+    for (int64_t i = 0; i < p.out_h; ++i) {
+      const int64_t h0 = i * p.stride_h - p.pad_top;
+      const int64_t h1 = std::min(h0 + p.kernel_h, p.in_h);
+      for (int64_t j = 0; j < p.out_w; ++j) {
+        const int64_t w0 = j * p.stride_w - p.pad_left;
+        const int64_t w1 = std::min(w0 + p.kernel_w, p.in_w);
+        float s = 0.0f;
+        for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h) {
+          for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w) {
+            s += dq[static_cast<size_t>(int32_t{xp[h * p.in_w + w]} - lo)];
+          }
+        }
+        const int64_t count =
+            p.count_include_pad ? p.kernel_h * p.kernel_w
+                                : (h1 - std::max<int64_t>(h0, 0)) * (w1 - std::max<int64_t>(w0, 0));
+        s /= static_cast<float>(count);
+        const float v = s / y_scale + static_cast<float>(y_zero_point);
+        const int32_t q = std::isfinite(v) && std::abs(v) < 2147483648.0f
+                              ? static_cast<int32_t>(fixedpoint::round_half_even(v))
+                              : (v > 0 ? hi : lo);
+        *y++ = static_cast<T>(std::clamp(q, lo, hi));
+      }
+    }
+  }
+}
+
+template <typename T>
 void clamp_s8_ref(const T* x, T* y, int64_t n, int32_t lo, int32_t hi) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(std::clamp<int32_t>(x[i], lo, hi));
 }
@@ -191,7 +224,9 @@ void accumulators_to_float_ref(const int32_t* acc, int64_t rows, int64_t cols,
   template void qlinear_mul_ref<T>(const QLinearMulParams&, const T*, const T*, T*, int64_t);   \
   template std::array<float, 256> dequantized_codes<T>(float, int32_t);                         \
   template std::array<T, 256> quantize_codes<T>(const std::array<float, 256>&, float, int32_t); \
-  template void lookup_s8_ref<T>(const std::array<T, 256>&, const T*, T*, int64_t);
+  template void lookup_s8_ref<T>(const std::array<T, 256>&, const T*, T*, int64_t);             \
+  template void avgpool_s8_float_ref<T>(const Pool2dParams&, int64_t, float, int32_t, float,    \
+                                        int32_t, const T*, T*);
 EI8_INSTANTIATE(uint8_t)
 EI8_INSTANTIATE(int8_t)
 #undef EI8_INSTANTIATE

@@ -82,6 +82,15 @@ void avgpool_s8_ref(const Pool2dParams& p, int64_t batch, int32_t input_zero_poi
 template <typename T>
 void clamp_s8_ref(const T* x, T* y, int64_t n, int32_t lo, int32_t hi);
 
+// Average pool as ONNX Runtime's QLinearAveragePool computes it for a window that is not the
+// whole image (qlinear_pool.cc; the `ort` profile): in float32, s = Σ fl32(s_x·float(x − z_x))
+// over the in-bounds taps, rows then columns; s = fl32(s / float(count)) with count = the
+// in-bounds taps, or kernel_h·kernel_w with count_include_pad; q = round_half_even(fl32(s / s_y)
+// + float(z_y)) — the zero point added before rounding — saturated to T.
+template <typename T>
+void avgpool_s8_float_ref(const Pool2dParams& p, int64_t batch, float x_scale, int32_t x_zero_point,
+                          float y_scale, int32_t y_zero_point, const T* x, T* y);
+
 struct QLinearMulParams {
   float a_scale = 1.0f;
   int32_t a_zero_point = 0;
