@@ -5,14 +5,18 @@
 //
 // Algebra (r = s·(q − z)):
 //   add      c = clamp(round_half_even((fl32(s_a·(a − z_a)) + fl32(s_b·(b − z_b))) / s_c) + z_c)
-//            in float32 — ONNX Runtime's portable QLinearAdd path (MlasQLinearAddKernelRawHelper);
-//            its SSE2/AVX2/NEON paths use a fixed-point multiplier pair instead and can differ
-//            by 1 LSB on ties (docs: ARCHITECTURE.md numeric contract; tests allow one step).
+//            in float32 — ONNX Runtime's x86 kernel on every AVX2 CPU
+//            (MlasQLinearAdd{U8,S8}KernelAvx2: vcvtdq2ps, vmulps, vaddps, vdivps, vcvtps2dq,
+//            clamp, + z_c), ties included. ORT's other paths differ on near-ties: the portable
+//            C++ helper adds z_c before rounding, SSE2-only CPUs evaluate
+//            z_c − (r_a·z_a + r_b·z_b) + a·r_a + b·r_b, NEON a fixed-point multiplier pair.
 //   concat   per input a 256-entry table y = QuantizeLinear(DequantizeLinear(x)) (as ONNX
 //            Runtime's QLinearConcat), or a plain copy when (s, z) equal the output's.
-//   avgpool  acc = Σ (x − z_x) over the window's counted taps (int32); y = requant_count(acc)
-//            with M = fl32(s_x / fl32(s_y·count)) (ort profile, as MLAS QLinearGlobalAveragePool
-//            / QLinearAveragePool's requantization) or its Q31 form (tflite profiles).
+//   avgpool  (tflite profiles, and ORT's global pool, which a window covering the whole
+//            unpadded image also is) acc = Σ (x − z_x) over the window's counted taps (int32);
+//            y = requant_count(acc) with M = fl32(s_x / fl32(s_y·count)) (ort profile, as MLAS
+//            QLinearGlobalAveragePool) or its Q31 form (tflite profiles). Other windows in the
+//            ort profile: avgpool_s8_float_ref (ORT's float path).
 //   maxpool  max over the window's in-bounds taps (padding never wins); q ↦ r is monotone, so
 //            this equals MaxPool of the dequantized values, quantized again.
 //   clamp    y = min(max(x, lo), hi): ReLU is lo = z, Clip(a, b) is [Q(a), Q(b)].
