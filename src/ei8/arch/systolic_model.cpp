@@ -169,17 +169,27 @@ bool row_has_valid(const Geo& g, Op op, int64_t fc, int64_t fr, int64_t t) {
   return false;
 }
 
-// First and last global demand rows holding a valid address of `op`.
+// First and last global demand rows holding a valid address of `op` (−1 when none). SCALE-Sim
+// scans its whole trace from either end, so the scan goes fold by fold: when (H − R) is not a
+// multiple of the stride, whole folds can hold only out-of-bounds window entries — is: the
+// pixels of the last, partly out-of-bounds output row against the bottom kernel rows; os with a
+// stride larger than the kernel: output rows entirely below the ifmap — and then the first or
+// last valid row lies in an earlier (later) fold.
 std::pair<int64_t, int64_t> valid_row_span(const Geo& g, Op op) {
   const FoldGeometry& f = g.fg;
+  const int64_t folds = f.row_folds * f.col_folds;
   int64_t first = -1, last = -1;
-  for (int64_t t = 0; t < f.fold_rows && first < 0; ++t) {
-    if (row_has_valid(g, op, 0, 0, t)) first = t;
+  for (int64_t fi = 0; fi < folds && first < 0; ++fi) {
+    const int64_t fc = fi / f.row_folds, fr = fi % f.row_folds;
+    for (int64_t t = 0; t < f.fold_rows && first < 0; ++t) {
+      if (row_has_valid(g, op, fc, fr, t)) first = fi * f.fold_rows + t;
+    }
   }
-  const int64_t fc = f.col_folds - 1, fr = f.row_folds - 1;
-  const int64_t base = (fc * f.row_folds + fr) * f.fold_rows;
-  for (int64_t t = f.fold_rows - 1; t >= 0 && last < 0; --t) {
-    if (row_has_valid(g, op, fc, fr, t)) last = base + t;
+  for (int64_t fi = folds - 1; fi >= 0 && last < 0; --fi) {
+    const int64_t fc = fi / f.row_folds, fr = fi % f.row_folds;
+    for (int64_t t = f.fold_rows - 1; t >= 0 && last < 0; --t) {
+      if (row_has_valid(g, op, fc, fr, t)) last = fi * f.fold_rows + t;
+    }
   }
   return {first, last};
 }
