@@ -277,12 +277,16 @@ int64_t stack_sets(const Geo& g, Op op, int64_t eps, std::vector<int32_t>& sets)
 template <class F>
 bool for_each_ifmap_occurrence(const Geo& g, int64_t a, F&& f) {
   const int64_t c = a % g.C, pix = a / g.C, y = pix / g.W, x = pix % g.W;
-  for (int64_t ky = 0; ky < g.R && ky <= y; ++ky) {
-    if ((y - ky) % g.sh != 0 || (y - ky) / g.sh >= g.Ho) continue;
-    const int64_t oy = (y - ky) / g.sh;
-    for (int64_t kx = 0; kx < g.S && kx <= x; ++kx) {
-      if ((x - kx) % g.sw != 0 || (x - kx) / g.sw >= g.Wo) continue;
-      const int64_t p = oy * g.Wo + (x - kx) / g.sw, k = (ky * g.S + kx) * g.C + c;
+  // Kernel rows ky ≡ y (mod sh) reach row y from output row oy = (y − ky)/sh, which drops by one
+  // per step of ky; the same along x. Only a few divisions per word, none per copy but the
+  // stack's own.
+  const int64_t ky0 = y % g.sh, kx0 = x % g.sw;
+  const int64_t oy0 = (y - ky0) / g.sh, ox0 = (x - kx0) / g.sw;
+  for (int64_t ky = ky0, oy = oy0; ky < g.R && oy >= 0; ky += g.sh, --oy) {
+    if (oy >= g.Ho) continue;
+    for (int64_t kx = kx0, ox = ox0; kx < g.S && ox >= 0; kx += g.sw, --ox) {
+      if (ox >= g.Wo) continue;
+      const int64_t p = oy * g.Wo + ox, k = (ky * g.S + kx) * g.C + c;
       int64_t row = 0, lane = 0;
       switch (g.df) {
         case Dataflow::kWs:
