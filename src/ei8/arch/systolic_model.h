@@ -12,8 +12,10 @@
 // memory side walks only what must be walked — the read-buffer set windows (USER mode: slides
 // of the prefetch ring; CALC mode: the unique-address set groups) and the write-buffer drains —
 // with index arithmetic; SCALE-Sim's demand and prefetch matrices are never materialised.
-// Memory is O(ifmap + filter + one operand's prefetch sequence), time O(demand rows + demanded
-// addresses) in the worst case and O(demand rows) when every operand fits its active buffer.
+// Memory is O(ifmap + filter words), plus one operand's prefetch sequence only when some
+// window entry falls outside the ifmap (otherwise the sets of the sequence are arithmetic);
+// time O(demand rows + demanded addresses) in the worst case and O(demand rows) when every
+// operand fits its active buffer.
 #pragma once
 
 #include <array>
