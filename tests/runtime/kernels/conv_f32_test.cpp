@@ -171,6 +171,57 @@ std::vector<ConvCase> hand_cases() {
       ConvTester("k512_mr6").input(512, 3, 3).out(6).kernel(1, 1),
       ConvTester("k513_mr6").input(513, 3, 3).out(18).kernel(1, 1).act(Activation::relu()),
       ConvTester("large_k").input(67, 5, 5).out(9).kernel(3, 3).pad(1),
+      // The AVX-512 tier: 16-lane vectors (output widths 15, 16, 17, 31, 33, 47, 49 around 16·NV),
+      // the 32-register tile heights 6, 8, 12 (output channels 8, 11, 12, 23, 24, 25), and its
+      // K blocks (32768 / (NV·64) taps: 64, 85, 128, 170, 256; one block, one tap more).
+      ConvTester("z_w15_oc8").input(3, 3, 15).out(8).kernel(3, 3).pad(1),
+      ConvTester("z_w16_oc11").input(2, 2, 16).out(11).kernel(3, 3).pad(1),
+      ConvTester("z_w17_oc12").input(2, 3, 17).out(12).kernel(3, 3).pad(1).act(relu),
+      ConvTester("z_w31_oc23").input(2, 2, 31).out(23).kernel(1, 3).pad(0, 1, 0, 1),
+      ConvTester("z_w33_oc24").input(2, 2, 33).out(24).kernel(3, 3).pad(1),
+      ConvTester("z_w47_oc25").input(1, 3, 47).out(25).kernel(3, 3).pad(1).act(leaky),
+      ConvTester("z_w49_oc48").input(2, 1, 49).out(48).kernel(1, 1),
+      ConvTester("z_k85").input(85, 2, 16).out(12).kernel(1, 1),
+      ConvTester("z_k86").input(86, 2, 16).out(12).kernel(1, 1),
+      ConvTester("z_k128").input(128, 4, 8).out(6).kernel(1, 1),
+      ConvTester("z_k129").input(129, 4, 8).out(6).kernel(1, 1),
+      ConvTester("z_k256").input(256, 2, 8).out(24).kernel(1, 1),
+      ConvTester("z_k257").input(257, 2, 8).out(24).kernel(1, 1).act(relu),
+      // The layer kinds of ResNet-18 / MobileNetV2 / SqueezeNet at small sizes: a strided 7×7
+      // stem, depthwise 3×3 at stride 1 and 2 (ReLU6), pointwise 1×1 over 7×7 and 14×14 maps
+      // (H·W not a multiple of 8 or 16), a strided 3×3 with a 7-wide output.
+      ConvTester("stem_7x7_s2")
+          .input(3, 29, 31)
+          .out(16)
+          .kernel(7, 7)
+          .stride(2, 2)
+          .pad(3)
+          .act(relu)
+          .batches({1, 2}),
+      ConvTester("dw3x3_s1_24ch")
+          .input(24, 14, 14)
+          .out(24)
+          .kernel(3, 3)
+          .pad(1)
+          .groups(24)
+          .act(relu6),
+      ConvTester("dw3x3_s2_32ch")
+          .input(32, 15, 15)
+          .out(32)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1)
+          .groups(32)
+          .act(relu6),
+      ConvTester("pw_7x7_96_to_40").input(96, 7, 7).out(40).kernel(1, 1),
+      ConvTester("pw_14x14_24_to_64").input(24, 14, 14).out(64).kernel(1, 1).act(relu6),
+      ConvTester("s2_3x3_out7")
+          .input(32, 14, 14)
+          .out(20)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1)
+          .act(relu),
   };
 }
 
@@ -625,7 +676,7 @@ TEST(Conv2dF32Winograd, TransformedWeightsAreGgGt) {
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksWinogradWhereItPaysOff) {
-  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
     if (!kernel_choice_available(k)) continue;
     Conv2dParams p;
     p.in_c = p.out_c = 16;

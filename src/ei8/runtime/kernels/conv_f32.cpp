@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "ei8/runtime/kernels/f32_internal.h"
 
@@ -32,17 +33,25 @@ Status validate_activation(std::string_view what, const Activation& a) {
   return {};
 }
 
-// Tile rows: MR × NV accumulators are 4 × 3 or 6 × 2 (f32_tiles.h). Pick the one whose tiles
-// waste fewer lanes on partial row blocks and partial vector groups; 4 × 3 on a tie. Small
-// outputs decide it (8×8 = 8 vectors: 3+3+2 vs 2+2+2+2; measured 135 → 121 µs for 64→128).
-int choose_mr(int64_t out_c_per_group, int64_t n_vec) {
+// Tile rows: the MR × NV shape of the tier's register file (direct_tile_nv, f32_internal.h)
+// whose tiles waste the fewest lanes on partial row blocks and partial vector groups; the first
+// listed on a tie (4 × 3 on 16 registers, 6 × 4 on 32). Small outputs decide it (AVX2, 8×8 =
+// 8 vectors: 3+3+2 vs 2+2+2+2; measured 135 → 121 µs for 64→128).
+int choose_mr(int64_t out_c_per_group, int64_t n_vec, int regs) {
   if (out_c_per_group <= 3) return static_cast<int>(out_c_per_group);
   const auto used = [&](int64_t mr, int64_t nv) {
     const auto round_up = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
     return static_cast<double>(out_c_per_group * n_vec) /
            static_cast<double>(round_up(out_c_per_group, mr) * round_up(n_vec, nv));
   };
-  return used(6, 2) > used(4, 3) ? 6 : 4;
+  static constexpr int kMr16[] = {4, 6}, kMr32[] = {6, 4, 8, 12};
+  const std::span<const int> candidates =
+      regs >= 32 ? std::span<const int>(kMr32) : std::span<const int>(kMr16);
+  int best = candidates[0];
+  for (int mr : candidates) {
+    if (used(mr, direct_tile_nv(regs, mr)) > used(best, direct_tile_nv(regs, best))) best = mr;
+  }
+  return best;
 }
 
 }  // namespace
@@ -110,7 +119,14 @@ KernelChoice Conv2dF32::choice() const { return impl_->choice; }
 ConvAlgorithm Conv2dF32::algorithm() const { return impl_->algorithm; }
 std::string_view Conv2dF32::variant_name() const {
   if (impl_->algorithm == ConvAlgorithm::kWinograd) {
-    return impl_->choice == KernelChoice::kAvx2 ? "avx2/winograd" : "generic/winograd";
+    switch (impl_->choice) {
+      case KernelChoice::kAvx512:
+        return "avx512/winograd";
+      case KernelChoice::kAvx2:
+        return "avx2/winograd";
+      default:
+        return "generic/winograd";
+    }
   }
   return kernel_choice_name(impl_->choice);
 }
@@ -170,26 +186,27 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom, pw = p.in_w + p.pad_left + p.pad_right;
   const bool pointwise = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                          p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
-  const int64_t ow_vecs = (ow_n + 7) / 8;
-  if (pointwise && (p.in_h * p.in_w) % 8 == 0) {
+  const int64_t lanes = f32_lanes(m.choice);
+  const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;
+  if (pointwise && (p.in_h * p.in_w) % lanes == 0) {
     m.stage = ConvStage::kNone;  // the input is already [c][pixels], pixels contiguous
     m.plane = p.in_h * p.in_w;
     m.row_stride = p.in_w;
-    for (int64_t v = 0; v < m.plane / 8; ++v) {
-      m.vin.push_back(static_cast<int32_t>(8 * v));
-      m.vout.push_back(static_cast<int32_t>(8 * v));
-      m.vlen.push_back(8);
+    for (int64_t v = 0; v < m.plane / lanes; ++v) {
+      m.vin.push_back(static_cast<int32_t>(lanes * v));
+      m.vout.push_back(static_cast<int32_t>(lanes * v));
+      m.vlen.push_back(static_cast<int32_t>(lanes));
     }
   } else {
-    const int64_t ow_stride = ow_vecs * 8;
+    const int64_t ow_stride = ow_vecs * lanes;
     m.stage = p.stride_w == 1 ? ConvStage::kPadded : ConvStage::kStrided;
     m.row_stride = m.stage == ConvStage::kPadded ? pw : p.kernel_w * ow_stride;
     m.plane = ph * m.row_stride;
     for (int64_t oh = 0; oh < oh_n; ++oh) {
-      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += 8) {
+      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += lanes) {
         m.vin.push_back(static_cast<int32_t>(oh * p.stride_h * m.row_stride + ow0));
         m.vout.push_back(static_cast<int32_t>(oh * ow_n + ow0));
-        m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(8, ow_n - ow0)));
+        m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(lanes, ow_n - ow0)));
       }
     }
   }
@@ -198,7 +215,7 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   for (int64_t oh = 0; oh < oh_n; ++oh) {
     for (int64_t kh = 0; kh < p.kernel_h; ++kh) m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
   }
-  const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * 8 : p.dilation_w;
+  const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * lanes : p.dilation_w;
   for (int64_t ic = 0; ic < icg; ++ic) {
     for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
       for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
@@ -208,14 +225,15 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     }
   }
   // Largest float index a tail lane may read, so that the staged buffer covers it.
-  const int64_t max_read = (p.groups - 1) * icg * m.plane + m.koff.back() + m.vin.back() + 7;
+  const int64_t max_read =
+      (p.groups - 1) * icg * m.plane + m.koff.back() + m.vin.back() + lanes - 1;
   m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(p.in_c * m.plane, max_read + 1);
   if (m.staged_floats > kMaxElements) {
     return invalid_argument("cannot prepare conv2d: staged input = {} floats, must be <= 2^30",
                             m.staged_floats);
   }
 
-  m.mr = choose_mr(ocg, static_cast<int64_t>(m.vin.size()));
+  m.mr = choose_mr(ocg, static_cast<int64_t>(m.vin.size()), f32_regs(m.choice));
   const int64_t blocks = (ocg + m.mr - 1) / m.mr;
   m.wpack_group = blocks * k * m.mr;
   m.bpack_group = blocks * m.mr;
@@ -246,13 +264,14 @@ size_t Conv2dF32::scratch_bytes(int64_t batch) const {
 void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom;
   if (stage == ConvStage::kPadded) {
+    // The AVX-512 tier stages with the AVX2 routines (memory bound; 8-lane loops).
     void (*padded)(const PaddedStage&) =
-        choice == KernelChoice::kAvx2 ? stage_padded_f32_avx2 : stage_padded_f32_generic;
+        choice == KernelChoice::kGeneric ? stage_padded_f32_generic : stage_padded_f32_avx2;
     padded({x, p.in_c, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
   } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
     // One call per image; the tiers vectorise the column gather of each row for all kw.
     void (*gather)(const StridedGather&) =
-        choice == KernelChoice::kAvx2 ? gather_f32_strided_avx2 : gather_f32_strided_generic;
+        choice == KernelChoice::kGeneric ? gather_f32_strided_generic : gather_f32_strided_avx2;
     gather({x, p.in_c, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
             p.kernel_w, p.dilation_w, row_stride / p.kernel_w, row_stride, plane, s});
   }
@@ -280,7 +299,9 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
   }
   // The one place that maps a tier to its code (STYLE.md 4).
   void (*kernel)(const DirectConvArgs&) =
-      m.choice == KernelChoice::kAvx2 ? conv2d_f32_direct_avx2 : conv2d_f32_direct_generic;
+      m.choice == KernelChoice::kAvx512 ? conv2d_f32_direct_avx512
+      : m.choice == KernelChoice::kAvx2 ? conv2d_f32_direct_avx2
+                                        : conv2d_f32_direct_generic;
   const int64_t icg = p.in_c_per_group(), ocg = p.out_c_per_group();
   const int64_t out_plane = p.out_h() * p.out_w();
   DirectConvArgs a{};

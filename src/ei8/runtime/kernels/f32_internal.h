@@ -13,11 +13,52 @@
 
 namespace ei8::kernels {
 
+// Float lanes of a tier's vectors: 16 for AVX-512 (zmm), 8 otherwise (ymm, portable).
+constexpr int f32_lanes(KernelChoice tier) { return tier == KernelChoice::kAvx512 ? 16 : 8; }
+// Vector registers a tier's tiles may fill: 32 with AVX-512, 16 otherwise.
+constexpr int f32_regs(KernelChoice tier) { return tier == KernelChoice::kAvx512 ? 32 : 16; }
+
+// The direct tile shapes MR × NV (output channels × pixel vectors) per register file: MR·NV
+// accumulators + NV operands + 1 broadcast ≤ the registers. 16 registers: 1×4, 2×4, 3×3, 4×3,
+// 6×2; 32 registers: 1×8, 2×8, 3×6, 4×6, 6×4, 8×3, 12×2. 0 = not a shape of that file.
+constexpr int direct_tile_nv(int regs, int mr) {
+  if (regs >= 32) {
+    switch (mr) {
+      case 1:
+      case 2:
+        return 8;
+      case 3:
+      case 4:
+        return 6;
+      case 6:
+        return 4;
+      case 8:
+        return 3;
+      case 12:
+        return 2;
+      default:
+        return 0;
+    }
+  }
+  switch (mr) {
+    case 1:
+    case 2:
+      return 4;
+    case 3:
+    case 4:
+      return 3;
+    case 6:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
 // One call computes one group of one image of a convolution as a "direct" GEMM:
 //   dst[oc][p] = act(bias[oc] + Σ_k wpack[oc][k] · src[koff[k] + vin[v] + lane])
-// where output pixels are taken in vectors of 8 lanes (vector v = 8 consecutive output
-// pixels of one output row starting at out offset vout[v], vlen[v] of them valid) and k runs
-// over (ic, kh, kw). The staged source makes every (k, v) operand 8 consecutive floats, so the
+// where output pixels are taken in vectors of L = f32_lanes(tier) lanes (vector v = L
+// consecutive output pixels starting at out offset vout[v], vlen[v] of them valid) and k runs
+// over (ic, kh, kw). The staged source makes every (k, v) operand L consecutive floats, so the
 // micro-kernel never packs the input (see docs/kernels.md, "direct convolution").
 struct DirectConvArgs {
   const float* src;     // staged input of this group
@@ -31,21 +72,22 @@ struct DirectConvArgs {
   int64_t n_vec;        // vectors of output pixels
   const int32_t* vin;   // [n_vec] source offset of the vector's lane 0
   const int32_t* vout;  // [n_vec] destination offset of the vector's lane 0
-  const int32_t* vlen;  // [n_vec] valid lanes, 1..8
-  int mr;               // rows per tile: 1, 2, 3, 4 or 6
+  const int32_t* vlen;  // [n_vec] valid lanes, 1..L
+  int mr;               // rows per tile: a shape of direct_tile_nv for the tier's registers
   Activation act;
 };
 
 // Y[m][n] = act(Σ_k a(m,k)·bpack + cvec[n]) with a(m,k) = a[m·a_rs + k·a_ks] and B packed in
-// panels of 8·nv columns: bpack[panel][k][8·nv] (alpha folded in, zero-padded columns).
+// panels of L·nv columns (L = f32_lanes(tier)): bpack[panel][k][L·nv] (alpha folded in,
+// zero-padded columns).
 struct PackedGemmArgs {
   const float* a;
   int64_t a_rs, a_ks;
   int64_t m, n, k;
   const float* bpack;
-  const float* cvec;  // [n_panels·8·nv]: beta·C broadcast over the columns, zero-padded
+  const float* cvec;  // [n_panels·L·nv]: beta·C broadcast over the columns, zero-padded
   float* y;           // row stride n
-  int nv;             // vectors per panel (panel width 8·nv)
+  int nv;             // vectors per panel (panel width L·nv), 1..3
   Activation act;
 };
 
@@ -56,8 +98,10 @@ bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier);
 // Tier entry points (STYLE.md 5: each in its own translation unit with its own flags).
 void conv2d_f32_direct_generic(const DirectConvArgs& args);
 void conv2d_f32_direct_avx2(const DirectConvArgs& args);
+void conv2d_f32_direct_avx512(const DirectConvArgs& args);
 void gemm_f32_packed_generic(const PackedGemmArgs& args);
 void gemm_f32_packed_avx2(const PackedGemmArgs& args);
+void gemm_f32_packed_avx512(const PackedGemmArgs& args);
 // The staging of a strided convolution (ConvStage::kStrided), one image, every channel c and
 // every staged row r with row_used[r] (the others are never read): the column gather of input
 // row ih = r − pad_top for every tap t in [0, taps),

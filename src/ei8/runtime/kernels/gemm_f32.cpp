@@ -95,8 +95,9 @@ Result<GemmF32> GemmF32::prepare(const GemmParams& params, std::span<const float
     m.c.assign(c.begin(), c.end());
     return GemmF32(std::move(impl));
   }
-  m.nv = static_cast<int>(std::clamp<int64_t>((p.n + 7) / 8, 1, 3));
-  const int64_t nr = 8 * m.nv, panels = (p.n + nr - 1) / nr;
+  const int64_t lanes = f32_lanes(m.choice);
+  m.nv = static_cast<int>(std::clamp<int64_t>((p.n + lanes - 1) / lanes, 1, 3));
+  const int64_t nr = lanes * m.nv, panels = (p.n + nr - 1) / nr;
   m.bpack.assign(static_cast<size_t>(panels * p.k * nr), 0.0f);
   m.cvec.assign(static_cast<size_t>(panels * nr), 0.0f);
   for (int64_t j = 0; j < p.n; ++j) {
@@ -140,7 +141,9 @@ void GemmF32::run(const float* a, float* y, int64_t m_rows, float* /*scratch*/,
   g.nv = m.nv;
   g.act = p.act;
   // The one place that maps a tier to its code (STYLE.md 4).
-  if (m.choice == KernelChoice::kAvx2) {
+  if (m.choice == KernelChoice::kAvx512) {
+    gemm_f32_packed_avx512(g);
+  } else if (m.choice == KernelChoice::kAvx2) {
     gemm_f32_packed_avx2(g);
   } else {
     gemm_f32_packed_generic(g);

@@ -16,6 +16,8 @@ namespace ei8::kernels {
 namespace {
 
 struct PortableOps {
+  static constexpr int kL = 8;      // lanes
+  static constexpr int kRegs = 16;  // tile sizes as for 16 ymm (two SSE registers each)
   typedef float V __attribute__((vector_size(32)));  // 8 lanes
   typedef int32_t Mask __attribute__((vector_size(32)));
 
@@ -73,7 +75,7 @@ void conv2d_f32_direct_generic(const DirectConvArgs& args) {
 }
 
 void conv2d_f32_winograd_generic(const WinogradConvArgs& args) {
-  tiles::winograd_dispatch<PortableOps>(args);
+  tiles::winograd_dispatch<PortableOps, PortableOps>(args);
 }
 
 void gemm_f32_packed_generic(const PackedGemmArgs& args) {
