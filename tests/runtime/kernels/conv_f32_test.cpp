@@ -304,6 +304,7 @@ std::vector<Variant> all_variants() {
     } else {
       v.push_back({k, ConvAlgorithm::kDirect});
       v.push_back({k, ConvAlgorithm::kWinograd});
+      v.push_back({k, ConvAlgorithm::kIm2col});
     }
   }
   return v;
@@ -467,6 +468,7 @@ TEST_P(ConvF32Variants, MatchesReferenceOnEveryCase) {
 std::string conv_variant_name(const ::testing::TestParamInfo<Variant>& info) {
   std::string name(kernel_choice_name(info.param.tier));
   if (info.param.algorithm == ConvAlgorithm::kWinograd) name += "_winograd";
+  if (info.param.algorithm == ConvAlgorithm::kIm2col) name += "_im2col";
   return name;
 }
 
@@ -694,6 +696,37 @@ TEST(Conv2dF32Dispatch, AutoPicksWinogradWhereItPaysOff) {
     EXPECT_EQ(stem->algorithm(), ConvAlgorithm::kDirect);
     EXPECT_EQ(stem->variant_name(), kernel_choice_name(k));
   }
+}
+
+TEST(Conv2dF32Dispatch, AutoPicksIm2colForNarrowOutputsOnAvx512Only) {
+  // ResNet-18's layer4.0.conv1 at a small channel count: 3×3 stride 2, 14×14 → 7×7 output (7 of
+  // 16 lanes per row vector; 49 of 64 lanes flattened).
+  Conv2dParams p;
+  p.in_c = 16;
+  p.out_c = 32;
+  p.in_h = p.in_w = 14;
+  p.kernel_h = p.kernel_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  const std::vector<float> w(static_cast<size_t>(p.weight_size()));
+  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
+    if (!kernel_choice_available(k)) continue;
+    Result<Conv2dF32> r = Conv2dF32::prepare(p, w, {}, k);
+    ASSERT_TRUE(r.ok());
+    const bool want = k == KernelChoice::kAvx512;
+    EXPECT_EQ(r->algorithm() == ConvAlgorithm::kIm2col, want) << kernel_choice_name(k);
+    EXPECT_EQ(r->variant_name(),
+              std::string(kernel_choice_name(k)) + (want ? "/im2col" : std::string()));
+    // Forced, it is available on every fast tier; not on the reference.
+    Result<Conv2dF32> forced = Conv2dF32::prepare(p, w, {}, k, ConvAlgorithm::kIm2col);
+    ASSERT_TRUE(forced.ok());
+    EXPECT_EQ(forced->algorithm(), ConvAlgorithm::kIm2col);
+  }
+  Result<Conv2dF32> ref = Conv2dF32::prepare(p, w, {}, KernelChoice::kRef, ConvAlgorithm::kIm2col);
+  ASSERT_FALSE(ref.ok());
+  EXPECT_NE(ref.status().message().find("algorithm = im2col, must be direct or auto"),
+            std::string::npos)
+      << ref.status().message();
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {

@@ -44,7 +44,7 @@ int choose_mr(int64_t out_c_per_group, int64_t n_vec, int regs) {
     return static_cast<double>(out_c_per_group * n_vec) /
            static_cast<double>(round_up(out_c_per_group, mr) * round_up(n_vec, nv));
   };
-  static constexpr int kMr16[] = {4, 6}, kMr32[] = {6, 4, 8, 12};
+  static constexpr int kMr16[] = {4, 6}, kMr32[] = {6, 4, 8};
   const std::span<const int> candidates =
       regs >= 32 ? std::span<const int>(kMr32) : std::span<const int>(kMr16);
   int best = candidates[0];
@@ -56,6 +56,31 @@ int choose_mr(int64_t out_c_per_group, int64_t n_vec, int regs) {
 
 }  // namespace
 
+bool im2col_pays_off(const Conv2dParams& p, KernelChoice tier) {
+  // Only the 16-lane tier: its row vectors waste lanes on outputs narrower than a multiple of
+  // 16 (ResNet's 28/14/7-wide strided layers: 87.5 % / 87.5 % / 44 % of the lanes used). The
+  // im2col copy costs K·P floats against K·P·out_c/groups MACs, so it needs several output
+  // channels per group, and its buffer should stay in L2 (≤ 4 MiB).
+  if (tier != KernelChoice::kAvx512 || p.out_c_per_group() < 8) return false;
+  const int64_t lanes = f32_lanes(tier);
+  const int64_t oh = p.out_h(), ow = p.out_w(), pixels = oh * ow;
+  const int64_t plane = (pixels + lanes - 1) / lanes * lanes;
+  const double rows_used =
+      static_cast<double>(pixels) / static_cast<double>(oh * ((ow + lanes - 1) / lanes) * lanes);
+  const double flat_used = static_cast<double>(pixels) / static_cast<double>(plane);
+  const bool pointwise_flat = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 &&
+                              p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
+                              p.pad_bottom == 0 && p.pad_right == 0 && pixels % lanes == 0;
+  // Measured (bench/kernels_f32_bench, avx512/imagenet/, GMAC/s direct → im2col, Xeon
+  // Sapphire Rapids class): 3×3 s2 14×14 outputs 53.6 → 43.7 (the flat operands share no cache
+  // lines between taps: the rows' 12.5 % waste is cheaper), 28×28 42 → 46, 7×7 20 → 44; 1×1 s2
+  // 14×14 42.5 → 46.6, 7×7 19 → 44. So: 1×1 kernels whenever flattening saves lanes, larger
+  // kernels when it saves ≥ 10 % of them.
+  const bool one_by_one = p.kernel_h == 1 && p.kernel_w == 1;
+  const bool saves = flat_used >= rows_used + 0.1 || (one_by_one && flat_used > rows_used + 1e-9);
+  return !pointwise_flat && saves && p.k() * plane <= (int64_t{1} << 20);
+}
+
 std::string_view conv_algorithm_name(ConvAlgorithm a) {
   switch (a) {
     case ConvAlgorithm::kAuto:
@@ -64,6 +89,8 @@ std::string_view conv_algorithm_name(ConvAlgorithm a) {
       return "direct";
     case ConvAlgorithm::kWinograd:
       return "winograd";
+    case ConvAlgorithm::kIm2col:
+      return "im2col";
   }
   return "?";
 }
@@ -118,17 +145,19 @@ const Conv2dParams& Conv2dF32::params() const { return impl_->p; }
 KernelChoice Conv2dF32::choice() const { return impl_->choice; }
 ConvAlgorithm Conv2dF32::algorithm() const { return impl_->algorithm; }
 std::string_view Conv2dF32::variant_name() const {
-  if (impl_->algorithm == ConvAlgorithm::kWinograd) {
-    switch (impl_->choice) {
-      case KernelChoice::kAvx512:
-        return "avx512/winograd";
-      case KernelChoice::kAvx2:
-        return "avx2/winograd";
-      default:
-        return "generic/winograd";
-    }
-  }
-  return kernel_choice_name(impl_->choice);
+  // "<tier>" for the direct plan, "<tier>/<algorithm>" otherwise (static strings).
+  static constexpr std::string_view kNames[3][3] = {
+      {"generic", "generic/winograd", "generic/im2col"},
+      {"avx2", "avx2/winograd", "avx2/im2col"},
+      {"avx512", "avx512/winograd", "avx512/im2col"}};
+  if (impl_->choice == KernelChoice::kRef) return "ref";
+  const int tier = impl_->choice == KernelChoice::kAvx512 ? 2
+                   : impl_->choice == KernelChoice::kAvx2 ? 1
+                                                          : 0;
+  const int algo = impl_->algorithm == ConvAlgorithm::kWinograd ? 1
+                   : impl_->algorithm == ConvAlgorithm::kIm2col ? 2
+                                                                : 0;
+  return kNames[tier][algo];
 }
 
 Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const float> weight,
@@ -159,10 +188,11 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
         "groups 1 convolution (kernel {}x{}, stride {}x{}, dilation {}x{}, groups {})",
         p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups);
   }
-  if (algorithm == ConvAlgorithm::kWinograd && choice == KernelChoice::kRef) {
+  if ((algorithm == ConvAlgorithm::kWinograd || algorithm == ConvAlgorithm::kIm2col) &&
+      choice == KernelChoice::kRef) {
     return unsupported(
-        "cannot prepare conv2d: algorithm = winograd, must be direct or auto for "
-        "kernel = ref");
+        "cannot prepare conv2d: algorithm = {}, must be direct or auto for kernel = ref",
+        conv_algorithm_name(algorithm));
   }
   auto impl = std::make_unique<Impl>();
   impl->p = p;
@@ -188,7 +218,23 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
                          p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
   const int64_t lanes = f32_lanes(m.choice);
   const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;
-  if (pointwise && (p.in_h * p.in_w) % lanes == 0) {
+  if (algorithm == ConvAlgorithm::kIm2col ||
+      (algorithm == ConvAlgorithm::kAuto && im2col_pays_off(p, m.choice))) {
+    // Pixel vectors over the flattened output (f32_internal.h, ConvStage::kIm2col): koff[k] =
+    // k·plane, the output plane is written as it is (NCHW).
+    m.algorithm = ConvAlgorithm::kIm2col;
+    m.stage = ConvStage::kIm2col;
+    const int64_t pixels = oh_n * ow_n;
+    m.plane = (pixels + lanes - 1) / lanes * lanes;
+    for (int64_t v = 0; v < m.plane / lanes; ++v) {
+      m.vin.push_back(static_cast<int32_t>(lanes * v));
+      m.vout.push_back(static_cast<int32_t>(lanes * v));
+      m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(lanes, pixels - lanes * v)));
+    }
+    for (int64_t kk = 0; kk < k; ++kk) m.koff.push_back(static_cast<int32_t>(kk * m.plane));
+    m.group_floats = k * m.plane;
+    m.staged_floats = p.groups * m.group_floats + Im2colStage::kSlack;
+  } else if (pointwise && (p.in_h * p.in_w) % lanes == 0) {
     m.stage = ConvStage::kNone;  // the input is already [c][pixels], pixels contiguous
     m.plane = p.in_h * p.in_w;
     m.row_stride = p.in_w;
@@ -210,24 +256,29 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
       }
     }
   }
-  // Staged rows some output row reads (stride_h > 1 skips the others when staging).
-  m.row_used.assign(static_cast<size_t>(ph), 0);
-  for (int64_t oh = 0; oh < oh_n; ++oh) {
-    for (int64_t kh = 0; kh < p.kernel_h; ++kh) m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
-  }
-  const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * lanes : p.dilation_w;
-  for (int64_t ic = 0; ic < icg; ++ic) {
-    for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
-      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
-        m.koff.push_back(
-            static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + kw * kw_step));
+  if (m.stage != ConvStage::kIm2col) {
+    // Staged rows some output row reads (stride_h > 1 skips the others when staging).
+    m.row_used.assign(static_cast<size_t>(ph), 0);
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+        m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
       }
     }
+    const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * lanes : p.dilation_w;
+    for (int64_t ic = 0; ic < icg; ++ic) {
+      for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+        for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+          m.koff.push_back(
+              static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + kw * kw_step));
+        }
+      }
+    }
+    m.group_floats = icg * m.plane;
+    // Largest float index a tail lane may read, so that the staged buffer covers it.
+    const int64_t max_read =
+        (p.groups - 1) * m.group_floats + m.koff.back() + m.vin.back() + lanes - 1;
+    m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(p.in_c * m.plane, max_read + 1);
   }
-  // Largest float index a tail lane may read, so that the staged buffer covers it.
-  const int64_t max_read =
-      (p.groups - 1) * icg * m.plane + m.koff.back() + m.vin.back() + lanes - 1;
-  m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(p.in_c * m.plane, max_read + 1);
   if (m.staged_floats > kMaxElements) {
     return invalid_argument("cannot prepare conv2d: staged input = {} floats, must be <= 2^30",
                             m.staged_floats);
@@ -239,11 +290,16 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   m.bpack_group = blocks * m.mr;
   m.wpack.assign(static_cast<size_t>(p.groups * m.wpack_group), 0.0f);
   m.bpack.assign(static_cast<size_t>(p.groups * m.bpack_group), 0.0f);
+  // Packed per K block (DirectConvArgs::wpack): the rows of one K block are one run.
+  const int64_t kc =
+      direct_k_block(k, direct_tile_nv(f32_regs(m.choice), m.mr), f32_lanes(m.choice));
   for (int64_t g = 0; g < p.groups; ++g) {
     for (int64_t oc = 0; oc < ocg; ++oc) {
       const int64_t b = oc / m.mr, r = oc % m.mr;
       for (int64_t kk = 0; kk < k; ++kk) {
-        m.wpack[g * m.wpack_group + (b * k + kk) * m.mr + r] = weight[(g * ocg + oc) * k + kk];
+        const int64_t k0 = kk / kc * kc, k1 = std::min(k, k0 + kc);
+        m.wpack[g * m.wpack_group + (k0 * blocks + b * (k1 - k0) + (kk - k0)) * m.mr + r] =
+            weight[(g * ocg + oc) * k + kk];
       }
       if (!bias.empty()) m.bpack[g * m.bpack_group + oc] = bias[g * ocg + oc];
     }
@@ -263,6 +319,17 @@ size_t Conv2dF32::scratch_bytes(int64_t batch) const {
 
 void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom;
+  if (stage == ConvStage::kIm2col) {
+    void (*im2col)(const Im2colStage&) =
+        choice == KernelChoice::kGeneric ? stage_im2col_f32_generic : stage_im2col_f32_avx2;
+    const int64_t icg = p.in_c_per_group();
+    for (int64_t g = 0; g < p.groups; ++g) {
+      im2col({x + g * icg * p.in_h * p.in_w, icg, p.in_h, p.in_w, p.kernel_h, p.kernel_w,
+              p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.out_h(),
+              p.out_w(), plane, s + g * group_floats});
+    }
+    return;  // every staged float is written (taps' tails zeroed; the slack is never read)
+  }
   if (stage == ConvStage::kPadded) {
     // The AVX-512 tier stages with the AVX2 routines (memory bound; 8-lane loops).
     void (*padded)(const PaddedStage&) =
@@ -302,7 +369,7 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
       m.choice == KernelChoice::kAvx512 ? conv2d_f32_direct_avx512
       : m.choice == KernelChoice::kAvx2 ? conv2d_f32_direct_avx2
                                         : conv2d_f32_direct_generic;
-  const int64_t icg = p.in_c_per_group(), ocg = p.out_c_per_group();
+  const int64_t ocg = p.out_c_per_group();
   const int64_t out_plane = p.out_h() * p.out_w();
   DirectConvArgs a{};
   a.koff = m.koff.data();
@@ -322,7 +389,7 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
       src = scratch;
     }
     for (int64_t g = 0; g < p.groups; ++g) {
-      a.src = src + g * icg * m.plane;
+      a.src = src + g * m.group_floats;
       a.wpack = m.wpack.data() + g * m.wpack_group;
       a.bias = m.bpack.data() + g * m.bpack_group;
       a.dst = output + n * out_size + g * ocg * out_plane;

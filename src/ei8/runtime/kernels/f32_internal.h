@@ -20,7 +20,8 @@ constexpr int f32_regs(KernelChoice tier) { return tier == KernelChoice::kAvx512
 
 // The direct tile shapes MR × NV (output channels × pixel vectors) per register file: MR·NV
 // accumulators + NV operands + 1 broadcast ≤ the registers. 16 registers: 1×4, 2×4, 3×3, 4×3,
-// 6×2; 32 registers: 1×8, 2×8, 3×6, 4×6, 6×4, 8×3, 12×2. 0 = not a shape of that file.
+// 6×2; 32 registers: 1×8, 2×8, 3×6, 4×6, 6×4, 8×3 (12×2, 12 broadcasts per 2 loads, ran at a
+// third of 6×4's speed on 256-channel layers). 0 = not a shape of that file.
 constexpr int direct_tile_nv(int regs, int mr) {
   if (regs >= 32) {
     switch (mr) {
@@ -34,8 +35,6 @@ constexpr int direct_tile_nv(int regs, int mr) {
         return 4;
       case 8:
         return 3;
-      case 12:
-        return 2;
       default:
         return 0;
     }
@@ -54,6 +53,17 @@ constexpr int direct_tile_nv(int regs, int mr) {
   }
 }
 
+// The K block of a direct tile with NV vectors of `lanes` floats: blocks of ≤ 32 KiB of staged
+// operands (kc·NV·lanes·4 bytes), the taps split evenly. The taps of a k×k window overlap
+// (neighbouring columns and rows), so the distinct lines are fewer. 32 rather than 16 KiB: one
+// block instead of two for K = 288 (AVX2, 32→32 3×3: 62.8 → 56.8 µs; 32→64 at 16×16:
+// 117 → 106).
+constexpr int64_t direct_k_block(int64_t k, int nv, int lanes) {
+  const int64_t max_kc = 32768 / (int64_t{nv} * lanes * 4);
+  const int64_t blocks = (k + max_kc - 1) / max_kc;
+  return (k + blocks - 1) / blocks;
+}
+
 // One call computes one group of one image of a convolution as a "direct" GEMM:
 //   dst[oc][p] = act(bias[oc] + Σ_k wpack[oc][k] · src[koff[k] + vin[v] + lane])
 // where output pixels are taken in vectors of L = f32_lanes(tier) lanes (vector v = L
@@ -64,7 +74,9 @@ struct DirectConvArgs {
   const float* src;     // staged input of this group
   const int32_t* koff;  // [k] offsets of each (ic, kh, kw) tap in src
   int64_t k;            // (in_c/groups)·kernel_h·kernel_w
-  const float* wpack;   // [ceil(out_c/mr)][k][mr], zero-padded rows
+  const float* wpack;   // per K block [k0, k1) of direct_k_block taps, every row block b:
+                       // wpack[(k0·blocks + b·(k1 − k0) + (kk − k0))·mr + r] = w[b·mr + r][kk],
+                       // zero rows past out_c (blocks = ceil(out_c/mr))
   const float* bias;    // [ceil(out_c/mr)·mr], zero-padded
   int64_t out_c;        // output channels of this group
   float* dst;           // output channel 0 of this group
@@ -94,6 +106,8 @@ struct PackedGemmArgs {
 // Whether Winograd F(2×2, 3×3) is faster than the direct plan for an applicable shape
 // (measured; conv_f32_winograd.cpp).
 bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier);
+// Whether the im2col plan beats the direct plan's row vectors for a shape (conv_f32.cpp).
+bool im2col_pays_off(const Conv2dParams& p, KernelChoice tier);
 
 // Tier entry points (STYLE.md 5: each in its own translation unit with its own flags).
 void conv2d_f32_direct_generic(const DirectConvArgs& args);
@@ -129,6 +143,22 @@ struct PaddedStage {
 void stage_padded_f32_generic(const PaddedStage& s);
 void stage_padded_f32_avx2(const PaddedStage& s);
 
+// The im2col staging of one image (ConvStage::kIm2col), every channel of one group: for tap
+// k = (c·kernel_h + kh)·kernel_w + kw, dst[k·plane + oh·out_w + ow] = x[c][ih][iw] with
+// ih = oh·stride_h + kh·dilation_h − pad_top, iw = ow·stride_w + kw·dilation_w − pad_left, 0 in
+// the padding and in dst[k·plane + out_h·out_w .. (k+1)·plane) (plane: the pixels rounded up
+// to the vector width). dst must have kSlack floats of room past channels·kh·kw·plane.
+struct Im2colStage {
+  static constexpr int64_t kSlack = 8;
+  const float* x;
+  int64_t channels, in_h, in_w;
+  int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int64_t out_h, out_w, plane;
+  float* dst;
+};
+void stage_im2col_f32_generic(const Im2colStage& s);
+void stage_im2col_f32_avx2(const Im2colStage& s);
+
 // y = a ∘ b (relu: then r > 0 ? r : 0) over a non-empty broadcast plan (eltwise_f32.h).
 struct BinaryArgs {
   BinaryOp op;
@@ -146,6 +176,7 @@ enum class ConvStage {
   kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
   kPadded,   // stride_w = 1: zero-padded copy [c][in_h+pads][in_w+pads]
   kStrided,  // stride_w > 1: [c][in_h+pads][kernel_w][out_w rounded to 8], column-gathered
+  kIm2col,   // [group][k][out_h·out_w rounded to L]: pixel vectors cross output rows
 };
 
 struct Conv2dF32::Impl {
@@ -157,6 +188,7 @@ struct Conv2dF32::Impl {
   int64_t plane = 0;          // floats per staged channel
   int64_t row_stride = 0;     // floats per staged row
   int64_t staged_floats = 0;  // scratch floats: staged image + slack read by the tail lanes
+  int64_t group_floats = 0;   // staged floats per group
   int mr = 4;
   std::vector<int32_t> koff, vin, vout, vlen;
   std::vector<uint8_t> row_used;  // [staged rows]: read by some output row

@@ -20,23 +20,24 @@
 namespace ei8::kernels::tiles {
 
 // The epilogue every tile applies: clamp(v, lo, hi) covers none (±inf), relu (0, inf) and
-// clip; leaky_relu is the one non-clamp activation (kLeaky).
+// clip; leaky_relu is the one non-clamp activation (kLeaky). The bounds are kept as floats and
+// broadcast when applied: three vectors live across a tile's K loop would push a 24-accumulator
+// AVX-512 tile (24 + 4 operands + 1 broadcast of 32 zmm) into spilling its operands.
 template <class Ops>
 struct Epi {
-  typename Ops::V lo, hi, alpha;
+  float lo, hi, alpha;
   explicit Epi(const Activation& act) {
     const float inf = std::numeric_limits<float>::infinity();
-    float l = -inf, h = inf;
-    if (act.kind == ActKind::kRelu) l = 0.0f;
-    if (act.kind == ActKind::kClip) l = act.lo, h = act.hi;
-    lo = Ops::set1(l);
-    hi = Ops::set1(h);
-    alpha = Ops::set1(act.alpha);
+    lo = -inf;
+    hi = inf;
+    if (act.kind == ActKind::kRelu) lo = 0.0f;
+    if (act.kind == ActKind::kClip) lo = act.lo, hi = act.hi;
+    alpha = act.alpha;
   }
   template <bool kLeaky>
   typename Ops::V apply(typename Ops::V v) const {
-    if constexpr (kLeaky) return Ops::leaky(v, alpha);
-    return Ops::min(Ops::max(v, lo), hi);
+    if constexpr (kLeaky) return Ops::leaky(v, Ops::bcast(&alpha));
+    return Ops::min(Ops::max(v, Ops::bcast(&lo)), Ops::bcast(&hi));
   }
 };
 
@@ -53,7 +54,8 @@ struct VecGroup {
 // An MR × (kL·NV) tile of a direct convolution: MR output channels starting at oc0 times the
 // NV pixel vectors of `g`. Accumulators start at the bias, exactly like the reference.
 //
-// K blocking: taps [k0, k1) only. The first block starts from the bias, later blocks from the
+// K blocking: taps [k0, k1) only, `w` = this row block's packed weights of that K block
+// ([k1 − k0][MR], f32_internal.h). The first block starts from the bias, later blocks from the
 // partial sums left in dst; only the last block applies the activation (`last`).
 template <class Ops, int MR, int NV, bool kLeaky>
 [[gnu::always_inline]] inline void conv_tile(const DirectConvArgs& a, const VecGroup<NV>& g,
@@ -91,7 +93,7 @@ template <class Ops, int MR, int NV, bool kLeaky>
     V b[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) b[j] = Ops::load(base[j] + o);
-    const float* wk = w + kk * MR;
+    const float* wk = w + (kk - k0) * MR;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const V av = Ops::bcast(wk + r);
@@ -142,14 +144,10 @@ template <class Ops, int MR, int NV, bool kLeaky>
 void conv_direct(const DirectConvArgs& a) {
   const Epi<Ops> epi(a.act);
   const int64_t blocks = (a.out_c + MR - 1) / MR;
-  // K blocks whose NV staged operand vectors (kc·NV·kL·4 bytes ≤ 32 KiB) stay in L1 while
-  // every output-channel block reuses them: the taps of a k×k window overlap (neighbouring
-  // columns and rows), so the distinct lines are fewer than that. 32 rather than 16 KiB: one
-  // block instead of two for K = 288 (AVX2, 32→32 3×3: 62.8 → 56.8 µs; 32→64 at 16×16:
-  // 117 → 106).
-  constexpr int64_t kKc = 32768 / (NV * Ops::kL * 4);
-  const int64_t n_kb = (a.k + kKc - 1) / kKc;
-  const int64_t kc = (a.k + n_kb - 1) / n_kb;
+  // K blocks (direct_k_block, f32_internal.h) whose NV staged operand vectors stay in L1 while
+  // every output-channel block reuses them; the weights of one K block are one contiguous run
+  // over the row blocks, streamed once per vector group.
+  const int64_t kc = direct_k_block(a.k, NV, Ops::kL);
   for (int64_t v0 = 0; v0 < a.n_vec; v0 += NV) {
     VecGroup<NV> g;
     g.count = static_cast<int>(std::min<int64_t>(NV, a.n_vec - v0));
@@ -165,8 +163,8 @@ void conv_direct(const DirectConvArgs& a) {
       const int64_t k1 = std::min(a.k, k0 + kc);
       for (int64_t b = 0; b < blocks; ++b) {
         const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + b * a.k * MR, a.bias + b * MR, rows, b * MR,
-                                       epi, k0, k1);
+        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + (k0 * blocks + b * (k1 - k0)) * MR,
+                                       a.bias + b * MR, rows, b * MR, epi, k0, k1);
       }
     }
   }
@@ -197,9 +195,6 @@ void conv_direct_dispatch(const DirectConvArgs& a) {
       return conv_direct_act<Ops, 6, direct_tile_nv(kR, 6)>(a);
     case 8:
       if constexpr (kR >= 32) return conv_direct_act<Ops, 8, direct_tile_nv(kR, 8)>(a);
-      break;
-    case 12:
-      if constexpr (kR >= 32) return conv_direct_act<Ops, 12, direct_tile_nv(kR, 12)>(a);
       break;
     default:
       break;
@@ -368,6 +363,37 @@ void stage_strided(const StridedGather& g, RowFn&& gather_row) {
         continue;
       }
       gather_row(xc + ih * g.in_w, row);
+    }
+  }
+}
+
+// ConvStage::kIm2col staging (f32_internal.h, Im2colStage): the loops over taps and output
+// rows; `gather_row(x_row, dst, off)` writes dst[i] = x_row[i·stride_w + off] (0 outside the
+// row) for the out_w outputs of a row and may write up to 7 floats past them: rows, the zeroed
+// tail of each tap and the next tap are written in increasing address order, so each spill is
+// overwritten by its owner (the buffer ends with Im2colStage::kSlack floats of room).
+template <class Ops, class RowFn>
+void stage_im2col(const Im2colStage& s, RowFn&& gather_row) {
+  static_assert(Ops::kL == 8, "the staging loops are written for 8-lane vectors");
+  const typename Ops::V zero = Ops::set1(0.0f);
+  const int64_t pixels = s.out_h * s.out_w;
+  float* dst = s.dst;
+  for (int64_t c = 0; c < s.channels; ++c) {
+    const float* xc = s.x + c * s.in_h * s.in_w;
+    for (int64_t kh = 0; kh < s.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < s.kernel_w; ++kw, dst += s.plane) {
+        const int64_t off = kw * s.dilation_w - s.pad_left;
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const int64_t ih = oh * s.stride_h + kh * s.dilation_h - s.pad_top;
+          float* row = dst + oh * s.out_w;
+          if (ih < 0 || ih >= s.in_h) {
+            for (int64_t j = 0; j < s.out_w; j += 8) Ops::store(row + j, zero);  // spills ≤ 7
+          } else {
+            gather_row(xc + ih * s.in_w, row, off);
+          }
+        }
+        for (int64_t j = pixels; j < s.plane; j += 8) Ops::store(dst + j, zero);
+      }
     }
   }
 }

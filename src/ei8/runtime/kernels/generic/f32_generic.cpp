@@ -99,4 +99,13 @@ void gather_f32_strided_generic(const StridedGather& g) {
   });
 }
 
+void stage_im2col_f32_generic(const Im2colStage& s) {
+  tiles::stage_im2col<PortableOps>(s, [&s](const float* x, float* dst, int64_t off) {
+    for (int64_t i = 0; i < s.out_w; ++i) {
+      const int64_t ix = i * s.stride_w + off;
+      dst[i] = ix >= 0 && ix < s.in_w ? x[ix] : 0.0f;
+    }
+  });
+}
+
 }  // namespace ei8::kernels
