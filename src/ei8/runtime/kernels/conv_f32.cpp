@@ -216,10 +216,15 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom, pw = p.in_w + p.pad_left + p.pad_right;
   const bool pointwise = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                          p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
-  const int64_t lanes = f32_lanes(m.choice);
+  // Depthwise-like layers (≤ 3 output channels per group: one-row tiles, K = taps) run the
+  // AVX-512 tier's 8-lane (ymm) plan: 16-lane vectors would waste most lanes on their narrow
+  // rows and gain no reuse (MobileNetV2's 576×14×14 stride-2 depthwise: 276 → 166 µs).
+  m.zmm = m.choice == KernelChoice::kAvx512 && ocg > 3;
+  const int64_t lanes = m.zmm ? 16 : 8;
+  const int regs = m.zmm ? 32 : 16;
   const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;
   if (algorithm == ConvAlgorithm::kIm2col ||
-      (algorithm == ConvAlgorithm::kAuto && im2col_pays_off(p, m.choice))) {
+      (algorithm == ConvAlgorithm::kAuto && m.zmm && im2col_pays_off(p, m.choice))) {
     // Pixel vectors over the flattened output (f32_internal.h, ConvStage::kIm2col): koff[k] =
     // k·plane, the output plane is written as it is (NCHW).
     m.algorithm = ConvAlgorithm::kIm2col;
@@ -232,8 +237,7 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
       m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(lanes, pixels - lanes * v)));
     }
     for (int64_t kk = 0; kk < k; ++kk) m.koff.push_back(static_cast<int32_t>(kk * m.plane));
-    m.group_floats = k * m.plane;
-    m.staged_floats = p.groups * m.group_floats + Im2colStage::kSlack;
+    m.staged_floats = k * m.plane + Im2colStage::kSlack;
   } else if (pointwise && (p.in_h * p.in_w) % lanes == 0) {
     m.stage = ConvStage::kNone;  // the input is already [c][pixels], pixels contiguous
     m.plane = p.in_h * p.in_w;
@@ -273,26 +277,24 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
         }
       }
     }
-    m.group_floats = icg * m.plane;
-    // Largest float index a tail lane may read, so that the staged buffer covers it.
-    const int64_t max_read =
-        (p.groups - 1) * m.group_floats + m.koff.back() + m.vin.back() + lanes - 1;
-    m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(p.in_c * m.plane, max_read + 1);
+    // Largest float index a tail lane may read in the staged group, so that the buffer covers
+    // it (kNone reads the input itself: whole vectors only).
+    const int64_t max_read = m.koff.back() + m.vin.back() + lanes - 1;
+    m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(icg * m.plane, max_read + 1);
   }
   if (m.staged_floats > kMaxElements) {
     return invalid_argument("cannot prepare conv2d: staged input = {} floats, must be <= 2^30",
                             m.staged_floats);
   }
 
-  m.mr = choose_mr(ocg, static_cast<int64_t>(m.vin.size()), f32_regs(m.choice));
+  m.mr = choose_mr(ocg, static_cast<int64_t>(m.vin.size()), regs);
   const int64_t blocks = (ocg + m.mr - 1) / m.mr;
   m.wpack_group = blocks * k * m.mr;
   m.bpack_group = blocks * m.mr;
   m.wpack.assign(static_cast<size_t>(p.groups * m.wpack_group), 0.0f);
   m.bpack.assign(static_cast<size_t>(p.groups * m.bpack_group), 0.0f);
   // Packed per K block (DirectConvArgs::wpack): the rows of one K block are one run.
-  const int64_t kc =
-      direct_k_block(k, direct_tile_nv(f32_regs(m.choice), m.mr), f32_lanes(m.choice));
+  const int64_t kc = direct_k_block(k, direct_tile_nv(regs, m.mr), static_cast<int>(lanes));
   for (int64_t g = 0; g < p.groups; ++g) {
     for (int64_t oc = 0; oc < ocg; ++oc) {
       const int64_t b = oc / m.mr, r = oc % m.mr;
@@ -317,33 +319,31 @@ size_t Conv2dF32::scratch_bytes(int64_t batch) const {
   return static_cast<size_t>(m.staged_floats) * sizeof(float);
 }
 
-void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
+void Conv2dF32::Impl::stage_group(const float* x, float* s) const {
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom;
+  const int64_t channels = p.in_c_per_group();
   if (stage == ConvStage::kIm2col) {
     void (*im2col)(const Im2colStage&) =
         choice == KernelChoice::kGeneric ? stage_im2col_f32_generic : stage_im2col_f32_avx2;
-    const int64_t icg = p.in_c_per_group();
-    for (int64_t g = 0; g < p.groups; ++g) {
-      im2col({x + g * icg * p.in_h * p.in_w, icg, p.in_h, p.in_w, p.kernel_h, p.kernel_w,
-              p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.out_h(),
-              p.out_w(), plane, s + g * group_floats});
-    }
+    im2col({x, channels, p.in_h, p.in_w, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+            p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.out_h(), p.out_w(), plane, s});
     return;  // every staged float is written (taps' tails zeroed; the slack is never read)
   }
   if (stage == ConvStage::kPadded) {
     // The AVX-512 tier stages with the AVX2 routines (memory bound; 8-lane loops).
     void (*padded)(const PaddedStage&) =
         choice == KernelChoice::kGeneric ? stage_padded_f32_generic : stage_padded_f32_avx2;
-    padded({x, p.in_c, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
+    padded(
+        {x, channels, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
   } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
-    // One call per image; the tiers vectorise the column gather of each row for all kw.
+    // One call per group; the tiers vectorise the column gather of each row for all kw.
     void (*gather)(const StridedGather&) =
         choice == KernelChoice::kGeneric ? gather_f32_strided_generic : gather_f32_strided_avx2;
-    gather({x, p.in_c, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
+    gather({x, channels, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
             p.kernel_w, p.dilation_w, row_stride / p.kernel_w, row_stride, plane, s});
   }
   // The slack read only by tail lanes (never stored): zeros keep it free of NaN/denormals.
-  const int64_t used = p.in_c * plane;
+  const int64_t used = channels * plane;
   std::memset(s + used, 0, sizeof(float) * static_cast<size_t>(staged_floats - used));
 }
 
@@ -365,10 +365,10 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
     return;
   }
   // The one place that maps a tier to its code (STYLE.md 4).
-  void (*kernel)(const DirectConvArgs&) =
-      m.choice == KernelChoice::kAvx512 ? conv2d_f32_direct_avx512
-      : m.choice == KernelChoice::kAvx2 ? conv2d_f32_direct_avx2
-                                        : conv2d_f32_direct_generic;
+  void (*kernel)(const DirectConvArgs&) = m.zmm ? conv2d_f32_direct_avx512
+                                          : m.choice == KernelChoice::kGeneric
+                                              ? conv2d_f32_direct_generic
+                                              : conv2d_f32_direct_avx2;
   const int64_t ocg = p.out_c_per_group();
   const int64_t out_plane = p.out_h() * p.out_w();
   DirectConvArgs a{};
@@ -382,14 +382,18 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
   a.vlen = m.vlen.data();
   a.mr = m.mr;
   a.act = p.act;
+  // Groups are staged one at a time, each just before its kernel call: a depthwise layer's
+  // staged channel is still in L1/L2 when it is read (staging every channel first sent
+  // MobileNetV2's 96×112×112 stride-2 layer through 8 MB of scratch).
+  const int64_t group_in = p.in_c_per_group() * p.in_h * p.in_w;
   for (int64_t n = 0; n < batch; ++n) {
-    const float* src = input + n * in_size;
-    if (m.stage != ConvStage::kNone) {
-      m.stage_image(src, scratch);
-      src = scratch;
-    }
     for (int64_t g = 0; g < p.groups; ++g) {
-      a.src = src + g * m.group_floats;
+      const float* src = input + n * in_size + g * group_in;
+      if (m.stage != ConvStage::kNone) {
+        m.stage_group(src, scratch);
+        src = scratch;
+      }
+      a.src = src;
       a.wpack = m.wpack.data() + g * m.wpack_group;
       a.bias = m.bpack.data() + g * m.bpack_group;
       a.dst = output + n * out_size + g * ocg * out_plane;

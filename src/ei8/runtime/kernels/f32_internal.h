@@ -176,7 +176,7 @@ enum class ConvStage {
   kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
   kPadded,   // stride_w = 1: zero-padded copy [c][in_h+pads][in_w+pads]
   kStrided,  // stride_w > 1: [c][in_h+pads][kernel_w][out_w rounded to 8], column-gathered
-  kIm2col,   // [group][k][out_h·out_w rounded to L]: pixel vectors cross output rows
+  kIm2col,   // [k][out_h·out_w rounded to L]: pixel vectors cross output rows
 };
 
 struct Conv2dF32::Impl {
@@ -188,8 +188,8 @@ struct Conv2dF32::Impl {
   int64_t plane = 0;          // floats per staged channel
   int64_t row_stride = 0;     // floats per staged row
   int64_t staged_floats = 0;  // scratch floats: staged image + slack read by the tail lanes
-  int64_t group_floats = 0;   // staged floats per group
   int mr = 4;
+  bool zmm = false;  // kAvx512 with 16-lane vectors (false: its 8-lane plan, see prepare())
   std::vector<int32_t> koff, vin, vout, vlen;
   std::vector<uint8_t> row_used;  // [staged rows]: read by some output row
   std::vector<float> wpack, bpack;
@@ -204,7 +204,8 @@ struct Conv2dF32::Impl {
   std::vector<int32_t> qin, qout;
   std::vector<uint8_t> qcols, qrows;
 
-  void stage_image(const float* x, float* s) const;
+  // Stages the input channels of one group (x: its first channel) into s.
+  void stage_group(const float* x, float* s) const;
   Status prepare_winograd(std::span<const float> weight, std::span<const float> bias);
   void run_winograd(const float* input, float* output, int64_t batch, float* scratch) const;
 };

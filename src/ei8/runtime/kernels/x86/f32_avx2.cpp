@@ -34,8 +34,8 @@ namespace {
 // 8-float stores: up to 7 floats past dst + n are written too (callers leave room and write
 // what follows afterwards). Every lane whose input index lies outside [0, in_w) reads 0 through
 // the mask (padding) and touches no memory, so the row runs as vectors, edges included.
-void gather_row_avx2(const float* x, int64_t in_w, float* dst, int64_t n, int64_t stride,
-                     int64_t off) {
+[[gnu::always_inline]] inline void gather_row_avx2(const float* x, int64_t in_w, float* dst,
+                                                   int64_t n, int64_t stride, int64_t off) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i w = _mm256_set1_epi32(static_cast<int32_t>(in_w));
   const auto inside = [&](int64_t first) {  // lanes first + l in [0, in_w)
