@@ -699,12 +699,13 @@ TEST(Conv2dF32Dispatch, AutoPicksWinogradWhereItPaysOff) {
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksIm2colForNarrowOutputsOnAvx512Only) {
-  // ResNet-18's layer4.0.conv1 at a small channel count: 3×3 stride 2, 14×14 → 7×7 output (7 of
-  // 16 lanes per row vector; 49 of 64 lanes flattened).
+  // Like ResNet-18's layer4.0.conv1 at a small channel count: 3×3 stride 2 to a 7-wide output
+  // (10×7: 7 of 16 lanes per row vector; 70 of 80 lanes flattened).
   Conv2dParams p;
   p.in_c = 16;
   p.out_c = 32;
-  p.in_h = p.in_w = 14;
+  p.in_h = 20;
+  p.in_w = 14;
   p.kernel_h = p.kernel_w = 3;
   p.stride_h = p.stride_w = 2;
   p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
