@@ -65,6 +65,14 @@ std::vector<GemmCase> all_cases() {
       make("z_n48", 48, 33, {1, 16}, false, true, GemmC::kRow, 1, 1, Activation::relu()),
       make("z_n97", 97, 50, {3, 8}, true, true, GemmC::kNone, 1, 1, Activation::leaky_relu(0.2f)),
       make("classifier_1000x512", 1000, 512, {1, 2}, false, true),
+      // K·N ≥ 2^16: the AVX-512 tier's 16-lane kernel (smaller products run its 8-lane one).
+      make("z16_n47_k1400", 47, 1400, {1, 9}, false, true),
+      make("z16_n97_k700", 97, 700, {3, 8, 17}, false, false, GemmC::kScalar, 0.5f, 2.0f,
+           Activation::relu()),
+      make("z16_n33_k2000", 33, 2000, {2, 7}, true, true, GemmC::kNone, 1, 1,
+           Activation::leaky_relu(0.1f)),
+      make("z16_n256_k256", 256, 256, {1, 15}, false, false, GemmC::kRow, -1.0f, 1.0f,
+           Activation::clip(-0.5f, 0.5f)),
   };
   Rng rng(20261127);
   for (int i = 0; i < 30; ++i) {

@@ -217,10 +217,13 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   const bool pointwise = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                          p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
   // Depthwise-like layers (≤ 3 output channels per group: one-row tiles, K = taps) and tiny
-  // outputs (< 64 pixels, e.g. 3×3) run the AVX-512 tier's 8-lane (ymm) plan: 16-lane vectors
-  // would waste most lanes and gain no reuse (MobileNetV2's 576×14×14 stride-2 depthwise:
-  // 276 → 166 µs; a 4-channel 5×5 stride-2 conv with a 3×3 output: 1.00 → 0.83 µs).
-  m.zmm = m.choice == KernelChoice::kAvx512 && ocg > 3 && oh_n * ow_n >= 64;
+  // convolutions (< 64 output pixels and < 2^20 MACs, e.g. a 3×3 output) run the AVX-512
+  // tier's 8-lane (ymm) plan: 16-lane vectors would waste most lanes and gain no reuse, and
+  // zmm instructions lower the clock of what follows for a while
+  // (MobileNetV2's 576×14×14 stride-2 depthwise: 276 → 166 µs; a 4-channel 5×5 stride-2 conv
+  // with a 3×3 output: 1.00 → 0.83 µs). Large 7×7 layers keep zmm (im2col: 49 of 64 lanes).
+  m.zmm = m.choice == KernelChoice::kAvx512 && ocg > 3 &&
+          (oh_n * ow_n >= 64 || p.macs() >= (int64_t{1} << 20));
   const int64_t lanes = m.zmm ? 16 : 8;
   const int regs = m.zmm ? 32 : 16;
   const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;

@@ -215,6 +215,7 @@ struct GemmF32::Impl {
   KernelChoice choice = KernelChoice::kRef;
   std::vector<float> b, c;  // kRef: the original tensors
   int nv = 2;
+  bool zmm = false;  // kAvx512 with 16-lane panels (false: its 8-lane kernel, see prepare())
   std::vector<float> bpack, cvec;
 };
 
