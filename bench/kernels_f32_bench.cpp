@@ -103,8 +103,37 @@ void bm_fc(benchmark::State& state, int64_t n, int64_t k, KernelChoice choice) {
   set_counters(state, static_cast<double>(m * n * k), m);
 }
 
+// The 224×224 layers of ResNet-18 and MobileNetV2 on every fast tier and plan (kAuto = what
+// prepare() picks): batch 1, as the executor runs them.
+void register_imagenet_layers() {
+  for (KernelChoice choice : {KernelChoice::kAvx2, KernelChoice::kAvx512}) {
+    if (!kernels::kernel_choice_available(choice)) continue;
+    const std::string tier(kernels::kernel_choice_name(choice));
+    for (const auto& layers : {resnet18_layers(), mobilenet_v2_layers()}) {
+      for (const CountedLayer& l : layers) {
+        for (kernels::ConvAlgorithm algo :
+             {kernels::ConvAlgorithm::kAuto, kernels::ConvAlgorithm::kDirect,
+              kernels::ConvAlgorithm::kIm2col, kernels::ConvAlgorithm::kWinograd}) {
+          if (algo == kernels::ConvAlgorithm::kWinograd && !kernels::winograd_applicable(l.p)) {
+            continue;
+          }
+          const std::string name =
+              tier + "/imagenet/" + l.name + "/" + std::string(kernels::conv_algorithm_name(algo));
+          benchmark::RegisterBenchmark(name.c_str(), bm_conv_layer, l.p, choice, algo)
+              ->Arg(1)
+              ->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+    benchmark::RegisterBenchmark((tier + "/fc/imagenet_512_1000").c_str(), bm_fc, 1000, 512, choice)
+        ->Arg(1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
 int register_all() {
-  for (KernelChoice choice : {KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+  register_imagenet_layers();
+  for (KernelChoice choice : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
     if (!kernels::kernel_choice_available(choice)) continue;
     const std::string tier(kernels::kernel_choice_name(choice));
     for (const auto& [model, layers] : {std::pair{"resnet_like", resnet_like_layers()},

@@ -60,12 +60,13 @@ Stats stats_of(std::vector<double> v) {
 }
 
 Result<kernels::KernelChoice> parse_kernel(const std::string& k) {
-  for (kernels::KernelChoice c : {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef,
-                                  kernels::KernelChoice::kGeneric, kernels::KernelChoice::kAvx2}) {
+  for (kernels::KernelChoice c :
+       {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef, kernels::KernelChoice::kGeneric,
+        kernels::KernelChoice::kAvx2, kernels::KernelChoice::kAvx512}) {
     if (kernels::kernel_choice_name(c) == k) return c;
   }
-  return invalid_argument("cannot parse --kernel: value = '{}', must be auto, ref, generic or avx2",
-                          k);
+  return invalid_argument(
+      "cannot parse --kernel: value = '{}', must be auto, ref, generic, avx2 or avx512", k);
 }
 
 Status bench(const BenchArgs& a) {
@@ -188,7 +189,7 @@ void register_bench(CLI::App& app) {
                   "within ~256 KiB)");
   sub->add_option("--iters", args->iters, "Timed runs");
   sub->add_option("--warmup", args->warmup, "Untimed runs first");
-  sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2");
+  sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2, avx512");
   sub->add_flag("--json", args->json, "Machine-readable output");
   sub->add_flag("--profile", args->profile, "Also time every node (min µs over --iters runs)");
   sub->add_option("--engine", args->engine,
