@@ -14,16 +14,17 @@
 
 #include "cli.h"
 #include "ei8/arch/scalesim_topology.h"
+#include "ei8/conformance/overflow_experiment.h"
+#include "ei8/conformance/verify.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
-#include "ei8/fixedpoint/verify/overflow_experiment.h"
-#include "ei8/fixedpoint/verify/verify.h"
 
 namespace ei8::cli {
 namespace {
 
-using namespace ei8::fixedpoint;  // NOLINT(google-build-using-namespace): one command's file
+using namespace ei8::fixedpoint;   // NOLINT(google-build-using-namespace): one command's file
+using namespace ei8::conformance;  // NOLINT(google-build-using-namespace)
 
 // ---- bitgrowth ----
 
@@ -309,21 +310,22 @@ Status run_requant(const RequantOptions& o) {
 // ---- verify ----
 
 Status run_verify(const std::string& filter, bool json) {
-  const std::vector<verify::CaseResult> results = verify::run_golden_cases(filter);
-  const verify::Summary s = verify::summarize(results);
+  const std::vector<conformance::CaseResult> results = conformance::run_golden_cases(filter);
+  const conformance::Summary s = conformance::summarize(results);
   if (json) {
     nlohmann::json j = {{"passed", s.passed},
                         {"failed", s.failed},
                         {"skipped", s.skipped},
                         {"cases", nlohmann::json::array()}};
-    for (const verify::CaseResult& r : results) {
-      j["cases"].push_back(
-          {{"name", r.name}, {"outcome", verify::outcome_name(r.outcome)}, {"detail", r.detail}});
+    for (const conformance::CaseResult& r : results) {
+      j["cases"].push_back({{"name", r.name},
+                            {"outcome", conformance::outcome_name(r.outcome)},
+                            {"detail", r.detail}});
     }
     fmt::print("{}\n", j.dump(2));
   } else {
-    for (const verify::CaseResult& r : results) {
-      fmt::print("{:<8} {:<52} {}\n", verify::outcome_name(r.outcome), r.name, r.detail);
+    for (const conformance::CaseResult& r : results) {
+      fmt::print("{:<8} {:<52} {}\n", conformance::outcome_name(r.outcome), r.name, r.detail);
     }
     fmt::print("{} passed, {} failed, {} skipped\n", s.passed, s.failed, s.skipped);
   }

@@ -17,6 +17,7 @@
 #include "ei8/arch/scalesim_topology.h"
 #include "ei8/arch/systolic_model.h"
 #include "ei8/arch/workload.h"
+#include "ei8/pipeline/workload_io.h"
 
 namespace ei8::cli {
 namespace {
@@ -71,7 +72,7 @@ Status run_sim(const SimOptions& o) {
           "cannot run sim: both a workload '{}' and -c/-t were given, must be one", o.model);
     }
     EI8_ASSIGN_OR_RETURN(cfg, config_from_flags(o));
-    EI8_ASSIGN_OR_RETURN(arch::Workload w, arch::load_workload(o.model, fmt_in));
+    EI8_ASSIGN_OR_RETURN(arch::Workload w, pipeline::load_workload_file(o.model, fmt_in));
     layers = w.layers;
     for (const std::string& warn : w.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
   } else {

@@ -6,11 +6,20 @@
 #include <gtest/gtest.h>
 
 #include "ei8/arch/systolic_model.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/graph/shape_inference.h"
 
 namespace ei8::arch {
 namespace {
 
 const std::string kModels = std::string(EI8_TEST_DATA_DIR) + "/models";
+
+// The file is read here, as the CLI and the pipeline do; the simulator maps the graph in memory.
+Result<Workload> load_onnx_workload(const std::string& path) {
+  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(path));
+  EI8_RETURN_IF_ERROR(infer_shapes(g));
+  return workload_from_graph(g);
+}
 
 TEST(ModelWorkload, OneDimensionalConvsAreHeightOneLayersAndLinearIsGemm) {
   // SignalCNN: Conv1d(1,8,5,p2) → pool → Conv1d(8,16,5,p2) → pool → Conv1d(16,32,3,p1) → Linear.

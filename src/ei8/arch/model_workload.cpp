@@ -1,10 +1,8 @@
 #include "ei8/arch/model_workload.h"
 
 #include <cctype>
-#include <filesystem>
 #include <set>
 
-#include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/shape_inference.h"
 
 namespace ei8::arch {
@@ -138,14 +136,6 @@ Result<Workload> workload_from_graph(const Graph& graph) {
     w.warnings.push_back(
         fmt::format("operators not mapped to the array (run on the host): {}", list));
   }
-  return w;
-}
-
-Result<Workload> load_onnx_workload(const std::string& path) {
-  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(path));
-  EI8_RETURN_IF_ERROR(infer_shapes(g));
-  EI8_ASSIGN_OR_RETURN(Workload w, workload_from_graph(g));
-  w.name = std::filesystem::path(path).stem().string();
   return w;
 }
 

@@ -50,8 +50,8 @@ struct ConvOp {
 [[nodiscard]] Status append_gemm(Workload& w, const std::string& name, int64_t m, int64_t n,
                                  int64_t k);
 
-// A topology CSV (conv or gemm rules of scalesim_topology.h), or an ONNX model (`.onnx`,
-// through model_workload.h; `format` is then ignored).
+// A topology CSV (conv or gemm rules of scalesim_topology.h). Models are read by the caller
+// (CLI, pipeline) and mapped from memory with model_workload.h.
 [[nodiscard]] Result<Workload> load_workload(const std::string& path, TopologyFormat format);
 
 // Writes `text` to `path` (whole file, binary).

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <map>
 
+#include "ei8/conformance/overflow_experiment.h"
+#include "ei8/conformance/verify.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/overflow.h"
-#include "ei8/fixedpoint/verify/overflow_experiment.h"
-#include "ei8/fixedpoint/verify/verify.h"
 #include "ei8/pipeline/steps.h"
 #include "ei8/report/figure.h"
 #include "ei8/report/table.h"
@@ -28,10 +28,10 @@ Step fixedpoint_verify_step(const RunAllSettings& s) {
           .settings = fmt::format("shapes={} seed={}", shapes, s.seed),
           .outputs = {"tables/fixedpoint_verify.csv", "tables/int8_conv_lsb.csv"},
           .run = [shapes, seed = s.seed](StepContext& c) -> Result<StepOutcome> {
-            const std::vector<fp::verify::CaseResult> results = fp::verify::run_golden_cases();
+            const std::vector<conformance::CaseResult> results = conformance::run_golden_cases();
             Table cases({"case", "outcome", "detail"});
             for (const auto& r : results) {
-              cases.add_row({r.name, std::string(fp::verify::outcome_name(r.outcome)), r.detail});
+              cases.add_row({r.name, std::string(conformance::outcome_name(r.outcome)), r.detail});
             }
             EI8_RETURN_IF_ERROR(cases.write(c.path("tables/fixedpoint_verify")));
             // INT8 conv vs a double-precision conv of the dequantized operands, per profile.
@@ -41,14 +41,14 @@ Step fixedpoint_verify_step(const RunAllSettings& s) {
             lsb.set_precision("within_2_lsb_pct", 3);
             for (fp::RequantProfile p : {fp::RequantProfile::kOrt, fp::RequantProfile::kTflite,
                                          fp::RequantProfile::kTfliteSingle}) {
-              EI8_ASSIGN_OR_RETURN(fp::verify::LsbStats st,
-                                   fp::verify::conv_vs_double(p, shapes, seed + 1));
+              EI8_ASSIGN_OR_RETURN(conformance::LsbStats st,
+                                   conformance::conv_vs_double(p, shapes, seed + 1));
               lsb.add_row({std::string(fp::profile_name(p)), static_cast<double>(st.shapes),
                            static_cast<double>(st.outputs), 100.0 * st.fraction_within1(),
                            100.0 * st.fraction_within2(), st.max_lsb});
             }
             EI8_RETURN_IF_ERROR(lsb.write(c.path("tables/int8_conv_lsb")));
-            const fp::verify::Summary sum = fp::verify::summarize(results);
+            const conformance::Summary sum = conformance::summarize(results);
             if (sum.failed > 0) {
               return internal_error("cannot pass the fixed-point golden checks: {} of {} failed",
                                     sum.failed, results.size());
@@ -67,9 +67,9 @@ Step fixedpoint_overflow_step(const RunAllSettings& s) {
       .outputs = {"tables/overflow.csv", "tables/overflow_summary.csv", "figures/overflow.png"},
       .run = [seed = s.seed, channels](StepContext& c) -> Result<StepOutcome> {
         EI8_ASSIGN_OR_RETURN(std::vector<int> widths, fp::parse_widths("12..32"));
-        EI8_ASSIGN_OR_RETURN(
-            std::vector<fp::LayerExperiment> rows,
-            fp::run_overflow_experiment(widths, fp::DataRegime::kRealistic, seed + 7, channels));
+        EI8_ASSIGN_OR_RETURN(std::vector<conformance::LayerExperiment> rows,
+                             conformance::run_overflow_experiment(
+                                 widths, conformance::DataRegime::kRealistic, seed + 7, channels));
         Table t({"layer", "K", "bits_needed", "width", "policy", "fraction_changed", "mse",
                  "relative_mse", "max_abs_error"});
         // Per width and policy: the mean over layers of the MSE relative to E[acc²].
@@ -130,7 +130,7 @@ Step fixedpoint_bitgrowth_step(const RunAllSettings& s) {
         Table t({"layer", "operands", "K", "product_bits", "accumulator_bits", "worst_case_bits",
                  "recommended_width", "reason"});
         int max_bits = 0;
-        for (const fp::WorkloadLayer& l : fp::project_layers(channels)) {
+        for (const conformance::WorkloadLayer& l : conformance::project_layers(channels)) {
           const fp::OperandKind kind =
               l.input_after_relu ? fp::OperandKind::kU8S8 : fp::OperandKind::kS8S8;
           EI8_ASSIGN_OR_RETURN(fp::BitGrowth b, fp::analyze_bit_growth(l.name, l.geometry, kind));
