@@ -91,3 +91,22 @@ TEST(ModelWorkload, MissingOrNonModelFilesAreErrors) {
 
 }  // namespace
 }  // namespace ei8::arch
+
+namespace ei8::arch {
+namespace {
+
+TEST(ModelWorkload, OperandWidthComesFromTheModel) {
+  // FP32 layers move 4-byte words, the QDQ model's integer layers 1-byte words.
+  Result<Workload> f = load_onnx_workload(kModels + "/signal_cnn1d.onnx");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->operand_bytes, 4);
+  Result<Workload> q =
+      load_onnx_workload(std::string(EI8_TEST_DATA_DIR) + "/qdq/qdq_pertensor.onnx");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(q->operand_bytes, 1);
+  ASSERT_EQ(q->layers.size(), 2u);  // Conv and Gemm; Q/DQ are not layers
+  EXPECT_EQ(q->layers[0].channels * q->layers[0].filter_h * q->layers[0].filter_w, 27);
+}
+
+}  // namespace
+}  // namespace ei8::arch

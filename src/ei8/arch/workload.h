@@ -32,6 +32,9 @@ struct Workload {
   std::string name;
   std::vector<Layer> layers;
   std::vector<std::string> warnings;
+  // Bytes of one operand word (ifmap, filter, ofmap) in SRAM/DRAM: 1 for an INT8 model
+  // (QLinear or QDQ layers), 4 for an FP32 one; 0 = unknown (topology CSV: the config decides).
+  int64_t operand_bytes = 0;
 };
 
 // One convolution of a model, NCHW semantics (batch 1). For 1-D convs set in_h = k_h = 1.
