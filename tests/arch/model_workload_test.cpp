@@ -106,6 +106,13 @@ TEST(ModelWorkload, OperandWidthComesFromTheModel) {
   EXPECT_EQ(q->operand_bytes, 1);
   ASSERT_EQ(q->layers.size(), 2u);  // Conv and Gemm; Q/DQ are not layers
   EXPECT_EQ(q->layers[0].channels * q->layers[0].filter_h * q->layers[0].filter_w, 27);
+  // The same layer simulated with the model's width: as many words, four times the bytes.
+  ArrayConfig a1, a4;
+  a1.word_bytes = q->operand_bytes;
+  a4.word_bytes = f->operand_bytes;
+  const LayerStats s1 = simulate_layer(q->layers[0], a1).value();
+  const LayerStats s4 = simulate_layer(q->layers[0], a4).value();
+  EXPECT_EQ(s4.dram_bytes(), 4 * s1.dram_bytes());
 }
 
 }  // namespace
