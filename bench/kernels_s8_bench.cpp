@@ -161,17 +161,8 @@ std::vector<ModelLayer> layers() {
   std::vector<ModelLayer> all = signal_cnn_layers();
   for (const ModelLayer& l : tiny_cnn2d_layers()) all.push_back(l);
   for (const ModelLayer& l : resnet_like_layers()) all.push_back(l);  // CIFAR ResNet: strides
-  all.push_back({"resnet3x3_64x16x16_64", conv(64, 16, 16, 64, 3, 3, 1, 1, 1)});
-  // Small-K stems (im2col plan) and MobileNet-like depthwise layers (depthwise plan).
-  all.push_back({"tiny2d_c1_1x32x32_32", conv(1, 32, 32, 32, 3, 3, 1, 1, 1)});
-  all.push_back({"mb_stem_3x32x32_16_s2", conv(3, 32, 32, 16, 3, 3, 2, 1, 1)});
-  ModelLayer dw1{"mb_dw_16x16x16", conv(16, 16, 16, 16, 3, 3, 1, 1, 1)};
-  dw1.p.groups = 16;
-  all.push_back(dw1);
-  ModelLayer dw2{"mb_dw_32x16x16_s2", conv(32, 16, 16, 32, 3, 3, 2, 1, 1)};
-  dw2.p.groups = 32;
-  all.push_back(dw2);
-  all.push_back({"mb_pw_64x8x8_64", conv(64, 8, 8, 64, 1, 1, 1, 0, 0)});
+  // Strided stem, depthwise (depthwise plan) and pointwise layers of a MobileNet-like model.
+  for (const ModelLayer& l : mobilenetish_layers()) all.push_back(l);
   return all;
 }
 

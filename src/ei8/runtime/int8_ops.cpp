@@ -18,6 +18,7 @@
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
+#include "ei8/runtime/layer_params.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8 {
@@ -253,27 +254,8 @@ class QLinearConvOp : public Op {
       }
       bias_.assign(b->span<int32_t>().begin(), b->span<int32_t>().end());
     }
-    const bool one_d = x.size() == 3;
-    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-    const std::vector<int64_t> pads =
-        resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), kernel);
-    const auto strides = c.node.attr_ints("strides");
-    const auto dil = c.node.attr_ints("dilations");
-    auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
-    auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
-    fixedpoint::ConvGeometry g;
-    if (one_d) {
-      g = fixedpoint::ConvGeometry::conv1d(x[0], x[1], x[2], oc, kernel[0])
-              .with_padding(0, pad(0), 0, pad(1))
-              .with_stride(1, at(strides, 0))
-              .with_dilation(1, at(dil, 0));
-    } else {
-      g = fixedpoint::ConvGeometry::conv2d(x[0], x[1], x[2], x[3], oc, kernel[0], kernel[1])
-              .with_padding(pad(0), pad(1), pad(2), pad(3))
-              .with_stride(at(strides, 0), at(strides, 1))
-              .with_dilation(at(dil, 0), at(dil, 1));
-    }
-    g = g.with_groups(c.node.attr_int("group", 1));
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    const fixedpoint::ConvGeometry g = conv_geometry(layer);
     EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
     const auto [lo, hi] = out_clamp(c, out_);
     auto rq = Requantizer::prepare(profile, sx[0], sw, sy[0], zy, lo, hi);
@@ -785,55 +767,17 @@ class QLinearConcatOp : public Op {
 };
 
 // ---- pools ---------------------------------------------------------------------------------
-// The pool geometry of the node (the batch is x[0]); the output size from shape inference
-// (covers ceil_mode).
-Result<kernels::Pool2dParams> pool_params(const PrepareContext& c, bool global) {
-  const Shape& x = c.in_shapes[0];
-  if (x.size() != 3 && x.size() != 4)
-    return op_error(c, "input rank = {}, must be 3 or 4", x.size());
-  kernels::Pool2dParams p;
-  p.channels = x[1];
-  p.in_h = x.size() == 4 ? x[2] : 1;
-  p.in_w = x.back();
-  const Shape& ys = c.out_shapes[0];
-  p.out_h = ys.size() == 4 ? ys[2] : 1;
-  p.out_w = ys.back();
-  if (x[0] * p.channels * p.out_h * p.out_w != shape_numel(ys)) {
-    return op_error(c, "output size = {}, must be {}", shape_numel(ys),
-                    x[0] * p.channels * p.out_h * p.out_w);
+// The pool geometry of the node from the layer view (the batch is x[0]; the output size from
+// shape inference covers ceil_mode).
+Result<kernels::Pool2dParams> pool_params(const PrepareContext& c) {
+  Result<LayerGeometry> layer = decode_layer(c.node, c.in_shapes, c.out_shapes);
+  if (!layer.ok()) return layer.status();
+  const LayerGeometry& l = layer.value();
+  const int64_t want = l.batch * l.out_channels * l.out_h * l.out_w;
+  if (want != shape_numel(c.out_shapes[0])) {
+    return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]), want);
   }
-  if (global) {
-    p.kernel_h = p.in_h;
-    p.kernel_w = p.in_w;
-    return p;
-  }
-  const auto k = c.node.attr_ints("kernel_shape");
-  if (k.size() + 2 != x.size()) return op_error(c, "kernel_shape rank must be input rank − 2");
-  const auto pads = resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), k);
-  const auto s = c.node.attr_ints("strides");
-  auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
-  auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
-  const auto d = c.node.attr_ints("dilations");
-  if (x.size() == 4) {
-    p.kernel_h = k[0];
-    p.kernel_w = k[1];
-    p.stride_h = at(s, 0);
-    p.stride_w = at(s, 1);
-    p.dilation_h = at(d, 0);
-    p.dilation_w = at(d, 1);
-    p.pad_top = pad(0);
-    p.pad_left = pad(1);
-    p.pad_bottom = pad(2);
-    p.pad_right = pad(3);
-  } else {
-    p.kernel_w = k[0];
-    p.stride_w = at(s, 0);
-    p.dilation_w = at(d, 0);
-    p.pad_left = pad(0);
-    p.pad_right = pad(1);
-  }
-  p.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
-  return p;
+  return pool2d_params(l);
 }
 
 // The pooling tier (pool.h) of the executor's kernel choice, after the geometry checks (which
@@ -853,7 +797,7 @@ class QMaxPoolOp : public Op {
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
-    EI8_ASSIGN_OR_RETURN(p_, pool_params(c, false));
+    EI8_ASSIGN_OR_RETURN(p_, pool_params(c));
     batch_ = c.in_shapes[0][0];
     EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
     return {};
@@ -879,14 +823,15 @@ class QMaxPoolOp : public Op {
 
 class QAvgPoolOp : public Op {
  public:
-  explicit QAvgPoolOp(bool global) : global_(global) {}
+  // Global or windowed: the layer view tells them apart by op type.
+  QAvgPoolOp() = default;
   Status prepare(const PrepareContext& c) override {
     if (c.node.inputs.size() < 5)
       return op_error(c, "inputs = {}, must be 5", c.node.inputs.size());
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
     if (c.in_dtypes[4] != t_) return op_error(c, "output zero point dtype must equal the input's");
-    EI8_ASSIGN_OR_RETURN(p_, pool_params(c, global_));
+    EI8_ASSIGN_OR_RETURN(p_, pool_params(c));
     batch_ = c.in_shapes[0][0];
     EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
@@ -943,7 +888,6 @@ class QAvgPoolOp : public Op {
   }
 
  private:
-  bool global_;
   kernels::Pool2dParams p_;
   int64_t batch_ = 1;
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
@@ -1007,8 +951,8 @@ void register_int8_ops() {
                 [] { return std::make_unique<QLookupOp>(QLookupOp::kLeakyRelu); });
     register_op("QLinearLookup", [] { return std::make_unique<QLookupOp>(QLookupOp::kTable); });
     register_op("QLinearConcat", [] { return std::make_unique<QLinearConcatOp>(); });
-    register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(false); });
-    register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(true); });
+    register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
+    register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
     register_op("QMaxPool", [] { return std::make_unique<QMaxPoolOp>(); });
     register_op("QClamp", [] { return std::make_unique<QClampOp>(); });
   });
