@@ -9,6 +9,7 @@
 // trained model is reported on stderr and contributes no layer (no hand-written stand-in).
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -96,63 +97,44 @@ inline std::vector<ModelLayer> tiny_cnn2d_layers() {
   return model_layers(bench_models_dir() + "/tiny2d.onnx", "tiny");
 }
 
-// The distinct convolution shapes of torchvision's ResNet-18 at 224×224 (batch 1): 1.81 GMAC
-// per image; the count says how often each shape occurs in the model.
+// The distinct convolution shapes of a torchvision model at 224×224 (batch 1), read from its
+// ONNX export in $EI8_BENCH_MODELS (bench/models/export_torchvision.py writes them; they are too
+// large to commit): `count` says how often each shape occurs in the model. A missing file is
+// reported on stderr and contributes no layer.
 struct CountedLayer {
   std::string name;
   kernels::Conv2dParams p;
   int count;
 };
 
-inline std::vector<CountedLayer> resnet18_layers() {
-  return {
-      {"r18_conv1_3x224_64_7x7s2", conv(3, 224, 224, 64, 7, 7, 2, 3, 3), 1},
-      {"r18_l1_64x56_64", conv(64, 56, 56, 64, 3, 3, 1, 1, 1), 4},
-      {"r18_l2a_64x56_128_s2", conv(64, 56, 56, 128, 3, 3, 2, 1, 1), 1},
-      {"r18_l2ds_64x56_128_1x1s2", conv(64, 56, 56, 128, 1, 1, 2, 0, 0), 1},
-      {"r18_l2_128x28_128", conv(128, 28, 28, 128, 3, 3, 1, 1, 1), 3},
-      {"r18_l3a_128x28_256_s2", conv(128, 28, 28, 256, 3, 3, 2, 1, 1), 1},
-      {"r18_l3ds_128x28_256_1x1s2", conv(128, 28, 28, 256, 1, 1, 2, 0, 0), 1},
-      {"r18_l3_256x14_256", conv(256, 14, 14, 256, 3, 3, 1, 1, 1), 3},
-      {"r18_l4a_256x14_512_s2", conv(256, 14, 14, 512, 3, 3, 2, 1, 1), 1},
-      {"r18_l4ds_256x14_512_1x1s2", conv(256, 14, 14, 512, 1, 1, 2, 0, 0), 1},
-      {"r18_l4_512x7_512", conv(512, 7, 7, 512, 3, 3, 1, 1, 1), 3},
-  };
+inline std::vector<CountedLayer> distinct_layers(const std::string& file,
+                                                 const std::string& prefix) {
+  std::vector<CountedLayer> out;
+  for (ModelLayer& m : model_layers(bench_models_dir() + "/" + file, prefix)) {
+    const kernels::Conv2dParams& p = m.p;
+    auto same = [&p](const CountedLayer& c) {
+      const kernels::Conv2dParams& q = c.p;
+      return q.in_c == p.in_c && q.in_h == p.in_h && q.in_w == p.in_w && q.out_c == p.out_c &&
+             q.kernel_h == p.kernel_h && q.kernel_w == p.kernel_w && q.stride_h == p.stride_h &&
+             q.stride_w == p.stride_w && q.pad_top == p.pad_top && q.pad_left == p.pad_left &&
+             q.pad_bottom == p.pad_bottom && q.pad_right == p.pad_right &&
+             q.dilation_h == p.dilation_h && q.dilation_w == p.dilation_w && q.groups == p.groups;
+    };
+    auto it = std::find_if(out.begin(), out.end(), same);
+    if (it != out.end()) {
+      ++it->count;
+    } else {
+      out.push_back({std::move(m.name), m.p, 1});
+    }
+  }
+  return out;
 }
 
-// Depthwise 3×3 (ReLU6) and pointwise 1×1 shapes of torchvision's MobileNetV2 at 224×224.
+inline std::vector<CountedLayer> resnet18_layers() {
+  return distinct_layers("resnet18.onnx", "r18");
+}
 inline std::vector<CountedLayer> mobilenet_v2_layers() {
-  const auto dw = [](int64_t c, int64_t hw, int64_t stride) {
-    kernels::Conv2dParams p = conv(c, hw, hw, c, 3, 3, stride, 1, 1);
-    p.groups = c;
-    p.act = kernels::Activation::clip(0.0f, 6.0f);
-    return p;
-  };
-  const auto pw = [](int64_t c, int64_t hw, int64_t out, bool relu6) {
-    kernels::Conv2dParams p = conv(c, hw, hw, out, 1, 1, 1, 0, 0);
-    p.act = relu6 ? kernels::Activation::clip(0.0f, 6.0f) : kernels::Activation::none();
-    return p;
-  };
-  return {
-      {"mv2_stem_3x224_32_s2", conv(3, 224, 224, 32, 3, 3, 2, 1, 1), 1},
-      {"mv2_dw_32x112_s1", dw(32, 112, 1), 1},
-      {"mv2_pw_32x112_16", pw(32, 112, 16, false), 1},
-      {"mv2_pw_16x112_96", pw(16, 112, 96, true), 1},
-      {"mv2_dw_96x112_s2", dw(96, 112, 2), 1},
-      {"mv2_pw_96x56_24", pw(96, 56, 24, false), 1},
-      {"mv2_pw_24x56_144", pw(24, 56, 144, true), 2},
-      {"mv2_dw_144x56_s1", dw(144, 56, 1), 1},
-      {"mv2_pw_144x56_24", pw(144, 56, 24, false), 1},
-      {"mv2_dw_192x28_s1", dw(192, 28, 1), 2},
-      {"mv2_pw_192x28_32", pw(192, 28, 32, false), 2},
-      {"mv2_dw_384x14_s1", dw(384, 14, 1), 4},
-      {"mv2_pw_384x14_64", pw(384, 14, 64, false), 3},
-      {"mv2_pw_64x14_384", pw(64, 14, 384, true), 4},
-      {"mv2_dw_576x14_s2", dw(576, 14, 2), 1},
-      {"mv2_dw_960x7_s1", dw(960, 7, 1), 3},
-      {"mv2_pw_960x7_320", pw(960, 7, 320, false), 1},
-      {"mv2_pw_320x7_1280", pw(320, 7, 1280, true), 1},
-  };
+  return distinct_layers("mobilenet_v2.onnx", "mv2");
 }
 
 }  // namespace ei8::bench
