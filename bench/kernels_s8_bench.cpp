@@ -284,6 +284,12 @@ std::vector<ModelLayer> layers() {
   all.push_back({"mb2_pw_32x112x112_16", conv(32, 112, 112, 16, 1, 1, 1, 0, 0)});
   all.push_back({"mb2_pw_96x14x14_576", conv(96, 14, 14, 576, 1, 1, 1, 0, 0)});
   all.push_back({"sq_fire_e3_16x55x55_64", conv(16, 55, 55, 64, 3, 3, 1, 1, 1)});
+  ModelLayer dw3{"mb2_dw_32x112x112", conv(32, 112, 112, 32, 3, 3, 1, 1, 1)};
+  dw3.p.groups = 32;
+  all.push_back(dw3);
+  ModelLayer dw4{"mb2_dw_144x56x56_s2", conv(144, 56, 56, 144, 3, 3, 2, 1, 1)};
+  dw4.p.groups = 144;
+  all.push_back(dw4);
   return all;
 }
 

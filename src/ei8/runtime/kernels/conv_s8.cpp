@@ -279,6 +279,15 @@ void widen_minus_zp(const TIn* __restrict x, int16_t* __restrict d, int64_t n, i
   for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[i]} - zx);
 }
 template <typename TIn>
+void widen_strided(const TIn* __restrict x, int16_t* __restrict d, int64_t n, int64_t stride,
+                   int32_t zx) {
+  if (stride == 2) {  // a constant stride the vectoriser turns into shuffles
+    for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[2 * i]} - zx);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[i * stride]} - zx);
+}
+template <typename TIn>
 void or_shifted(const TIn* __restrict x, uint32_t* __restrict d, int64_t n, int32_t off,
                 uint32_t mask, int64_t bits) {
   for (int64_t i = 0; i < n; ++i)
@@ -517,10 +526,11 @@ struct ConvS8Kernel::Impl {
   // found one with fewer unsafe k-slots (mixed plan).
   std::vector<int32_t> col_at;
   // Depthwise plan: w − z_w per [oc][tap pair] as int16 pairs (S8DwRow::wpair); the staged
-  // channel is int16 x − z_x: stride_w = 1 a padded copy [ph][dw_row] (dw_row ≥ pw + 16, a
-  // multiple of 16), otherwise column-gathered blocks [kernel_w][ph][dw_row] (dw_row = out_w
-  // rounded up to 16, + 16); dw_tapoff[t] = offset of tap t from its output row's start.
+  // channel is int16 x − z_x, zero-padded, each padded row split into stride_w column phases:
+  // [ph][stride_w][dw_row] (dw_row a multiple of 16 with room for the last vector's reads);
+  // dw_tapoff[t] = offset of tap t from its output row's start.
   std::vector<int32_t> wdw, dw_tapoff;
+  std::vector<int32_t> dw_phase;  // [stride_w][2]: elements [lo, hi) of a phase holding input
   int64_t dw_pairs = 0, dw_row = 0, dw_img = 0;
   // Requested algorithm (PlanRequest::algo): 0 heuristic, 1 direct, 2 im2col.
   int force_algo = 0;
@@ -807,10 +817,10 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
   auto* img = reinterpret_cast<int16_t*>(scratch);
   auto* sum = reinterpret_cast<int32_t*>(scratch + (dw_img * 2 + 63) / 64 * 64);
   const int32_t zx = p.input_zero_point;
-  const bool gathered = g.stride_w > 1;
+  const int64_t sw = g.stride_w;
   S8DwRow a;
   a.img = img;
-  a.row_stride = dw_row;
+  a.row_stride = sw * dw_row;  // one padded row = sw column phases
   a.tapoff = dw_tapoff.data();
   a.kk = g.kernel_h * g.kernel_w;
   a.n = ow_n;
@@ -820,26 +830,18 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const TIn* xc = x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w;
       if (oc % cog == 0) {
-        if (!gathered) {
-          for (int64_t ih = 0; ih < g.in_h; ++ih) {
-            int16_t* d = img + (ih + g.pad_top) * dw_row + g.pad_left;
-            const TIn* xr = xc + ih * g.in_w;
-            widen_minus_zp(xr, d, g.in_w, zx);
+        for (int64_t ih = 0; ih < g.in_h; ++ih) {
+          const TIn* xr = xc + ih * g.in_w;
+          int16_t* d = img + (ih + g.pad_top) * sw * dw_row;
+          if (sw == 1) {
+            widen_minus_zp(xr, d + g.pad_left, g.in_w, zx);
+            continue;
           }
-        } else {
-          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-            // Columns ow with 0 ≤ ow·sw + kw·dw − pad_left < in_w: [lo, hi).
-            const int64_t c0 = kw * g.dilation_w - g.pad_left;
-            const int64_t lo = std::min(ow_n, c0 >= 0 ? 0 : (-c0 + g.stride_w - 1) / g.stride_w);
-            const int64_t hi = std::max(
-                lo, std::min(ow_n, c0 >= g.in_w ? 0 : (g.in_w - c0 + g.stride_w - 1) / g.stride_w));
-            for (int64_t ih = 0; ih < g.in_h; ++ih) {
-              int16_t* d = img + (kw * ph + ih + g.pad_top) * dw_row;
-              const TIn* xr = xc + ih * g.in_w;
-              for (int64_t ow = lo; ow < hi; ++ow) {
-                d[ow] = static_cast<int16_t>(xr[c0 + ow * g.stride_w] - zx);
-              }
-            }
+          for (int64_t q = 0; q < sw; ++q) {
+            const int64_t lo = dw_phase[static_cast<size_t>(2 * q)];
+            const int64_t hi = dw_phase[static_cast<size_t>(2 * q + 1)];
+            const int64_t c0 = q - g.pad_left;  // input column of element 0 of phase q
+            if (hi > lo) widen_strided(xr + c0 + lo * sw, d + q * dw_row + lo, hi - lo, sw, zx);
           }
         }
       }
@@ -931,19 +933,27 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.tier = int16_tier(m.choice);  // int16 arithmetic in every tier
     m.variant = m.tier.name + "/depthwise";
     m.dw_pairs = (kk + 1) / 2;
-    const int64_t ow16 = (g.out_w() + 15) / 16 * 16;
-    if (g.stride_w == 1) {
-      // Every tap's 16-wide reads of the last vector stay inside the row.
-      m.dw_row = (std::max(m.pw, ow16 + (g.kernel_w - 1) * g.dilation_w) + 15) / 16 * 16;
-      m.dw_img = (m.ph + 1) * m.dw_row;
-    } else {
-      m.dw_row = ow16;
-      m.dw_img = (g.kernel_w * m.ph + 1) * m.dw_row;
+    const int64_t ow16 = (g.out_w() + 15) / 16 * 16, sw = g.stride_w;
+    // Each padded row split into sw column phases of dw_row elements (phase q holds padded
+    // columns q, q + sw, ...): tap kw of output ow reads phase (kw·dw) % sw at ow + (kw·dw) / sw,
+    // so every tap reads consecutive elements for any stride. Every tap's 16-wide reads of the
+    // last vector stay inside the phase row.
+    const int64_t plen = (m.pw + sw - 1) / sw;
+    m.dw_row = (std::max(plen, ow16 + (g.kernel_w - 1) * g.dilation_w / sw) + 15) / 16 * 16;
+    m.dw_img = (m.ph * sw + 1) * m.dw_row;
+    for (int64_t q = 0; q < sw; ++q) {
+      // Phase q, element j = padded column j·sw + q = input column j·sw + q − pad_left: the
+      // elements [lo, hi) that hold input columns.
+      const int64_t c0 = q - g.pad_left;
+      const int64_t lo = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;
+      const int64_t hi = c0 >= g.in_w ? 0 : (g.in_w - c0 + sw - 1) / sw;
+      m.dw_phase.push_back(static_cast<int32_t>(lo));
+      m.dw_phase.push_back(static_cast<int32_t>(std::max(lo, hi)));
     }
     for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
       for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        const int64_t off = g.stride_w == 1 ? kh * g.dilation_h * m.dw_row + kw * g.dilation_w
-                                            : (kw * m.ph + kh * g.dilation_h) * m.dw_row;
+        const int64_t col = kw * g.dilation_w;
+        const int64_t off = (kh * g.dilation_h * sw + col % sw) * m.dw_row + col / sw;
         m.dw_tapoff.push_back(static_cast<int32_t>(off));
       }
     }
