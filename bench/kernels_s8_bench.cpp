@@ -274,16 +274,7 @@ std::vector<ModelLayer> layers() {
   dw2.p.groups = 32;
   all.push_back(dw2);
   all.push_back({"mb_pw_64x8x8_64", conv(64, 8, 8, 64, 1, 1, 1, 0, 0)});
-  // 224×224 architectures: ResNet-18 stages (56, 28, 14, 7), its 7×7 stride-2 stem, MobileNetV2
-  // pointwise layers, SqueezeNet's fire expand 3×3.
-  all.push_back({"r18_stem_3x224x224_64_7x7s2", conv(3, 224, 224, 64, 7, 7, 2, 3, 3)});
-  all.push_back({"r18_l1_64x56x56_64", conv(64, 56, 56, 64, 3, 3, 1, 1, 1)});
-  all.push_back({"r18_l2_128x28x28_128", conv(128, 28, 28, 128, 3, 3, 1, 1, 1)});
-  all.push_back({"r18_l3_256x14x14_256", conv(256, 14, 14, 256, 3, 3, 1, 1, 1)});
-  all.push_back({"r18_l4_512x7x7_512", conv(512, 7, 7, 512, 3, 3, 1, 1, 1)});
-  all.push_back({"mb2_pw_32x112x112_16", conv(32, 112, 112, 16, 1, 1, 1, 0, 0)});
-  all.push_back({"mb2_pw_96x14x14_576", conv(96, 14, 14, 576, 1, 1, 1, 0, 0)});
-  all.push_back({"sq_fire_e3_16x55x55_64", conv(16, 55, 55, 64, 3, 3, 1, 1, 1)});
+  for (const ModelLayer& l : arch224_layers()) all.push_back(l);  // 224×224 architectures
   ModelLayer dw3{"mb2_dw_32x112x112", conv(32, 112, 112, 32, 3, 3, 1, 1, 1)};
   dw3.p.groups = 32;
   all.push_back(dw3);

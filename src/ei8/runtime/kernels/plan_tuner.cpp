@@ -99,10 +99,14 @@ Result<std::string> PlanTuner::choose(const std::string& key,
   }
   if (timed.empty()) return std::string();
   std::stable_sort(timed.begin(), timed.end());
-  // Again for the fastest three while the budget lasts (the first pass's single runs are noisy).
-  for (size_t round = 0; round < 2 && spent_ms() < opt_.budget_ms; ++round) {
-    for (size_t i = 0; i < std::min<size_t>(3, timed.size()); ++i) {
-      Result<double> us = measure(timed[i].second, 2);
+  // Again for the fastest four, in turns, while the budget lasts: the first pass's single runs
+  // are noisy (preemption, and the first wide-vector instructions after scalar code may run
+  // slowly until the core's power state changes), the minimum of several turns is not.
+  // The first turn always runs (a single preempted run must not decide a layer, however long
+  // it is: at most 3·4 more runs); the others while the budget lasts.
+  for (size_t round = 0; round < 4 && (round == 0 || spent_ms() < opt_.budget_ms); ++round) {
+    for (size_t i = 0; i < std::min<size_t>(4, timed.size()); ++i) {
+      Result<double> us = measure(timed[i].second, 3);
       if (us.ok()) timed[i].first = std::min(timed[i].first, *us);
     }
     std::stable_sort(timed.begin(), timed.end());

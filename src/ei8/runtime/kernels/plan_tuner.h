@@ -53,8 +53,9 @@ class PlanTuner {
   struct Options {
     Mode mode = Mode::kMeasure;
     // Measurement budget per layer (ms): every candidate is timed once (after one warm-up run);
-    // while the budget lasts the fastest three are timed again (min of the runs). The first
-    // candidate is always timed; the others stop when the budget is spent.
+    // then the fastest four are timed again in turns (min of the runs): one turn always, more
+    // while the budget lasts. The first candidate is always timed; the others of the first
+    // pass stop when the budget is spent.
     double budget_ms = 25.0;
   };
 
