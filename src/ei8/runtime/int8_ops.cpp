@@ -4,6 +4,7 @@
 #include "ei8/runtime/int8_values.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -34,6 +35,40 @@ Status op_error(const PrepareContext& c, fmt::format_string<Args...> f, Args&&..
 }
 
 bool is_q8(DType t) { return t == DType::kU8 || t == DType::kS8; }
+
+// The plan of a prepared INT8 kernel (ConvS8Kernel / FullyConnectedS8Kernel) by measurement:
+// every candidate prepared with `prep(plan)` and run on `batch` samples of a constant input of
+// the layer's real shape (the kernels' time does not depend on the values). Returns the plan to
+// prepare ("" = the heuristic) and the note Op::tuning() reports.
+template <class Kernel, class Prep>
+Result<std::string> tune_plan(const PrepareContext& c, const std::string& key,
+                              const std::vector<std::string>& candidates, Prep prep,
+                              size_t in_bytes, size_t out_bytes, int64_t batch, std::string& note) {
+  std::vector<std::byte> x(in_bytes, std::byte{0x5b}), y(out_bytes), scratch;
+  auto measure = [&](const std::string& plan, int runs) -> Result<double> {
+    EI8_ASSIGN_OR_RETURN(Kernel k, prep(plan));
+    scratch.resize(k.scratch_bytes(batch) + 64);
+    k.run(x.data(), y.data(), scratch.data(), batch);  // warm-up: caches, first touch
+    double best = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < runs; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      k.run(x.data(), y.data(), scratch.data(), batch);
+      best = std::min(
+          best,
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+  };
+  EI8_ASSIGN_OR_RETURN(std::string plan, c.tuner->choose(key, candidates, measure));
+  if (const kernels::TuneRecord* r = c.tuner->find(key)) {
+    note = r->from_file ? fmt::format("from tuning file ({:.1f} µs)", r->us)
+                        : fmt::format("tuned {:.1f} µs, best of {}", r->us, r->candidates);
+    if (!r->runner_up.empty()) {
+      note += fmt::format("; runner-up {} {:.1f} µs", r->runner_up, r->runner_up_us);
+    }
+  }
+  return plan;
+}
 
 // Constant scales of input `i`: finite and > 0, 1 or `count` (0 = any) values.
 Result<std::vector<float>> scales_of(const PrepareContext& c, size_t i, int64_t count = 1) {
@@ -271,15 +306,37 @@ class QLinearConvOp : public Op {
     }
     batch_ = g.batch;
     // The prepared kernel of the fastest INT8 tier (or the forced one), bit-exact with the
-    // reference kernels in every profile.
+    // reference kernels in every profile; its plan by measurement when a tuner is given.
+    std::string plan;
+    if (c.tuner != nullptr) {
+      auto cands = kernels::ConvS8Kernel::plan_candidates(p_, weights_, int_type(in_),
+                                                          int_type(out_), c.kernel);
+      if (!cands.ok()) return op_error(c, "{}", cands.status().message());
+      const std::string key = fmt::format(
+          "int8-conv {}->{} n{} c{} {}x{} oc{} k{}x{} s{}x{} d{}x{} p{},{},{},{} g{} zw{} {} {}",
+          dtype_name(in_), dtype_name(out_), g.batch, g.in_channels, g.in_h, g.in_w, g.out_channels,
+          g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_top,
+          g.pad_left, g.pad_bottom, g.pad_right, g.groups, zw, fixedpoint::profile_name(profile),
+          kernels::kernel_choice_name(c.kernel));
+      auto prep = [&](const std::string& pl) {
+        return kernels::ConvS8Kernel::prepare(p_, weights_, bias_, int_type(in_), int_type(out_),
+                                              c.kernel, pl);
+      };
+      auto chosen = tune_plan<kernels::ConvS8Kernel>(
+          c, key, *cands, prep, static_cast<size_t>(g.input_numel()),
+          static_cast<size_t>(g.output_numel()) * 4, g.batch, tuning_);
+      if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+      plan = *chosen;
+    }
     auto conv = kernels::ConvS8Kernel::prepare(p_, weights_, bias_, int_type(in_), int_type(out_),
-                                               c.kernel);
+                                               c.kernel, plan);
     if (!conv.ok()) return op_error(c, "{}", conv.status().message());
     conv_.emplace(std::move(conv).value());
     return {};
   }
   size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
   std::string_view variant() const override { return conv_->variant(); }
+  std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     conv_->run(in[0], out[0], scratch, batch_);
@@ -292,6 +349,7 @@ class QLinearConvOp : public Op {
   DType in_ = DType::kU8, out_ = DType::kU8;
   std::optional<kernels::ConvS8Kernel> conv_;
   int64_t batch_ = 1;
+  std::string tuning_;
 };
 
 // ---- QLinearMatMul / QGemm / MatMulIntegerToFloat: fully connected over constant weights -----
@@ -405,10 +463,29 @@ class QFullyConnectedOp : public Op {
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     fc_.clear();
     const kernels::IntType kout = float_out_ ? kernels::IntType::kS32 : int_type(out_);
+    std::string plan;
+    if (c.tuner != nullptr) {
+      const std::span<const int8_t> w0(weights_.data(), static_cast<size_t>(n * k));
+      auto cands = kernels::FullyConnectedS8Kernel::plan_candidates(
+          p_, w0, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel);
+      if (!cands.ok()) return op_error(c, "{}", cands.status().message());
+      const std::string key = fmt::format(
+          "int8-fc {}->{} m{} k{} n{} zw{} {} {}", dtype_name(in_), dtype_name(out_), rows_, k, n,
+          zb, fixedpoint::profile_name(profile), kernels::kernel_choice_name(c.kernel));
+      auto prep = [&](const std::string& pl) {
+        return kernels::FullyConnectedS8Kernel::prepare(
+            p_, w0, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel, pl);
+      };
+      auto chosen = tune_plan<kernels::FullyConnectedS8Kernel>(
+          c, key, *cands, prep, static_cast<size_t>(rows_ * k), static_cast<size_t>(rows_ * n) * 4,
+          rows_, tuning_);
+      if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+      plan = *chosen;
+    }
     for (int64_t bb = 0; bb < b_batches_; ++bb) {
       const std::span<const int8_t> wb(weights_.data() + bb * n * k, static_cast<size_t>(n * k));
       auto fc = kernels::FullyConnectedS8Kernel::prepare(
-          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel);
+          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel, plan);
       if (!fc.ok()) return op_error(c, "{}", fc.status().message());
       fc_.push_back(std::move(fc).value());
     }
@@ -419,6 +496,7 @@ class QFullyConnectedOp : public Op {
     return acc_bytes() + fc_.front().scratch_bytes(rows_);
   }
   std::string_view variant() const override { return fc_.front().variant(); }
+  std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     const FcInputs ix = fc_inputs(form_);
@@ -455,6 +533,7 @@ class QFullyConnectedOp : public Op {
   std::vector<float> multipliers_;
   int64_t rows_ = 1, a_batches_ = 1, b_batches_ = 1;
   DType in_ = DType::kU8, out_ = DType::kU8;
+  std::string tuning_;
 };
 
 // ---- broadcasting of two 8-bit inputs -------------------------------------------------------
