@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ei8/graph/layer_view.h"
@@ -137,19 +138,16 @@ inline std::vector<CountedLayer> mobilenet_v2_layers() {
   return distinct_layers("mobilenet_v2.onnx", "mv2");
 }
 
-// Layers of the 224×224 architectures (torchvision 0.14): ResNet-18 stages (56, 28, 14, 7) and
-// its 7×7 stride-2 stem, MobileNetV2 pointwise layers, SqueezeNet's fire expand 3×3.
+// The distinct conv layers of the 224×224 architectures (torchvision ResNet-18, MobileNetV2,
+// SqueezeNet 1.1 exports in $EI8_BENCH_MODELS), each once.
 inline std::vector<ModelLayer> arch224_layers() {
-  return {
-      {"r18_stem_3x224x224_64_7x7s2", conv(3, 224, 224, 64, 7, 7, 2, 3, 3)},
-      {"r18_l1_64x56x56_64", conv(64, 56, 56, 64, 3, 3, 1, 1, 1)},
-      {"r18_l2_128x28x28_128", conv(128, 28, 28, 128, 3, 3, 1, 1, 1)},
-      {"r18_l3_256x14x14_256", conv(256, 14, 14, 256, 3, 3, 1, 1, 1)},
-      {"r18_l4_512x7x7_512", conv(512, 7, 7, 512, 3, 3, 1, 1, 1)},
-      {"mb2_pw_32x112x112_16", conv(32, 112, 112, 16, 1, 1, 1, 0, 0)},
-      {"mb2_pw_96x14x14_576", conv(96, 14, 14, 576, 1, 1, 1, 0, 0)},
-      {"sq_fire_e3_16x55x55_64", conv(16, 55, 55, 64, 3, 3, 1, 1, 1)},
-  };
+  std::vector<ModelLayer> out;
+  for (const auto& [file, prefix] : {std::pair<const char*, const char*>{"resnet18.onnx", "r18"},
+                                     {"mobilenet_v2.onnx", "mv2"},
+                                     {"squeezenet1_1.onnx", "sq"}}) {
+    for (CountedLayer& c : distinct_layers(file, prefix)) out.push_back({std::move(c.name), c.p});
+  }
+  return out;
 }
 
 }  // namespace ei8::bench

@@ -922,7 +922,8 @@ class QAvgPoolOp : public Op {
     // (qlinear_ref.h avgpool_s8_float_ref); the whole image is its integer global pool.
     const bool whole = p_.kernel_h == p_.in_h && p_.kernel_w == p_.in_w && p_.pad_top == 0 &&
                        p_.pad_left == 0 && p_.pad_bottom == 0 && p_.pad_right == 0;
-    float_path_ = profile == RequantProfile::kOrt && !global_ && !whole;
+    const bool global = c.node.op_type == "QLinearGlobalAveragePool";
+    float_path_ = profile == RequantProfile::kOrt && !global && !whole;
     sx_ = sx[0];
     sy_ = sy[0];
     zy_ = zy;
