@@ -25,6 +25,8 @@ ALL = TEN + ["alexnet", "vgg11", "resnet50", "resnext50_32x4d", "wide_resnet50_2
              "convnext_tiny", "vit_b_16", "swin_t"]
 # Smallest input side each needs (pooling/patch geometry), when above the requested size.
 MIN_SIZE = {"alexnet": 224, "vgg11": 224, "inception_v3": 299, "vit_b_16": 224}
+# BatchNorm scale drawn from this range (set before the statistics are estimated).
+GAMMA = (0.5, 1.5)
 # Resolution used when --size is not given.
 DEFAULT_SIZE = {"inception_v3": 299}
 
@@ -48,17 +50,19 @@ def make_informative(model, side, seed):
     bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return
+    with torch.no_grad():
+        for bn in bns:  # a random affine part, so that folding it into the conv is exercised
+            bn.weight.copy_(GAMMA[0] + (GAMMA[1] - GAMMA[0]) * torch.rand(bn.weight.shape, generator=gen))
+            bn.bias.copy_(torch.randn(bn.bias.shape, generator=gen) * 0.1)
     for bn in bns:
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average over the passes below
-    model.train()
+    model.eval()  # dropout and stochastic depth off, as at inference; only BN collects statistics
+    for bn in bns:
+        bn.train()
     with torch.no_grad():
         for _ in range(2):
             model(torch.rand((4, 3, side, side), generator=gen) * 2 - 1)
-    with torch.no_grad():
-        for bn in bns:  # a random affine part, so that folding it into the conv is exercised
-            bn.weight.copy_(0.5 + torch.rand(bn.weight.shape, generator=gen))
-            bn.bias.copy_(torch.randn(bn.bias.shape, generator=gen) * 0.1)
 
 
 def export(name, out_dir, size, seed, write_input):
@@ -112,6 +116,12 @@ def main():
         print("export_torchvision.py: error: no model named (give names, --ten or --all)",
               file=sys.stderr)
         return 2
+    # Stale files of an earlier run never stand in for a failed or skipped export.
+    for name in names:
+        for suffix in (".onnx", ".input.npy"):
+            path = os.path.join(args.out, name + suffix)
+            if os.path.exists(path):
+                os.remove(path)
     try:
         import torch  # noqa: F401
         import torchvision
