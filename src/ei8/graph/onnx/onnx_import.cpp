@@ -1363,6 +1363,7 @@ Result<Graph> Importer::run(std::string_view bytes) {
 }  // namespace
 
 std::span<const std::string_view> import_time_ops() { return kShapeOnlyOps; }
+std::span<const std::string_view> shape_value_ops() { return kShapeValueOps; }
 
 Result<Graph> parse_onnx(std::string_view bytes, std::string_view name) {
   try {

@@ -38,6 +38,8 @@ Result<Graph> parse_onnx(std::string_view bytes, std::string_view name = "<memor
 
 // Ops the importer evaluates on int64 shape values only (they never reach the IR).
 std::span<const std::string_view> import_time_ops();
+// IR ops the importer also evaluates when their data input is an int64 shape value.
+std::span<const std::string_view> shape_value_ops();
 
 // Exports `graph` (shapes inferred on a copy first) as ONNX, checked by onnx::checker.
 Status save_onnx(const Graph& graph, const std::string& path);
