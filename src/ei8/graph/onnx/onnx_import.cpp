@@ -43,7 +43,11 @@ struct SymExpr {
   std::string of;
   int64_t axis = 0;
   SymDim a, b;
+  int64_t size = 1;  // nodes of the expression written out as a tree (bounds every walk)
 };
+// Largest expression of runtime sizes the importer builds (tree nodes): what exporters write is
+// a handful; a file nesting more (say x + x, repeated) is refused before walks get expensive.
+constexpr int64_t kMaxSymExprSize = 256;
 SymDim SymDim::dim(const std::string& of, int64_t axis) {
   auto e = std::make_shared<SymExpr>();
   e->of = of;
@@ -139,6 +143,11 @@ Result<SymDim> sym_arith(char op, const SymDim& x, const SymDim& y) {
   e->op = op;
   e->a = x;
   e->b = y;
+  e->size = 1 + (x.expr ? x.expr->size : 1) + (y.expr ? y.expr->size : 1);
+  if (e->size > kMaxSymExprSize) {
+    return unsupported("expression of runtime sizes = {} nodes, must be <= {}", e->size,
+                       kMaxSymExprSize);
+  }
   return SymDim{0, std::move(e)};
 }
 
@@ -441,13 +450,17 @@ Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
     return static_cast<size_t>(src);
   };
   auto small = [&](const Shape& sh) -> Status {
+    int64_t count = 1;
     for (int64_t d : sh) {
-      if (d < 0 || d > kMaxSymElements)
-        return fail(fmt::format("shape value dims {} out of range", shape_to_string(sh)));
-    }
-    if (shape_numel(sh) > kMaxSymElements) {
-      return fail(fmt::format("shape value elements = {}, must be <= {}", shape_numel(sh),
-                              kMaxSymElements));
+      if (d < 0 || d > kMaxSymElements) {
+        return fail(fmt::format("shape value dims = {}, must be in [0, {}]", shape_to_string(sh),
+                                kMaxSymElements));
+      }
+      count *= d;
+      if (count > kMaxSymElements) {
+        return fail(fmt::format("shape value shape = {}, must hold <= {} elements",
+                                shape_to_string(sh), kMaxSymElements));
+      }
     }
     return {};
   };
@@ -487,7 +500,11 @@ Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
     if (value && value->data_type() != onnx::TensorProto::INT64 &&
         value->data_type() != onnx::TensorProto::BOOL) {
       // A float (or other) fill: an ordinary constant.
-      if (shape_numel(sh) > kMaxElements) return fail("more than 2^31 elements");
+      int64_t count = 1;
+      for (int64_t d : sh) {
+        count *= d;
+        if (count > kMaxElements) return fail("fill of more than 2^31 elements");
+      }
       EI8_RETURN_IF_ERROR(import_tensor(*value, out));
       const Tensor* t = g_.constant(out);
       if (!t || t->numel() != 1) return fail("value must hold one element");
@@ -636,8 +653,10 @@ Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
     const double count = std::ceil((static_cast<double>(v[1]) - static_cast<double>(v[0])) /
                                    static_cast<double>(v[2]));
     if (count > static_cast<double>(kMaxSymElements)) return fail("more than 4096 elements");
+    int64_t value = v[0];
     for (int64_t i = 0; i < static_cast<int64_t>(std::max(0.0, count)); ++i) {
-      y.v.push_back(SymDim::known(v[0] + i * v[2]));
+      y.v.push_back(SymDim::known(value));
+      if (__builtin_add_overflow(value, v[2], &value)) break;
     }
     y.shape = {static_cast<int64_t>(y.v.size())};
   } else if (op == "Expand") {
@@ -739,8 +758,12 @@ Status Importer::import_shape_op(const onnx::NodeProto& p, const Node& n) {
     }
     if (perm.size() != a->shape.size()) return bad("perm length must equal the rank");
     const auto st = strides_of(a->shape);
+    std::vector<bool> seen(a->shape.size(), false);
     for (int64_t pi : perm) {
-      if (pi < 0 || pi >= static_cast<int64_t>(a->shape.size())) return bad("perm out of range");
+      if (pi < 0 || pi >= static_cast<int64_t>(a->shape.size()) || seen[static_cast<size_t>(pi)]) {
+        return bad("perm must be a permutation of the axes");
+      }
+      seen[static_cast<size_t>(pi)] = true;
       y.shape.push_back(a->shape[static_cast<size_t>(pi)]);
     }
     const auto ost = strides_of(y.shape);
