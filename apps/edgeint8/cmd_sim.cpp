@@ -88,13 +88,8 @@ Status run_sim(const SimOptions& o) {
   }
   for (const std::string& warn : cfg.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
 
-  std::vector<arch::LayerStats> stats;
-  stats.reserve(layers.size());
-  for (const arch::Layer& l : layers) {
-    Result<arch::LayerStats> s = arch::simulate_layer(l, cfg.array);
-    if (!s.ok()) return s.status().with_context(fmt::format("layer {} '{}'", stats.size(), l.name));
-    stats.push_back(*s);
-  }
+  EI8_ASSIGN_OR_RETURN(std::vector<arch::LayerStats> stats,
+                       arch::simulate_layers(layers, cfg.array));
   if (!o.emit_scalesim.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(o.emit_scalesim, ec);
