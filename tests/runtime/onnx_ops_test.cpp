@@ -366,3 +366,43 @@ TEST(UnaryRef, HardSigmoidHardSwishSqrtErfPowOnConstructedValues) {
 
 }  // namespace
 }  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+// Bad input to the element-wise ops: not f32, shapes that do not broadcast, ranks past the
+// kernels' limit; each a Status naming the node, never a crash.
+TEST(UnaryRef, BadInputIsAnErrorNamingTheNode) {
+  auto prepare = [](const std::string& op, DType dt, Shape x, Shape p = {}) -> Status {
+    Graph g("bad");
+    g.add_input("x", dt, x);
+    std::vector<std::string> in = {"x"};
+    if (!p.empty()) {
+      g.add_initializer("p", Tensor::zeros(DType::kF32, p));
+      in.push_back("p");
+    }
+    Node& n = g.add_node(op, "bad_" + op, in, {"y"});
+    if (op == "ReduceSum") n.set("axes", std::vector<int64_t>{0});
+    g.add_output("y");
+    ExecutorOptions o;
+    o.optimize = false;
+    EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), o));
+    return ex.prepare(std::vector<Shape>{x});
+  };
+  for (const char* op : {"HardSigmoid", "HardSwish", "Sqrt", "Erf"}) {
+    const Status s = prepare(op, DType::kS8, {2, 3});
+    ASSERT_FALSE(s.ok()) << op;
+    EXPECT_NE(s.message().find(std::string("bad_") + op), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("must be f32"), std::string::npos) << s.message();
+  }
+  const Status pow = prepare("Pow", DType::kF32, {2, 3}, {4});
+  ASSERT_FALSE(pow.ok());
+  EXPECT_NE(pow.message().find("bad_Pow"), std::string::npos) << pow.message();
+  EXPECT_NE(pow.message().find("must be equal or 1"), std::string::npos) << pow.message();
+  const Status deep = prepare("ReduceSum", DType::kF32, Shape(9, 1));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.message().find("rank = 9, must be <= 8"), std::string::npos) << deep.message();
+}
+
+}  // namespace
+}  // namespace ei8
