@@ -1,5 +1,7 @@
 #include "ei8/graph/shape_inference.h"
 
+#include "ei8/graph/layer_view.h"
+
 #include <algorithm>
 #include <array>
 
@@ -92,25 +94,13 @@ Result<std::vector<Shape>> conv_like(const Node& n, const Shape& x,
     return node_error(
         n, fmt::format("input rank = {}, must be {} (N, C and {} spatial)", x.size(), k + 2, k));
   }
-  std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(k, 1));
-  std::vector<int64_t> dil = n.attr_ints("dilations", std::vector<int64_t>(k, 1));
-  if (strides.size() != k || dil.size() != k) {
-    return node_error(n, fmt::format("strides/dilations length = {}/{}, must be {}", strides.size(),
-                                     dil.size(), k));
-  }
-  for (size_t i = 0; i < k; ++i) {
-    if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1) {
-      return node_error(n, "strides, dilations and kernel sizes must be >= 1");
-    }
-  }
+  // The window attributes are decoded and checked by the layer view (layer_view.h).
   const std::span<const int64_t> spatial(x.data() + 2, k);
-  std::vector<int64_t> pads = resolve_pads(n, spatial, kernel);
-  if (pads.size() != 2 * k) {
-    return node_error(n, fmt::format("pads length = {}, must be {}", pads.size(), 2 * k));
-  }
-  for (int64_t p : pads) {
-    if (p < 0) return node_error(n, "pads must be >= 0");
-  }
+  Result<Window> window = decode_window(n, spatial, kernel);
+  if (!window.ok()) return window.status();
+  const std::vector<int64_t>& strides = window->strides;
+  const std::vector<int64_t>& dil = window->dilations;
+  const std::vector<int64_t>& pads = window->pads;
   const bool ceil_mode = is_pool && n.attr_int("ceil_mode", 0) != 0;
   Shape out = {x[0], out_channels};
   for (size_t i = 0; i < k; ++i) {
