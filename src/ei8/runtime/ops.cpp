@@ -219,7 +219,8 @@ class UnaryOp : public Op {
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_f32(c));
     n_ = shape_numel(c.in_shapes[0]);
-    p_.alpha = c.node.attr_float("alpha", 0.01f);
+    p_.alpha = c.node.attr_float("alpha", op_ == kernels::UnaryOp::kHardSigmoid ? 0.2f : 0.01f);
+    p_.beta = c.node.attr_float("beta", 0.5f);
     p_.lo = c.node.attr_float("min", -std::numeric_limits<float>::infinity());
     p_.hi = c.node.attr_float("max", std::numeric_limits<float>::infinity());
     if (op_ == kernels::UnaryOp::kClip && c.node.inputs.size() > 1) {
@@ -263,6 +264,45 @@ class BinaryOp : public Op {
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   kernels::BinaryOp op_;
   kernels::BroadcastPlan plan_;
+};
+
+// Pow: the reference kernel over a broadcast plan (no fast tier; LayerNorm's x^2 is small).
+class PowOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    plan_ = kernels::make_broadcast_plan(c.in_shapes[0], c.in_shapes[1], c.out_shapes[0]);
+    if (plan_.dims.empty()) return op_error(c, "broadcast pattern too complex (> 8 merged dims)");
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::pow_f32_ref(plan_, f(in[0]), f(in[1]), f(out[0]));
+  }
+
+ private:
+  kernels::BroadcastPlan plan_;
+};
+
+class ReduceOp : public Op {
+ public:
+  explicit ReduceOp(kernels::ReduceOp op) : op_(op) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    if (x.size() > 8) return op_error(c, "rank = {}, must be <= 8", x.size());
+    EI8_ASSIGN_OR_RETURN(auto axes, reduce_axes(c.node, static_cast<int64_t>(x.size())));
+    plan_ = kernels::make_reduce_plan(x, axes);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::reduce_f32_ref(op_, plan_, f(in[0]), f(out[0]));
+  }
+
+ private:
+  kernels::ReduceOp op_;
+  kernels::ReducePlan plan_;
 };
 
 class BatchNormOp : public Op {
@@ -451,6 +491,99 @@ class TransposeOp : public Op {
   size_t es_ = 4;
 };
 
+// Slice and Expand: one strided copy (kernels::transpose_ref over a slice / broadcast view).
+class StridedViewOp : public Op {
+ public:
+  explicit StridedViewOp(bool expand) : expand_(expand) {}
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    if (x.size() > 8 || c.out_shapes[0].size() > 8) {
+      return op_error(c, "rank = {}, must be <= 8", std::max(x.size(), c.out_shapes[0].size()));
+    }
+    if (expand_) {
+      plan_ = kernels::make_expand_plan(x, c.out_shapes[0]);
+    } else {
+      EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
+      plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
+    }
+    es_ = dtype_size(c.in_dtypes[0]);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+  }
+
+ private:
+  bool expand_;
+  kernels::TransposePlan plan_;
+  size_t es_ = 4;
+};
+
+class SplitOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    const int64_t axis = c.node.attr_int("axis", 0) < 0
+                             ? c.node.attr_int("axis", 0) + static_cast<int64_t>(x.size())
+                             : c.node.attr_int("axis", 0);
+    outer_ = 1;
+    for (int64_t i = 0; i < axis; ++i) outer_ *= x[static_cast<size_t>(i)];
+    const size_t es = dtype_size(c.in_dtypes[0]);
+    chunks_.clear();
+    for (const Shape& o : c.out_shapes) {
+      chunks_.push_back(static_cast<size_t>(shape_numel(o) / std::max<int64_t>(outer_, 1)) * es);
+    }
+    parts_.resize(chunks_.size());
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    for (size_t i = 0; i < chunks_.size(); ++i) parts_[i] = {out[i], chunks_[i]};
+    kernels::split_ref(outer_, in[0], parts_);
+  }
+
+ private:
+  int64_t outer_ = 1;
+  std::vector<size_t> chunks_;
+  mutable std::vector<kernels::SplitPart> parts_;  // sized in prepare; no allocation in run
+};
+
+class GatherOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    const int64_t r = static_cast<int64_t>(x.size());
+    int64_t axis = c.node.attr_int("axis", 0);
+    if (axis < 0) axis += r;
+    outer_ = 1;
+    int64_t inner = 1;
+    for (int64_t i = 0; i < r; ++i) {
+      if (i < axis) outer_ *= x[static_cast<size_t>(i)];
+      if (i > axis) inner *= x[static_cast<size_t>(i)];
+    }
+    len_ = x[static_cast<size_t>(axis)];
+    inner_bytes_ = static_cast<size_t>(inner) * dtype_size(c.in_dtypes[0]);
+    index_ = c.node.attr_ints("indices");
+    for (int64_t& i : index_) {
+      if (i < -len_ || i >= len_) {
+        return op_error(c, "index = {}, must be in [{}, {}]", i, -len_, len_ - 1);
+      }
+      if (i < 0) i += len_;
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::gather_ref(outer_, len_, inner_bytes_, index_, in[0], out[0]);
+  }
+
+ private:
+  int64_t outer_ = 1, len_ = 1;
+  size_t inner_bytes_ = 4;
+  std::vector<int64_t> index_;
+};
+
 class PadOp : public Op {
  public:
   Status prepare(const PrepareContext& c) override {
@@ -490,6 +623,18 @@ void register_builtins() {
   r["Tanh"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); };
   r["LeakyRelu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); };
   r["Clip"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); };
+  r["HardSigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSigmoid); };
+  r["HardSwish"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSwish); };
+  r["Sqrt"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSqrt); };
+  r["Erf"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kErf); };
+  r["Pow"] = [] { return std::make_unique<PowOp>(); };
+  r["ReduceMean"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); };
+  r["ReduceSum"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); };
+  r["ReduceMax"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); };
+  r["Slice"] = [] { return std::make_unique<StridedViewOp>(false); };
+  r["Expand"] = [] { return std::make_unique<StridedViewOp>(true); };
+  r["Split"] = [] { return std::make_unique<SplitOp>(); };
+  r["Gather"] = [] { return std::make_unique<GatherOp>(); };
   r["Add"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); };
   r["Sub"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); };
   r["Mul"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); };
