@@ -33,6 +33,8 @@ struct Board {
   uint32_t flash_origin = 0, flash_bytes = 0, ram_origin = 0, ram_bytes = 0;
 };
 Board board_of(Target t);
+// The board's linker script (board.ld of generated firmware).
+std::string linker_script(const Board& b);
 
 struct CodegenOptions {
   std::string source;   // the model file named in the headers

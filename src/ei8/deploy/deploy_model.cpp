@@ -31,11 +31,12 @@ bool contains(std::span<const std::string_view> set, std::string_view s) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
-// Ops of the integer engine that the generator does not emit (yet): refused as such, not as
-// float ops. Everything else that is neither integer nor alias is a float op.
+// Ops of the integer engine that the generator does not emit (yet; Transpose, which the engine
+// runs on integers, included): refused as such, not as float ops. Everything else that is neither
+// integer nor alias is a float op.
 bool is_quantized_op(std::string_view op) {
-  return op.rfind("QLinear", 0) == 0 || op.rfind("Q", 0) == 0 || op == "MatMulIntegerToFloat" ||
-         op == "ConvInteger" || op == "MatMulInteger";
+  return op == "Transpose" || op.rfind("QLinear", 0) == 0 || op.rfind("Q", 0) == 0 ||
+         op == "MatMulIntegerToFloat" || op == "ConvInteger" || op == "MatMulInteger";
 }
 
 template <typename... Args>
@@ -623,6 +624,25 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
     return unsupported("cannot generate code for model '{}': inputs/outputs = {}/{}, must be 1/1",
                        g.name(), g.inputs().size(), g.outputs().size());
   }
+  // Every node an op the generator emits, before anything else reads the graph (shape inference
+  // does not know every op either).
+  for (const Node& n : g.nodes()) {
+    if (contains(kIntegerOps, n.op_type) || contains(kAliasOps, n.op_type) ||
+        n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear") {
+      continue;
+    }
+    if (is_quantized_op(n.op_type)) {
+      return node_error(n,
+                        "op = {}, must be one of QLinearConv, QGemm, QLinearMatMul, QLinearAdd, "
+                        "QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QMaxPool, "
+                        "QClamp (the generator cannot emit it)",
+                        n.op_type);
+    }
+    return node_error(n,
+                      "op = float {}, must be integer (a float op left in the graph: the "
+                      "generated code is integer-only)",
+                      n.op_type);
+  }
   for (const auto& in : g.inputs()) {
     Value* v = g.find_value(in);
     if (v != nullptr && !v->shape.empty() && v->shape[0] == kDynamic) v->shape[0] = 1;
@@ -696,17 +716,10 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
       continue;
     }
     if (!contains(kIntegerOps, n.op_type)) {
-      if (is_quantized_op(n.op_type)) {
-        return node_error(n,
-                          "op = {}, must be one of QLinearConv, QGemm, QLinearMatMul, "
-                          "QLinearAdd, QLinearConcat, QLinearAveragePool, "
-                          "QLinearGlobalAveragePool, QMaxPool, QClamp (the generator cannot emit "
-                          "it)",
-                          n.op_type);
-      }
+      // A QuantizeLinear/DequantizeLinear inside the graph: float values between them.
       return node_error(n,
-                        "op = float {}, must be integer (a float op left in the graph: the "
-                        "generated code is integer-only)",
+                        "op = {} inside the graph, must be only at the input/output (a float "
+                        "op left in the graph: the generated code is integer-only)",
                         n.op_type);
     }
     if (n.outputs.size() != 1) return node_error(n, "outputs = {}, must be 1", n.outputs.size());

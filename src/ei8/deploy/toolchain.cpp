@@ -19,14 +19,17 @@ namespace ei8::deploy {
 namespace fs = std::filesystem;
 namespace {
 
+// The last `lines` non-empty lines of a process's output, on one line ("a; b").
 std::string tail(const std::string& s, size_t lines) {
-  size_t pos = s.size();
-  for (size_t n = 0; n <= lines && pos > 0; ++n) {
-    const size_t p = s.rfind('\n', pos - 1);
-    if (p == std::string::npos) return s;
-    pos = p;
+  std::vector<std::string> all;
+  std::istringstream is(s);
+  for (std::string l; std::getline(is, l);) {
+    if (!l.empty()) all.push_back(l);
   }
-  return s.substr(pos + 1);
+  const size_t from = all.size() > lines ? all.size() - lines : 0;
+  std::string out;
+  for (size_t i = from; i < all.size(); ++i) out += (i > from ? "; " : "") + all[i];
+  return out;
 }
 
 // The first line of a process's output that says what went wrong.
@@ -37,7 +40,7 @@ std::string first_error(const std::string& out) {
       return line;
     }
   }
-  return tail(out, 3);
+  return tail(out, 2);
 }
 
 }  // namespace

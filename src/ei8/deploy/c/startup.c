@@ -15,10 +15,6 @@ void Fault_Handler(void);
 void _init(void);
 void _fini(void);
 
-void Fault_Handler(void) {
-  for (;;) {
-  }
-}
 void _init(void) {}
 void _fini(void) {}
 
@@ -36,6 +32,12 @@ static int semihost(int op, void* arg) {
   register void* r1 __asm__("r1") = arg;
   __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
   return r0;
+}
+
+/* A fault ends the run with an error (SYS_EXIT, ADP_Stopped_RunTimeErrorUnknown) instead of
+ * spinning until the host's timeout. */
+void Fault_Handler(void) {
+  for (;;) semihost(0x18 /* SYS_EXIT */, (void*)0x20024);
 }
 
 static char cmdline[512];
