@@ -46,6 +46,10 @@ Status info(const InfoArgs& a) {
                              {"outputs", l.outputs},
                              {"macs", l.macs},
                              {"params", l.params}});
+      if (!l.geometry.empty()) {
+        j["layers"].back()["K"] = l.k;
+        j["layers"].back()["geometry"] = l.geometry;
+      }
     }
     fmt::print("{}\n", j.dump(2));
     return {};
@@ -62,11 +66,12 @@ Status info(const InfoArgs& a) {
              s.param_bytes, s.macs, static_cast<double>(s.macs) / 1e6);
   fmt::print("ops:");
   for (const auto& [op, n] : s.op_counts) fmt::print(" {}={}", op, n);
-  fmt::print("\n\n{:<32} {:<18} {:<40} {:<20} {:>10} {:>8}\n", "layer", "op", "inputs (batch 1)",
-             "output", "MACs", "params");
+  fmt::print("\n\n{:<32} {:<18} {:<40} {:<20} {:>10} {:>8} {:>6}  {}\n", "layer", "op",
+             "inputs (batch 1)", "output", "MACs", "params", "K", "geometry");
   for (const LayerInfo& l : s.layers) {
-    fmt::print("{:<32} {:<18} {:<40} {:<20} {:>10} {:>8}\n", l.name, l.op_type,
-               shapes_text(l.inputs), shapes_text(l.outputs), l.macs, l.params);
+    fmt::print("{:<32} {:<18} {:<40} {:<20} {:>10} {:>8} {:>6}  {}\n", l.name, l.op_type,
+               shapes_text(l.inputs), shapes_text(l.outputs), l.macs, l.params,
+               l.geometry.empty() ? std::string("-") : std::to_string(l.k), l.geometry);
   }
   return {};
 }

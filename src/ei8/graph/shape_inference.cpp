@@ -1,5 +1,7 @@
 #include "ei8/graph/shape_inference.h"
 
+#include "ei8/graph/layer_view.h"
+
 #include <algorithm>
 #include <array>
 
@@ -80,25 +82,13 @@ Result<std::vector<Shape>> conv_like(const Node& n, const Shape& x,
     return node_error(
         n, fmt::format("input rank = {}, must be {} (N, C and {} spatial)", x.size(), k + 2, k));
   }
-  std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(k, 1));
-  std::vector<int64_t> dil = n.attr_ints("dilations", std::vector<int64_t>(k, 1));
-  if (strides.size() != k || dil.size() != k) {
-    return node_error(n, fmt::format("strides/dilations length = {}/{}, must be {}", strides.size(),
-                                     dil.size(), k));
-  }
-  for (size_t i = 0; i < k; ++i) {
-    if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1) {
-      return node_error(n, "strides, dilations and kernel sizes must be >= 1");
-    }
-  }
+  // The window attributes are decoded and checked by the layer view (layer_view.h).
   const std::span<const int64_t> spatial(x.data() + 2, k);
-  std::vector<int64_t> pads = resolve_pads(n, spatial, kernel);
-  if (pads.size() != 2 * k) {
-    return node_error(n, fmt::format("pads length = {}, must be {}", pads.size(), 2 * k));
-  }
-  for (int64_t p : pads) {
-    if (p < 0) return node_error(n, "pads must be >= 0");
-  }
+  Result<Window> window = decode_window(n, spatial, kernel);
+  if (!window.ok()) return window.status();
+  const std::vector<int64_t>& strides = window->strides;
+  const std::vector<int64_t>& dil = window->dilations;
+  const std::vector<int64_t>& pads = window->pads;
   const bool ceil_mode = is_pool && n.attr_int("ceil_mode", 0) != 0;
   Shape out = {x[0], out_channels};
   for (size_t i = 0; i < k; ++i) {
@@ -291,16 +281,24 @@ Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Nod
   // Integer ops of the INT8 runtime (runtime/int8_lowering.h): the float op's rule applied to
   // the data inputs (scales and zero points are the other inputs).
   if (op == "QLinearAdd" || op == "QGemm" || op == "QLinearConcat" || op == "QLinearAveragePool" ||
-      op == "QLinearGlobalAveragePool" || op == "QMaxPool" || op == "QClamp") {
+      op == "QLinearGlobalAveragePool" || op == "QMaxPool" || op == "QClamp" ||
+      op == "QLinearMul" || op == "QLinearSigmoid" || op == "QLinearLeakyRelu" ||
+      op == "QLinearLookup" || op == "MatMulIntegerToFloat") {
     Node f = n;
     std::vector<Shape> data;
     if (op == "QLinearConcat") {
       f.op_type = "Concat";
       for (size_t i = 2; i < in.size(); i += 3) data.push_back(in[i]);
-    } else if (op == "QLinearAdd" || op == "QGemm") {
+    } else if (op == "QLinearAdd" || op == "QLinearMul" || op == "QGemm") {
       EI8_RETURN_IF_ERROR(need(4));
-      f.op_type = op == "QLinearAdd" ? "Add" : "Gemm";
+      f.op_type = op == "QGemm" ? "Gemm" : "Add";
       data = {x, in[3]};
+    } else if (op == "MatMulIntegerToFloat") {
+      EI8_RETURN_IF_ERROR(need(2));
+      f.op_type = "MatMul";
+      data = {x, in[1]};
+    } else if (op == "QLinearSigmoid" || op == "QLinearLeakyRelu" || op == "QLinearLookup") {
+      return std::vector<Shape>{x};
     } else {
       f.op_type = op == "QMaxPool"             ? "MaxPool"
                   : op == "QClamp"             ? "Relu"
@@ -516,7 +514,11 @@ Result<std::vector<DType>> infer_node_dtypes(const Graph& g, const Node& n,
     return std::vector<DType>{in.size() > 7 ? in[7] : DType::kU8};
   }
   if (op == "QLinearConcat") return std::vector<DType>{in.size() > 1 ? in[1] : DType::kU8};
-  if (op == "QGemm") return std::vector<DType>{in.size() > 8 ? in[8] : DType::kU8};
+  // QGemm without y_scale / y_zero_point and MatMulIntegerToFloat have a float output.
+  if (op == "QGemm") {
+    return std::vector<DType>{in.size() > 8 ? in[8] : (in.size() > 7 ? in[0] : DType::kF32)};
+  }
+  if (op == "MatMulIntegerToFloat") return std::vector<DType>{DType::kF32};
   return std::vector<DType>(n.outputs.size(), in.empty() ? DType::kF32 : in[0]);
 }
 

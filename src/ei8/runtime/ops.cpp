@@ -15,6 +15,7 @@
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
 #include "ei8/runtime/kernels/ref/pool_f32_ref.h"
+#include "ei8/runtime/layer_params.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8 {
@@ -69,43 +70,8 @@ class ConvOp : public Op {
     if (x.size() != 3 && x.size() != 4) {
       return op_error(c, "input rank = {}, must be 3 (N,C,L) or 4 (N,C,H,W)", x.size());
     }
-    const bool one_d = x.size() == 3;
-    const Shape& ws = w->shape();
-    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-    const std::vector<int64_t> pads =
-        resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), kernel);
-    const size_t k = kernel.size();
-    auto at = [&](const std::vector<int64_t>& v, size_t i, int64_t def) {
-      return i < v.size() ? v[i] : def;
-    };
-    const auto strides = c.node.attr_ints("strides");
-    const auto dil = c.node.attr_ints("dilations");
-    kernels::Conv2dParams p;
-    p.in_c = x[1];
-    p.out_c = ws[0];
-    p.groups = c.node.attr_int("group", 1);
-    if (one_d) {
-      p.in_h = 1;
-      p.in_w = x[2];
-      p.kernel_w = kernel[0];
-      p.stride_w = at(strides, 0, 1);
-      p.dilation_w = at(dil, 0, 1);
-      p.pad_left = at(pads, 0, 0);
-      p.pad_right = at(pads, k, 0);
-    } else {
-      p.in_h = x[2];
-      p.in_w = x[3];
-      p.kernel_h = kernel[0];
-      p.kernel_w = kernel[1];
-      p.stride_h = at(strides, 0, 1);
-      p.stride_w = at(strides, 1, 1);
-      p.dilation_h = at(dil, 0, 1);
-      p.dilation_w = at(dil, 1, 1);
-      p.pad_top = at(pads, 0, 0);
-      p.pad_left = at(pads, 1, 0);
-      p.pad_bottom = at(pads, k, 0);
-      p.pad_right = at(pads, k + 1, 0);
-    }
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    kernels::Conv2dParams p = conv2d_params(layer);
     p.act = fused_activation(c.node);
     batch_ = x[0];
     if (shape_numel(c.out_shapes[0]) != batch_ * p.out_size()) {
@@ -372,7 +338,6 @@ class PoolOp : public Op {
     EI8_RETURN_IF_ERROR(need_f32(c));
     EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_pool_tier(c.kernel));
     const Shape& x = c.in_shapes[0];
-    const Shape& y = c.out_shapes[0];
     batch_ = x[0];
     if (kind_ == kGlobalAvg || kind_ == kGlobalMax) {
       planes_ = x[0] * x[1];
@@ -381,40 +346,8 @@ class PoolOp : public Op {
     }
     if (x.size() != 3 && x.size() != 4)
       return op_error(c, "input rank = {}, must be 3 or 4", x.size());
-    const std::vector<int64_t> kernel = c.node.attr_ints("kernel_shape");
-    const size_t k = kernel.size();
-    const auto pads = resolve_pads(c.node, std::span(x.data() + 2, k), kernel);
-    const auto strides = c.node.attr_ints("strides", std::vector<int64_t>(k, 1));
-    const auto dil = c.node.attr_ints("dilations", std::vector<int64_t>(k, 1));
-    if (pads.size() != 2 * k || strides.size() != k || dil.size() != k) {
-      return op_error(c, "pads/strides/dilations lengths must match kernel_shape");
-    }
-    p_.channels = x[1];
-    p_.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
-    if (k == 1) {
-      p_.in_w = x[2];
-      p_.out_w = y[2];
-      p_.kernel_w = kernel[0];
-      p_.stride_w = strides[0];
-      p_.dilation_w = dil[0];
-      p_.pad_left = pads[0];
-      p_.pad_right = pads[1];
-    } else {
-      p_.in_h = x[2];
-      p_.in_w = x[3];
-      p_.out_h = y[2];
-      p_.out_w = y[3];
-      p_.kernel_h = kernel[0];
-      p_.kernel_w = kernel[1];
-      p_.stride_h = strides[0];
-      p_.stride_w = strides[1];
-      p_.dilation_h = dil[0];
-      p_.dilation_w = dil[1];
-      p_.pad_top = pads[0];
-      p_.pad_left = pads[1];
-      p_.pad_bottom = pads[2];
-      p_.pad_right = pads[3];
-    }
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    p_ = pool2d_params(layer);
     if (kind_ == kAvg && (p_.dilation_h != 1 || p_.dilation_w != 1)) {
       return op_error(c, "dilations must be 1 for AveragePool");
     }

@@ -1,5 +1,5 @@
-// ei8/train/baseline.h — the FP32 baseline table of Part A: each trained workload exported to
-// ONNX, then measured with OUR runtime on that file.
+// ei8/pipeline/baseline.h — the FP32 baseline table of Part A (run-all and `edgeint8 baseline`):
+// each trained workload exported to ONNX, then measured with OUR runtime on that file.
 //
 // Per workload: test accuracy (our FP32 executor on the exported ONNX, whole test split; the
 // libtorch accuracy of the checkpoint beside it), latency at batch 1 and 32 (one thread,
@@ -18,7 +18,7 @@
 
 #include "ei8/core/status.h"
 
-namespace ei8::train {
+namespace ei8::pipeline {
 
 struct LatencyStats {
   int64_t batch = 0, iters = 0;
@@ -49,4 +49,4 @@ struct BaselineRow {
 
 Result<std::vector<BaselineRow>> fp32_baseline(const BaselineOptions& o);
 
-}  // namespace ei8::train
+}  // namespace ei8::pipeline

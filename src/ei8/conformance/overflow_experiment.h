@@ -1,4 +1,4 @@
-// ei8/fixedpoint/verify/overflow_experiment.h — the accumulator-width experiment on the layers of
+// ei8/conformance/overflow_experiment.h — the accumulator-width experiment on the layers of
 // the project's two workloads (SignalCNN1D, TinyCNN2D), with seeded synthetic int8 data of
 // realistic distribution or with the caller's own (trained) weights and activations.
 //
@@ -29,7 +29,10 @@
 #include "ei8/fixedpoint/conv_geometry.h"
 #include "ei8/fixedpoint/overflow.h"
 
-namespace ei8::fixedpoint {
+namespace ei8::conformance {
+
+using fixedpoint::ConvGeometry;
+using fixedpoint::LayerOverflow;
 
 struct WorkloadLayer {
   std::string name;  // "SignalCNN1D/conv2"
@@ -77,4 +80,4 @@ Result<std::vector<LayerExperiment>> run_overflow_experiment(std::span<const int
                                                              DataRegime regime, uint64_t seed,
                                                              int64_t image_channels = 3);
 
-}  // namespace ei8::fixedpoint
+}  // namespace ei8::conformance

@@ -1,4 +1,4 @@
-#include "ei8/train/baseline.h"
+#include "ei8/pipeline/baseline.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,9 +14,15 @@
 #include "ei8/graph/summary.h"
 #include "ei8/runtime/executor.h"
 #include "ei8/train/export.h"
+#include "ei8/train/train.h"
 
-namespace ei8::train {
+namespace ei8::pipeline {
 namespace fs = std::filesystem;
+using train::build_graph;
+using train::load_checkpoint;
+using train::ModelWeights;
+using train::torch_accuracy;
+using train::workload_name;
 using json = nlohmann::json;
 
 LatencyStats latency_stats(std::vector<double> us, int64_t batch) {
@@ -201,4 +207,4 @@ Result<std::vector<BaselineRow>> fp32_baseline(const BaselineOptions& o) {
   return rows;
 }
 
-}  // namespace ei8::train
+}  // namespace ei8::pipeline

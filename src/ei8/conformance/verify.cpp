@@ -1,4 +1,4 @@
-#include "ei8/fixedpoint/verify/verify.h"
+#include "ei8/conformance/verify.h"
 
 #include <fmt/format.h>
 
@@ -6,17 +6,19 @@
 #include <cmath>
 #include <limits>
 
+#include "ei8/conformance/overflow_experiment.h"
 #include "ei8/core/rng.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/oracle.h"
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/rounding.h"
-#include "ei8/fixedpoint/verify/overflow_experiment.h"
 #include "ei8/quant/quant_math.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 
-namespace ei8::fixedpoint::verify {
+namespace ei8::conformance {
+
+using namespace ei8::fixedpoint;  // NOLINT(google-build-using-namespace): the primitives checked
 
 std::string_view outcome_name(Outcome o) {
   switch (o) {
@@ -799,4 +801,4 @@ std::vector<CaseResult> run_golden_cases(std::string_view filter) {
   return out;
 }
 
-}  // namespace ei8::fixedpoint::verify
+}  // namespace ei8::conformance

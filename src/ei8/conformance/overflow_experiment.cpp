@@ -1,4 +1,4 @@
-#include "ei8/fixedpoint/verify/overflow_experiment.h"
+#include "ei8/conformance/overflow_experiment.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,9 @@
 #include "ei8/quant/quant_math.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 
-namespace ei8::fixedpoint {
+namespace ei8::conformance {
+
+using namespace ei8::fixedpoint;  // NOLINT(google-build-using-namespace): the primitives checked
 
 std::vector<WorkloadLayer> project_layers(int64_t image_channels) {
   std::vector<WorkloadLayer> l;
@@ -134,4 +136,4 @@ Result<std::vector<LayerExperiment>> run_overflow_experiment(std::span<const int
   return out;
 }
 
-}  // namespace ei8::fixedpoint
+}  // namespace ei8::conformance

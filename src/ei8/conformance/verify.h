@@ -1,4 +1,4 @@
-// ei8/fixedpoint/verify/verify.h — the golden checks of the fixed-point closed loop, as a
+// ei8/conformance/verify.h — the golden checks of the fixed-point closed loop, as a
 // library: `edgeint8 fixedpoint verify`, the test suite and the end-to-end pipeline all run the
 // same built-in cases (rounding primitives, requantization profiles against oracles, bit growth,
 // saturate vs wrap, reference INT8 kernels against hand results and against a double-precision
@@ -18,7 +18,9 @@
 #include "ei8/core/status.h"
 #include "ei8/fixedpoint/requantize.h"
 
-namespace ei8::fixedpoint::verify {
+namespace ei8::conformance {
+
+using fixedpoint::RequantProfile;
 
 enum class Outcome { kPassed, kFailed, kSkipped };
 std::string_view outcome_name(Outcome o);  // "passed", "failed", "skipped"
@@ -77,4 +79,4 @@ struct PipelineStats {
 };
 Result<PipelineStats> end_to_end_pipeline(RequantProfile profile, uint64_t seed);
 
-}  // namespace ei8::fixedpoint::verify
+}  // namespace ei8::conformance
