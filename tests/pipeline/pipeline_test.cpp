@@ -1,6 +1,7 @@
 #include "ei8/pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -13,7 +14,11 @@ namespace fs = std::filesystem;
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() / "ei8_pipeline_test").string();
+    // Per process and test: ctest -j and other checkouts run these at the same time.
+    dir_ = (fs::temp_directory_path() /
+            fmt::format("ei8_pipeline_test_{}_{}", ::getpid(),
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

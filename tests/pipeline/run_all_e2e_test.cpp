@@ -2,6 +2,7 @@
 // Fashion-MNIST) completes, no step fails, and every number of the tables the report shows is
 // in report.md exactly as the CSV has it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -14,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
-  const fs::path out = fs::temp_directory_path() / "ei8_run_all_quick";
+  const fs::path out = fs::temp_directory_path() / fmt::format("ei8_run_all_quick_{}", ::getpid());
   fs::remove_all(out);
   const std::string cmd =
       fmt::format("'{}/apps/edgeint8/edgeint8' run-all --quick --out '{}' > '{}.log' 2>&1",
@@ -33,7 +34,7 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
     if (name.rfind("train.", 0) == 0 || name.rfind("export.", 0) == 0 || name == "fp32_baseline" ||
         name.rfind("ptq_sweep.", 0) == 0 || name.rfind("sensitivity.", 0) == 0 ||
         name.rfind("mixed_precision.", 0) == 0 || name.rfind("fixedpoint.", 0) == 0 ||
-        name.rfind("arch.", 0) == 0 || name == "machine") {
+        name.rfind("arch.", 0) == 0 || name.rfind("deploy.", 0) == 0 || name == "machine") {
       EXPECT_EQ(state, "ok") << name << ": " << steps.text(r, "detail").value();
     }
   }
@@ -41,7 +42,9 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
   const std::string md = read_file((out / "report.md").string()).value();
   for (const char* t :
        {"summary", "fp32_baseline", "bitgrowth", "int8_conv_lsb", "overflow_summary",
-        "arch_signal1d", "arch_tiny2d", "dse_best_signal1d", "dse_best_tiny2d"}) {
+        "arch_signal1d", "arch_tiny2d", "dse_best_signal1d", "dse_best_tiny2d", "deploy_signal1d",
+        "deploy_tiny2d", "deploy_arena_signal1d", "deploy_arena_tiny2d", "deploy_vs_sim_signal1d",
+        "deploy_vs_sim_tiny2d", "deploy_layers_signal1d"}) {
     const report::Table table =
         report::Table::read_csv((out / "tables" / (std::string(t) + ".csv")).string()).value();
     ASSERT_GT(table.num_rows(), 0u) << t;
@@ -58,11 +61,43 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
       }
     }
   }
+  // The generated C equals the integer engine on the host, and under QEMU unless the ARM tools
+  // are missing (then the row says skipped); the in-place planner never needs more arena.
+  for (const char* w : {"signal1d", "tiny2d"}) {
+    const report::Table dep =
+        report::Table::read_csv((out / "tables" / fmt::format("deploy_{}.csv", w)).string())
+            .value();
+    for (size_t r = 0; r < dep.num_rows(); ++r) {
+      const std::string target = dep.text(r, "target").value();
+      const std::string status = dep.text(r, "status").value();
+      if (target == "host") {
+        EXPECT_EQ(status, "bit-exact") << w;
+      }
+      if (status != "bit-exact") {
+        EXPECT_EQ(status.rfind("skipped: ", 0), 0u) << w << " " << target << ": " << status;
+      }
+      if (status == "bit-exact") {
+        EXPECT_EQ(dep.number(r, "identical_outputs").value(), dep.number(r, "outputs").value());
+        EXPECT_GT(dep.number(r, "outputs").value(), 0);
+      }
+    }
+    const report::Table arena =
+        report::Table::read_csv((out / "tables" / fmt::format("deploy_arena_{}.csv", w)).string())
+            .value();
+    EXPECT_LE(arena.number(1, "peak_arena_bytes").value(),
+              arena.number(0, "peak_arena_bytes").value())
+        << w;
+  }
   if (!report::find_chromium().empty()) {
     Result<report::HtmlCheck> c = report::check_html_in_browser((out / "report.html").string());
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_GT(c->images, 5);
     EXPECT_EQ(c->images_loaded, c->images);
+  }
+  // Kept for inspection when something failed; per process, so removed otherwise.
+  if (!HasFailure()) {
+    fs::remove_all(out);
+    fs::remove(out.string() + ".log");
   }
 }
 

@@ -189,6 +189,18 @@ Table summary_table(const StepContext& ctx, const RunAllSettings& s) {
     sum.best(w, "least energy in the DSE", "dse_points_" + w, "energy_nj", false,
              {"array", "dataflow", "sram_kb", "bandwidth"}, "nJ", {"feasible", "yes"});
   }
+  for (const auto& w : s.workloads) {
+    sum.cell(w, "peak arena of the generated C, TFLM greedy-by-size", "deploy_arena_" + w,
+             "planner", "greedy-by-size (TFLM)", "peak_arena_bytes", "bytes");
+    sum.cell(w, "peak arena of the generated C, in-place best fit", "deploy_arena_" + w, "planner",
+             "inplace-bestfit", "peak_arena_bytes", "bytes");
+    sum.cell(w, "generated C on the host vs the integer engine", "deploy_" + w, "target", "host",
+             "status", "");
+    sum.cell(w, "generated C under QEMU (Cortex-M4) vs the integer engine", "deploy_" + w, "target",
+             "cortex-m4", "status", "");
+    sum.cell(w, "flash of the model on a Cortex-M4 (code + constants)", "deploy_" + w, "target",
+             "cortex-m4", "model_flash_bytes", "bytes");
+  }
   sum.best("all", "widest exact accumulator any layer needs", "bitgrowth", "worst_case_bits", true,
            {"layer"}, "bits");
   sum.best("all", "largest wrap / saturate error ratio", "overflow_summary", "wrap_over_saturate",
@@ -289,6 +301,26 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
       auto text = read_file(analysis);
       if (text.ok()) d.markdown(text.value(), 3);
     }
+  }
+
+  d.heading(2, "Part E — Deployment to a microcontroller");
+  d.paragraph(
+      "The sweep's most accurate configuration of each model, quantized with the integer-only "
+      "`tflite` requantization profile, turned into plain C99 by `edgeint8 codegen` (static "
+      "memory plan, no malloc; `docs/deploy.md`). The generated code runs on test samples with "
+      "the host compiler and, when the ARM toolchain and QEMU are installed, as a semihosting "
+      "firmware on an emulated Cortex-M4 (QEMU `mps2-an386`, DSP kernels); both are compared bit "
+      "for bit with the integer engine. Flash and RAM come from `arm-none-eabi-size` and "
+      "`-fstack-usage`. The generated sources are in `deploy/<workload>/`.");
+  for (const auto& w : s.workloads) {
+    d.heading(3, "Workload " + w);
+    add_table(d, ctx, "deploy_" + w, "deploy." + w,
+              "Generated C vs the integer engine, and its footprint, " + w);
+    add_table(d, ctx, "deploy_arena_" + w, "deploy." + w, "Peak arena per memory planner, " + w);
+    add_table(d, ctx, "deploy_vs_sim_" + w, "deploy." + w,
+              "The microcontroller beside the simulator's estimate (Part D), " + w);
+    add_table(d, ctx, "deploy_layers_" + w, "deploy." + w,
+              "Per-layer kernel and live set (bytes of buffers alive at each step), " + w);
   }
 
   d.heading(2, "Conclusions");

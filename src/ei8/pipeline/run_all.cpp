@@ -110,6 +110,7 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
     p.add(arch_sim_step(s, w));
     p.add(arch_dse_step(s, w, s.dse_space));
   }
+  for (const auto& w : s.workloads) p.add(deploy_step(s, w));
   p.add({.name = "report",
          .description = "assemble report.md and report.html from the tables and figures",
          .settings = fmt::format("quick={} workloads={} dataset={}", s.quick,

@@ -1,6 +1,7 @@
 // ei8/pipeline/run_all.h — the whole loop behind `edgeint8 run-all`: train → export → FP32
 // baseline → PTQ sweep → sensitivity → mixed precision → fixed-point checks → architecture
-// evaluation and DSE → figures → report, on the offline default data.
+// evaluation and DSE → deploy (generated C, host + QEMU) → figures → report, on the offline
+// default data.
 //
 //   RunAllSettings s{.out_dir = "results", .quick = true};
 //   EI8_ASSIGN_OR_RETURN(PipelineSummary summary, run_all(s));

@@ -27,6 +27,14 @@ std::string dataset_name_for(const RunAllSettings& s, const std::string& workloa
 Step ptq_sweep_step(const RunAllSettings& s, const std::string& workload);
 Step sensitivity_step(const RunAllSettings& s, const std::string& workload);
 Step mixed_precision_step(const RunAllSettings& s, const std::string& workload);
+// The sweep's most accurate configuration (ties: the first row) in tables/ptq_sweep_<w>.csv,
+// which the sensitivity analysis, the mixed-precision fallback and the deploy step refine.
+struct SweepChoice {
+  quant::CalibParams calib;
+  quant::PtqOptions ptq;
+  std::string label;
+};
+Result<SweepChoice> best_sweep_config(const StepContext& c, const std::string& workload);
 // INT8 latency of a quantized model for the sweep and mixed-precision tables.
 quant::LatencyFn int8_latency_function();
 
@@ -39,5 +47,13 @@ Step fixedpoint_bitgrowth_step(const RunAllSettings& s);  // tables/bitgrowth.cs
 Step arch_sim_step(const RunAllSettings& s, const std::string& workload);
 Step arch_dse_step(const RunAllSettings& s, const std::string& workload,
                    const std::string& space_path);
+
+// Part E — deployment to a microcontroller, on the sweep's best configuration quantized with the
+// integer-only tflite profile: generated C on the host and (with the ARM toolchain) under QEMU
+// on a Cortex-M4, bit for bit against the integer engine; peak arena per memory planner,
+// flash/RAM (arm-none-eabi-size) and the per-layer live set, beside the simulator's estimate.
+// tables/deploy_<w>.csv, deploy_arena_<w>.csv, deploy_layers_<w>.csv, deploy_vs_sim_<w>.csv;
+// the generated code under deploy/<w>/<target>/.
+Step deploy_step(const RunAllSettings& s, const std::string& workload);
 
 }  // namespace ei8::pipeline

@@ -203,13 +203,7 @@ Status threshold_figure(const Table& hist, const Table& thr, const std::string& 
   return report::render(f, stem);
 }
 
-// The sweep's most accurate configuration (ties: the first row), which the sensitivity
-// analysis and the mixed-precision fallback then refine.
-struct SweepChoice {
-  quant::CalibParams calib;
-  quant::PtqOptions ptq;
-  std::string label;
-};
+}  // namespace
 
 Result<SweepChoice> best_sweep_config(const StepContext& c, const std::string& w) {
   const std::string path = c.path("tables/ptq_sweep_" + w + ".csv");
@@ -245,8 +239,6 @@ Result<SweepChoice> best_sweep_config(const StepContext& c, const std::string& w
   ch.label = fmt::format("{} {} {}", method, weights, act);
   return ch;
 }
-
-}  // namespace
 
 quant::LatencyFn int8_latency_function() {
   return [](const quant::QuantizedModel& m, int64_t batch) {
