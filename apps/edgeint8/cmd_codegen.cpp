@@ -11,6 +11,7 @@
 #include "ei8/deploy/toolchain.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/runtime/int8_lowering.h"
+#include "ei8/runtime/int8_tables.h"
 
 namespace ei8::cli {
 namespace {
@@ -65,6 +66,7 @@ Status codegen_command(const CodegenArgs& a) {
         a.model);
   }
   EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(g, {.profile = profile}));
+  EI8_RETURN_IF_ERROR(tabulate_unary_ops(low.graph));
   EI8_ASSIGN_OR_RETURN(
       deploy::Codegen c,
       deploy::codegen(low.graph, {.target = target},

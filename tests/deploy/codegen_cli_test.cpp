@@ -1,5 +1,6 @@
 // `edgeint8 codegen` end to end: the suite's models quantized with the integer-only profiles
-// (ours: signal_cnn1d, mobilenetish, cifar_resnet; foreign QDQ: tests/data/qdq) → generated C
+// (ours: signal_cnn1d, mobilenetish, cifar_resnet; foreign QDQ files of tests/data/qdq whose ops
+// lower fully to integers, table ops and broadcasting included) → generated C
 // → host compiler (-std=c99 -Wall -Wextra -Werror -pedantic) → outputs equal to the integer
 // engine bit for bit; the Cortex-M4 firmware compiles; two small models run under QEMU (M4 with
 // the DSP kernels, M55 with MVE); the C kernel tests run on the host and under QEMU; bad input
@@ -17,6 +18,7 @@
 #include "ei8/deploy/codegen.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/runtime/int8_lowering.h"
+#include "ei8/runtime/int8_tables.h"
 
 namespace ei8::deploy {
 namespace {
@@ -65,6 +67,13 @@ std::vector<ModelCase> model_cases() {
       {"qdq_pertensor", data("qdq/qdq_pertensor.onnx"), data("qdq/qdq_pertensor.input.npy"), "",
        "tflite"},
       {"qdq_perchannel", data("qdq/qdq_perchannel.onnx"), data("qdq/qdq_perchannel.input.npy"), "",
+       "tflite-single"},
+      // Table ops (QLinearSigmoid, QLinearLeakyRelu → QLinearLookup), QLinearMul, broadcasting.
+      {"op_silu_u8", data("qdq/op_silu_u8.onnx"), data("qdq/op_silu_u8.input.npy"), "", "tflite"},
+      {"op_se_mul", data("qdq/op_se_mul.onnx"), data("qdq/op_se_mul.input.npy"), "", "tflite"},
+      {"op_add_ties", data("qdq/op_add_ties.onnx"), data("qdq/op_add_ties.input.npy"), "",
+       "tflite"},
+      {"op_leakyrelu", data("qdq/op_leakyrelu.onnx"), data("qdq/op_leakyrelu.input.npy"), "",
        "tflite-single"},
   };
 }
@@ -154,6 +163,7 @@ TEST_P(CodegenModels, Cortex_M4FirmwareCompiles) {
   ASSERT_TRUE(g.ok());
   auto low = lower_to_int8(*g, {.profile = *fixedpoint::parse_profile(c.profile)});
   ASSERT_TRUE(low.ok());
+  ASSERT_TRUE(tabulate_unary_ops(low->graph).ok());
   auto code = codegen(low->graph, {.target = Target::kCortexM4}, {.source = c.name});
   ASSERT_TRUE(code.ok()) << code.status().message();
   ASSERT_TRUE(write_generated(code->code, dir / "gen").ok());

@@ -50,6 +50,14 @@ std::string view_init(const TensorDesc& t) {
                      t.u8 ? 1 : 0);
 }
 
+// The view of input t of an element-wise step over output y: a dimension of size 1 that y
+// has larger is read with stride 0 (broadcasting).
+std::string broadcast_view_init(const TensorDesc& t, const TensorDesc& y) {
+  const auto s = t.strides();
+  return fmt::format("{{{}, {}, {}, {}, {}, {}, {}}}", y.c, y.h, y.w, t.c == y.c ? s[0] : 0,
+                     t.h == y.h ? s[1] : 0, t.w == y.w ? s[2] : 0, t.u8 ? 1 : 0);
+}
+
 std::string requant_init(const std::string& m, const std::string& sh, size_t channels,
                          const RequantDesc& r) {
   return fmt::format("{{{}, {}, {}, {}, {}, {}, {}}}", m, sh, channels, r.zero_point, r.qmin,
@@ -71,7 +79,7 @@ std::string makefile(const DeployModel& m, const Board& b) {
   }
   s += "CC ?= cc\n"
        "CFLAGS ?= -O2\n"
-       "WARN = -std=c99 -Wall -Wextra -Werror -pedantic\n"
+       "WARN = -std=c99 -Wall -Wextra -Werror -pedantic -ffp-contract=off\n"
        "SRC = main.c model.c weights.c ei8_kernels.c\n"
        "HDR = model.h ei8_kernels.h\n\n"
        "model_main: $(SRC) $(HDR)\n"
@@ -260,10 +268,21 @@ Result<GeneratedCode> generate_c(const DeployModel& m, const PlanSet& plans,
         emit("float", p + "_b", s.b_deq);
         params += fmt::format(
             "static const ei8_add s{} = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};\n", i,
-            view_init(m.tensors[static_cast<size_t>(s.inputs[0])]),
-            view_init(m.tensors[static_cast<size_t>(s.inputs[1])]), view_init(y), p + "_a",
-            p + "_b", hex_float(s.c_scale), s.c_zero_point, s.qmin, s.qmax, rev ? 1 : 0);
+            broadcast_view_init(m.tensors[static_cast<size_t>(s.inputs[0])], y),
+            broadcast_view_init(m.tensors[static_cast<size_t>(s.inputs[1])], y), view_init(y),
+            p + "_a", p + "_b", hex_float(s.c_scale), s.c_zero_point, s.qmin, s.qmax, rev ? 1 : 0);
         body += fmt::format("  ei8_add_ref(&s{}, {}, {}, {});\n", i, ptr(s.inputs[0]),
+                            ptr(s.inputs[1]), ptr(s.output));
+        break;
+      }
+      case StepKind::kMul: {
+        params +=
+            fmt::format("static const ei8_mul s{} = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};\n",
+                        i, broadcast_view_init(m.tensors[static_cast<size_t>(s.inputs[0])], y),
+                        broadcast_view_init(m.tensors[static_cast<size_t>(s.inputs[1])], y),
+                        view_init(y), s.input_zero_point, s.weight_zero_point,
+                        hex_float(s.mul_multiplier), s.c_zero_point, s.qmin, s.qmax, rev ? 1 : 0);
+        body += fmt::format("  ei8_mul_ref(&s{}, {}, {}, {});\n", i, ptr(s.inputs[0]),
                             ptr(s.inputs[1]), ptr(s.output));
         break;
       }
@@ -289,6 +308,15 @@ Result<GeneratedCode> generate_c(const DeployModel& m, const PlanSet& plans,
                               view_init(m.tensors[static_cast<size_t>(s.inputs[0])]), view_init(y),
                               s.lo, s.hi, rev ? 1 : 0);
         body += fmt::format("  ei8_clamp_ref(&s{}, {}, {});\n", i, ptr(s.inputs[0]), ptr(s.output));
+        break;
+      }
+      case StepKind::kLookup: {
+        emit("uint8_t", p + "_t", s.tables);
+        params += fmt::format("static const ei8_lookup s{} = {{{}, {}, {}, {}, {}}};\n", i,
+                              view_init(m.tensors[static_cast<size_t>(s.inputs[0])]), view_init(y),
+                              p + "_t", s.tables.size() / 256, rev ? 1 : 0);
+        body +=
+            fmt::format("  ei8_lookup_ref(&s{}, {}, {});\n", i, ptr(s.inputs[0]), ptr(s.output));
         break;
       }
     }

@@ -24,7 +24,9 @@ constexpr std::string_view kIntegerOps[] = {"QLinearConv",
                                             "QLinearAveragePool",
                                             "QLinearGlobalAveragePool",
                                             "QMaxPool",
-                                            "QClamp"};
+                                            "QClamp",
+                                            "QLinearLookup",
+                                            "QLinearMul"};
 constexpr std::string_view kAliasOps[] = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity"};
 
 bool contains(std::span<const std::string_view> set, std::string_view s) {
@@ -457,10 +459,7 @@ struct Builder {
     EI8_ASSIGN_OR_RETURN(int b, tensor(n, 3));
     const TensorDesc &at = m.tensors[static_cast<size_t>(a)],
                      &bt = m.tensors[static_cast<size_t>(b)];
-    if (at.shape != bt.shape || at.u8 != bt.u8) {
-      return node_error(n, "B = {} {}, must equal A's {} {} (no broadcasting)", bt.u8 ? "u8" : "s8",
-                        shape_to_string(bt.shape), at.u8 ? "u8" : "s8", shape_to_string(at.shape));
-    }
+    EI8_RETURN_IF_ERROR(broadcastable(n, at, bt));
     EI8_ASSIGN_OR_RETURN(auto sa, r.scales(1));
     EI8_ASSIGN_OR_RETURN(int32_t za, r.zero_point(2, at.u8));
     EI8_ASSIGN_OR_RETURN(auto sb, r.scales(4));
@@ -476,6 +475,50 @@ struct Builder {
     s.c_scale = sc[0];
     std::tie(s.qmin, s.qmax) = r.clamp(at.u8);
     s.kind = StepKind::kAdd;
+    s.inputs = {a, b};
+    return {};
+  }
+
+  // A and B of one 8-bit type and rank, each dimension equal or 1 in one of them (the kernels
+  // read a dimension of size 1 with stride 0).
+  Status broadcastable(const Node& n, const TensorDesc& at, const TensorDesc& bt) const {
+    bool ok = at.u8 == bt.u8 && at.shape.size() == bt.shape.size();
+    for (size_t i = 0; ok && i < at.shape.size(); ++i) {
+      ok = at.shape[i] == bt.shape[i] || at.shape[i] == 1 || bt.shape[i] == 1;
+    }
+    if (!ok) {
+      return node_error(n,
+                        "B = {} {}, must broadcast with A's {} {} (same type and rank, each "
+                        "dimension equal or 1)",
+                        bt.u8 ? "u8" : "s8", shape_to_string(bt.shape), at.u8 ? "u8" : "s8",
+                        shape_to_string(at.shape));
+    }
+    return {};
+  }
+
+  // QLinearMul as the engine (qlinear_ref.h qlinear_mul_element): (a − z_a)(b − z_b) in int32,
+  // times the float multiplier fl32(fl32(s_a·s_b) / s_c), + z_c, round half to even, clamp.
+  Status mul(const Node& n, Step& s) {
+    NodeReader r(g, n);
+    if (n.inputs.size() < 8) return node_error(n, "inputs = {}, must be 8", n.inputs.size());
+    EI8_ASSIGN_OR_RETURN(int a, tensor(n, 0));
+    EI8_ASSIGN_OR_RETURN(int b, tensor(n, 3));
+    const TensorDesc &at = m.tensors[static_cast<size_t>(a)],
+                     &bt = m.tensors[static_cast<size_t>(b)];
+    EI8_RETURN_IF_ERROR(broadcastable(n, at, bt));
+    EI8_ASSIGN_OR_RETURN(auto sa, r.scales(1));
+    EI8_ASSIGN_OR_RETURN(s.input_zero_point, r.zero_point(2, at.u8));
+    EI8_ASSIGN_OR_RETURN(auto sb, r.scales(4));
+    EI8_ASSIGN_OR_RETURN(s.weight_zero_point, r.zero_point(5, at.u8));
+    EI8_ASSIGN_OR_RETURN(auto sc, r.scales(6));
+    EI8_ASSIGN_OR_RETURN(s.c_zero_point, r.zero_point(7, at.u8));
+    const float ab = sa[0] * sb[0];  // two float32 roundings, in the engine's order
+    s.mul_multiplier = ab / sc[0];
+    if (!std::isfinite(s.mul_multiplier)) {
+      return node_error(n, "multiplier s_a·s_b/s_c = {}, must be finite", s.mul_multiplier);
+    }
+    std::tie(s.qmin, s.qmax) = r.clamp(at.u8);
+    s.kind = StepKind::kMul;
     s.inputs = {a, b};
     return {};
   }
@@ -513,6 +556,35 @@ struct Builder {
       s.inputs.push_back(x);
     }
     s.kind = StepKind::kConcat;
+    return {};
+  }
+
+  // QLinearLookup (x, table): the table a constant of x's type, 256 entries or 256 per channel
+  // along `axis` (default 1, which must be the channel axis of the view).
+  Status lookup(const Node& n, Step& s) {
+    NodeReader r(g, n);
+    EI8_ASSIGN_OR_RETURN(int x, tensor(n, 0));
+    const TensorDesc& xt = m.tensors[static_cast<size_t>(x)];
+    EI8_ASSIGN_OR_RETURN(const Tensor* t, r.constant(1, "table"));
+    const DType want = xt.u8 ? DType::kU8 : DType::kS8;
+    if (t->dtype() != want || t->numel() == 0 || t->numel() % 256 != 0) {
+      return node_error(n, "input 1 (table) = {} values of {}, must be 256·k values of {}",
+                        t->numel(), dtype_name(t->dtype()), dtype_name(want));
+    }
+    const int64_t k = t->numel() / 256;
+    if (k > 1) {
+      const int64_t rank = static_cast<int64_t>(xt.shape.size());
+      int64_t axis = n.attr_int("axis", 1);
+      if (axis < 0) axis += rank;
+      if (axis != 1 || k != xt.c) {
+        return node_error(n, "table channels = {} along axis {}, must be 1 or {} along axis 1", k,
+                          axis, xt.c);
+      }
+    }
+    const auto* raw = reinterpret_cast<const uint8_t*>(t->raw());
+    s.tables.assign(raw, raw + t->numel());
+    s.kind = StepKind::kLookup;
+    s.inputs = {x};
     return {};
   }
 
@@ -588,6 +660,10 @@ std::string_view step_kind_name(StepKind k) {
       return "concat";
     case StepKind::kClamp:
       return "clamp";
+    case StepKind::kLookup:
+      return "lookup";
+    case StepKind::kMul:
+      return "mul";
   }
   return "?";
 }
@@ -608,6 +684,7 @@ int64_t DeployModel::weight_bytes() const {
                               4 * (s.a_deq.size() + s.b_deq.size()));
     for (const RequantDesc& r : s.requant) b += static_cast<int64_t>(8 * r.multiplier.size());
     for (const ConcatPart& p : s.parts) b += static_cast<int64_t>(p.table.size());
+    b += static_cast<int64_t>(s.tables.size());
   }
   return b;
 }
@@ -635,7 +712,7 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
       return node_error(n,
                         "op = {}, must be one of QLinearConv, QGemm, QLinearMatMul, QLinearAdd, "
                         "QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QMaxPool, "
-                        "QClamp (the generator cannot emit it)",
+                        "QClamp, QLinearLookup, QLinearMul (the generator cannot emit it)",
                         n.op_type);
     }
     return node_error(n,
@@ -738,6 +815,10 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
       EI8_RETURN_IF_ERROR(b.add(n, s));
     } else if (n.op_type == "QLinearConcat") {
       EI8_RETURN_IF_ERROR(b.concat(n, s));
+    } else if (n.op_type == "QLinearLookup") {
+      EI8_RETURN_IF_ERROR(b.lookup(n, s));
+    } else if (n.op_type == "QLinearMul") {
+      EI8_RETURN_IF_ERROR(b.mul(n, s));
     } else {
       EI8_RETURN_IF_ERROR(b.clamp(n, s));
     }

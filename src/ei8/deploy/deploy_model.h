@@ -8,11 +8,14 @@
 //   for (const deploy::Step& s : m.steps) fmt::print("{} {}\n", s.node, s.variant);
 //
 // Supported nodes (batch 1): QLinearConv (1-D/2-D, groups, depthwise), QGemm, QLinearMatMul
-// (constant 2-D B), QLinearAdd (equal shapes), QLinearConcat, QLinearAveragePool,
-// QLinearGlobalAveragePool, QMaxPool, QClamp, the alias ops Flatten/Reshape/Squeeze/Unsqueeze/
-// Identity, QuantizeLinear on the graph input and DequantizeLinear on the graph output (per
-// tensor). Requantizing nodes must carry an integer-only profile (tflite, tflite-single).
-// Anything else is refused with one line naming the node and why:
+// (constant 2-D B), QLinearAdd and QLinearMul (equal ranks; a dimension 1 broadcasts),
+// QLinearConcat, QLinearAveragePool,
+// QLinearGlobalAveragePool, QMaxPool, QClamp, QLinearLookup (constant tables, one or one per
+// channel: what the lowering makes of BatchNormalization, and what the CLI makes of
+// QLinearSigmoid / QLinearLeakyRelu with the engine's tables), the alias ops
+// Flatten/Reshape/Squeeze/Unsqueeze/ Identity, QuantizeLinear on the graph input and
+// DequantizeLinear on the graph output (per tensor). Requantizing nodes must carry an integer-only
+// profile (tflite, tflite-single). Anything else is refused with one line naming the node and why:
 //   cannot generate code for node '<name>' (<op>): <param> = <value>, must be <constraint>
 //
 // Layout: tensors in the arena are channels-last (element (c, h, w) at (h·W + w)·C + c); the
@@ -73,7 +76,17 @@ struct RequantDesc {
   bool single_rounding = false;  // tflite-single
 };
 
-enum class StepKind { kConv, kFullyConnected, kMaxPool, kAvgPool, kAdd, kConcat, kClamp };
+enum class StepKind {
+  kConv,
+  kFullyConnected,
+  kMaxPool,
+  kAvgPool,
+  kAdd,
+  kConcat,
+  kClamp,
+  kLookup,
+  kMul
+};
 std::string_view step_kind_name(StepKind k);
 
 struct ConcatPart {
@@ -96,12 +109,17 @@ struct Step {
   std::vector<int32_t> bias;
   std::vector<RequantDesc> requant;  // conv/fc: 1; average pool: one per window count
   int64_t rows = 1, in_features = 0, out_features = 0;
-  // QLinearAdd: the dequantized codes of both inputs, the output scale and clamp.
+  // QLinearAdd: the dequantized codes of both inputs, the output scale and clamp. QLinearMul:
+  // the float multiplier fl32(fl32(s_a·s_b) / s_c), the input zero points (input/weight_zero_point)
+  // and the output zero point and clamp. Both broadcast an input whose dimension is 1.
   std::vector<float> a_deq, b_deq;
-  float c_scale = 1.0f;
+  float c_scale = 1.0f, mul_multiplier = 1.0f;
   int32_t c_zero_point = 0, qmin = -128, qmax = 127;
   std::vector<ConcatPart> parts;
   int32_t lo = -128, hi = 127;  // QClamp
+  // QLinearLookup: 256 output bit patterns per channel (one table, or one per channel c),
+  // entry q − min(type) of the input code q.
+  std::vector<uint8_t> tables;
   std::string variant = "ref";  // "ref", "dsp", "mve": the kernel the generated code calls
   int64_t macs = 0;
 };

@@ -228,7 +228,8 @@ std::pair<int64_t, int64_t> overlap_gaps(const DeployModel& m, const Step& s, si
   const TensorDesc& out = m.tensors[static_cast<size_t>(s.output)];
   const std::pair<int64_t, int64_t> none = {out.numel(), in.numel()};
   if (!in.packed_channels_last() || !out.packed_channels_last()) return none;
-  if (s.kind == StepKind::kAdd || s.kind == StepKind::kClamp) {
+  if (s.kind == StepKind::kAdd || s.kind == StepKind::kMul || s.kind == StepKind::kClamp ||
+      s.kind == StepKind::kLookup) {
     // Element e is read, then written at the same address, in storage order.
     if (in.c != out.c || in.h != out.h || in.w != out.w) return none;
     return {0, 0};

@@ -22,6 +22,7 @@
 #include "ei8/runtime/executor.h"
 #include "ei8/runtime/int8_lowering.h"
 #include "ei8/runtime/int8_ops.h"
+#include "ei8/runtime/int8_tables.h"
 
 namespace ei8::pipeline {
 namespace fs = std::filesystem;
@@ -126,6 +127,8 @@ Step deploy_step(const RunAllSettings& s, const std::string& w) {
                              quant::make_table(st, quant::calib_target(ch.ptq, ch.calib)));
         EI8_ASSIGN_OR_RETURN(quant::QuantizedModel qm, quant::quantize_model(g, table, ch.ptq));
         EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(qm.qdq, {.profile = kProfile}));
+        Graph tabulated = low.graph;  // the engine runs low.graph; the generator reads tables
+        EI8_RETURN_IF_ERROR(tabulate_unary_ops(tabulated));
         const fs::path dir = fs::path(c.path("deploy")) / w;
         std::error_code ec;
         fs::create_directories(dir, ec);
@@ -149,7 +152,7 @@ Step deploy_step(const RunAllSettings& s, const std::string& w) {
         const auto source = w + ".int8.onnx (" + ch.label + ", tflite profile)";
         // Host: the reference kernels, built by the harness's Makefile.
         EI8_ASSIGN_OR_RETURN(deploy::Codegen host,
-                             deploy::codegen(low.graph, {.target = deploy::Target::kHost},
+                             deploy::codegen(tabulated, {.target = deploy::Target::kHost},
                                              {.source = source, .profile = "tflite"}));
         const std::string host_dir = (dir / "host").string();
         EI8_RETURN_IF_ERROR(deploy::write_generated(host.code, host_dir));
@@ -172,7 +175,7 @@ Step deploy_step(const RunAllSettings& s, const std::string& w) {
         // Cortex-M4: the DSP kernels, the semihosting firmware under QEMU.
         EI8_ASSIGN_OR_RETURN(
             deploy::Codegen mcu,
-            deploy::codegen(low.graph, {.target = kMcu}, {.source = source, .profile = "tflite"}));
+            deploy::codegen(tabulated, {.target = kMcu}, {.source = source, .profile = "tflite"}));
         const std::string mcu_dir = (dir / "cortex-m4").string();
         EI8_RETURN_IF_ERROR(deploy::write_generated(mcu.code, mcu_dir));
         int64_t qemu_same = -1;

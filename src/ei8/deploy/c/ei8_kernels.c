@@ -381,6 +381,30 @@ void ei8_clamp_ref(const ei8_clamp* p, const void* x, void* y) {
   });
 }
 
+void ei8_mul_ref(const ei8_mul* p, const void* a, const void* b, void* y) {
+  EI8_FOR_EACH_ELEMENT(p->out, p->reverse, {
+    const int32_t acc = (load(a, at(&p->a, c, h, w), p->a.u8) - p->a_zero_point) *
+                        (load(b, at(&p->b, c, h, w), p->b.u8) - p->b_zero_point);
+    const float scaled = (float)acc * p->multiplier;
+    const float v = scaled + (float)p->c_zero_point;
+    int32_t q = p->qmin;
+    if (v > -2147483648.0f && v < 2147483648.0f) {
+      q = round_half_even(v);
+      q = q < p->qmin ? p->qmin : (q > p->qmax ? p->qmax : q);
+    }
+    store(y, at(&p->out, c, h, w), q, p->out.u8);
+  });
+}
+
+void ei8_lookup_ref(const ei8_lookup* p, const void* x, void* y) {
+  const int32_t bias = p->in.u8 ? 0 : 128;
+  EI8_FOR_EACH_ELEMENT(p->out, p->reverse, {
+    const uint8_t* t = p->tables + (p->channels > 1 ? c : 0) * 256;
+    const uint8_t v = t[load(x, at(&p->in, c, h, w), p->in.u8) + bias];
+    store(y, at(&p->out, c, h, w), p->out.u8 ? (int32_t)v : (int32_t)(int8_t)v, p->out.u8);
+  });
+}
+
 void ei8_quantize_f32(const float* x, void* q, int32_t n, float scale, int32_t zero_point,
                       int32_t u8) {
   const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;

@@ -127,6 +127,33 @@ typedef struct {
 
 void ei8_clamp_ref(const ei8_clamp* p, const void* x, void* y);
 
+/* QLinearMul: y = clamp(round_half_even(float((a − za)(b − zb)) · multiplier + zc), qmin, qmax)
+ * with multiplier = fl32(fl32(sa·sb) / sc); NaN or |v| ≥ 2^31 gives qmin (the engine's CVTPS2DQ
+ * "integer indefinite" saturated). Needs the product and the sum rounded separately: compile
+ * with -ffp-contract=off (the Makefile does; ISO -std=c99 implies it in GCC). Views a and b may
+ * broadcast (stride 0 over a dimension of size 1). */
+typedef struct {
+  ei8_view a, b, out;
+  int32_t a_zero_point, b_zero_point;
+  float multiplier;
+  int32_t c_zero_point, qmin, qmax;
+  int32_t reverse;
+} ei8_mul;
+
+void ei8_mul_ref(const ei8_mul* p, const void* a, const void* b, void* y);
+
+/* y = table[channel][x − min(type)] element-wise (QLinearLookup: BatchNormalization, Sigmoid,
+ * LeakyRelu, ... tabulated by the generator as the engine tabulates them). `channels` is 1 (one
+ * table) or in.c (one table of 256 output bit patterns per channel). */
+typedef struct {
+  ei8_view in, out;
+  const uint8_t* tables; /* channels × 256 */
+  int32_t channels;
+  int32_t reverse;
+} ei8_lookup;
+
+void ei8_lookup_ref(const ei8_lookup* p, const void* x, void* y);
+
 /* Edges of the model: QuantizeLinear (float division, round half to even, + z, clamp; NaN → z)
  * and DequantizeLinear (s · (q − z) in float). n elements, one scale and zero point. */
 void ei8_quantize_f32(const float* x, void* q, int32_t n, float scale, int32_t zero_point,
