@@ -170,6 +170,7 @@ struct ChainBuilder {
   Graph g{"chain"};
   bool u8 = false;
   std::string profile = "tflite";
+  bool elementwise = false;  // also QLinearLookup and QLinearMul layers
   int n = 0;
 
   std::string name(const std::string& base) { return base + std::to_string(n++); }
@@ -299,6 +300,43 @@ struct ChainBuilder {
     return y + "_y";
   }
 
+  // QLinearLookup: random output codes, one table or one per channel (axis 1).
+  std::string lookup(const std::string& x) {
+    const int64_t c = shape(x)[1];
+    const bool per_channel = rng.uniform_int(0, 1) == 1;
+    Tensor t = Tensor::zeros(u8 ? DType::kU8 : DType::kS8, {per_channel ? c : 1, 256});
+    if (u8) {
+      for (auto& v : t.span<uint8_t>()) v = static_cast<uint8_t>(rng.uniform_int(0, 255));
+    } else {
+      for (auto& v : t.span<int8_t>()) v = static_cast<int8_t>(rng.uniform_int(-128, 127));
+    }
+    const std::string tn = name("table");
+    g.add_initializer(tn, t);
+    const std::string y = name("lookup");
+    g.add_node("QLinearLookup", y, {x, tn}, {y + "_y"}).set("axis", int64_t{1});
+    return y + "_y";
+  }
+  // QLinearMul of x and its global average pool [N, C, 1(, 1)] (broadcast), or of clamp(x).
+  std::string mul(const std::string& x) {
+    std::string b;
+    if (rng.uniform_int(0, 1) == 1) {
+      b = name("gap");
+      g.add_node("QLinearGlobalAveragePool", b,
+                 {x, scale(0.02f, 0.2f), zero_point(), scale(0.02f, 0.2f), zero_point()},
+                 {b + "_y"})
+          .set("requant_profile", profile);
+      b += "_y";
+    } else {
+      b = clamp(x);
+    }
+    const std::string y = name("mul");
+    g.add_node("QLinearMul", y,
+               {x, scale(0.02f, 0.1f), zero_point(), b, scale(0.02f, 0.1f), zero_point(),
+                scale(0.05f, 0.4f), zero_point()},
+               {y + "_y"});
+    return y + "_y";
+  }
+
   Graph build(bool one_d) {
     const int64_t c = rng.uniform_int(1, 6);
     const Shape in = one_d ? Shape{kDynamic, c, rng.uniform_int(8, 40)}
@@ -309,8 +347,15 @@ struct ChainBuilder {
     g.add_node("QuantizeLinear", "quantize", {"x", sx, zx}, {v});
     const int layers = static_cast<int>(rng.uniform_int(2, 4));
     for (int l = 0; l < layers; ++l) {
-      const int op = static_cast<int>(rng.uniform_int(0, 4));
-      v = op == 0 || op == 1 ? conv(v) : op == 2 ? pool(v) : op == 3 ? add(v) : concat(v);
+      // With `elementwise`, every second layer a lookup or a mul.
+      const int op = elementwise && l % 2 == 1 ? static_cast<int>(rng.uniform_int(5, 6))
+                                               : static_cast<int>(rng.uniform_int(0, 4));
+      v = op == 0 || op == 1 ? conv(v)
+          : op == 2          ? pool(v)
+          : op == 3          ? add(v)
+          : op == 4          ? concat(v)
+          : op == 5          ? lookup(v)
+                             : mul(v);
     }
     g.add_node("Flatten", "flatten", {v}, {"flat"}).set("axis", int64_t{1});
     const int64_t k = shape("flat")[1], nout = rng.uniform_int(1, 7);
@@ -377,6 +422,39 @@ TEST(Codegen, RandomLayerChainsEqualTheEngineOnTheHost) {
                                    "chain " + std::to_string(t));
     if (HasFatalFailure()) return;
   }
+}
+
+TEST(Codegen, RandomChainsWithLookupAndMulEqualTheEngineOnTheHost) {
+  if (!testing::host_tools()) GTEST_SKIP() << "missing: " << missing_tools(Target::kHost, false);
+  const uint64_t seed = 20261209;
+  std::printf("[ seed ] %llu\n", static_cast<unsigned long long>(seed));
+  Rng rng(seed);
+  int lookups = 0, muls = 0, broadcasts = 0;
+  for (int t = 0; t < 4; ++t) {
+    ChainBuilder b{rng};
+    b.u8 = t % 2 == 1;
+    b.elementwise = true;
+    Graph g = b.build(t >= 2);
+    ASSERT_TRUE(infer_shapes(g).ok());
+    Shape xs = g.find_value("x")->shape;
+    xs[0] = 2;
+    Tensor x = Tensor::zeros(DType::kF32, xs);
+    for (float& v : x.span<float>()) v = rng.uniform(-2.0f, 2.0f);
+    for (const Node& n : g.nodes()) {
+      lookups += n.op_type == "QLinearLookup";
+      muls += n.op_type == "QLinearMul";
+      const Node* p = n.op_type == "QLinearMul" ? g.producer(n.input(3)) : nullptr;
+      broadcasts += p != nullptr && p->op_type == "QLinearGlobalAveragePool";
+    }
+    expect_generated_equals_engine(g, x, t % 2 == 0 ? Target::kCortexM4 : Target::kHost,
+                                   "lookup/mul chain " + std::to_string(t));
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(lookups, 0);  // the seed exercises both new layers and broadcasting
+  EXPECT_GT(broadcasts, 0);
+  EXPECT_GT(muls, broadcasts);
+  std::printf("[ layers ] %d QLinearLookup, %d QLinearMul (%d broadcast)\n", lookups, muls,
+              broadcasts);
 }
 
 // ---- refusals ------------------------------------------------------------------------------
