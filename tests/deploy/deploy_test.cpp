@@ -12,6 +12,7 @@
 #include "ei8/deploy/codegen.h"
 #include "ei8/deploy/memory_plan.h"
 #include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/int8_tables.h"
 
 namespace ei8::deploy {
 namespace {
@@ -508,6 +509,31 @@ TEST(Codegen, RefusesFloatOpsAndOpsItCannotEmit) {
       EXPECT_NE(msg.find("cannot emit"), std::string::npos) << msg;
     }
   }
+}
+
+TEST(Codegen, TabulationOfUnaryOpsRefusesNonConstantScales) {
+  Rng rng(9);
+  ChainBuilder b{rng};
+  b.g.add_input("x", DType::kF32, {1, 2, 4});
+  b.g.add_input("runtime_scale", DType::kF32, {});
+  const std::string sx = b.scale(0.01f, 0.05f), zx = b.zero_point();
+  b.g.add_node("QuantizeLinear", "quantize", {"x", sx, zx}, {"xq"});
+  b.g.add_node("QLinearSigmoid", "sig", {"xq", "runtime_scale", zx, sx, zx}, {"yq"});
+  b.g.add_node("DequantizeLinear", "dequantize", {"yq", sx, zx}, {"y"});
+  b.g.add_output("y");
+  const Status st = tabulate_unary_ops(b.g);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message().rfind("cannot tabulate node 'sig' (QLinearSigmoid): inputs 1 and 3", 0),
+            0u)
+      << st.message();
+  // A constant scale: the node becomes a QLinearLookup with a 256-entry table of x's type.
+  b.g.nodes()[1].inputs[1] = sx;
+  ASSERT_TRUE(tabulate_unary_ops(b.g).ok());
+  EXPECT_EQ(b.g.nodes()[1].op_type, "QLinearLookup");
+  const Tensor* t = b.g.constant(b.g.nodes()[1].inputs[1]);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->numel(), 256);
+  EXPECT_EQ(t->dtype(), DType::kS8);
 }
 
 TEST(Codegen, NothingIsWrittenWhenGenerationFails) {
