@@ -86,6 +86,7 @@ Result<Executor> Executor::create(Graph graph, const ExecutorOptions& options) {
   EI8_RETURN_IF_ERROR(graph.validate());
   if (options.optimize) {
     EI8_RETURN_IF_ERROR(optimize(graph));
+    EI8_RETURN_IF_ERROR(fuse_runtime_f32(graph).status());  // fusions only this executor runs
   } else {
     EI8_RETURN_IF_ERROR(infer_shapes(graph));
   }

@@ -1,5 +1,6 @@
 // The built-in FP32 operators of the executor (op.h). Conv/Gemm/MatMul call the prepared
-// kernels of ei8/runtime/kernels; the rest call the reference kernels in kernels/ref/.
+// kernels of ei8/runtime/kernels, the pools and the elementwise ops their tiered kernels; the
+// rest call the reference kernels in kernels/ref/.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -259,16 +260,28 @@ class UnaryOp : public Op {
     if (op_ == kernels::UnaryOp::kClip && c.node.inputs.size() > 1) {
       return op_error(c, "min/max inputs must have been converted to attributes");
     }
+    // Sigmoid with multiply_input = 1: y = x·sigmoid(x), the fused Sigmoid → Mul of SiLU
+    // (passes.h fuse_runtime_f32).
+    silu_ = op_ == kernels::UnaryOp::kSigmoid && c.node.attr_int("multiply_input", 0) != 0;
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
+    if (!kernels::unary_f32_has_fast_path(op_)) tier_ = kernels::KernelChoice::kRef;
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::unary_f32_ref(op_, p_, n_, f(in[0]), f(out[0]));
+    if (silu_) {
+      kernels::silu_f32(tier_, n_, f(in[0]), f(out[0]));
+    } else {
+      kernels::unary_f32(tier_, op_, p_, n_, f(in[0]), f(out[0]));
+    }
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
   kernels::UnaryOp op_;
   kernels::UnaryParams p_;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
+  bool silu_ = false;
   int64_t n_ = 0;
 };
 
@@ -318,15 +331,25 @@ class BatchNormOp : public Op {
           c.constants[1]->span<float>()[i] / std::sqrt(c.constants[4]->span<float>()[i] + eps);
       shift_[i] = c.constants[2]->span<float>()[i] - scale_[i] * c.constants[3]->span<float>()[i];
     }
+    // A Relu fused by passes.h fuse_runtime_f32 (pre-activation BN → ReLU, e.g. DenseNet).
+    const std::string act = c.node.attr_string("activation");
+    if (!act.empty() && act != "Relu") {
+      return op_error(c, "fused activation = {}, must be Relu", act);
+    }
+    relu_ = act == "Relu";
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::channel_affine_f32_ref(batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
-                                    f(out[0]));
+    kernels::channel_affine_f32(tier_, batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
+                                f(out[0]), relu_);
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
+  bool relu_ = false;
   int64_t batch_ = 1, ch_ = 1, inner_ = 1;
   std::vector<float> scale_, shift_;
 };

@@ -171,6 +171,30 @@ struct BinaryArgs {
 void binary_f32_generic(const BinaryArgs& args);
 void binary_f32_avx2(const BinaryArgs& args);
 
+// The activations with a fast path (eltwise_f32.h: unary_f32, silu_f32) and the per-channel
+// affine (channel_affine_f32), per tier (generic/eltwise_generic.cpp, x86/eltwise_avx2.cpp;
+// both compiled with -ffp-contract=off so that the exact ops stay one IEEE operation each).
+enum class FastUnary { kRelu, kClip, kLeakyRelu, kSigmoid, kSilu };
+struct UnaryArgs {
+  FastUnary op;
+  float lo, hi, alpha;  // Clip bounds, LeakyRelu slope
+  int64_t n;
+  const float* x;
+  float* y;
+};
+void unary_f32_generic(const UnaryArgs& args);
+void unary_f32_avx2(const UnaryArgs& args);
+struct AffineArgs {
+  int64_t planes, channels, inner;  // planes = batch·channels
+  const float* scale;
+  const float* shift;
+  const float* x;
+  float* y;
+  bool relu;
+};
+void channel_affine_f32_generic(const AffineArgs& args);
+void channel_affine_f32_avx2(const AffineArgs& args);
+
 // How the input of a direct convolution is staged in scratch before the micro-kernels run.
 enum class ConvStage {
   kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
