@@ -190,6 +190,19 @@ std::vector<PoolCase> all_cases() {
           .stride(1)
           .pad(1, 1, 1, 1)
           .ceil_mode(),
+      PoolTester("max3x3s1p1_w4_hostile", K::kMax)
+          .input(4, 3, 4)
+          .kernel(3, 3)
+          .stride(1)
+          .pad(1, 1, 1, 1)
+          .hostile(),
+      PoolTester("max3x3s1p1_w9_hostile", K::kMax)
+          .input(3, 5, 9)
+          .kernel(3, 3)
+          .stride(1)
+          .pad(1, 1, 1, 1)
+          .batch(2)
+          .hostile(),
       PoolTester("max3x3s2_googlenet_ceil", K::kMax)
           .input(2, 57, 57)
           .kernel(3, 3)

@@ -7,7 +7,8 @@
 // evaluation across outputs changes: the interior outputs of a row (window inside the input in
 // width) are kept in a chunk of accumulators and every tap updates the whole chunk, a loop the
 // compiler vectorises across outputs; the per-output sequence is untouched, hence bit-exact.
-// `Hook::interior_max` lets a tier take over the interior of a max-pool row (AVX2 2×2/2).
+// `Hook::interior_max` lets a tier take over the interior of a max-pool row (AVX2 2×2/2),
+// `Hook::max_plane_3x3s1p1` a whole 3×3/1 pad-1 max pool (AVX2: flat plane streams).
 #pragma once
 
 #include <algorithm>
@@ -116,6 +117,10 @@ inline void combine_max_loop(const T* a, const T* b, T* y, int64_t n) {
 }
 
 struct NoHook {
+  template <class T>
+  static bool max_plane_3x3s1p1(const Pool2dParams&, int64_t, const T*, T*) {
+    return false;
+  }
   template <class T>
   static bool interior_max(const Pool2dParams&, const T*, int64_t, int64_t, int64_t, T*) {
     return false;
@@ -318,6 +323,7 @@ bool max_pool_separable(const Pool2dParams& g, int64_t batch, const T* x, T* y) 
 template <class Hook, class T>
 void max_pool(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
   if (max_pool_pairs<Hook>(g, batch, x, y)) return;
+  if (Hook::max_plane_3x3s1p1(g, batch, x, y)) return;
   if (max_pool_separable<Hook>(g, batch, x, y)) return;
   pool_planes<true, Hook>(g, batch, x, y, lowest_value<T>(), MaxStep{},
                           [](const T* a, int64_t n, int64_t inside, int64_t, T* out) {
