@@ -28,6 +28,17 @@ std::vector<float> random_vector(int64_t n, uint64_t seed) {
   return v;
 }
 
+// A square 3×3-style layer of the Winograd crossover sweep (a grid of shapes, not a model).
+Conv2dParams square_conv(int64_t ch, int64_t hw) {
+  Conv2dParams p;
+  p.in_c = p.out_c = ch;
+  p.in_h = p.in_w = hw;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  p.act = kernels::Activation::relu();
+  return p;
+}
+
 struct PreparedConv {
   Conv2dF32 conv;
   std::vector<float> x, y, scratch;
@@ -170,7 +181,7 @@ int register_all() {
     // channels × spatial size, one image per call as the executor runs convolutions.
     for (int64_t ch : {4, 8, 12, 16, 32, 64}) {
       for (int64_t hw : {32, 16, 8, 4}) {
-        const Conv2dParams p = conv(ch, hw, hw, ch, 3, 3, 1, 1, 1);
+        const Conv2dParams p = square_conv(ch, hw);
         for (kernels::ConvAlgorithm algo :
              {kernels::ConvAlgorithm::kDirect, kernels::ConvAlgorithm::kWinograd}) {
           const std::string name = tier + "/crossover/" +
