@@ -12,6 +12,7 @@
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/layout.h"
 #include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
@@ -501,20 +502,30 @@ class TransposeOp : public Op {
       for (size_t i = x.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
     }
     plan_ = kernels::make_transpose_plan(x, perm);
+    fast_ = kernels::make_strided_copy_plan(plan_);
+    ref_ = c.kernel == kernels::KernelChoice::kRef;
     es_ = dtype_size(c.in_dtypes[0]);
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    if (ref_) {
+      kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    } else {
+      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
+    }
   }
+  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
   kernels::TransposePlan plan_;
+  kernels::StridedCopyPlan fast_;
+  bool ref_ = false;
   size_t es_ = 4;
 };
 
-// Slice and Expand: one strided copy (kernels::transpose_ref over a slice / broadcast view).
+// Slice and Expand: one strided copy (kernels::strided_copy, or transpose_ref on the reference
+// tier, over a slice / broadcast view).
 class StridedViewOp : public Op {
  public:
   explicit StridedViewOp(bool expand) : expand_(expand) {}
@@ -529,17 +540,26 @@ class StridedViewOp : public Op {
       EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
       plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
     }
+    fast_ = kernels::make_strided_copy_plan(plan_);
+    ref_ = c.kernel == kernels::KernelChoice::kRef;
     es_ = dtype_size(c.in_dtypes[0]);
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    if (ref_) {
+      kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    } else {
+      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
+    }
   }
+  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
   bool expand_;
   kernels::TransposePlan plan_;
+  kernels::StridedCopyPlan fast_;
+  bool ref_ = false;
   size_t es_ = 4;
 };
 
