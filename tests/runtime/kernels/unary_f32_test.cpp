@@ -89,11 +89,20 @@ TEST_P(UnaryF32Variants, ExactActivationsMatchReferenceBitForBit) {
   clip_inf.hi = 2.5f;
   UnaryParams leaky;
   leaky.alpha = 0.1f;
+  UnaryParams hsig;  // ONNX's defaults (MobileNetV3's SE gates use alpha 1/6, beta 1/2)
+  hsig.alpha = 0.2f;
+  hsig.beta = 0.5f;
+  UnaryParams hsig6;
+  hsig6.alpha = 1.0f / 6.0f;
+  hsig6.beta = 0.5f;
   const Op ops[] = {{"Relu", UnaryOp::kRelu, {}},
                     {"Clip0_6", UnaryOp::kClip, relu6},
                     {"ClipZeros", UnaryOp::kClip, clip_neg},
                     {"ClipInf", UnaryOp::kClip, clip_inf},
                     {"LeakyRelu", UnaryOp::kLeakyRelu, leaky},
+                    {"HardSigmoid", UnaryOp::kHardSigmoid, hsig},
+                    {"HardSigmoid1_6", UnaryOp::kHardSigmoid, hsig6},
+                    {"HardSwish", UnaryOp::kHardSwish, {}},
                     {"Tanh (reference on every tier)", UnaryOp::kTanh, {}}};
   for (const Op& o : ops) {
     ASSERT_TRUE(unary_f32_exact(o.op));

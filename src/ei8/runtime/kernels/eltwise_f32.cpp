@@ -70,6 +70,12 @@ bool fast_unary(UnaryOp op, FastUnary& out) {
     case UnaryOp::kSigmoid:
       out = FastUnary::kSigmoid;
       return true;
+    case UnaryOp::kHardSigmoid:
+      out = FastUnary::kHardSigmoid;
+      return true;
+    case UnaryOp::kHardSwish:
+      out = FastUnary::kHardSwish;
+      return true;
     default:
       return false;
   }
@@ -104,7 +110,7 @@ void unary_f32(KernelChoice tier, UnaryOp op, const UnaryParams& p, int64_t n, c
     unary_f32_ref(op, p, n, x, y);
     return;
   }
-  run_unary(tier, {fast, p.lo, p.hi, p.alpha, n, x, y});
+  run_unary(tier, {fast, p.lo, p.hi, p.alpha, p.beta, n, x, y});
 }
 
 void silu_f32(KernelChoice tier, int64_t n, const float* x, float* y) {
@@ -120,7 +126,7 @@ void silu_f32(KernelChoice tier, int64_t n, const float* x, float* y) {
     }
     return;
   }
-  run_unary(tier, {FastUnary::kSilu, 0.0f, 0.0f, 0.0f, n, x, y});
+  run_unary(tier, {FastUnary::kSilu, 0.0f, 0.0f, 0.0f, 0.0f, n, x, y});
 }
 
 void channel_affine_f32(KernelChoice tier, int64_t batch, int64_t channels, int64_t inner,

@@ -32,6 +32,20 @@ void unary_f32_generic(const UnaryArgs& a) {
     case FastUnary::kSilu:
       for (int64_t i = 0; i < a.n; ++i) y[i] = x[i] * sigmoid_poly::sigmoid_scalar(x[i]);
       return;
+    case FastUnary::kHardSigmoid:  // std::max(0, std::min(1, alpha·x + beta)), two roundings
+      for (int64_t i = 0; i < a.n; ++i) {
+        const float v = a.alpha * x[i] + a.beta;
+        const float m = v < 1.0f ? v : 1.0f;
+        y[i] = 0.0f < m ? m : 0.0f;
+      }
+      return;
+    case FastUnary::kHardSwish:  // x · HardSigmoid(x) with alpha = 1/6, beta = 1/2
+      for (int64_t i = 0; i < a.n; ++i) {
+        const float v = x[i] * (1.0f / 6.0f) + 0.5f;
+        const float m = v < 1.0f ? v : 1.0f;
+        y[i] = x[i] * (0.0f < m ? m : 0.0f);
+      }
+      return;
   }
 }
 

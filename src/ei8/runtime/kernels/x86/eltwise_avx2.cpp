@@ -66,6 +66,13 @@ template <FastUnary kOp>
     return _mm256_blendv_ps(x, _mm256_mul_ps(alpha, x), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
   } else if constexpr (kOp == FastUnary::kSigmoid) {
     return sigmoid8(x);
+  } else if constexpr (kOp == FastUnary::kHardSigmoid || kOp == FastUnary::kHardSwish) {
+    // std::max(0, std::min(1, v)) = (0 < m ? m : 0) of (v < 1 ? v : 1): vminps(v, 1) returns
+    // 1 for NaN as std::min(1, v) does, vmaxps(m, 0) gives +0 for ±0 as std::max(0, m).
+    // HardSigmoid's v = alpha·x + beta (lo = alpha, hi = beta here); HardSwish's x·(1/6) + 1/2.
+    const __m256 v = _mm256_add_ps(_mm256_mul_ps(lo, x), hi);
+    const __m256 h = _mm256_max_ps(_mm256_min_ps(v, _mm256_set1_ps(1.0f)), zero);
+    return kOp == FastUnary::kHardSigmoid ? h : _mm256_mul_ps(x, h);
   } else {
     return _mm256_mul_ps(x, sigmoid8(x));
   }
@@ -138,6 +145,18 @@ void unary_f32_avx2(const UnaryArgs& a) {
       return unary_loop<FastUnary::kSigmoid>(a);
     case FastUnary::kSilu:
       return unary_loop<FastUnary::kSilu>(a);
+    case FastUnary::kHardSigmoid: {
+      UnaryArgs h = a;  // apply8 takes the slope and the offset in its lo / hi operands
+      h.lo = a.alpha;
+      h.hi = a.beta;
+      return unary_loop<FastUnary::kHardSigmoid>(h);
+    }
+    case FastUnary::kHardSwish: {
+      UnaryArgs h = a;
+      h.lo = 1.0f / 6.0f;
+      h.hi = 0.5f;
+      return unary_loop<FastUnary::kHardSwish>(h);
+    }
   }
 }
 
