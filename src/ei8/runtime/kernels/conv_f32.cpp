@@ -295,7 +295,9 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     }
     // Largest float index a tail lane may read in the staged group, so that the buffer covers
     // it (kNone reads the input itself: whole vectors only).
-    const int64_t max_read = m.koff.back() + m.vin.back() + lanes - 1;
+    // (The largest tap offset: with phase blocks the last tap need not have it.)
+    const int64_t max_read =
+        *std::max_element(m.koff.begin(), m.koff.end()) + m.vin.back() + lanes - 1;
     m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(icg * m.plane, max_read + 1);
   }
   if (m.staged_floats > kMaxElements) {
