@@ -1,8 +1,7 @@
 // Pooling kernels (pool.h), every tier, on the pools of the real models (STYLE.md 14): the
 // three MaxPool 2×2/2 of TinyCNN2D (32×32×32, 64×16×16, 128×8×8), a 3×3/2 padded MaxPool, the
 // 1-D MaxPool 2/2 of the signal CNN (16×128), two GoogLeNet 3×3/1 pad-1 MaxPools and a 2×2/2
-// AveragePool; FP32, u8 and s8
-// (AveragePool: `ort` requantization); batch 1 and 32; one thread.
+// AveragePool; FP32, u8 and s8 (AveragePool: `ort` requantization); batch 1 and 32; one thread.
 // Counters: input bytes read per second ("B/s") and seconds per sample.
 //
 //   build/release/bench/ei8_pool_bench --benchmark_min_time=0.2s
