@@ -155,8 +155,6 @@ std::optional<fp::Requantizer> output_requantizer(const LayerGeometry& l) {
 Result<std::map<std::string, std::vector<std::byte>>> capture(const Graph& g,
                                                               const std::vector<std::string>& names,
                                                               const Tensor& x, int64_t batch) {
-  register_qdq_ops();
-  register_int8_ops();
   EI8_ASSIGN_OR_RETURN(Graph sim, simulation_graph(g));
   std::vector<size_t> index;
   for (const std::string& n : names) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "ei8/fixedpoint/quantize.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
@@ -78,10 +79,8 @@ const Node* sole_consumer(const Graph& g, const std::string& value) {
 }
 
 int32_t quantize_bound(float v, const TensorQ& q) {
-  const float r = std::nearbyint(v / q.scale) + static_cast<float>(q.zero_point);
-  if (std::isnan(r)) return q.zero_point;
-  return static_cast<int32_t>(std::clamp(r, static_cast<float>(int8_type_min(q.type)),
-                                         static_cast<float>(int8_type_max(q.type))));
+  return fixedpoint::quantize(v, q.scale, q.zero_point, int8_type_min(q.type),
+                              int8_type_max(q.type));
 }
 
 bool is_alias_op(const std::string& op) {
@@ -699,7 +698,6 @@ Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& 
 
 Result<Executor> make_int8_executor(const Graph& qdq, const Int8LoweringOptions& lowering,
                                     ExecutorOptions options) {
-  register_int8_ops();
   EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(qdq, lowering));
   options.optimize = false;
   return Executor::create(std::move(low.graph), options);
