@@ -653,6 +653,10 @@ Status validate_qdq(const Graph& g) {
 }
 
 Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& options) {
+  if (options.accumulator_bits != 0) {
+    EI8_RETURN_IF_ERROR(
+        fixedpoint::check_width(options.accumulator_bits, "lower to a simulated accumulator"));
+  }
   Int8Lowering out;
   Graph& g = out.graph;
   g = qdq;
@@ -684,6 +688,14 @@ Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& 
   g.remove_dead_nodes();
   EI8_RETURN_IF_ERROR(g.validate());
   EI8_RETURN_IF_ERROR(infer_shapes(g));
+  for (Node& n : g.nodes()) {
+    const bool mac = n.op_type == "QLinearConv" || n.op_type == "QLinearMatMul" ||
+                     n.op_type == "QGemm" || n.op_type == "MatMulIntegerToFloat";
+    if (mac && options.accumulator_bits != 0) {
+      n.set("accumulator_bits", int64_t{options.accumulator_bits});
+      n.set("accumulator_policy", std::string(fixedpoint::policy_name(options.accumulator_policy)));
+    }
+  }
   for (const Node& n : g.nodes()) {
     if (n.op_type == "QMaxPool" || n.op_type == "QClamp") out.integer_nodes.push_back(n.name);
     if (is_q(&n) || is_dq(&n) || is_integer_op(n.op_type) || is_alias_op(n.op_type)) continue;

@@ -114,6 +114,22 @@ Result<int32_t> zero_point_of(const PrepareContext& c, size_t i, DType t) {
   return z[0];
 }
 
+// The simulated accumulator register of a MAC node (attributes "accumulator_bits",
+// "accumulator_policy", set by Int8LoweringOptions); absent = the exact int32 sum.
+Status accumulator_of(const PrepareContext& c, int& bits, fixedpoint::OverflowPolicy& policy) {
+  const int64_t b = c.node.attr_int("accumulator_bits", 0);
+  bits = 0;
+  if (b == 0) return {};
+  if (b < 2 || b > 64) return op_error(c, "accumulator_bits = {}, must be 0 or in [2, 64]", b);
+  const std::string p = c.node.attr_string("accumulator_policy", "saturate");
+  if (p != "saturate" && p != "wrap") {
+    return op_error(c, "accumulator_policy = '{}', must be saturate or wrap", p);
+  }
+  bits = static_cast<int>(b);
+  policy = p == "wrap" ? fixedpoint::OverflowPolicy::kWrap : fixedpoint::OverflowPolicy::kSaturate;
+  return {};
+}
+
 Result<RequantProfile> profile_of(const PrepareContext& c) {
   auto p = fixedpoint::parse_profile(c.node.attr_string("requant_profile", "ort"));
   if (!p.ok()) return op_error(c, "{}", p.status().message());
@@ -299,6 +315,7 @@ class QLinearConvOp : public Op {
     p_.input_zero_point = zx;
     p_.weight_zero_point = zw;
     p_.requant = std::move(rq).value();
+    EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     if (shape_numel(c.out_shapes[0]) != g.output_numel()) {
       return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
@@ -460,6 +477,7 @@ class QFullyConnectedOp : public Op {
     p_.input_zero_point = za;
     p_.weight_zero_point = zb;
     p_.requant = std::move(rq).value();
+    EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     fc_.clear();
     const kernels::IntType kout = float_out_ ? kernels::IntType::kS32 : int_type(out_);

@@ -905,7 +905,8 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   m.p = std::move(p);
   m.in = input;
   m.out = output;
-  m.choice = resolve_s8_kernel_choice(choice);
+  // A simulated narrow accumulator exists only in the reference kernel.
+  m.choice = m.p.accumulator_bits != 0 ? KernelChoice::kRef : resolve_s8_kernel_choice(choice);
   m.variant = "ref";
   if (m.choice == KernelChoice::kRef) {
     m.weights.assign(weights.begin(), weights.end());
@@ -1469,7 +1470,8 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
   m.p = std::move(p);
   m.in = input;
   m.out = output;
-  m.choice = resolve_s8_kernel_choice(choice);
+  // A simulated narrow accumulator exists only in the reference kernel.
+  m.choice = m.p.accumulator_bits != 0 ? KernelChoice::kRef : resolve_s8_kernel_choice(choice);
   m.variant = "ref";
   auto wat = [&](int64_t o, int64_t i) -> int32_t {
     return layout == WeightLayout::kOutIn ? weights[static_cast<size_t>(o * k + i)]
