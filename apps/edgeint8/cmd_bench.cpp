@@ -111,7 +111,6 @@ Status bench(const BenchArgs& a) {
   if (!quantized) {
     made = Executor::create(std::move(g), opt);
   } else if (a.engine == "float") {
-    quant::register_qdq_ops();
     EI8_ASSIGN_OR_RETURN(Graph sim, quant::simulation_graph(g));
     opt.optimize = false;
     made = Executor::create(std::move(sim), opt);

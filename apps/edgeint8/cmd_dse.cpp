@@ -49,14 +49,21 @@ Status run_dse_cmd(const DseOptions& o) {
   EI8_RETURN_IF_ERROR(arch::write_dse_outputs(r, o.out));
   const double rate = r.sweep_seconds > 0 ? double(r.evaluations) / r.sweep_seconds : 0;
   if (o.json) {
-    nlohmann::json j = {{"points", r.points.size()},      {"pareto_points", r.front.size()},
-                        {"evaluations", r.evaluations},   {"sweep_seconds", r.sweep_seconds},
-                        {"evaluations_per_second", rate}, {"out", o.out}};
+    nlohmann::json j = {{"points", r.points.size()},
+                        {"pareto_points", r.front.size()},
+                        {"evaluations", r.evaluations},
+                        {"sweep_seconds", r.sweep_seconds},
+                        {"evaluations_per_second", rate},
+                        {"out", o.out},
+                        {"word_bytes", r.points.empty() ? 1 : r.points[0].array.word_bytes}};
     fmt::print("{}\n", j.dump(2));
     return {};
   }
-  fmt::print("{} points x {} layers: {} evaluations in {:.3f} s ({:.0f}/s, {} threads)\n",
-             r.points.size(), w.layers.size(), r.evaluations, r.sweep_seconds, rate, threads);
+  fmt::print(
+      "{} points x {} layers ({}-byte operands): {} evaluations in {:.3f} s ({:.0f}/s, {} "
+      "threads)\n",
+      r.points.size(), w.layers.size(), r.points.empty() ? 1 : r.points[0].array.word_bytes,
+      r.evaluations, r.sweep_seconds, rate, threads);
   if (!r.any_feasible) {
     fmt::print("no feasible point; see {}/points.csv\n", o.out);
     return {};

@@ -3,7 +3,9 @@
 //                                 [--width N] [--json]          (the model's real layers)
 //   edgeint8 fixedpoint bitgrowth --topology net.csv [--operands s8xs8|u8xs8] [--width N] [--json]
 //   edgeint8 fixedpoint overflow MODEL.onnx --calib-data X.npy [--widths 12..32] [--csv FILE]
-//                                [--json]                       (the model's real operands)
+//                                [--eval-data X.npy --eval-labels y.npy] [--profile P]
+//                                [--json]                       (the model's real operands; with
+//                                eval data, the end-to-end accuracy at each width and policy)
 //   edgeint8 fixedpoint overflow [--widths 12..32] [--regime realistic|uniform|both] [--seed S]
 //                                [--csv FILE] [--json]          (synthetic stress layers)
 //   edgeint8 fixedpoint requant --profile ort|tflite|tflite-single --multiplier M
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -218,7 +221,7 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
 // ---- overflow ----
 
 struct OverflowOptions {
-  std::string model, calib_data;
+  std::string model, calib_data, eval_data, eval_labels, profile = "ort";
   std::string widths = "12..32", regime = "realistic", csv;
   uint64_t seed = 7;
   int64_t image_channels = 3;
@@ -310,6 +313,46 @@ Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widt
     if (!o.json) fmt::print("\n{}  skipped: {}\n", s.node, s.reason);
     j["skipped"].push_back({{"name", s.node}, {"op", s.op_type}, {"reason", s.reason}});
   }
+  if (!o.eval_data.empty()) {
+    // End to end: the integer engine with every MAC layer's accumulator at each width.
+    EI8_ASSIGN_OR_RETURN(fixedpoint::RequantProfile profile, fixedpoint::parse_profile(o.profile));
+    EI8_ASSIGN_OR_RETURN(quant::EvalSet ev,
+                         quant::load_eval_set(r.integer_model, o.eval_data, o.eval_labels));
+    EI8_ASSIGN_OR_RETURN(quant::AccumulatorAccuracy acc, quant::accuracy_at_accumulator_widths(
+                                                             r.integer_model, ev, widths, profile));
+    nlohmann::json ja = {{"samples", acc.samples},
+                         {"profile", o.profile},
+                         {"exact_int32_accuracy", acc.exact_accuracy},
+                         {"points", nlohmann::json::array()}};
+    if (!o.json) {
+      fmt::print(
+          "\nend-to-end on {} samples ({} profile, reference kernels): exact int32 accuracy "
+          "{}\n  {:>5} | {:>9} {:>9} | {:>9} {:>9}\n",
+          acc.samples, o.profile,
+          std::isnan(acc.exact_accuracy) ? "n/a (no labels)"
+                                         : fmt::format("{:.2f} %", 100 * acc.exact_accuracy),
+          "width", "sat acc%", "sat agr%", "wrap acc%", "wrap agr%");
+    }
+    for (size_t i = 0; i + 1 < acc.points.size(); i += 2) {
+      const quant::WidthAccuracy& s = acc.points[i];
+      const quant::WidthAccuracy& w = acc.points[i + 1];
+      for (const quant::WidthAccuracy* p : {&s, &w}) {
+        ja["points"].push_back({{"width", p->width},
+                                {"policy", policy_name(p->policy)},
+                                {"accuracy", p->accuracy},
+                                {"agreement_with_int32", p->agreement}});
+      }
+      if (!o.json) {
+        fmt::print("  {:>5} | {:>9.2f} {:>9.2f} | {:>9.2f} {:>9.2f}\n", s.width, 100 * s.accuracy,
+                   100 * s.agreement, 100 * w.accuracy, 100 * w.agreement);
+      }
+    }
+    j["accuracy"] = ja;
+  } else if (!o.eval_labels.empty()) {
+    return invalid_argument(
+        "cannot measure accuracy of model {}: --eval-data = absent, must come with --eval-labels",
+        o.model);
+  }
   if (!o.csv.empty()) {
     std::ofstream f(o.csv);
     f << csv;
@@ -327,6 +370,11 @@ Status run_overflow(const OverflowOptions& o) {
     return invalid_argument(
         "cannot run overflow experiment: --calib-data = '{}' without a MODEL, must come with one",
         o.calib_data);
+  }
+  if (!o.eval_data.empty() || !o.eval_labels.empty()) {
+    return invalid_argument(
+        "cannot run overflow experiment: --eval-data = '{}' without a MODEL, must come with one",
+        o.eval_data.empty() ? o.eval_labels : o.eval_data);
   }
   std::vector<DataRegime> regimes;
   if (o.regime == "both") {
@@ -608,6 +656,12 @@ void register_fixedpoint(CLI::App& app) {
   v->add_option("--seed", ov->seed, "random seed of the synthetic data");
   v->add_option("--image-channels", ov->image_channels, "TinyCNN2D input channels (1 or 3)");
   v->add_option("--csv", ov->csv, "also write the table as CSV to this file");
+  v->add_option("--eval-data", ov->eval_data,
+                "with MODEL: evaluation samples (.npy [N, ...]); adds the end-to-end accuracy of "
+                "the integer engine with every accumulator at each width (saturate and wrap)");
+  v->add_option("--eval-labels", ov->eval_labels, "labels of --eval-data (.npy of integers)");
+  v->add_option("--profile", ov->profile,
+                "requantization profile of the end-to-end runs: ort, tflite or tflite-single");
   v->add_flag("--json", ov->json, "machine-readable output");
   set_action(v, [ov] { return run_overflow(*ov); });
 

@@ -44,7 +44,6 @@ Result<Executor> make_executor(Graph g, const RunArgs& a, ExecutorOptions opt) {
   EI8_ASSIGN_OR_RETURN(fixedpoint::RequantProfile profile, fixedpoint::parse_profile(a.profile));
   if (!has_quantized_ops(g)) return Executor::create(std::move(g), opt);
   if (a.engine == "float") {
-    quant::register_qdq_ops();
     EI8_ASSIGN_OR_RETURN(Graph sim, quant::simulation_graph(g));
     opt.optimize = false;
     return Executor::create(std::move(sim), opt);

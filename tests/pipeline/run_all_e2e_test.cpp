@@ -36,6 +36,13 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
         name.rfind("arch.", 0) == 0 || name == "machine") {
       EXPECT_EQ(state, "ok") << name << ": " << steps.text(r, "detail").value();
     }
+    // The simulator evaluates the INT8 model the sweep quantized, in 1-byte words.
+    if (name.rfind("arch.sim.", 0) == 0) {
+      const std::string w = name.substr(9), detail = steps.text(r, "detail").value();
+      EXPECT_TRUE(fs::exists(out / "models" / (w + ".int8.onnx"))) << w;
+      EXPECT_NE(detail.find("models/" + w + ".int8.onnx: "), std::string::npos) << detail;
+      EXPECT_NE(detail.find("1-byte operands"), std::string::npos) << detail;
+    }
   }
 
   const std::string md = read_file((out / "report.md").string()).value();

@@ -268,9 +268,12 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
 
   d.heading(2, "Part D — Architecture evaluation");
   d.paragraph(
-      "Each exported model is mapped onto a SCALE-Sim v2 compatible systolic array (cycle-exact "
-      "with SCALE-Sim 22f88b1, `docs/simulator.md`): a 32×32 weight-stationary array, "
-      "64/64/32 kB SRAMs, 10 bytes/cycle of DRAM bandwidth per interface. Energy is action "
+      "The simulated model of each workload is the INT8 model the PTQ sweep quantized with its "
+      "most accurate configuration (`models/<workload>.int8.onnx`; every operand is one byte, "
+      "so reports count 1-byte words). It is mapped onto a SCALE-Sim v2 compatible systolic "
+      "array (cycle-exact with SCALE-Sim 22f88b1, `docs/simulator.md`): a 32×32 "
+      "weight-stationary array, 64/64/32 kB SRAMs, 10 words/cycle of DRAM bandwidth per "
+      "interface. Energy is action "
       "counts × the per-action table `share/energy/int8_edge_45nm.toml`. The SCALE-Sim topology "
       "and config of each model are in `scalesim/<workload>/` for a cross-check with SCALE-Sim.");
   for (const auto& w : s.workloads) {

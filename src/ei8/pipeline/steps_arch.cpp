@@ -38,15 +38,23 @@ arch::ArrayConfig default_array() {
           .bandwidth = 10};
 }
 
-std::string model_path(const std::string& w) { return "models/" + w + ".onnx"; }
+// The simulated model: the INT8 model the PTQ sweep quantized (its best configuration), the
+// model the report's simulator section is about; its layers read 1-byte operands.
+std::string model_path(const std::string& w) { return int8_model_path(w); }
 
 Result<arch::Workload> load_model_workload(const StepContext& c, const std::string& w) {
   const std::string path = c.path(model_path(w));
   if (!fs::exists(path)) {
-    return not_found("cannot evaluate {}: {} does not exist (the export step makes it)", w,
+    return not_found("cannot evaluate {}: {} does not exist (the ptq_sweep step makes it)", w,
                      model_path(w));
   }
   return load_workload_file(path, arch::TopologyFormat::kConv);
+}
+
+// The array of `base` with the workload's operand width (1 byte for INT8 layers, 4 for FP32).
+arch::ArrayConfig with_operand_width(arch::ArrayConfig base, const arch::Workload& wl) {
+  if (wl.operand_bytes > 0) base.word_bytes = wl.operand_bytes;
+  return base;
 }
 
 }  // namespace
@@ -61,7 +69,7 @@ Step arch_sim_step(const RunAllSettings&, const std::string& w) {
                   "figures/roofline_" + w + ".png", "figures/energy_" + w + ".png"},
       .run = [w](StepContext& c) -> Result<StepOutcome> {
         EI8_ASSIGN_OR_RETURN(arch::Workload wl, load_model_workload(c, w));
-        const arch::ArrayConfig array = default_array();
+        const arch::ArrayConfig array = with_operand_width(default_array(), wl);
         const arch::EnergyTable et = arch::default_energy_table();
         Table t({"layer", "macs", "cycles", "stall_cycles", "utilization_pct", "dram_bytes",
                  "intensity_mac_per_byte", "attained_mac_per_cycle", "bound", "energy_nj",
@@ -135,8 +143,9 @@ Step arch_sim_step(const RunAllSettings&, const std::string& w) {
         arch::ScaleSimConfig cfg{.run_name = w, .array = array, .bandwidths = {array.bandwidth}};
         EI8_RETURN_IF_ERROR(arch::write_text_file((dir / "config.cfg").string(),
                                                   arch::format_scalesim_config(cfg)));
-        return StepOutcome::ok(fmt::format("{} layers, {:.0f} cycles, {:.1f} nJ per inference",
-                                           wl.layers.size(), total_cycles, total_nj));
+        return StepOutcome::ok(
+            fmt::format("{}: {} layers, {}-byte operands, {:.0f} cycles, {:.1f} nJ per inference",
+                        model_path(w), wl.layers.size(), array.word_bytes, total_cycles, total_nj));
       }};
 }
 

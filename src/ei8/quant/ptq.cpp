@@ -95,12 +95,6 @@ Tensor scalar_zero_point(int32_t z, QType t) {
   return Tensor::from<int8_t>(Shape{}, {static_cast<int8_t>(z)});
 }
 
-int32_t quantize_clamp_bound(float v, QuantParams p, int32_t lo, int32_t hi) {
-  if (!std::isfinite(v)) return v < 0 ? lo : hi;
-  const double q = std::nearbyint(static_cast<double>(v) / p.scale) + p.zero_point;
-  return static_cast<int32_t>(std::clamp(q, static_cast<double>(lo), static_cast<double>(hi)));
-}
-
 struct Names {
   std::string q, dq, scale, zp;
 };
@@ -191,6 +185,7 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
   const Graph& g = work;
   QuantizedModel m;
   m.act_type = o.act_type;
+  m.profile = o.profile;
   const QType act_q = o.act_symmetric ? QType::kS8Symmetric : o.act_type;
   const std::set<std::string> excluded(o.exclude_nodes.begin(), o.exclude_nodes.end());
 
@@ -242,9 +237,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     qp[v] = r.value();
   }
   for (const std::string& v : act_values) m.activations.emplace_back(v, qp[v]);
-  const int32_t act_lo = qmin(o.act_type), act_hi = qmax(o.act_type);
 
-  // 3. Weighted layers: weights, bias with the overflow guard, requantizer.
+  // 3. Weighted layers: weights and bias with the overflow guard. The requantizer (multipliers,
+  // output clamp of the fused activation) is derived once, by the integer engine's prepare from
+  // the QDQ graph (runtime/int8_lowering.h), not here.
   Graph q = g;
   struct WeightEdit {
     std::string node, w_name, b_name;
@@ -300,22 +296,6 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     } else {
       EI8_ASSIGN_OR_RETURN(L.weight_q, quantize_per_channel(w, wq, L.weight_axis, w_type));
     }
-    // Output clamp: the type's range ∩ the fused activation.
-    L.out_min = act_lo;
-    L.out_max = act_hi;
-    const std::string act = n->attr_string("activation");
-    if (act == "Relu") L.out_min = std::max(act_lo, L.output_q.zero_point);
-    if (act == "Clip") {
-      L.out_min = quantize_clamp_bound(n->attr_float("activation_min", -INFINITY), L.output_q,
-                                       act_lo, act_hi);
-      L.out_max = quantize_clamp_bound(n->attr_float("activation_max", INFINITY), L.output_q,
-                                       act_lo, act_hi);
-    }
-    Result<fixedpoint::Requantizer> rq = fixedpoint::Requantizer::prepare(
-        o.profile, L.input_q.scale, L.weight_scales, L.output_q.scale, L.output_q.zero_point,
-        L.out_min, L.out_max);
-    if (!rq.ok()) return rq.status().with_context(fmt::format("node '{}'", n->name));
-    L.requant = std::move(rq).value();
     m.weight_bytes_int8 += L.weight_q.numel() + 4 * static_cast<int64_t>(L.bias_q.size());
     edits.push_back(
         {n->name, n->input(1), has_bias ? n->input(2) : std::string(), m.layers.size()});

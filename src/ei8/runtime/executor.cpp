@@ -91,12 +91,12 @@ Result<Executor> Executor::create(Graph graph, const ExecutorOptions& options) {
   } else {
     EI8_RETURN_IF_ERROR(infer_shapes(graph));
   }
+  const OpRegistry& ops = options.ops ? *options.ops : OpRegistry::builtin();
   for (const Node& n : graph.nodes()) {
-    if (!create_op(n.op_type)) {
+    if (!ops.contains(n.op_type)) {
       return unsupported(
-          "cannot run node '{}': op_type = {}, must be one of the FP32 executor's "
-          "ops ({})",
-          n.name, n.op_type, fmt::join(registered_ops(), ", "));
+          "cannot run node '{}': op_type = {}, must be one of the executor's ops ({})", n.name,
+          n.op_type, fmt::join(ops.names(), ", "));
     }
   }
   if (options.threads < 1) {
@@ -218,7 +218,7 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
       dtype[n->outputs[i]] = types.value()[std::min(i, types.value().size() - 1)];
     }
     Step step;
-    step.op = create_op(n->op_type);
+    step.op = (options_.ops ? *options_.ops : OpRegistry::builtin()).create(n->op_type);
     step.name = n->name;
     if (!step.op) return unsupported("cannot run node '{}': op_type = {}", n->name, n->op_type);
     EI8_RETURN_IF_ERROR(step.op->prepare(ctx));

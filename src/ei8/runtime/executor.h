@@ -40,6 +40,8 @@ struct ExecutorOptions {
   // Gemm / MatMul) ask it at prepare, for the batch they run (tiles, slices). nullptr: every
   // kernel's heuristic plan. Shared by the lanes; outputs are the same either way.
   std::shared_ptr<kernels::PlanTuner> tuner;
+  // The op set the executor creates its ops from (op.h); nullptr: OpRegistry::builtin().
+  std::shared_ptr<const OpRegistry> ops;
 };
 
 class Executor {

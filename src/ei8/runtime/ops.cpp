@@ -6,9 +6,9 @@
 #include <cstring>
 #include <limits>
 #include <map>
-#include <mutex>
 
 #include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
@@ -650,69 +650,73 @@ class PadOp : public Op {
   float value_ = 0.0f;
 };
 
-std::map<std::string, OpFactory, std::less<>>& registry() {
-  static std::map<std::string, OpFactory, std::less<>> r;
-  return r;
-}
-
-std::once_flag builtin_once;
-void register_builtins() {
-  auto& r = registry();
-  r["Conv"] = [] { return std::make_unique<ConvOp>(); };
-  r["Gemm"] = [] { return std::make_unique<GemmOp>(false); };
-  r["MatMul"] = [] { return std::make_unique<GemmOp>(true); };
-  r["Relu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kRelu); };
-  r["Sigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSigmoid); };
-  r["Tanh"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); };
-  r["LeakyRelu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); };
-  r["Clip"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); };
-  r["HardSigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSigmoid); };
-  r["HardSwish"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSwish); };
-  r["Sqrt"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSqrt); };
-  r["Erf"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kErf); };
-  r["Pow"] = [] { return std::make_unique<PowOp>(); };
-  r["ReduceMean"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); };
-  r["ReduceSum"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); };
-  r["ReduceMax"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); };
-  r["Slice"] = [] { return std::make_unique<StridedViewOp>(false); };
-  r["Expand"] = [] { return std::make_unique<StridedViewOp>(true); };
-  r["Split"] = [] { return std::make_unique<SplitOp>(); };
-  r["Gather"] = [] { return std::make_unique<GatherOp>(); };
-  r["Add"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); };
-  r["Sub"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); };
-  r["Mul"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); };
-  r["Div"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kDiv); };
-  r["BatchNormalization"] = [] { return std::make_unique<BatchNormOp>(); };
-  r["Softmax"] = [] { return std::make_unique<SoftmaxOp>(); };
-  r["MaxPool"] = [] { return std::make_unique<PoolOp>(PoolOp::kMax); };
-  r["AveragePool"] = [] { return std::make_unique<PoolOp>(PoolOp::kAvg); };
-  r["GlobalAveragePool"] = [] { return std::make_unique<PoolOp>(PoolOp::kGlobalAvg); };
-  r["GlobalMaxPool"] = [] { return std::make_unique<PoolOp>(PoolOp::kGlobalMax); };
+void add_builtins(OpRegistry& r) {
+  r.add("Conv", [] { return std::make_unique<ConvOp>(); });
+  r.add("Gemm", [] { return std::make_unique<GemmOp>(false); });
+  r.add("MatMul", [] { return std::make_unique<GemmOp>(true); });
+  r.add("Relu", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kRelu); });
+  r.add("Sigmoid", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSigmoid); });
+  r.add("Tanh", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); });
+  r.add("LeakyRelu", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); });
+  r.add("Clip", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); });
+  r.add("HardSigmoid", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSigmoid); });
+  r.add("HardSwish", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSwish); });
+  r.add("Sqrt", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSqrt); });
+  r.add("Erf", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kErf); });
+  r.add("Pow", [] { return std::make_unique<PowOp>(); });
+  r.add("ReduceMean", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); });
+  r.add("ReduceSum", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); });
+  r.add("ReduceMax", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); });
+  r.add("Slice", [] { return std::make_unique<StridedViewOp>(false); });
+  r.add("Expand", [] { return std::make_unique<StridedViewOp>(true); });
+  r.add("Split", [] { return std::make_unique<SplitOp>(); });
+  r.add("Gather", [] { return std::make_unique<GatherOp>(); });
+  r.add("Add", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); });
+  r.add("Sub", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); });
+  r.add("Mul", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); });
+  r.add("Div", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kDiv); });
+  r.add("BatchNormalization", [] { return std::make_unique<BatchNormOp>(); });
+  r.add("Softmax", [] { return std::make_unique<SoftmaxOp>(); });
+  r.add("MaxPool", [] { return std::make_unique<PoolOp>(PoolOp::kMax); });
+  r.add("AveragePool", [] { return std::make_unique<PoolOp>(PoolOp::kAvg); });
+  r.add("GlobalAveragePool", [] { return std::make_unique<PoolOp>(PoolOp::kGlobalAvg); });
+  r.add("GlobalMaxPool", [] { return std::make_unique<PoolOp>(PoolOp::kGlobalMax); });
   for (const char* a : {"Reshape", "Flatten", "Identity", "Dropout", "Squeeze", "Unsqueeze"}) {
-    r[a] = [] { return std::make_unique<AliasOp>(); };
+    r.add(a, [] { return std::make_unique<AliasOp>(); });
   }
-  r["Concat"] = [] { return std::make_unique<ConcatOp>(); };
-  r["Transpose"] = [] { return std::make_unique<TransposeOp>(); };
-  r["Pad"] = [] { return std::make_unique<PadOp>(); };
+  r.add("Concat", [] { return std::make_unique<ConcatOp>(); });
+  r.add("Transpose", [] { return std::make_unique<TransposeOp>(); });
+  r.add("Pad", [] { return std::make_unique<PadOp>(); });
 }
 
 }  // namespace
 
-void register_op(std::string_view op_type, OpFactory factory) {
-  std::call_once(builtin_once, register_builtins);
-  registry()[std::string(op_type)] = std::move(factory);
+const OpRegistry& OpRegistry::builtin() {
+  static const OpRegistry r = [] {
+    OpRegistry b;
+    add_builtins(b);
+    add_int8_ops(b);  // QuantizeLinear, DequantizeLinear and the integer ops (int8_ops.h)
+    return b;
+  }();
+  return r;
 }
 
-std::unique_ptr<Op> create_op(std::string_view op_type) {
-  std::call_once(builtin_once, register_builtins);
-  auto it = registry().find(op_type);
-  return it == registry().end() ? nullptr : it->second();
+void OpRegistry::add(std::string_view op_type, OpFactory factory) {
+  factories_[std::string(op_type)] = std::move(factory);
 }
 
-std::vector<std::string> registered_ops() {
-  std::call_once(builtin_once, register_builtins);
+std::unique_ptr<Op> OpRegistry::create(std::string_view op_type) const {
+  auto it = factories_.find(op_type);
+  return it == factories_.end() ? nullptr : it->second();
+}
+
+bool OpRegistry::contains(std::string_view op_type) const {
+  return factories_.find(op_type) != factories_.end();
+}
+
+std::vector<std::string> OpRegistry::names() const {
   std::vector<std::string> out;
-  for (const auto& [k, v] : registry()) out.push_back(k);
+  for (const auto& [k, v] : factories_) out.push_back(k);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ei8/fixedpoint/rounding.h"
 #include "ei8/runtime/kernels/pool_internal.h"
 
 namespace ei8::kernels {
@@ -369,17 +370,16 @@ void avg_pool_s8(const Pool2dParams& g, int64_t batch, int32_t zx,
     }
     // requantize_ort (requantize.cpp) inlined so it vectorises: v = fl32(float(acc)·M),
     // clamped to [qmin − z, qmax − z] (integers far below 2^22), rounded half to even by
-    // the 1.5·2^23 shifter (exact for |v| < 2^22 in the default rounding mode, like the
-    // reference's round_half_even), + z; the same float operations, so the same codes.
+    // fixedpoint::round_half_even_small (the 1.5·2^23 shifter, exact for |v| < 2^22), + z; the
+    // same float operations, so the same codes.
     const float m = r.ort_multipliers()[0];
     const int32_t z = r.zero_point();
     const auto lo = static_cast<float>(int64_t{r.qmin()} - z);
     const auto hi = static_cast<float>(int64_t{r.qmax()} - z);
-    constexpr float kShifter = 12582912.0f;  // 1.5·2^23
     for (int64_t i = 0; i < n; ++i) {
       float v = static_cast<float>(a[i] - off) * m;
       v = v < lo ? lo : (v > hi ? hi : v);
-      out[i] = static_cast<T>(static_cast<int32_t>((v + kShifter) - kShifter) + z);
+      out[i] = static_cast<T>(static_cast<int32_t>(fixedpoint::round_half_even_small(v)) + z);
     }
   };
   const int64_t spatial = g.in_h * g.in_w;
