@@ -75,6 +75,7 @@ Status bench(const BenchArgs& a) {
         ">= 1, >= 1, >= 0, >= 1, >= 0",
         a.batch, a.iters, a.warmup, a.threads, a.batch_tile);
   }
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
   EI8_ASSIGN_OR_RETURN(GraphSummary summary, summarize(g));
   ExecutorOptions opt;
@@ -182,7 +183,7 @@ void register_bench(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("bench", "Latency of the FP32 executor on an ONNX model");
   sub->add_option("model", args->model, "Model file (.onnx)")->required();
   sub->add_option("--batch", args->batch, "Batch size (the dynamic batch dimension)");
-  sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_option("--threads", args->threads, "Worker threads");
   sub->add_option("--batch-tile", args->batch_tile,
                   "Samples per pass through the graph on one thread (0 = auto: live activations "
                   "within ~256 KiB)");
@@ -192,9 +193,9 @@ void register_bench(CLI::App& app) {
   sub->add_flag("--json", args->json, "Machine-readable output");
   sub->add_flag("--profile", args->profile, "Also time every node (min µs over --iters runs)");
   sub->add_option("--engine", args->engine,
-                  "QDQ models: int8 = integer-only engine (default), float = QDQ simulation");
+                  "QDQ models: int8 = integer-only engine, float = QDQ simulation");
   sub->add_option("--requant-profile", args->requant,
-                  "Requantization profile of the integer engine: ort (default), tflite, "
+                  "Requantization profile of the integer engine: ort, tflite, "
                   "tflite-single");
   set_action(sub, [args] { return bench(*args); });
 }

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "ei8/arch/scalesim_topology.h"
+#include "ei8/core/npy.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
@@ -46,6 +47,7 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
                             o.operands);
   }
   if (o.width_given) EI8_RETURN_IF_ERROR(check_width(o.width, "check accumulator width"));
+  EI8_RETURN_IF_ERROR(check_topology_file(o.topology, "--topology"));
   EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology));
   std::vector<BitGrowth> rows;
   for (const arch::Layer& l : topo.layers) {
@@ -100,6 +102,7 @@ struct OverflowOptions {
 };
 
 Status run_overflow(const OverflowOptions& o) {
+  if (!o.csv.empty()) EI8_RETURN_IF_ERROR(check_output_path(o.csv, "--csv"));
   EI8_ASSIGN_OR_RETURN(std::vector<int> widths, parse_widths(o.widths));
   std::vector<DataRegime> regimes;
   if (o.regime == "both") {
@@ -217,9 +220,7 @@ Status run_overflow(const OverflowOptions& o) {
     if (!o.json) fmt::print("\n");
   }
   if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    f << csv;
-    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    EI8_RETURN_IF_ERROR(write_file(o.csv, csv));
     if (!o.json) fmt::print("wrote {}\n", o.csv);
   }
   if (o.json) fmt::print("{}\n", j.dump(2));
@@ -374,9 +375,9 @@ void register_fixedpoint(CLI::App& app) {
   r->add_option("--multiplier", rq->multiplier,
                 "real multiplier M = s_x*s_w/s_y (ort: rounded to float32; tflite: double)")
       ->required();
-  r->add_option("--zero-point", rq->zero_point, "output zero point (default 0)");
-  r->add_option("--qmin", rq->qmin, "lowest output (default -128)");
-  r->add_option("--qmax", rq->qmax, "highest output (default 127)");
+  r->add_option("--zero-point", rq->zero_point, "output zero point");
+  r->add_option("--qmin", rq->qmin, "lowest output");
+  r->add_option("--qmax", rq->qmax, "highest output");
   r->add_flag("--json", rq->json, "machine-readable output");
   set_action(r, [rq] { return run_requant(*rq); });
 
