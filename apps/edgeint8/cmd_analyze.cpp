@@ -126,7 +126,8 @@ void register_analyze(CLI::App& app) {
   sub->add_option("--act", a->act, "asym (u8) | sym (s8) activations");
   sub->add_option("--profile", a->profile, "ort|tflite|tflite-single");
   sub->add_option("--batch", a->batch, "Batch size of every forward pass");
-  sub->add_option("--max-samples", a->max_samples, "Calibrate on the first N samples only");
+  sub->add_option("--max-samples", a->max_samples,
+                  "Calibrate on the first N samples only (0 = all)");
   sub->add_option("--histogram-bins", a->histogram_bins,
                   "Bins per tensor in tensor_histograms.csv");
   sub->add_option("--out", a->out, "Output directory of the tables");

@@ -38,6 +38,11 @@ Status run_export(const ExportArgs& a) {
   o.seed = a.seed;
   EI8_ASSIGN_OR_RETURN(data::SplitDataset ds, data::load_dataset(o));
   const data::Dataset& d = a.split == "train" ? ds.train : ds.test;
+  if (a.count > d.size()) {
+    return invalid_argument(
+        "cannot export dataset: --count = {}, must be <= {} (the {} split's samples; 0 = all)",
+        a.count, d.size(), a.split);
+  }
   // Same draw as run-all's calibration subset for the same seed; count 0 keeps the whole
   // split in file order.
   const data::Dataset picked = a.count > 0 ? data::calibration_subset(d, a.count, a.seed) : d;

@@ -349,8 +349,10 @@ void register_fixedpoint(CLI::App& app) {
       "bitgrowth", "Accumulation count K and accumulator bits per layer of a SCALE-Sim topology");
   b->add_option("--topology", bg->topology, "SCALE-Sim conv topology CSV")->required();
   b->add_option("--operands", bg->operands, "s8xs8 (16-bit products) or u8xs8 (17-bit)");
-  CLI::Option* width = b->add_option(
-      "--width", bg->width, "also check whether an N-bit accumulator (2..64) holds each layer");
+  CLI::Option* width =
+      b->add_option("--width", bg->width,
+                    "also check whether an N-bit accumulator (2..64) holds each layer")
+          ->default_str("");  // absent = no check
   b->add_flag("--json", bg->json, "machine-readable output");
   set_action(b, [bg, width] {
     bg->width_given = width->count() > 0;

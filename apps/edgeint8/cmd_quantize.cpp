@@ -38,6 +38,23 @@ struct QuantizeArgs {
   std::string eval_data, eval_labels, sweep_out = "results/tables";
   double max_drop = -1.0;
   bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
+  std::vector<std::string> given;  // the method-specific options typed on the command line
+};
+
+// Options that only one calibration method reads: given with another method, they would be
+// silently ignored.
+struct MethodOption {
+  const char* option;
+  quant::CalibMethod method;
+};
+constexpr MethodOption kMethodOptions[] = {
+    {"--percentile", quant::CalibMethod::kPercentile},
+    {"--percentile-mode", quant::CalibMethod::kPercentile},
+    {"--levels", quant::CalibMethod::kEntropy},
+    {"--zero-bin", quant::CalibMethod::kEntropy},
+    {"--threshold", quant::CalibMethod::kEntropy},
+    {"--prior", quant::CalibMethod::kAciq},
+    {"--ema", quant::CalibMethod::kMovingAverage},
 };
 
 std::vector<std::string> split_names(const std::string& s) {
@@ -181,6 +198,15 @@ Status quantize_command(const QuantizeArgs& a) {
   co.observer.bins = a.bins;
   co.observer.ema_constant = a.ema;
 
+  for (const MethodOption& m : kMethodOptions) {
+    const bool given = std::find(a.given.begin(), a.given.end(), m.option) != a.given.end();
+    if (given && !a.sweep && cp.method != m.method) {
+      return invalid_argument(
+          "cannot quantize {}: {} = given with --method {}, must come with --method {} (it would "
+          "be ignored)",
+          a.model, m.option, calib_method_name(cp.method), calib_method_name(m.method));
+    }
+  }
   if (a.sweep && a.max_drop_given) {
     return invalid_argument("cannot quantize {}: --sweep and --max-drop, must be one of them",
                             a.model);
@@ -382,7 +408,13 @@ void register_quantize(CLI::App& app) {
                   "Evaluation samples (.npy or directory) for --sweep / --max-drop");
   sub->add_option("--eval-labels", a->eval_labels, "Evaluation labels (.npy of integers)");
   sub->add_option("--sweep-out", a->sweep_out, "Directory of the sweep / mixed-precision tables");
-  set_action(sub, [a] { return quantize_command(*a); });
+  set_action(sub, [a, sub] {
+    a->given.clear();
+    for (const MethodOption& m : kMethodOptions) {
+      if (sub->get_option(m.option)->count() > 0) a->given.emplace_back(m.option);
+    }
+    return quantize_command(*a);
+  });
 }
 
 }  // namespace ei8::cli

@@ -126,7 +126,9 @@ void register_run(CLI::App& app) {
   sub->add_option("--output,-o", args->output, "Output file: .npy, or raw f32 .bin")->required();
   sub->add_option("--threads", args->threads, "Worker threads");
   sub->add_flag("--allow-nonfinite", args->allow_nonfinite,
-                "Run inputs holding NaN or Inf (refused by default, naming the first one)");
+                "Run inputs holding NaN or Inf (refused by default, naming the first one). Our "
+                "kernels do not propagate NaN as ONNX Runtime does (ORT gives NaN logits, we give "
+                "finite ones)");
   sub->add_flag("--no-optimize", args->no_optimize,
                 "Run the graph as imported (no BN folding / activation fusion)");
   sub->add_option("--engine", args->engine,

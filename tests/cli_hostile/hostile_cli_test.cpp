@@ -317,6 +317,18 @@ TEST_F(HostileCli, QuantizeRefusesUnknownExcludeNegativeMaxSamplesAndQdqModels) 
   r = edgeint8(base + path("model.onnx"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("must differ from the float model it reads"), std::string::npos) << r.err;
+  // An option only another method reads would be ignored: refused.
+  r = edgeint8(base + path("q.onnx") + " --percentile 99");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--percentile = given with --method mse, must come with --method "
+                       "percentile"),
+            std::string::npos)
+      << r.err;
+  r = edgeint8(base + path("q.onnx") + " --method minmax --levels 64");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--levels = given with --method minmax, must come with --method entropy"),
+            std::string::npos)
+      << r.err;
   r = edgeint8(base + path("q.onnx") + " --table " + path("q.onnx"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("--table = '" + path("q.onnx") + "', must differ from -o"),
@@ -387,6 +399,12 @@ TEST_F(HostileCli, DataExportWritesBothFilesOrNeither) {
     EXPECT_NE(r.err.find("must differ from -o"), std::string::npos) << r.err;
     EXPECT_EQ(slurp(path("x.npy")), "precious");
   }
+  // More samples than the split holds: refused, not silently fewer.
+  r = edgeint8("data export synthetic --count 100000 -o " + path("z.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--count = 100000, must be <= 2000 (the test split's samples; 0 = all)"),
+            std::string::npos)
+      << r.err;
   r = edgeint8("data export synthetic --count -3 -o " + path("z.npy"));
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("--count = -3, must be >= 0"), std::string::npos) << r.err;
