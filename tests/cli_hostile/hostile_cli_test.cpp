@@ -468,12 +468,15 @@ class HostileSim : public HostileCli {
 TEST_F(HostileSim, EmptyHeaderOnlyAndBinaryTopologiesAreRefusedAndWriteNothing) {
   put(path("empty.csv"), "");
   put(path("header.csv"), kHeader);
-  put(path("binary.csv"), std::string("\x7f"
-                                      "ELF\x02\x01\x01\0\0\0\n\x03\0>\0",
-                                      18));
+  constexpr char kElf[] =
+      "\x7f"
+      "ELF\x02\x01\x01\0\0\0\n\x03\0>\0";  // an executable's start
+  put(path("binary.csv"), std::string(kElf, sizeof(kElf) - 1));
   fs::create_directories(path("adir"));
   const std::pair<std::string, std::string> cases[] = {
-      {"empty.csv", "size = 0 bytes, must hold a header line and one row per layer"},
+      {"empty.csv",
+       "size = 0 bytes, must hold a header line and one row "
+       "per layer"},
       {"header.csv", "layers = 0 (a header line only), must be >= 1"},
       {"binary.csv", "byte 0 = 0x7f, must be text"},
       {"adir", "-t = a directory, must be a file"},
