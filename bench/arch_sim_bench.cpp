@@ -1,6 +1,7 @@
 // Speed of the SCALE-Sim v2 compatible simulator on every reference run of
 // tests/data/scalesim/ (SCALE-Sim's own wall time on this machine is in INDEX.csv), plus the
-// ResNet-18 32×32 ws 16 kB USER bw 10 run that SCALE-Sim did not finish in 5 minutes.
+// ResNet-18 32×32 ws 16 kB USER bw 10 run that SCALE-Sim did not finish in 5 minutes, and the
+// large workload of issue 15: 50 convs 226×226×64 → 64, 3×3, on a 128×128 array.
 // Counters: scalesim_s = SCALE-Sim wall seconds; speedup = scalesim_s / our wall seconds per
 // run; speedup_cpu = SCALE-Sim CPU seconds / our CPU seconds (steadier on a shared machine).
 //   build/release/bench/arch_sim_bench --benchmark_filter=resnet
@@ -22,16 +23,12 @@ namespace {
 
 const std::string kDir = std::string(EI8_SCALESIM_DATA_DIR);
 
-// One full run as `edgeint8 sim` does it, minus the file writes: parse, simulate, format.
+// One full run as `edgeint8 sim` does it, minus parsing and the file writes: simulate (one
+// LayerSimulator for the workload), format the reports.
 void run_once(const ArrayConfig& array, const std::vector<Layer>& layers) {
-  std::vector<LayerStats> stats;
-  stats.reserve(layers.size());
-  for (const Layer& l : layers) {
-    Result<LayerStats> s = simulate_layer(l, array);
-    if (!s.ok()) std::abort();
-    stats.push_back(*s);
-  }
-  ScaleSimReports r = format_reports(stats);
+  Result<std::vector<LayerStats>> stats = simulate_layers(layers, array);
+  if (!stats.ok()) std::abort();
+  ScaleSimReports r = format_reports(*stats);
   benchmark::DoNotOptimize(r);
 }
 
@@ -103,6 +100,62 @@ void register_all() {
         ->Unit(benchmark::kMillisecond);
   }
 }
+
+// Issue 15's workload: 50 identical 3×3 convs, 226×226×64 → 224×224×64, on 128×128 with the
+// `edgeint8 sim` defaults (SRAM 64/64/32 kB, USER bandwidth 10). `conv50` is the whole
+// workload as the CLI runs it; `conv1` is one layer through simulate_layer (a fresh workspace,
+// no cache): the cost of a layer shape not seen before.
+std::vector<Layer> conv226_layers(int n) {
+  std::vector<Layer> out;
+  for (int i = 0; i < n; ++i) {
+    Layer l;
+    l.name = "conv" + std::to_string(i);
+    l.ifmap_h = l.ifmap_w = 226;
+    l.filter_h = l.filter_w = 3;
+    l.channels = l.num_filters = 64;
+    out.push_back(l);
+  }
+  return out;
+}
+
+ArrayConfig conv226_array(Dataflow df) {
+  ArrayConfig a;
+  a.rows = a.cols = 128;
+  a.dataflow = df;
+  a.ifmap_sram_kb = a.filter_sram_kb = 64;
+  a.ofmap_sram_kb = 32;
+  return a;
+}
+
+void bench_conv226(benchmark::State& state, Dataflow df, int n, bool workload) {
+  const std::vector<Layer> layers = conv226_layers(n);
+  const ArrayConfig a = conv226_array(df);
+  for (auto _ : state) {
+    if (workload) {
+      run_once(a, layers);
+    } else {
+      Result<LayerStats> s = simulate_layer(layers[0], a);
+      if (!s.ok()) std::abort();
+      benchmark::DoNotOptimize(s);
+    }
+  }
+  state.counters["layers/s"] =
+      benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["rows/s"] = benchmark::Counter(double(demand_rows(a, layers)),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK_CAPTURE(bench_conv226, conv50_128x128_ws, Dataflow::kWs, 50, true)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_conv226, conv50_128x128_os, Dataflow::kOs, 50, true)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_conv226, conv50_128x128_is, Dataflow::kIs, 50, true)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_conv226, conv1_128x128_ws, Dataflow::kWs, 1, false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_conv226, conv1_128x128_os, Dataflow::kOs, 1, false)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_conv226, conv1_128x128_is, Dataflow::kIs, 1, false)
+    ->Unit(benchmark::kMillisecond);
 
 // DSE throughput: the default space (share/dse/default_space.toml) on TinyCNN2D with 2 worker
 // threads; `evals/s` counts (feasible point × layer) evaluations of the sweep. verify=1 also

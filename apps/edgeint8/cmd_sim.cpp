@@ -108,13 +108,8 @@ Status run_sim(const SimOptions& o) {
     return invalid_argument("cannot simulate {}: layers = 0, must be >= 1", source);
   }
 
-  std::vector<arch::LayerStats> stats;
-  stats.reserve(layers.size());
-  for (const arch::Layer& l : layers) {
-    Result<arch::LayerStats> s = arch::simulate_layer(l, cfg.array);
-    if (!s.ok()) return s.status().with_context(fmt::format("layer {} '{}'", stats.size(), l.name));
-    stats.push_back(*s);
-  }
+  EI8_ASSIGN_OR_RETURN(std::vector<arch::LayerStats> stats,
+                       arch::simulate_layers(layers, cfg.array));
   arch::EnergyTable table = arch::default_energy_table();
   if (!o.energy_table.empty()) {
     EI8_ASSIGN_OR_RETURN(table, arch::read_energy_table(o.energy_table));

@@ -99,12 +99,11 @@ TEST(ScaleSimGolden, EveryReferenceRunMatches) {
     ASSERT_TRUE(cfg.ok()) << cfg.status().message();
     Result<Topology> topo = read_topology_csv(dir + "/topology.csv");
     ASSERT_TRUE(topo.ok()) << topo.status().message();
-    std::vector<LayerStats> stats;
-    for (const Layer& l : topo->layers) {
-      Result<LayerStats> s = simulate_layer(l, cfg->array);
-      ASSERT_TRUE(s.ok()) << run << ": " << s.status().message();
-      stats.push_back(*s);
-    }
+    // The path `edgeint8 sim` takes (LayerSimulator: reused working memory, memoised shapes);
+    // tests/arch/systolic_model_test.cpp proves it equal to simulate_layer layer by layer.
+    Result<std::vector<LayerStats>> sim = simulate_layers(topo->layers, cfg->array);
+    ASSERT_TRUE(sim.ok()) << run << ": " << sim.status().message();
+    const std::vector<LayerStats>& stats = *sim;
     total_layers += static_cast<int>(stats.size());
     const ScaleSimReports r = format_reports(stats);
     int bad =

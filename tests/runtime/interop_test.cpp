@@ -66,7 +66,8 @@ TEST_P(VsOnnxRuntime, ExportedModelRunsInOrtWithAnyBatch) {
   ASSERT_TRUE(g.ok());
   auto ex = Executor::create(std::move(g).value());  // optimized: BN folded, activations fused
   ASSERT_TRUE(ex.ok());
-  const fs::path file = fs::temp_directory_path() / ("ei8_export_" + m + ".onnx");
+  const fs::path file =
+      fs::temp_directory_path() / ("ei8_export_" + m + "_" + std::to_string(::getpid()) + ".onnx");
   ASSERT_TRUE(save_onnx(ex->graph(), file.string()).ok());
   // A batch of 3 random samples (the exported batch axis is dynamic).
   Shape s = ex->graph().find_value(ex->graph().inputs()[0])->shape;

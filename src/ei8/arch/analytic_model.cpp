@@ -9,7 +9,7 @@ LayerStats estimate_layer(const Layer& layer, const ArrayConfig& a) {
   const FoldGeometry& f = s.geometry;
   const int64_t K = layer.window(), N = layer.num_filters;
   const int64_t ifmap = ifmap_unique_words(layer), filter = K * N;
-  auto fits = [](int64_t words, int64_t kb) { return words <= (kb * 1024 + 1) / 2; };
+  auto fits = [&](int64_t words, int64_t kb) { return words <= (a.sram_words(kb) + 1) / 2; };
   int64_t dif = ifmap, dfl = filter;
   switch (a.dataflow) {
     case Dataflow::kWs:  // ifmap re-streamed for every column fold unless it stays resident
@@ -44,8 +44,8 @@ LayerStats estimate_layer(const Layer& layer, const ArrayConfig& a) {
         s.stall_filter = stall;
       }
     }
-    s.dram_ifmap_start = -std::min((a.ifmap_sram_kb * 1024 + 1) / 2, dif) / bw;
-    s.dram_filter_start = -std::min((a.filter_sram_kb * 1024 + 1) / 2, dfl) / bw;
+    s.dram_ifmap_start = -std::min((a.sram_words(a.ifmap_sram_kb) + 1) / 2, dif) / bw;
+    s.dram_filter_start = -std::min((a.sram_words(a.filter_sram_kb) + 1) / 2, dfl) / bw;
   }
   s.total_cycles = total;
   s.stall_cycles = total - ideal;

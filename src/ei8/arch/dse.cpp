@@ -45,10 +45,11 @@ PointResult evaluate(const Workload& w, const ArrayConfig& a, Evaluator ev, cons
   PointResult p;
   p.array = a;
   p.exact = ev == Evaluator::kExact;
+  LayerSimulator sim(a);  // repeated layer shapes are simulated once
   for (const Layer& l : w.layers) {
     LayerStats s;
     if (ev == Evaluator::kExact) {
-      Result<LayerStats> r = simulate_layer(l, a);
+      Result<LayerStats> r = sim.simulate(l);
       if (!r.ok()) {
         p.feasible = false;
         p.reason = fmt::format("layer '{}': {}", l.name, r.status().message());
@@ -61,7 +62,7 @@ PointResult evaluate(const Workload& w, const ArrayConfig& a, Evaluator ev, cons
     p.cycles += s.total_cycles;
     p.stall_cycles += s.stall_cycles;
     p.macs += double(s.macs);
-    p.dram_bytes += double(s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_writes);
+    p.dram_bytes += double(s.dram_bytes());
     p.energy += layer_energy(t, action_counts(s), a);
     if (keep) keep->push_back(s);
   }

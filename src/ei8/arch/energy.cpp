@@ -89,10 +89,12 @@ ActionCounts action_counts(const LayerStats& s) {
   ActionCounts a;
   a.macs = double(s.macs);
   // Every DRAM word read is also written into its SRAM; every drained word is read from it.
-  a.ifmap_sram = double(s.sram_ifmap_reads + s.dram_ifmap_reads);
-  a.filter_sram = double(s.sram_filter_reads + s.dram_filter_reads);
-  a.ofmap_sram = double(s.sram_ofmap_writes + s.dram_ofmap_writes);
-  a.dram = double(s.dram_ifmap_reads + s.dram_filter_reads + s.dram_ofmap_writes);
+  // Words → bytes with the simulated array's word width.
+  const double b = double(s.word_bytes);
+  a.ifmap_sram = b * double(s.sram_ifmap_reads + s.dram_ifmap_reads);
+  a.filter_sram = b * double(s.sram_filter_reads + s.dram_filter_reads);
+  a.ofmap_sram = b * double(s.sram_ofmap_writes + s.dram_ofmap_writes);
+  a.dram = double(s.dram_bytes());
   a.cycles = double(s.total_cycles);
   return a;
 }

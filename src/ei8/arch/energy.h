@@ -42,10 +42,12 @@ struct EnergyTable {
 // The built-in defaults (identical to the shipped file).
 EnergyTable default_energy_table();
 
-// Actions of one layer (SCALE-Sim words = bytes).
+// Actions of one layer; SRAM and DRAM traffic in bytes (the simulator's word counts ×
+// LayerStats::word_bytes). MAC and array-forwarding energies are per MAC: a table for another
+// precision than INT8 sets them (mac_pj, array_bytes_per_mac).
 struct ActionCounts {
   double macs = 0;
-  double ifmap_sram = 0, filter_sram = 0, ofmap_sram = 0;  // SRAM accesses incl. DRAM fills/drains
+  double ifmap_sram = 0, filter_sram = 0, ofmap_sram = 0;  // SRAM bytes incl. DRAM fills/drains
   double dram = 0;                                         // DRAM bytes read + written
   double cycles = 0;
 };

@@ -12,9 +12,10 @@ std::string_view bound_name(Bound b) {
 Roofline layer_roofline(const LayerStats& s, const ArrayConfig& a) {
   Roofline r;
   r.macs = double(s.macs);
+  // Word counts; bytes = words × word_bytes (memory cycles are word counts / words per cycle).
   const double dif = double(s.dram_ifmap_reads), dfl = double(s.dram_filter_reads),
                dof = double(s.dram_ofmap_writes);
-  r.dram_bytes = dif + dfl + dof;
+  r.dram_bytes = double(s.dram_bytes());
   r.intensity = r.dram_bytes > 0 ? r.macs / r.dram_bytes : 0;
   r.peak = double(a.rows * a.cols);
   r.ideal_cycles = double(s.geometry.demand_rows - 1);
@@ -22,11 +23,12 @@ Roofline layer_roofline(const LayerStats& s, const ArrayConfig& a) {
   const double busiest = std::max({dif, dfl, dof});
   const char* busiest_name = busiest == dif ? "ifmap" : busiest == dfl ? "filter" : "ofmap";
   if (a.mode == BandwidthMode::kUser) {
-    r.bandwidth = double(a.bandwidth);
-    r.memory_cycles = busiest / r.bandwidth;
+    r.bandwidth = double(a.bandwidth * s.word_bytes);
+    r.memory_cycles = busiest / double(a.bandwidth);
     // Each operand has its own interface of `bandwidth` bytes/cycle: the memory roof is set by
     // the busiest one, i.e. attainable = macs / memory_cycles.
-    const double share = r.dram_bytes > 0 ? busiest / r.dram_bytes : 1;
+    const double words = dif + dfl + dof;
+    const double share = words > 0 ? busiest / words : 1;
     r.ridge = r.peak * share / r.bandwidth;
     r.attainable = std::min(r.peak, r.memory_cycles > 0 ? r.macs / r.memory_cycles : r.peak);
   } else {
@@ -38,7 +40,7 @@ Roofline layer_roofline(const LayerStats& s, const ArrayConfig& a) {
     r.why = fmt::format(
         "memory-bound: the {} DRAM interface needs {:.0f} cycles at {} B/cycle but compute needs "
         "only {:.0f}; stalls ifmap {} / filter {} / ofmap {} cycles",
-        busiest_name, r.memory_cycles, a.bandwidth, r.ideal_cycles, s.stall_ifmap, s.stall_filter,
+        busiest_name, r.memory_cycles, r.bandwidth, r.ideal_cycles, s.stall_ifmap, s.stall_filter,
         s.stall_ofmap);
   } else if (s.stall_cycles > s.total_cycles / 10) {
     r.bound = Bound::kMemory;

@@ -181,6 +181,10 @@ Status ArrayConfig::validate() const {
       return invalid_argument("cannot use array config: {} = {}, must be <= 2^30", name, x);
     }
   }
+  if (word_bytes != 1 && word_bytes != 2 && word_bytes != 4 && word_bytes != 8) {
+    return invalid_argument("cannot use array config: word_bytes = {}, must be 1, 2, 4 or 8",
+                            word_bytes);
+  }
   return {};
 }
 

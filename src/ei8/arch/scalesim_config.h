@@ -27,7 +27,7 @@ enum class BandwidthMode { kUser, kCalc };
 std::string_view dataflow_name(Dataflow d);  // "ws", "os", "is"
 [[nodiscard]] Result<Dataflow> parse_dataflow(std::string_view text);
 
-// What the systolic model needs to know about the hardware (word = 1 byte).
+// What the systolic model needs to know about the hardware.
 struct ArrayConfig {
   int64_t rows = 32;  // AR, PE rows (≥ 1)
   int64_t cols = 32;  // AC, PE columns (≥ 1)
@@ -37,6 +37,15 @@ struct ArrayConfig {
   int64_t ofmap_sram_kb = 64;
   BandwidthMode mode = BandwidthMode::kUser;
   int64_t bandwidth = 10;  // USER mode DRAM words/cycle for all three interfaces (≥ 1)
+  // Bytes per operand word: 1 for INT8 (SCALE-Sim's word), 2 for INT16/FP16, 4 for FP32, 8.
+  // SRAM sizes are in kB, so a buffer holds sram_words(kB) = ⌊kB·1024 / word_bytes⌋ words, as
+  // SCALE-Sim's buffers compute from their `word_size` (fixed to 1 byte in SCALE-Sim v2, which
+  // has no config key for it: a .cfg always means word_bytes = 1). Everything the simulator
+  // counts — cycles, `bandwidth`, every SCALE-Sim report column — stays in words; the width
+  // reaches energy, roofline and DSE (which count bytes) through LayerStats::word_bytes.
+  int64_t word_bytes = 1;
+
+  int64_t sram_words(int64_t kb) const { return kb * 1024 / word_bytes; }
 
   [[nodiscard]] Status validate() const;
   bool operator==(const ArrayConfig&) const = default;

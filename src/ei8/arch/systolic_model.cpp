@@ -29,8 +29,8 @@ struct Geo {
   int64_t cols_used(int64_t fc) const { return std::min(AC, fg.sc - fc * AC); }
 };
 
-Geo make_geo(const Layer& l, const ArrayConfig& a) {
-  Geo g;
+// Sets the scalar fields; the tables keep their capacity (they live in a reused Workspace).
+void make_geo(Geo& g, const Layer& l, const ArrayConfig& a) {
   g.H = l.ifmap_h;
   g.W = l.ifmap_w;
   g.C = l.channels;
@@ -47,7 +47,6 @@ Geo make_geo(const Layer& l, const ArrayConfig& a) {
   g.AC = a.cols;
   g.df = a.dataflow;
   g.fg = fold_geometry(l, a);
-  return g;
 }
 
 void fill_ifmap_tables(Geo& g, const Layer& l) {
@@ -169,17 +168,27 @@ bool row_has_valid(const Geo& g, Op op, int64_t fc, int64_t fr, int64_t t) {
   return false;
 }
 
-// First and last global demand rows holding a valid address of `op`.
+// First and last global demand rows holding a valid address of `op` (−1 when none). SCALE-Sim
+// scans its whole trace from either end, so the scan goes fold by fold: when (H − R) is not a
+// multiple of the stride, whole folds can hold only out-of-bounds window entries — is: the
+// pixels of the last, partly out-of-bounds output row against the bottom kernel rows; os with a
+// stride larger than the kernel: output rows entirely below the ifmap — and then the first or
+// last valid row lies in an earlier (later) fold.
 std::pair<int64_t, int64_t> valid_row_span(const Geo& g, Op op) {
   const FoldGeometry& f = g.fg;
+  const int64_t folds = f.row_folds * f.col_folds;
   int64_t first = -1, last = -1;
-  for (int64_t t = 0; t < f.fold_rows && first < 0; ++t) {
-    if (row_has_valid(g, op, 0, 0, t)) first = t;
+  for (int64_t fi = 0; fi < folds && first < 0; ++fi) {
+    const int64_t fc = fi / f.row_folds, fr = fi % f.row_folds;
+    for (int64_t t = 0; t < f.fold_rows && first < 0; ++t) {
+      if (row_has_valid(g, op, fc, fr, t)) first = fi * f.fold_rows + t;
+    }
   }
-  const int64_t fc = f.col_folds - 1, fr = f.row_folds - 1;
-  const int64_t base = (fc * f.row_folds + fr) * f.fold_rows;
-  for (int64_t t = f.fold_rows - 1; t >= 0 && last < 0; --t) {
-    if (row_has_valid(g, op, fc, fr, t)) last = base + t;
+  for (int64_t fi = folds - 1; fi >= 0 && last < 0; --fi) {
+    const int64_t fc = fi / f.row_folds, fr = fi % f.row_folds;
+    for (int64_t t = f.fold_rows - 1; t >= 0 && last < 0; --t) {
+      if (row_has_valid(g, op, fc, fr, t)) last = fi * f.fold_rows + t;
+    }
   }
   return {first, last};
 }
@@ -212,24 +221,29 @@ Stack stack_of(const Geo& g, Op op) {
 }
 
 // The set of every element of the prefetch stack (row-major, −1 for padding): the k-th valid
-// element in read order belongs to set k / eps. Returns the number of valid elements.
+// element in read order belongs to set k / eps. Every element is written (no pre-fill, so a
+// reused buffer costs no memset). Returns the number of valid elements.
 int64_t stack_sets(const Geo& g, Op op, int64_t eps, std::vector<int32_t>& sets) {
   const Stack s = stack_of(g, op);
   const int64_t M = s.blocks * s.rows_per_block, n = s.lanes;
-  sets.assign(static_cast<size_t>(M * n), -1);
+  sets.resize(static_cast<size_t>(M * n));
   int64_t v = 0, in_set = 0;
   int32_t set = 0;
   // Element (b, r, j) of the stack: fold-sliced index x = b·lanes + j, the other index r.
   auto visit = [&](int64_t row, int64_t b, int64_t r, int64_t j) {
     const int64_t x = b * n + j;
-    if (x >= s.limit) return;
-    int64_t a;
-    if (op == Op::kIfmap) {
-      a = s.x_first ? g.ifmap_addr(x, r) : g.ifmap_addr(r, x);
-    } else {
-      a = 0;  // filter elements are always valid
+    int64_t a = -1;
+    if (x < s.limit) {
+      if (op == Op::kIfmap) {
+        a = s.x_first ? g.ifmap_addr(x, r) : g.ifmap_addr(r, x);
+      } else {
+        a = 0;  // filter elements are always valid
+      }
     }
-    if (a < 0) return;
+    if (a < 0) {
+      sets[row * n + j] = -1;
+      return;
+    }
     sets[row * n + j] = set;  // = v / eps, without the division
     ++v;
     if (++in_set == eps) {
@@ -258,30 +272,34 @@ int64_t stack_sets(const Geo& g, Op op, int64_t eps, std::vector<int32_t>& sets)
   return v;
 }
 
-// Calls f(stack_position) for every occurrence of ifmap word `a` in the ifmap prefetch stack
+// Calls f(stack_row, lane) for every occurrence of ifmap word `a` in the ifmap prefetch stack
 // (every output pixel whose window covers it); stops when f returns true.
 template <class F>
 bool for_each_ifmap_occurrence(const Geo& g, int64_t a, F&& f) {
   const int64_t c = a % g.C, pix = a / g.C, y = pix / g.W, x = pix % g.W;
-  for (int64_t ky = 0; ky < g.R && ky <= y; ++ky) {
-    if ((y - ky) % g.sh != 0 || (y - ky) / g.sh >= g.Ho) continue;
-    const int64_t oy = (y - ky) / g.sh;
-    for (int64_t kx = 0; kx < g.S && kx <= x; ++kx) {
-      if ((x - kx) % g.sw != 0 || (x - kx) / g.sw >= g.Wo) continue;
-      const int64_t p = oy * g.Wo + (x - kx) / g.sw, k = (ky * g.S + kx) * g.C + c;
-      int64_t pos = 0;
+  // Kernel rows ky ≡ y (mod sh) reach row y from output row oy = (y − ky)/sh, which drops by one
+  // per step of ky; the same along x. Only a few divisions per word, none per copy but the
+  // stack's own.
+  const int64_t ky0 = y % g.sh, kx0 = x % g.sw;
+  const int64_t oy0 = (y - ky0) / g.sh, ox0 = (x - kx0) / g.sw;
+  for (int64_t ky = ky0, oy = oy0; ky < g.R && oy >= 0; ky += g.sh, --oy) {
+    if (oy >= g.Ho) continue;
+    for (int64_t kx = kx0, ox = ox0; kx < g.S && ox >= 0; kx += g.sw, --ox) {
+      if (ox >= g.Wo) continue;
+      const int64_t p = oy * g.Wo + ox, k = (ky * g.S + kx) * g.C + c;
+      int64_t row = 0, lane = 0;
       switch (g.df) {
         case Dataflow::kWs:
-          pos = ((k / g.AR) * g.E + p) * g.AR + k % g.AR;
+          row = (k / g.AR) * g.E + p, lane = k % g.AR;
           break;
         case Dataflow::kOs:
-          pos = ((p / g.AR) * g.K + k) * g.AR + p % g.AR;
+          row = (p / g.AR) * g.K + k, lane = p % g.AR;
           break;
         case Dataflow::kIs:
-          pos = ((p / g.AC) * g.K + k) * g.AC + p % g.AC;
+          row = (p / g.AC) * g.K + k, lane = p % g.AC;
           break;
       }
-      if (f(pos)) return true;
+      if (f(row, lane)) return true;
     }
   }
   return false;
@@ -326,29 +344,96 @@ struct ReadEvents {
   int64_t n0 = 0, npf = 0, slides = 0;
   // CALC
   int64_t items = 0, groups = 0, tail_words = 0, first_row = -1;
+
+  void reset() {  // keeps the vectors' capacity
+    rows.clear();
+    value.clear();
+    n0 = npf = slides = items = groups = tail_words = 0;
+    first_row = -1;
+  }
 };
 
-Result<ReadEvents> user_read_events(const Geo& g, Op op, int64_t kb, int64_t bw,
-                                    int64_t valid_entries) {
-  ReadEvents ev;
-  const int64_t tot = kb * 1024, active = ceil_div(tot, 2), pre = tot - active;
-  const Stack st = stack_of(g, op);
-  const int64_t seq_len = st.blocks * st.rows_per_block * st.lanes;
-  const int64_t rows_f = ceil_div(seq_len, bw);
-  ev.n0 = std::min(ceil_div(active, bw), rows_f);
-  ev.npf = ceil_div(pre, bw);
-  const int64_t eps = ceil_div(tot, 100);
-  const int64_t n_sets = valid_entries / eps + 1;
-  const int64_t na_max = ceil_div(active, eps), np_max = ceil_div(pre, eps);
-  if (n_sets <= na_max) return ev;  // the whole operand sits in the active window: no slides
-  const int64_t na = na_max, np = std::min(n_sets - na, np_max);
+}  // namespace
 
-  std::vector<int32_t> sets;
-  const int64_t valid = stack_sets(g, op, eps, sets);
-  if (valid != valid_entries) {
-    return internal_error("prefetch stack has {} valid entries, expected {}", valid, valid_entries);
+// Working memory of one simulation, reused from layer to layer by LayerSimulator so that a
+// workload of large layers allocates (and page-faults) once, not once per layer.
+struct SimWorkspace {
+  Geo geo;                        // scalars + ifmap address tables
+  std::vector<int32_t> sets;      // one operand's prefetch-stack sets (USER, materialised)
+  std::vector<int64_t> prefix;    // per-diagonal valid counts (USER, closed form)
+  std::vector<int32_t> per_word;  // USER: ifmap copy hint per word; CALC: group stamp per word
+  ReadEvents ev_if, ev_fl;
+  std::vector<int64_t> if_cycles, fl_cycles;  // CALC: cycles of the event rows
+};
+
+namespace {
+
+// The set of a prefetch-stack element, read from the materialised stack (stack_sets): the
+// reference, and the only way when some window entries fall outside the ifmap.
+struct StoredSets {
+  const int32_t* sets;
+  int64_t lanes;
+  int64_t operator()(int64_t row, int64_t j) const { return sets[row * lanes + j]; }
+};
+
+// The same sets in closed form, for stacks whose only invalid elements are the lanes past
+// `limit` in the last block (filters always; the ifmap whenever no window entry falls outside
+// it — every layer of a model workload, whose padding is folded in): the rank of an element in
+// read order is arithmetic, so nothing of the stack's size is built or touched.
+//   row-major: rank(b·rpb + r, j) = b·rpb·n + r·L_b + j, L_b = valid lanes of block b;
+//   anti-diagonal: rank = (valid elements on diagonals < row + j) + (valid elements after it on
+//   its own diagonal, which is read from the bottom row up); invalid elements are the rows
+//   ≥ R0 (last block) with lane ≥ T, so both counts are interval intersections.
+struct ClosedFormSets {
+  int64_t lanes, rpb, rows, eps;
+  int64_t r0, t;  // first row of the last block, valid lanes in it
+  bool anti_diagonal;
+  const int64_t* prefix;  // anti-diagonal: valid elements on diagonals < d
+
+  int64_t operator()(int64_t row, int64_t j) const {
+    if (row >= r0 && j >= t) return -1;
+    int64_t rank;
+    if (!anti_diagonal) {
+      const int64_t b = row / rpb;
+      rank = b * rpb * lanes + (row - b * rpb) * (row >= r0 ? t : lanes) + j;
+    } else {
+      const int64_t d = row + j, hi = std::min(d, rows - 1);
+      const int64_t skip = std::min(hi, d - t) - std::max(row + 1, r0) + 1;
+      rank = prefix[d] + (hi - row) - std::max<int64_t>(0, skip);
+    }
+    return rank / eps;
   }
-  const int64_t lanes = stack_of(g, op).lanes;
+};
+
+// Builds the closed form for `st`; returns the number of valid elements (= rpb · limit).
+int64_t closed_form_sets(const Stack& st, int64_t eps, std::vector<int64_t>& prefix,
+                         ClosedFormSets& out) {
+  const int64_t n = st.lanes, M = st.blocks * st.rows_per_block;
+  out = {n,
+         st.rows_per_block,
+         M,
+         eps,
+         (st.blocks - 1) * st.rows_per_block,
+         st.limit - (st.blocks - 1) * n,
+         st.anti_diagonal,
+         nullptr};
+  if (!st.anti_diagonal) return st.rows_per_block * st.limit;
+  prefix.resize(static_cast<size_t>(M + n));
+  prefix[0] = 0;
+  for (int64_t d = 0; d < M + n - 1; ++d) {
+    const int64_t lo = std::max<int64_t>(0, d - n + 1), hi = std::min(d, M - 1);
+    const int64_t invalid =
+        std::max<int64_t>(0, std::min(hi, d - out.t) - std::max(lo, out.r0) + 1);
+    prefix[d + 1] = prefix[d] + (hi - lo + 1) - invalid;
+  }
+  out.prefix = prefix.data();
+  return prefix[M + n - 1];
+}
+
+// The demand walk of one USER-mode read buffer (see user_read_events) over a set lookup.
+template <class SetOf>
+Status walk_user_demand(const Geo& g, Op op, const SetOf& set_of, int64_t n_sets, int64_t na,
+                        int64_t np, bool step_slides, std::vector<int32_t>& hint, ReadEvents& ev) {
   // Walk the demand; the window is sets [s, s + na) on a ring of n_sets. A demanded word hits
   // when any of its copies in the prefetch stack is in the window: its own copy first (almost
   // always), then the copy it was last found through, then (ifmap only — filter words occur
@@ -359,14 +444,14 @@ Result<ReadEvents> user_read_events(const Geo& g, Op op, int64_t kb, int64_t bw,
     if (d < 0) d += n_sets;
     return d < na;
   };
-  std::vector<int32_t> hint;
   if (op == Op::kIfmap) hint.assign(static_cast<size_t>(operand_space(g, op)), -1);
   auto found_elsewhere = [&](int64_t a) {
     if (op != Op::kIfmap) return false;
     if (hint[a] >= 0 && in_ring(hint[a])) return true;
-    return for_each_ifmap_occurrence(g, a, [&](int64_t pos) {
-      if (sets[pos] >= 0 && in_ring(sets[pos])) {
-        hint[a] = sets[pos];
+    return for_each_ifmap_occurrence(g, a, [&](int64_t row, int64_t lane) {
+      const int64_t set = set_of(row, lane);
+      if (set >= 0 && in_ring(set)) {
+        hint[a] = static_cast<int32_t>(set);
         return true;
       }
       return false;
@@ -379,10 +464,38 @@ Result<ReadEvents> user_read_events(const Geo& g, Op op, int64_t kb, int64_t bw,
       return;
     }
     if (in_ring(own) || found_elsewhere(a)) return;
-    do {
-      s = (s + np) % n_sets;
-      ++k;
-    } while (!in_ring(own) && !found_elsewhere(a));
+    if (step_slides) {  // the reference: SCALE-Sim's loop, one slide at a time
+      do {
+        s = (s + np) % n_sets;
+        ++k;
+      } while (!in_ring(own) && !found_elsewhere(a));
+    } else {
+      // SCALE-Sim slides the window np sets at a time until some copy of `a` is in it. A copy
+      // in set X, at ring distance d = (X − s) mod n_sets ≥ na, enters after ⌈(d − na + 1)/np⌉
+      // slides and no copy is jumped over (np ≤ na), so the trip ends after the smallest such
+      // count over the copies — computed at once instead of slid set by set (the window
+      // artifact of research/scalesim.md §7.1 makes trips of thousands of slides).
+      auto slides_to = [&](int64_t set) {
+        int64_t d = set - s;
+        if (d < 0) d += n_sets;
+        return ceil_div(d - na + 1, np);
+      };
+      int64_t m = slides_to(own);
+      if (op == Op::kIfmap) {
+        int64_t via = own;
+        for_each_ifmap_occurrence(g, a, [&](int64_t row_c, int64_t lane) {
+          const int64_t set = set_of(row_c, lane);
+          if (set >= 0 && slides_to(set) < m) {
+            m = slides_to(set);
+            via = set;
+          }
+          return false;
+        });
+        hint[a] = static_cast<int32_t>(via);
+      }
+      s = (s + m * np) % n_sets;
+      k += m;
+    }
     if (!ev.rows.empty() && ev.rows.back() == row) {
       ev.value.back() = k;
     } else {
@@ -404,12 +517,12 @@ Result<ReadEvents> user_read_events(const Geo& g, Op op, int64_t kb, int64_t bw,
         const LaneRange r = lanes_of(g, sp, t);
         const int64_t qbase = sp.skewed ? t - sp.off : g.AR - 1 - t;
         auto q_of = [&](int64_t j) { return sp.skewed ? qbase - j : qbase; };
-        auto pos_of = [&](int64_t j) { return (sp.stack_row0 + q_of(j)) * lanes + j; };
+        auto own_set = [&](int64_t j) { return set_of(sp.stack_row0 + q_of(j), j); };
         int64_t jf = r.lo, jl = r.hi;
         while (jf <= jl && addr_of(g, op, sp, q_of(jf), jf) < 0) ++jf;
         while (jl >= jf && addr_of(g, op, sp, q_of(jl), jl) < 0) --jl;
         if (jf > jl) continue;
-        const int64_t sf = sets[pos_of(jf)], sl = sets[pos_of(jl)];
+        const int64_t sf = own_set(jf), sl = own_set(jl);
         if (sf >= 0 && sl >= 0 && in_ring(sf) && in_ring(sl)) {
           int64_t df = sf - s, dl = sl - s;
           if (df < 0) df += n_sets;
@@ -418,27 +531,63 @@ Result<ReadEvents> user_read_events(const Geo& g, Op op, int64_t kb, int64_t bw,
         }
         for (int64_t j = jf; j <= jl; ++j) {
           const int64_t a = addr_of(g, op, sp, q_of(j), j);
-          if (a >= 0) serve(base + t, a, sets[pos_of(j)]);
+          if (a >= 0) serve(base + t, a, own_set(j));
         }
       }
     }
   }
   if (!found_all) return internal_error("a demanded address is missing from the prefetch sequence");
   ev.slides = k;
-  return ev;
+  return {};
 }
 
-ReadEvents calc_read_events(const Geo& g, Op op, int64_t kb, int64_t unique_words,
-                            int64_t first_row) {
-  ReadEvents ev;
-  ev.items = (kb * 1024) / 100;
+// USER-mode read buffer of `words` words: fills `ev` (reset first). The stack's sets come in
+// closed form when they can (and `reference` is off), else from the materialised stack; the
+// vectors are scratch.
+Status user_read_events(const Geo& g, Op op, int64_t words, int64_t bw, int64_t valid_entries,
+                        bool reference, SimWorkspace& w, ReadEvents& ev) {
+  ev.reset();
+  const int64_t tot = words, active = ceil_div(tot, 2), pre = tot - active;
+  const Stack st = stack_of(g, op);
+  const int64_t seq_len = st.blocks * st.rows_per_block * st.lanes;
+  const int64_t rows_f = ceil_div(seq_len, bw);
+  ev.n0 = std::min(ceil_div(active, bw), rows_f);
+  ev.npf = ceil_div(pre, bw);
+  const int64_t eps = ceil_div(tot, 100);
+  const int64_t n_sets = valid_entries / eps + 1;
+  const int64_t na_max = ceil_div(active, eps), np_max = ceil_div(pre, eps);
+  if (n_sets <= na_max) return {};  // the whole operand sits in the active window: no slides
+  const int64_t na = na_max, np = std::min(n_sets - na, np_max);
+
+  if (!reference && valid_entries == st.rows_per_block * st.limit) {
+    ClosedFormSets sets;
+    const int64_t valid = closed_form_sets(st, eps, w.prefix, sets);
+    if (valid != valid_entries) {
+      return internal_error("prefetch stack has {} valid entries, expected {}", valid,
+                            valid_entries);
+    }
+    return walk_user_demand(g, op, sets, n_sets, na, np, false, w.per_word, ev);
+  }
+  const int64_t valid = stack_sets(g, op, eps, w.sets);
+  if (valid != valid_entries) {
+    return internal_error("prefetch stack has {} valid entries, expected {}", valid, valid_entries);
+  }
+  return walk_user_demand(g, op, StoredSets{w.sets.data(), st.lanes}, n_sets, na, np, reference,
+                          w.per_word, ev);
+}
+
+// Fills `ev` (reset first); `seen` is scratch.
+void calc_read_events(const Geo& g, Op op, int64_t words, int64_t unique_words, int64_t first_row,
+                      std::vector<int32_t>& seen, ReadEvents& ev) {
+  ev.reset();
+  ev.items = words / 100;
   ev.first_row = first_row;
   const int64_t group = 50 * ev.items;
   if (unique_words < group) {  // no set group ever completes: every word is fetched once
     ev.tail_words = unique_words;
-    return ev;
+    return;
   }
-  std::vector<int32_t> seen(operand_space(g, op), -1);  // group in which the word was fetched
+  seen.assign(static_cast<size_t>(operand_space(g, op)), -1);  // group the word was fetched in
   int32_t gid = 0;
   int64_t cnt = 0;
   walk_reads(g, op, [&](int64_t row, int64_t a, int64_t, int64_t) {
@@ -452,7 +601,6 @@ ReadEvents calc_read_events(const Geo& g, Op op, int64_t kb, int64_t unique_word
   });
   ev.groups = gid;
   ev.tail_words = cnt;
-  return ev;
 }
 
 struct DramSide {
@@ -514,8 +662,8 @@ Result<DramSide> calc_dram(const ReadEvents& ev, int64_t first_cycle,
 // index of each event computed instead of looped over.
 class WriteBuffer {
  public:
-  WriteBuffer(int64_t kb, int64_t bw)
-      : tot_(kb * 1024),
+  WriteBuffer(int64_t words, int64_t bw)
+      : tot_(words),
         active_(ceil_div(tot_, 2)),
         bw_(bw),
         lines_per_drain_(ceil_div(tot_ - active_, bw)),
@@ -656,6 +804,7 @@ LayerStats compute_side_stats(const Layer& layer, const ArrayConfig& array) {
   LayerStats st;
   st.geometry = f;
   st.macs = layer.macs();
+  st.word_bytes = array.word_bytes;
   // Utilisations: Python float means over folds, summed in fold order (research/scalesim.md §5).
   {
     const int64_t u_rows =
@@ -696,10 +845,15 @@ LayerStats compute_side_stats(const Layer& layer, const ArrayConfig& array) {
 
 int64_t ifmap_unique_words(const Layer& layer) { return ifmap_counts(layer).unique_words; }
 
-Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) {
+namespace {
+
+// simulate_layer with the working memory passed in (array already validated).
+Result<LayerStats> simulate_in(const Layer& layer, const ArrayConfig& array, SimVariant variant,
+                               SimWorkspace& w) {
+  const bool reference = variant == SimVariant::kReference;
   EI8_RETURN_IF_ERROR(validate_layer(layer));
-  EI8_RETURN_IF_ERROR(array.validate());
-  Geo g = make_geo(layer, array);
+  Geo& g = w.geo;
+  make_geo(g, layer, array);
   const FoldGeometry& f = g.fg;
   if (g.H * g.W * g.C > (int64_t{1} << 31) - 1 || g.K * g.N > (int64_t{1} << 31) - 1 ||
       f.demand_rows > (int64_t{1} << 40)) {
@@ -718,20 +872,26 @@ Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) 
   const auto [fl_first, fl_last] = valid_row_span(g, Op::kFilter);
   const auto [of_first, of_last] = valid_row_span(g, Op::kOfmap);
   const bool user = array.mode == BandwidthMode::kUser;
-  ReadEvents ev_if, ev_fl;
+  ReadEvents& ev_if = w.ev_if;
+  ReadEvents& ev_fl = w.ev_fl;
   if (user) {
-    EI8_ASSIGN_OR_RETURN(ev_if, user_read_events(g, Op::kIfmap, array.ifmap_sram_kb,
-                                                 array.bandwidth, ic.valid_entries));
-    EI8_ASSIGN_OR_RETURN(
-        ev_fl, user_read_events(g, Op::kFilter, array.filter_sram_kb, array.bandwidth, K * N));
+    EI8_RETURN_IF_ERROR(user_read_events(g, Op::kIfmap, array.sram_words(array.ifmap_sram_kb),
+                                         array.bandwidth, ic.valid_entries, reference, w, ev_if));
+    EI8_RETURN_IF_ERROR(user_read_events(g, Op::kFilter, array.sram_words(array.filter_sram_kb),
+                                         array.bandwidth, K * N, reference, w, ev_fl));
   } else {
-    ev_if = calc_read_events(g, Op::kIfmap, array.ifmap_sram_kb, ic.unique_words, if_first);
-    ev_fl = calc_read_events(g, Op::kFilter, array.filter_sram_kb, K * N, fl_first);
+    calc_read_events(g, Op::kIfmap, array.sram_words(array.ifmap_sram_kb), ic.unique_words,
+                     if_first, w.per_word, ev_if);
+    calc_read_events(g, Op::kFilter, array.sram_words(array.filter_sram_kb), K * N, fl_first,
+                     w.per_word, ev_fl);
   }
 
   // The time loop: one step per demand row, read stalls from the events, writes per row.
-  WriteBuffer wb(array.ofmap_sram_kb, user ? array.bandwidth : AC);
-  std::vector<int64_t> if_cycles, fl_cycles;  // CALC: cycles of the event rows
+  WriteBuffer wb(array.sram_words(array.ofmap_sram_kb), user ? array.bandwidth : AC);
+  std::vector<int64_t>& if_cycles = w.if_cycles;
+  std::vector<int64_t>& fl_cycles = w.fl_cycles;
+  if_cycles.clear();
+  fl_cycles.clear();
   int64_t if_first_cycle = 0, fl_first_cycle = 0;
   size_t ei = 0, ef = 0;
   int64_t S = 0, t_of = 0;
@@ -801,6 +961,53 @@ Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array) 
   st.dram_filter_reads = dfl.count;
   st.dram_ofmap_start = dof.start, st.dram_ofmap_stop = dof.stop, st.dram_ofmap_writes = dof.count;
   return st;
+}
+
+}  // namespace
+
+Result<LayerStats> simulate_layer(const Layer& layer, const ArrayConfig& array,
+                                  SimVariant variant) {
+  EI8_RETURN_IF_ERROR(array.validate());
+  SimWorkspace w;
+  return simulate_in(layer, array, variant, w);
+}
+
+LayerSimulator::LayerSimulator(const ArrayConfig& array, SimVariant variant)
+    : array_(array),
+      variant_(variant),
+      status_(array.validate()),
+      work_(std::make_unique<SimWorkspace>()) {}
+
+LayerSimulator::~LayerSimulator() = default;
+LayerSimulator::LayerSimulator(LayerSimulator&&) noexcept = default;
+LayerSimulator& LayerSimulator::operator=(LayerSimulator&&) noexcept = default;
+
+Result<LayerStats> LayerSimulator::simulate(const Layer& layer) {
+  EI8_RETURN_IF_ERROR(status_);
+  const Shape key{layer.ifmap_h,  layer.ifmap_w,     layer.filter_h, layer.filter_w,
+                  layer.channels, layer.num_filters, layer.stride_h, layer.stride_w};
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  EI8_ASSIGN_OR_RETURN(LayerStats st, simulate_in(layer, array_, variant_, *work_));
+  cache_.emplace(key, st);
+  return st;
+}
+
+Result<std::vector<LayerStats>> simulate_layers(const std::vector<Layer>& layers,
+                                                const ArrayConfig& array) {
+  LayerSimulator sim(array);
+  std::vector<LayerStats> out;
+  out.reserve(layers.size());
+  for (const Layer& l : layers) {
+    Result<LayerStats> s = sim.simulate(l);
+    if (!s.ok()) {
+      return s.status().with_context(fmt::format("layer {} '{}'", out.size(), l.name));
+    }
+    out.push_back(*s);
+  }
+  return out;
 }
 
 }  // namespace ei8::arch

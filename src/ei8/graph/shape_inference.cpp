@@ -291,16 +291,24 @@ Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Nod
   // Integer ops of the INT8 runtime (runtime/int8_lowering.h): the float op's rule applied to
   // the data inputs (scales and zero points are the other inputs).
   if (op == "QLinearAdd" || op == "QGemm" || op == "QLinearConcat" || op == "QLinearAveragePool" ||
-      op == "QLinearGlobalAveragePool" || op == "QMaxPool" || op == "QClamp") {
+      op == "QLinearGlobalAveragePool" || op == "QMaxPool" || op == "QClamp" ||
+      op == "QLinearMul" || op == "QLinearSigmoid" || op == "QLinearLeakyRelu" ||
+      op == "QLinearLookup" || op == "MatMulIntegerToFloat") {
     Node f = n;
     std::vector<Shape> data;
     if (op == "QLinearConcat") {
       f.op_type = "Concat";
       for (size_t i = 2; i < in.size(); i += 3) data.push_back(in[i]);
-    } else if (op == "QLinearAdd" || op == "QGemm") {
+    } else if (op == "QLinearAdd" || op == "QLinearMul" || op == "QGemm") {
       EI8_RETURN_IF_ERROR(need(4));
-      f.op_type = op == "QLinearAdd" ? "Add" : "Gemm";
+      f.op_type = op == "QGemm" ? "Gemm" : "Add";
       data = {x, in[3]};
+    } else if (op == "MatMulIntegerToFloat") {
+      EI8_RETURN_IF_ERROR(need(2));
+      f.op_type = "MatMul";
+      data = {x, in[1]};
+    } else if (op == "QLinearSigmoid" || op == "QLinearLeakyRelu" || op == "QLinearLookup") {
+      return std::vector<Shape>{x};
     } else {
       f.op_type = op == "QMaxPool"             ? "MaxPool"
                   : op == "QClamp"             ? "Relu"
@@ -516,7 +524,11 @@ Result<std::vector<DType>> infer_node_dtypes(const Graph& g, const Node& n,
     return std::vector<DType>{in.size() > 7 ? in[7] : DType::kU8};
   }
   if (op == "QLinearConcat") return std::vector<DType>{in.size() > 1 ? in[1] : DType::kU8};
-  if (op == "QGemm") return std::vector<DType>{in.size() > 8 ? in[8] : DType::kU8};
+  // QGemm without y_scale / y_zero_point and MatMulIntegerToFloat have a float output.
+  if (op == "QGemm") {
+    return std::vector<DType>{in.size() > 8 ? in[8] : (in.size() > 7 ? in[0] : DType::kF32)};
+  }
+  if (op == "MatMulIntegerToFloat") return std::vector<DType>{DType::kF32};
   return std::vector<DType>(n.outputs.size(), in.empty() ? DType::kF32 : in[0]);
 }
 

@@ -156,10 +156,12 @@ Result<DseTables> dse_tables(const arch::Workload& wl, const arch::DesignSpace& 
   // The recommended point, every layer simulated exactly: roofline and energy by component.
   t.roofline.set_precision("intensity_mac_per_byte", 2);
   t.roofline.set_precision("attained_mac_per_cycle", 1);
-  for (const arch::Layer& l : wl.layers) {
-    EI8_ASSIGN_OR_RETURN(arch::LayerStats st, arch::simulate_layer(l, rec.array));
+  EI8_ASSIGN_OR_RETURN(std::vector<arch::LayerStats> stats,
+                       arch::simulate_layers(wl.layers, rec.array));
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const arch::LayerStats& st = stats[i];
     const arch::Roofline rf = arch::layer_roofline(st, rec.array);
-    t.roofline.add_row({l.name, static_cast<double>(st.macs), rf.intensity, rf.attained,
+    t.roofline.add_row({wl.layers[i].name, static_cast<double>(st.macs), rf.intensity, rf.attained,
                         static_cast<double>(rec.array.rows * rec.array.cols),
                         std::string(arch::bound_name(rf.bound)), rf.why});
   }

@@ -17,9 +17,20 @@ bool is_pass_through(std::string_view op) {
          op == "Transpose" || op == "Squeeze" || op == "Unsqueeze" || op == "Identity";
 }
 
+// Ops wrapped in QuantizeLinear/DequantizeLinear, as ONNX Runtime's quantizer wraps them and its
+// graph optimizer fuses them (QLinearSigmoid, QLinearMul, QLinearLeakyRelu, ...). A
+// BatchNormalization that could not be folded (after a Concat) is wrapped too: ORT runs it in
+// float between its Q/DQ pair, our engine as a per-channel table (runtime/int8_lowering.h).
 bool is_quantizable(std::string_view op) {
   return is_weighted(op) || is_pass_through(op) || op == "AveragePool" ||
-         op == "GlobalAveragePool" || op == "Add" || op == "Concat" || op == "Relu" || op == "Clip";
+         op == "GlobalAveragePool" || op == "Add" || op == "Mul" || op == "Concat" ||
+         op == "Relu" || op == "Clip" || op == "Sigmoid" || op == "LeakyRelu" ||
+         op == "BatchNormalization";
+}
+
+// Inputs of a quantizable node that are parameters, not activations.
+bool is_parameter_input(std::string_view op, size_t i) {
+  return op == "BatchNormalization" && i >= 1;
 }
 
 // Why a node of a quantizable type must still stay float ("" when it can be quantized).
@@ -45,9 +56,18 @@ std::string float_reason(const Graph& g, const Node& n) {
       if (b == nullptr || b->dtype() != DType::kF32) return "bias is not a float constant";
     }
   } else {
-    for (const std::string& in : n.inputs) {
-      if (!in.empty() && g.constant(in) != nullptr && !is_pass_through(n.op_type)) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const std::string& in = n.inputs[i];
+      if (in.empty() || is_parameter_input(n.op_type, i)) continue;
+      if (g.constant(in) != nullptr && !is_pass_through(n.op_type)) {
         return "constant activation operand";
+      }
+    }
+    if (n.op_type == "BatchNormalization") {
+      for (size_t i = 1; i < 5; ++i) {
+        if (i >= n.inputs.size() || g.constant(n.input(i)) == nullptr) {
+          return "BatchNormalization parameters are not constants";
+        }
       }
     }
   }
@@ -58,8 +78,11 @@ std::string float_reason(const Graph& g, const Node& n) {
 std::vector<std::string> activation_inputs(const Graph& g, const Node& n) {
   if (is_weighted(n.op_type)) return {n.input(0)};
   std::vector<std::string> out;
-  for (const std::string& in : n.inputs) {
-    if (!in.empty() && g.constant(in) == nullptr) out.push_back(in);
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const std::string& in = n.inputs[i];
+    if (!in.empty() && g.constant(in) == nullptr && !is_parameter_input(n.op_type, i)) {
+      out.push_back(in);
+    }
     if (is_pass_through(n.op_type)) break;  // Reshape's shape etc. are parameters
   }
   return out;
@@ -109,6 +132,41 @@ void warn_if_clipped(const CalibEntry& e, std::vector<std::string>& warnings) {
       e.observed_max, other[0], other[1]));
 }
 
+// ONNX Runtime's quantizer removes a Relu whose input is the only use of a quantized op's output
+// (QDQRemovableActivation): the op's output takes the Relu's range, whose zero point is the
+// type's minimum (asymmetric activations), so QuantizeLinear clamps the negatives to the value
+// 0 exactly. ORT's fusions then see op → Q. Applied to ops other than Conv/Gemm/MatMul/Add/Sub/
+// Mul/Div (those carry a fused activation after optimize()), e.g. a BatchNormalization after a
+// Concat. Returns the number of Relus removed.
+int remove_redundant_relus(Graph& g, const CalibTable& table, const PtqOptions& o) {
+  if (o.act_symmetric) return 0;
+  int removed = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < g.nodes().size(); ++i) {
+      const Node r = g.nodes()[i];
+      if (r.op_type != "Relu" || r.inputs.empty() || g.is_graph_output(r.input(0))) continue;
+      const Node* p = g.producer(r.input(0));
+      if (p == nullptr || p->outputs.size() != 1 || g.consumers(r.input(0)).size() != 1) continue;
+      if (!is_quantizable(p->op_type) || is_weighted(p->op_type) || is_pass_through(p->op_type) ||
+          p->op_type == "Relu" || p->op_type == "Clip" || p->has("activation")) {
+        continue;
+      }
+      if (!float_reason(g, *p).empty() || table.find(r.outputs[0]) == nullptr) continue;
+      const std::string out = r.outputs[0];
+      for (Node& n : g.nodes()) {
+        if (n.name == p->name) n.outputs[0] = out;
+      }
+      g.nodes().erase(g.nodes().begin() + static_cast<std::ptrdiff_t>(i));
+      ++removed;
+      changed = true;
+      break;
+    }
+  }
+  if (removed > 0) g.remove_dead_nodes();
+  return removed;
+}
+
 }  // namespace
 
 std::string_view weight_granularity_name(WeightGranularity g) {
@@ -128,7 +186,7 @@ CalibParams calib_target(const PtqOptions& o, CalibParams base) {
   return base;
 }
 
-Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
+Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable& table,
                                       const PtqOptions& o) {
   if (o.act_type != QType::kU8 && o.act_type != QType::kS8) {
     return invalid_argument("cannot quantize model: activation type = {}, must be u8 or s8",
@@ -139,7 +197,10 @@ Result<QuantizedModel> quantize_model(const Graph& g, const CalibTable& table,
         "cannot quantize model: symmetric activations with type = u8, must be s8 (u8 activations "
         "are asymmetric)");
   }
-  EI8_RETURN_IF_ERROR(g.validate());
+  EI8_RETURN_IF_ERROR(float_graph.validate());
+  Graph work = float_graph;
+  remove_redundant_relus(work, table, o);
+  const Graph& g = work;
   QuantizedModel m;
   m.act_type = o.act_type;
   const QType act_q = o.act_symmetric ? QType::kS8Symmetric : o.act_type;

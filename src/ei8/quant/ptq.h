@@ -14,9 +14,16 @@
 //   bias         int32, scale fl32(s_x·s_w[c]), zero point 0, with the overflow guard
 //                (quant_math.h quantize_bias: the weight scale of a channel grows until the bias
 //                fits, and a warning names the node and channel).
-// Ops that cannot be quantized (Softmax, Sigmoid, Tanh, Sub/Mul/Div, LeakyRelu, unfolded
-// BatchNormalization, Gemm with alpha/beta ≠ 1 or a non-constant weight, ...) stay float; each
-// such node is named in `warnings`. ONNX Runtime fuses DQ→Conv→Relu→Q into an integer
+// Wrapped in Q/DQ as ONNX Runtime's quantizer wraps them (and as its optimizer fuses them):
+// Conv/Gemm/MatMul, Add, Mul, Concat, the pools, Sigmoid, LeakyRelu, Relu/Clip, an unfolded
+// BatchNormalization (input and output only; ORT runs it in float, our engine as a per-channel
+// table), the pass-through ops. A Relu after such an op (not Conv/Gemm/MatMul/Add/Sub/Mul/Div,
+// whose Relu is fused) that is the only reader of its output is removed and the op's output
+// takes the Relu's range, as ORT's quantizer does (asymmetric activations only: the zero point
+// is the type's minimum, so QuantizeLinear clamps the negatives exactly). Ops that cannot be
+// quantized (Softmax, Tanh, HardSigmoid, HardSwish, Sub/Div, a Mul by a constant, Gemm with
+// alpha/beta ≠ 1 or a non-constant weight, ...) stay float; each such node is named in
+// `warnings`. ONNX Runtime fuses DQ→Conv→Relu→Q into an integer
 // QLinearConv only when the output zero point is the type's minimum (u8: 0) — u8 asymmetric
 // activations, the default, satisfy that for every ReLU output.
 //

@@ -8,10 +8,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/int8_ops.h"
+#include "ei8/runtime/kernels/ref/qlinear_ref.h"
 
 namespace ei8 {
 namespace {
@@ -90,7 +92,12 @@ bool is_alias_op(const std::string& op) {
 constexpr std::string_view kIntegerOps[] = {"QLinearConv",
                                             "QLinearMatMul",
                                             "QGemm",
+                                            "MatMulIntegerToFloat",
                                             "QLinearAdd",
+                                            "QLinearMul",
+                                            "QLinearSigmoid",
+                                            "QLinearLeakyRelu",
+                                            "QLinearLookup",
                                             "QLinearConcat",
                                             "QLinearAveragePool",
                                             "QLinearGlobalAveragePool",
@@ -169,15 +176,212 @@ bool drop_identity_pairs(Graph& g) {
   return false;
 }
 
+// The float value of a constant input: an initializer, or a DequantizeLinear of constants
+// (s[c]·float(q − z[c]) along `axis`, as DequantizeLinear computes it). nullopt otherwise.
+std::optional<Tensor> float_constant(const Graph& g, const std::string& name) {
+  if (const Tensor* t = g.constant(name); t != nullptr) {
+    if (t->dtype() != DType::kF32) return std::nullopt;
+    return *t;
+  }
+  const Node* d = g.producer(name);
+  if (!is_dq(d)) return std::nullopt;
+  const Tensor* q = g.constant(d->input(0));
+  const Tensor* sc = g.constant(d->input(1));
+  const Tensor* z =
+      d->inputs.size() > 2 && !d->input(2).empty() ? g.constant(d->input(2)) : nullptr;
+  if (q == nullptr || sc == nullptr || sc->dtype() != DType::kF32 || q->dtype() == DType::kF32 ||
+      (d->inputs.size() > 2 && !d->input(2).empty() && z == nullptr)) {
+    return std::nullopt;
+  }
+  const int64_t ns = sc->numel();
+  int64_t inner = q->numel(), channels = 1;
+  if (ns > 1) {
+    int64_t axis = d->attr_int("axis", 1);
+    if (axis < 0) axis += q->rank();
+    if (axis < 0 || axis >= q->rank() || q->dim(axis) != ns) return std::nullopt;
+    channels = ns;
+    inner = 1;
+    for (int64_t k = axis + 1; k < q->rank(); ++k) inner *= q->dim(k);
+  }
+  Tensor out = Tensor::zeros(DType::kF32, q->shape());
+  auto y = out.span<float>();
+  for (int64_t i = 0; i < q->numel(); ++i) {
+    const int64_t ch = ns > 1 ? (i / inner) % channels : 0;
+    const int32_t zp = z != nullptr ? load_int(*z, z->numel() > 1 ? ch : 0) : 0;
+    y[static_cast<size_t>(i)] =
+        static_cast<float>(load_int(*q, i) - zp) * sc->span<float>()[static_cast<size_t>(ch)];
+  }
+  return out;
+}
+
+// ORT drops a Relu/Clip between an op and its QuantizeLinear (fusing the op) only when Q makes it
+// redundant: Relu with the type's minimum as zero point, Clip whose range holds Q's range.
+bool activation_redundant(const Node& act, const TensorQ& yq) {
+  const int32_t lo = int8_type_min(yq.type), hi = int8_type_max(yq.type);
+  if (act.op_type == "Relu") return yq.zero_point == lo;
+  const float qlo = yq.scale * static_cast<float>(lo - yq.zero_point);
+  const float qhi = yq.scale * static_cast<float>(hi - yq.zero_point);
+  return act.attr_float("min", -std::numeric_limits<float>::infinity()) <= qlo &&
+         act.attr_float("max", std::numeric_limits<float>::infinity()) >= qhi;
+}
+
+// The table of DQ → p (Sigmoid, LeakyRelu, BatchNormalization) [→ act] → Q: [256], or [C, 256]
+// for BatchNormalization (channel axis 1), of the output type. Each entry is the float path as
+// ONNX Runtime runs it: Sigmoid = MLAS logistic (qlinear_ref.h), LeakyRelu v ≥ 0 ? v : α·v,
+// BatchNormalization = its CPU kernel's inv_std = 1 / sqrt(var + ε), scale' = inv_std·scale,
+// bias' = bias − mean·scale', y = x·scale' + bias' (float32, no FMA); Relu max(v, 0), Clip.
+std::optional<Tensor> lookup_table(const Graph& g, const Node& p, const Node* act,
+                                   const TensorQ& xq, const TensorQ& yq) {
+  std::vector<float> scale{1.0f}, shift{0.0f};
+  bool affine = false;
+  if (p.op_type == "BatchNormalization") {
+    if (p.inputs.size() < 5) return std::nullopt;
+    std::optional<Tensor> t[4];
+    for (size_t i = 0; i < 4; ++i) {
+      t[i] = float_constant(g, p.input(i + 1));
+      if (!t[i] || t[i]->numel() != t[0]->numel()) return std::nullopt;
+    }
+    const Value* xv = g.find_value(p.input(0));
+    if (xv == nullptr || xv->shape.size() < 2 || xv->shape[1] != t[0]->numel()) return std::nullopt;
+    const float eps = p.attr_float("epsilon", 1e-5f);
+    const size_t c = static_cast<size_t>(t[0]->numel());
+    scale.assign(c, 0.0f);
+    shift.assign(c, 0.0f);
+    for (size_t k = 0; k < c; ++k) {
+      const float inv_std = 1.0f / std::sqrt(t[3]->span<float>()[k] + eps);
+      scale[k] = inv_std * t[0]->span<float>()[k];
+      const float mean_scaled = t[2]->span<float>()[k] * scale[k];
+      shift[k] = t[1]->span<float>()[k] - mean_scaled;
+    }
+    affine = true;
+  }
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (act != nullptr) {
+    lo = act->op_type == "Relu" ? 0.0f : act->attr_float("min", lo);
+    hi = act->op_type == "Relu" ? hi : act->attr_float("max", hi);
+  }
+  const float alpha = p.attr_float("alpha", 0.01f);
+  const int64_t c = static_cast<int64_t>(scale.size());
+  Tensor out = Tensor::zeros(yq.type, affine ? Shape{c, 256} : Shape{256});
+  auto fill = [&]<typename T>(T) {
+    for (int64_t k = 0; k < c; ++k) {
+      std::array<float, 256> v = kernels::dequantized_codes<T>(xq.scale, xq.zero_point);
+      for (float& r : v) {
+        if (affine) {
+          const float xs = r * scale[static_cast<size_t>(k)];
+          r = xs + shift[static_cast<size_t>(k)];
+        } else if (p.op_type == "Sigmoid") {
+          r = kernels::logistic_ort(r);
+        } else {
+          r = r >= 0.0f ? r : alpha * r;
+        }
+        if (act != nullptr) r = std::min(std::max(r, lo), hi);
+      }
+      const std::array<T, 256> t = kernels::quantize_codes<T>(v, yq.scale, yq.zero_point);
+      std::memcpy(out.raw() + k * 256, t.data(), 256);
+    }
+  };
+  if (yq.type == DType::kU8) {
+    fill(uint8_t{});
+  } else {
+    fill(int8_t{});
+  }
+  return out;
+}
+
 struct Lowered {
   Node node;
   std::vector<std::string> erase;  // names of the replaced nodes
 };
 
+// DQ(x), DQ(B)[, DQ(C s32)] → Gemm / MatMul with a float output (no QuantizeLinear after it):
+// QGemm without y_scale / y_zero_point, or MatMulIntegerToFloat — ONNX Runtime's fusions, with
+// its conditions (B a constant of rank 2 here; s8 A needs s8 B; Gemm: C an int32 DQ, β = 1).
+std::optional<Lowered> lower_float_output(Graph& g, const Node& p) {
+  if (p.has("activation")) return std::nullopt;
+  const Node* dx = act_dq(g, p.input(0));
+  const Node* db = const_dq(g, p.input(1));
+  if (dx == nullptr || db == nullptr) return std::nullopt;
+  const TensorQ xq = *tensor_q(g, *dx);
+  if (xq.type != DType::kU8 && xq.type != DType::kS8) return std::nullopt;
+  const Tensor* bt = g.constant(db->input(0));
+  const Tensor* bs = g.constant(db->input(1));
+  if (bt->rank() != 2 || (bt->dtype() != DType::kS8 && bt->dtype() != DType::kU8)) {
+    return std::nullopt;
+  }
+  if (xq.type == DType::kS8 && bt->dtype() != DType::kS8) return std::nullopt;
+  const bool gemm = p.op_type == "Gemm";
+  const bool trans_b = gemm && p.attr_int("transB", 0) != 0;
+  if (gemm && (p.attr_int("transA", 0) != 0 || p.attr_float("alpha", 1.0f) != 1.0f)) {
+    return std::nullopt;
+  }
+  const Value* xv = g.find_value(p.input(0));
+  if (gemm && (xv == nullptr || xv->shape.size() != 2)) return std::nullopt;
+  if (bs->numel() != 1) {
+    int64_t a = db->attr_int("axis", 1);
+    if (a < 0) a += 2;
+    if (a != (trans_b ? 0 : 1) || bs->numel() != bt->dim(a)) return std::nullopt;
+  }
+  std::string bias;
+  if (gemm && p.inputs.size() > 2 && !p.input(2).empty()) {
+    const Node* dc = const_dq(g, p.input(2));
+    if (dc == nullptr || g.constant(dc->input(0))->dtype() != DType::kS32 ||
+        p.attr_float("beta", 1.0f) != 1.0f) {
+      return std::nullopt;
+    }
+    bias = dc->input(0);
+  }
+  Lowered out;
+  out.erase = {p.name};
+  Node& n = out.node;
+  n.name = p.name;
+  n.outputs = {p.outputs[0]};
+  const std::string za = zero_point_input(g, *dx, xq.type);
+  const std::string zb = zero_point_input(g, *db, bt->dtype());
+  if (gemm) {
+    n.op_type = "QGemm";
+    n.inputs = {dx->input(0), dx->input(1), za, db->input(0), db->input(1), zb};
+    if (!bias.empty()) n.inputs.push_back(bias);
+    n.set("transB", int64_t{trans_b ? 1 : 0});
+  } else {
+    n.op_type = "MatMulIntegerToFloat";
+    n.inputs = {dx->input(0), db->input(0), dx->input(1), db->input(1), za, zb};
+  }
+  return out;
+}
+
+// DequantizeLinear of constants that float ops still consume (weights of a float Conv, a
+// BatchNormalization's parameters, ...) become float initializers: constant folding, with the
+// values DequantizeLinear computes. Returns true when something changed.
+bool fold_constant_dq(Graph& g) {
+  for (size_t i = 0; i < g.nodes().size(); ++i) {
+    const Node& d = g.nodes()[i];
+    if (!is_dq(&d) || g.constant(d.input(0)) == nullptr || g.is_graph_output(d.outputs[0])) {
+      continue;
+    }
+    std::optional<Tensor> v = float_constant(g, d.outputs[0]);
+    if (!v) continue;
+    const std::string name = d.outputs[0];
+    g.nodes().erase(g.nodes().begin() + static_cast<std::ptrdiff_t>(i));
+    g.add_initializer(name, std::move(*v));
+    return true;
+  }
+  return false;
+}
+
 // Step 4: one compute node with its output Q (and a Relu/Clip between) → integer node.
 std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::RequantProfile profile) {
-  static const std::set<std::string, std::less<>> kCompute = {
-      "Conv", "Gemm", "MatMul", "Add", "Concat", "AveragePool", "GlobalAveragePool"};
+  static const std::set<std::string, std::less<>> kCompute = {"Conv",
+                                                              "Gemm",
+                                                              "MatMul",
+                                                              "Add",
+                                                              "Mul",
+                                                              "Concat",
+                                                              "AveragePool",
+                                                              "GlobalAveragePool",
+                                                              "Sigmoid",
+                                                              "LeakyRelu",
+                                                              "BatchNormalization"};
   if (!kCompute.count(p.op_type) || p.outputs.size() != 1) return std::nullopt;
   // Tail: [Relu | Clip] → Q.
   const Node* c1 = sole_consumer(g, p.outputs[0]);
@@ -186,7 +390,12 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
     act = c1;
     c1 = sole_consumer(g, act->outputs[0]);
   }
-  if (!is_q(c1)) return std::nullopt;
+  if (!is_q(c1)) {
+    // DQ → Gemm / MatMul without a QuantizeLinear: the integer product with a float output,
+    // as ONNX Runtime fuses it (QGemm without y_scale, MatMulIntegerToFloat).
+    if (p.op_type == "Gemm" || p.op_type == "MatMul") return lower_float_output(g, p);
+    return std::nullopt;
+  }
   const Node q = *c1;
   const auto yq = tensor_q(g, q);
   if (!yq || (yq->type != DType::kU8 && yq->type != DType::kS8)) return std::nullopt;
@@ -316,8 +525,7 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
     if (da == nullptr || db == nullptr) return std::nullopt;
     const Value* va = g.find_value(da->input(0));
     const Value* vb = g.find_value(db->input(0));
-    if (va == nullptr || vb == nullptr || va->shape != vb->shape || va->dtype != vb->dtype ||
-        va->dtype != yq->type) {
+    if (va == nullptr || vb == nullptr || va->dtype != vb->dtype || va->dtype != yq->type) {
       return std::nullopt;
     }
     n.op_type = "QLinearAdd";
@@ -325,6 +533,47 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
     add_data(*db);
     add_output_q();
     set_clamp();
+    return out;
+  }
+  if (p.op_type == "Mul") {
+    // ORT fuses DQ → Mul [→ Relu/Clip] → Q into QLinearMul only when the activation is
+    // redundant after Q (it then changes nothing); otherwise the float path stays, whose
+    // rounding differs from QLinearMul's: leave it float, as ORT does.
+    if (act != nullptr && !activation_redundant(*act, *yq)) return std::nullopt;
+    const Node* da = act_dq(g, p.input(0));
+    const Node* db = act_dq(g, p.input(1));
+    if (da == nullptr || db == nullptr) return std::nullopt;
+    if (tensor_q(g, *da)->type != yq->type || tensor_q(g, *db)->type != yq->type) {
+      return std::nullopt;
+    }
+    n.op_type = "QLinearMul";
+    add_data(*da);
+    add_data(*db);
+    add_output_q();
+    set_clamp();
+    return out;
+  }
+  if (p.op_type == "Sigmoid" || p.op_type == "LeakyRelu" || p.op_type == "BatchNormalization") {
+    // Functions of one 8-bit code (per channel for BatchNormalization): a table built in float
+    // as ORT evaluates the op, the activation (if any) applied in float before Q.
+    const Node* dx = act_dq(g, p.input(0));
+    if (dx == nullptr || tensor_q(g, *dx)->type != yq->type) return std::nullopt;
+    if (!fused.empty()) return std::nullopt;
+    const TensorQ xq = *tensor_q(g, *dx);
+    if (p.op_type != "BatchNormalization" && act == nullptr) {
+      n.op_type = p.op_type == "Sigmoid" ? "QLinearSigmoid" : "QLinearLeakyRelu";
+      add_data(*dx);
+      add_output_q();
+      if (p.op_type == "LeakyRelu") n.set("alpha", p.attr_float("alpha", 0.01f));
+      return out;
+    }
+    auto table = lookup_table(g, p, act, xq, *yq);
+    if (!table) return std::nullopt;
+    const std::string tname = g.unique_value_name(p.name + "_table");
+    g.add_initializer(tname, std::move(*table));
+    n.op_type = "QLinearLookup";
+    n.inputs = {dx->input(0), tname};
+    n.set("axis", int64_t{1});
     return out;
   }
   if (clamped) return std::nullopt;  // the ops below take no fused activation
@@ -429,6 +678,9 @@ Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& 
     Node& n = g.add_node(l.node.op_type, l.node.name, l.node.inputs, l.node.outputs);
     n.attrs = l.node.attrs;
     out.integer_nodes.push_back(l.node.name);
+  }
+  g.remove_dead_nodes();
+  while (fold_constant_dq(g)) {
   }
   g.remove_dead_nodes();
   EI8_RETURN_IF_ERROR(g.validate());

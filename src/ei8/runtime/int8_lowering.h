@@ -2,12 +2,25 @@
 // float ops: ours from quant/ptq.h, or imported from elsewhere) to an integer graph the INT8
 // runtime (int8_ops.h) executes integer-only, and an executor factory for it.
 //
-// Rewrites (every scale and zero point a constant, activations per tensor):
+// Rewrites (every scale and zero point a constant, activations per tensor) — the patterns ONNX
+// Runtime's QDQ optimizer fuses, with its conditions, so that a file runs the same integer (or
+// float) arithmetic here as there:
 //   DQ(x), DQ(w)[, DQ(b s32)] → Conv (+Relu/Clip) → Q     QLinearConv  (int32 bias; the
 //                                                          activation becomes the output clamp)
 //   DQ(x), DQ(B)[, DQ(C s32)] → Gemm (+Relu/Clip) → Q      QGemm        (com.microsoft layout)
 //   DQ(x), DQ(B 2-D) → MatMul (+Relu/Clip) → Q             QLinearMatMul
-//   DQ(a), DQ(b) → Add (+Relu) → Q                        QLinearAdd   (equal shapes)
+//   DQ(x), DQ(B)[, DQ(C s32)] → Gemm, no Q after it        QGemm without y_scale: float output
+//   DQ(x), DQ(B 2-D) → MatMul, no Q after it               MatMulIntegerToFloat: float output
+//                                                          (y = fl32(float(acc)·fl32(s_x·s_w[c])))
+//   DQ(a), DQ(b) → Add (+Relu/Clip) → Q                   QLinearAdd   (numpy broadcasting)
+//   DQ(a), DQ(b) → Mul [+ redundant Relu/Clip] → Q        QLinearMul   (numpy broadcasting; a
+//                                                          Relu that Q does not make redundant
+//                                                          keeps the Mul float, as in ORT)
+//   DQ(x) → Sigmoid | LeakyRelu → Q                        QLinearSigmoid | QLinearLeakyRelu
+//   DQ(x) → Sigmoid | LeakyRelu | BatchNormalization [→ Relu/Clip] → Q
+//                                                          QLinearLookup: a table per channel,
+//                                                          the float path as ORT runs it (ORT
+//                                                          keeps BatchNormalization float)
 //   DQ(x_i)... → Concat → Q                                QLinearConcat
 //   DQ(x) → AveragePool / GlobalAveragePool → Q            QLinearAveragePool / ...Global...
 //   DQ(x) → MaxPool | Flatten | Reshape | Squeeze | Unsqueeze | Identity | Transpose
@@ -15,10 +28,11 @@
 //   DQ(x) → Relu | Clip  → the clamp on the integers (QClamp), then DQ
 //   Q(DQ(x)) with equal parameters → x
 // A ReLU/Clip before Q is exact as a clamp of the quantized output (quantization is monotone).
-// Everything else stays float between its DQ and Q nodes, each such compute node named in
-// `warnings`; QuantizeLinear/DequantizeLinear remain at the graph edges. The requantization
-// profile (ort default, tflite, tflite-single) is recorded on every integer node; all
-// multipliers/shifts are derived once in the executor's prepare().
+// DequantizeLinear of constants that a float op still reads becomes a float initializer
+// (constant folding). Everything else stays float between its DQ and Q nodes, each such compute
+// node named in `warnings`; QuantizeLinear/DequantizeLinear remain at the graph edges. The
+// requantization profile (ort default, tflite, tflite-single) is recorded on every integer node;
+// all multipliers/shifts/tables are derived once in the executor's prepare().
 // Bad input: a Q/DQ scale of 0, negative, NaN or Inf, a zero point of another type than its
 // data, a non-zero int32 zero point, or a runtime (non-constant) scale → an error naming the node.
 //

@@ -312,28 +312,55 @@ class QLinearConvOp : public Op {
   int64_t batch_ = 1;
 };
 
-// ---- QLinearMatMul / QGemm: fully connected over constant weights ---------------------------
+// ---- QLinearMatMul / QGemm / MatMulIntegerToFloat: fully connected over constant weights -----
+// Input positions of the three node forms (ONNX / com.microsoft); -1 = absent. QGemm without
+// y_scale / y_zero_point and MatMulIntegerToFloat give a float output: y = fl32(float(acc)·m_c),
+// m_c = fl32(s_a·s_b[c]) (ORT's QGemm and MatMulIntegerToFloat, qlinear_ref.h "to_float").
+enum class FcForm { kQLinearMatMul, kQGemm, kMatMulIntegerToFloat };
+struct FcInputs {
+  int a, sa, za, b, sb, zb, bias, sy, zy;
+};
+FcInputs fc_inputs(FcForm f) {
+  switch (f) {
+    case FcForm::kQLinearMatMul:
+      return {0, 1, 2, 3, 4, 5, -1, 6, 7};
+    case FcForm::kQGemm:
+      return {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    case FcForm::kMatMulIntegerToFloat:
+      return {0, 2, 4, 1, 3, 5, -1, -1, -1};
+  }
+  return {};
+}
+
 class QFullyConnectedOp : public Op {
  public:
-  explicit QFullyConnectedOp(bool gemm) : gemm_(gemm) {}
+  explicit QFullyConnectedOp(FcForm form) : form_(form) {}
   Status prepare(const PrepareContext& c) override {
-    const size_t ys = gemm_ ? 7 : 6;
-    if (c.node.inputs.size() < ys + 2) {
-      return op_error(c, "inputs = {}, must be >= {}", c.node.inputs.size(), ys + 2);
-    }
-    EI8_RETURN_IF_ERROR(need_q8(c, 0));
-    in_ = c.in_dtypes[0];
-    out_ = c.in_dtypes[ys + 1];
-    if (!is_q8(out_)) return op_error(c, "output zero point dtype must be u8 or s8");
-    const Shape& a = c.in_shapes[0];
-    const Tensor* b = c.constants[3];
+    const FcInputs ix = fc_inputs(form_);
+    const size_t ni = c.node.inputs.size();
+    auto has = [&](int i) {
+      return i >= 0 && static_cast<size_t>(i) < ni && !c.node.input(i).empty();
+    };
+    const bool gemm = form_ == FcForm::kQGemm;
+    float_out_ = !has(ix.sy);
+    const size_t need = form_ == FcForm::kQGemm ? 6 : (form_ == FcForm::kQLinearMatMul ? 8 : 4);
+    if (ni < need) return op_error(c, "inputs = {}, must be >= {}", ni, need);
+    EI8_RETURN_IF_ERROR(need_q8(c, static_cast<size_t>(ix.a)));
+    in_ = c.in_dtypes[static_cast<size_t>(ix.a)];
+    out_ = float_out_ ? DType::kF32 : (has(ix.zy) ? c.in_dtypes[static_cast<size_t>(ix.zy)] : in_);
+    if (!float_out_ && !is_q8(out_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    const Shape& a = c.in_shapes[static_cast<size_t>(ix.a)];
+    const Tensor* b = c.constants[static_cast<size_t>(ix.b)];
     if (b == nullptr || !is_q8(b->dtype()) || b->rank() < 2) {
       return op_error(c, "B must be a u8/s8 constant of rank >= 2");
     }
     if (a.size() < 2) return op_error(c, "A rank = {}, must be >= 2", a.size());
-    const bool trans_b = gemm_ && c.node.attr_int("transB", 0) != 0;
-    if (gemm_ && (c.node.attr_int("transA", 0) != 0 || a.size() != 2 || b->rank() != 2)) {
+    const bool trans_b = gemm && c.node.attr_int("transB", 0) != 0;
+    if (gemm && (c.node.attr_int("transA", 0) != 0 || a.size() != 2 || b->rank() != 2)) {
       return op_error(c, "A and B must be 2-D, transA = 0");
+    }
+    if (gemm && c.node.attr_float("alpha", 1.0f) != 1.0f) {
+      return op_error(c, "alpha = {}, must be 1", c.node.attr_float("alpha", 1.0f));
     }
     const Shape& bs = b->shape();
     const int64_t k = trans_b ? bs[bs.size() - 1] : bs[bs.size() - 2];
@@ -350,12 +377,16 @@ class QFullyConnectedOp : public Op {
       rows_ *= a_batches_;
       a_batches_ = 1;
     }
-    EI8_ASSIGN_OR_RETURN(std::vector<float> sa, scales_of(c, 1));
-    EI8_ASSIGN_OR_RETURN(int32_t za, zero_point_of(c, 2, in_));
-    EI8_ASSIGN_OR_RETURN(std::vector<float> sb, scales_of(c, 4, n));
-    EI8_ASSIGN_OR_RETURN(int32_t zb, zero_point_of(c, 5, b->dtype()));
-    EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, ys));
-    EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, ys + 1, out_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sa, scales_of(c, static_cast<size_t>(ix.sa)));
+    EI8_ASSIGN_OR_RETURN(int32_t za, zero_point_of(c, static_cast<size_t>(ix.za), in_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sb, scales_of(c, static_cast<size_t>(ix.sb), n));
+    EI8_ASSIGN_OR_RETURN(int32_t zb, zero_point_of(c, static_cast<size_t>(ix.zb), b->dtype()));
+    std::vector<float> sy{1.0f};
+    int32_t zy = 0;
+    if (!float_out_) {
+      EI8_ASSIGN_OR_RETURN(sy, scales_of(c, static_cast<size_t>(ix.sy)));
+      EI8_ASSIGN_OR_RETURN(zy, zero_point_of(c, static_cast<size_t>(ix.zy), out_));
+    }
     std::vector<int8_t> w = weights_s8(*b, zb);
     // Weights as [batch][n][k] (fully connected layout).
     weights_.resize(w.size());
@@ -368,16 +399,20 @@ class QFullyConnectedOp : public Op {
         }
       }
     }
-    if (gemm_ && !c.node.input(6).empty()) {
-      const Tensor* bias = c.constants[6];
+    bias_.clear();
+    if (has(ix.bias)) {
+      const Tensor* bias = c.constants[static_cast<size_t>(ix.bias)];
       if (bias == nullptr || bias->dtype() != DType::kS32 || bias->numel() != n) {
         return op_error(c, "C must be an s32 constant of {} values", n);
       }
       bias_.assign(bias->span<int32_t>().begin(), bias->span<int32_t>().end());
     }
+    // Float output: m_c = fl32(s_a·s_b[c]) (ORT: alpha·a_scale·b_scale[c] with alpha = 1).
+    multipliers_.clear();
+    for (float s : sb) multipliers_.push_back(sa[0] * s);
     EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
-    const auto [lo, hi] = out_clamp(c, out_);
-    auto rq = Requantizer::prepare(profile, sa[0], sb, sy[0], zy, lo, hi);
+    const auto [lo, hi] = float_out_ ? std::pair<int32_t, int32_t>{-128, 127} : out_clamp(c, out_);
+    auto rq = Requantizer::prepare(profile, sa[0], sb, sy[0], float_out_ ? 0 : zy, lo, hi);
     if (!rq.ok()) return op_error(c, "{}", rq.status().message());
     p_.batch = rows_;
     p_.in_features = k;
@@ -387,76 +422,192 @@ class QFullyConnectedOp : public Op {
     p_.requant = std::move(rq).value();
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     fc_.clear();
+    const kernels::IntType kout = float_out_ ? kernels::IntType::kS32 : int_type(out_);
     for (int64_t bb = 0; bb < b_batches_; ++bb) {
       const std::span<const int8_t> wb(weights_.data() + bb * n * k, static_cast<size_t>(n * k));
       auto fc = kernels::FullyConnectedS8Kernel::prepare(
-          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), int_type(out_), c.kernel);
+          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel);
       if (!fc.ok()) return op_error(c, "{}", fc.status().message());
       fc_.push_back(std::move(fc).value());
     }
     return {};
   }
-  size_t scratch_bytes() const override { return fc_.front().scratch_bytes(rows_); }
+  size_t scratch_bytes() const override {
+    // Float output: the int32 accumulators of one A batch first (64-byte aligned size).
+    return acc_bytes() + fc_.front().scratch_bytes(rows_);
+  }
   std::string_view variant() const override { return fc_.front().variant(); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
+    const FcInputs ix = fc_inputs(form_);
     const int64_t k = p_.in_features, n = p_.out_features;
-    const size_t in_size = in_ == DType::kU8 ? sizeof(uint8_t) : sizeof(int8_t);
-    const size_t out_size = out_ == DType::kU8 ? sizeof(uint8_t) : sizeof(int8_t);
+    const size_t in_size = 1;
+    const size_t out_size = out_ == DType::kF32 ? sizeof(float) : 1;
     for (int64_t bb = 0; bb < a_batches_; ++bb) {
-      fc_[static_cast<size_t>(b_batches_ > 1 ? bb : 0)].run(
-          in[0] + static_cast<size_t>(bb * rows_ * k) * in_size,
-          out[0] + static_cast<size_t>(bb * rows_ * n) * out_size, scratch, rows_);
+      const std::byte* a =
+          in[static_cast<size_t>(ix.a)] + static_cast<size_t>(bb * rows_ * k) * in_size;
+      std::byte* y = out[0] + static_cast<size_t>(bb * rows_ * n) * out_size;
+      const auto& fc = fc_[static_cast<size_t>(b_batches_ > 1 ? bb : 0)];
+      if (!float_out_) {
+        fc.run(a, y, scratch, rows_);
+        continue;
+      }
+      auto* acc = reinterpret_cast<int32_t*>(scratch);
+      fc.run(a, acc, scratch + acc_bytes(), rows_);
+      kernels::accumulators_to_float_ref(acc, rows_, n, multipliers_, reinterpret_cast<float*>(y));
     }
   }
 
  private:
-  bool gemm_;
+  size_t acc_bytes() const {
+    if (!float_out_) return 0;
+    const size_t b = static_cast<size_t>(rows_ * p_.out_features) * sizeof(int32_t);
+    return (b + 63) / 64 * 64;
+  }
+  FcForm form_;
+  bool float_out_ = false;
   kernels::FullyConnectedS8Params p_;
   std::vector<kernels::FullyConnectedS8Kernel> fc_;
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
+  std::vector<float> multipliers_;
   int64_t rows_ = 1, a_batches_ = 1, b_batches_ = 1;
   DType in_ = DType::kU8, out_ = DType::kU8;
 };
 
-// ---- QLinearAdd ----------------------------------------------------------------------------
-class QLinearAddOp : public Op {
+// ---- broadcasting of two 8-bit inputs -------------------------------------------------------
+// Numpy broadcasting as rows × cols: per output row the element offsets of A and B, and the
+// column strides (1, or 0 where an input repeats along the merged innermost dimensions). A
+// squeeze-excite scale [N, C, 1, 1] against [N, C, H, W] is N·C rows of H·W columns, B's column
+// stride 0.
+struct Broadcast2 {
+  int64_t rows = 1, cols = 1, a_stride = 1, b_stride = 1;
+  std::vector<int64_t> a_row, b_row;
+
+  Status plan(const PrepareContext& c, const Shape& a, const Shape& b, const Shape& y) {
+    const size_t r = y.size();
+    std::vector<int64_t> sa(r, 0), sb(r, 0);
+    auto strides = [&](const Shape& x, std::vector<int64_t>& st) -> Status {
+      if (x.size() > r) return op_error(c, "input rank = {}, must be <= {}", x.size(), r);
+      int64_t run = 1;
+      for (size_t i = 0; i < x.size(); ++i) {
+        const size_t xi = x.size() - 1 - i, yi = r - 1 - i;
+        if (x[xi] != y[yi] && x[xi] != 1) {
+          return op_error(c, "input shape {} does not broadcast to {}", shape_to_string(x),
+                          shape_to_string(y));
+        }
+        st[yi] = x[xi] == 1 && y[yi] != 1 ? 0 : run;
+        run *= x[xi];
+      }
+      return {};
+    };
+    EI8_RETURN_IF_ERROR(strides(a, sa));
+    EI8_RETURN_IF_ERROR(strides(b, sb));
+    // Merge innermost dimensions while both inputs stay contiguous (or both stay repeated).
+    std::vector<int64_t> dims(y.begin(), y.end());
+    cols = r == 0 ? 1 : dims[r - 1];
+    a_stride = r == 0 ? 1 : sa[r - 1];
+    b_stride = r == 0 ? 1 : sb[r - 1];
+    size_t inner = r == 0 ? 0 : r - 1;
+    while (inner > 0) {
+      const size_t d = inner - 1;
+      if (sa[d] != a_stride * cols || sb[d] != b_stride * cols) break;
+      cols *= dims[d];
+      inner = d;
+    }
+    rows = 1;
+    for (size_t d = 0; d < inner; ++d) rows *= dims[d];
+    a_row.assign(static_cast<size_t>(rows), 0);
+    b_row.assign(static_cast<size_t>(rows), 0);
+    std::vector<int64_t> idx(inner, 0);
+    for (int64_t row = 0; row < rows; ++row) {
+      int64_t oa = 0, ob = 0;
+      for (size_t d = 0; d < inner; ++d) {
+        oa += idx[d] * sa[d];
+        ob += idx[d] * sb[d];
+      }
+      a_row[static_cast<size_t>(row)] = oa;
+      b_row[static_cast<size_t>(row)] = ob;
+      for (size_t d = inner; d-- > 0;) {
+        if (++idx[d] < dims[d]) break;
+        idx[d] = 0;
+      }
+    }
+    return {};
+  }
+  bool elementwise() const { return rows == 1 && a_stride == 1 && b_stride == 1; }
+  // c = table[(byte(a) << 8) | byte(b)] over the broadcast.
+  void run_table(const uint8_t* t, const uint8_t* a, const uint8_t* b, uint8_t* c) const {
+    for (int64_t row = 0; row < rows; ++row) {
+      const uint8_t* pa = a + a_row[static_cast<size_t>(row)];
+      const uint8_t* pb = b + b_row[static_cast<size_t>(row)];
+      uint8_t* pc = c + row * cols;
+      if (b_stride == 0) {
+        const uint8_t* tb = t + pb[0];  // column b fixed: t[(a << 8) | b]
+        for (int64_t j = 0; j < cols; ++j) pc[j] = tb[unsigned{pa[j * a_stride]} << 8];
+      } else {
+        for (int64_t j = 0; j < cols; ++j) {
+          pc[j] = t[(unsigned{pa[j * a_stride]} << 8) | pb[j * b_stride]];
+        }
+      }
+    }
+  }
+};
+
+// A 256 × 256 table of a binary op of two 8-bit codes, indexed by (byte(a) << 8) | byte(b):
+// the reference evaluated once on every pair is bit-exact by construction (64 KiB).
+template <typename T, typename F>
+std::vector<uint8_t> pair_table(F ref) {
+  std::vector<T> a(65536), b(65536), c(65536);
+  for (uint32_t i = 0; i < 65536; ++i) {
+    a[i] = static_cast<T>(static_cast<uint8_t>(i >> 8));
+    b[i] = static_cast<T>(static_cast<uint8_t>(i & 0xffu));
+  }
+  ref(a.data(), b.data(), c.data(), int64_t{65536});
+  std::vector<uint8_t> t(65536);
+  std::memcpy(t.data(), c.data(), 65536);
+  return t;
+}
+
+// ---- QLinearAdd / QLinearMul ----------------------------------------------------------------
+// Inputs a, s_a, z_a, b, s_b, z_b, s_c, z_c (com.microsoft), numpy broadcasting of a and b.
+class QLinearBinaryOp : public Op {
  public:
+  explicit QLinearBinaryOp(bool mul) : mul_(mul) {}
   Status prepare(const PrepareContext& c) override {
-    if (c.node.inputs.size() < 8)
+    if (c.node.inputs.size() < 7)
       return op_error(c, "inputs = {}, must be 8", c.node.inputs.size());
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
     if (c.in_dtypes[3] != t_) return op_error(c, "A and B dtypes differ, must be equal");
-    if (c.in_shapes[0] != c.in_shapes[3]) {
-      return op_error(c, "B shape = {}, must equal A's {} (no broadcasting)",
-                      shape_to_string(c.in_shapes[3]), shape_to_string(c.in_shapes[0]));
-    }
     EI8_ASSIGN_OR_RETURN(std::vector<float> sa, scales_of(c, 1));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sb, scales_of(c, 4));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sc, scales_of(c, 6));
-    EI8_ASSIGN_OR_RETURN(p_.a_zero_point, zero_point_of(c, 2, t_));
-    EI8_ASSIGN_OR_RETURN(p_.b_zero_point, zero_point_of(c, 5, t_));
-    EI8_ASSIGN_OR_RETURN(p_.c_zero_point, zero_point_of(c, 7, t_));
-    p_.a_scale = sa[0];
-    p_.b_scale = sb[0];
-    p_.c_scale = sc[0];
-    std::tie(p_.qmin, p_.qmax) = out_clamp(c, t_);
-    n_ = shape_numel(c.in_shapes[0]);
-    // run() uses kernels::qlinear_add_s8 (the reference's float ops, 8 lanes per AVX2 step)
-    // when it can; otherwise a table: both inputs are 8-bit, so the reference itself evaluated
-    // once on all 256 × 256 pairs, indexed by (byte(a) << 8) | byte(b), is bit-exact by
-    // construction and one load per element (64 KiB, stays in L2).
-    // The executor's kernel choice: kRef / kGeneric keep the table (n = 0: only asks).
+    EI8_ASSIGN_OR_RETURN(int32_t za, zero_point_of(c, 2, t_));
+    EI8_ASSIGN_OR_RETURN(int32_t zb, zero_point_of(c, 5, t_));
+    EI8_ASSIGN_OR_RETURN(int32_t zc, zero_point_of(c, 7, t_));
+    const auto [qmin, qmax] = out_clamp(c, t_);
+    EI8_RETURN_IF_ERROR(bc_.plan(c, c.in_shapes[0], c.in_shapes[3], c.out_shapes[0]));
+    n_ = shape_numel(c.out_shapes[0]);
     choice_ = c.kernel;
-    vec_ = kernels::qlinear_add_s8(p_, int_type(t_), nullptr, nullptr, nullptr, 0, choice_);
-    if (vec_) return {};
-    if (t_ == DType::kU8) {
-      build_table<uint8_t>();
-    } else {
-      build_table<int8_t>();
+    vec_ = false;
+    if (mul_) {
+      const kernels::QLinearMulParams p{sa[0], za, sb[0], zb, sc[0], zc, qmin, qmax};
+      table_ = t_ == DType::kU8
+                   ? pair_table<uint8_t>([&](auto... x) { kernels::qlinear_mul_ref(p, x...); })
+                   : pair_table<int8_t>([&](auto... x) { kernels::qlinear_mul_ref(p, x...); });
+      return {};
     }
+    add_ = kernels::QLinearAddParams{sa[0], za, sb[0], zb, sc[0], zc, qmin, qmax};
+    // Equal shapes: kernels::qlinear_add_s8 (the reference's float ops, 8 lanes per AVX2 step)
+    // when the kernel choice and CPU allow it (n = 0: only asks); otherwise the table.
+    if (bc_.elementwise()) {
+      vec_ = kernels::qlinear_add_s8(add_, int_type(t_), nullptr, nullptr, nullptr, 0, choice_);
+    }
+    if (vec_) return {};
+    table_ = t_ == DType::kU8
+                 ? pair_table<uint8_t>([&](auto... x) { kernels::qlinear_add_ref(add_, x...); })
+                 : pair_table<int8_t>([&](auto... x) { kernels::qlinear_add_ref(add_, x...); });
     return {};
   }
   std::string_view variant() const override { return vec_ ? "avx2" : "table"; }
@@ -466,32 +617,106 @@ class QLinearAddOp : public Op {
     const auto* b = reinterpret_cast<const uint8_t*>(in[3]);
     auto* c = reinterpret_cast<uint8_t*>(out[0]);
     if (vec_) {  // AVX2: the reference's float ops, 8 lanes
-      (void)kernels::qlinear_add_s8(p_, int_type(t_), a, b, c, n_, choice_);
+      (void)kernels::qlinear_add_s8(add_, int_type(t_), a, b, c, n_, choice_);
       return;
     }
-    const uint8_t* t = table_.data();
-    for (int64_t i = 0; i < n_; ++i) c[i] = t[(unsigned{a[i]} << 8) | b[i]];
+    bc_.run_table(table_.data(), a, b, c);
   }
 
  private:
-  template <typename T>
-  void build_table() {
-    std::vector<T> a(65536), b(65536), c(65536);
-    for (uint32_t i = 0; i < 65536; ++i) {
-      a[i] = static_cast<T>(static_cast<uint8_t>(i >> 8));
-      b[i] = static_cast<T>(static_cast<uint8_t>(i & 0xffu));
-    }
-    kernels::qlinear_add_ref(p_, a.data(), b.data(), c.data(), 65536);
-    table_.resize(65536);
-    std::memcpy(table_.data(), c.data(), 65536);
-  }
-
+  bool mul_;
+  Broadcast2 bc_;
   std::vector<uint8_t> table_;
   kernels::KernelChoice choice_ = kernels::KernelChoice::kAuto;
   bool vec_ = false;
-  kernels::QLinearAddParams p_;
+  kernels::QLinearAddParams add_;
   DType t_ = DType::kU8;
   int64_t n_ = 0;
+};
+
+// ---- QLinearSigmoid / QLinearLeakyRelu / QLinearLookup: one table load per element ----------
+// QLinearSigmoid, QLinearLeakyRelu: x, s_x, z_x, s_y, z_y (com.microsoft); the table is built
+// as ORT builds it (qlinear_ref.h "lookup": dequantize the 256 codes, MLAS logistic / the leaky
+// ReLU v ≥ 0 ? v : alpha·v in float, QuantizeLinear). QLinearLookup (ours): x and a constant
+// table of x's type, [256] or [C, 256] per channel along attribute `axis` (default 1), entry
+// x − min(type) — what the lowering builds for DQ → BatchNormalization [→ Relu] → Q.
+class QLookupOp : public Op {
+ public:
+  enum Kind { kSigmoid, kLeakyRelu, kTable };
+  explicit QLookupOp(Kind kind) : kind_(kind) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_q8(c, 0));
+    t_ = c.in_dtypes[0];
+    const Shape& x = c.in_shapes[0];
+    outer_ = 1;
+    channels_ = 1;
+    inner_ = shape_numel(x);
+    tables_.clear();
+    if (kind_ == kTable) {
+      const Tensor* t = c.node.inputs.size() > 1 ? c.constants[1] : nullptr;
+      if (t == nullptr || t->dtype() != t_ || t->numel() % 256 != 0 || t->numel() == 0) {
+        return op_error(c, "input 1 (table) must be a constant of the input's type, 256·k values");
+      }
+      const int64_t k = t->numel() / 256;
+      if (k > 1) {
+        int64_t axis = c.node.attr_int("axis", 1);
+        if (axis < 0) axis += static_cast<int64_t>(x.size());
+        if (axis < 0 || axis >= static_cast<int64_t>(x.size()) ||
+            x[static_cast<size_t>(axis)] != k) {
+          return op_error(c, "table channels = {}, must equal dimension axis = {} of {}", k, axis,
+                          shape_to_string(x));
+        }
+        for (int64_t d = 0; d < axis; ++d) outer_ *= x[static_cast<size_t>(d)];
+        channels_ = k;
+        inner_ = shape_numel(x) / std::max<int64_t>(1, outer_ * k);
+      }
+      const auto* raw = reinterpret_cast<const uint8_t*>(t->raw());
+      tables_.assign(raw, raw + t->numel());
+      return {};
+    }
+    if (c.node.inputs.size() < 4)
+      return op_error(c, "inputs = {}, must be 5", c.node.inputs.size());
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
+    EI8_ASSIGN_OR_RETURN(int32_t zx, zero_point_of(c, 2, t_));
+    EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 3));
+    EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 4, t_));
+    const float alpha = c.node.attr_float("alpha", 0.01f);
+    auto build = [&]<typename T>(T) {
+      std::array<float, 256> v = kernels::dequantized_codes<T>(sx[0], zx);
+      for (float& r : v)
+        r = kind_ == kSigmoid ? kernels::logistic_ort(r) : (r >= 0.0f ? r : alpha * r);
+      const std::array<T, 256> t = kernels::quantize_codes<T>(v, sy[0], zy);
+      tables_.resize(256);
+      std::memcpy(tables_.data(), t.data(), 256);
+    };
+    if (t_ == DType::kU8) {
+      build(uint8_t{});
+    } else {
+      build(int8_t{});
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    // Index by x − min(type): u8 by x, s8 by the bit pattern XOR 0x80.
+    const uint8_t flip = t_ == DType::kS8 ? 0x80 : 0;
+    const auto* x = reinterpret_cast<const uint8_t*>(in[0]);
+    auto* y = reinterpret_cast<uint8_t*>(out[0]);
+    for (int64_t o = 0; o < outer_; ++o) {
+      for (int64_t ch = 0; ch < channels_; ++ch) {
+        const uint8_t* t = tables_.data() + ch * 256;
+        for (int64_t i = 0; i < inner_; ++i) y[i] = t[static_cast<uint8_t>(x[i] ^ flip)];
+        x += inner_;
+        y += inner_;
+      }
+    }
+  }
+
+ private:
+  Kind kind_;
+  std::vector<uint8_t> tables_;  // channels_ × 256 output bit patterns
+  int64_t outer_ = 1, channels_ = 1, inner_ = 0;
+  DType t_ = DType::kU8;
 };
 
 // ---- QLinearConcat -------------------------------------------------------------------------
@@ -669,6 +894,15 @@ class QAvgPoolOp : public Op {
     EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 3));
     EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 4, t_));
     EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
+    // ONNX Runtime averages a window that is not the whole unpadded image in float32
+    // (qlinear_ref.h avgpool_s8_float_ref); the whole image is its integer global pool.
+    const bool whole = p_.kernel_h == p_.in_h && p_.kernel_w == p_.in_w && p_.pad_top == 0 &&
+                       p_.pad_left == 0 && p_.pad_bottom == 0 && p_.pad_right == 0;
+    float_path_ = profile == RequantProfile::kOrt && !global_ && !whole;
+    sx_ = sx[0];
+    sy_ = sy[0];
+    zy_ = zy;
+    if (float_path_) return {};
     const int64_t taps = p_.kernel_h * p_.kernel_w;
     if (taps >= (int64_t{1} << 23)) return op_error(c, "window = {} taps, must be < 2^23", taps);
     requant_.clear();
@@ -682,9 +916,23 @@ class QAvgPoolOp : public Op {
     }
     return {};
   }
-  std::string_view variant() const override { return kernels::kernel_choice_name(tier_); }
+  std::string_view variant() const override {
+    return float_path_ ? "ref/float" : kernels::kernel_choice_name(tier_);
+  }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
+    if (float_path_) {
+      if (t_ == DType::kU8) {
+        kernels::avgpool_s8_float_ref(p_, batch_, sx_, zx_, sy_, zy_,
+                                      reinterpret_cast<const uint8_t*>(in[0]),
+                                      reinterpret_cast<uint8_t*>(out[0]));
+      } else {
+        kernels::avgpool_s8_float_ref(p_, batch_, sx_, zx_, sy_, zy_,
+                                      reinterpret_cast<const int8_t*>(in[0]),
+                                      reinterpret_cast<int8_t*>(out[0]));
+      }
+      return;
+    }
     if (t_ == DType::kU8) {
       kernels::avgpool_s8(tier_, p_, batch_, zx_, requant_, reinterpret_cast<const uint8_t*>(in[0]),
                           reinterpret_cast<uint8_t*>(out[0]));
@@ -700,7 +948,9 @@ class QAvgPoolOp : public Op {
   int64_t batch_ = 1;
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   std::vector<Requantizer> requant_;
-  int32_t zx_ = 0;
+  int32_t zx_ = 0, zy_ = 0;
+  float sx_ = 1.0f, sy_ = 1.0f;
+  bool float_path_ = false;
   DType t_ = DType::kU8;
 };
 
@@ -745,9 +995,17 @@ void register_int8_ops() {
       register_op("DequantizeLinear", [] { return std::make_unique<DequantizeLinearOp>(); });
     }
     register_op("QLinearConv", [] { return std::make_unique<QLinearConvOp>(); });
-    register_op("QLinearMatMul", [] { return std::make_unique<QFullyConnectedOp>(false); });
-    register_op("QGemm", [] { return std::make_unique<QFullyConnectedOp>(true); });
-    register_op("QLinearAdd", [] { return std::make_unique<QLinearAddOp>(); });
+    register_op("QLinearMatMul",
+                [] { return std::make_unique<QFullyConnectedOp>(FcForm::kQLinearMatMul); });
+    register_op("QGemm", [] { return std::make_unique<QFullyConnectedOp>(FcForm::kQGemm); });
+    register_op("MatMulIntegerToFloat",
+                [] { return std::make_unique<QFullyConnectedOp>(FcForm::kMatMulIntegerToFloat); });
+    register_op("QLinearAdd", [] { return std::make_unique<QLinearBinaryOp>(false); });
+    register_op("QLinearMul", [] { return std::make_unique<QLinearBinaryOp>(true); });
+    register_op("QLinearSigmoid", [] { return std::make_unique<QLookupOp>(QLookupOp::kSigmoid); });
+    register_op("QLinearLeakyRelu",
+                [] { return std::make_unique<QLookupOp>(QLookupOp::kLeakyRelu); });
+    register_op("QLinearLookup", [] { return std::make_unique<QLookupOp>(QLookupOp::kTable); });
     register_op("QLinearConcat", [] { return std::make_unique<QLinearConcatOp>(); });
     register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(false); });
     register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(true); });

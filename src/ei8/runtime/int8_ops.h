@@ -8,8 +8,12 @@
 //   QuantizeLinear, DequantizeLinear   per tensor or per axis (registered only when absent)
 //   QLinearConv      x, s_x, z_x, w, s_w, z_w, s_y, z_y[, B]   conv1d/conv2d, groups, depthwise
 //   QLinearMatMul    a, s_a, z_a, b, s_b, z_b, s_y, z_y        constant B (2-D or batched)
-//   QGemm            a, s_a, z_a, b, s_b, z_b, C, s_y, z_y     A [M, K], constant B, transB
-//   QLinearAdd       a, s_a, z_a, b, s_b, z_b, s_c, z_c        equal shapes
+//   QGemm            a, s_a, z_a, b, s_b, z_b[, C][, s_y, z_y] A [M, K], constant B, transB;
+//                                                              without s_y, z_y: float output
+//   MatMulIntegerToFloat  a, b, s_a, s_b, z_a, z_b             float output (com.microsoft)
+//   QLinearAdd, QLinearMul  a, s_a, z_a, b, s_b, z_b, s_c, z_c numpy broadcasting
+//   QLinearSigmoid, QLinearLeakyRelu  x, s_x, z_x, s_y, z_y    256-entry tables (attr alpha)
+//   QLinearLookup    x, table [256] or [C, 256] of x's type   attr axis (per-channel tables)
 //   QLinearConcat    s_y, z_y, (x, s_x, z_x)...                attr axis
 //   QLinearAveragePool, QLinearGlobalAveragePool   x, s_x, z_x, s_y, z_y
 //   QMaxPool         x (MaxPool attributes; output keeps the input's scale/zero point)
