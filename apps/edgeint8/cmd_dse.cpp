@@ -13,6 +13,7 @@
 #include "ei8/arch/dse.h"
 #include "ei8/arch/energy.h"
 #include "ei8/arch/workload.h"
+#include "ei8/pipeline/workload_io.h"
 
 namespace ei8::cli {
 namespace {
@@ -34,7 +35,7 @@ Status run_dse_cmd(const DseOptions& o) {
   } else {
     EI8_RETURN_IF_ERROR(check_topology_file(o.workload, "workload"));
   }
-  EI8_ASSIGN_OR_RETURN(arch::Workload w, arch::load_workload(o.workload, fmt_in));
+  EI8_ASSIGN_OR_RETURN(arch::Workload w, pipeline::load_workload_file(o.workload, fmt_in));
   if (w.layers.empty()) {
     return invalid_argument("cannot explore {}: layers = 0, must be >= 1", o.workload);
   }

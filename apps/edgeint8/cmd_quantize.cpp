@@ -15,6 +15,7 @@
 #include "ei8/core/output_files.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/pipeline/quant_tables.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/mixed_precision.h"
@@ -105,7 +106,7 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
   progress.finish();
   std::error_code ec;
   std::filesystem::create_directories(a.sweep_out, ec);
-  const report::Table t = r.table();
+  const report::Table t = pipeline::sweep_table(r);
   EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/ptq_sweep"));  // .csv and .json, both or neither
   if (a.json) {
     fmt::print("{}\n", t.to_json());
@@ -136,7 +137,7 @@ Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quan
   mo.batch = a.batch;
   mo.latency = int8_latency_function();
   EI8_ASSIGN_OR_RETURN(MixedPrecisionResult r, mixed_precision(g, table, ev, sens.ranking, mo));
-  const report::Table t = r.table();
+  const report::Table t = pipeline::mixed_precision_table(r);
   if (!r.reached) {  // a failure: show what was tried, write nothing
     if (!a.json) fmt::print("{}", t.to_markdown());
     return out_of_range("cannot reach --max-drop {}: {} (nothing written)", a.max_drop, r.message);

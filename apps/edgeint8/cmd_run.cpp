@@ -25,6 +25,7 @@ struct RunArgs {
   bool no_optimize = false, allow_nonfinite = false;
   std::string engine = "int8";  // QDQ models: int8 (integer engine) or float (QDQ simulation)
   std::string profile = "ort";
+  std::string tune;  // tuning file (plans by measurement); empty: heuristic plans
 };
 
 bool has_quantized_ops(const Graph& g) {
@@ -97,9 +98,14 @@ Status run_model(const RunArgs& a) {
   ExecutorOptions opt;
   opt.threads = a.threads;
   opt.optimize = !a.no_optimize;
+  if (!a.tune.empty()) {
+    opt.tuner = std::make_shared<kernels::PlanTuner>();
+    EI8_RETURN_IF_ERROR(opt.tuner->load(a.tune));
+  }
   EI8_ASSIGN_OR_RETURN(Executor ex, make_executor(std::move(g), a, opt));
   Status s = ex.prepare({x.shape()});
   if (!s.ok()) return s.with_context(a.model);
+  if (opt.tuner != nullptr) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
   std::vector<Tensor> in;
   in.push_back(std::move(x));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run(in));
@@ -124,7 +130,10 @@ void register_run(CLI::App& app) {
       ->required();
   sub->add_option("--shape", args->shape, "Input shape N,C,H,W (required for .bin; any batch N)");
   sub->add_option("--output,-o", args->output, "Output file: .npy, or raw f32 .bin")->required();
-  sub->add_option("--threads", args->threads, "Worker threads");
+  sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_option("--tune", args->tune,
+                  "Tuning file (`edgeint8 bench --tune`): its plans; layers it lacks are "
+                  "measured and added (default: heuristic plans; outputs are the same)");
   sub->add_flag("--allow-nonfinite", args->allow_nonfinite,
                 "Run inputs holding NaN or Inf (refused by default, naming the first one). Our "
                 "kernels do not propagate NaN as ONNX Runtime does (ORT gives NaN logits, we give "
