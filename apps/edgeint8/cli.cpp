@@ -71,6 +71,23 @@ Status check_input_file(const std::string& path, std::string_view option) {
   return {};
 }
 
+Status check_tune_file(const std::string& path, std::initializer_list<std::string> others) {
+  std::error_code ec;
+  if (!path.empty() && std::filesystem::exists(path, ec)) {
+    EI8_RETURN_IF_ERROR(check_input_file(path, "--tune"));
+  }
+  EI8_RETURN_IF_ERROR(check_output_path(path, "--tune"));
+  for (const std::string& other : others) {
+    if (!other.empty() && same_file(path, other)) {
+      return invalid_argument(
+          "cannot use tuning file {}: --tune = the same file as {}, must be "
+          "another file",
+          path, other);
+    }
+  }
+  return {};
+}
+
 Status check_model_file(const std::string& path, std::string_view option) {
   EI8_RETURN_IF_ERROR(check_input_file(path, option));
   std::error_code ec;

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <initializer_list>
 
 #include "ei8/core/status.h"
 #include "ei8/core/tensor.h"
@@ -38,6 +39,11 @@ Status check_model_file(const std::string& path, std::string_view option);
 // control bytes) with a header line and at least one layer row. SCALE-Sim reads line 1 as the
 // header whatever it holds; when that line looks like a layer, a warning says it is not simulated.
 Status check_topology_file(const std::string& path, std::string_view option);
+
+// A tuning file given by --tune (read if it exists, written back): an existing one is a readable
+// file, and it can be written (check_output_path); it is none of the files in `others` (the
+// model, the input, the output: --tune y.npy -o y.npy would lose one of them).
+Status check_tune_file(const std::string& path, std::initializer_list<std::string> others = {});
 
 // Refuses NaN/Inf in a float tensor `what` (e.g. "input x.npy"), naming the first offending
 // element by flat index and by its index per dimension; `hint` is appended to the message

@@ -91,6 +91,7 @@ Status bench(const BenchArgs& a) {
   if (a.no_tune && !a.tune.empty()) {
     return invalid_argument("cannot bench: --tune = {}, must be absent with --no-tune", a.tune);
   }
+  if (!a.tune.empty()) EI8_RETURN_IF_ERROR(check_tune_file(a.tune, {a.model}));
   if (!a.no_tune) {
     opt.tuner = std::make_shared<kernels::PlanTuner>();
     if (!a.tune.empty()) EI8_RETURN_IF_ERROR(opt.tuner->load(a.tune));

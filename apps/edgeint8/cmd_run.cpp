@@ -66,6 +66,13 @@ Status run_model(const RunArgs& a) {
   EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   EI8_RETURN_IF_ERROR(check_input_file(a.input, "--input"));
   EI8_RETURN_IF_ERROR(check_output_path(a.output, "--output"));
+  if (same_file(a.output, a.input) || same_file(a.output, a.model)) {
+    return invalid_argument(
+        "cannot write {}: --output = the same file as an input, must be "
+        "another file",
+        a.output);
+  }
+  if (!a.tune.empty()) EI8_RETURN_IF_ERROR(check_tune_file(a.tune, {a.model, a.input, a.output}));
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
   if (g.inputs().size() != 1) {
     return unsupported("cannot run {}: inputs = {}, must be 1 for `edgeint8 run`", a.model,
@@ -105,7 +112,6 @@ Status run_model(const RunArgs& a) {
   EI8_ASSIGN_OR_RETURN(Executor ex, make_executor(std::move(g), a, opt));
   Status s = ex.prepare({x.shape()});
   if (!s.ok()) return s.with_context(a.model);
-  if (opt.tuner != nullptr) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
   std::vector<Tensor> in;
   in.push_back(std::move(x));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run(in));
@@ -114,6 +120,8 @@ Status run_model(const RunArgs& a) {
   } else {
     EI8_RETURN_IF_ERROR(write_npy(a.output, out[0]));
   }
+  // After the output (a run that fails writes neither); its path was checked before any work.
+  if (opt.tuner != nullptr) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
   fmt::print("{}: output '{}' {} -> {}\n", a.model, ex.graph().outputs()[0],
              shape_to_string(out[0].shape()), a.output);
   return {};

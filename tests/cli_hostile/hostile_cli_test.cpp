@@ -608,5 +608,177 @@ TEST_F(HostileCli, RunAllThatFailsNamesTheStepAndMarksTheOldReportStale) {
   EXPECT_FALSE(fs::exists(out + "/report.md"));
 }
 
+// ---- the subcommands that came later: fixedpoint on a model, --tune, codegen -------------------
+
+// fixedpoint overflow/bitgrowth on a model: the model is checked before it is parsed, options
+// of the synthetic experiment (or --max-samples without a model) are refused, and --csv never
+// overwrites an input.
+TEST_F(HostileCli, FixedpointOnAModelRefusesConflictsAndNeverOverwritesItsInputs) {
+  make_model_and_data();
+  const std::string calib_bytes = slurp(path("calib.npy"));
+  const std::string base =
+      "fixedpoint overflow " + path("model.onnx") + " --calib-data " + path("calib.npy");
+  CliRun r = edgeint8(base + " --csv " + path("calib.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("--csv = the same file as --calib-data, must be another file"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(path("calib.npy")), calib_bytes);
+  r = edgeint8(base + " --csv " + path("model.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--csv = the same file as MODEL"), std::string::npos) << r.err;
+  r = edgeint8(base + " --regime uniform");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--regime = given, must be absent with a MODEL"), std::string::npos)
+      << r.err;
+  r = edgeint8(base + " --seed 3");
+  EXPECT_NE(r.err.find("--seed = given, must be absent with a MODEL"), std::string::npos) << r.err;
+  r = edgeint8(base + " --max-samples -3");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--max-samples = -3, must be >= 0 (0 = all)"), std::string::npos) << r.err;
+  r = edgeint8("fixedpoint overflow --widths 16 --max-samples 4");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--max-samples = 4 without a MODEL, must come with one"), std::string::npos)
+      << r.err;
+  r = edgeint8("fixedpoint overflow " + path("nosuch.onnx") + " --calib-data " + path("calib.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("MODEL = missing file, must exist"), std::string::npos) << r.err;
+  put(path("empty.onnx"), "");
+  r = edgeint8("fixedpoint overflow " + path("empty.onnx") + " --calib-data " + path("calib.npy"));
+  EXPECT_NE(r.err.find("MODEL size = 0 bytes"), std::string::npos) << r.err;
+  // Calibration data of the wrong shape, or holding NaN: one line each.
+  Rng rng(4);
+  ASSERT_TRUE(write_npy(path("wide.npy"), random_tensor(rng, {4, 3, 9, 9}, -1, 1)).ok());
+  r = edgeint8("fixedpoint overflow " + path("model.onnx") + " --calib-data " + path("wide.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("cannot read calibration data " + path("wide.npy") + ": shape ="),
+            std::string::npos)
+      << r.err;
+  Tensor nan = random_tensor(rng, {4, 3, 8, 8}, -1, 1);
+  nan.span<float>()[70] = std::numeric_limits<float>::quiet_NaN();
+  ASSERT_TRUE(write_npy(path("nan.npy"), nan).ok());
+  r = edgeint8("fixedpoint overflow " + path("model.onnx") + " --calib-data " + path("nan.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("element 70 (sample 0) = nan, must be finite"), std::string::npos) << r.err;
+  // bitgrowth: the same checks.
+  r = edgeint8("fixedpoint bitgrowth " + path("model.onnx") + " --max-samples -1");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("cannot analyze bit growth: --max-samples = -1, must be >= 0"),
+            std::string::npos)
+      << r.err;
+  put(path("topo.csv"),
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+      "Channels, Num Filter, Strides,\nconv1, 12, 12, 3, 3, 4, 8, 1,\n");
+  r = edgeint8("fixedpoint bitgrowth --topology " + path("topo.csv") + " --max-samples 4");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--max-samples = 4 with a topology, must come with a MODEL"),
+            std::string::npos)
+      << r.err;
+  // And the good case writes its CSV.
+  r = edgeint8(base + " --max-samples 4 --widths 16,24 --csv " + path("ov.csv"));
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(slurp(path("ov.csv")).rfind("layer,K,outputs,", 0), 0u);
+}
+
+// --tune FILE (run and bench): a directory, a file in a missing directory, a file that is also
+// an input or the output, or a malformed tuning file are refused before any work, and nothing
+// is written; a good run writes the output and the tuning file together.
+TEST_F(HostileCli, TuneFileIsCheckedBeforeWorkAndWrittenWithTheOutput) {
+  make_model_and_data();
+  Rng rng(5);
+  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor(rng, {2, 3, 8, 8}, -1, 1)).ok());
+  const std::string run = "run " + path("model.onnx") + " -i " + path("x.npy") + " -o ";
+  fs::create_directories(path("tunedir"));
+  CliRun r = edgeint8(run + path("y.npy") + " --tune " + path("tunedir"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("--tune = a directory, must be a file"), std::string::npos) << r.err;
+  r = edgeint8(run + path("y.npy") + " --tune " + path("nodir/t.tsv"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--tune directory"), std::string::npos) << r.err;
+  r = edgeint8(run + path("y.npy") + " --tune " + path("y.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--tune = the same file as " + path("y.npy")), std::string::npos) << r.err;
+  r = edgeint8(run + path("y.npy") + " --tune " + path("x.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--tune = the same file as " + path("x.npy")), std::string::npos) << r.err;
+  r = edgeint8(run + path("model.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--output = the same file as an input"), std::string::npos) << r.err;
+  put(path("bad.tsv"), "not a tuning line\n");
+  r = edgeint8(run + path("y.npy") + " --tune " + path("bad.tsv"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(one_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find(path("bad.tsv") + ":1: cannot read tuning entry: columns = 1, must be 6"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(path("bad.tsv")), "not a tuning line\n");
+  EXPECT_FALSE(fs::exists(path("y.npy")));
+  // bench: the same checks.
+  const std::string bench = "bench " + path("model.onnx") + " --iters 1 --warmup 0 --tune ";
+  r = edgeint8(bench + path("tunedir"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--tune = a directory, must be a file"), std::string::npos) << r.err;
+  r = edgeint8(bench + path("model.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--tune = the same file as " + path("model.onnx")), std::string::npos)
+      << r.err;
+  EXPECT_EQ(files_besides({"model.onnx", "calib.npy", "eval.npy", "labels.npy", "x.npy", "bad.tsv",
+                           "tunedir"}),
+            std::vector<std::string>{});
+  // A good run: the output and the tuning file (its header at least).
+  r = edgeint8(run + path("y.npy") + " --tune " + path("t.tsv"));
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(read_npy(path("y.npy")).ok());
+  EXPECT_EQ(slurp(path("t.tsv")).rfind("# edgeint8 plan tuning v1", 0), 0u);
+}
+
+// codegen: the model, the options and the run's --input/--output are checked before the
+// generated directory is written (no compiler is needed to refuse them).
+TEST_F(HostileCli, CodegenChecksItsInputsBeforeWritingAnything) {
+  make_model_and_data();
+  ASSERT_EQ(edgeint8("quantize " + path("model.onnx") + " --calib-data " + path("calib.npy") +
+                     " -o " + path("q.onnx"))
+                .rc,
+            0);
+  Rng rng(6);
+  const Tensor x = random_tensor(rng, {2, 3, 8, 8}, -1, 1);  // 192 floats a sample
+  put(path("x.bin"), std::string_view(reinterpret_cast<const char*>(x.raw()), x.nbytes()));
+  put(path("partial.bin"), std::string_view(reinterpret_cast<const char*>(x.raw()), 200 * 4));
+  put(path("odd.bin"), std::string_view(reinterpret_cast<const char*>(x.raw()), 10));
+  fs::create_directories(path("adir"));
+  const std::string gen = "codegen " + path("q.onnx") + " --out " + path("gen");
+  const std::string run = gen + " --run-host --input ";
+  struct Case {
+    std::string args, error;
+  };
+  const std::vector<Case> cases = {
+      {"codegen " + path("nosuch.onnx") + " --out " + path("gen"), "model = missing file"},
+      {"codegen " + path("adir") + " --out " + path("gen"), "model = a directory"},
+      {gen + " --timeout 0", "--timeout = 0, must be >= 1"},
+      {run + path("calib.npy") + " --output " + path("y.bin"),
+       "--input = an .npy file, must be raw little-endian float32"},
+      {run + path("partial.bin") + " --output " + path("y.bin"),
+       "--input size = 200 floats, must be a multiple of 192 floats"},
+      {run + path("odd.bin") + " --output " + path("y.bin"),
+       "--input size = 10 bytes, must be a multiple of 4"},
+      {run + path("x.bin") + " --output " + path("x.bin"), "--output = the same file as an input"},
+      {run + path("x.bin") + " --output " + path("nodir/y.bin"), "--output directory"},
+      {run + path("x.bin") + " --output " + dir_, "--output = a directory"},
+  };
+  for (const Case& c : cases) {
+    const CliRun r = edgeint8(c.args);
+    EXPECT_EQ(r.rc, 1) << c.args;
+    EXPECT_TRUE(one_line(r.err)) << r.err;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << c.args << "\n" << r.err;
+  }
+  EXPECT_FALSE(fs::exists(path("gen")));
+  EXPECT_FALSE(fs::exists(path("y.bin")));
+  EXPECT_EQ(slurp(path("x.bin")).size(), x.nbytes());
+}
+
 }  // namespace
 }  // namespace ei8
