@@ -83,6 +83,7 @@ Status bench(const BenchArgs& a) {
         ">= 1, >= 1, >= 0, >= 1, >= 0",
         a.batch, a.iters, a.warmup, a.threads, a.batch_tile);
   }
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   if (a.cpu_time && a.threads != 1) {
     return invalid_argument("cannot bench with --cpu-time: threads = {}, must be 1", a.threads);
   }
@@ -95,6 +96,7 @@ Status bench(const BenchArgs& a) {
   if (a.no_tune && !a.tune.empty()) {
     return invalid_argument("cannot bench: --tune = {}, must be absent with --no-tune", a.tune);
   }
+  if (!a.tune.empty()) EI8_RETURN_IF_ERROR(check_tune_file(a.tune, {a.model}));
   if (!a.no_tune) {
     opt.tuner = std::make_shared<kernels::PlanTuner>();
     if (!a.tune.empty()) EI8_RETURN_IF_ERROR(opt.tuner->load(a.tune));
@@ -224,7 +226,7 @@ void register_bench(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("bench", "Latency of the FP32 executor on an ONNX model");
   sub->add_option("model", args->model, "Model file (.onnx)")->required();
   sub->add_option("--batch", args->batch, "Batch size (the dynamic batch dimension)");
-  sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_option("--threads", args->threads, "Worker threads");
   sub->add_option("--batch-tile", args->batch_tile,
                   "Samples per pass through the graph on one thread (0 = auto: live activations "
                   "within ~256 KiB)");
@@ -244,9 +246,9 @@ void register_bench(CLI::App& app) {
                 "Time the thread's CPU clock instead of the wall clock (a loaded machine inflates "
                 "it less; --threads 1 only)");
   sub->add_option("--engine", args->engine,
-                  "QDQ models: int8 = integer-only engine (default), float = QDQ simulation");
+                  "QDQ models: int8 = integer-only engine, float = QDQ simulation");
   sub->add_option("--requant-profile", args->requant,
-                  "Requantization profile of the integer engine: ort (default), tflite, "
+                  "Requantization profile of the integer engine: ort, tflite, "
                   "tflite-single");
   set_action(sub, [args] { return bench(*args); });
 }

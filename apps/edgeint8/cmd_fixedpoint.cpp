@@ -24,6 +24,7 @@
 #include "ei8/arch/scalesim_topology.h"
 #include "ei8/conformance/overflow_experiment.h"
 #include "ei8/conformance/verify.h"
+#include "ei8/core/npy.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
@@ -39,11 +40,31 @@ using namespace ei8::conformance;  // NOLINT(google-build-using-namespace)
 
 // ---- bitgrowth ----
 
+// The checks of a model and its calibration data before any work: the model is a readable file,
+// --max-samples >= 0, and an output file is neither of the inputs.
+Status check_model_inputs(const std::string& action, const std::string& model,
+                          const std::string& calib, int64_t max_samples, const std::string& csv) {
+  EI8_RETURN_IF_ERROR(check_model_file(model, "MODEL"));
+  if (max_samples < 0) {
+    return invalid_argument("cannot {}: --max-samples = {}, must be >= 0 (0 = all)", action,
+                            max_samples);
+  }
+  if (csv.empty()) return {};
+  for (const auto& [input, option] :
+       {std::pair{model, "MODEL"}, std::pair{calib, "--calib-data"}}) {
+    if (!input.empty() && same_file(csv, input)) {
+      return invalid_argument("cannot write {}: --csv = the same file as {}, must be another file",
+                              csv, option);
+    }
+  }
+  return {};
+}
+
 struct BitGrowthOptions {
   std::string model, topology, operands = "s8xs8", calib_data;
   int width = 0;
   int64_t max_samples = 64;
-  bool width_given = false, operands_given = false;
+  bool width_given = false, operands_given = false, max_samples_given = false;
   bool json = false;
 };
 
@@ -162,7 +183,11 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
         "cannot analyze bit growth: both MODEL = '{}' and --topology = '{}' given, must be one",
         o.model, o.topology);
   }
-  if (!o.model.empty()) return run_model_bitgrowth(o);
+  if (!o.model.empty()) {
+    EI8_RETURN_IF_ERROR(
+        check_model_inputs("analyze bit growth", o.model, o.calib_data, o.max_samples, ""));
+    return run_model_bitgrowth(o);
+  }
   if (o.topology.empty()) {
     return invalid_argument(
         "cannot analyze bit growth: MODEL and --topology = absent, must name an ONNX model or a "
@@ -173,6 +198,12 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
         "cannot analyze bit growth: --calib-data = '{}' with a topology, must come with a MODEL",
         o.calib_data);
   }
+  if (o.max_samples_given) {
+    return invalid_argument(
+        "cannot analyze bit growth: --max-samples = {} with a topology, must come with a MODEL",
+        o.max_samples);
+  }
+  EI8_RETURN_IF_ERROR(check_topology_file(o.topology, "--topology"));
   EI8_ASSIGN_OR_RETURN(OperandKind kind, parse_operands(o.operands));
   EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology));
   std::vector<BitGrowth> rows;
@@ -227,6 +258,8 @@ struct OverflowOptions {
   int64_t image_channels = 3;
   int64_t max_samples = 64;
   bool json = false;
+  bool max_samples_given = false;
+  std::string synthetic_option;  // the first of --regime/--seed/--image-channels given, or ""
 };
 
 // overflow on a model: the real int8 operands of every quantized layer on calibration data.
@@ -354,9 +387,7 @@ Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widt
         o.model);
   }
   if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    f << csv;
-    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    EI8_RETURN_IF_ERROR(write_file(o.csv, csv));
     if (!o.json) fmt::print("wrote {}\n", o.csv);
   }
   if (o.json) fmt::print("{}\n", j.dump(2));
@@ -364,8 +395,23 @@ Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widt
 }
 
 Status run_overflow(const OverflowOptions& o) {
+  if (!o.csv.empty()) EI8_RETURN_IF_ERROR(check_output_path(o.csv, "--csv"));
   EI8_ASSIGN_OR_RETURN(std::vector<int> widths, parse_widths(o.widths));
-  if (!o.model.empty()) return run_model_overflow(o, widths);
+  if (!o.model.empty()) {
+    const std::string action = fmt::format("simulate overflow of model {}", o.model);
+    if (!o.synthetic_option.empty()) {
+      return invalid_argument(
+          "cannot {}: {} = given, must be absent with a MODEL (it sets the synthetic layers)",
+          action, o.synthetic_option);
+    }
+    EI8_RETURN_IF_ERROR(check_model_inputs(action, o.model, o.calib_data, o.max_samples, o.csv));
+    return run_model_overflow(o, widths);
+  }
+  if (o.max_samples_given) {
+    return invalid_argument(
+        "cannot run overflow experiment: --max-samples = {} without a MODEL, must come with one",
+        o.max_samples);
+  }
   if (!o.calib_data.empty()) {
     return invalid_argument(
         "cannot run overflow experiment: --calib-data = '{}' without a MODEL, must come with one",
@@ -492,9 +538,7 @@ Status run_overflow(const OverflowOptions& o) {
     if (!o.json) fmt::print("\n");
   }
   if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    f << csv;
-    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    EI8_RETURN_IF_ERROR(write_file(o.csv, csv));
     if (!o.json) fmt::print("wrote {}\n", o.csv);
   }
   if (o.json) fmt::print("{}\n", j.dump(2));
@@ -634,12 +678,16 @@ void register_fixedpoint(CLI::App& app) {
       "--operands", bg->operands,
       "s8xs8 (16-bit products) or u8xs8 (17-bit); for a model: what its float layers assume "
       "(default u8xs8)");
-  CLI::Option* width = b->add_option(
-      "--width", bg->width, "also check whether an N-bit accumulator (2..64) holds each layer");
+  CLI::Option* width =
+      b->add_option("--width", bg->width,
+                    "also check whether an N-bit accumulator (2..64) holds each layer")
+          ->default_str("");  // absent = no check
   b->add_flag("--json", bg->json, "machine-readable output");
-  set_action(b, [bg, width, operands] {
+  CLI::Option* bg_samples = b->get_option("--max-samples");
+  set_action(b, [bg, width, operands, bg_samples] {
     bg->width_given = width->count() > 0;
     bg->operands_given = operands->count() > 0;
+    bg->max_samples_given = bg_samples->count() > 0;
     return run_bitgrowth(*bg);
   });
 
@@ -663,7 +711,17 @@ void register_fixedpoint(CLI::App& app) {
   v->add_option("--profile", ov->profile,
                 "requantization profile of the end-to-end runs: ort, tflite or tflite-single");
   v->add_flag("--json", ov->json, "machine-readable output");
-  set_action(v, [ov] { return run_overflow(*ov); });
+  set_action(v, [ov, v] {
+    ov->max_samples_given = v->get_option("--max-samples")->count() > 0;
+    ov->synthetic_option.clear();
+    for (const char* name : {"--regime", "--seed", "--image-channels"}) {
+      if (v->get_option(name)->count() > 0) {
+        ov->synthetic_option = name;
+        break;
+      }
+    }
+    return run_overflow(*ov);
+  });
 
   auto rq = std::make_shared<RequantOptions>();
   CLI::App* r = fp->add_subcommand(
@@ -672,9 +730,9 @@ void register_fixedpoint(CLI::App& app) {
   r->add_option("--multiplier", rq->multiplier,
                 "real multiplier M = s_x*s_w/s_y (ort: rounded to float32; tflite: double)")
       ->required();
-  r->add_option("--zero-point", rq->zero_point, "output zero point (default 0)");
-  r->add_option("--qmin", rq->qmin, "lowest output (default -128)");
-  r->add_option("--qmax", rq->qmax, "highest output (default 127)");
+  r->add_option("--zero-point", rq->zero_point, "output zero point");
+  r->add_option("--qmin", rq->qmin, "lowest output");
+  r->add_option("--qmax", rq->qmax, "highest output");
   r->add_flag("--json", rq->json, "machine-readable output");
   set_action(r, [rq] { return run_requant(*rq); });
 

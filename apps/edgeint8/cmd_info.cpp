@@ -31,6 +31,7 @@ std::string shapes_text(const std::vector<Shape>& shapes) {
 }
 
 Status info(const InfoArgs& a) {
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
   if (a.optimize) EI8_RETURN_IF_ERROR(optimize(g));
   EI8_ASSIGN_OR_RETURN(GraphSummary s, summarize(g));

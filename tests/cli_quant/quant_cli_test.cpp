@@ -171,7 +171,7 @@ TEST_F(QuantCli, DataExportWritesSamplesAndLabels) {
   r = edgeint8("data export synthetic --split val -o " + x);
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.err,
-            "edgeint8: error: cannot export dataset: split = 'val', must be train or test\n");
+            "edgeint8: error: cannot export dataset: --split = 'val', must be train or test\n");
 }
 
 // `bench --cpu-time` times the thread's CPU clock (JSON "clock": "thread_cpu", per-node profile

@@ -1,20 +1,24 @@
 // End to end: `edgeint8 run-all --quick` on the offline data (synthetic signals and Debian's
 // Fashion-MNIST) completes, no step fails, and every number of the tables the report shows is
-// in report.md exactly as the CSV has it.
+// in report.md exactly as the CSV has it, and every figure of report.md is in a table file.
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 
 #include <filesystem>
 
 #include "ei8/core/npy.h"
 #include "ei8/report/html_check.h"
 #include "ei8/report/table.h"
+#include "report_numbers.h"
 
 namespace ei8 {
 namespace {
 namespace fs = std::filesystem;
 
 TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
-  const fs::path out = fs::temp_directory_path() / "ei8_run_all_quick";
+  const fs::path out =
+      fs::temp_directory_path() / ("ei8_run_all_quick_" + std::to_string(getpid()));
   fs::remove_all(out);
   const std::string cmd =
       fmt::format("'{}/apps/edgeint8/edgeint8' run-all --quick --out '{}' > '{}.log' 2>&1",
@@ -65,12 +69,19 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
       }
     }
   }
+  // Every figure of the report (decimals and percentages, prose included) is in a table file.
+  size_t seen = 0;
+  const std::vector<std::string> missing = testing_report::figures_without_a_table(out, &seen);
+  EXPECT_GT(seen, 100u);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of " << seen
+                               << " figures in report.md are in no table, first: " << missing[0];
   if (!report::find_chromium().empty()) {
     Result<report::HtmlCheck> c = report::check_html_in_browser((out / "report.html").string());
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_GT(c->images, 5);
     EXPECT_EQ(c->images_loaded, c->images);
   }
+  if (!::testing::Test::HasFailure()) fs::remove_all(out);  // kept for a look when failing
 }
 
 }  // namespace

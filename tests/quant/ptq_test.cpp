@@ -84,6 +84,27 @@ const Node* lowered_node(const QuantizedModel& m, const std::string& name) {
   return nullptr;
 }
 
+// Values clipped by less than half a step lose no more than rounding does: however many there
+// are (an image background just past the range edge), no warning. The advice never names the
+// method already in use (before: "mse range ... clips 60.9 % ... --method mse or percentile").
+TEST(Ptq, ClipWarningCountsOnlyValuesBeyondHalfAStepAndNeverAdvisesTheSameMethod) {
+  CalibTable t = kTable;
+  t.entries[0].method = CalibMethod::kMse;
+  t.entries[0].diagnostics = {{"clipped_beyond_half_step", 0.0}, {"clipped_fraction", 0.609}};
+  t.entries[1].method = CalibMethod::kMse;
+  t.entries[1].diagnostics = {{"clipped_beyond_half_step", 0.05}, {"clipped_fraction", 0.2}};
+  Result<QuantizedModel> m = quantize_model(small_cnn(11), t, PtqOptions{});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  ASSERT_EQ(m->warnings.size(), 1u);
+  const std::string& w = m->warnings[0];
+  EXPECT_NE(w.find("value 'r': mse range [0, 2] clips 5.0 % of the calibration values by more "
+                   "than half a quantization step"),
+            std::string::npos)
+      << w;
+  EXPECT_NE(w.find("--method percentile or minmax keep more of it"), std::string::npos) << w;
+  EXPECT_EQ(w.find("--method mse"), std::string::npos) << w;
+}
+
 TEST(Ptq, PerChannelWeightsAndRequantizerAreDerivedOnce) {
   const Graph g = small_cnn(12);
   for (auto gran : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {

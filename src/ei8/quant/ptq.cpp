@@ -99,19 +99,31 @@ struct Names {
   std::string q, dq, scale, zp;
 };
 
-// A range that cuts off more than 1 % of what calibration saw loses information no later layer
-// can restore (e.g. entropy on an image input whose background is one spike of values).
+// A range that cuts off more than 1 % of what calibration saw, by more than half a step, loses
+// information no later layer can restore (e.g. entropy on an image input whose background is one
+// spike of values). Values clipped by less than half a step cost no more than rounding does, so
+// they do not count (a spike just beyond the range edge is not worth a warning).
 void warn_if_clipped(const CalibEntry& e, std::vector<std::string>& warnings) {
   constexpr double kWarnAbove = 0.01;
+  const double* all = nullptr;
+  const double* far = nullptr;
   for (const auto& [key, value] : e.diagnostics) {
-    const double* f = std::get_if<double>(&value);
-    if (key != "clipped_fraction" || f == nullptr || *f <= kWarnAbove) continue;
-    warnings.push_back(fmt::format(
-        "value '{}': {} range [{:.6g}, {:.6g}] clips {:.1f} % of the calibration values "
-        "(observed [{:.6g}, {:.6g}]); --method mse or percentile keep more of it",
-        e.name, calib_method_name(e.method), e.min, e.max, 100.0 * *f, e.observed_min,
-        e.observed_max));
+    if (key == "clipped_fraction") all = std::get_if<double>(&value);
+    if (key == "clipped_beyond_half_step") far = std::get_if<double>(&value);
   }
+  const double* f = far != nullptr ? far : all;
+  if (f == nullptr || *f <= kWarnAbove) return;
+  // Methods that clip less than this one, this one left out.
+  std::vector<std::string_view> other;
+  for (CalibMethod m : {CalibMethod::kMse, CalibMethod::kPercentile, CalibMethod::kMinMax}) {
+    if (m != e.method && other.size() < 2) other.push_back(calib_method_name(m));
+  }
+  warnings.push_back(fmt::format(
+      "value '{}': {} range [{:.6g}, {:.6g}] clips {:.1f} % of the calibration values{} "
+      "(observed [{:.6g}, {:.6g}]); --method {} or {} keep more of it",
+      e.name, calib_method_name(e.method), e.min, e.max, 100.0 * *f,
+      far != nullptr ? " by more than half a quantization step" : "", e.observed_min,
+      e.observed_max, other[0], other[1]));
 }
 
 // ONNX Runtime's quantizer removes a Relu whose input is the only use of a quantized op's output
