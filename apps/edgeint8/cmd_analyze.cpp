@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -39,13 +40,24 @@ Status analyze_command(const AnalyzeArgs& a) {
   EI8_ASSIGN_OR_RETURN(so.ptq.profile, fixedpoint::parse_profile(a.profile));
   so.batch = a.batch;
   so.histogram_bins = a.histogram_bins;
-  if (a.batch < 1)
-    return invalid_argument("cannot parse --batch: batch = {}, must be >= 1", a.batch);
+  if (a.batch < 1) return invalid_argument("cannot analyze: --batch = {}, must be >= 1", a.batch);
+  if (a.max_samples < 0) {
+    return invalid_argument("cannot analyze: --max-samples = {}, must be >= 0 (0 = all)",
+                            a.max_samples);
+  }
+  {
+    std::error_code ec;
+    if (std::filesystem::exists(a.out, ec) && !std::filesystem::is_directory(a.out, ec)) {
+      return invalid_argument("cannot analyze: --out = '{}' is a file, must be a directory", a.out);
+    }
+  }
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   if (a.histogram_bins < 1) {
-    return invalid_argument("cannot parse --histogram-bins: bins = {}, must be >= 1",
+    return invalid_argument("cannot analyze: --histogram-bins = {}, must be >= 1",
                             a.histogram_bins);
   }
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
+  EI8_RETURN_IF_ERROR(check_float_model(g, a.model, "analyze"));
   EI8_RETURN_IF_ERROR(optimize(g).with_context(a.model));
   if (g.inputs().size() != 1) {
     return unsupported("cannot analyze {}: inputs = {}, must be 1", a.model, g.inputs().size());
@@ -111,15 +123,16 @@ void register_analyze(CLI::App& app) {
                   "Evaluation labels (.npy of integers); without them only agreement with FP32");
   sub->add_option("--method", a->method,
                   "Calibration of the analysed model: minmax|moving-average|percentile|entropy|"
-                  "mse|aciq (default mse)");
-  sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
-  sub->add_option("--act", a->act, "asym (u8) | sym (s8) activations (default asym)");
-  sub->add_option("--profile", a->profile, "ort|tflite|tflite-single (default ort)");
-  sub->add_option("--batch", a->batch, "Batch size of every forward pass (default 32)");
-  sub->add_option("--max-samples", a->max_samples, "Calibrate on the first N samples only");
+                  "mse|aciq");
+  sub->add_option("--weights", a->weights, "per-tensor|per-channel");
+  sub->add_option("--act", a->act, "asym (u8) | sym (s8) activations");
+  sub->add_option("--profile", a->profile, "ort|tflite|tflite-single");
+  sub->add_option("--batch", a->batch, "Batch size of every forward pass");
+  sub->add_option("--max-samples", a->max_samples,
+                  "Calibrate on the first N samples only (0 = all)");
   sub->add_option("--histogram-bins", a->histogram_bins,
-                  "Bins per tensor in tensor_histograms.csv (default 128)");
-  sub->add_option("--out", a->out, "Output directory of the tables (default results/tables)");
+                  "Bins per tensor in tensor_histograms.csv");
+  sub->add_option("--out", a->out, "Output directory of the tables");
   sub->add_flag("--json", a->json, "Machine-readable output");
   set_action(sub, [a] { return analyze_command(*a); });
 }

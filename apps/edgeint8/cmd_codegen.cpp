@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "ei8/core/npy.h"
+#include "ei8/core/output_files.h"
 #include "ei8/deploy/codegen.h"
 #include "ei8/deploy/toolchain.h"
 #include "ei8/graph/onnx/onnx_io.h"
@@ -15,6 +17,40 @@
 
 namespace ei8::cli {
 namespace {
+
+// The run's --input before anything is written: raw little-endian float32 (not an .npy file),
+// a whole number (>= 1) of samples of the model's input.
+Status check_raw_input(const Graph& g, const std::string& path) {
+  EI8_RETURN_IF_ERROR(check_input_file(path, "--input"));
+  EI8_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  if (bytes.rfind("\x93NUMPY", 0) == 0) {
+    return invalid_argument(
+        "cannot read {}: --input = an .npy file, must be raw little-endian float32 (the "
+        "samples' values only)",
+        path);
+  }
+  if (bytes.size() % sizeof(float) != 0) {
+    return invalid_argument(
+        "cannot read {}: --input size = {} bytes, must be a multiple of 4 "
+        "(float32 values)",
+        path, bytes.size());
+  }
+  const Value* in = g.inputs().empty() ? nullptr : g.find_value(g.inputs()[0]);
+  if (in == nullptr || in->shape.empty()) return {};
+  int64_t per_sample = 1;
+  for (size_t d = 1; d < in->shape.size(); ++d) {
+    if (in->shape[d] <= 0) return {};  // a dynamic dimension: the harness checks
+    per_sample *= in->shape[d];
+  }
+  const size_t floats = bytes.size() / sizeof(float);
+  if (floats == 0 || floats % static_cast<size_t>(per_sample) != 0) {
+    return invalid_argument(
+        "cannot read {}: --input size = {} floats, must be a multiple of {} floats (whole "
+        "samples of input '{}', at least one)",
+        path, floats, per_sample, in->name);
+  }
+  return {};
+}
 
 struct CodegenArgs {
   std::string model, out, target = "host", profile = "tflite", input, output;
@@ -45,8 +81,20 @@ Status codegen_command(const CodegenArgs& a) {
   if (a.run_host && a.run_qemu) {
     return invalid_argument("cannot run: --run-host and --run-qemu, must be one of them");
   }
+  if (a.timeout < 1) {
+    return invalid_argument("cannot run under QEMU: --timeout = {}, must be >= 1 (seconds)",
+                            a.timeout);
+  }
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   if (run && !std::filesystem::is_regular_file(a.input)) {
     return not_found("cannot read {}: --input = not a file, must exist", a.input);
+  }
+  if (run) {
+    EI8_RETURN_IF_ERROR(check_output_path(a.output, "--output"));
+    if (same_file(a.output, a.input) || same_file(a.output, a.model)) {
+      return invalid_argument(
+          "cannot write {}: --output = the same file as an input, must be another file", a.output);
+    }
   }
   if (run) {
     const std::string missing = deploy::missing_tools(target, a.run_qemu);
@@ -65,6 +113,7 @@ Status codegen_command(const CodegenArgs& a) {
         "be a QDQ model (edgeint8 quantize)",
         a.model);
   }
+  if (run) EI8_RETURN_IF_ERROR(check_raw_input(g, a.input));
   EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(g, {.profile = profile}));
   EI8_RETURN_IF_ERROR(tabulate_unary_ops(low.graph));
   EI8_ASSIGN_OR_RETURN(
@@ -75,15 +124,26 @@ Status codegen_command(const CodegenArgs& a) {
 
   deploy::FootprintReport fp;
   bool have_fp = false;
+  // The run writes a file inside the generated directory; --output appears only when the run
+  // succeeded (OutputFiles), never a partial one from a harness that failed.
+  const std::string run_output = (std::filesystem::path(a.out) / ".run_output.bin").string();
   if (a.run_host) {
     EI8_RETURN_IF_ERROR(deploy::build_host(a.out));
-    EI8_RETURN_IF_ERROR(deploy::run_host(a.out, a.input, a.output));
+    EI8_RETURN_IF_ERROR(deploy::run_host(a.out, a.input, run_output));
   }
   if (a.run_qemu) {
     EI8_RETURN_IF_ERROR(deploy::build_firmware(a.out));
-    EI8_RETURN_IF_ERROR(deploy::run_qemu(a.out, target, a.input, a.output, a.timeout));
+    EI8_RETURN_IF_ERROR(deploy::run_qemu(a.out, target, a.input, run_output, a.timeout));
     EI8_ASSIGN_OR_RETURN(fp, deploy::firmware_footprint(a.out, c.plans.best.arena_bytes));
     have_fp = true;
+  }
+  if (run) {
+    EI8_ASSIGN_OR_RETURN(std::string y, read_file(run_output));
+    std::error_code ec;
+    std::filesystem::remove(run_output, ec);
+    OutputFiles files;
+    EI8_RETURN_IF_ERROR(files.add(a.output, y));
+    EI8_RETURN_IF_ERROR(files.commit());
   }
 
   const deploy::PlanProblem& prob = c.plans.problem.problem;

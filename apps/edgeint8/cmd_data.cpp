@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ei8/core/npy.h"
+#include "ei8/core/output_files.h"
 #include "ei8/data/dataset.h"
 #include "ei8/data/fetch.h"
 
@@ -19,10 +20,17 @@ struct ExportArgs {
 
 Status run_export(const ExportArgs& a) {
   if (a.split != "train" && a.split != "test") {
-    return invalid_argument("cannot export dataset: split = '{}', must be train or test", a.split);
+    return invalid_argument("cannot export dataset: --split = '{}', must be train or test",
+                            a.split);
   }
+  if (!a.labels.empty() && same_file(a.labels, a.output)) {
+    return invalid_argument("cannot export dataset: --labels = '{}', must differ from -o '{}'",
+                            a.labels, a.output);
+  }
+  EI8_RETURN_IF_ERROR(check_output_path(a.output, "-o"));
+  if (!a.labels.empty()) EI8_RETURN_IF_ERROR(check_output_path(a.labels, "--labels"));
   if (a.count < 0) {
-    return invalid_argument("cannot export dataset: count = {}, must be >= 0", a.count);
+    return invalid_argument("cannot export dataset: --count = {}, must be >= 0", a.count);
   }
   data::DatasetOptions o;
   o.name = a.dataset;
@@ -30,15 +38,24 @@ Status run_export(const ExportArgs& a) {
   o.seed = a.seed;
   EI8_ASSIGN_OR_RETURN(data::SplitDataset ds, data::load_dataset(o));
   const data::Dataset& d = a.split == "train" ? ds.train : ds.test;
+  if (a.count > d.size()) {
+    return invalid_argument(
+        "cannot export dataset: --count = {}, must be <= {} (the {} split's samples; 0 = all)",
+        a.count, d.size(), a.split);
+  }
   // Same draw as run-all's calibration subset for the same seed; count 0 keeps the whole
   // split in file order.
   const data::Dataset picked = a.count > 0 ? data::calibration_subset(d, a.count, a.seed) : d;
-  EI8_RETURN_IF_ERROR(write_npy(a.output, picked.samples));
+  // Samples and labels are written together or not at all.
+  OutputFiles out;
+  EI8_RETURN_IF_ERROR(out.add(a.output, serialize_npy(picked.samples)));
   std::string also;
   if (!a.labels.empty()) {
-    EI8_RETURN_IF_ERROR(write_npy(a.labels, Tensor::from<int32_t>({picked.size()}, picked.labels)));
+    EI8_RETURN_IF_ERROR(
+        out.add(a.labels, serialize_npy(Tensor::from<int32_t>({picked.size()}, picked.labels))));
     also = fmt::format(", labels -> {}", a.labels);
   }
+  EI8_RETURN_IF_ERROR(out.commit());
   fmt::print("{} {}: {} samples {} -> {}{}\n", a.dataset, a.split, picked.size(),
              shape_to_string(picked.samples.shape()), a.output, also);
   return Status{};

@@ -5,6 +5,7 @@
 // analysis.md (why the recommended configuration is better, diminishing returns, roofline).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -25,7 +26,19 @@ struct DseOptions {
 
 Status run_dse_cmd(const DseOptions& o) {
   EI8_ASSIGN_OR_RETURN(arch::TopologyFormat fmt_in, arch::parse_topology_format(o.input_type));
+  if (o.threads < 0) {
+    return invalid_argument("cannot run dse: --threads = {}, must be >= 0 (0 = all cores)",
+                            o.threads);
+  }
+  if (std::filesystem::path(o.workload).extension() == ".onnx") {
+    EI8_RETURN_IF_ERROR(check_input_file(o.workload, "workload"));
+  } else {
+    EI8_RETURN_IF_ERROR(check_topology_file(o.workload, "workload"));
+  }
   EI8_ASSIGN_OR_RETURN(arch::Workload w, pipeline::load_workload_file(o.workload, fmt_in));
+  if (w.layers.empty()) {
+    return invalid_argument("cannot explore {}: layers = 0, must be >= 1", o.workload);
+  }
   for (const std::string& warn : w.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
   const std::string space_path =
       o.space.empty() ? std::string(EI8_SHARE_DIR) + "/dse/default_space.toml" : o.space;
@@ -49,14 +62,21 @@ Status run_dse_cmd(const DseOptions& o) {
   EI8_RETURN_IF_ERROR(arch::write_dse_outputs(r, o.out));
   const double rate = r.sweep_seconds > 0 ? double(r.evaluations) / r.sweep_seconds : 0;
   if (o.json) {
-    nlohmann::json j = {{"points", r.points.size()},      {"pareto_points", r.front.size()},
-                        {"evaluations", r.evaluations},   {"sweep_seconds", r.sweep_seconds},
-                        {"evaluations_per_second", rate}, {"out", o.out}};
+    nlohmann::json j = {{"points", r.points.size()},
+                        {"pareto_points", r.front.size()},
+                        {"evaluations", r.evaluations},
+                        {"sweep_seconds", r.sweep_seconds},
+                        {"evaluations_per_second", rate},
+                        {"out", o.out},
+                        {"word_bytes", r.points.empty() ? 1 : r.points[0].array.word_bytes}};
     fmt::print("{}\n", j.dump(2));
     return {};
   }
-  fmt::print("{} points x {} layers: {} evaluations in {:.3f} s ({:.0f}/s, {} threads)\n",
-             r.points.size(), w.layers.size(), r.evaluations, r.sweep_seconds, rate, threads);
+  fmt::print(
+      "{} points x {} layers ({}-byte operands): {} evaluations in {:.3f} s ({:.0f}/s, {} "
+      "threads)\n",
+      r.points.size(), w.layers.size(), r.points.empty() ? 1 : r.points[0].array.word_bytes,
+      r.evaluations, r.sweep_seconds, rate, threads);
   if (!r.any_feasible) {
     fmt::print("no feasible point; see {}/points.csv\n", o.out);
     return {};
@@ -85,7 +105,7 @@ void register_dse(CLI::App& app) {
   sub->add_option("-i", o->input_type, "Topology type: conv or gemm")->capture_default_str();
   sub->add_option("--energy-table", o->energy_table, "Per-action energy/area table (TOML)");
   sub->add_option("--evaluator", o->evaluator, "Override the space's evaluator: analytic or exact");
-  sub->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  sub->add_option("--threads", o->threads, "Worker threads (0 = all cores)");
   sub->add_flag("--json", o->json, "Print a JSON summary");
   set_action(sub, [o] { return run_dse_cmd(*o); });
 }

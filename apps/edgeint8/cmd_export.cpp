@@ -21,6 +21,8 @@ void register_export(CLI::App& app) {
   sub->add_option("checkpoint", *checkpoint, "checkpoint file (.pt)")->required();
   sub->add_option("-o,--output", *out, "ONNX file to write")->required();
   set_action(sub, [checkpoint, out]() -> Status {
+    EI8_RETURN_IF_ERROR(check_input_file(*checkpoint, "checkpoint"));
+    EI8_RETURN_IF_ERROR(check_output_path(*out, "-o"));
 #ifdef EI8_HAS_TORCH
     EI8_ASSIGN_OR_RETURN(train::ModelWeights w, train::load_checkpoint(*checkpoint));
     EI8_ASSIGN_OR_RETURN(Graph g, train::build_graph(w));

@@ -3,7 +3,9 @@
 //                                 [--width N] [--json]          (the model's real layers)
 //   edgeint8 fixedpoint bitgrowth --topology net.csv [--operands s8xs8|u8xs8] [--width N] [--json]
 //   edgeint8 fixedpoint overflow MODEL.onnx --calib-data X.npy [--widths 12..32] [--csv FILE]
-//                                [--json]                       (the model's real operands)
+//                                [--eval-data X.npy --eval-labels y.npy] [--profile P]
+//                                [--json]                       (the model's real operands; with
+//                                eval data, the end-to-end accuracy at each width and policy)
 //   edgeint8 fixedpoint overflow [--widths 12..32] [--regime realistic|uniform|both] [--seed S]
 //                                [--csv FILE] [--json]          (synthetic stress layers)
 //   edgeint8 fixedpoint requant --profile ort|tflite|tflite-single --multiplier M
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -21,6 +24,7 @@
 #include "ei8/arch/scalesim_topology.h"
 #include "ei8/conformance/overflow_experiment.h"
 #include "ei8/conformance/verify.h"
+#include "ei8/core/npy.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
@@ -36,11 +40,31 @@ using namespace ei8::conformance;  // NOLINT(google-build-using-namespace)
 
 // ---- bitgrowth ----
 
+// The checks of a model and its calibration data before any work: the model is a readable file,
+// --max-samples >= 0, and an output file is neither of the inputs.
+Status check_model_inputs(const std::string& action, const std::string& model,
+                          const std::string& calib, int64_t max_samples, const std::string& csv) {
+  EI8_RETURN_IF_ERROR(check_model_file(model, "MODEL"));
+  if (max_samples < 0) {
+    return invalid_argument("cannot {}: --max-samples = {}, must be >= 0 (0 = all)", action,
+                            max_samples);
+  }
+  if (csv.empty()) return {};
+  for (const auto& [input, option] :
+       {std::pair{model, "MODEL"}, std::pair{calib, "--calib-data"}}) {
+    if (!input.empty() && same_file(csv, input)) {
+      return invalid_argument("cannot write {}: --csv = the same file as {}, must be another file",
+                              csv, option);
+    }
+  }
+  return {};
+}
+
 struct BitGrowthOptions {
   std::string model, topology, operands = "s8xs8", calib_data;
   int width = 0;
   int64_t max_samples = 64;
-  bool width_given = false, operands_given = false;
+  bool width_given = false, operands_given = false, max_samples_given = false;
   bool json = false;
 };
 
@@ -159,7 +183,11 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
         "cannot analyze bit growth: both MODEL = '{}' and --topology = '{}' given, must be one",
         o.model, o.topology);
   }
-  if (!o.model.empty()) return run_model_bitgrowth(o);
+  if (!o.model.empty()) {
+    EI8_RETURN_IF_ERROR(
+        check_model_inputs("analyze bit growth", o.model, o.calib_data, o.max_samples, ""));
+    return run_model_bitgrowth(o);
+  }
   if (o.topology.empty()) {
     return invalid_argument(
         "cannot analyze bit growth: MODEL and --topology = absent, must name an ONNX model or a "
@@ -170,6 +198,12 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
         "cannot analyze bit growth: --calib-data = '{}' with a topology, must come with a MODEL",
         o.calib_data);
   }
+  if (o.max_samples_given) {
+    return invalid_argument(
+        "cannot analyze bit growth: --max-samples = {} with a topology, must come with a MODEL",
+        o.max_samples);
+  }
+  EI8_RETURN_IF_ERROR(check_topology_file(o.topology, "--topology"));
   EI8_ASSIGN_OR_RETURN(OperandKind kind, parse_operands(o.operands));
   EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology));
   std::vector<BitGrowth> rows;
@@ -218,12 +252,14 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
 // ---- overflow ----
 
 struct OverflowOptions {
-  std::string model, calib_data;
+  std::string model, calib_data, eval_data, eval_labels, profile = "ort";
   std::string widths = "12..32", regime = "realistic", csv;
   uint64_t seed = 7;
   int64_t image_channels = 3;
   int64_t max_samples = 64;
   bool json = false;
+  bool max_samples_given = false;
+  std::string synthetic_option;  // the first of --regime/--seed/--image-channels given, or ""
 };
 
 // overflow on a model: the real int8 operands of every quantized layer on calibration data.
@@ -310,10 +346,48 @@ Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widt
     if (!o.json) fmt::print("\n{}  skipped: {}\n", s.node, s.reason);
     j["skipped"].push_back({{"name", s.node}, {"op", s.op_type}, {"reason", s.reason}});
   }
+  if (!o.eval_data.empty()) {
+    // End to end: the integer engine with every MAC layer's accumulator at each width.
+    EI8_ASSIGN_OR_RETURN(fixedpoint::RequantProfile profile, fixedpoint::parse_profile(o.profile));
+    EI8_ASSIGN_OR_RETURN(quant::EvalSet ev,
+                         quant::load_eval_set(r.integer_model, o.eval_data, o.eval_labels));
+    EI8_ASSIGN_OR_RETURN(quant::AccumulatorAccuracy acc, quant::accuracy_at_accumulator_widths(
+                                                             r.integer_model, ev, widths, profile));
+    nlohmann::json ja = {{"samples", acc.samples},
+                         {"profile", o.profile},
+                         {"exact_int32_accuracy", acc.exact_accuracy},
+                         {"points", nlohmann::json::array()}};
+    if (!o.json) {
+      fmt::print(
+          "\nend-to-end on {} samples ({} profile, reference kernels): exact int32 accuracy "
+          "{}\n  {:>5} | {:>9} {:>9} | {:>9} {:>9}\n",
+          acc.samples, o.profile,
+          std::isnan(acc.exact_accuracy) ? "n/a (no labels)"
+                                         : fmt::format("{:.2f} %", 100 * acc.exact_accuracy),
+          "width", "sat acc%", "sat agr%", "wrap acc%", "wrap agr%");
+    }
+    for (size_t i = 0; i + 1 < acc.points.size(); i += 2) {
+      const quant::WidthAccuracy& s = acc.points[i];
+      const quant::WidthAccuracy& w = acc.points[i + 1];
+      for (const quant::WidthAccuracy* p : {&s, &w}) {
+        ja["points"].push_back({{"width", p->width},
+                                {"policy", policy_name(p->policy)},
+                                {"accuracy", p->accuracy},
+                                {"agreement_with_int32", p->agreement}});
+      }
+      if (!o.json) {
+        fmt::print("  {:>5} | {:>9.2f} {:>9.2f} | {:>9.2f} {:>9.2f}\n", s.width, 100 * s.accuracy,
+                   100 * s.agreement, 100 * w.accuracy, 100 * w.agreement);
+      }
+    }
+    j["accuracy"] = ja;
+  } else if (!o.eval_labels.empty()) {
+    return invalid_argument(
+        "cannot measure accuracy of model {}: --eval-data = absent, must come with --eval-labels",
+        o.model);
+  }
   if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    f << csv;
-    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    EI8_RETURN_IF_ERROR(write_file(o.csv, csv));
     if (!o.json) fmt::print("wrote {}\n", o.csv);
   }
   if (o.json) fmt::print("{}\n", j.dump(2));
@@ -321,12 +395,32 @@ Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widt
 }
 
 Status run_overflow(const OverflowOptions& o) {
+  if (!o.csv.empty()) EI8_RETURN_IF_ERROR(check_output_path(o.csv, "--csv"));
   EI8_ASSIGN_OR_RETURN(std::vector<int> widths, parse_widths(o.widths));
-  if (!o.model.empty()) return run_model_overflow(o, widths);
+  if (!o.model.empty()) {
+    const std::string action = fmt::format("simulate overflow of model {}", o.model);
+    if (!o.synthetic_option.empty()) {
+      return invalid_argument(
+          "cannot {}: {} = given, must be absent with a MODEL (it sets the synthetic layers)",
+          action, o.synthetic_option);
+    }
+    EI8_RETURN_IF_ERROR(check_model_inputs(action, o.model, o.calib_data, o.max_samples, o.csv));
+    return run_model_overflow(o, widths);
+  }
+  if (o.max_samples_given) {
+    return invalid_argument(
+        "cannot run overflow experiment: --max-samples = {} without a MODEL, must come with one",
+        o.max_samples);
+  }
   if (!o.calib_data.empty()) {
     return invalid_argument(
         "cannot run overflow experiment: --calib-data = '{}' without a MODEL, must come with one",
         o.calib_data);
+  }
+  if (!o.eval_data.empty() || !o.eval_labels.empty()) {
+    return invalid_argument(
+        "cannot run overflow experiment: --eval-data = '{}' without a MODEL, must come with one",
+        o.eval_data.empty() ? o.eval_labels : o.eval_data);
   }
   std::vector<DataRegime> regimes;
   if (o.regime == "both") {
@@ -444,9 +538,7 @@ Status run_overflow(const OverflowOptions& o) {
     if (!o.json) fmt::print("\n");
   }
   if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
-    f << csv;
-    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    EI8_RETURN_IF_ERROR(write_file(o.csv, csv));
     if (!o.json) fmt::print("wrote {}\n", o.csv);
   }
   if (o.json) fmt::print("{}\n", j.dump(2));
@@ -586,12 +678,16 @@ void register_fixedpoint(CLI::App& app) {
       "--operands", bg->operands,
       "s8xs8 (16-bit products) or u8xs8 (17-bit); for a model: what its float layers assume "
       "(default u8xs8)");
-  CLI::Option* width = b->add_option(
-      "--width", bg->width, "also check whether an N-bit accumulator (2..64) holds each layer");
+  CLI::Option* width =
+      b->add_option("--width", bg->width,
+                    "also check whether an N-bit accumulator (2..64) holds each layer")
+          ->default_str("");  // absent = no check
   b->add_flag("--json", bg->json, "machine-readable output");
-  set_action(b, [bg, width, operands] {
+  CLI::Option* bg_samples = b->get_option("--max-samples");
+  set_action(b, [bg, width, operands, bg_samples] {
     bg->width_given = width->count() > 0;
     bg->operands_given = operands->count() > 0;
+    bg->max_samples_given = bg_samples->count() > 0;
     return run_bitgrowth(*bg);
   });
 
@@ -608,8 +704,24 @@ void register_fixedpoint(CLI::App& app) {
   v->add_option("--seed", ov->seed, "random seed of the synthetic data");
   v->add_option("--image-channels", ov->image_channels, "TinyCNN2D input channels (1 or 3)");
   v->add_option("--csv", ov->csv, "also write the table as CSV to this file");
+  v->add_option("--eval-data", ov->eval_data,
+                "with MODEL: evaluation samples (.npy [N, ...]); adds the end-to-end accuracy of "
+                "the integer engine with every accumulator at each width (saturate and wrap)");
+  v->add_option("--eval-labels", ov->eval_labels, "labels of --eval-data (.npy of integers)");
+  v->add_option("--profile", ov->profile,
+                "requantization profile of the end-to-end runs: ort, tflite or tflite-single");
   v->add_flag("--json", ov->json, "machine-readable output");
-  set_action(v, [ov] { return run_overflow(*ov); });
+  set_action(v, [ov, v] {
+    ov->max_samples_given = v->get_option("--max-samples")->count() > 0;
+    ov->synthetic_option.clear();
+    for (const char* name : {"--regime", "--seed", "--image-channels"}) {
+      if (v->get_option(name)->count() > 0) {
+        ov->synthetic_option = name;
+        break;
+      }
+    }
+    return run_overflow(*ov);
+  });
 
   auto rq = std::make_shared<RequantOptions>();
   CLI::App* r = fp->add_subcommand(
@@ -618,9 +730,9 @@ void register_fixedpoint(CLI::App& app) {
   r->add_option("--multiplier", rq->multiplier,
                 "real multiplier M = s_x*s_w/s_y (ort: rounded to float32; tflite: double)")
       ->required();
-  r->add_option("--zero-point", rq->zero_point, "output zero point (default 0)");
-  r->add_option("--qmin", rq->qmin, "lowest output (default -128)");
-  r->add_option("--qmax", rq->qmax, "highest output (default 127)");
+  r->add_option("--zero-point", rq->zero_point, "output zero point");
+  r->add_option("--qmin", rq->qmin, "lowest output");
+  r->add_option("--qmax", rq->qmax, "highest output");
   r->add_flag("--json", rq->json, "machine-readable output");
   set_action(r, [rq] { return run_requant(*rq); });
 

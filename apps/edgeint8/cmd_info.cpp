@@ -10,6 +10,7 @@
 #include "ei8/graph/passes.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/graph/summary.h"
+#include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8::cli {
@@ -30,6 +31,7 @@ std::string shapes_text(const std::vector<Shape>& shapes) {
 }
 
 Status info(const InfoArgs& a) {
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
   if (a.optimize) EI8_RETURN_IF_ERROR(optimize(g));
   EI8_ASSIGN_OR_RETURN(GraphSummary s, summarize(g));
@@ -87,9 +89,10 @@ void register_info(CLI::App& app) {
   // Generated from the registries: the IR's operator table (graph/shape_inference), the FP32
   // executor's kernels (runtime/op.h) and the importer's shape-value ops (graph/onnx).
   std::vector<std::string> run, import_only;
-  const std::vector<std::string> kernels = registered_ops();
+  OpRegistry integer;
+  add_int8_ops(integer);
   for (std::string_view op : supported_ops()) {
-    const bool runs = std::find(kernels.begin(), kernels.end(), op) != kernels.end();
+    const bool runs = OpRegistry::builtin().contains(op) && !integer.contains(op);
     (runs || op == "Constant" ? run : import_only).emplace_back(op);
   }
   sub->footer(fmt::format(

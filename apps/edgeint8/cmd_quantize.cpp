@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli.h"
 #include "ei8/core/npy.h"
+#include "ei8/core/output_files.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
 #include "ei8/pipeline/quant_tables.h"
@@ -37,6 +39,23 @@ struct QuantizeArgs {
   std::string eval_data, eval_labels, sweep_out = "results/tables";
   double max_drop = -1.0;
   bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
+  std::vector<std::string> given;  // the method-specific options typed on the command line
+};
+
+// Options that only one calibration method reads: given with another method, they would be
+// silently ignored.
+struct MethodOption {
+  const char* option;
+  quant::CalibMethod method;
+};
+constexpr MethodOption kMethodOptions[] = {
+    {"--percentile", quant::CalibMethod::kPercentile},
+    {"--percentile-mode", quant::CalibMethod::kPercentile},
+    {"--levels", quant::CalibMethod::kEntropy},
+    {"--zero-bin", quant::CalibMethod::kEntropy},
+    {"--threshold", quant::CalibMethod::kEntropy},
+    {"--prior", quant::CalibMethod::kAciq},
+    {"--ema", quant::CalibMethod::kMovingAverage},
 };
 
 std::vector<std::string> split_names(const std::string& s) {
@@ -88,7 +107,7 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
   std::error_code ec;
   std::filesystem::create_directories(a.sweep_out, ec);
   const report::Table t = pipeline::sweep_table(r);
-  EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/ptq_sweep"));
+  EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/ptq_sweep"));  // .csv and .json, both or neither
   if (a.json) {
     fmt::print("{}\n", t.to_json());
     return {};
@@ -118,11 +137,21 @@ Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quan
   mo.batch = a.batch;
   mo.latency = int8_latency_function();
   EI8_ASSIGN_OR_RETURN(MixedPrecisionResult r, mixed_precision(g, table, ev, sens.ranking, mo));
+  const report::Table t = pipeline::mixed_precision_table(r);
+  if (!r.reached) {  // a failure: show what was tried, write nothing
+    if (!a.json) fmt::print("{}", t.to_markdown());
+    return out_of_range("cannot reach --max-drop {}: {} (nothing written)", a.max_drop, r.message);
+  }
   std::error_code ec;
   std::filesystem::create_directories(a.sweep_out, ec);
-  const report::Table t = pipeline::mixed_precision_table(r);
-  EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/mixed_precision"));
-  if (!a.output.empty()) EI8_RETURN_IF_ERROR(save_onnx(r.model.qdq, a.output));
+  // The tables and the model are written together, or (on any error) none of them.
+  OutputFiles out;
+  EI8_RETURN_IF_ERROR(t.add_to(out, a.sweep_out + "/mixed_precision"));
+  if (!a.output.empty()) {
+    EI8_ASSIGN_OR_RETURN(std::string bytes, serialize_onnx(r.model.qdq));
+    EI8_RETURN_IF_ERROR(out.add(a.output, bytes));
+  }
+  EI8_RETURN_IF_ERROR(out.commit());
   if (a.json) {
     fmt::print("{}\n", t.to_json());
   } else {
@@ -130,9 +159,6 @@ Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quan
     fmt::print("{}", t.to_markdown());
     fmt::print("{}\nwrote {}/mixed_precision.csv{}\n", r.message, a.sweep_out,
                a.output.empty() ? "" : fmt::format(" and {}", a.output));
-  }
-  if (!r.reached) {
-    return out_of_range("cannot reach --max-drop {}: {}", a.max_drop, r.message);
   }
   return {};
 }
@@ -173,6 +199,15 @@ Status quantize_command(const QuantizeArgs& a) {
   co.observer.bins = a.bins;
   co.observer.ema_constant = a.ema;
 
+  for (const MethodOption& m : kMethodOptions) {
+    const bool given = std::find(a.given.begin(), a.given.end(), m.option) != a.given.end();
+    if (given && !a.sweep && cp.method != m.method) {
+      return invalid_argument(
+          "cannot quantize {}: {} = given with --method {}, must come with --method {} (it would "
+          "be ignored)",
+          a.model, m.option, calib_method_name(cp.method), calib_method_name(m.method));
+    }
+  }
   if (a.sweep && a.max_drop_given) {
     return invalid_argument("cannot quantize {}: --sweep and --max-drop, must be one of them",
                             a.model);
@@ -184,8 +219,68 @@ Status quantize_command(const QuantizeArgs& a) {
   if (a.output.empty() && !a.sweep && !a.max_drop_given) {
     return invalid_argument("cannot quantize {}: -o = absent, must name the output .onnx", a.model);
   }
+  if (a.sweep && !a.output.empty()) {
+    return invalid_argument(
+        "cannot quantize {}: -o = '{}' with --sweep, must be absent (the sweep writes tables, "
+        "no model)",
+        a.model, a.output);
+  }
+  if ((a.sweep || a.max_drop_given) && !a.table.empty()) {
+    return invalid_argument(
+        "cannot quantize {}: --table = '{}' with {}, must be absent (only a plain quantize "
+        "writes a calibration table)",
+        a.model, a.table, a.sweep ? "--sweep" : "--max-drop");
+  }
+  if (!a.sweep && !a.max_drop_given && (!a.eval_data.empty() || !a.eval_labels.empty())) {
+    return invalid_argument(
+        "cannot quantize {}: {} = given without --sweep or --max-drop, must come with one of them "
+        "(a plain quantize evaluates nothing)",
+        a.model, a.eval_data.empty() ? "--eval-labels" : "--eval-data");
+  }
+  if (a.max_samples < 0) {
+    return invalid_argument("cannot quantize {}: --max-samples = {}, must be >= 0 (0 = all)",
+                            a.model, a.max_samples);
+  }
+  if (a.batch < 1) {
+    return invalid_argument("cannot quantize {}: --batch = {}, must be >= 1", a.model, a.batch);
+  }
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
+  if (!a.output.empty()) {
+    EI8_RETURN_IF_ERROR(check_output_path(a.output, "-o"));
+    if (same_file(a.output, a.model)) {
+      return invalid_argument(
+          "cannot quantize {}: -o = '{}', must differ from the float model it reads", a.model,
+          a.output);
+    }
+  }
+  if (!a.table.empty()) {
+    EI8_RETURN_IF_ERROR(check_output_path(a.table, "--table"));
+    if (!a.output.empty() && same_file(a.table, a.output)) {
+      return invalid_argument("cannot quantize {}: --table = '{}', must differ from -o", a.model,
+                              a.table);
+    }
+  }
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
+  EI8_RETURN_IF_ERROR(check_float_model(g, a.model, "quantize"));
+  // Every --exclude name must be a node of the model (before or after BN folding/fusion).
+  std::set<std::string> node_names;
+  for (const Node& n : g.nodes()) node_names.insert(n.name);
   EI8_RETURN_IF_ERROR(optimize(g).with_context(a.model));  // BN folding + activation fusion
+  std::vector<std::string> compute;
+  for (const Node& n : g.nodes()) {
+    node_names.insert(n.name);
+    if (n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul") {
+      compute.push_back(n.name);
+    }
+  }
+  for (const std::string& name : po.exclude_nodes) {
+    if (node_names.count(name) == 0) {
+      return invalid_argument(
+          "cannot quantize {}: --exclude name = '{}', must name a node of the model (its Conv/"
+          "Gemm/MatMul nodes: {})",
+          a.model, name, fmt::join(compute, ", "));
+    }
+  }
   if (g.inputs().size() != 1) {
     return unsupported("cannot quantize {}: inputs = {}, must be 1", a.model, g.inputs().size());
   }
@@ -195,9 +290,14 @@ Status quantize_command(const QuantizeArgs& a) {
   if (a.sweep) return sweep_command(a, g, st, po, cp);
   if (a.max_drop_given) return mixed_precision_command(a, g, st, po, cp);
   EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
-  if (!a.table.empty()) EI8_RETURN_IF_ERROR(write_calib_table(a.table, table));
   EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(g, table, po));
-  EI8_RETURN_IF_ERROR(save_onnx(m.qdq, a.output));
+  {  // the model and the calibration table together, or neither
+    OutputFiles out;
+    EI8_ASSIGN_OR_RETURN(std::string bytes, serialize_onnx(m.qdq));
+    EI8_RETURN_IF_ERROR(out.add(a.output, bytes));
+    if (!a.table.empty()) EI8_RETURN_IF_ERROR(out.add(a.table, serialize_calib_table(table)));
+    EI8_RETURN_IF_ERROR(out.commit());
+  }
 
   for (const std::string& w : m.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", w);
   // Every hyper-parameter used, as recorded in the table.
@@ -274,31 +374,26 @@ void register_quantize(CLI::App& app) {
       ->required();
   sub->add_option("-o,--output", a->output, "Output QDQ model (.onnx); required unless --sweep");
   sub->add_option("--table", a->table, "Also write the calibration table (JSON)");
-  sub->add_option("--method", a->method,
-                  "minmax|moving-average|percentile|entropy|mse|aciq (default mse)");
-  sub->add_option("--weights", a->weights, "per-tensor|per-channel (default per-channel)");
-  sub->add_option("--act", a->act, "asym|sym activations (default asym)");
-  sub->add_option("--act-type", a->act_type, "u8|s8 (default u8; sym implies s8)");
+  sub->add_option("--method", a->method, "minmax|moving-average|percentile|entropy|mse|aciq");
+  sub->add_option("--weights", a->weights, "per-tensor|per-channel");
+  sub->add_option("--act", a->act, "asym|sym activations");
+  sub->add_option("--act-type", a->act_type, "u8|s8 (sym implies s8)");
   sub->add_flag("--reduce-range", a->reduce_range,
                 "Weights in [-63, 63] (ONNX Runtime's reduce_range): on CPUs without VNNI, ORT's "
                 "u8 x s8 kernels saturate pair sums at int16 and drift from the exact result; "
                 "7-bit weights keep them exact (one bit of weight precision less)");
-  sub->add_option(
-      "--profile", a->profile,
-      "Requantization profile of the INT8 layers: ort|tflite|tflite-single (default ort)");
-  sub->add_option("--batch", a->batch, "Calibration batch size (default 32)");
-  sub->add_option("--max-samples", a->max_samples, "Use only the first N samples (default all)");
-  sub->add_option("--bins", a->bins, "Histogram bins per side (default 2048, TensorRT's)");
-  sub->add_option("--percentile", a->percentile,
-                  "Percentile for --method percentile (default 99.99)");
-  sub->add_option("--percentile-mode", a->percentile_mode,
-                  "auto|symmetric|two-sided (default auto)");
-  sub->add_option("--levels", a->levels, "Entropy quantized levels (default 128, TensorRT's)");
-  sub->add_option("--zero-bin", a->zero_bin,
-                  "Entropy zero bin: skip-exact-zeros|keep|copy-next (default skip-exact-zeros)");
+  sub->add_option("--profile", a->profile,
+                  "Requantization profile of the INT8 layers: ort|tflite|tflite-single");
+  sub->add_option("--batch", a->batch, "Calibration batch size");
+  sub->add_option("--max-samples", a->max_samples, "Use only the first N samples (0 = all)");
+  sub->add_option("--bins", a->bins, "Histogram bins per side (TensorRT's)");
+  sub->add_option("--percentile", a->percentile, "Percentile for --method percentile");
+  sub->add_option("--percentile-mode", a->percentile_mode, "auto|symmetric|two-sided");
+  sub->add_option("--levels", a->levels, "Entropy quantized levels (TensorRT's)");
+  sub->add_option("--zero-bin", a->zero_bin, "Entropy zero bin: skip-exact-zeros|keep|copy-next");
   sub->add_option("--threshold", a->threshold, "Entropy threshold: upper-edge|half-bin");
-  sub->add_option("--prior", a->prior, "ACIQ prior: laplace|gaussian (default laplace)");
-  sub->add_option("--ema", a->ema, "Moving-average constant (default 0.01)");
+  sub->add_option("--prior", a->prior, "ACIQ prior: laplace|gaussian");
+  sub->add_option("--ema", a->ema, "Moving-average constant");
   sub->add_option("--exclude", a->exclude, "Comma-separated node names to keep in float");
   sub->add_flag("--json", a->json, "Machine-readable output");
   sub->add_flag("--sweep", a->sweep,
@@ -308,13 +403,19 @@ void register_quantize(CLI::App& app) {
                   "Accuracy-aware mixed precision: keep the most sensitive layers in float, one "
                   "at a time, until the drop vs FP32 is <= this many points (needs --eval-data "
                   "and --eval-labels); writes <sweep-out>/mixed_precision.csv and -o")
-      ->each([a](const std::string&) { a->max_drop_given = true; });
+      ->each([a](const std::string&) { a->max_drop_given = true; })
+      ->default_str("");  // no default: absent = no mixed precision
   sub->add_option("--eval-data", a->eval_data,
                   "Evaluation samples (.npy or directory) for --sweep / --max-drop");
   sub->add_option("--eval-labels", a->eval_labels, "Evaluation labels (.npy of integers)");
-  sub->add_option("--sweep-out", a->sweep_out,
-                  "Directory of the sweep / mixed-precision tables (default results/tables)");
-  set_action(sub, [a] { return quantize_command(*a); });
+  sub->add_option("--sweep-out", a->sweep_out, "Directory of the sweep / mixed-precision tables");
+  set_action(sub, [a, sub] {
+    a->given.clear();
+    for (const MethodOption& m : kMethodOptions) {
+      if (sub->get_option(m.option)->count() > 0) a->given.emplace_back(m.option);
+    }
+    return quantize_command(*a);
+  });
 }
 
 }  // namespace ei8::cli

@@ -22,7 +22,7 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 struct RunArgs {
   std::string model, input, output, shape;
   int threads = 1;
-  bool no_optimize = false;
+  bool no_optimize = false, allow_nonfinite = false;
   std::string engine = "int8";  // QDQ models: int8 (integer engine) or float (QDQ simulation)
   std::string profile = "ort";
   std::string tune;  // tuning file (plans by measurement); empty: heuristic plans
@@ -44,7 +44,6 @@ Result<Executor> make_executor(Graph g, const RunArgs& a, ExecutorOptions opt) {
   EI8_ASSIGN_OR_RETURN(fixedpoint::RequantProfile profile, fixedpoint::parse_profile(a.profile));
   if (!has_quantized_ops(g)) return Executor::create(std::move(g), opt);
   if (a.engine == "float") {
-    quant::register_qdq_ops();
     EI8_ASSIGN_OR_RETURN(Graph sim, quant::simulation_graph(g));
     opt.optimize = false;
     return Executor::create(std::move(sim), opt);
@@ -55,6 +54,24 @@ Result<Executor> make_executor(Graph g, const RunArgs& a, ExecutorOptions opt) {
 }
 
 Status run_model(const RunArgs& a) {
+  // Options and paths first, so a typo fails before any work.
+  if (a.threads < 1) {
+    return invalid_argument("cannot run {}: --threads = {}, must be >= 1", a.model, a.threads);
+  }
+  if (a.engine != "int8" && a.engine != "float") {
+    return invalid_argument("cannot parse --engine: value = '{}', must be int8 or float", a.engine);
+  }
+  EI8_RETURN_IF_ERROR(fixedpoint::parse_profile(a.profile).status());
+  EI8_RETURN_IF_ERROR(check_model_file(a.model, "model"));
+  EI8_RETURN_IF_ERROR(check_input_file(a.input, "--input"));
+  EI8_RETURN_IF_ERROR(check_output_path(a.output, "--output"));
+  if (same_file(a.output, a.input) || same_file(a.output, a.model)) {
+    return invalid_argument(
+        "cannot write {}: --output = the same file as an input, must be "
+        "another file",
+        a.output);
+  }
+  if (!a.tune.empty()) EI8_RETURN_IF_ERROR(check_tune_file(a.tune, {a.model, a.input, a.output}));
   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(a.model));
   if (g.inputs().size() != 1) {
     return unsupported("cannot run {}: inputs = {}, must be 1 for `edgeint8 run`", a.model,
@@ -75,6 +92,15 @@ Status run_model(const RunArgs& a) {
       EI8_RETURN_IF_ERROR(x.reshape(shape).with_context(a.input));
     }
   }
+  const DType want = g.find_value(g.inputs()[0])->dtype;
+  if (x.dtype() != want) {
+    return invalid_argument("cannot run {}: --input {} dtype = {}, must be {} (the model's input)",
+                            a.model, a.input, dtype_name(x.dtype()), dtype_name(want));
+  }
+  if (!a.allow_nonfinite) {
+    EI8_RETURN_IF_ERROR(
+        check_finite(x, fmt::format("--input {}", a.input), " (--allow-nonfinite runs it anyway)"));
+  }
   ExecutorOptions opt;
   opt.threads = a.threads;
   opt.optimize = !a.no_optimize;
@@ -85,7 +111,6 @@ Status run_model(const RunArgs& a) {
   EI8_ASSIGN_OR_RETURN(Executor ex, make_executor(std::move(g), a, opt));
   Status s = ex.prepare({x.shape()});
   if (!s.ok()) return s.with_context(a.model);
-  if (opt.tuner != nullptr) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
   std::vector<Tensor> in;
   in.push_back(std::move(x));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run(in));
@@ -94,6 +119,8 @@ Status run_model(const RunArgs& a) {
   } else {
     EI8_RETURN_IF_ERROR(write_npy(a.output, out[0]));
   }
+  // After the output (a run that fails writes neither); its path was checked before any work.
+  if (opt.tuner != nullptr) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
   fmt::print("{}: output '{}' {} -> {}\n", a.model, ex.graph().outputs()[0],
              shape_to_string(out[0].shape()), a.output);
   return {};
@@ -114,14 +141,18 @@ void register_run(CLI::App& app) {
   sub->add_option("--tune", args->tune,
                   "Tuning file (`edgeint8 bench --tune`): its plans; layers it lacks are "
                   "measured and added (default: heuristic plans; outputs are the same)");
+  sub->add_flag("--allow-nonfinite", args->allow_nonfinite,
+                "Run inputs holding NaN or Inf (refused by default, naming the first one). Our "
+                "kernels do not propagate NaN as ONNX Runtime does (ORT gives NaN logits, we give "
+                "finite ones)");
   sub->add_flag("--no-optimize", args->no_optimize,
                 "Run the graph as imported (no BN folding / activation fusion)");
   sub->add_option("--engine", args->engine,
-                  "QDQ models: int8 = integer-only engine (default), float = QDQ simulation on "
-                  "the FP32 executor");
+                  "QDQ models: int8 = integer-only engine, float = QDQ simulation on the FP32 "
+                  "executor");
   sub->add_option("--profile,--requant-profile", args->profile,
-                  "Requantization profile of the integer engine: ort (default, = ONNX Runtime), "
-                  "tflite, tflite-single");
+                  "Requantization profile of the integer engine: ort (= ONNX Runtime), tflite, "
+                  "tflite-single");
   set_action(sub, [args] { return run_model(*args); });
 }
 

@@ -1,5 +1,8 @@
 // edgeint8 run-all — the whole loop on the offline defaults (README's main command).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
 
 #include "cli.h"
 #include "ei8/pipeline/run_all.h"
@@ -37,12 +40,47 @@ void register_run_all(CLI::App& app) {
       if (comma > start) s->workloads.push_back(workloads->substr(start, comma - start));
       start = comma + 1;
     }
+    if (s->workloads.empty()) {
+      return invalid_argument(
+          "cannot run run-all: --workloads = '{}', must name signal1d and/or "
+          "tiny2d",
+          *workloads);
+    }
+    for (size_t i = 0; i < s->workloads.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (s->workloads[i] == s->workloads[j]) {
+          return invalid_argument(
+              "cannot run run-all: --workloads = '{}', must name each "
+              "workload once ('{}' twice)",
+              *workloads, s->workloads[i]);
+        }
+      }
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(s->out_dir, ec) && !std::filesystem::is_directory(s->out_dir, ec)) {
+      return invalid_argument("cannot run run-all: --out = '{}' is a file, must be a directory",
+                              s->out_dir);
+    }
     EI8_ASSIGN_OR_RETURN(pipeline::PipelineSummary summary, pipeline::run_all(*s));
     fmt::print("\n{}\n", summary.table().to_markdown());
-    fmt::print("run-all: {:.1f} s; report: {}/report.md and {}/report.html\n", summary.seconds,
-               s->out_dir, s->out_dir);
-    if (!summary.all_ok())
-      return internal_error("cannot complete run-all: a step failed (see above)");
+    const bool written = pipeline::report_written(summary);
+    if (written) {
+      fmt::print("run-all: {:.1f} s; report: {}/report.md and {}/report.html\n", summary.seconds,
+                 s->out_dir, s->out_dir);
+    } else {
+      const bool stale = std::filesystem::exists(std::filesystem::path(s->out_dir) / "report.md");
+      fmt::print(
+          "run-all: {:.1f} s; no report written{}\n", summary.seconds,
+          stale ? fmt::format(" ({}/report.md is from an earlier run and now says so)", s->out_dir)
+                : "");
+    }
+    const std::vector<std::string> failed = pipeline::failed_steps(summary);
+    if (!failed.empty()) {
+      return internal_error(
+          "cannot complete run-all: failed steps = {}, must be none (details: {}/"
+          "tables/pipeline_steps.csv)",
+          fmt::join(failed, ", "), s->out_dir);
+    }
     return {};
   });
 }

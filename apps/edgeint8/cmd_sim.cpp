@@ -17,6 +17,7 @@
 #include "ei8/arch/scalesim_topology.h"
 #include "ei8/arch/systolic_model.h"
 #include "ei8/arch/workload.h"
+#include "ei8/core/output_files.h"
 #include "ei8/pipeline/workload_io.h"
 
 namespace ei8::cli {
@@ -31,6 +32,8 @@ struct SimOptions {
   std::string emit_scalesim;
   bool energy = false;
   std::string energy_table;
+  // The workload-mode options the user typed (refused together with -c).
+  std::vector<std::string> flags_given;
 };
 
 Result<arch::ScaleSimConfig> config_from_flags(const SimOptions& o) {
@@ -65,11 +68,16 @@ Status run_sim(const SimOptions& o) {
   arch::ScaleSimConfig cfg;
   std::vector<arch::Layer> layers;
   EI8_ASSIGN_OR_RETURN(arch::TopologyFormat fmt_in, arch::parse_topology_format(o.input_type));
-  std::string topo_path;
+  std::string source;
   if (!o.model.empty()) {
     if (!o.config.empty() || !o.topology.empty()) {
       return invalid_argument(
           "cannot run sim: both a workload '{}' and -c/-t were given, must be one", o.model);
+    }
+    if (std::filesystem::path(o.model).extension() != ".onnx") {
+      EI8_RETURN_IF_ERROR(check_topology_file(o.model, "workload"));
+    } else {
+      EI8_RETURN_IF_ERROR(check_input_file(o.model, "workload"));
     }
     EI8_ASSIGN_OR_RETURN(cfg, config_from_flags(o));
     EI8_ASSIGN_OR_RETURN(arch::Workload w, pipeline::load_workload_file(o.model, fmt_in));
@@ -77,45 +85,68 @@ Status run_sim(const SimOptions& o) {
     // and the bytes of energy and roofline follow it. A topology CSV keeps the config's width.
     if (w.operand_bytes > 0) cfg.array.word_bytes = w.operand_bytes;
     layers = w.layers;
-    for (const std::string& warn : w.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
+    source = o.model;
+    for (const std::string& warning : w.warnings) warn(warning);
   } else {
     if (o.config.empty() || o.topology.empty()) {
       return invalid_argument(
           "cannot run sim: -c CONFIG and -t TOPOLOGY are required (or give a workload file and "
           "--array/--dataflow/--sram/--bandwidth)");
     }
+    if (!o.flags_given.empty()) {
+      return invalid_argument(
+          "cannot run sim: {} = given with -c, must be absent (the config file sets the array; "
+          "workload-mode options apply only without -c/-t)",
+          o.flags_given.front());
+    }
+    EI8_RETURN_IF_ERROR(check_input_file(o.config, "-c"));
+    EI8_RETURN_IF_ERROR(check_topology_file(o.topology, "-t"));
     EI8_ASSIGN_OR_RETURN(cfg, arch::read_scalesim_config(o.config));
     EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology, fmt_in));
     layers = std::move(topo.layers);
-    for (const std::string& warn : topo.warnings)
-      fmt::print(stderr, "edgeint8: warning: {}\n", warn);
+    source = o.topology;
+    for (const std::string& warning : topo.warnings) warn(warning);
   }
-  for (const std::string& warn : cfg.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
+  for (const std::string& warning : cfg.warnings) warn(warning);
+  if (layers.empty()) {
+    return invalid_argument("cannot simulate {}: layers = 0, must be >= 1", source);
+  }
 
   EI8_ASSIGN_OR_RETURN(std::vector<arch::LayerStats> stats,
                        arch::simulate_layers(layers, cfg.array));
-  if (!o.emit_scalesim.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.emit_scalesim, ec);
-    if (ec) return io_error("cannot create directory: path = '{}'", o.emit_scalesim);
-    EI8_RETURN_IF_ERROR(arch::write_topology_csv(o.emit_scalesim + "/topology.csv", layers));
-    EI8_RETURN_IF_ERROR(
-        arch::write_text_file(o.emit_scalesim + "/scale.cfg", arch::format_scalesim_config(cfg)));
-  }
-  const std::string dir = o.outdir + "/" + cfg.run_name;
   arch::EnergyTable table = arch::default_energy_table();
   if (!o.energy_table.empty()) {
     EI8_ASSIGN_OR_RETURN(table, arch::read_energy_table(o.energy_table));
   }
-  EI8_RETURN_IF_ERROR(arch::write_reports(arch::format_reports(stats), dir));
+  // Every output is formatted first and written in one transaction: all of them or none.
+  OutputFiles out;
+  const std::string dir = o.outdir + "/" + cfg.run_name;
+  std::error_code ec;
+  if (!o.emit_scalesim.empty()) {
+    std::filesystem::create_directories(o.emit_scalesim, ec);
+    if (ec) return io_error("cannot create directory: path = '{}'", o.emit_scalesim);
+    EI8_ASSIGN_OR_RETURN(std::string topo_text, arch::format_topology_csv(layers));
+    EI8_RETURN_IF_ERROR(out.add(o.emit_scalesim + "/topology.csv", topo_text));
+    EI8_RETURN_IF_ERROR(out.add(o.emit_scalesim + "/scale.cfg", arch::format_scalesim_config(cfg)));
+  }
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return io_error("cannot create output directory: -p = '{}', must be a writable directory: {}",
+                    o.outdir, ec.message());
+  }
+  const arch::ScaleSimReports reports = arch::format_reports(stats);
+  EI8_RETURN_IF_ERROR(out.add(dir + "/COMPUTE_REPORT.csv", reports.compute));
+  EI8_RETURN_IF_ERROR(out.add(dir + "/BANDWIDTH_REPORT.csv", reports.bandwidth));
+  EI8_RETURN_IF_ERROR(out.add(dir + "/DETAILED_ACCESS_REPORT.csv", reports.detailed));
   if (o.energy || !o.energy_table.empty()) {
     std::vector<std::string> names;
     for (const arch::Layer& l : layers) names.push_back(l.name);
-    EI8_RETURN_IF_ERROR(arch::write_text_file(
-        dir + "/ENERGY_REPORT.csv", arch::format_energy_report(names, stats, table, cfg.array)));
-    EI8_RETURN_IF_ERROR(arch::write_text_file(
-        dir + "/ROOFLINE_REPORT.csv", arch::format_roofline_report(names, stats, cfg.array)));
+    EI8_RETURN_IF_ERROR(out.add(dir + "/ENERGY_REPORT.csv",
+                                arch::format_energy_report(names, stats, table, cfg.array)));
+    EI8_RETURN_IF_ERROR(out.add(dir + "/ROOFLINE_REPORT.csv",
+                                arch::format_roofline_report(names, stats, cfg.array)));
   }
+  EI8_RETURN_IF_ERROR(out.commit());
 
   if (o.json) {
     nlohmann::json j;
@@ -190,7 +221,14 @@ void register_sim(CLI::App& app) {
                   "implies --energy");
   sub->add_flag("--json", o->json, "Print per-layer results as JSON");
   sub->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
-  set_action(sub, [o] { return run_sim(*o); });
+  set_action(sub, [o, sub] {
+    o->flags_given.clear();
+    for (const char* name :
+         {"--array", "--dataflow", "--sram", "--bandwidth", "--calc", "--run-name"}) {
+      if (sub->get_option(name)->count() > 0) o->flags_given.emplace_back(name);
+    }
+    return run_sim(*o);
+  });
 }
 
 }  // namespace ei8::cli

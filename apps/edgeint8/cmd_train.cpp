@@ -1,6 +1,8 @@
 // edgeint8 train — trains one of the two workloads with libtorch and writes checkpoints.
 #include <fmt/format.h>
 
+#include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -58,6 +60,43 @@ void register_train(CLI::App& app) {
                   "stop after this epoch of the schedule (finish later with --resume)");
   sub->add_flag("--json", args->json, "print the result as JSON on stdout (no progress bar)");
   set_action(sub, [args]() -> Status {
+    // Each option checked on its own, before libtorch loads, naming the option.
+    const std::pair<const char*, int64_t> counts[] = {
+        {"--epochs", args->epochs},         {"--batch-size", args->batch_size},
+        {"--train-size", args->train_size}, {"--test-size", args->test_size},
+        {"--max-steps", args->max_steps},   {"--stop-after", args->stop_after}};
+    for (const auto& [name, v] : counts) {
+      if (v < 0) return invalid_argument("cannot train: {} = {}, must be >= 0", name, v);
+    }
+    if (!(args->lr >= 0) || !std::isfinite(args->lr)) {
+      return invalid_argument(
+          "cannot train: --lr = {}, must be finite and >= 0 (0 = recipe default)", args->lr);
+    }
+    if (args->threads < 1) {
+      return invalid_argument("cannot train: --threads = {}, must be >= 1", args->threads);
+    }
+    if (args->epochs > 0 && args->stop_after > args->epochs) {
+      return invalid_argument("cannot train: --stop-after = {}, must be <= --epochs = {}",
+                              args->stop_after, args->epochs);
+    }
+    if (args->workload == "signal1d" && !args->dataset.empty() && args->dataset != "synthetic") {
+      return invalid_argument(
+          "cannot train signal1d: --dataset = '{}', must be synthetic (tiny2d trains on images)",
+          args->dataset);
+    }
+    if (args->resume) {
+      const std::filesystem::path last = std::filesystem::path(args->out) / "last.pt";
+      if (!std::filesystem::exists(last)) {
+        return not_found(
+            "cannot resume training: --resume checkpoint {} = missing, must exist (train without "
+            "--resume to start over)",
+            last.string());
+      }
+    }
+    if (std::filesystem::exists(args->out) && !std::filesystem::is_directory(args->out)) {
+      return invalid_argument("cannot train: --out = '{}' is a file, must be a directory",
+                              args->out);
+    }
 #ifdef EI8_HAS_TORCH
     train::TrainOptions o;
     EI8_ASSIGN_OR_RETURN(o.workload, train::parse_workload(args->workload));

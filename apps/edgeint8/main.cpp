@@ -1,17 +1,60 @@
 // edgeint8 — the EdgeINT8-ArchKit command-line program: one subcommand per capability, each
 // with --help. Subcommands live in cmd_<name>.cpp and register themselves through cli.h.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli.h"
 
 namespace ei8::cli {
+namespace {
+
+constexpr const char* kVersion = "edgeint8 0.1.0";
+
+// A word where a subcommand must stand (`edgeint8 frobnicate`, `edgeint8 data frob`) that names
+// none: CLI11 would only say "A subcommand is required". Returns the message, or "" when the
+// words select subcommands down to one that takes options.
+std::string unknown_subcommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "edgeint8";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    std::vector<CLI::App*> subs = level->get_subcommands({});
+    if (subs.empty() || word.empty() || word[0] == '-') return {};
+    CLI::App* next = nullptr;
+    std::vector<std::string> names;
+    for (CLI::App* s : subs) {
+      names.push_back(s->get_name());
+      if (s->check_name(std::string(word))) next = s;
+    }
+    if (next == nullptr) {
+      return fmt::format("cannot run {} {}: subcommand = '{}' is unknown, must be one of: {}", path,
+                         word, word, fmt::join(names, ", "));
+    }
+    level = next;
+    path += " " + next->get_name();
+  }
+  return {};
+}
+
+}  // namespace
+
 void register_version(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("version", "Print the EdgeINT8-ArchKit version");
   set_action(sub, [] {
-    fmt::print("edgeint8 0.1.0\n");
+    fmt::print("{}\n", kVersion);
     return Status{};
   });
+  app.set_version_flag("--version", kVersion, "Print the version and exit");
 }
+
+// Prints the error of a word that names no subcommand; true when there was one.
+bool refuse_unknown_subcommand(CLI::App& app, int argc, char** argv) {
+  const std::string msg = unknown_subcommand(app, argc, argv);
+  if (msg.empty()) return false;
+  fmt::print(stderr, "edgeint8: error: {}\n", msg);
+  return true;
+}
+
 }  // namespace ei8::cli
 
 int main(int argc, char** argv) {
@@ -20,6 +63,8 @@ int main(int argc, char** argv) {
       "edgeint8"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  // Every option's --help line shows its default ("--batch INT=32"); set before any option.
+  app.option_defaults()->always_capture_default();
 
   ei8::cli::register_version(app);
   ei8::cli::register_run_all(app);
@@ -37,6 +82,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_analyze(app);
   ei8::cli::register_codegen(app);
 
+  if (ei8::cli::refuse_unknown_subcommand(app, argc, argv)) return 2;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -172,6 +172,31 @@ TEST(DesignSpace, ShippedDefaultParsesAndBadFilesAreRejected) {
   EXPECT_FALSE(parse_design_space("arrays=[\"8x8\"]\n", "empty.toml").ok());
 }
 
+// Every point reads the workload's operand width: an FP32 workload (4-byte operands) gets
+// word_bytes = 4 at every point and moves 4x the bytes of the same layers as an INT8 workload
+// with the SRAMs holding a quarter of the words; a topology file (operand_bytes 0) means 1 byte.
+TEST(Dse, PointsUseTheWorkloadsOperandWidth) {
+  Result<DesignSpace> s = parse_design_space(
+      "arrays=[\"8x8\"]\ndataflows=[\"ws\"]\nsram_kb=[[32,32,16]]\nbandwidths=[16]\n", "w.toml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  Workload w;
+  w.name = "toy";
+  w.layers = {conv("c1", 18, 3, 3, 16), conv("c2", 10, 3, 16, 32)};
+  for (int64_t bytes : {0, 1, 4}) {
+    w.operand_bytes = bytes;
+    Result<DseResult> r = run_dse(w, *s, default_energy_table(), 1);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->points.size(), 1u);
+    const PointResult& p = r->points[0];
+    const int64_t want = bytes > 0 ? bytes : 1;
+    EXPECT_EQ(p.array.word_bytes, want) << bytes;
+    ArrayConfig direct = p.array;
+    double dram = 0;
+    for (const Layer& l : w.layers) dram += double(simulate_layer(l, direct)->dram_bytes());
+    EXPECT_EQ(p.dram_bytes, dram) << bytes;
+  }
+}
+
 TEST(Dse, SweepsEveryPointRecordsInfeasibleOnesAndVerifiesTheFront) {
   Workload w;
   w.name = "toy";

@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "ei8/core/npy.h"
 
 namespace {
 
@@ -222,9 +225,9 @@ TEST(BitGrowthCli, MismatchedCalibrationDataIsOneLineNamingFileAndShape) {
                                   "/models/signal_cnn1d.onnx --calib-data /nonexistent.npy");
   EXPECT_EQ(missing.rc, 1);
   EXPECT_NE(missing.err.find("/nonexistent.npy"), std::string::npos) << missing.err;
-  const CliRun both = edgeint8("fixedpoint bitgrowth " + kTestData +
-                               "/models/signal_cnn1d.onnx --topology " + kData +
-                               "project_layers.csv");
+  const CliRun both =
+      edgeint8("fixedpoint bitgrowth " + kTestData + "/models/signal_cnn1d.onnx --topology " +
+               kData + "project_layers.csv");
   EXPECT_EQ(both.rc, 1);
 }
 
@@ -244,6 +247,59 @@ TEST(OverflowCli, ModelLayersOnCalibrationData) {
   const CliRun no_data = edgeint8("fixedpoint overflow " + qdq + ".onnx");
   EXPECT_EQ(no_data.rc, 1);
   EXPECT_NE(no_data.err.find("--calib-data"), std::string::npos) << no_data.err;
+}
+
+// --eval-data / --eval-labels: the end-to-end accuracy of the integer engine with every
+// accumulator at each width. The labels are ONNX Runtime's own top-1 of the file (the .ort.npy
+// the corpus tests compare with bit for bit), so the exact int32 engine scores 100 %, and so does
+// every width the layers' partial sums fit (32 bits, both policies).
+TEST(OverflowCli, EndToEndAccuracyAtEachWidth) {
+  const std::string qdq = kTestData + "/qdq/qdq_pertensor";
+  auto ort = ei8::read_npy(qdq + ".ort.npy");
+  ASSERT_TRUE(ort.ok()) << ort.status().message();
+  const int64_t n = ort->dim(0), classes = ort->dim(1);
+  std::vector<int64_t> top1(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const auto row =
+        ort->span<float>().subspan(static_cast<size_t>(i * classes), static_cast<size_t>(classes));
+    top1[static_cast<size_t>(i)] = std::max_element(row.begin(), row.end()) - row.begin();
+  }
+  const std::string labels =
+      ::testing::TempDir() + "ei8_overflow_labels_" + std::to_string(getpid()) + ".npy";
+  ASSERT_TRUE(ei8::write_npy(labels, ei8::Tensor::from<int32_t>(
+                                         {n}, std::vector<int32_t>(top1.begin(), top1.end())))
+                  .ok());
+  const CliRun r = edgeint8("fixedpoint overflow " + qdq + ".onnx --calib-data " + qdq +
+                            ".input.npy --eval-data " + qdq + ".input.npy --eval-labels " + labels +
+                            " --widths 8,32 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& a = j["accuracy"];
+  EXPECT_EQ(a["samples"], n);
+  EXPECT_EQ(a["exact_int32_accuracy"].get<double>(), 1.0);
+  ASSERT_EQ(a["points"].size(), 4u);  // 8 and 32 bits, saturate and wrap
+  for (const auto& p : a["points"]) {
+    EXPECT_GE(p["accuracy"].get<double>(), 0.0);
+    EXPECT_LE(p["accuracy"].get<double>(), 1.0);
+    if (p["width"] == 32) {
+      EXPECT_EQ(p["accuracy"].get<double>(), 1.0) << p.dump();
+      EXPECT_EQ(p["agreement_with_int32"].get<double>(), 1.0) << p.dump();
+    }
+  }
+  const CliRun text = edgeint8("fixedpoint overflow " + qdq + ".onnx --calib-data " + qdq +
+                               ".input.npy --eval-data " + qdq + ".input.npy --eval-labels " +
+                               labels + " --widths 32");
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("exact int32 accuracy 100.00 %"), std::string::npos) << text.out;
+  std::remove(labels.c_str());
+  // Labels without samples, and eval data without a model, are one-line errors.
+  const CliRun no_data = edgeint8("fixedpoint overflow " + qdq + ".onnx --calib-data " + qdq +
+                                  ".input.npy --eval-labels " + labels);
+  EXPECT_EQ(no_data.rc, 1);
+  EXPECT_NE(no_data.err.find("--eval-data = absent"), std::string::npos) << no_data.err;
+  const CliRun no_model = edgeint8("fixedpoint overflow --eval-data " + qdq + ".input.npy");
+  EXPECT_EQ(no_model.rc, 1);
+  EXPECT_NE(no_model.err.find("without a MODEL"), std::string::npos) << no_model.err;
 }
 
 TEST(VerifyCli, LastLineCountsAtLeastTwentyPassedNoneFailed) {

@@ -61,7 +61,6 @@ inline std::vector<float> read_f32(const std::string& path) {
 
 // Outputs of the integer engine on `lowered` (the integer graph) for `x` [N, ...].
 inline Result<Tensor> engine_output(const Graph& lowered, const Tensor& x) {
-  register_int8_ops();
   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(lowered, {.optimize = false}));
   EI8_RETURN_IF_ERROR(ex.prepare({x.shape()}));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run({x}));

@@ -80,6 +80,35 @@ TEST_F(PipelineTest, RunsInOrderThenCachesUntilSomethingChanges) {
   EXPECT_EQ(copy, 4);
 }
 
+// The cache checks what a step wrote, not only that it exists: an output truncated or edited
+// since the step succeeded (same name, different bytes) re-runs the step.
+TEST_F(PipelineTest, ATruncatedOrEditedOutputIsNotCached) {
+  int make = 0, copy = 0;
+  ASSERT_TRUE(chain("a model of 28 bytes, say", &make, &copy).run({.quiet = true}).all_ok());
+  ASSERT_EQ(make, 1);
+  // Truncated (as a killed export leaves models/signal1d.onnx): "make" re-runs; "copy" reads
+  // the same bytes again afterwards and its own output is intact, so it stays cached.
+  ASSERT_TRUE(write_file(dir_ + "/a.txt", "a model of").ok());
+  PipelineSummary s = chain("a model of 28 bytes, say", &make, &copy).run({.quiet = true});
+  EXPECT_EQ(s.steps[0].state, StepState::kOk);
+  EXPECT_EQ(s.steps[1].state, StepState::kCached);
+  EXPECT_EQ(make, 2);
+  EXPECT_EQ(copy, 1);
+  EXPECT_EQ(read_file(dir_ + "/a.txt").value(), "a model of 28 bytes, say");
+  // Edited with the same size: the hash differs, "copy" re-runs.
+  ASSERT_TRUE(write_file(dir_ + "/b.txt", "A MODEL OF 28 BYTES, SAY").ok());
+  s = chain("a model of 28 bytes, say", &make, &copy).run({.quiet = true});
+  EXPECT_EQ(s.steps[0].state, StepState::kCached);
+  EXPECT_EQ(s.steps[1].state, StepState::kOk);
+  EXPECT_EQ(copy, 2);
+  EXPECT_EQ(read_file(dir_ + "/b.txt").value(), "a model of 28 bytes, say");
+  // The record names each output with its size and hash.
+  const std::string record = read_file(dir_ + "/.cache/copy.key").value();
+  EXPECT_NE(record.find(fmt::format("24 {} b.txt\n", fnv1a_hex("a model of 28 bytes, say"))),
+            std::string::npos)
+      << record;
+}
+
 TEST_F(PipelineTest, FailureSkipsLaterStepsUnlessContinuing) {
   auto build = [this](int* ran) {
     Pipeline p(dir_);

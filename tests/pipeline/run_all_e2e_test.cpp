@@ -1,6 +1,6 @@
 // End to end: `edgeint8 run-all --quick` on the offline data (synthetic signals and Debian's
 // Fashion-MNIST) completes, no step fails, and every number of the tables the report shows is
-// in report.md exactly as the CSV has it.
+// in report.md exactly as the CSV has it, and every figure of report.md is in a table file.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include "ei8/core/npy.h"
 #include "ei8/report/html_check.h"
 #include "ei8/report/table.h"
+#include "report_numbers.h"
 
 namespace ei8 {
 namespace {
@@ -36,6 +37,13 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
         name.rfind("mixed_precision.", 0) == 0 || name.rfind("fixedpoint.", 0) == 0 ||
         name.rfind("arch.", 0) == 0 || name.rfind("deploy.", 0) == 0 || name == "machine") {
       EXPECT_EQ(state, "ok") << name << ": " << steps.text(r, "detail").value();
+    }
+    // The simulator evaluates the INT8 model the sweep quantized, in 1-byte words.
+    if (name.rfind("arch.sim.", 0) == 0) {
+      const std::string w = name.substr(9), detail = steps.text(r, "detail").value();
+      EXPECT_TRUE(fs::exists(out / "models" / (w + ".int8.onnx"))) << w;
+      EXPECT_NE(detail.find("models/" + w + ".int8.onnx: "), std::string::npos) << detail;
+      EXPECT_NE(detail.find("1-byte operands"), std::string::npos) << detail;
     }
   }
 
@@ -88,17 +96,19 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
               arena.number(0, "peak_arena_bytes").value())
         << w;
   }
+  // Every figure of the report (decimals and percentages, prose included) is in a table file.
+  size_t seen = 0;
+  const std::vector<std::string> missing = testing_report::figures_without_a_table(out, &seen);
+  EXPECT_GT(seen, 100u);
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of " << seen
+                               << " figures in report.md are in no table, first: " << missing[0];
   if (!report::find_chromium().empty()) {
     Result<report::HtmlCheck> c = report::check_html_in_browser((out / "report.html").string());
     ASSERT_TRUE(c.ok()) << c.status().message();
     EXPECT_GT(c->images, 5);
     EXPECT_EQ(c->images_loaded, c->images);
   }
-  // Kept for inspection when something failed; per process, so removed otherwise.
-  if (!HasFailure()) {
-    fs::remove_all(out);
-    fs::remove(out.string() + ".log");
-  }
+  if (!::testing::Test::HasFailure()) fs::remove_all(out);  // kept for a look when failing
 }
 
 }  // namespace

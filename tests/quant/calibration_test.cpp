@@ -128,7 +128,6 @@ TEST(Calibration, LoadsNpyFilesAndDirectories) {
 // QuantizeLinear/DequantizeLinear of the executor against quant_math (the numeric contract's
 // reference implementation), element by element, per tensor.
 TEST(Simulation, QdqOpsMatchQuantMath) {
-  register_qdq_ops();
   for (QType t : {QType::kU8, QType::kS8}) {
     const QuantParams p = choose_qparams(-0.7f, 1.3f, t).value();
     Graph g("qdq");

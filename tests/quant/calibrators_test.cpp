@@ -158,6 +158,23 @@ TEST(Calibrate, ClippedFractionIsTheShareOutsideTheRangeWithinOneBinPerSide) {
           fmt::format("{} sym={} range [{}, {}]", calib_method_name(m), sym, r.min, r.max));
       EXPECT_LE(got, static_cast<double>(outside) / n + 1e-12);
       EXPECT_GE(got, static_cast<double>(outside - boundary) / n - 1e-12);
+      // The share clipped by more than half a quantization step (what the PTQ warning counts):
+      // the same whole-bin bounds, half a step farther out, and never above the share clipped.
+      const auto far_it =
+          std::find_if(r.diagnostics.begin(), r.diagnostics.end(),
+                       [](const auto& d) { return d.first == "clipped_beyond_half_step"; });
+      ASSERT_NE(far_it, r.diagnostics.end());
+      const double far = std::get<double>(far_it->second);
+      const double half = 0.5 * (double{r.max} - double{r.min}) / static_cast<double>(p.steps);
+      size_t beyond = 0, beyond_boundary = 0;
+      for (float x : v) {
+        beyond += x < r.min - half || x > r.max + half;
+        beyond_boundary += (x > r.max + half && x < r.max + half + w) ||
+                           (x < r.min - half && x > r.min - half - w);
+      }
+      EXPECT_LE(far, got);
+      EXPECT_LE(far, static_cast<double>(beyond) / n + 1e-12);
+      EXPECT_GE(far, static_cast<double>(beyond - beyond_boundary) / n - 1e-12);
       if (m == CalibMethod::kMinMax && !sym) {
         EXPECT_EQ(got, 0.0);
       }

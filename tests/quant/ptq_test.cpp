@@ -8,6 +8,7 @@
 #include "ei8/core/rng.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/runtime/int8_lowering.h"
 #include "test_graphs.h"
 
 namespace ei8::quant {
@@ -70,6 +71,40 @@ TEST(Ptq, WarnsAboutRangesThatClipMoreThanOnePercent) {
   EXPECT_NE(m->warnings[0].find("value 'x': entropy range [-1, 1] clips 21.6 %"), std::string::npos)
       << m->warnings[0];
 }
+// The node named `name` of the model's QDQ graph lowered to integer ops with its profile.
+const Node* lowered_node(const QuantizedModel& m, const std::string& name) {
+  static Graph keep;  // the returned node lives in the last lowered graph
+  auto low = lower_to_int8(m.qdq, {.profile = m.profile});
+  EXPECT_TRUE(low.ok()) << low.status().message();
+  if (!low.ok()) return nullptr;
+  keep = std::move(low->graph);
+  for (const Node& n : keep.nodes()) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
+// Values clipped by less than half a step lose no more than rounding does: however many there
+// are (an image background just past the range edge), no warning. The advice never names the
+// method already in use (before: "mse range ... clips 60.9 % ... --method mse or percentile").
+TEST(Ptq, ClipWarningCountsOnlyValuesBeyondHalfAStepAndNeverAdvisesTheSameMethod) {
+  CalibTable t = kTable;
+  t.entries[0].method = CalibMethod::kMse;
+  t.entries[0].diagnostics = {{"clipped_beyond_half_step", 0.0}, {"clipped_fraction", 0.609}};
+  t.entries[1].method = CalibMethod::kMse;
+  t.entries[1].diagnostics = {{"clipped_beyond_half_step", 0.05}, {"clipped_fraction", 0.2}};
+  Result<QuantizedModel> m = quantize_model(small_cnn(11), t, PtqOptions{});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  ASSERT_EQ(m->warnings.size(), 1u);
+  const std::string& w = m->warnings[0];
+  EXPECT_NE(w.find("value 'r': mse range [0, 2] clips 5.0 % of the calibration values by more "
+                   "than half a quantization step"),
+            std::string::npos)
+      << w;
+  EXPECT_NE(w.find("--method percentile or minmax keep more of it"), std::string::npos) << w;
+  EXPECT_EQ(w.find("--method mse"), std::string::npos) << w;
+}
+
 TEST(Ptq, PerChannelWeightsAndRequantizerAreDerivedOnce) {
   const Graph g = small_cnn(12);
   for (auto gran : {WeightGranularity::kPerChannel, WeightGranularity::kPerTensor}) {
@@ -99,15 +134,17 @@ TEST(Ptq, PerChannelWeightsAndRequantizerAreDerivedOnce) {
         EXPECT_LE(std::fabs(deq - w.span<float>()[c * 27 + i]), 0.5f * s * (1 + 1e-5f));
         EXPECT_GE(conv.weight_q.span<int8_t>()[c * 27 + i], -127);
       }
-      // ort multiplier: fl32(fl32(s_x·s_w[c]) / s_y).
-      const float mult = (conv.input_q.scale * s) / conv.output_q.scale;
-      EXPECT_EQ(conv.requant.ort_multipliers()[nc == 4 ? c : 0], mult);
     }
     if (nc == 4) {
       EXPECT_LT(conv.weight_scales[2], 0.05f * conv.weight_scales[0]);
     }
-    EXPECT_EQ(conv.out_min, conv.output_q.zero_point);  // fused Relu → clamp at z_y
-    EXPECT_EQ(conv.out_max, 255);
+    // The requantizer is derived once, by the integer engine from the QDQ graph: the lowered
+    // QLinearConv carries the fused Relu as its output clamp [z_y, 255].
+    const Node* qconv = lowered_node(*m, "conv");
+    ASSERT_NE(qconv, nullptr);
+    EXPECT_EQ(qconv->op_type, "QLinearConv");
+    EXPECT_EQ(qconv->attr_int("qmin", -1), conv.output_q.zero_point);
+    EXPECT_EQ(qconv->attr_int("qmax", -1), 255);
     // Bias: round(b / (s_x·s_w[c])).
     const Tensor& b = *g.constant("b");
     for (size_t c = 0; c < 4; ++c) {
@@ -129,8 +166,11 @@ TEST(Ptq, SymmetricS8ActivationsAndProfiles) {
   }
   std::map<std::string, QuantParams> act(m->activations.begin(), m->activations.end());
   EXPECT_FLOAT_EQ(act.at("y").scale, 4.0f / 127.0f);
-  EXPECT_EQ(m->layers[0].requant.profile(), fixedpoint::RequantProfile::kTfliteSingle);
-  EXPECT_EQ(m->layers[1].out_min, -128);
+  EXPECT_EQ(m->profile, fixedpoint::RequantProfile::kTfliteSingle);
+  const Node* fc = lowered_node(*m, m->layers[1].node);
+  ASSERT_NE(fc, nullptr);
+  EXPECT_EQ(fc->attr_string("requant_profile"), "tflite-single");
+  EXPECT_EQ(fc->attr_int("qmin", 0), -128);
   // u8 cannot be symmetric.
   o.act_type = QType::kU8;
   Result<QuantizedModel> bad = quantize_model(small_cnn(13), kTable, o);

@@ -245,7 +245,10 @@ Result<DseResult> run_dse(const Workload& w, const DesignSpace& space, const Ene
   DseResult r;
   r.space_name = space.name;
   r.energy_table_name = table.name;
-  const std::vector<ArrayConfig> cfgs = space.points();
+  std::vector<ArrayConfig> cfgs = space.points();
+  // The model's operand width (Workload::operand_bytes: 1 for INT8 layers, 4 for FP32; 0 for a
+  // topology file, whose words are SCALE-Sim's 1 byte).
+  for (ArrayConfig& a : cfgs) a.word_bytes = w.operand_bytes > 0 ? w.operand_bytes : 1;
   r.points.resize(cfgs.size());
   std::atomic<size_t> next{0};
   const auto t0 = std::chrono::steady_clock::now();

@@ -75,7 +75,9 @@ struct DseResult {
   std::string analysis;  // Markdown: why the recommended point is better, diminishing returns
 };
 
-// Evaluates every point on every layer (threads ≥ 1).
+// Evaluates every point on every layer (threads ≥ 1). Every point reads the workload's operand
+// width: ArrayConfig::word_bytes = workload.operand_bytes (1 when the workload does not say,
+// e.g. a topology file).
 [[nodiscard]] Result<DseResult> run_dse(const Workload& workload, const DesignSpace& space,
                                         const EnergyTable& table, int threads);
 

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "ei8/core/npy.h"
+
 namespace ei8::arch {
 namespace {
 
@@ -238,12 +240,7 @@ Result<std::string> format_topology_csv(const std::vector<Layer>& layers) {
 
 Status write_topology_csv(const std::string& path, const std::vector<Layer>& layers) {
   EI8_ASSIGN_OR_RETURN(std::string text, format_topology_csv(layers));
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return io_error("cannot write topology file: path = '{}'", path);
-  out << text;
-  out.close();
-  if (!out) return io_error("cannot write topology file: path = '{}'", path);
-  return {};
+  return write_file(path, text);  // whole or not at all (core/output_files.h)
 }
 
 }  // namespace ei8::arch

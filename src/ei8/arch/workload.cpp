@@ -1,9 +1,9 @@
 #include "ei8/arch/workload.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include "ei8/arch/model_workload.h"
+#include "ei8/core/npy.h"
 
 namespace ei8::arch {
 
@@ -77,11 +77,7 @@ Result<Workload> load_workload(const std::string& path, TopologyFormat format) {
 }
 
 Status write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return io_error("cannot write file: path = '{}'", path);
-  return {};
+  return write_file(path, text);  // whole or not at all (core/output_files.h)
 }
 
 }  // namespace ei8::arch

@@ -9,6 +9,8 @@
 
 #include <fmt/ranges.h>
 
+#include "ei8/core/output_files.h"
+
 namespace ei8 {
 namespace {
 
@@ -72,12 +74,9 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Status write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return io_error("cannot create {}: {}", path, std::strerror(errno));
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return io_error("cannot write {}: write error", path);
-  return {};
+  OutputFiles out;  // a temporary beside `path`, renamed over it: whole or not at all
+  EI8_RETURN_IF_ERROR(out.add(path, bytes));
+  return out.commit();
 }
 
 Result<Tensor> parse_npy(std::string_view bytes, std::string_view name) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <span>
 
+#include "ei8/fixedpoint/quantize.h"
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/shape_inference.h"
 
@@ -155,16 +156,14 @@ RequantDesc requant_desc(const Requantizer& rq) {
 
 // QuantizeLinear(DequantizeLinear(x)) for every code of an 8-bit type, as the engine's
 // QLinearConcat tables (runtime/kernels/ref/qlinear_ref.h requantize_table): float32 product
-// and division, nearbyint (half to even), + z, clamp.
+// and division, round half to even, + z, clamp (fixedpoint/quantize.h).
 std::vector<uint8_t> requantize_table(bool u8, float in_scale, int32_t in_zero_point,
                                       float out_scale, int32_t out_zero_point) {
   std::vector<uint8_t> t(256);
   const int32_t lo = type_min(u8), hi = type_max(u8);
   for (int32_t x = lo; x <= hi; ++x) {
-    const float r = in_scale * static_cast<float>(x - in_zero_point);
-    const float q = std::nearbyint(r / out_scale) + static_cast<float>(out_zero_point);
-    const auto v =
-        static_cast<int32_t>(std::clamp(q, static_cast<float>(lo), static_cast<float>(hi)));
+    const float r = fixedpoint::dequantize(x, in_scale, in_zero_point);
+    const int32_t v = fixedpoint::quantize(r, out_scale, out_zero_point, lo, hi);
     t[static_cast<size_t>(x - lo)] = static_cast<uint8_t>(v);
   }
   return t;

@@ -62,6 +62,17 @@ std::string Pipeline::cache_key(const Step& step) const {
   return fnv1a_hex(material);
 }
 
+std::string Pipeline::cache_record(const Step& step) const {
+  StepContext ctx{out_dir_};
+  std::string record = cache_key(step) + '\n';
+  for (const auto& out : step.outputs) {
+    auto bytes = read_file(ctx.path(out));
+    record += bytes.ok() ? fmt::format("{} {} {}\n", bytes->size(), fnv1a_hex(*bytes), out)
+                         : fmt::format("missing {}\n", out);
+  }
+  return record;
+}
+
 PipelineSummary Pipeline::run(const RunOptions& options) {
   using Clock = std::chrono::steady_clock;
   PipelineSummary summary;
@@ -81,11 +92,14 @@ PipelineSummary Pipeline::run(const RunOptions& options) {
       rec.state = StepState::kSkipped;
       rec.detail = "an earlier step failed (use --continue-on-error to run it anyway)";
     } else {
+      // Cached when the inputs and settings are those of the last successful run and every
+      // output still has the size and hash recorded then (a truncated or edited output re-runs
+      // the step).
       bool cached = !options.force && !step.outputs.empty();
       if (cached) {
         auto stored = read_file(key_path);
-        cached = stored.ok() && stored.value() == key;
-        for (const auto& out : step.outputs) cached = cached && fs::exists(ctx.path(out));
+        cached = stored.ok() && stored->rfind(key + '\n', 0) == 0 &&
+                 stored.value() == cache_record(step);
       }
       if (cached) {
         rec.state = StepState::kCached;
@@ -106,7 +120,7 @@ PipelineSummary Pipeline::run(const RunOptions& options) {
           if (rec.state == StepState::kFailed) failed_before = true;
           if (rec.state == StepState::kOk) {
             // The key is taken after the run: a step may have created its own inputs' parents.
-            (void)write_file(key_path, cache_key(step));
+            (void)write_file(key_path, cache_record(step));
           } else {
             fs::remove(key_path, ec);
           }

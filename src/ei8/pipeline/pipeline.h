@@ -3,8 +3,9 @@
 //
 // A step declares the files it reads and writes and a settings string. Its cache key is a hash
 // of its name, version, settings and the contents of its input files; when the key equals the
-// one stored under <out>/.cache/ and every output exists, the step is not re-run. Because
-// inputs are the outputs of earlier steps, a change anywhere upstream re-runs what depends on it.
+// one stored under <out>/.cache/ and every output has the size and hash recorded when the step
+// succeeded, the step is not re-run (a truncated or edited output re-runs it). Because inputs
+// are the outputs of earlier steps, a change anywhere upstream re-runs what depends on it.
 //
 //   Pipeline p(out_dir);
 //   p.add({.name = "fixedpoint.verify", .outputs = {"tables/fixedpoint_verify.csv"},
@@ -82,6 +83,10 @@ class Pipeline {
 
   // The cache key of a step given the current contents of its inputs.
   std::string cache_key(const Step& step) const;
+  // What .cache/<step>.key holds after a successful run: the key, then one line per output,
+  // "<bytes> <fnv1a> <path>" ("missing <path>" when absent). The step is cached only when the
+  // stored record equals the current one.
+  std::string cache_record(const Step& step) const;
 
  private:
   std::string out_dir_;

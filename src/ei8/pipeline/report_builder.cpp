@@ -208,6 +208,75 @@ Table summary_table(const StepContext& ctx, const RunAllSettings& s) {
   return sum.result();
 }
 
+// Text of tables/<name>.csv [row][col], or "" when absent: the prose below quotes cells, exactly
+// as the CSV has them, and computes nothing.
+std::string cell(const Table& t, size_t row, const std::string& col) {
+  Result<std::string> v = t.text(row, col);
+  return v.ok() ? *v : std::string();
+}
+
+// Part D's DSE analysis for workload `w`: the recommended point, diminishing returns along the
+// Pareto front, the one-parameter neighbours of the recommended point, its roofline and energy
+// split — each a table written by the arch.dse step, the sentences quoting their cells.
+void add_dse_analysis(Document& d, const StepContext& ctx, const std::string& w) {
+  const auto read = [&](const std::string& name) {
+    return Table::read_csv(ctx.path(fmt::format("tables/{}_{}.csv", name, w)));
+  };
+  Result<Table> overview = read("dse_overview");
+  Result<Table> best = read("dse_best");
+  if (overview.ok() && best.ok()) {
+    const auto ov = [&](const std::string& key) {
+      Result<size_t> r = overview->find_row("key", key);
+      return r.ok() ? cell(*overview, *r, "value") : std::string();
+    };
+    std::string text = fmt::format(
+        "The design space `{}` has {} points, {} of them feasible, {} on the Pareto front "
+        "(sweep engine: {}; front re-simulated exactly: {}; energy table: {}).",
+        ov("space"), ov("points"), ov("feasible_points"), ov("pareto_points"), ov("sweep_engine"),
+        ov("front_resimulated_exactly"), ov("energy_table"));
+    if (Result<size_t> r = best->find_row("objective", "balanced"); r.ok()) {
+      text += fmt::format(
+          " Recommended (balanced: the front point minimising the product of its cycles, energy "
+          "and area relative to the best of each): {} {}, SRAM {} kB, bandwidth {} — {} cycles, "
+          "{} nJ, {} mm2 (`tables/dse_best_{}.csv`, objective = balanced).",
+          cell(*best, *r, "array"), cell(*best, *r, "dataflow"), cell(*best, *r, "sram_kb"),
+          cell(*best, *r, "bandwidth"), cell(*best, *r, "cycles"), cell(*best, *r, "energy_nj"),
+          cell(*best, *r, "area_mm2"), w);
+    }
+    d.paragraph(text);
+  }
+  add_table(d, ctx, "dse_diminishing_" + w, "arch.dse." + w,
+            "DSE: diminishing returns along the Pareto front — each step to the next faster front "
+            "point, cycles saved per added mm2, and that rate relative to the first step; the "
+            "knee is the first step below a quarter of it, " +
+                w);
+  if (Result<Table> dim = read("dse_diminishing"); dim.ok() && dim->num_rows() > 0) {
+    Result<size_t> knee = dim->find_row("knee", "yes");
+    if (knee.ok()) {
+      d.paragraph(fmt::format(
+          "Knee of the front: the step from {} to {} saves {} % of the cycles for {} mm2 more, "
+          "{} % per mm2 against {} % per mm2 for the first step (`tables/dse_diminishing_{}.csv`, "
+          "step {}).",
+          cell(*dim, *knee, "from"), cell(*dim, *knee, "to"),
+          cell(*dim, *knee, "cycle_reduction_pct"), cell(*dim, *knee, "area_added_mm2"),
+          cell(*dim, *knee, "reduction_pct_per_mm2"), cell(*dim, 0, "reduction_pct_per_mm2"), w,
+          cell(*dim, *knee, "step")));
+    } else {
+      d.paragraph(fmt::format(
+          "No knee along the front: no step buys less than a quarter of the first step's {} % "
+          "per mm2 (`tables/dse_diminishing_{}.csv`).",
+          cell(*dim, 0, "reduction_pct_per_mm2"), w));
+    }
+  }
+  add_table(d, ctx, "dse_neighbours_" + w, "arch.dse." + w,
+            "DSE: the recommended point with one parameter changed (changes in % of the "
+            "recommended point's cycles, energy and area), " +
+                w);
+  add_table(d, ctx, "dse_roofline_" + w, "arch.dse." + w,
+            "DSE: per-layer roofline at the recommended point (exact simulation), " + w);
+  add_table(d, ctx, "dse_energy_share_" + w, "arch.dse." + w,
+            "DSE: energy of the recommended point by component, " + w);
+}
 }  // namespace
 
 Status write_report(const StepContext& ctx, const RunAllSettings& s) {
@@ -263,8 +332,14 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
                "Activation histogram of the most sensitive layer's input with each calibrator's "
                "clip range, " +
                    w);
+    std::string target;
+    if (Result<Table> mp = Table::read_csv(ctx.path("tables/mixed_precision_" + w + ".csv"));
+        mp.ok() && mp->num_rows() > 0) {
+      Result<std::string> v = mp->text(0, "target_drop_points");
+      if (v.ok()) target = fmt::format(" (target drop <= {} points)", *v);
+    }
     add_table(d, ctx, "mixed_precision_" + w, "mixed_precision." + w,
-              "Mixed-precision fallback (target drop <= 0.3 points), " + w);
+              "Mixed-precision fallback" + target + ", " + w);
   }
 
   d.heading(2, "Part C — Fixed-point closed loop");
@@ -280,9 +355,12 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
 
   d.heading(2, "Part D — Architecture evaluation");
   d.paragraph(
-      "Each exported model is mapped onto a SCALE-Sim v2 compatible systolic array (cycle-exact "
-      "with SCALE-Sim 22f88b1, `docs/simulator.md`): a 32×32 weight-stationary array, "
-      "64/64/32 kB SRAMs, 10 bytes/cycle of DRAM bandwidth per interface. Energy is action "
+      "The simulated model of each workload is the INT8 model the PTQ sweep quantized with its "
+      "most accurate configuration (`models/<workload>.int8.onnx`; every operand is one byte, "
+      "so reports count 1-byte words). It is mapped onto a SCALE-Sim v2 compatible systolic "
+      "array (cycle-exact with SCALE-Sim 22f88b1, `docs/simulator.md`): a 32×32 "
+      "weight-stationary array, 64/64/32 kB SRAMs, 10 words/cycle of DRAM bandwidth per "
+      "interface. Energy is action "
       "counts × the per-action table `share/energy/int8_edge_45nm.toml`. The SCALE-Sim topology "
       "and config of each model are in `scalesim/<workload>/` for a cross-check with SCALE-Sim.");
   for (const auto& w : s.workloads) {
@@ -296,11 +374,7 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
     add_figure(d, ctx, "dse_cycles_" + w, "Cycles vs array size per dataflow, " + w);
     add_figure(d, ctx, "pe_util_" + w, "PE utilization vs array size per dataflow, " + w);
     add_figure(d, ctx, "pareto_" + w, "Energy vs cycles of every feasible point, " + w);
-    const std::string analysis = ctx.path("dse/" + w + "/analysis.md");
-    if (fs::exists(analysis)) {
-      auto text = read_file(analysis);
-      if (text.ok()) d.markdown(text.value(), 3);
-    }
+    add_dse_analysis(d, ctx, w);
   }
 
   d.heading(2, "Part E — Deployment to a microcontroller");
@@ -338,8 +412,12 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
 
   d.heading(2, "Pipeline steps");
   if (ctx.previous != nullptr) {
-    PipelineSummary so_far{.steps = *ctx.previous};
-    d.table(so_far.table(), "Status and duration of every step before the report");
+    // Written first, so that the durations shown are a table file's (run-all rewrites it with
+    // the report step added at the end).
+    const PipelineSummary so_far{.steps = *ctx.previous};
+    EI8_RETURN_IF_ERROR(so_far.table().write(ctx.path("tables/pipeline_steps")));
+    add_table(d, ctx, "pipeline_steps", "report",
+              "Status and duration of every step before the report");
   }
 
   d.heading(2, "References");

@@ -122,11 +122,65 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
   return p;
 }
 
+bool report_written(const PipelineSummary& s) {
+  return std::any_of(s.steps.begin(), s.steps.end(), [](const StepRecord& r) {
+    return r.name == "report" && r.state == StepState::kOk;
+  });
+}
+
+std::vector<std::string> failed_steps(const PipelineSummary& s) {
+  std::vector<std::string> out;
+  for (const StepRecord& r : s.steps) {
+    if (r.state == StepState::kFailed) out.push_back(r.name);
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kStaleMd = "> **Stale report.**";
+constexpr std::string_view kStaleHtml = "<p class=\"stale\"";
+
+// A report.md / report.html left by an earlier run would look current after a run that did not
+// write one: each gets a banner (replacing an older banner) saying so and why.
+Status mark_stale_report(const std::string& out_dir, const PipelineSummary& s) {
+  const std::vector<std::string> failed = failed_steps(s);
+  std::string why = failed.empty() ? std::string("the step `report` did not run")
+                                   : fmt::format("step(s) {} failed", fmt::join(failed, ", "));
+  const std::string text = fmt::format(
+      "The latest `edgeint8 run-all` into this directory did not write it ({}); it is from an "
+      "earlier run. See tables/pipeline_steps.csv.",
+      why);
+  const fs::path md = fs::path(out_dir) / "report.md";
+  if (fs::exists(md)) {
+    EI8_ASSIGN_OR_RETURN(std::string body, read_file(md.string()));
+    if (body.rfind(kStaleMd, 0) == 0) body.erase(0, body.find("\n\n") + 2);
+    EI8_RETURN_IF_ERROR(write_file(md.string(), fmt::format("{} {}\n\n{}", kStaleMd, text, body)));
+  }
+  const fs::path html = fs::path(out_dir) / "report.html";
+  if (fs::exists(html)) {
+    EI8_ASSIGN_OR_RETURN(std::string body, read_file(html.string()));
+    const size_t old = body.find(kStaleHtml);
+    if (old != std::string::npos) body.erase(old, body.find("</p>\n", old) + 5 - old);
+    const size_t at = body.find("<body>\n");
+    if (at != std::string::npos) {
+      body.insert(at + 7, fmt::format("{} style=\"background:#fdd;border:2px solid #c00;padding:"
+                                      "0.6em;font-weight:bold\">Stale report. {}</p>\n",
+                                      kStaleHtml, text));
+      EI8_RETURN_IF_ERROR(write_file(html.string(), body));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<PipelineSummary> run_all(const RunAllSettings& s) {
   EI8_ASSIGN_OR_RETURN(Pipeline p, build_run_all(s));
   PipelineSummary summary = p.run({.continue_on_error = s.continue_on_error, .force = s.force});
   EI8_RETURN_IF_ERROR(
       summary.table().write((fs::path(s.out_dir) / "tables" / "pipeline_steps").string()));
+  if (!report_written(summary)) EI8_RETURN_IF_ERROR(mark_stale_report(s.out_dir, summary));
   return summary;
 }
 

@@ -30,8 +30,14 @@ struct RunAllSettings {
 
 // Checks the settings (unknown workload or dataset → error) and builds the pipeline.
 Result<Pipeline> build_run_all(const RunAllSettings& settings);
-// Builds and runs it; writes <out>/tables/pipeline_steps.csv.
+// Builds and runs it; writes <out>/tables/pipeline_steps.csv. When the run did not write the
+// report (a step failed), a report.md/.html left by an earlier run gets a "Stale report" banner.
 Result<PipelineSummary> run_all(const RunAllSettings& settings);
+
+// True when this run wrote <out>/report.md and report.html (the step `report` ended ok).
+bool report_written(const PipelineSummary& summary);
+// The names of the steps that failed, in order.
+std::vector<std::string> failed_steps(const PipelineSummary& summary);
 
 // What this machine is, for the report: CPU model, cores, ISA tiers, compiler, OS.
 report::Table machine_table();

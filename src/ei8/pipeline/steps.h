@@ -23,7 +23,9 @@ std::string dataset_name_for(const RunAllSettings& s, const std::string& workloa
 // Part B — INT8 PTQ on models/<w>.onnx: the sweep (tables/ptq_sweep_<w>.csv, figures
 // ptq_accuracy_<w>, ptq_acc_latency_<w>), the sensitivity analysis (sensitivity_<w>,
 // layer_error_<w>, tensor_histograms_<w>, calib_thresholds_<w>; figures layer_error_<w>,
-// calib_thresholds_<w>) and the mixed-precision fallback (mixed_precision_<w>).
+// calib_thresholds_<w>) and the mixed-precision fallback (mixed_precision_<w>). The sweep also
+// writes the QDQ model of its best configuration, int8_model_path(w) = models/<w>.int8.onnx.
+std::string int8_model_path(const std::string& workload);
 Step ptq_sweep_step(const RunAllSettings& s, const std::string& workload);
 Step sensitivity_step(const RunAllSettings& s, const std::string& workload);
 Step mixed_precision_step(const RunAllSettings& s, const std::string& workload);
@@ -43,7 +45,8 @@ Step fixedpoint_verify_step(const RunAllSettings& s);     // tables/fixedpoint_v
 Step fixedpoint_overflow_step(const RunAllSettings& s);   // tables/overflow.csv, figures/overflow
 Step fixedpoint_bitgrowth_step(const RunAllSettings& s);  // tables/bitgrowth.csv
 
-// Part D — architecture, on the model exported by export.<workload> (models/<w>.onnx).
+// Part D — architecture, on the INT8 model the sweep quantized (models/<w>.int8.onnx: 1-byte
+// operands, ArrayConfig::word_bytes = the workload's operand width).
 Step arch_sim_step(const RunAllSettings& s, const std::string& workload);
 Step arch_dse_step(const RunAllSettings& s, const std::string& workload,
                    const std::string& space_path);

@@ -38,15 +38,165 @@ arch::ArrayConfig default_array() {
           .bandwidth = 10};
 }
 
-std::string model_path(const std::string& w) { return "models/" + w + ".onnx"; }
+// The simulated model: the INT8 model the PTQ sweep quantized (its best configuration), the
+// model the report's simulator section is about; its layers read 1-byte operands.
+std::string model_path(const std::string& w) { return int8_model_path(w); }
+
+std::string design_name(const arch::ArrayConfig& a) {
+  return fmt::format("{}x{} {} SRAM {},{},{} kB bw {}", a.rows, a.cols,
+                     arch::dataflow_name(a.dataflow), a.ifmap_sram_kb, a.filter_sram_kb,
+                     a.ofmap_sram_kb, a.bandwidth);
+}
+
+double pct_change(double from, double to) { return from != 0 ? 100 * (to - from) / from : 0; }
+
+// The DSE's comparisons as tables (the report's prose quotes their cells; nothing is computed
+// while writing Markdown): the workload and space, diminishing returns along the Pareto front,
+// one-parameter neighbours of the recommended point, its per-layer roofline (exact simulation)
+// and its energy by component.
+struct DseTables {
+  Table overview{{"key", "value"}};
+  Table diminishing{{"step", "from", "to", "cycles_from", "cycles_to", "cycle_reduction_pct",
+                     "area_added_mm2", "reduction_pct_per_mm2", "vs_first_step", "knee"}};
+  Table neighbours{{"change", "design", "cycles", "energy_nj", "area_mm2", "cycles_change_pct",
+                    "energy_change_pct", "area_change_pct", "note"}};
+  Table roofline{{"layer", "macs", "intensity_mac_per_byte", "attained_mac_per_cycle",
+                  "peak_mac_per_cycle", "bound", "verdict"}};
+  Table energy_share{{"component", "energy_nj", "share_pct"}};
+};
+
+Result<DseTables> dse_tables(const arch::Workload& wl, const arch::DesignSpace& space,
+                             const arch::DseResult& r) {
+  DseTables t;
+  int64_t feasible = 0;
+  for (const auto& p : r.points) feasible += p.feasible;
+  double macs = 0;
+  for (const arch::Layer& l : wl.layers) macs += static_cast<double>(l.macs());
+  const std::pair<std::string, report::Cell> overview[] = {
+      {"layers", static_cast<double>(wl.layers.size())},
+      {"macs", macs},
+      {"space", space.name},
+      {"points", static_cast<double>(r.points.size())},
+      {"feasible_points", static_cast<double>(feasible)},
+      {"pareto_points", static_cast<double>(r.front.size())},
+      {"sweep_engine",
+       std::string(space.evaluator == arch::Evaluator::kExact ? "exact (SCALE-Sim v2 compatible)"
+                                                              : "analytic")},
+      {"front_resimulated_exactly",
+       std::string(space.evaluator == arch::Evaluator::kAnalytic && space.verify_front ? "yes"
+                                                                                       : "no")},
+      {"energy_table", r.energy_table_name},
+      {"recommended", r.any_feasible ? design_name(r.points[r.balanced].array) : "none"}};
+  for (const auto& [k, v] : overview) t.overview.add_row({k, v});
+  if (!r.any_feasible) return t;
+
+  // Diminishing returns: each step to the next Pareto point (by area) that is faster, the
+  // fraction of cycles saved per added mm²; the knee is the first step that buys less than a
+  // quarter of what the first step bought.
+  for (const char* c : {"cycle_reduction_pct", "reduction_pct_per_mm2"}) {
+    t.diminishing.set_precision(c, 1);
+  }
+  t.diminishing.set_precision("vs_first_step", 3);
+  t.diminishing.set_precision("area_added_mm2", 3);
+  {
+    const arch::PointResult* prev = nullptr;
+    double first_gain = 0;
+    bool knee_found = false;
+    int step = 0;
+    for (size_t i : r.front) {
+      const arch::PointResult& p = r.points[i];
+      if (prev != nullptr && p.cycles < prev->cycles) {
+        const double reduction = 100.0 * double(prev->cycles - p.cycles) / double(prev->cycles);
+        const double area = p.area_mm2 - prev->area_mm2;
+        const double per_mm2 = reduction / std::max(area, 1e-9);
+        if (first_gain == 0) first_gain = per_mm2;
+        const bool knee = !knee_found && per_mm2 < first_gain / 4;
+        knee_found = knee_found || knee;
+        t.diminishing.add_row({static_cast<double>(++step), design_name(prev->array),
+                               design_name(p.array), static_cast<double>(prev->cycles),
+                               static_cast<double>(p.cycles), reduction, area, per_mm2,
+                               per_mm2 / first_gain, std::string(knee ? "yes" : "no")});
+      }
+      if (prev == nullptr || p.cycles < prev->cycles) prev = &p;
+    }
+  }
+
+  // One parameter of the recommended point changed at a time.
+  const arch::PointResult& rec = r.points[r.balanced];
+  for (const char* c : {"cycles_change_pct", "energy_change_pct", "area_change_pct"}) {
+    t.neighbours.set_precision(c, 1);
+  }
+  t.neighbours.set_precision("energy_nj", 2);
+  t.neighbours.set_precision("area_mm2", 3);
+  for (const arch::PointResult& p : r.points) {
+    if (!p.feasible || &p == &rec) continue;
+    const arch::ArrayConfig &a = p.array, &b = rec.array;
+    const bool array = a.rows != b.rows || a.cols != b.cols, df = a.dataflow != b.dataflow,
+               sram = a.ifmap_sram_kb != b.ifmap_sram_kb || a.filter_sram_kb != b.filter_sram_kb ||
+                      a.ofmap_sram_kb != b.ofmap_sram_kb,
+               bw = a.bandwidth != b.bandwidth;
+    if (int(array) + int(df) + int(sram) + int(bw) != 1) continue;
+    const std::string change =
+        array  ? fmt::format("array {}x{}", a.rows, a.cols)
+        : df   ? fmt::format("dataflow {}", arch::dataflow_name(a.dataflow))
+        : sram ? fmt::format("SRAM {},{},{} kB", a.ifmap_sram_kb, a.filter_sram_kb, a.ofmap_sram_kb)
+               : fmt::format("bandwidth {}", a.bandwidth);
+    const double dc = pct_change(double(rec.cycles), double(p.cycles));
+    const double de = pct_change(rec.energy_pj, p.energy_pj);
+    const double da = pct_change(rec.area_mm2, p.area_mm2);
+    std::string note;
+    if (p.cycles < rec.cycles && p.energy_pj > rec.energy_pj) note = "faster but costs energy";
+    if (p.cycles >= rec.cycles && p.energy_pj >= rec.energy_pj && p.area_mm2 >= rec.area_mm2) {
+      note = "worse on every axis";
+    }
+    if (p.cycles < rec.cycles && p.area_mm2 > rec.area_mm2 && dc > -0.5 * da) {
+      note = "diminishing return: speed-up smaller than half the area growth";
+    }
+    t.neighbours.add_row({change, design_name(a), static_cast<double>(p.cycles), p.energy_pj / 1e3,
+                          p.area_mm2, dc, de, da, note});
+  }
+
+  // The recommended point, every layer simulated exactly: roofline and energy by component.
+  t.roofline.set_precision("intensity_mac_per_byte", 2);
+  t.roofline.set_precision("attained_mac_per_cycle", 1);
+  EI8_ASSIGN_OR_RETURN(std::vector<arch::LayerStats> stats,
+                       arch::simulate_layers(wl.layers, rec.array));
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const arch::LayerStats& st = stats[i];
+    const arch::Roofline rf = arch::layer_roofline(st, rec.array);
+    t.roofline.add_row({wl.layers[i].name, static_cast<double>(st.macs), rf.intensity, rf.attained,
+                        static_cast<double>(rec.array.rows * rec.array.cols),
+                        std::string(arch::bound_name(rf.bound)), rf.why});
+  }
+  t.energy_share.set_precision("energy_nj", 2);
+  t.energy_share.set_precision("share_pct", 1);
+  const arch::LayerEnergy& e = rec.energy;
+  const double total = rec.energy_pj > 0 ? rec.energy_pj : 1;
+  for (const auto& [name, pj] : {std::pair<const char*, double>{"MAC", e.mac},
+                                 {"array", e.array},
+                                 {"ifmap SRAM", e.ifmap_sram},
+                                 {"filter SRAM", e.filter_sram},
+                                 {"ofmap SRAM", e.ofmap_sram},
+                                 {"DRAM", e.dram},
+                                 {"leakage", e.leakage}}) {
+    t.energy_share.add_row({std::string(name), pj / 1e3, 100 * pj / total});
+  }
+  return t;
+}
 
 Result<arch::Workload> load_model_workload(const StepContext& c, const std::string& w) {
   const std::string path = c.path(model_path(w));
   if (!fs::exists(path)) {
-    return not_found("cannot evaluate {}: {} does not exist (the export step makes it)", w,
+    return not_found("cannot evaluate {}: {} does not exist (the ptq_sweep step makes it)", w,
                      model_path(w));
   }
   return load_workload_file(path, arch::TopologyFormat::kConv);
+}
+
+// The array of `base` with the workload's operand width (1 byte for INT8 layers, 4 for FP32).
+arch::ArrayConfig with_operand_width(arch::ArrayConfig base, const arch::Workload& wl) {
+  if (wl.operand_bytes > 0) base.word_bytes = wl.operand_bytes;
+  return base;
 }
 
 }  // namespace
@@ -61,7 +211,7 @@ Step arch_sim_step(const RunAllSettings&, const std::string& w) {
                   "figures/roofline_" + w + ".png", "figures/energy_" + w + ".png"},
       .run = [w](StepContext& c) -> Result<StepOutcome> {
         EI8_ASSIGN_OR_RETURN(arch::Workload wl, load_model_workload(c, w));
-        const arch::ArrayConfig array = default_array();
+        const arch::ArrayConfig array = with_operand_width(default_array(), wl);
         const arch::EnergyTable et = arch::default_energy_table();
         Table t({"layer", "macs", "cycles", "stall_cycles", "utilization_pct", "dram_bytes",
                  "intensity_mac_per_byte", "attained_mac_per_cycle", "bound", "energy_nj",
@@ -135,8 +285,9 @@ Step arch_sim_step(const RunAllSettings&, const std::string& w) {
         arch::ScaleSimConfig cfg{.run_name = w, .array = array, .bandwidths = {array.bandwidth}};
         EI8_RETURN_IF_ERROR(arch::write_text_file((dir / "config.cfg").string(),
                                                   arch::format_scalesim_config(cfg)));
-        return StepOutcome::ok(fmt::format("{} layers, {:.0f} cycles, {:.1f} nJ per inference",
-                                           wl.layers.size(), total_cycles, total_nj));
+        return StepOutcome::ok(
+            fmt::format("{}: {} layers, {}-byte operands, {:.0f} cycles, {:.1f} nJ per inference",
+                        model_path(w), wl.layers.size(), array.word_bytes, total_cycles, total_nj));
       }};
 }
 
@@ -144,9 +295,13 @@ Step arch_dse_step(const RunAllSettings& s, const std::string& w, const std::str
   return {
       .name = "arch.dse." + w,
       .description = "design-space exploration: every point, Pareto front, best per objective",
+      .version = "2",  // + dse_overview/diminishing/neighbours/roofline/energy_share tables
       .settings = fmt::format("space={} threads={}", space_path, s.threads),
       .inputs = {model_path(w), space_path},
       .outputs = {"tables/dse_points_" + w + ".csv", "tables/dse_pareto_" + w + ".csv",
+                  "tables/dse_best_" + w + ".csv", "tables/dse_overview_" + w + ".csv",
+                  "tables/dse_diminishing_" + w + ".csv", "tables/dse_neighbours_" + w + ".csv",
+                  "tables/dse_roofline_" + w + ".csv", "tables/dse_energy_share_" + w + ".csv",
                   "figures/dse_cycles_" + w + ".png", "figures/pe_util_" + w + ".png",
                   "figures/pareto_" + w + ".png"},
       .run = [w, space_path, threads = s.threads](StepContext& c) -> Result<StepOutcome> {
@@ -207,6 +362,12 @@ Step arch_dse_step(const RunAllSettings& s, const std::string& w, const std::str
         best.set_precision("energy_nj", 2);
         best.set_precision("area_mm2", 3);
         EI8_RETURN_IF_ERROR(best.write(c.path("tables/dse_best_" + w)));
+        EI8_ASSIGN_OR_RETURN(DseTables at, dse_tables(wl, space, r));
+        EI8_RETURN_IF_ERROR(at.overview.write(c.path("tables/dse_overview_" + w)));
+        EI8_RETURN_IF_ERROR(at.diminishing.write(c.path("tables/dse_diminishing_" + w)));
+        EI8_RETURN_IF_ERROR(at.neighbours.write(c.path("tables/dse_neighbours_" + w)));
+        EI8_RETURN_IF_ERROR(at.roofline.write(c.path("tables/dse_roofline_" + w)));
+        EI8_RETURN_IF_ERROR(at.energy_share.write(c.path("tables/dse_energy_share_" + w)));
 
         // Cycles and utilization vs array size per dataflow, square arrays, at the space's
         // largest SRAM and bandwidth (so the curves show the array, not the memory).

@@ -240,6 +240,28 @@ Result<SweepChoice> best_sweep_config(const StepContext& c, const std::string& w
   return ch;
 }
 
+namespace {
+
+// The model of one sweep row, quantized again from the shared statistics (the sweep keeps only
+// the rows' figures): the row's calibrator, weight granularity and activation scheme.
+Result<quant::QuantizedModel> quantize_sweep_row(const Graph& g, const quant::Statistics& st,
+                                                 const quant::SweepOptions& o,
+                                                 const quant::SweepRow& row) {
+  quant::PtqOptions po = o.ptq;
+  po.weights = row.weights;
+  po.act_symmetric = row.activations == "s8-sym";
+  if (row.activations != "u8-asym") po.act_type = quant::QType::kS8;
+  quant::CalibParams cp = o.calib;
+  cp.method = row.method;
+  cp = quant::calib_target(po, cp);
+  EI8_ASSIGN_OR_RETURN(quant::CalibTable table, quant::make_table(st, cp));
+  return quant::quantize_model(g, table, po);
+}
+
+}  // namespace
+
+std::string int8_model_path(const std::string& w) { return "models/" + w + ".int8.onnx"; }
+
 quant::LatencyFn int8_latency_function() {
   return [](const quant::QuantizedModel& m, int64_t batch) {
     return quant::int8_latency_us(m, batch, 20);
@@ -255,7 +277,8 @@ Step ptq_sweep_step(const RunAllSettings& s, const std::string& w) {
       .settings = fmt::format("calib={} eval={} rows={} seed={} latency={}", n.calib, n.eval,
                               quant::sweep_size(o), s.seed, o.latency ? "int8" : "none"),
       .inputs = {model_path(w)},
-      .outputs = {"tables/ptq_sweep_" + w + ".csv", "figures/ptq_accuracy_" + w + ".png"},
+      .outputs = {"tables/ptq_sweep_" + w + ".csv", "figures/ptq_accuracy_" + w + ".png",
+                  int8_model_path(w)},
       .run = [s, w, o](StepContext& c) -> Result<StepOutcome> {
         EI8_ASSIGN_OR_RETURN(QuantInputs in, load_quant_inputs(c, s, w));
         Progress progress("ptq_sweep." + w, static_cast<int64_t>(quant::sweep_size(o)), "configs");
@@ -268,11 +291,15 @@ Step ptq_sweep_step(const RunAllSettings& s, const std::string& w) {
         EI8_RETURN_IF_ERROR(
             accuracy_latency_figure(t, w, c.path("figures/ptq_acc_latency_" + w), &drawn));
         const quant::SweepRow* best = r.best();
+        // The best configuration's QDQ model: the INT8 model the simulator steps evaluate.
+        EI8_ASSIGN_OR_RETURN(quant::QuantizedModel best_model,
+                             quantize_sweep_row(in.graph, in.stats, o, *best));
+        EI8_RETURN_IF_ERROR(save_onnx(best_model.qdq, c.path(int8_model_path(w))));
         return StepOutcome::ok(fmt::format(
-            "{} configs on {} ({} eval samples); FP32 {:.2f} %, best {} {} {} {:.2f} %",
+            "{} configs on {} ({} eval samples); FP32 {:.2f} %, best {} {} {} {:.2f} % ({})",
             r.rows.size(), in.dataset, r.eval_samples, 100 * r.fp32_accuracy,
             quant::calib_method_name(best->method), quant::weight_granularity_name(best->weights),
-            best->activations, 100 * best->accuracy));
+            best->activations, 100 * best->accuracy, int8_model_path(w)));
       }};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -20,9 +21,9 @@ std::string batched(const Shape& sample) {
 
 // Appends the samples of `t` (one sample, or a batch of them) to `out`.
 Status append_samples(const Tensor& t, const Shape& sample, const std::string& file,
-                      std::vector<float>& out, int64_t& count) {
+                      std::string_view what, std::vector<float>& out, int64_t& count) {
   if (t.dtype() != DType::kF32) {
-    return invalid_argument("cannot read calibration data {}: dtype = {}, must be f32", file,
+    return invalid_argument("cannot read {} {}: dtype = {}, must be f32", what, file,
                             dtype_name(t.dtype()));
   }
   int64_t n = 0;
@@ -32,11 +33,20 @@ Status append_samples(const Tensor& t, const Shape& sample, const std::string& f
              std::equal(sample.begin(), sample.end(), t.shape().begin() + 1)) {
     n = t.dim(0);
   } else {
-    return invalid_argument(
-        "cannot read calibration data {}: shape = {}, must be {} or {} (the model input)", file,
-        shape_to_string(t.shape()), batched(sample), shape_to_string(sample));
+    return invalid_argument("cannot read {} {}: shape = {}, must be {} or {} (the model input)",
+                            what, file, shape_to_string(t.shape()), batched(sample),
+                            shape_to_string(sample));
   }
   const auto v = t.span<float>();
+  // NaN or Inf would run through the model as a plausible, finite result (ReLU and max-pool
+  // drop NaN); refuse them, naming the first.
+  const size_t per_sample = n == 0 ? 1 : v.size() / static_cast<size_t>(n);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      return invalid_argument("cannot read {} {}: element {} (sample {}) = {}, must be finite",
+                              what, file, i, i / std::max<size_t>(per_sample, 1), v[i]);
+    }
+  }
   out.insert(out.end(), v.begin(), v.end());
   count += n;
   return {};
@@ -44,26 +54,24 @@ Status append_samples(const Tensor& t, const Shape& sample, const std::string& f
 
 }  // namespace
 
-Result<Tensor> load_calibration_data(const std::string& path, const Shape& input_shape) {
+Result<Tensor> load_calibration_data(const std::string& path, const Shape& input_shape,
+                                     std::string_view what) {
   if (input_shape.empty()) {
-    return invalid_argument("cannot read calibration data {}: model input rank = 0, must be >= 1",
-                            path);
+    return invalid_argument("cannot read {} {}: model input rank = 0, must be >= 1", what, path);
   }
   const Shape sample(input_shape.begin() + 1, input_shape.end());
   for (int64_t d : sample) {
     if (d < 0) {
       return unsupported(
-          "cannot read calibration data {}: model input shape = {}, must be static "
-          "except the batch",
-          path, shape_to_string(input_shape));
+          "cannot read {} {}: model input shape = {}, must be static except the batch", what, path,
+          shape_to_string(input_shape));
     }
   }
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     return not_found(
-        "cannot read calibration data {}: path = missing, must be a .npy file or a "
-        "directory of .npy files",
+        "cannot read {} {}: path = missing, must be a .npy file or a directory of .npy files", what,
         path);
   }
   std::vector<std::string> files;
@@ -73,8 +81,7 @@ Result<Tensor> load_calibration_data(const std::string& path, const Shape& input
     }
     std::sort(files.begin(), files.end());
     if (files.empty()) {
-      return invalid_argument("cannot read calibration data {}: .npy files = 0, must be >= 1",
-                              path);
+      return invalid_argument("cannot read {} {}: .npy files = 0, must be >= 1", what, path);
     }
   } else {
     files.push_back(path);
@@ -83,10 +90,10 @@ Result<Tensor> load_calibration_data(const std::string& path, const Shape& input
   int64_t count = 0;
   for (const std::string& f : files) {
     EI8_ASSIGN_OR_RETURN(Tensor t, read_npy(f));
-    EI8_RETURN_IF_ERROR(append_samples(t, sample, f, values, count));
+    EI8_RETURN_IF_ERROR(append_samples(t, sample, f, what, values, count));
   }
   if (count == 0) {
-    return invalid_argument("cannot read calibration data {}: samples = 0, must be >= 1", path);
+    return invalid_argument("cannot read {} {}: samples = 0, must be >= 1", what, path);
   }
   Shape shape = sample;
   shape.insert(shape.begin(), count);
@@ -105,6 +112,10 @@ Result<Statistics> collect_statistics(const Graph& g, const Tensor& data,
   EI8_RETURN_IF_ERROR(validate(options.observer));
   if (options.batch < 1) {
     return invalid_argument("cannot calibrate: batch = {}, must be >= 1", options.batch);
+  }
+  if (options.max_samples < 0) {
+    return invalid_argument("cannot calibrate: max_samples = {}, must be >= 0 (0 = all)",
+                            options.max_samples);
   }
   if (g.inputs().size() != 1) {
     return unsupported("cannot calibrate graph '{}': inputs = {}, must be 1", g.name(),

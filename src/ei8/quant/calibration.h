@@ -25,8 +25,10 @@ namespace ei8::quant {
 // a `.npy` file holding [N, ...sample] (or a single sample without the batch axis), or a
 // directory whose `*.npy` files (sorted by name) hold one sample or a batch each. Samples must
 // be float32 (NumPy float64 is converted) and match the sample shape. Returns [N, ...sample].
-// Errors: missing path, no samples, wrong shape or dtype — each naming the file.
-Result<Tensor> load_calibration_data(const std::string& path, const Shape& input_shape);
+// Errors: missing path, no samples, wrong shape or dtype, NaN or Inf — each naming the file
+// (and the first non-finite element); `what` names the data in messages.
+Result<Tensor> load_calibration_data(const std::string& path, const Shape& input_shape,
+                                     std::string_view what = "calibration data");
 
 struct CalibrationOptions {
   int64_t batch = 32;        // samples per forward pass (= per observe() call), ≥ 1

@@ -572,8 +572,10 @@ Result<CalibResult> calibrate_range(const TensorObserver& obs, const CalibParams
 
 // Fraction of the observed values outside [lo, hi], counting only histogram bins that lie
 // wholly outside (so a lower bound, short by at most one bin per side).
-double clipped_fraction(const StreamingHistogram& h, double lo, double hi) {
+double clipped_fraction(const StreamingHistogram& h, double lo, double hi, double margin = 0.0) {
   if (h.count() == 0) return 0.0;
+  lo -= margin;
+  hi += margin;
   const double w = h.bin_width();
   uint64_t clipped = 0;
   for (int64_t k = 0; k < h.bins_used(); ++k) {
@@ -589,6 +591,12 @@ double clipped_fraction(const StreamingHistogram& h, double lo, double hi) {
 Result<CalibResult> calibrate(const TensorObserver& obs, const CalibParams& p) {
   EI8_RETURN_IF_ERROR(validate(p));
   EI8_ASSIGN_OR_RETURN(CalibResult r, calibrate_range(obs, p));
+  // Values within half a step beyond the range lose no more to clipping than any value loses to
+  // rounding: only those farther out make clipping worse than minmax.
+  const double half_step =
+      0.5 * (double{r.max} - double{r.min}) / static_cast<double>(std::max<int64_t>(p.steps, 1));
+  put(r.diagnostics, "clipped_beyond_half_step",
+      clipped_fraction(obs.histogram(), r.min, r.max, half_step));
   put(r.diagnostics, "clipped_fraction", clipped_fraction(obs.histogram(), r.min, r.max));
   return r;
 }

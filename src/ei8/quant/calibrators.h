@@ -99,8 +99,11 @@ struct CalibResult {
   CalibMethod method = CalibMethod::kMinMax;
   ParamList parameters;   // every hyper-parameter the method used (incl. the observer's)
   ParamList diagnostics;  // what the method found (chosen bin, KL, fitted σ, ...); always
-                          // ends with "clipped_fraction": the share of observed values outside
-                          // [min, max], counted in whole histogram bins (a lower bound)
+                          // ends with "clipped_beyond_half_step" (the share of observed values
+                          // more than half a quantization step outside [min, max]: what clipping
+                          // costs beyond rounding; the PTQ warning counts these) and
+                          // "clipped_fraction": the share outside [min, max]; both counted in
+                          // whole histogram bins (lower bounds)
 };
 
 // Computes the range. Errors: empty observer, non-finite values seen, invalid params.

@@ -37,14 +37,39 @@ Result<EvalSet> make_eval_set(const Graph& g, Tensor inputs, std::vector<int64_t
         g.name(), shape_to_string(inputs.shape()),
         in == nullptr ? std::string("?") : shape_to_string(in->shape));
   }
+  {
+    const auto v = inputs.span<float>();
+    const size_t per_sample = v.size() / static_cast<size_t>(inputs.dim(0));
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v[i])) {
+        return invalid_argument(
+            "cannot evaluate graph '{}': evaluation data element {} (sample {}) = {}, must be "
+            "finite",
+            g.name(), i, i / std::max<size_t>(per_sample, 1), v[i]);
+      }
+    }
+  }
   if (!labels.empty() && static_cast<int64_t>(labels.size()) != inputs.dim(0)) {
     return invalid_argument("cannot evaluate graph '{}': labels = {}, must be {} (one per sample)",
                             g.name(), labels.size(), inputs.dim(0));
+  }
+  // Classes = the last dimension of the (first) output, when the graph knows it.
+  int64_t classes = 0;
+  if (!g.outputs().empty()) {
+    const Value* out = g.find_value(g.outputs()[0]);
+    if (out != nullptr && !out->shape.empty() && out->shape.back() > 0) {
+      classes = out->shape.back();
+    }
   }
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0) {
       return invalid_argument("cannot evaluate graph '{}': label[{}] = {}, must be >= 0", g.name(),
                               i, labels[i]);
+    }
+    if (classes > 0 && labels[i] >= classes) {
+      return invalid_argument(
+          "cannot evaluate graph '{}': label[{}] = {}, must be < {} (the model's classes)",
+          g.name(), i, labels[i], classes);
     }
   }
   EvalSet ev;
@@ -92,8 +117,9 @@ Result<EvalSet> load_eval_set(const Graph& g, const std::string& data_path,
     return unsupported("cannot load evaluation data: model inputs = {}, must be 1",
                        g.inputs().size());
   }
-  EI8_ASSIGN_OR_RETURN(Tensor x,
-                       load_calibration_data(data_path, g.find_value(g.inputs()[0])->shape));
+  EI8_ASSIGN_OR_RETURN(
+      Tensor x,
+      load_calibration_data(data_path, g.find_value(g.inputs()[0])->shape, "evaluation data"));
   std::vector<int64_t> labels;
   if (!labels_path.empty()) {
     EI8_ASSIGN_OR_RETURN(labels, read_labels(labels_path, x.dim(0)));

@@ -4,9 +4,7 @@
 
 namespace ei8::quant {
 
-fixedpoint::RequantProfile model_profile(const QuantizedModel& m) {
-  return m.layers.empty() ? fixedpoint::RequantProfile::kOrt : m.layers.front().requant.profile();
-}
+fixedpoint::RequantProfile model_profile(const QuantizedModel& m) { return m.profile; }
 
 Result<Executor> make_int8_executor(const QuantizedModel& m, ExecutorOptions options) {
   return ei8::make_int8_executor(m.qdq, {.profile = model_profile(m)}, options);

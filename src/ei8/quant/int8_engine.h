@@ -11,7 +11,7 @@
 
 namespace ei8::quant {
 
-// The profile of the model's integer layers (ort when it has none).
+// The profile of the model's integer layers (m.profile).
 fixedpoint::RequantProfile model_profile(const QuantizedModel& m);
 
 // Executor of m.qdq lowered to integer ops (one thread unless options say otherwise).

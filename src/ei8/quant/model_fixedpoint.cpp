@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -13,6 +14,7 @@
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/simulate.h"
 #include "ei8/runtime/executor.h"
+#include "ei8/runtime/int8_lowering.h"
 #include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/layer_params.h"
 
@@ -155,8 +157,6 @@ std::optional<fp::Requantizer> output_requantizer(const LayerGeometry& l) {
 Result<std::map<std::string, std::vector<std::byte>>> capture(const Graph& g,
                                                               const std::vector<std::string>& names,
                                                               const Tensor& x, int64_t batch) {
-  register_qdq_ops();
-  register_int8_ops();
   EI8_ASSIGN_OR_RETURN(Graph sim, simulation_graph(g));
   std::vector<size_t> index;
   for (const std::string& n : names) {
@@ -254,6 +254,7 @@ Result<ModelFixedPoint> analyze_model_fixed_point(const Graph& model, const Tens
       r.quantized_here = true;
     }
   }
+  if (r.quantized || r.quantized_here) r.integer_model = g;
   EI8_ASSIGN_OR_RETURN(LayerView view, layer_view(g));
   r.skipped = view.skipped;
   std::vector<const LayerGeometry*> mac;
@@ -337,6 +338,55 @@ Result<ModelFixedPoint> analyze_model_fixed_point(const Graph& model, const Tens
       }
     }
     r.layers.push_back(std::move(f));
+  }
+  return r;
+}
+
+namespace {
+
+// Top-1 of the integer engine lowered with `lowering`, kernels forced to the reference tier when
+// a narrow accumulator is simulated (the only tier that has one; the exact run uses it too, so
+// the comparison is between the same kernels).
+Result<std::vector<int64_t>> engine_top1(const Graph& g, const Tensor& x,
+                                         const Int8LoweringOptions& lowering, int64_t batch) {
+  ExecutorOptions eo;
+  eo.kernel = kernels::KernelChoice::kRef;
+  EI8_ASSIGN_OR_RETURN(Executor ex, make_int8_executor(g, lowering, eo));
+  EI8_ASSIGN_OR_RETURN(Tensor logits, run_batched(ex, x, batch));
+  return argmax_rows(logits);
+}
+
+}  // namespace
+
+Result<AccumulatorAccuracy> accuracy_at_accumulator_widths(const Graph& integer_model,
+                                                           const EvalSet& ev,
+                                                           std::span<const int> widths,
+                                                           fixedpoint::RequantProfile profile,
+                                                           int64_t batch) {
+  if (batch < 1) {
+    return invalid_argument("cannot measure accuracy at widths: batch = {}, must be >= 1", batch);
+  }
+  if (ev.samples() < 1) {
+    return invalid_argument("cannot measure accuracy at widths: samples = 0, must be >= 1");
+  }
+  for (int w : widths) EI8_RETURN_IF_ERROR(fixedpoint::check_width(w, "measure accuracy"));
+  AccumulatorAccuracy r;
+  r.samples = ev.samples();
+  EI8_ASSIGN_OR_RETURN(std::vector<int64_t> exact,
+                       engine_top1(integer_model, ev.inputs, {.profile = profile}, batch));
+  r.exact_accuracy = ev.has_labels() ? fraction_equal(exact, ev.labels) : NAN;
+  for (int w : widths) {
+    for (fixedpoint::OverflowPolicy p :
+         {fixedpoint::OverflowPolicy::kSaturate, fixedpoint::OverflowPolicy::kWrap}) {
+      EI8_ASSIGN_OR_RETURN(
+          std::vector<int64_t> top1,
+          engine_top1(integer_model, ev.inputs,
+                      {.profile = profile, .accumulator_bits = w, .accumulator_policy = p}, batch));
+      r.points.push_back({.width = w,
+                          .policy = p,
+                          .accuracy = ev.has_labels() ? fraction_equal(top1, ev.labels) : NAN,
+                          .agreement = fraction_equal(top1, exact)});
+    }
   }
   return r;
 }

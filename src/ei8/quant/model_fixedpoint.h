@@ -39,6 +39,7 @@
 #include "ei8/graph/graph.h"
 #include "ei8/graph/layer_view.h"
 #include "ei8/quant/calibrators.h"
+#include "ei8/quant/evaluate.h"
 #include "ei8/quant/ptq.h"
 
 namespace ei8::quant {
@@ -77,7 +78,33 @@ struct ModelFixedPoint {
   int64_t calib_samples = 0;
   std::vector<LayerFixedPoint> layers;  // every Conv / Gemm / MatMul, topological order
   std::vector<SkippedLayer> skipped;    // layers whose geometry could not be decoded
+  // The integer model analysed (the QDQ/QLinear model as given, or the float model quantized
+  // here); empty for a float model analysed without calibration data.
+  Graph integer_model;
 };
+
+// End-to-end accuracy of an integer model when every Conv/Gemm/MatMul accumulates in a
+// `width`-bit register that saturates or wraps (the reference kernels, runtime/int8_lowering.h
+// Int8LoweringOptions::accumulator_bits), against the exact int32 engine.
+struct WidthAccuracy {
+  int width = 32;
+  fixedpoint::OverflowPolicy policy = fixedpoint::OverflowPolicy::kSaturate;
+  double accuracy = 0.0;   // fraction of top-1 equal to the label; NaN without labels
+  double agreement = 0.0;  // fraction of top-1 equal to the exact engine's
+};
+struct AccumulatorAccuracy {
+  int64_t samples = 0;
+  double exact_accuracy = 0.0;        // the int32 engine (NaN without labels)
+  std::vector<WidthAccuracy> points;  // per width: saturate, then wrap
+};
+
+// `integer_model`: a QDQ or QLinear graph (ModelFixedPoint::integer_model); `ev` checked against
+// it (labels may be empty: accuracy NaN, agreement still measured); widths each 2..64; batch ≥ 1.
+Result<AccumulatorAccuracy> accuracy_at_accumulator_widths(const Graph& integer_model,
+                                                           const EvalSet& ev,
+                                                           std::span<const int> widths,
+                                                           fixedpoint::RequantProfile profile,
+                                                           int64_t batch = 32);
 
 // `g`: the model as loaded (float, QDQ or QLinear); `calib` (may be null): samples [N, ...] of
 // its first input. Errors: bad options, calibration data of the wrong shape, a model without

@@ -95,29 +95,35 @@ Tensor scalar_zero_point(int32_t z, QType t) {
   return Tensor::from<int8_t>(Shape{}, {static_cast<int8_t>(z)});
 }
 
-int32_t quantize_clamp_bound(float v, QuantParams p, int32_t lo, int32_t hi) {
-  if (!std::isfinite(v)) return v < 0 ? lo : hi;
-  const double q = std::nearbyint(static_cast<double>(v) / p.scale) + p.zero_point;
-  return static_cast<int32_t>(std::clamp(q, static_cast<double>(lo), static_cast<double>(hi)));
-}
-
 struct Names {
   std::string q, dq, scale, zp;
 };
 
-// A range that cuts off more than 1 % of what calibration saw loses information no later layer
-// can restore (e.g. entropy on an image input whose background is one spike of values).
+// A range that cuts off more than 1 % of what calibration saw, by more than half a step, loses
+// information no later layer can restore (e.g. entropy on an image input whose background is one
+// spike of values). Values clipped by less than half a step cost no more than rounding does, so
+// they do not count (a spike just beyond the range edge is not worth a warning).
 void warn_if_clipped(const CalibEntry& e, std::vector<std::string>& warnings) {
   constexpr double kWarnAbove = 0.01;
+  const double* all = nullptr;
+  const double* far = nullptr;
   for (const auto& [key, value] : e.diagnostics) {
-    const double* f = std::get_if<double>(&value);
-    if (key != "clipped_fraction" || f == nullptr || *f <= kWarnAbove) continue;
-    warnings.push_back(fmt::format(
-        "value '{}': {} range [{:.6g}, {:.6g}] clips {:.1f} % of the calibration values "
-        "(observed [{:.6g}, {:.6g}]); --method mse or percentile keep more of it",
-        e.name, calib_method_name(e.method), e.min, e.max, 100.0 * *f, e.observed_min,
-        e.observed_max));
+    if (key == "clipped_fraction") all = std::get_if<double>(&value);
+    if (key == "clipped_beyond_half_step") far = std::get_if<double>(&value);
   }
+  const double* f = far != nullptr ? far : all;
+  if (f == nullptr || *f <= kWarnAbove) return;
+  // Methods that clip less than this one, this one left out.
+  std::vector<std::string_view> other;
+  for (CalibMethod m : {CalibMethod::kMse, CalibMethod::kPercentile, CalibMethod::kMinMax}) {
+    if (m != e.method && other.size() < 2) other.push_back(calib_method_name(m));
+  }
+  warnings.push_back(fmt::format(
+      "value '{}': {} range [{:.6g}, {:.6g}] clips {:.1f} % of the calibration values{} "
+      "(observed [{:.6g}, {:.6g}]); --method {} or {} keep more of it",
+      e.name, calib_method_name(e.method), e.min, e.max, 100.0 * *f,
+      far != nullptr ? " by more than half a quantization step" : "", e.observed_min,
+      e.observed_max, other[0], other[1]));
 }
 
 // ONNX Runtime's quantizer removes a Relu whose input is the only use of a quantized op's output
@@ -191,6 +197,7 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
   const Graph& g = work;
   QuantizedModel m;
   m.act_type = o.act_type;
+  m.profile = o.profile;
   const QType act_q = o.act_symmetric ? QType::kS8Symmetric : o.act_type;
   const std::set<std::string> excluded(o.exclude_nodes.begin(), o.exclude_nodes.end());
 
@@ -242,9 +249,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     qp[v] = r.value();
   }
   for (const std::string& v : act_values) m.activations.emplace_back(v, qp[v]);
-  const int32_t act_lo = qmin(o.act_type), act_hi = qmax(o.act_type);
 
-  // 3. Weighted layers: weights, bias with the overflow guard, requantizer.
+  // 3. Weighted layers: weights and bias with the overflow guard. The requantizer (multipliers,
+  // output clamp of the fused activation) is derived once, by the integer engine's prepare from
+  // the QDQ graph (runtime/int8_lowering.h), not here.
   Graph q = g;
   struct WeightEdit {
     std::string node, w_name, b_name;
@@ -300,22 +308,6 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     } else {
       EI8_ASSIGN_OR_RETURN(L.weight_q, quantize_per_channel(w, wq, L.weight_axis, w_type));
     }
-    // Output clamp: the type's range ∩ the fused activation.
-    L.out_min = act_lo;
-    L.out_max = act_hi;
-    const std::string act = n->attr_string("activation");
-    if (act == "Relu") L.out_min = std::max(act_lo, L.output_q.zero_point);
-    if (act == "Clip") {
-      L.out_min = quantize_clamp_bound(n->attr_float("activation_min", -INFINITY), L.output_q,
-                                       act_lo, act_hi);
-      L.out_max = quantize_clamp_bound(n->attr_float("activation_max", INFINITY), L.output_q,
-                                       act_lo, act_hi);
-    }
-    Result<fixedpoint::Requantizer> rq = fixedpoint::Requantizer::prepare(
-        o.profile, L.input_q.scale, L.weight_scales, L.output_q.scale, L.output_q.zero_point,
-        L.out_min, L.out_max);
-    if (!rq.ok()) return rq.status().with_context(fmt::format("node '{}'", n->name));
-    L.requant = std::move(rq).value();
     m.weight_bytes_int8 += L.weight_q.numel() + 4 * static_cast<int64_t>(L.bias_q.size());
     edits.push_back(
         {n->name, n->input(1), has_bias ? n->input(2) : std::string(), m.layers.size()});

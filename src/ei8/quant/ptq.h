@@ -1,7 +1,8 @@
 // ei8/quant/ptq.h — post-training quantization: a float graph (BN folded, activations fused) and
 // a calibration table in; a QDQ graph (for ONNX export) and the INT8 layer plan (quantized
-// weights, int32 bias, per-channel multipliers/shifts of the chosen requantization profile,
-// derived once) out.
+// weights, int32 bias, the chosen requantization profile) out. The per-channel multipliers and
+// output clamps are derived once, by the integer engine that runs the QDQ graph
+// (int8_engine.h, runtime/int8_lowering.h).
 //
 // Scheme (ARCHITECTURE.md, "Numeric contract"):
 //   weights      symmetric s8 [−127, 127], zero point 0, per tensor or per output channel
@@ -72,8 +73,6 @@ struct QuantizedLayer {
   std::vector<float> weight_scales;  // one (per tensor) or one per output channel
   int64_t weight_axis = 0;           // channel axis of weight_q
   std::vector<int32_t> bias_q;       // one per output channel (zeros when the node has none)
-  int32_t out_min = 0, out_max = 0;  // output clamp: type range ∩ fused Relu/Clip
-  fixedpoint::Requantizer requant;   // profile's multipliers/shifts, derived once
 };
 
 struct QuantizedModel {
@@ -81,6 +80,9 @@ struct QuantizedModel {
   std::vector<QuantizedLayer> layers;  // in topological order
   std::vector<std::pair<std::string, QuantParams>> activations;  // every quantized value
   QType act_type = QType::kU8;
+  // The requantization profile the integer engine runs qdq with (int8_engine.h); its
+  // multipliers and output clamps are derived there, once, from the QDQ graph.
+  fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;
   std::vector<std::string> float_nodes;  // nodes left in float
   std::vector<std::string> warnings;     // float nodes, bias adjustments, ...
   int64_t weight_bytes_int8 = 0;         // bytes of quantized weights + int32 biases

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ei8/fixedpoint/quantize.h"
 #include "ei8/fixedpoint/rounding.h"
 
 namespace ei8::quant {
@@ -82,11 +83,7 @@ Result<QuantParams> choose_qparams(std::span<const float> values, QType t, bool 
 }
 
 int32_t quantize_value(float x, QuantParams p, QType t) {
-  const float v = x / p.scale;  // QuantizeLinear divides (ORT/MLAS), float32
-  if (std::isnan(v)) return p.zero_point;
-  const double r = round_half_even(static_cast<double>(v)) + p.zero_point;  // ±inf stays ±inf
-  return static_cast<int32_t>(
-      std::clamp(r, static_cast<double>(qmin(t)), static_cast<double>(qmax(t))));
+  return fixedpoint::quantize(x, p.scale, p.zero_point, qmin(t), qmax(t));
 }
 
 namespace {
@@ -331,12 +328,12 @@ Result<QuantizedBias> quantize_bias(std::span<const float> bias, float input_sca
     }
     sw = enlarged;
   }
-  // Pass 2: b_q = round_half_even(b / fl32(s_x·s_w)).
+  // Pass 2: b_q = round_half_even(b / fl32(s_x·s_w)), the division in double.
   for (size_t c = 0; c < bias.size(); ++c) {
     const float bias_scale = input_scale * out.weight_scales[weight_scales.size() == 1 ? 0 : c];
-    const double q =
-        round_half_even(static_cast<double>(bias[c]) / static_cast<double>(bias_scale));
-    out.values.push_back(static_cast<int32_t>(std::clamp(q, -kInt32Max - 1.0, kInt32Max)));
+    out.values.push_back(fixedpoint::quantize(
+        static_cast<double>(bias[c]), static_cast<double>(bias_scale), 0,
+        std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
   }
   return out;
 }

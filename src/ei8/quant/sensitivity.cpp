@@ -90,7 +90,6 @@ double output_sqnr_db(const Tensor& ref, const Tensor& approx) {
 
 Result<std::vector<LayerError>> layer_errors(const Graph& g, const QuantizedModel& model,
                                              const EvalSet& ev, int64_t batch) {
-  register_qdq_ops();
   if (batch < 1) return invalid_argument("cannot compare layers: batch = {}, must be >= 1", batch);
   EI8_ASSIGN_OR_RETURN(EvalSet checked, make_eval_set(g, ev.inputs, ev.labels));
   std::vector<std::string> ref_names, q_names;

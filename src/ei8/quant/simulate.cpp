@@ -3,161 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <mutex>
 
 #include "ei8/runtime/executor.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8::quant {
-namespace {
 
-int32_t type_min(DType t) { return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : INT32_MIN); }
-int32_t type_max(DType t) { return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : INT32_MAX); }
-
-int32_t load_int(const std::byte* p, DType t, int64_t i) {
-  switch (t) {
-    case DType::kU8:
-      return reinterpret_cast<const uint8_t*>(p)[i];
-    case DType::kS8:
-      return reinterpret_cast<const int8_t*>(p)[i];
-    case DType::kS32:
-      return reinterpret_cast<const int32_t*>(p)[i];
-    case DType::kF32:
-      break;
-  }
-  return 0;
-}
-
-// Geometry and parameters shared by both ops: per tensor (one scale) or per axis.
-struct QdqPlan {
-  int64_t outer = 1, channels = 1, inner = 1;
-  std::vector<float> scales;
-  std::vector<int32_t> zero_points;
-  DType qtype = DType::kU8;
-
-  Status prepare(const Shape& shape, const Tensor* scale, const Tensor* zp, int64_t axis,
-                 const std::string& node, DType default_type) {
-    if (scale == nullptr || scale->dtype() != DType::kF32) {
-      return invalid_argument(
-          "cannot prepare node '{}': scale = runtime or non-f32, must be a "
-          "float constant",
-          node);
-    }
-    qtype = zp != nullptr ? zp->dtype() : default_type;
-    scales.assign(scale->span<float>().begin(), scale->span<float>().end());
-    for (float s : scales) {
-      if (!std::isfinite(s) || !(s > 0.0f)) {
-        return invalid_argument("cannot prepare node '{}': scale = {}, must be finite and > 0",
-                                node, s);
-      }
-    }
-    zero_points.assign(scales.size(), 0);
-    if (zp != nullptr) {
-      if (zp->numel() != scale->numel()) {
-        return invalid_argument("cannot prepare node '{}': zero points = {}, must be {}", node,
-                                zp->numel(), scale->numel());
-      }
-      for (int64_t i = 0; i < zp->numel(); ++i) zero_points[i] = load_int(zp->raw(), qtype, i);
-    }
-    outer = 1;
-    inner = 1;
-    channels = 1;
-    const int64_t total = shape_numel(shape);
-    if (scales.size() > 1) {
-      const int64_t rank = static_cast<int64_t>(shape.size());
-      if (axis < 0) axis += rank;
-      if (axis < 0 || axis >= rank ||
-          shape[static_cast<size_t>(axis)] != static_cast<int64_t>(scales.size())) {
-        return invalid_argument(
-            "cannot prepare node '{}': axis = {}, must index a dimension of "
-            "size {}",
-            node, axis, scales.size());
-      }
-      for (int64_t d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
-      channels = shape[static_cast<size_t>(axis)];
-      inner = total / (outer * channels);
-    } else {
-      inner = total;
-    }
-    return {};
-  }
-};
-
-class QuantizeOp : public Op {
- public:
-  Status prepare(const PrepareContext& c) override {
-    if (c.in_dtypes[0] != DType::kF32) {
-      return invalid_argument("cannot prepare node '{}': input dtype = {}, must be f32",
-                              c.node.name, dtype_name(c.in_dtypes[0]));
-    }
-    const Tensor* zp = c.constants.size() > 2 ? c.constants[2] : nullptr;
-    return plan_.prepare(c.in_shapes[0], c.constants[1], zp, c.node.attr_int("axis", 1),
-                         c.node.name, DType::kU8);
-  }
-  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
-           std::byte*) const override {
-    const float* x = reinterpret_cast<const float*>(in[0]);
-    const int32_t lo = type_min(plan_.qtype), hi = type_max(plan_.qtype);
-    int64_t i = 0;
-    for (int64_t o = 0; o < plan_.outer; ++o) {
-      for (int64_t ch = 0; ch < plan_.channels; ++ch) {
-        const float s = plan_.scales[static_cast<size_t>(ch)];
-        const int32_t z = plan_.zero_points[static_cast<size_t>(ch)];
-        for (int64_t k = 0; k < plan_.inner; ++k, ++i) {
-          const float v = std::nearbyint(x[i] / s);  // default rounding mode: half to even
-          const float q =
-              std::clamp(v + static_cast<float>(z), static_cast<float>(lo), static_cast<float>(hi));
-          const int32_t qi = std::isnan(q) ? z : static_cast<int32_t>(q);
-          if (plan_.qtype == DType::kU8) {
-            reinterpret_cast<uint8_t*>(out[0])[i] = static_cast<uint8_t>(qi);
-          } else {
-            reinterpret_cast<int8_t*>(out[0])[i] = static_cast<int8_t>(qi);
-          }
-        }
-      }
-    }
-  }
-
- private:
-  QdqPlan plan_;
-};
-
-class DequantizeOp : public Op {
- public:
-  Status prepare(const PrepareContext& c) override {
-    const Tensor* zp = c.constants.size() > 2 ? c.constants[2] : nullptr;
-    return plan_.prepare(c.in_shapes[0], c.constants[1], zp, c.node.attr_int("axis", 1),
-                         c.node.name, c.in_dtypes[0]);
-  }
-  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
-           std::byte*) const override {
-    float* y = reinterpret_cast<float*>(out[0]);
-    int64_t i = 0;
-    for (int64_t o = 0; o < plan_.outer; ++o) {
-      for (int64_t ch = 0; ch < plan_.channels; ++ch) {
-        const float s = plan_.scales[static_cast<size_t>(ch)];
-        const int32_t z = plan_.zero_points[static_cast<size_t>(ch)];
-        for (int64_t k = 0; k < plan_.inner; ++k, ++i) {
-          y[i] = s * static_cast<float>(load_int(in[0], plan_.qtype, i) - z);
-        }
-      }
-    }
-  }
-
- private:
-  QdqPlan plan_;
-};
-
-}  // namespace
-
-void register_qdq_ops() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    register_op("QuantizeLinear", [] { return std::make_unique<QuantizeOp>(); });
-    register_op("DequantizeLinear", [] { return std::make_unique<DequantizeOp>(); });
-  });
-}
-
+// Folds every DequantizeLinear of constants (weights, biases) into a float initializer by running
+// the runtime's one DequantizeLinear op on it (OpRegistry::builtin(), int8_ops.h).
 Result<Graph> simulation_graph(const Graph& qdq) {
   Graph g = qdq;
   std::vector<size_t> folded;
@@ -166,23 +19,23 @@ Result<Graph> simulation_graph(const Graph& qdq) {
     if (n.op_type != "DequantizeLinear") continue;
     const Tensor* q = g.constant(n.input(0));
     const Tensor* s = g.constant(n.input(1));
-    const Tensor* z = n.inputs.size() > 2 ? g.constant(n.input(2)) : nullptr;
-    if (q == nullptr || s == nullptr) continue;
-    QdqPlan plan;
-    EI8_RETURN_IF_ERROR(plan.prepare(q->shape(), s, z, n.attr_int("axis", 1), n.name, q->dtype()));
-    Tensor r = Tensor::zeros(DType::kF32, q->shape());
-    auto out = r.span<float>();
-    int64_t k = 0;
-    for (int64_t o = 0; o < plan.outer; ++o) {
-      for (int64_t ch = 0; ch < plan.channels; ++ch) {
-        for (int64_t j = 0; j < plan.inner; ++j, ++k) {
-          out[static_cast<size_t>(k)] =
-              plan.scales[static_cast<size_t>(ch)] *
-              static_cast<float>(load_int(q->raw(), plan.qtype, k) -
-                                 plan.zero_points[static_cast<size_t>(ch)]);
-        }
-      }
+    const bool has_z = n.inputs.size() > 2 && !n.input(2).empty();
+    const Tensor* z = has_z ? g.constant(n.input(2)) : nullptr;
+    if (q == nullptr || s == nullptr || (has_z && z == nullptr)) continue;
+    PrepareContext ctx{g, n, {q->shape(), s->shape()}, {q->dtype(), s->dtype()}, {q, s}, {}};
+    if (n.inputs.size() > 2) {  // "" (absent) keeps its slot: the op reads node inputs by index
+      ctx.in_shapes.push_back(z != nullptr ? z->shape() : Shape{});
+      ctx.in_dtypes.push_back(z != nullptr ? z->dtype() : DType::kF32);
+      ctx.constants.push_back(z);
     }
+    ctx.out_shapes = {q->shape()};
+    std::unique_ptr<Op> op = OpRegistry::builtin().create("DequantizeLinear");
+    EI8_RETURN_IF_ERROR(op->prepare(ctx));
+    Tensor r = Tensor::zeros(DType::kF32, q->shape());
+    const std::byte* in[] = {q->raw(), s->raw(), z != nullptr ? z->raw() : nullptr};
+    std::byte* out[] = {r.raw()};
+    std::vector<std::byte> scratch(op->scratch_bytes());
+    op->run(std::span<const std::byte* const>(in, ctx.constants.size()), out, scratch.data());
     Value* v = g.find_value(n.outputs[0]);
     v->dtype = DType::kF32;
     v->shape = r.shape();
@@ -214,7 +67,6 @@ std::vector<int64_t> argmax_rows(const Tensor& logits) {
 }
 
 Result<Tensor> run_batched(const Graph& g, const Tensor& x, int64_t batch) {
-  register_qdq_ops();
   if (batch < 1) return invalid_argument("cannot run: batch = {}, must be >= 1", batch);
   if (x.rank() < 1 || x.dim(0) == 0) {
     return invalid_argument("cannot run graph '{}': samples = 0, must be >= 1", g.name());

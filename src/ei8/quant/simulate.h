@@ -1,16 +1,17 @@
 // ei8/quant/simulate.h — run a QDQ graph on the FP32 executor ("fake quantization"), the
 // accuracy oracle of the sweep, the sensitivity analysis and the mixed-precision fallback.
 //
-// register_qdq_ops() adds QuantizeLinear / DequantizeLinear (per tensor and per axis) to the
-// executor's op registry with the numeric contract's arithmetic:
+// QuantizeLinear / DequantizeLinear are the runtime's own ops (runtime/int8_ops.h, in every
+// executor's built-in op registry), with the numeric contract's arithmetic
+// (fixedpoint/quantize.h):
 //   QuantizeLinear   q = clamp(round_half_even(x / s) + z, qmin, qmax)   (float32 division)
 //   DequantizeLinear r = s · float(q − z)                               (float32)
 // simulation_graph() evaluates every DequantizeLinear whose inputs are constants (weights,
-// biases) into a float initializer, so Conv/Gemm see constant (dequantized) weights. The
-// result differs from an integer engine only by float summation order inside Conv/Gemm before
-// the output QuantizeLinear (ties may round the other way; typically ≤ 1 LSB on few elements).
+// biases) into a float initializer (with that same op), so Conv/Gemm see constant (dequantized)
+// weights. The result differs from an integer engine only by float summation order inside
+// Conv/Gemm before the output QuantizeLinear (ties may round the other way; typically ≤ 1 LSB
+// on few elements).
 //
-//   register_qdq_ops();
 //   EI8_ASSIGN_OR_RETURN(Graph sim, simulation_graph(model.qdq));
 //   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(sim), {.optimize = false}));
 #pragma once
@@ -23,9 +24,6 @@
 #include "ei8/runtime/executor.h"
 
 namespace ei8::quant {
-
-// Idempotent; thread-safe.
-void register_qdq_ops();
 
 Result<Graph> simulation_graph(const Graph& qdq);
 

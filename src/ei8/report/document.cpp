@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "ei8/core/npy.h"
+#include "ei8/core/output_files.h"
 
 namespace ei8::report {
 namespace {
@@ -250,10 +251,12 @@ Result<std::string> Document::to_html(const std::string& base_dir) const {
 }
 
 Status Document::write(const std::string& stem) const {
-  EI8_RETURN_IF_ERROR(write_file(stem + ".md", to_markdown()));
   const std::string dir = std::filesystem::path(stem).parent_path().string();
   EI8_ASSIGN_OR_RETURN(std::string html, to_html(dir.empty() ? "." : dir));
-  return write_file(stem + ".html", html);
+  OutputFiles out;  // .md and .html together: never one new and one from an earlier run
+  EI8_RETURN_IF_ERROR(out.add(stem + ".md", to_markdown()));
+  EI8_RETURN_IF_ERROR(out.add(stem + ".html", html));
+  return out.commit();
 }
 
 }  // namespace ei8::report

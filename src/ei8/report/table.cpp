@@ -151,9 +151,14 @@ std::string Table::to_markdown() const {
 
 Status Table::write_csv(const std::string& path) const { return write_file(path, to_csv()); }
 Status Table::write_json(const std::string& path) const { return write_file(path, to_json()); }
+Status Table::add_to(OutputFiles& out, const std::string& stem) const {
+  EI8_RETURN_IF_ERROR(out.add(stem + ".csv", to_csv()));
+  return out.add(stem + ".json", to_json());
+}
 Status Table::write(const std::string& stem) const {
-  EI8_RETURN_IF_ERROR(write_csv(stem + ".csv"));
-  return write_json(stem + ".json");
+  OutputFiles out;  // both files or neither
+  EI8_RETURN_IF_ERROR(add_to(out, stem));
+  return out.commit();
 }
 
 Result<Table> Table::parse_csv(std::string_view text, std::string_view name) {

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "ei8/core/output_files.h"
 #include "ei8/core/status.h"
 
 namespace ei8::report {
@@ -50,8 +51,10 @@ class Table {
   std::string to_markdown() const;
   Status write_csv(const std::string& path) const;
   Status write_json(const std::string& path) const;
-  // Writes <stem>.csv and <stem>.json.
+  // Writes <stem>.csv and <stem>.json (both or neither).
   Status write(const std::string& stem) const;
+  // Adds <stem>.csv and <stem>.json to a transaction (written at out.commit()).
+  Status add_to(OutputFiles& out, const std::string& stem) const;
 
   static Result<Table> parse_csv(std::string_view text, std::string_view name);
   static Result<Table> read_csv(const std::string& path);

@@ -40,6 +40,8 @@ struct ExecutorOptions {
   // Gemm / MatMul) ask it at prepare, for the batch they run (tiles, slices). nullptr: every
   // kernel's heuristic plan. Shared by the lanes; outputs are the same either way.
   std::shared_ptr<kernels::PlanTuner> tuner;
+  // The op set the executor creates its ops from (op.h); nullptr: OpRegistry::builtin().
+  std::shared_ptr<const OpRegistry> ops;
 };
 
 class Executor {
@@ -76,7 +78,8 @@ class Executor {
   size_t arena_bytes() const { return arena_bytes_; }
   // Runs the plan `iters` times on the calling thread, timing each node; returns the minimum
   // µs per node over the runs, in execution order (alias nodes do not run and are absent).
-  Result<std::vector<std::pair<std::string, double>>> profile(int iters);
+  // `cpu_time`: the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) instead of wall time.
+  Result<std::vector<std::pair<std::string, double>>> profile(int iters, bool cpu_time = false);
 
   Executor(Executor&&) noexcept;
   Executor& operator=(Executor&&) noexcept;

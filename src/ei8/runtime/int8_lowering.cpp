@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "ei8/fixedpoint/quantize.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
@@ -78,10 +79,8 @@ const Node* sole_consumer(const Graph& g, const std::string& value) {
 }
 
 int32_t quantize_bound(float v, const TensorQ& q) {
-  const float r = std::nearbyint(v / q.scale) + static_cast<float>(q.zero_point);
-  if (std::isnan(r)) return q.zero_point;
-  return static_cast<int32_t>(std::clamp(r, static_cast<float>(int8_type_min(q.type)),
-                                         static_cast<float>(int8_type_max(q.type))));
+  return fixedpoint::quantize(v, q.scale, q.zero_point, int8_type_min(q.type),
+                              int8_type_max(q.type));
 }
 
 bool is_alias_op(const std::string& op) {
@@ -654,6 +653,10 @@ Status validate_qdq(const Graph& g) {
 }
 
 Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& options) {
+  if (options.accumulator_bits != 0) {
+    EI8_RETURN_IF_ERROR(
+        fixedpoint::check_width(options.accumulator_bits, "lower to a simulated accumulator"));
+  }
   Int8Lowering out;
   Graph& g = out.graph;
   g = qdq;
@@ -685,6 +688,14 @@ Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& 
   g.remove_dead_nodes();
   EI8_RETURN_IF_ERROR(g.validate());
   EI8_RETURN_IF_ERROR(infer_shapes(g));
+  for (Node& n : g.nodes()) {
+    const bool mac = n.op_type == "QLinearConv" || n.op_type == "QLinearMatMul" ||
+                     n.op_type == "QGemm" || n.op_type == "MatMulIntegerToFloat";
+    if (mac && options.accumulator_bits != 0) {
+      n.set("accumulator_bits", int64_t{options.accumulator_bits});
+      n.set("accumulator_policy", std::string(fixedpoint::policy_name(options.accumulator_policy)));
+    }
+  }
   for (const Node& n : g.nodes()) {
     if (n.op_type == "QMaxPool" || n.op_type == "QClamp") out.integer_nodes.push_back(n.name);
     if (is_q(&n) || is_dq(&n) || is_integer_op(n.op_type) || is_alias_op(n.op_type)) continue;
@@ -699,7 +710,6 @@ Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& 
 
 Result<Executor> make_int8_executor(const Graph& qdq, const Int8LoweringOptions& lowering,
                                     ExecutorOptions options) {
-  register_int8_ops();
   EI8_ASSIGN_OR_RETURN(Int8Lowering low, lower_to_int8(qdq, lowering));
   options.optimize = false;
   return Executor::create(std::move(low.graph), options);

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "ei8/core/status.h"
+#include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/graph.h"
 #include "ei8/runtime/executor.h"
@@ -54,6 +55,11 @@ namespace ei8 {
 
 struct Int8LoweringOptions {
   fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;
+  // A narrower accumulator to simulate in every QLinearConv / QLinearMatMul / QGemm /
+  // MatMulIntegerToFloat (attributes "accumulator_bits", "accumulator_policy"; those nodes then
+  // run the reference kernels): 0 = the exact int32 sum, else 2..64 bits.
+  int accumulator_bits = 0;
+  fixedpoint::OverflowPolicy accumulator_policy = fixedpoint::OverflowPolicy::kSaturate;
 };
 
 struct Int8Lowering {

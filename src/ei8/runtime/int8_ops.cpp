@@ -8,10 +8,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <tuple>
 
+#include "ei8/fixedpoint/quantize.h"
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/kernels/conv_s8.h"
@@ -114,6 +114,22 @@ Result<int32_t> zero_point_of(const PrepareContext& c, size_t i, DType t) {
   return z[0];
 }
 
+// The simulated accumulator register of a MAC node (attributes "accumulator_bits",
+// "accumulator_policy", set by Int8LoweringOptions); absent = the exact int32 sum.
+Status accumulator_of(const PrepareContext& c, int& bits, fixedpoint::OverflowPolicy& policy) {
+  const int64_t b = c.node.attr_int("accumulator_bits", 0);
+  bits = 0;
+  if (b == 0) return {};
+  if (b < 2 || b > 64) return op_error(c, "accumulator_bits = {}, must be 0 or in [2, 64]", b);
+  const std::string p = c.node.attr_string("accumulator_policy", "saturate");
+  if (p != "saturate" && p != "wrap") {
+    return op_error(c, "accumulator_policy = '{}', must be saturate or wrap", p);
+  }
+  bits = static_cast<int>(b);
+  policy = p == "wrap" ? fixedpoint::OverflowPolicy::kWrap : fixedpoint::OverflowPolicy::kSaturate;
+  return {};
+}
+
 Result<RequantProfile> profile_of(const PrepareContext& c) {
   auto p = fixedpoint::parse_profile(c.node.attr_string("requant_profile", "ort"));
   if (!p.ok()) return op_error(c, "{}", p.status().message());
@@ -201,7 +217,7 @@ class QuantizeLinearOp : public Op {
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    // clamp(nearbyint(x / s) + z) with NaN → z per run of `inner` elements (conv_s8.h; the
+    // fixedpoint::quantize per element, per run of `inner` elements (conv_s8.h; the
     // AVX2 loop is bit-exact with the scalar one).
     const float* x = reinterpret_cast<const float*>(in[0]);
     auto* y = reinterpret_cast<int8_t*>(out[0]);
@@ -245,7 +261,7 @@ class DequantizeLinearOp : public Op {
           } else {
             q = reinterpret_cast<const int32_t*>(in[0])[i];
           }
-          y[i] = s * static_cast<float>(q - z);
+          y[i] = fixedpoint::dequantize(q, s, z);
         }
       }
     }
@@ -299,6 +315,7 @@ class QLinearConvOp : public Op {
     p_.input_zero_point = zx;
     p_.weight_zero_point = zw;
     p_.requant = std::move(rq).value();
+    EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     if (shape_numel(c.out_shapes[0]) != g.output_numel()) {
       return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
@@ -460,6 +477,7 @@ class QFullyConnectedOp : public Op {
     p_.input_zero_point = za;
     p_.weight_zero_point = zb;
     p_.requant = std::move(rq).value();
+    EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     fc_.clear();
     const kernels::IntType kout = float_out_ ? kernels::IntType::kS32 : int_type(out_);
@@ -1009,33 +1027,25 @@ class QClampOp : public Op {
 
 }  // namespace
 
-void register_int8_ops() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (!create_op("QuantizeLinear")) {
-      register_op("QuantizeLinear", [] { return std::make_unique<QuantizeLinearOp>(); });
-    }
-    if (!create_op("DequantizeLinear")) {
-      register_op("DequantizeLinear", [] { return std::make_unique<DequantizeLinearOp>(); });
-    }
-    register_op("QLinearConv", [] { return std::make_unique<QLinearConvOp>(); });
-    register_op("QLinearMatMul",
-                [] { return std::make_unique<QFullyConnectedOp>(FcForm::kQLinearMatMul); });
-    register_op("QGemm", [] { return std::make_unique<QFullyConnectedOp>(FcForm::kQGemm); });
-    register_op("MatMulIntegerToFloat",
-                [] { return std::make_unique<QFullyConnectedOp>(FcForm::kMatMulIntegerToFloat); });
-    register_op("QLinearAdd", [] { return std::make_unique<QLinearBinaryOp>(false); });
-    register_op("QLinearMul", [] { return std::make_unique<QLinearBinaryOp>(true); });
-    register_op("QLinearSigmoid", [] { return std::make_unique<QLookupOp>(QLookupOp::kSigmoid); });
-    register_op("QLinearLeakyRelu",
-                [] { return std::make_unique<QLookupOp>(QLookupOp::kLeakyRelu); });
-    register_op("QLinearLookup", [] { return std::make_unique<QLookupOp>(QLookupOp::kTable); });
-    register_op("QLinearConcat", [] { return std::make_unique<QLinearConcatOp>(); });
-    register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
-    register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
-    register_op("QMaxPool", [] { return std::make_unique<QMaxPoolOp>(); });
-    register_op("QClamp", [] { return std::make_unique<QClampOp>(); });
-  });
+void add_int8_ops(OpRegistry& r) {
+  r.add("QuantizeLinear", [] { return std::make_unique<QuantizeLinearOp>(); });
+  r.add("DequantizeLinear", [] { return std::make_unique<DequantizeLinearOp>(); });
+  r.add("QLinearConv", [] { return std::make_unique<QLinearConvOp>(); });
+  r.add("QLinearMatMul",
+        [] { return std::make_unique<QFullyConnectedOp>(FcForm::kQLinearMatMul); });
+  r.add("QGemm", [] { return std::make_unique<QFullyConnectedOp>(FcForm::kQGemm); });
+  r.add("MatMulIntegerToFloat",
+        [] { return std::make_unique<QFullyConnectedOp>(FcForm::kMatMulIntegerToFloat); });
+  r.add("QLinearAdd", [] { return std::make_unique<QLinearBinaryOp>(false); });
+  r.add("QLinearMul", [] { return std::make_unique<QLinearBinaryOp>(true); });
+  r.add("QLinearSigmoid", [] { return std::make_unique<QLookupOp>(QLookupOp::kSigmoid); });
+  r.add("QLinearLeakyRelu", [] { return std::make_unique<QLookupOp>(QLookupOp::kLeakyRelu); });
+  r.add("QLinearLookup", [] { return std::make_unique<QLookupOp>(QLookupOp::kTable); });
+  r.add("QLinearConcat", [] { return std::make_unique<QLinearConcatOp>(); });
+  r.add("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
+  r.add("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
+  r.add("QMaxPool", [] { return std::make_unique<QMaxPoolOp>(); });
+  r.add("QClamp", [] { return std::make_unique<QClampOp>(); });
 }
 
 }  // namespace ei8

@@ -6,13 +6,22 @@
 // (Reshape, Flatten, Identity, Squeeze, Unsqueeze) do not run at all: their output shares the
 // input's buffer.
 //
-//   register_op("MyOp", [] { return std::make_unique<MyOp>(); });
-//   std::unique_ptr<Op> op = create_op("Conv");   // nullptr when unknown
+// The op set is an OpRegistry object, not process state: an executor creates its ops from the
+// registry of its options (ExecutorOptions::ops), OpRegistry::builtin() when none is given —
+// every op of the runtime (FP32 ops, the one QuantizeLinear / DequantizeLinear, the integer ops
+// of int8_ops.h), built once and never changed. A caller who wants another set copies it and
+// adds to the copy:
+//
+//   auto ops = std::make_shared<OpRegistry>(OpRegistry::builtin());
+//   ops->add("MyOp", [] { return std::make_unique<MyOp>(); });
+//   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(g, {.ops = ops}));
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -52,8 +61,22 @@ class Op {
 };
 
 using OpFactory = std::function<std::unique_ptr<Op>()>;
-void register_op(std::string_view op_type, OpFactory factory);
-std::unique_ptr<Op> create_op(std::string_view op_type);
-std::vector<std::string> registered_ops();
+
+class OpRegistry {
+ public:
+  OpRegistry() = default;  // empty
+  // Every op the runtime implements; immutable, built on first use (thread-safe).
+  static const OpRegistry& builtin();
+
+  // Adds or replaces the factory of op_type.
+  void add(std::string_view op_type, OpFactory factory);
+  // A new op of op_type, nullptr when the registry has none.
+  std::unique_ptr<Op> create(std::string_view op_type) const;
+  bool contains(std::string_view op_type) const;
+  std::vector<std::string> names() const;  // sorted
+
+ private:
+  std::map<std::string, OpFactory, std::less<>> factories_;
+};
 
 }  // namespace ei8

@@ -1,16 +1,18 @@
 // The built-in FP32 operators of the executor (op.h). Conv/Gemm/MatMul call the prepared
-// kernels of ei8/runtime/kernels; the rest call the reference kernels in kernels/ref/.
+// kernels of ei8/runtime/kernels, the pools and the elementwise ops their tiered kernels; the
+// rest call the reference kernels in kernels/ref/.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
-#include <mutex>
 
 #include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/layout.h"
 #include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
@@ -226,16 +228,28 @@ class UnaryOp : public Op {
     if (op_ == kernels::UnaryOp::kClip && c.node.inputs.size() > 1) {
       return op_error(c, "min/max inputs must have been converted to attributes");
     }
+    // Sigmoid with multiply_input = 1: y = x·sigmoid(x), the fused Sigmoid → Mul of SiLU
+    // (passes.h fuse_runtime_f32).
+    silu_ = op_ == kernels::UnaryOp::kSigmoid && c.node.attr_int("multiply_input", 0) != 0;
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
+    if (!kernels::unary_f32_has_fast_path(op_)) tier_ = kernels::KernelChoice::kRef;
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::unary_f32_ref(op_, p_, n_, f(in[0]), f(out[0]));
+    if (silu_) {
+      kernels::silu_f32(tier_, n_, f(in[0]), f(out[0]));
+    } else {
+      kernels::unary_f32(tier_, op_, p_, n_, f(in[0]), f(out[0]));
+    }
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
   kernels::UnaryOp op_;
   kernels::UnaryParams p_;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
+  bool silu_ = false;
   int64_t n_ = 0;
 };
 
@@ -324,15 +338,25 @@ class BatchNormOp : public Op {
           c.constants[1]->span<float>()[i] / std::sqrt(c.constants[4]->span<float>()[i] + eps);
       shift_[i] = c.constants[2]->span<float>()[i] - scale_[i] * c.constants[3]->span<float>()[i];
     }
+    // A Relu fused by passes.h fuse_runtime_f32 (pre-activation BN → ReLU, e.g. DenseNet).
+    const std::string act = c.node.attr_string("activation");
+    if (!act.empty() && act != "Relu") {
+      return op_error(c, "fused activation = {}, must be Relu", act);
+    }
+    relu_ = act == "Relu";
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::channel_affine_f32_ref(batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
-                                    f(out[0]));
+    kernels::channel_affine_f32(tier_, batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
+                                f(out[0]), relu_);
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
+  bool relu_ = false;
   int64_t batch_ = 1, ch_ = 1, inner_ = 1;
   std::vector<float> scale_, shift_;
 };
@@ -478,20 +502,30 @@ class TransposeOp : public Op {
       for (size_t i = x.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
     }
     plan_ = kernels::make_transpose_plan(x, perm);
+    fast_ = kernels::make_strided_copy_plan(plan_);
+    ref_ = c.kernel == kernels::KernelChoice::kRef;
     es_ = dtype_size(c.in_dtypes[0]);
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    if (ref_) {
+      kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    } else {
+      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
+    }
   }
+  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
   kernels::TransposePlan plan_;
+  kernels::StridedCopyPlan fast_;
+  bool ref_ = false;
   size_t es_ = 4;
 };
 
-// Slice and Expand: one strided copy (kernels::transpose_ref over a slice / broadcast view).
+// Slice and Expand: one strided copy (kernels::strided_copy, or transpose_ref on the reference
+// tier, over a slice / broadcast view).
 class StridedViewOp : public Op {
  public:
   explicit StridedViewOp(bool expand) : expand_(expand) {}
@@ -506,17 +540,26 @@ class StridedViewOp : public Op {
       EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
       plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
     }
+    fast_ = kernels::make_strided_copy_plan(plan_);
+    ref_ = c.kernel == kernels::KernelChoice::kRef;
     es_ = dtype_size(c.in_dtypes[0]);
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    if (ref_) {
+      kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    } else {
+      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
+    }
   }
+  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
   bool expand_;
   kernels::TransposePlan plan_;
+  kernels::StridedCopyPlan fast_;
+  bool ref_ = false;
   size_t es_ = 4;
 };
 
@@ -607,69 +650,73 @@ class PadOp : public Op {
   float value_ = 0.0f;
 };
 
-std::map<std::string, OpFactory, std::less<>>& registry() {
-  static std::map<std::string, OpFactory, std::less<>> r;
-  return r;
-}
-
-std::once_flag builtin_once;
-void register_builtins() {
-  auto& r = registry();
-  r["Conv"] = [] { return std::make_unique<ConvOp>(); };
-  r["Gemm"] = [] { return std::make_unique<GemmOp>(false); };
-  r["MatMul"] = [] { return std::make_unique<GemmOp>(true); };
-  r["Relu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kRelu); };
-  r["Sigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSigmoid); };
-  r["Tanh"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); };
-  r["LeakyRelu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); };
-  r["Clip"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); };
-  r["HardSigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSigmoid); };
-  r["HardSwish"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSwish); };
-  r["Sqrt"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSqrt); };
-  r["Erf"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kErf); };
-  r["Pow"] = [] { return std::make_unique<PowOp>(); };
-  r["ReduceMean"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); };
-  r["ReduceSum"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); };
-  r["ReduceMax"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); };
-  r["Slice"] = [] { return std::make_unique<StridedViewOp>(false); };
-  r["Expand"] = [] { return std::make_unique<StridedViewOp>(true); };
-  r["Split"] = [] { return std::make_unique<SplitOp>(); };
-  r["Gather"] = [] { return std::make_unique<GatherOp>(); };
-  r["Add"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); };
-  r["Sub"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); };
-  r["Mul"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); };
-  r["Div"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kDiv); };
-  r["BatchNormalization"] = [] { return std::make_unique<BatchNormOp>(); };
-  r["Softmax"] = [] { return std::make_unique<SoftmaxOp>(); };
-  r["MaxPool"] = [] { return std::make_unique<PoolOp>(PoolOp::kMax); };
-  r["AveragePool"] = [] { return std::make_unique<PoolOp>(PoolOp::kAvg); };
-  r["GlobalAveragePool"] = [] { return std::make_unique<PoolOp>(PoolOp::kGlobalAvg); };
-  r["GlobalMaxPool"] = [] { return std::make_unique<PoolOp>(PoolOp::kGlobalMax); };
+void add_builtins(OpRegistry& r) {
+  r.add("Conv", [] { return std::make_unique<ConvOp>(); });
+  r.add("Gemm", [] { return std::make_unique<GemmOp>(false); });
+  r.add("MatMul", [] { return std::make_unique<GemmOp>(true); });
+  r.add("Relu", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kRelu); });
+  r.add("Sigmoid", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSigmoid); });
+  r.add("Tanh", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); });
+  r.add("LeakyRelu", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); });
+  r.add("Clip", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); });
+  r.add("HardSigmoid", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSigmoid); });
+  r.add("HardSwish", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSwish); });
+  r.add("Sqrt", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSqrt); });
+  r.add("Erf", [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kErf); });
+  r.add("Pow", [] { return std::make_unique<PowOp>(); });
+  r.add("ReduceMean", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); });
+  r.add("ReduceSum", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); });
+  r.add("ReduceMax", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); });
+  r.add("Slice", [] { return std::make_unique<StridedViewOp>(false); });
+  r.add("Expand", [] { return std::make_unique<StridedViewOp>(true); });
+  r.add("Split", [] { return std::make_unique<SplitOp>(); });
+  r.add("Gather", [] { return std::make_unique<GatherOp>(); });
+  r.add("Add", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); });
+  r.add("Sub", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); });
+  r.add("Mul", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); });
+  r.add("Div", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kDiv); });
+  r.add("BatchNormalization", [] { return std::make_unique<BatchNormOp>(); });
+  r.add("Softmax", [] { return std::make_unique<SoftmaxOp>(); });
+  r.add("MaxPool", [] { return std::make_unique<PoolOp>(PoolOp::kMax); });
+  r.add("AveragePool", [] { return std::make_unique<PoolOp>(PoolOp::kAvg); });
+  r.add("GlobalAveragePool", [] { return std::make_unique<PoolOp>(PoolOp::kGlobalAvg); });
+  r.add("GlobalMaxPool", [] { return std::make_unique<PoolOp>(PoolOp::kGlobalMax); });
   for (const char* a : {"Reshape", "Flatten", "Identity", "Dropout", "Squeeze", "Unsqueeze"}) {
-    r[a] = [] { return std::make_unique<AliasOp>(); };
+    r.add(a, [] { return std::make_unique<AliasOp>(); });
   }
-  r["Concat"] = [] { return std::make_unique<ConcatOp>(); };
-  r["Transpose"] = [] { return std::make_unique<TransposeOp>(); };
-  r["Pad"] = [] { return std::make_unique<PadOp>(); };
+  r.add("Concat", [] { return std::make_unique<ConcatOp>(); });
+  r.add("Transpose", [] { return std::make_unique<TransposeOp>(); });
+  r.add("Pad", [] { return std::make_unique<PadOp>(); });
 }
 
 }  // namespace
 
-void register_op(std::string_view op_type, OpFactory factory) {
-  std::call_once(builtin_once, register_builtins);
-  registry()[std::string(op_type)] = std::move(factory);
+const OpRegistry& OpRegistry::builtin() {
+  static const OpRegistry r = [] {
+    OpRegistry b;
+    add_builtins(b);
+    add_int8_ops(b);  // QuantizeLinear, DequantizeLinear and the integer ops (int8_ops.h)
+    return b;
+  }();
+  return r;
 }
 
-std::unique_ptr<Op> create_op(std::string_view op_type) {
-  std::call_once(builtin_once, register_builtins);
-  auto it = registry().find(op_type);
-  return it == registry().end() ? nullptr : it->second();
+void OpRegistry::add(std::string_view op_type, OpFactory factory) {
+  factories_[std::string(op_type)] = std::move(factory);
 }
 
-std::vector<std::string> registered_ops() {
-  std::call_once(builtin_once, register_builtins);
+std::unique_ptr<Op> OpRegistry::create(std::string_view op_type) const {
+  auto it = factories_.find(op_type);
+  return it == factories_.end() ? nullptr : it->second();
+}
+
+bool OpRegistry::contains(std::string_view op_type) const {
+  return factories_.find(op_type) != factories_.end();
+}
+
+std::vector<std::string> OpRegistry::names() const {
   std::vector<std::string> out;
-  for (const auto& [k, v] : registry()) out.push_back(k);
+  for (const auto& [k, v] : factories_) out.push_back(k);
   return out;
 }
 

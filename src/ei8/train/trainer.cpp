@@ -287,12 +287,16 @@ Result<TrainResult> train_model_impl(const TrainOptions& o) {
   const int epochs = o.epochs > 0 ? o.epochs : recipe.epochs;
   const int64_t batch = o.batch_size > 0 ? o.batch_size : recipe.batch_size;
   const double peak_lr = o.lr > 0 ? o.lr : recipe.lr;
-  if (o.epochs < 0 || o.batch_size < 0 || o.lr < 0 || o.threads < 1) {
-    return invalid_argument(
-        "cannot train: epochs = {}, batch_size = {}, lr = {}, threads = {}, "
-        "must be ≥ 0, ≥ 0, ≥ 0, ≥ 1",
-        o.epochs, o.batch_size, o.lr, o.threads);
+  // One check per option, so the message names the one that is wrong.
+  if (o.epochs < 0) return invalid_argument("cannot train: epochs = {}, must be >= 0", o.epochs);
+  if (o.batch_size < 0) {
+    return invalid_argument("cannot train: batch_size = {}, must be >= 0", o.batch_size);
   }
+  if (!(o.lr >= 0) || !std::isfinite(o.lr)) {  // NaN fails `>= 0`
+    return invalid_argument("cannot train: lr = {}, must be finite and >= 0 (0 = recipe default)",
+                            o.lr);
+  }
+  if (o.threads < 1) return invalid_argument("cannot train: threads = {}, must be >= 1", o.threads);
   if (o.out_dir.empty()) return invalid_argument("cannot train: out_dir is empty, must be a path");
   if (o.workload == Workload::kSignal1D && o.data.name != "synthetic") {
     return invalid_argument("cannot train signal1d: dataset = '{}', must be synthetic",
@@ -345,7 +349,13 @@ Result<TrainResult> train_model_impl(const TrainOptions& o) {
   const int64_t total_steps = steps * epochs;
 
   int start_epoch = 1;
-  if (o.resume && fs::exists(r.last_checkpoint)) {
+  if (o.resume && !fs::exists(r.last_checkpoint)) {
+    return not_found(
+        "cannot resume training: checkpoint = {} (missing), must exist (train without "
+        "--resume to start over)",
+        r.last_checkpoint);
+  }
+  if (o.resume) {
     EI8_ASSIGN_OR_RETURN(json meta, read_sidecar(r.last_checkpoint));
     if (meta.value("workload", "") != workload_name(o.workload)) {
       return invalid_argument("cannot resume {}: workload = {}, must be {}", r.last_checkpoint,

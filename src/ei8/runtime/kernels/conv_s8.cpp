@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "ei8/fixedpoint/quantize.h"
+
 #include "ei8/runtime/kernels/cpu_features.h"
 #include "ei8/runtime/kernels/s8_internal.h"
 
@@ -903,7 +905,8 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   m.p = std::move(p);
   m.in = input;
   m.out = output;
-  m.choice = resolve_s8_kernel_choice(choice);
+  // A simulated narrow accumulator exists only in the reference kernel.
+  m.choice = m.p.accumulator_bits != 0 ? KernelChoice::kRef : resolve_s8_kernel_choice(choice);
   m.variant = "ref";
   if (m.choice == KernelChoice::kRef) {
     m.weights.assign(weights.begin(), weights.end());
@@ -1280,11 +1283,9 @@ void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int6
 void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
                                 IntType out_type, void* out) {
   const bool u8 = out_type == IntType::kU8;
-  const float lo = u8 ? 0.0f : -128.0f, hi = u8 ? 255.0f : 127.0f;
-  const auto z = static_cast<float>(zero_point);
+  const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
   for (int64_t i = 0; i < n; ++i) {
-    const float q = std::clamp(std::nearbyint(x[i] / scale) + z, lo, hi);  // RNE: default mode
-    const int32_t v = std::isnan(q) ? zero_point : static_cast<int32_t>(q);
+    const int32_t v = fixedpoint::quantize(x[i], scale, zero_point, lo, hi);
     if (u8) {
       static_cast<uint8_t*>(out)[i] = static_cast<uint8_t>(v);
     } else {
@@ -1469,7 +1470,8 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
   m.p = std::move(p);
   m.in = input;
   m.out = output;
-  m.choice = resolve_s8_kernel_choice(choice);
+  // A simulated narrow accumulator exists only in the reference kernel.
+  m.choice = m.p.accumulator_bits != 0 ? KernelChoice::kRef : resolve_s8_kernel_choice(choice);
   m.variant = "ref";
   auto wat = [&](int64_t o, int64_t i) -> int32_t {
     return layout == WeightLayout::kOutIn ? weights[static_cast<size_t>(o * k + i)]

@@ -165,10 +165,10 @@ class FullyConnectedS8Kernel {
 };
 
 // QuantizeLinear of n floats with one scale and zero point into out_type (kU8 or kS8):
-// q = clamp(nearbyint(x / scale) + zero_point, type min, type max) in float32 (round half to
-// even, the default rounding mode), NaN → zero_point — bit-exact with the scalar loop
-// (quantize_linear_f32_scalar) on every input incl. ties, ±Inf and NaN. `choice` kAuto picks the
-// AVX2 loop when the CPU has it; kRef / kGeneric force the scalar loop.
+// fixedpoint::quantize per element (q = clamp(round_half_even(x / scale) + zero_point, type min,
+// type max) in float32, NaN → zero_point); the AVX2 loop is its vector form
+// (fixedpoint::quantize_f32x8), bit-exact on every input incl. ties, ±Inf and NaN. `choice`
+// kAuto picks the AVX2 loop when the CPU has it; kRef / kGeneric force the scalar loop.
 void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
                          IntType out_type, void* out, KernelChoice choice = KernelChoice::kAuto);
 void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,

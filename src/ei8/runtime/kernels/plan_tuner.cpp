@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "ei8/core/npy.h"
 #include "ei8/runtime/kernels/cpu_features.h"
 
 namespace ei8::kernels {
@@ -61,16 +62,14 @@ Status PlanTuner::load(const std::string& path) {
 
 Status PlanTuner::save(const std::string& path) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::ofstream f(path, std::ios::trunc);
-  if (!f) return io_error("cannot write tuning file: path = {}, must be writable", path);
-  f << "# edgeint8 plan tuning v1 (docs/int8_runtime.md): cpu\tkey\tplan\tus\trunner_up\t"
-       "runner_up_us\n";
+  std::string text =
+      "# edgeint8 plan tuning v1 (docs/int8_runtime.md): cpu\tkey\tplan\tus\trunner_up\t"
+      "runner_up_us\n";
   for (const auto& [ck, r] : table_) {
-    f << ck.first << '\t' << r.key << '\t' << r.plan << '\t' << fmt::format("{:.2f}", r.us) << '\t'
-      << r.runner_up << '\t' << fmt::format("{:.2f}", r.runner_up_us) << '\n';
+    text += fmt::format("{}\t{}\t{}\t{:.2f}\t{}\t{:.2f}\n", ck.first, r.key, r.plan, r.us,
+                        r.runner_up, r.runner_up_us);
   }
-  if (!f) return io_error("cannot write tuning file: path = {}, must be writable", path);
-  return {};
+  return write_file(path, text);  // whole or not at all
 }
 
 Result<std::string> PlanTuner::choose(const std::string& key,

@@ -7,6 +7,9 @@ namespace ei8::kernels {
 
 Status ConvS8Params::validate() const {
   EI8_RETURN_IF_ERROR(geometry.validate());
+  if (accumulator_bits != 0) {
+    EI8_RETURN_IF_ERROR(fixedpoint::check_width(accumulator_bits, "simulate int8 accumulator"));
+  }
   const int64_t k = geometry.accumulation_count();
   if (k > kMaxAccumulationCount) {
     return invalid_argument(
@@ -87,12 +90,20 @@ void conv_loops(const ConvS8Params& p, const TIn* input, const int8_t* weights,
   const int64_t cig = g.in_channels_per_group(), cog = g.out_channels_per_group();
   const int64_t out_h = g.out_h(), out_w = g.out_w();
   const int32_t zx = p.input_zero_point, zw = p.weight_zero_point;
+  // A simulated narrow register (accumulator_bits > 0): bias first, the policy after each add.
+  const int bits = p.accumulator_bits;
+  const bool wrap = p.accumulator_policy == fixedpoint::OverflowPolicy::kWrap;
+  const auto limit = [bits, wrap](int64_t v) {
+    return wrap ? fixedpoint::wrap(v, bits) : fixedpoint::saturate(v, bits);
+  };
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const int64_t group = oc / cog;
       for (int64_t oh = 0; oh < out_h; ++oh) {
         for (int64_t ow = 0; ow < out_w; ++ow) {
           int32_t sum = 0;
+          const int64_t b = bias.empty() ? 0 : bias[static_cast<size_t>(oc)];
+          int64_t reg = bits > 0 ? limit(b) : 0;
           for (int64_t icg = 0; icg < cig; ++icg) {
             const int64_t ic = group * cig + icg;
             for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
@@ -103,12 +114,16 @@ void conv_loops(const ConvS8Params& p, const TIn* input, const int8_t* weights,
                 if (iw < 0 || iw >= g.in_w) continue;
                 const int32_t x = input[((n * g.in_channels + ic) * g.in_h + ih) * g.in_w + iw];
                 const int32_t w = weights[((oc * cig + icg) * g.kernel_h + kh) * g.kernel_w + kw];
-                sum += (x - zx) * (w - zw);
+                if (bits > 0) {
+                  reg = limit(reg + int64_t{(x - zx) * (w - zw)});
+                } else {
+                  sum += (x - zx) * (w - zw);
+                }
               }
             }
           }
-          const int64_t b = bias.empty() ? 0 : bias[static_cast<size_t>(oc)];
-          const auto acc = static_cast<int32_t>(fixedpoint::saturate(int64_t{sum} + b, 32));
+          const auto acc =
+              static_cast<int32_t>(fixedpoint::saturate(bits > 0 ? reg : int64_t{sum} + b, 32));
           emit(((n * g.out_channels + oc) * out_h + oh) * out_w + ow, oc, acc);
         }
       }

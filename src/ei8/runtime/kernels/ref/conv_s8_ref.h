@@ -26,6 +26,7 @@
 
 #include "ei8/core/status.h"
 #include "ei8/fixedpoint/conv_geometry.h"
+#include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
 
 namespace ei8::kernels {
@@ -37,6 +38,12 @@ struct ConvS8Params {
   int32_t input_zero_point = 0;       // z_x, in [0, 255] for u8 input, [−128, 127] for s8
   int32_t weight_zero_point = 0;      // z_w (per tensor); 0 for symmetric weights
   fixedpoint::Requantizer requant;    // per-output-channel M_c, z_y and the clamp [qmin, qmax]
+  // A narrower accumulator register to simulate (the reference kernels; the dispatcher runs them
+  // whenever this is set): 0 = the exact int32 sum; otherwise 2..64 bits, the bias preloaded and
+  // each product added in fixedpoint::accumulate's order (input channel, kernel row, kernel
+  // column), `accumulator_policy` applied after every addition.
+  int accumulator_bits = 0;
+  fixedpoint::OverflowPolicy accumulator_policy = fixedpoint::OverflowPolicy::kSaturate;
 
   // Geometry valid; K = (C_in/groups)·K_h·K_w ≤ 65536 (so the int32 accumulator cannot overflow,
   // see below); zero points in the operand ranges; requant has 1 or out_channels channels.

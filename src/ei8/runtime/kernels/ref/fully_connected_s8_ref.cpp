@@ -7,6 +7,9 @@
 namespace ei8::kernels {
 
 Status FullyConnectedS8Params::validate() const {
+  if (accumulator_bits != 0) {
+    EI8_RETURN_IF_ERROR(fixedpoint::check_width(accumulator_bits, "simulate int8 accumulator"));
+  }
   if (batch < 1 || batch > (int64_t{1} << 31)) {
     return invalid_argument("cannot run int8 fully connected: batch = {}, must be in [1, 2^31]",
                             batch);
@@ -71,14 +74,28 @@ Status check_fc(const FullyConnectedS8Params& p, size_t input, size_t weights, s
 template <typename TIn, typename Emit>
 void fc_loops(const FullyConnectedS8Params& p, const TIn* x, const int8_t* w,
               std::span<const int32_t> bias, Emit emit) {
+  const int bits = p.accumulator_bits;
+  const bool wrap = p.accumulator_policy == fixedpoint::OverflowPolicy::kWrap;
+  const auto limit = [bits, wrap](int64_t v) {
+    return wrap ? fixedpoint::wrap(v, bits) : fixedpoint::saturate(v, bits);
+  };
   for (int64_t n = 0; n < p.batch; ++n) {
     for (int64_t o = 0; o < p.out_features; ++o) {
+      const int64_t b = bias.empty() ? 0 : bias[static_cast<size_t>(o)];
+      if (bits > 0) {  // simulated narrow register: bias first, the policy after each addition
+        int64_t reg = limit(b);
+        for (int64_t i = 0; i < p.in_features; ++i) {
+          reg = limit(reg + int64_t{(int32_t{x[n * p.in_features + i]} - p.input_zero_point) *
+                                    (int32_t{w[o * p.in_features + i]} - p.weight_zero_point)});
+        }
+        emit(n * p.out_features + o, o, static_cast<int32_t>(fixedpoint::saturate(reg, 32)));
+        continue;
+      }
       int32_t sum = 0;
       for (int64_t i = 0; i < p.in_features; ++i) {
         sum += (int32_t{x[n * p.in_features + i]} - p.input_zero_point) *
                (int32_t{w[o * p.in_features + i]} - p.weight_zero_point);
       }
-      const int64_t b = bias.empty() ? 0 : bias[static_cast<size_t>(o)];
       emit(n * p.out_features + o, o, static_cast<int32_t>(fixedpoint::saturate(sum + b, 32)));
     }
   }

@@ -19,6 +19,7 @@
 #include <span>
 
 #include "ei8/core/status.h"
+#include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
 
 namespace ei8::kernels {
@@ -30,6 +31,10 @@ struct FullyConnectedS8Params {
   int32_t input_zero_point = 0;     // z_x
   int32_t weight_zero_point = 0;    // z_w, 0 for symmetric weights
   fixedpoint::Requantizer requant;  // 1 or out_features channels; clamp [qmin, qmax]
+  // Simulated accumulator register, as ConvS8Params (0 = exact int32; else 2..64 bits, bias
+  // first, then the products in input order, the policy after every addition).
+  int accumulator_bits = 0;
+  fixedpoint::OverflowPolicy accumulator_policy = fixedpoint::OverflowPolicy::kSaturate;
 
   Status validate() const;
 };

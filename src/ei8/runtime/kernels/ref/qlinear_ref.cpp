@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "ei8/fixedpoint/quantize.h"
 #include "ei8/fixedpoint/rounding.h"
 #include "ei8/runtime/kernels/conv_s8.h"
 
@@ -15,9 +16,7 @@ void qlinear_add_ref(const QLinearAddParams& p, const T* a, const T* b, T* c, in
   for (int64_t i = 0; i < n; ++i) {
     const float va = p.a_scale * static_cast<float>(int32_t{a[i]} - p.a_zero_point);
     const float vb = p.b_scale * static_cast<float>(int32_t{b[i]} - p.b_zero_point);
-    // Default rounding mode: nearbyint rounds half to even; clamped in float (no int overflow).
-    const float q = std::nearbyint((va + vb) / p.c_scale) + static_cast<float>(p.c_zero_point);
-    c[i] = static_cast<T>(std::clamp(q, static_cast<float>(p.qmin), static_cast<float>(p.qmax)));
+    c[i] = static_cast<T>(fixedpoint::quantize(va + vb, p.c_scale, p.c_zero_point, p.qmin, p.qmax));
   }
 }
 
@@ -27,10 +26,9 @@ std::array<T, 256> requantize_table(float in_scale, int32_t in_zero_point, float
   constexpr int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
   std::array<T, 256> t{};
   for (int32_t x = lo; x <= hi; ++x) {
-    const float r = in_scale * static_cast<float>(x - in_zero_point);  // DequantizeLinear
-    const float q = std::nearbyint(r / out_scale) + static_cast<float>(out_zero_point);
+    const float r = fixedpoint::dequantize(x, in_scale, in_zero_point);
     t[static_cast<size_t>(x - lo)] =
-        static_cast<T>(std::clamp(q, static_cast<float>(lo), static_cast<float>(hi)));
+        static_cast<T>(fixedpoint::quantize(r, out_scale, out_zero_point, lo, hi));
   }
   return t;
 }

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "ei8/fixedpoint/quantize_x86.h"
 #include "ei8/runtime/kernels/s8_driver.h"
 
 namespace ei8::kernels {
@@ -55,9 +56,7 @@ inline __attribute__((always_inline)) void fused_store(const S8DirectArgs& a, in
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int32_t*>(a.out) + dst), acc);
         continue;
       }
-      __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(e.mult[ch]));
-      f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
-      const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), zy);
+      const __m256i q = fixedpoint::requantize_ort_x8(acc, _mm256_set1_ps(e.mult[ch]), lo, hi, zy);
       const __m128i w16 =
           _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
       const __m128i b8 =
@@ -344,9 +343,7 @@ inline __attribute__((always_inline)) void epilogue_avx2(const S8Epilogue& e, co
         continue;
       }
       const __m256 m = e.per_column ? _mm256_loadu_ps(e.mult + c) : _mm256_set1_ps(e.mult[c]);
-      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), m);
-      v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-      const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(v), zy);
+      const __m256i q = fixedpoint::requantize_ort_x8(a, m, lo, hi, zy);
       const __m128i w16 =
           _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
       const __m128i b8 =
@@ -501,9 +498,9 @@ void interleave_s8_avx2(const S8Interleave& a) {
   }
 }
 
-// divps / roundps (nearest even) / addps: the scalar loop's x / s, nearbyint, + z per lane;
-// max/min clamp (NaN lanes replaced by z afterwards, as the scalar isnan test does); the lanes
-// are integers inside the 8-bit type, so cvtps2dq and the saturating packs are exact.
+// fixedpoint::quantize_f32x8 (divps, roundps nearest even, + z, clamp, NaN lanes → z: the
+// scalar loop's fixedpoint::quantize per lane); the lanes are integers inside the 8-bit type, so
+// the saturating packs are exact.
 void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
                        void* out) {
   const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(zero_point);
@@ -511,12 +508,7 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
   auto* o = static_cast<int8_t*>(out);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 d = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
-    const __m256 q =
-        _mm256_add_ps(_mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
-    __m256 c = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
-    c = _mm256_blendv_ps(c, z, _mm256_cmp_ps(q, q, _CMP_UNORD_Q));
-    const __m256i v = _mm256_cvtps_epi32(c);
+    const __m256i v = fixedpoint::quantize_f32x8(_mm256_loadu_ps(x + i), s, z, lo, hi);
     const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     const __m128i b8 = u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(o + i), b8);
@@ -528,9 +520,9 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
 }
 
 // The reference's float32 operations lane by lane: (a − z_a) and (b − z_b) converted exactly,
-// mulps by the scales, addps, divps by s_c, roundps to nearest even, addps z_c, clamp (no NaN:
-// qlinear_add_s8 checked the range), cvtps2dq of an integer value, saturating packs of values
-// inside the type. No FMA (the file is built with -ffp-contract=off).
+// mulps by the scales, addps, then fixedpoint::quantize_f32x8 by s_c, z_c (no NaN: qlinear_add_s8
+// checked the range), saturating packs of values inside the type. No FMA (the file is built with
+// -ffp-contract=off).
 void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
                       int64_t n) {
   const auto* pa = static_cast<const uint8_t*>(a);
@@ -550,10 +542,7 @@ void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const v
   for (; i + 8 <= n; i += 8) {
     const __m256 va = _mm256_mul_ps(sa, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen(pa + i), za)));
     const __m256 vb = _mm256_mul_ps(sb, _mm256_cvtepi32_ps(_mm256_sub_epi32(widen(pb + i), zb)));
-    const __m256 d = _mm256_div_ps(_mm256_add_ps(va, vb), sc);
-    __m256 q = _mm256_add_ps(_mm256_round_ps(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zc);
-    q = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
-    const __m256i v = _mm256_cvtps_epi32(q);
+    const __m256i v = fixedpoint::quantize_f32x8(_mm256_add_ps(va, vb), sc, zc, lo, hi);
     const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     const __m128i b8 = u8 ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(pc + i), b8);

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 
+#include "ei8/fixedpoint/quantize_x86.h"
 #include "ei8/runtime/kernels/s8_driver.h"
 
 #define EI8_TARGET_VNNI __attribute__((target("avx2,fma,avx512f,avx512vl,avx512bw,avx512vnni")))
@@ -54,9 +55,7 @@ struct Zmm {
   static EI8_VNNI_INLINE F maskz_loadu(M m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
   // requantize_ort on every lane: float(acc)·mult, clamp to [lo, hi], round half even, + z_y.
   static EI8_VNNI_INLINE I requant(I acc, F mult, F lo, F hi, I zy) {
-    F f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), mult);
-    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-    return _mm512_add_epi32(_mm512_cvtps_epi32(f), zy);
+    return fixedpoint::requantize_ort_x16(acc, mult, lo, hi, zy);
   }
   static EI8_VNNI_INLINE M mask(int begin, int end) {
     return static_cast<M>(((1u << (end - begin)) - 1u) << begin);
@@ -101,9 +100,7 @@ struct Ymm {
   }
   static EI8_VNNI_INLINE F maskz_loadu(M m, const float* p) { return _mm256_maskz_loadu_ps(m, p); }
   static EI8_VNNI_INLINE I requant(I acc, F mult, F lo, F hi, I zy) {
-    F f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), mult);
-    f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
-    return _mm256_add_epi32(_mm256_cvtps_epi32(f), zy);
+    return fixedpoint::requantize_ort_x8(acc, mult, lo, hi, zy);
   }
   static EI8_VNNI_INLINE M mask(int begin, int end) {
     return static_cast<M>(((1u << (end - begin)) - 1u) << begin);
