@@ -68,7 +68,6 @@ int64_t identical_outputs(std::span<const float> got, std::span<const float> wan
 
 // The integer engine's outputs on `x` [N, ...] (the reference the generated code must equal).
 Result<std::vector<float>> engine_outputs(const Graph& lowered, const Tensor& x) {
-  register_int8_ops();
   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(lowered, {.optimize = false}));
   EI8_RETURN_IF_ERROR(ex.prepare({x.shape()}));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run({x}));
