@@ -174,6 +174,30 @@ struct S8DwRow {
 void dw_row_s16_generic(const S8DwRow& a);
 void dw_row_s16_avx2(const S8DwRow& a);
 
+// Depthwise on u8 quads (the VNNI tier's depthwise plan, conv_s8.cpp run_depthwise_quads). The
+// channel is staged as a quad image: Q[row'][c] = the 4 bytes B[r][s·c .. s·c + 3] of padded
+// row r of the u8 image B (x + shift, padding z_x + shift), s = stride_w, with the rows in
+// stride_h phase order (row' = (r % stride_h)·H + r / stride_h). An output position j = oh·G + ow
+// (G ≥ out_w quads per row; lanes with ow ≥ out_w are computed and dropped) then reads every
+// kernel row kh and quad m of taps 4m..4m+3 at the constant offset qoff[kh, m] + j, so
+// sum[j] = Σ_q vpdpbusd(Q[qoff[q] + j], wq[q]) − corr, corr = (z_x + shift)·Σ w: exactly
+// Σ (x − z_x)(w − z_w) over the in-bounds taps (padding contributes z·w − z·w = 0).
+struct S8DwQuads {
+  const uint32_t* img = nullptr;  // quad image, readable up to max(qoff) + n rounded up to 64
+  const int32_t* qoff = nullptr;  // [nq] offset of quad q from position j
+  const int32_t* wq = nullptr;    // [nq] s8 weight quads (taps past kernel_w: 0)
+  int64_t nq = 0;
+  int64_t n = 0;     // positions; sums are written for n rounded up to 64
+  int32_t corr = 0;  // subtracted from every sum (wrapping)
+  int32_t* sum = nullptr;
+};
+void dw_quads_vnni(const S8DwQuads& a);
+void dw_quads_emulated(const S8DwQuads& a);
+// dst[c] = bytes src[s·c .. s·c + 3] for c < n (s = 1, 2 or 4); may read src up to
+// s·(n rounded up to 16) + 16 bytes.
+void dw_stage_quads_vnni(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst);
+void dw_stage_quads_generic(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst);
+
 // The AVX2 QuantizeLinear loop (conv_s8.h quantize_linear_f32); u8 selects the output type.
 void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
                        void* out);

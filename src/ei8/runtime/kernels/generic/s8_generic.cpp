@@ -91,6 +91,26 @@ void direct_u8s8_vnni_emulated(const VnniArgs& a) {
   }
 }
 
+void dw_quads_emulated(const S8DwQuads& a) {
+  const int64_t n = (a.n + 63) / 64 * 64;
+  for (int64_t j = 0; j < n; ++j) {
+    // Wrapping int32 adds, as vpdpbusd: the exact sum minus corr whenever that fits int32.
+    uint32_t sum = 0u - static_cast<uint32_t>(a.corr);
+    for (int64_t q = 0; q < a.nq; ++q) {
+      sum += static_cast<uint32_t>(dot4(static_cast<int32_t>(a.img[a.qoff[q] + j]), a.wq[q]));
+    }
+    a.sum[j] = static_cast<int32_t>(sum);
+  }
+}
+
+void dw_stage_quads_generic(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst) {
+  for (int64_t c = 0; c < n; ++c) {
+    const uint8_t* b = src + s * c;
+    dst[c] = static_cast<uint32_t>(b[0]) | (static_cast<uint32_t>(b[1]) << 8) |
+             (static_cast<uint32_t>(b[2]) << 16) | (static_cast<uint32_t>(b[3]) << 24);
+  }
+}
+
 void epilogue_s8_generic(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,
                          int64_t dst, int64_t n) {
   s8::epilogue_scalar(e, acc, chan, out, dst, 0, n);

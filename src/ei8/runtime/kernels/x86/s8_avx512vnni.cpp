@@ -317,4 +317,47 @@ void direct_u8s8_vnni(const VnniArgs& a) {
   }
 }
 
+// Depthwise on u8 quads (s8_internal.h S8DwQuads): 4 zmm accumulators (64 positions) at a
+// time, each weight quad broadcast once per 64 positions; the accumulators start at −corr.
+EI8_TARGET_VNNI void dw_quads_vnni(const S8DwQuads& a) {
+  const __m512i init = _mm512_set1_epi32(static_cast<int32_t>(0u - static_cast<uint32_t>(a.corr)));
+  const auto* img = reinterpret_cast<const int32_t*>(a.img);
+  for (int64_t j = 0; j < a.n; j += 64) {
+    __m512i s0 = init, s1 = init, s2 = init, s3 = init;
+    for (int64_t q = 0; q < a.nq; ++q) {
+      const __m512i w = _mm512_set1_epi32(a.wq[q]);
+      const int32_t* p = img + a.qoff[q] + j;
+      s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512(p), w);
+      s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512(p + 16), w);
+      s2 = _mm512_dpbusd_epi32(s2, _mm512_loadu_si512(p + 32), w);
+      s3 = _mm512_dpbusd_epi32(s3, _mm512_loadu_si512(p + 48), w);
+    }
+    _mm512_storeu_si512(a.sum + j, s0);
+    _mm512_storeu_si512(a.sum + j + 16, s1);
+    _mm512_storeu_si512(a.sum + j + 32, s2);
+    _mm512_storeu_si512(a.sum + j + 48, s3);
+  }
+}
+
+// 16 quads per step: each 128-bit lane loads 16 bytes at s·(c + 4i) and vpshufb picks the bytes
+// s·t .. s·t + 3 of its 4 quads t (≤ 15 for s ≤ 4).
+EI8_TARGET_VNNI void dw_stage_quads_vnni(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst) {
+  alignas(64) int8_t idx[64];  // the same 16 indices in every 128-bit lane
+  for (int i = 0; i < 64; ++i) idx[i] = static_cast<int8_t>(s * ((i % 16) / 4) + i % 4);
+  const __m512i sel = _mm512_load_si512(idx);
+  for (int64_t c = 0; c < n; c += 16) {
+    const uint8_t* b = src + s * c;
+    __m512i v = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 4 * s)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * s)), 2);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 12 * s)), 3);
+    v = _mm512_shuffle_epi8(v, sel);
+    if (n - c >= 16) {
+      _mm512_storeu_si512(dst + c, v);
+    } else {
+      _mm512_mask_storeu_epi32(dst + c, static_cast<__mmask16>((1u << (n - c)) - 1u), v);
+    }
+  }
+}
+
 }  // namespace ei8::kernels
