@@ -373,13 +373,17 @@ TEST_P(S8KernelTest, DepthwisePlansMatchReference) {
   Rng rng(kSeed + 11);
   all_plans_ = true;
   int quad_plans = 0;
-  for (int it = 0; it < 60; ++it) {
+  for (int it = 0; it < 90; ++it) {
     const Types t = random_types(rng);
     const int64_t c = rng.uniform_int(1, 19), cog = rng.uniform_int(0, 4) == 0 ? 2 : 1;
     const int64_t kh = rng.uniform_int(1, 7), kw = rng.uniform_int(1, 7);
     const int64_t dh = rng.uniform_int(0, 4) == 0 ? 2 : 1, dw = rng.uniform_int(0, 4) == 0 ? 2 : 1;
-    const int64_t h = it % 3 == 0 ? 7 * rng.uniform_int(1, 2) : rng.uniform_int(1, 30);
-    const int64_t w = it % 3 == 0 ? h : rng.uniform_int(1, 30);
+    // Every third plane 7×7 or 14×14; every fifth a few rows 60..150 wide (rows of more than
+    // 128 padded bytes and strided rows wider than two registers: the byte-image staging).
+    const bool wide = it % 5 == 1;
+    const int64_t h = it % 3 == 0 ? 7 * rng.uniform_int(1, 2)
+                                  : (wide ? rng.uniform_int(1, 8) : rng.uniform_int(1, 30));
+    const int64_t w = it % 3 == 0 ? h : (wide ? rng.uniform_int(60, 150) : rng.uniform_int(1, 30));
     ConvGeometry g = ConvGeometry::conv2d(rng.uniform_int(1, 3), c, h, w, c * cog, kh, kw)
                          .with_groups(c)
                          .with_stride(rng.uniform_int(1, 3), rng.uniform_int(1, 4))

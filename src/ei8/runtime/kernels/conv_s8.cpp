@@ -152,7 +152,7 @@ struct Tier {
   void (*dw_row)(const S8DwRow&) = nullptr;
   // The depthwise plan on u8 quads (VNNI tier; s8_internal.h S8DwQuads), nullptr elsewhere.
   void (*dw_quads)(const S8DwQuads&) = nullptr;
-  void (*dw_stage)(const uint8_t*, int64_t, int64_t, uint32_t*) = nullptr;
+  void (*dw_stage)(const S8DwStage&) = nullptr;
   void (*interleave)(const S8Interleave&) = nullptr;
   S8EpilogueFn epilogue = nullptr;
   int per_slot() const { return quads ? 4 : 2; }
@@ -289,9 +289,6 @@ void widen_strided(const TIn* __restrict x, int16_t* __restrict d, int64_t n, in
     return;
   }
   for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[i * stride]} - zx);
-}
-void flip_copy(const uint8_t* __restrict x, uint8_t* __restrict d, int64_t n, uint8_t flip) {
-  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<uint8_t>(x[i] ^ flip);
 }
 template <typename TIn>
 void or_shifted(const TIn* __restrict x, uint32_t* __restrict d, int64_t n, int32_t off,
@@ -947,34 +944,59 @@ void ConvS8Kernel::Impl::run_depthwise_quads(const TIn* x, void* y, std::byte* s
       reinterpret_cast<int32_t*>(reinterpret_cast<std::byte*>(qimg) + (dwq_img * 4 + 63) / 64 * 64);
   const uint8_t flip = in == IntType::kS8 ? 0x80 : 0;
   const auto zq = static_cast<uint8_t>(p.input_zero_point ^ flip);
-  auto qrow = [&](int64_t r) { return qimg + ((r % sh) * dwq_hr + r / sh) * dwq_g; };
   // Padding (never rewritten): every byte z_x + shift, the padding rows staged once.
   std::memset(bimg, zq, static_cast<size_t>(dwq_bytes));
   std::memset(qimg, 0, static_cast<size_t>(dwq_img * 4));
-  for (int64_t r = 0; r < ph; ++r) {
-    if (r < g.pad_top || r >= g.pad_top + g.in_h) {
-      tier.dw_stage(bimg + r * dwq_brow, sw, dwq_g, qrow(r));
-    }
-  }
+  S8DwStage st;
+  st.in_w = g.in_w;
+  st.pad_top = g.pad_top;
+  st.pad_left = g.pad_left;
+  st.flip = flip;
+  st.zpad = zq;
+  st.b = bimg;
+  st.brow = dwq_brow;
+  st.q = qimg;
+  st.sh = sh;
+  st.sw = sw;
+  st.hr = dwq_hr;
+  st.g = dwq_g;
+  st.r0 = 0;
+  st.r1 = g.pad_top;
+  tier.dw_stage(st);
+  st.r0 = g.pad_top + g.in_h;
+  st.r1 = ph;
+  tier.dw_stage(st);
+  st.r0 = g.pad_top;
+  st.r1 = g.pad_top + g.in_h;
   S8DwQuads a;
   a.img = qimg;
   a.qoff = dwq_off.data();
   a.nq = dwq_nq;
   a.n = oh_n * dwq_g;
   a.sum = sum;
+  // The kernel's own epilogue: `ort` bytes or s32 without the saturating bias path (any
+  // epilogue in the emulation, which calls the scalar one).
+  const bool fuse = dwq_g == ow_n && (tier.dw_quads == dw_quads_emulated ||
+                                      (!ep.e.saturate && (ep.e.out == IntType::kS32 || ep.e.ort)));
+  if (fuse) {
+    a.e = &ep.e;
+    a.out = y;
+  }
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       if (oc % cog == 0) {
-        const TIn* xc = x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w;
-        for (int64_t ih = 0; ih < g.in_h; ++ih) {
-          const int64_t r = ih + g.pad_top;
-          flip_copy(reinterpret_cast<const uint8_t*>(xc + ih * g.in_w),
-                    bimg + r * dwq_brow + g.pad_left, g.in_w, flip);
-          tier.dw_stage(bimg + r * dwq_brow, sw, dwq_g, qrow(r));
-        }
+        st.x =
+            reinterpret_cast<const uint8_t*>(x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w);
+        tier.dw_stage(st);
       }
       a.wq = dwq_w.data() + oc * dwq_nq;
       a.corr = dwq_corr[static_cast<size_t>(oc)];
+      if (fuse) {  // outputs written by the kernel (G = out_w: positions are output elements)
+        a.chan = oc;
+        a.dst = (n * g.out_channels + oc) * out_plane;
+        tier.dw_quads(a);
+        continue;
+      }
       tier.dw_quads(a);
       if (dwq_g != ow_n) {  // drop the lanes ow ≥ out_w (rows move down, in order)
         for (int64_t oh = 1; oh < oh_n; ++oh) {
@@ -1062,11 +1084,11 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.variant = m.tier.name + "/depthwise";
     if (m.choice == KernelChoice::kAvx512Vnni && req.dw != 1 && m.build_dw_quads(weights)) {
       m.tier.dw_quads = dw_quads_vnni;
-      m.tier.dw_stage = dw_stage_quads_vnni;
+      m.tier.dw_stage = dw_stage_vnni;
       if (g_emulate_vnni) {
         m.tier.name = "avx512vnni-emulated";
         m.tier.dw_quads = dw_quads_emulated;
-        m.tier.dw_stage = dw_stage_quads_generic;
+        m.tier.dw_stage = dw_stage_generic;
         m.tier.epilogue = epilogue_s8_generic;
       }
       m.variant = m.tier.name + "/depthwise-u8x4";

@@ -190,13 +190,31 @@ struct S8DwQuads {
   int64_t n = 0;     // positions; sums are written for n rounded up to 64
   int32_t corr = 0;  // subtracted from every sum (wrapping)
   int32_t* sum = nullptr;
+  // Fused epilogue (e != nullptr; G = out_w, so position j is output element dst + j): the n
+  // outputs of channel `chan` are written to `out` instead of the sums (ort bytes or s32 when
+  // e->saturate is false; the emulation takes any epilogue).
+  const S8Epilogue* e = nullptr;
+  int64_t chan = 0;
+  void* out = nullptr;
+  int64_t dst = 0;
 };
 void dw_quads_vnni(const S8DwQuads& a);
 void dw_quads_emulated(const S8DwQuads& a);
-// dst[c] = bytes src[s·c .. s·c + 3] for c < n (s = 1, 2 or 4); may read src up to
-// s·(n rounded up to 16) + 16 bytes.
-void dw_stage_quads_vnni(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst);
-void dw_stage_quads_generic(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst);
+// Stages rows [r0, r1) of a depthwise channel: when x is set, input row r − pad_top (in_w bytes,
+// ^ flip) is first copied into the byte image at b + r·brow + pad_left; then every row's quads
+// Q[(r % sh)·hr + r / sh][c] = bytes b[r·brow + sw·c .. + 3] for c < g (sw = 1, 2 or 4). Reads
+// each byte row up to sw·(g rounded up to 16) + 16 bytes.
+struct S8DwStage {
+  const uint8_t* x = nullptr;
+  int64_t in_w = 0, pad_top = 0, pad_left = 0;
+  uint8_t flip = 0, zpad = 0;  // zpad: the padding byte (z_x + shift)
+  uint8_t* b = nullptr;
+  int64_t brow = 0, r0 = 0, r1 = 0;
+  uint32_t* q = nullptr;
+  int64_t sh = 1, sw = 1, hr = 0, g = 0;
+};
+void dw_stage_vnni(const S8DwStage& a);
+void dw_stage_generic(const S8DwStage& a);
 
 // The AVX2 QuantizeLinear loop (conv_s8.h quantize_linear_f32); u8 selects the output type.
 void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,

@@ -101,13 +101,23 @@ void dw_quads_emulated(const S8DwQuads& a) {
     }
     a.sum[j] = static_cast<int32_t>(sum);
   }
+  if (a.e != nullptr) s8::epilogue_scalar(*a.e, a.sum, a.chan, a.out, a.dst, 0, a.n);
 }
 
-void dw_stage_quads_generic(const uint8_t* src, int64_t s, int64_t n, uint32_t* dst) {
-  for (int64_t c = 0; c < n; ++c) {
-    const uint8_t* b = src + s * c;
-    dst[c] = static_cast<uint32_t>(b[0]) | (static_cast<uint32_t>(b[1]) << 8) |
-             (static_cast<uint32_t>(b[2]) << 16) | (static_cast<uint32_t>(b[3]) << 24);
+void dw_stage_generic(const S8DwStage& a) {
+  for (int64_t r = a.r0; r < a.r1; ++r) {
+    uint8_t* br = a.b + r * a.brow;
+    if (a.x != nullptr) {
+      const uint8_t* xr = a.x + (r - a.pad_top) * a.in_w;
+      for (int64_t i = 0; i < a.in_w; ++i)
+        br[a.pad_left + i] = static_cast<uint8_t>(xr[i] ^ a.flip);
+    }
+    uint32_t* d = a.q + ((r % a.sh) * a.hr + r / a.sh) * a.g;
+    for (int64_t c = 0; c < a.g; ++c) {
+      const uint8_t* q = br + a.sw * c;
+      d[c] = static_cast<uint32_t>(q[0]) | (static_cast<uint32_t>(q[1]) << 8) |
+             (static_cast<uint32_t>(q[2]) << 16) | (static_cast<uint32_t>(q[3]) << 24);
+    }
   }
 }
 
