@@ -1503,6 +1503,16 @@ bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const v
   return true;
 }
 
+void lookup_table_u8(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y, int64_t n,
+                     KernelChoice choice) {
+  if ((choice == KernelChoice::kAuto || choice == KernelChoice::kAvx512Vnni) &&
+      cpu_features().avx512vbmi) {
+    lookup_table_u8_vbmi(table, flip, x, y, n);
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) y[k] = table[static_cast<uint8_t>(x[k] ^ flip)];
+}
+
 // ---------------------------------------------------------------- fully connected
 
 struct FullyConnectedS8Kernel::Impl {

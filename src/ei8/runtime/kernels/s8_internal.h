@@ -224,6 +224,10 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
 void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
                       int64_t n);
 
+// conv_s8.h lookup_table_u8 on AVX-512 VBMI (x86/s8_avx512vnni.cpp).
+void lookup_table_u8_vbmi(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y,
+                          int64_t n);
+
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_vnni_emulated (and the scalar epilogue) even when the CPU lacks VNNI. Not
 // thread-safe with concurrent prepare() calls; tests only.

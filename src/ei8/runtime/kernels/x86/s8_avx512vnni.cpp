@@ -429,4 +429,20 @@ EI8_TARGET_VNNI void dw_stage_vnni(const S8DwStage& a) {
   }
 }
 
+// 64 bytes per step: vpermt2b looks each index up in entries 0..127 and 128..255 (its low 7
+// bits), the index's top bit picks one of the two; masked load and store for the tail.
+__attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512vbmi"))) void lookup_table_u8_vbmi(
+    const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y, int64_t n) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  const __m512i f = _mm512_set1_epi8(static_cast<char>(flip));
+  for (int64_t k = 0; k < n; k += 64) {
+    const __mmask64 m = n - k >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - k)) - 1;
+    const __m512i i = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + k), f);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, i, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, i, t3);
+    _mm512_mask_storeu_epi8(y + k, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(i), lo, hi));
+  }
+}
+
 }  // namespace ei8::kernels
