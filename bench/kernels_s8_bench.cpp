@@ -289,7 +289,7 @@ int register_all() {
   }
   for (const ModelLayer& l : layers()) {
     const bool big = l.p.macs() > 50'000'000;  // 224×224 layers: batch 1 only
-    if (l.p.groups == 1) {
+    if (l.p.groups == 1 || l.p.groups == l.p.in_c) {  // dense and depthwise: every plan
       const kernels::ConvS8Params q = s8_params(l.p);
       Result<std::vector<std::string>> cands = kernels::ConvS8Kernel::plan_candidates(
           q, random_ints<int8_t>(l.p.weight_size(), -127, 127, 1), IntType::kU8, IntType::kU8);

@@ -1,9 +1,11 @@
 # Writes the FP32 models of the INT8 speed targets (docs/int8_runtime.md) into DIR (default
-# ./models): TinyCNN2D (the trained workload's architecture, random weights), resnet18,
-# mobilenet_v2 and squeezenet1_1 from Debian's python3-torchvision (random weights, 224x224),
-# all exported with torch.onnx.export at opset 13 with a dynamic batch, plus calibration inputs
-# DIR/<name>.calib.npy (8 samples). Weights are random (seed 0): only the timing matters.
-#   /usr/bin/python3 bench/ort/make_eval_models.py /tmp/models
+# ./models): TinyCNN2D (the trained workload's architecture, random weights) and the seven
+# torchvision architectures the importer takes (resnet18, mobilenet_v2, squeezenet1_1,
+# efficientnet_b0, densenet121, regnet_x_400mf, googlenet) from Debian's python3-torchvision
+# (random weights, 224x224), all exported with torch.onnx.export at opset 13 with a dynamic
+# batch, plus calibration inputs DIR/<name>.calib.npy (8 samples). Weights are random (seed 0):
+# only the timing matters. Optional further arguments: the names to write (default: all).
+#   /usr/bin/python3 bench/ort/make_eval_models.py /tmp/models [resnet18 googlenet ...]
 #   edgeint8 quantize /tmp/models/resnet18.onnx --calib-data /tmp/models/resnet18.calib.npy \
 #     --method minmax --weights per-channel -o /tmp/models/resnet18.int8.onnx
 import os, sys
@@ -35,8 +37,16 @@ models = {
     "resnet18": (torchvision.models.resnet18(), (3, 224, 224)),
     "mobilenet_v2": (torchvision.models.mobilenet_v2(), (3, 224, 224)),
     "squeezenet1_1": (torchvision.models.squeezenet1_1(), (3, 224, 224)),
+    "efficientnet_b0": (torchvision.models.efficientnet_b0(), (3, 224, 224)),
+    "densenet121": (torchvision.models.densenet121(), (3, 224, 224)),
+    "regnet_x_400mf": (torchvision.models.regnet_x_400mf(), (3, 224, 224)),
+    # Without the auxiliary heads (eval mode ignores them; the constructor would warn).
+    "googlenet": (torchvision.models.googlenet(aux_logits=False, init_weights=True), (3, 224, 224)),
 }
+wanted = sys.argv[2:] or list(models)
 for name, (m, shape) in models.items():
+    if name not in wanted:
+        continue
     m.eval()
     x = torch.randn(1, *shape)
     torch.onnx.export(m, x, f"{out}/{name}.onnx", opset_version=13, input_names=["x"],

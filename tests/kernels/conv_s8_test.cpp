@@ -364,6 +364,104 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnRandomShapes) {
   expect_mixed_plans_covered(40);
 }
 
+// Depthwise layers, every plan of the tier (VNNI: u8 quads and int16 pairs): random planes
+// (1..30, 7×7 and 14×14 grids among them), kernels 1..7 (5×5 of efficientnet: two quads per
+// kernel row), strides 1..4 (u8 quads take stride_w 1, 2, 4), dilation, channel multiplier 2,
+// z_w ≠ 0 with w − z_w inside s8 and outside it, batch up to 3.
+TEST_P(S8KernelTest, DepthwisePlansMatchReference) {
+  std::cout << "[ seed ] " << kSeed + 11 << "\n";
+  Rng rng(kSeed + 11);
+  all_plans_ = true;
+  int quad_plans = 0;
+  for (int it = 0; it < 90; ++it) {
+    const Types t = random_types(rng);
+    const int64_t c = rng.uniform_int(1, 19), cog = rng.uniform_int(0, 4) == 0 ? 2 : 1;
+    const int64_t kh = rng.uniform_int(1, 7), kw = rng.uniform_int(1, 7);
+    const int64_t dh = rng.uniform_int(0, 4) == 0 ? 2 : 1, dw = rng.uniform_int(0, 4) == 0 ? 2 : 1;
+    // Every third plane 7×7 or 14×14; every fifth a few rows 60..150 wide (rows of more than
+    // 128 padded bytes and strided rows wider than two registers: the byte-image staging).
+    const bool wide = it % 5 == 1;
+    const int64_t h = it % 3 == 0 ? 7 * rng.uniform_int(1, 2)
+                                  : (wide ? rng.uniform_int(1, 8) : rng.uniform_int(1, 30));
+    const int64_t w = it % 3 == 0 ? h : (wide ? rng.uniform_int(60, 150) : rng.uniform_int(1, 30));
+    ConvGeometry g = ConvGeometry::conv2d(rng.uniform_int(1, 3), c, h, w, c * cog, kh, kw)
+                         .with_groups(c)
+                         .with_stride(rng.uniform_int(1, 3), rng.uniform_int(1, 4))
+                         .with_dilation(dh, dw)
+                         .with_padding(rng.uniform_int(0, 3), rng.uniform_int(0, 3),
+                                       rng.uniform_int(0, 3), rng.uniform_int(0, 3));
+    if (!g.validate().ok()) continue;
+    ConvS8Params p;
+    p.geometry = g;
+    p.input_zero_point = static_cast<int32_t>(rng.uniform_int(lo_of(t.in), hi_of(t.in)));
+    const int zkind = static_cast<int>(rng.uniform_int(0, 3));  // 1: small z_w, 2: any z_w
+    p.weight_zero_point = zkind == 1   ? static_cast<int32_t>(rng.uniform_int(-20, 20))
+                          : zkind == 2 ? static_cast<int32_t>(rng.uniform_int(-128, 127))
+                                       : 0;
+    p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
+    const int32_t wlo = zkind == 1 ? -100 : -128, whi = zkind == 1 ? 100 : 127;
+    const auto wt = random_values<int8_t>(rng, g.weight_numel(), wlo, whi);
+    std::vector<int32_t> b;
+    if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, g.out_channels, -1000, 1000);
+    const int before = plans_checked_;
+    if (t.in == IntType::kU8) {
+      check_conv(p, t, random_values<uint8_t>(rng, g.input_numel(), 0, 255), wt, b,
+                 describe(g, t, p));
+    } else {
+      check_conv(p, t, random_values<int8_t>(rng, g.input_numel(), -128, 127), wt, b,
+                 describe(g, t, p));
+    }
+    if (HasFatalFailure()) return;
+    Result<std::vector<std::string>> plans =
+        ConvS8Kernel::plan_candidates(p, wt, t.in, t.out, choice());
+    ASSERT_TRUE(plans.ok());
+    for (const std::string& plan : *plans) quad_plans += plan.ends_with("/depthwise-u8x4");
+    EXPECT_GT(plans_checked_, before);
+  }
+  std::cout << "[ u8x4 depthwise plans ] " << quad_plans << "\n";
+  if (choice() == KernelChoice::kAvx512Vnni) {
+    EXPECT_GE(quad_plans, 15);
+  }
+  // A quad plan asked of a layer that cannot take it (stride_w 3) is refused, one line.
+  ConvS8Params p;
+  p.geometry = ConvGeometry::conv2d(1, 4, 9, 9, 4, 3, 3).with_groups(4).with_stride(1, 3);
+  p.requant =
+      Requantizer::prepare(RequantProfile::kOrt, 1.0f, std::vector<float>{0.01f}, 1.0f, 0, 0, 255)
+          .value();
+  const std::vector<int8_t> w(static_cast<size_t>(p.geometry.weight_numel()), 3);
+  if (choice() == KernelChoice::kAvx512Vnni) {
+    Result<ConvS8Kernel> k = ConvS8Kernel::prepare(p, w, {}, IntType::kU8, IntType::kU8, choice(),
+                                                   "avx512vnni/depthwise-u8x4");
+    ASSERT_FALSE(k.ok());
+    EXPECT_NE(k.status().message().find(
+                  "cannot prepare int8 convolution: plan = 'avx512vnni/depthwise-u8x4', must be"),
+              std::string::npos)
+        << k.status().message();
+  }
+}
+
+// The byte-table lookup (QLinearConcat): the VBMI loop (on CPUs with it) equals the scalar loop
+// for random tables, both flips, every length 0..200 (tails) and in place.
+TEST(LookupTableU8, VectorLoopEqualsScalarLoop) {
+  std::cout << "[ seed ] " << kSeed + 12 << " vbmi " << cpu_features().avx512vbmi << "\n";
+  Rng rng(kSeed + 12);
+  for (int it = 0; it < 4; ++it) {
+    const auto table = random_values<uint8_t>(rng, 256, 0, 255);
+    for (uint8_t flip : {uint8_t{0}, uint8_t{0x80}}) {
+      for (int64_t n = 0; n <= 200; n += it == 0 ? 1 : 37) {
+        const auto x = random_values<uint8_t>(rng, n + 1, 0, 255);
+        std::vector<uint8_t> want(static_cast<size_t>(n + 1), 7), got = want, inplace = x;
+        lookup_table_u8(table.data(), flip, x.data() + 1, want.data() + 1, n, KernelChoice::kRef);
+        lookup_table_u8(table.data(), flip, x.data() + 1, got.data() + 1, n);
+        lookup_table_u8(table.data(), flip, inplace.data() + 1, inplace.data() + 1, n);
+        ASSERT_EQ(want, got) << "n " << n << " flip " << int{flip};
+        inplace[0] = 7;
+        ASSERT_EQ(want, inplace) << "in place, n " << n;
+      }
+    }
+  }
+}
+
 // Plan names prepare() refuses, with the one-line error shape.
 TEST_P(S8KernelTest, BadPlanNamesGiveAClearStatus) {
   ConvS8Params p;

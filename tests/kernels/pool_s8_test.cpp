@@ -138,6 +138,36 @@ std::vector<PoolS8Case> all_cases() {
           .ceil_mode(),
       T("max3x3s2_u8").input(1, 5, 33, 31).kernel(3, 3).stride(2, 2),
       T("max3x3s2_pad_s8").s8().input(2, 3, 17, 19).kernel(3, 3).stride(2, 2).pad(1, 1, 1, 1),
+      // The 224×224 models' 3×3/2 pools (SqueezeNet 1.1 ceil, ResNet-18 pad 1) and wide rows
+      // with extreme codes: the AVX2 byte path's 32-output steps and their tails.
+      T("max3x3s2_squeeze_ceil_u8").input(1, 3, 111, 111).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("max3x3s2_resnet_pad_s8")
+          .s8()
+          .input(2, 2, 112, 112)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1, 1, 1, 1),
+      T("max3x3s2_27wide_u8").input(1, 4, 9, 55).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("max3x3s2_14wide_s8").s8().input(1, 4, 9, 29).kernel(3, 3).stride(2, 2),
+      T("max3x3s2_13wide_ceil_u8").input(1, 4, 7, 27).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("max3x3s2_9wide_s8")
+          .s8()
+          .input(1, 3, 5, 19)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .codes(Codes::kExtremes),
+      T("max3x3s2_wide_extremes_u8")
+          .input(1, 2, 5, 140)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .codes(Codes::kExtremes),
+      T("max3x3s2_wide_extremes_s8")
+          .s8()
+          .input(1, 2, 5, 141)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(0, 1, 0, 1)
+          .codes(Codes::kExtremes),
       T("max1d_2s2_u8").input(1, 16, 1, 128).kernel(1, 2).stride(1, 2),
       T("max1d_2s2_odd_s8").s8().input(3, 7, 1, 129).kernel(1, 2).stride(1, 2),
       T("max1d_3s1_pad_u8").input(1, 5, 1, 97).kernel(1, 3).stride(1, 1).pad(0, 1, 0, 1),

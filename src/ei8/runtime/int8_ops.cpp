@@ -845,7 +845,7 @@ class QLinearConcatOp : public Op {
         if (p.copy) {
           std::memcpy(y, x, static_cast<size_t>(p.chunk));
         } else {
-          for (int64_t k = 0; k < p.chunk; ++k) y[k] = p.table[static_cast<uint8_t>(x[k] ^ flip)];
+          kernels::lookup_table_u8(p.table.data(), flip, x, y, p.chunk);
         }
         y += p.chunk;
       }

@@ -152,6 +152,9 @@ struct Tier {
   // The VNNI tier's own plan (s8_internal.h VnniPlan; the 8-lane direct tables are not used).
   void (*vnni)(const VnniArgs&) = nullptr;
   void (*dw_row)(const S8DwRow&) = nullptr;
+  // The depthwise plan on u8 quads (VNNI tier; s8_internal.h S8DwQuads), nullptr elsewhere.
+  void (*dw_quads)(const S8DwQuads&) = nullptr;
+  void (*dw_stage)(const S8DwStage&) = nullptr;
   void (*interleave)(const S8Interleave&) = nullptr;
   S8EpilogueFn epilogue = nullptr;
   int per_slot() const { return quads ? 4 : 2; }
@@ -413,6 +416,7 @@ struct PlanRequest {
   int algo = 0;  // 0: the heuristic's, 1: direct (or packed), 2: im2col
   bool vnni_set = false;
   VnniPlan vnni;
+  int dw = 0;  // depthwise: 0 the heuristic's, 1 int16 pairs ("depthwise"), 2 u8 quads ("-u8x4")
 };
 
 std::string vnni_suffix(const VnniPlan& v) {
@@ -449,9 +453,16 @@ Result<PlanRequest> parse_plan(std::string_view what, std::string_view plan) {
         r.algo = 1;
       } else if (tok == "im2col") {
         r.algo = 2;
-      } else if (tok != "depthwise") {
+      } else if (tok == "depthwise") {
+        r.dw = 1;
+      } else {
         return bad("an algorithm of direct, im2col, depthwise or packed after the tier");
       }
+      continue;
+    }
+    if (r.dw != 0) {
+      if (tok != "u8x4") return bad("depthwise or depthwise-u8x4 after the tier");
+      r.dw = 2;
       continue;
     }
     int mr = 0, nv = 0;
@@ -534,6 +545,13 @@ struct ConvS8Kernel::Impl {
   std::vector<int32_t> wdw, dw_tapoff;
   std::vector<int32_t> dw_phase;  // [stride_w][2]: elements [lo, hi) of a phase holding input
   int64_t dw_pairs = 0, dw_row = 0, dw_img = 0;
+  // Depthwise plan on u8 quads (tier.dw_quads; s8_internal.h S8DwQuads): the byte image B
+  // [ph][dwq_brow] (x + shift, padding z_x + shift), the quad image [stride_h][dwq_hr][dwq_g]
+  // (+ slack), dwq_n positions (out_h·dwq_g rounded up to 64), per quad of taps its offset and
+  // per output channel its weight quads [oc][nq] and correction (z_x + shift)·Σ w.
+  bool dw_quads = false;
+  int64_t dwq_g = 0, dwq_hr = 0, dwq_brow = 0, dwq_bytes = 0, dwq_img = 0, dwq_n = 0, dwq_nq = 0;
+  std::vector<int32_t> dwq_off, dwq_w, dwq_corr;
   // Requested algorithm (PlanRequest::algo): 0 heuristic, 1 direct, 2 im2col.
   int force_algo = 0;
   // VNNI plan (tier.vnni; s8_internal.h): the register-block plan, the weights packed
@@ -577,6 +595,9 @@ struct ConvS8Kernel::Impl {
   void run_direct(const TIn* x, void* y, int32_t* s, int64_t batch) const;
   template <typename TIn>
   void run_depthwise(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
+  template <typename TIn>
+  void run_depthwise_quads(const TIn* x, void* y, std::byte* scratch, int64_t batch) const;
+  bool build_dw_quads(std::span<const int8_t> w);
 };
 
 // n bytes with fixed-size (inlined) copies, the last one overlapping the previous: the rows are
@@ -860,6 +881,135 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
   }
 }
 
+// The u8-quad depthwise plan of the VNNI tier (s8_internal.h S8DwQuads): false when the layer
+// cannot take it (stride_w not 1, 2 or 4, dilation_w > 1, some w − z_w outside s8).
+bool ConvS8Kernel::Impl::build_dw_quads(std::span<const int8_t> w) {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t sw = g.stride_w, sh = g.stride_h, kk = g.kernel_h * g.kernel_w;
+  const int32_t zw = p.weight_zero_point;
+  if (!(sw == 1 || sw == 2 || sw == 4) || g.dilation_w != 1) return false;
+  for (int8_t v : w)
+    if (v - zw < -128 || v - zw > 127) return false;
+  const int64_t nm = (g.kernel_w + 3) / 4;  // quads per kernel row
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w();
+  dwq_nq = g.kernel_h * nm;
+  // A valid output's quads m read columns ow + 4m / s < G of its row.
+  dwq_g = ow_n + (nm - 1) * 4 / sw;
+  dwq_hr = (ph + sh - 1) / sh;
+  dwq_n = (oh_n * dwq_g + 63) / 64 * 64;
+  const int64_t g16 = (dwq_g + 15) / 16 * 16;
+  dwq_brow = (std::max(pw, sw * g16 + 16) + 63) / 64 * 64;
+  dwq_bytes = ph * dwq_brow + 64;
+  dwq_off.clear();
+  int64_t max_off = 0;
+  for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+    const int64_t r = kh * g.dilation_h;
+    for (int64_t m = 0; m < nm; ++m) {
+      const int64_t off = ((r % sh) * dwq_hr + r / sh) * dwq_g + m * 4 / sw;
+      dwq_off.push_back(static_cast<int32_t>(off));
+      max_off = std::max(max_off, off);
+    }
+  }
+  dwq_img = std::max(sh * dwq_hr * dwq_g, max_off + dwq_n) + 16;
+  if (dwq_img > std::numeric_limits<int32_t>::max() / 4) return false;
+  const int32_t zq = p.input_zero_point + (in == IntType::kS8 ? 128 : 0);
+  dwq_w.clear();
+  dwq_corr.clear();
+  for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+    int64_t wsum = 0;
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      for (int64_t m = 0; m < nm; ++m) {
+        int32_t q[4] = {0, 0, 0, 0};
+        for (int64_t t = 0; t < 4 && 4 * m + t < g.kernel_w; ++t) {
+          q[t] = w[static_cast<size_t>(oc * kk + kh * g.kernel_w + 4 * m + t)] - zw;
+          wsum += q[t];
+        }
+        dwq_w.push_back(slot8(q));
+      }
+    }
+    dwq_corr.push_back(static_cast<int32_t>(static_cast<uint32_t>(zq * wsum)));
+  }
+  dw_quads = true;
+  return true;
+}
+
+template <typename TIn>
+void ConvS8Kernel::Impl::run_depthwise_quads(const TIn* x, void* y, std::byte* scratch,
+                                             int64_t batch) const {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cog = g.out_channels_per_group();
+  const int64_t oh_n = g.out_h(), ow_n = g.out_w(), out_plane = oh_n * ow_n;
+  const int64_t sw = g.stride_w, sh = g.stride_h;
+  auto* bimg = reinterpret_cast<uint8_t*>(scratch);
+  auto* qimg = reinterpret_cast<uint32_t*>(scratch + (dwq_bytes + 63) / 64 * 64);
+  auto* sum =
+      reinterpret_cast<int32_t*>(reinterpret_cast<std::byte*>(qimg) + (dwq_img * 4 + 63) / 64 * 64);
+  const uint8_t flip = in == IntType::kS8 ? 0x80 : 0;
+  const auto zq = static_cast<uint8_t>(p.input_zero_point ^ flip);
+  // Padding (never rewritten): every byte z_x + shift, the padding rows staged once.
+  std::memset(bimg, zq, static_cast<size_t>(dwq_bytes));
+  std::memset(qimg, 0, static_cast<size_t>(dwq_img * 4));
+  S8DwStage st;
+  st.in_w = g.in_w;
+  st.pad_top = g.pad_top;
+  st.pad_left = g.pad_left;
+  st.flip = flip;
+  st.zpad = zq;
+  st.b = bimg;
+  st.brow = dwq_brow;
+  st.q = qimg;
+  st.sh = sh;
+  st.sw = sw;
+  st.hr = dwq_hr;
+  st.g = dwq_g;
+  st.r0 = 0;
+  st.r1 = g.pad_top;
+  tier.dw_stage(st);
+  st.r0 = g.pad_top + g.in_h;
+  st.r1 = ph;
+  tier.dw_stage(st);
+  st.r0 = g.pad_top;
+  st.r1 = g.pad_top + g.in_h;
+  S8DwQuads a;
+  a.img = qimg;
+  a.qoff = dwq_off.data();
+  a.nq = dwq_nq;
+  a.n = oh_n * dwq_g;
+  a.sum = sum;
+  // The kernel's own epilogue: `ort` bytes or s32 without the saturating bias path (any
+  // epilogue in the emulation, which calls the scalar one).
+  const bool fuse = dwq_g == ow_n && (tier.dw_quads == dw_quads_emulated ||
+                                      (!ep.e.saturate && (ep.e.out == IntType::kS32 || ep.e.ort)));
+  if (fuse) {
+    a.e = &ep.e;
+    a.out = y;
+  }
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      if (oc % cog == 0) {
+        st.x =
+            reinterpret_cast<const uint8_t*>(x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w);
+        tier.dw_stage(st);
+      }
+      a.wq = dwq_w.data() + oc * dwq_nq;
+      a.corr = dwq_corr[static_cast<size_t>(oc)];
+      if (fuse) {  // outputs written by the kernel (G = out_w: positions are output elements)
+        a.chan = oc;
+        a.dst = (n * g.out_channels + oc) * out_plane;
+        tier.dw_quads(a);
+        continue;
+      }
+      tier.dw_quads(a);
+      if (dwq_g != ow_n) {  // drop the lanes ow ≥ out_w (rows move down, in order)
+        for (int64_t oh = 1; oh < oh_n; ++oh) {
+          std::memmove(sum + oh * ow_n, sum + oh * dwq_g, static_cast<size_t>(ow_n) * 4);
+        }
+      }
+      tier.epilogue(ep.e, sum, oc, y, (n * g.out_channels + oc) * out_plane, out_plane);
+    }
+  }
+}
+
 ConvS8Kernel::ConvS8Kernel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ConvS8Kernel::ConvS8Kernel(ConvS8Kernel&&) noexcept = default;
 ConvS8Kernel& ConvS8Kernel::operator=(ConvS8Kernel&&) noexcept = default;
@@ -933,8 +1083,24 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   m.pw = g.in_w + g.pad_left + g.pad_right;
   if (cig == 1 && g.groups > 1) {  // depthwise (channel multiplier cog): a direct loop
     m.plan = ConvPlan::kDepthwise;
-    m.tier = int16_tier(m.choice);  // int16 arithmetic in every tier
+    m.tier = int16_tier(m.choice);  // int16 arithmetic, or u8 quads on the VNNI tier
     m.variant = m.tier.name + "/depthwise";
+    if (m.choice == KernelChoice::kAvx512Vnni && req.dw != 1 && m.build_dw_quads(weights)) {
+      m.tier.dw_quads = dw_quads_vnni;
+      m.tier.dw_stage = dw_stage_vnni;
+      if (g_emulate_vnni) {
+        m.tier.name = "avx512vnni-emulated";
+        m.tier.dw_quads = dw_quads_emulated;
+        m.tier.dw_stage = dw_stage_generic;
+        m.tier.epilogue = epilogue_s8_generic;
+      }
+      m.variant = m.tier.name + "/depthwise-u8x4";
+    } else if (req.dw == 2) {
+      return invalid_argument(
+          "cannot prepare {}: plan = '{}', must be depthwise (u8x4 needs the avx512vnni tier, "
+          "stride_w 1, 2 or 4, dilation_w 1 and w - z_w in [-128, 127])",
+          kWhat, plan);
+    }
     m.dw_pairs = (kk + 1) / 2;
     const int64_t ow16 = (g.out_w() + 15) / 16 * 16, sw = g.stride_w;
     // Each padded row split into sw column phases of dw_row elements (phase q holds padded
@@ -1009,7 +1175,10 @@ Result<std::vector<std::string>> ConvS8Kernel::plan_candidates(const ConvS8Param
     const Impl& m = *h.impl_;
     const std::string name = kernel_choice_name(m.choice).data();
     std::vector<std::string> algos;
-    if (m.plan != ConvPlan::kDirect) {
+    if (m.plan == ConvPlan::kDepthwise && m.dw_quads) {
+      algos.push_back("");  // u8 quads (the heuristic's), then int16 pairs
+      algos.push_back("depthwise");
+    } else if (m.plan != ConvPlan::kDirect) {
       algos.push_back("");  // ref, depthwise: one plan
     } else {
       algos.push_back(m.im2col ? "im2col" : "direct");
@@ -1237,6 +1406,11 @@ size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
     case ConvPlan::kDirect:  // slots, then the byte image 64-byte aligned (run_direct)
       return static_cast<size_t>((m.staged_slots + 15) / 16 * 16 * 4 + m.pbytes) + 64;
     case ConvPlan::kDepthwise:
+      if (m.dw_quads) {  // byte image, quad image, sums (each 64-byte aligned)
+        return static_cast<size_t>((m.dwq_bytes + 63) / 64 * 64 + (m.dwq_img * 4 + 63) / 64 * 64 +
+                                   (m.dwq_n + 16) * 4) +
+               64;
+      }
       return static_cast<size_t>((m.dw_img * 2 + 63) / 64 * 64 +
                                  (m.p.geometry.out_h() * m.p.geometry.out_w() + m.dw_row + 16) *
                                      4) +
@@ -1258,6 +1432,14 @@ void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int6
     return;
   }
   if (m.plan == ConvPlan::kDepthwise) {
+    if (m.dw_quads) {
+      if (m.in == IntType::kU8) {
+        m.run_depthwise_quads(static_cast<const uint8_t*>(input), output, align64(scratch), batch);
+      } else {
+        m.run_depthwise_quads(static_cast<const int8_t*>(input), output, align64(scratch), batch);
+      }
+      return;
+    }
     if (m.in == IntType::kU8) {
       m.run_depthwise(static_cast<const uint8_t*>(input), output, align64(scratch), batch);
     } else {
@@ -1320,6 +1502,16 @@ bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const v
   if (!(bound < 1073741824.0) || !(p.c_scale > 0.0f)) return false;
   qlinear_add_avx2(p, t == IntType::kU8, a, b, c, n);
   return true;
+}
+
+void lookup_table_u8(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y, int64_t n,
+                     KernelChoice choice) {
+  if ((choice == KernelChoice::kAuto || choice == KernelChoice::kAvx512Vnni) &&
+      cpu_features().avx512vbmi) {
+    lookup_table_u8_vbmi(table, flip, x, y, n);
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) y[k] = table[static_cast<uint8_t>(x[k] ^ flip)];
 }
 
 // ---------------------------------------------------------------- fully connected

@@ -183,4 +183,11 @@ void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t 
 bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const void* b, void* c,
                     int64_t n, KernelChoice choice = KernelChoice::kAuto);
 
+// y[k] = table[x[k] ^ flip] for k < n (a 256-entry byte table: QLinearConcat's requantization,
+// flip 0x80 indexes s8 codes by x + 128). AVX-512 VBMI (two vpermt2b and a blend per 64 bytes)
+// when the CPU has it and `choice` allows the VNNI tier; otherwise the scalar loop. y may not
+// overlap x unless y == x.
+void lookup_table_u8(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y, int64_t n,
+                     KernelChoice choice = KernelChoice::kAuto);
+
 }  // namespace ei8::kernels

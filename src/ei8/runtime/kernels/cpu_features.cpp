@@ -22,12 +22,13 @@ CpuFeatures detect() {
   f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
   f.avx512vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
+  f.avx512vbmi = f.avx512 && __builtin_cpu_supports("avx512vbmi");
 #endif
   // EI8_ISA caps the level (never raises it above what the CPU has).
   if (const char* cap = std::getenv("EI8_ISA")) {
     const std::string c(cap);
     if (c == "portable") f = CpuFeatures{};
-    if (c == "avx2") f.avx512 = f.avx512vnni = false;
+    if (c == "avx2") f.avx512 = f.avx512vnni = f.avx512vbmi = false;
     if (c == "avx512") f.avx512vnni = false;
   }
   return f;

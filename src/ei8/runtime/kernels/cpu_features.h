@@ -22,6 +22,7 @@ struct CpuFeatures {
   bool avx2 = false;        // AVX2 + FMA
   bool avx512 = false;      // AVX-512 F, BW, VL, DQ
   bool avx512vnni = false;  // AVX-512 VNNI (vpdpbusd)
+  bool avx512vbmi = false;  // AVX-512 VBMI (vpermb / vpermt2b), with AVX-512 F/BW/VL/DQ
 };
 
 const CpuFeatures& cpu_features();

@@ -174,6 +174,48 @@ struct S8DwRow {
 void dw_row_s16_generic(const S8DwRow& a);
 void dw_row_s16_avx2(const S8DwRow& a);
 
+// Depthwise on u8 quads (the VNNI tier's depthwise plan, conv_s8.cpp run_depthwise_quads). The
+// channel is staged as a quad image: Q[row'][c] = the 4 bytes B[r][s·c .. s·c + 3] of padded
+// row r of the u8 image B (x + shift, padding z_x + shift), s = stride_w, with the rows in
+// stride_h phase order (row' = (r % stride_h)·H + r / stride_h). An output position j = oh·G + ow
+// (G ≥ out_w quads per row; lanes with ow ≥ out_w are computed and dropped) then reads every
+// kernel row kh and quad m of taps 4m..4m+3 at the constant offset qoff[kh, m] + j, so
+// sum[j] = Σ_q vpdpbusd(Q[qoff[q] + j], wq[q]) − corr, corr = (z_x + shift)·Σ w: exactly
+// Σ (x − z_x)(w − z_w) over the in-bounds taps (padding contributes z·w − z·w = 0).
+struct S8DwQuads {
+  const uint32_t* img = nullptr;  // quad image, readable up to max(qoff) + n rounded up to 64
+  const int32_t* qoff = nullptr;  // [nq] offset of quad q from position j
+  const int32_t* wq = nullptr;    // [nq] s8 weight quads (taps past kernel_w: 0)
+  int64_t nq = 0;
+  int64_t n = 0;     // positions; sums are written for n rounded up to 64
+  int32_t corr = 0;  // subtracted from every sum (wrapping)
+  int32_t* sum = nullptr;
+  // Fused epilogue (e != nullptr; G = out_w, so position j is output element dst + j): the n
+  // outputs of channel `chan` are written to `out` instead of the sums (ort bytes or s32 when
+  // e->saturate is false; the emulation takes any epilogue).
+  const S8Epilogue* e = nullptr;
+  int64_t chan = 0;
+  void* out = nullptr;
+  int64_t dst = 0;
+};
+void dw_quads_vnni(const S8DwQuads& a);
+void dw_quads_emulated(const S8DwQuads& a);
+// Stages rows [r0, r1) of a depthwise channel: when x is set, input row r − pad_top (in_w bytes,
+// ^ flip) is first copied into the byte image at b + r·brow + pad_left; then every row's quads
+// Q[(r % sh)·hr + r / sh][c] = bytes b[r·brow + sw·c .. + 3] for c < g (sw = 1, 2 or 4). Reads
+// each byte row up to sw·(g rounded up to 16) + 16 bytes.
+struct S8DwStage {
+  const uint8_t* x = nullptr;
+  int64_t in_w = 0, pad_top = 0, pad_left = 0;
+  uint8_t flip = 0, zpad = 0;  // zpad: the padding byte (z_x + shift)
+  uint8_t* b = nullptr;
+  int64_t brow = 0, r0 = 0, r1 = 0;
+  uint32_t* q = nullptr;
+  int64_t sh = 1, sw = 1, hr = 0, g = 0;
+};
+void dw_stage_vnni(const S8DwStage& a);
+void dw_stage_generic(const S8DwStage& a);
+
 // The AVX2 QuantizeLinear loop (conv_s8.h quantize_linear_f32); u8 selects the output type.
 void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point, bool u8,
                        void* out);
@@ -181,6 +223,10 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
 // The AVX2 QLinearAdd loop (conv_s8.h qlinear_add_s8); u8 selects the element type.
 void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
                       int64_t n);
+
+// conv_s8.h lookup_table_u8 on AVX-512 VBMI (x86/s8_avx512vnni.cpp).
+void lookup_table_u8_vbmi(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y,
+                          int64_t n);
 
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_vnni_emulated (and the scalar epilogue) even when the CPU lacks VNNI. Not

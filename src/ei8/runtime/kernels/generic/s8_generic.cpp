@@ -91,6 +91,36 @@ void direct_u8s8_vnni_emulated(const VnniArgs& a) {
   }
 }
 
+void dw_quads_emulated(const S8DwQuads& a) {
+  const int64_t n = (a.n + 63) / 64 * 64;
+  for (int64_t j = 0; j < n; ++j) {
+    // Wrapping int32 adds, as vpdpbusd: the exact sum minus corr whenever that fits int32.
+    uint32_t sum = 0u - static_cast<uint32_t>(a.corr);
+    for (int64_t q = 0; q < a.nq; ++q) {
+      sum += static_cast<uint32_t>(dot4(static_cast<int32_t>(a.img[a.qoff[q] + j]), a.wq[q]));
+    }
+    a.sum[j] = static_cast<int32_t>(sum);
+  }
+  if (a.e != nullptr) s8::epilogue_scalar(*a.e, a.sum, a.chan, a.out, a.dst, 0, a.n);
+}
+
+void dw_stage_generic(const S8DwStage& a) {
+  for (int64_t r = a.r0; r < a.r1; ++r) {
+    uint8_t* br = a.b + r * a.brow;
+    if (a.x != nullptr) {
+      const uint8_t* xr = a.x + (r - a.pad_top) * a.in_w;
+      for (int64_t i = 0; i < a.in_w; ++i)
+        br[a.pad_left + i] = static_cast<uint8_t>(xr[i] ^ a.flip);
+    }
+    uint32_t* d = a.q + ((r % a.sh) * a.hr + r / a.sh) * a.g;
+    for (int64_t c = 0; c < a.g; ++c) {
+      const uint8_t* q = br + a.sw * c;
+      d[c] = static_cast<uint32_t>(q[0]) | (static_cast<uint32_t>(q[1]) << 8) |
+             (static_cast<uint32_t>(q[2]) << 16) | (static_cast<uint32_t>(q[3]) << 24);
+    }
+  }
+}
+
 void epilogue_s8_generic(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,
                          int64_t dst, int64_t n) {
   s8::epilogue_scalar(e, acc, chan, out, dst, 0, n);

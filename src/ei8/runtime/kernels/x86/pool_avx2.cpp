@@ -270,6 +270,107 @@ void max3x3s1p1_plane_f32(const float* x, float* y, int64_t hgt, int64_t wid, fl
   }
 }
 
+// 3-wide, stride-2 windows (3×3/2 of ResNet-18 and SqueezeNet) on bytes, 32 (16, 8) interior
+// outputs per step: per row the even, odd and next-even columns (loads at p and p + 2, unpacked
+// like max_2x2s2_bytes), max over the window's rows. A step of w outputs from j reads up to
+// byte 2j + 2w + 1, inside the row while j + w + 1 ≤ n (x[2(n − 1) + 2] is the last byte an
+// interior output reads), so the steps cover outputs up to n − 2 — the last step overlaps the
+// previous one (max is idempotent; integer max is exact in any order) — and output n − 1 is
+// scalar.
+template <class T>
+bool max_3wide_s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, T* y) {
+  auto step32 = [&](int64_t j) {
+    const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
+    auto vmax = [](__m256i a, __m256i b) {
+      if constexpr (std::is_signed_v<T>) {
+        return _mm256_max_epi8(a, b);
+      } else {
+        return _mm256_max_epu8(a, b);
+      }
+    };
+    auto load = [](const T* q) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)); };
+    __m256i m = _mm256_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
+    for (int64_t r = 0; r < nrows; ++r) {
+      const T* p = r0 + r * rstride + 2 * j;
+      const __m256i a = load(p), b = load(p + 32), c = load(p + 2), d = load(p + 34);
+      const __m256i even =
+          _mm256_packus_epi16(_mm256_and_si256(a, lo_byte), _mm256_and_si256(b, lo_byte));
+      const __m256i odd = _mm256_packus_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
+      const __m256i next =
+          _mm256_packus_epi16(_mm256_and_si256(c, lo_byte), _mm256_and_si256(d, lo_byte));
+      m = vmax(m, vmax(vmax(even, odd), next));
+    }
+    m = _mm256_permute4x64_epi64(m, kFixLanes);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), m);
+  };
+  auto step16 = [&](int64_t j) {
+    const __m128i lo_byte = _mm_set1_epi16(0x00FF);
+    auto vmax = [](__m128i a, __m128i b) {
+      if constexpr (std::is_signed_v<T>) {
+        return _mm_max_epi8(a, b);
+      } else {
+        return _mm_max_epu8(a, b);
+      }
+    };
+    auto load = [](const T* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
+    __m128i m = _mm_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
+    for (int64_t r = 0; r < nrows; ++r) {
+      const T* p = r0 + r * rstride + 2 * j;
+      const __m128i a = load(p), b = load(p + 16), c = load(p + 2), d = load(p + 18);
+      const __m128i even = _mm_packus_epi16(_mm_and_si128(a, lo_byte), _mm_and_si128(b, lo_byte));
+      const __m128i odd = _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8));
+      const __m128i next = _mm_packus_epi16(_mm_and_si128(c, lo_byte), _mm_and_si128(d, lo_byte));
+      m = vmax(m, vmax(vmax(even, odd), next));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + j), m);
+  };
+  auto step8 = [&](int64_t j) {  // 8 outputs from 8-byte loads (the low halves)
+    const __m128i lo_byte = _mm_set1_epi16(0x00FF);
+    auto vmax = [](__m128i a, __m128i b) {
+      if constexpr (std::is_signed_v<T>) {
+        return _mm_max_epi8(a, b);
+      } else {
+        return _mm_max_epu8(a, b);
+      }
+    };
+    auto load = [](const T* q) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)); };
+    __m128i m = _mm_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
+    for (int64_t r = 0; r < nrows; ++r) {
+      const T* p = r0 + r * rstride + 2 * j;
+      const __m128i a = _mm_unpacklo_epi64(load(p), load(p + 8));
+      const __m128i c = _mm_unpacklo_epi64(load(p + 2), load(p + 10));
+      const __m128i even = _mm_packus_epi16(_mm_and_si128(a, lo_byte), lo_byte);
+      const __m128i odd = _mm_packus_epi16(_mm_srli_epi16(a, 8), lo_byte);
+      const __m128i next = _mm_packus_epi16(_mm_and_si128(c, lo_byte), lo_byte);
+      m = vmax(m, vmax(vmax(even, odd), next));
+    }
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(y + j), m);
+  };
+  int64_t j = 0;
+  if (n >= 33) {
+    for (; j + 33 <= n; j += 32) step32(j);
+    step32(n - 33);
+    j = n - 1;
+  } else if (n >= 17) {
+    for (; j + 17 <= n; j += 16) step16(j);
+    step16(n - 17);
+    j = n - 1;
+  } else if (n >= 9) {
+    for (; j + 9 <= n; j += 8) step8(j);
+    step8(n - 9);
+    j = n - 1;
+  }
+  for (; j < n; ++j) {
+    T m = std::numeric_limits<T>::min();
+    for (int64_t r = 0; r < nrows; ++r) {
+      const T* p = r0 + r * rstride + 2 * j;
+      m = std::max({m, p[0], p[1], p[2]});
+    }
+    y[j] = m;
+  }
+  return true;
+}
+
 struct Avx2Hook {
   static constexpr int64_t kPlane3x3 = 8192;  // floats of h on the stack
   template <class T>
@@ -310,9 +411,11 @@ struct Avx2Hook {
   template <class T>
   static bool interior_max(const Pool2dParams& g, const T* r0, int64_t rstride, int64_t nrows,
                            int64_t n, T* y) {
-    if constexpr (std::is_same_v<T, float>) {
-      if (g.kernel_w == 3 && g.stride_w == 2 && g.dilation_w == 1) {
+    if (g.kernel_w == 3 && g.stride_w == 2 && g.dilation_w == 1) {
+      if constexpr (std::is_same_v<T, float>) {
         return max_3wide_s2_f32(g, r0, rstride, nrows, n, y);
+      } else {
+        return max_3wide_s2_bytes(r0, rstride, nrows, n, y);
       }
     }
     if (g.kernel_w != 2 || g.stride_w != 2 || g.dilation_w != 1 || nrows > 2) return false;

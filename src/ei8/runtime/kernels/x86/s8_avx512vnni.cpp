@@ -314,4 +314,132 @@ void direct_u8s8_vnni(const VnniArgs& a) {
   }
 }
 
+// Depthwise on u8 quads (s8_internal.h S8DwQuads): 4 zmm accumulators (64 positions) at a
+// time, each weight quad broadcast once per 64 positions; the accumulators start at −corr (and
+// + bias when the epilogue is fused: the wrapping add epilogue_conv does).
+EI8_TARGET_VNNI void dw_quads_vnni(const S8DwQuads& a) {
+  const S8Epilogue* e = a.e;
+  uint32_t init = 0u - static_cast<uint32_t>(a.corr);
+  if (e != nullptr) init += static_cast<uint32_t>(e->bias32[a.chan]);
+  const __m512i vinit = _mm512_set1_epi32(static_cast<int32_t>(init));
+  const bool s32 = e != nullptr && e->out == IntType::kS32;
+  const __m512 mult = _mm512_set1_ps(e != nullptr && !s32 ? e->mult[a.chan] : 0.0f);
+  const __m512 lo = _mm512_set1_ps(e != nullptr ? e->lo : 0.0f);
+  const __m512 hi = _mm512_set1_ps(e != nullptr ? e->hi : 0.0f);
+  const __m512i zy = _mm512_set1_epi32(e != nullptr ? e->zy : 0);
+  const auto* img = reinterpret_cast<const int32_t*>(a.img);
+  for (int64_t j = 0; j < a.n; j += 64) {
+    __m512i s[4] = {vinit, vinit, vinit, vinit};
+    for (int64_t q = 0; q < a.nq; ++q) {
+      const __m512i w = _mm512_set1_epi32(a.wq[q]);
+      const int32_t* p = img + a.qoff[q] + j;
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v)
+        s[v] = _mm512_dpbusd_epi32(s[v], _mm512_loadu_si512(p + 16 * v), w);
+    }
+    if (e == nullptr) {
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) _mm512_storeu_si512(a.sum + j + 16 * v, s[v]);
+      continue;
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      const int64_t n = std::min<int64_t>(16, a.n - j - 16 * v);
+      if (n <= 0) break;
+      const int64_t d = a.dst + j + 16 * v;
+      if (s32) {
+        Zmm::store_s32(static_cast<int32_t*>(a.out) + d, s[v], static_cast<int>(n));
+      } else {
+        Zmm::store_bytes(static_cast<int8_t*>(a.out) + d, Zmm::requant(s[v], mult, lo, hi, zy),
+                         static_cast<int>(n));
+      }
+    }
+  }
+}
+
+// Per byte row, 16 quads per step: each 128-bit lane loads 16 bytes at sw·(c + 4i) and vpshufb
+// picks the bytes sw·t .. sw·t + 3 of its 4 quads t (≤ 15 for sw ≤ 4). The input rows are
+// copied with masked 64-byte loads and stores (no read past the row).
+EI8_TARGET_VNNI void dw_stage_vnni(const S8DwStage& a) {
+  const int64_t s = a.sw, n = a.g;
+  alignas(64) int8_t pick[64];  // the same 16 indices in every 128-bit lane
+  for (int i = 0; i < 64; ++i) pick[i] = static_cast<int8_t>(s * ((i % 16) / 4) + i % 4);
+  const __m512i sel = _mm512_load_si512(pick);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(a.flip));
+  const int64_t g16 = (n + 15) / 16 * 16;
+  if (a.x != nullptr && a.pad_left + a.in_w <= 128 && s * (g16 - 16) / 4 + 3 * s + 3 <= 31) {
+    // Rows of ≤ 128 padded bytes stay in two registers (writing them to memory and reading them
+    // back at other offsets stalls on store forwarding): the padding byte everywhere, the input
+    // row merged in by masked loads (masked-off bytes are not read), then per 16 quads vpermt2d
+    // picks each lane's 16-byte window (dword offsets s·c / 4 + s·i) and vpshufb the quads.
+    const __m512i pad = _mm512_set1_epi8(static_cast<char>(a.zpad ^ a.flip));
+    alignas(64) int32_t win[16];
+    for (int i = 0; i < 16; ++i) win[i] = static_cast<int32_t>(s * (i / 4) + i % 4);
+    const __m512i win0 = _mm512_load_si512(win);
+    const int64_t end = a.pad_left + a.in_w;  // padded bytes [pad_left, end) hold the row
+    const __mmask64 m0 = (end >= 64 ? ~__mmask64{0} : (__mmask64{1} << end) - 1) &
+                         ~((__mmask64{1} << a.pad_left) - 1);
+    const __mmask64 m1 =
+        end <= 64 ? 0 : (end >= 128 ? ~__mmask64{0} : (__mmask64{1} << (end - 64)) - 1);
+    for (int64_t r = a.r0; r < a.r1; ++r) {
+      const uint8_t* xr = a.x + (r - a.pad_top) * a.in_w - a.pad_left;
+      const __m512i r0 = _mm512_xor_si512(_mm512_mask_loadu_epi8(pad, m0, xr), flip);
+      const __m512i r1 = _mm512_xor_si512(_mm512_mask_loadu_epi8(pad, m1, xr + 64), flip);
+      uint32_t* dst = a.q + ((r % a.sh) * a.hr + r / a.sh) * a.g;
+      for (int64_t c = 0; c < n; c += 16) {
+        const __m512i idx =
+            _mm512_add_epi32(win0, _mm512_set1_epi32(static_cast<int32_t>(s * c / 4)));
+        const __m512i v = _mm512_shuffle_epi8(_mm512_permutex2var_epi32(r0, idx, r1), sel);
+        if (n - c >= 16) {
+          _mm512_storeu_si512(dst + c, v);
+        } else {
+          _mm512_mask_storeu_epi32(dst + c, static_cast<__mmask16>((1u << (n - c)) - 1u), v);
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t r = a.r0; r < a.r1; ++r) {
+    uint8_t* br = a.b + r * a.brow;
+    if (a.x != nullptr) {
+      const uint8_t* xr = a.x + (r - a.pad_top) * a.in_w;
+      for (int64_t c = 0; c < a.in_w; c += 64) {
+        const __mmask64 m = a.in_w - c >= 64 ? ~__mmask64{0} : (__mmask64{1} << (a.in_w - c)) - 1;
+        const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, xr + c), flip);
+        _mm512_mask_storeu_epi8(br + a.pad_left + c, m, v);
+      }
+    }
+    uint32_t* dst = a.q + ((r % a.sh) * a.hr + r / a.sh) * a.g;
+    for (int64_t c = 0; c < n; c += 16) {
+      const uint8_t* b = br + s * c;
+      __m512i v = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+      v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 4 * s)), 1);
+      v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * s)), 2);
+      v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 12 * s)), 3);
+      v = _mm512_shuffle_epi8(v, sel);
+      if (n - c >= 16) {
+        _mm512_storeu_si512(dst + c, v);
+      } else {
+        _mm512_mask_storeu_epi32(dst + c, static_cast<__mmask16>((1u << (n - c)) - 1u), v);
+      }
+    }
+  }
+}
+
+// 64 bytes per step: vpermt2b looks each index up in entries 0..127 and 128..255 (its low 7
+// bits), the index's top bit picks one of the two; masked load and store for the tail.
+__attribute__((target("avx2,avx512f,avx512vl,avx512bw,avx512vbmi"))) void lookup_table_u8_vbmi(
+    const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y, int64_t n) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  const __m512i f = _mm512_set1_epi8(static_cast<char>(flip));
+  for (int64_t k = 0; k < n; k += 64) {
+    const __mmask64 m = n - k >= 64 ? ~__mmask64{0} : (__mmask64{1} << (n - k)) - 1;
+    const __m512i i = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x + k), f);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, i, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, i, t3);
+    _mm512_mask_storeu_epi8(y + k, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(i), lo, hi));
+  }
+}
+
 }  // namespace ei8::kernels
