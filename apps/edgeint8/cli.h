@@ -35,5 +35,6 @@ void register_export(CLI::App& app);
 void register_baseline(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_analyze(CLI::App& app);
+void register_compare(CLI::App& app);
 
 }  // namespace ei8::cli

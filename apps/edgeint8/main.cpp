@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_baseline(app);
   ei8::cli::register_quantize(app);
   ei8::cli::register_analyze(app);
+  ei8::cli::register_compare(app);
 
   try {
     app.parse(argc, argv);
