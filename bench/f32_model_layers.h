@@ -1,13 +1,28 @@
-// The convolution layers of the small models the FP32 kernels are measured on (shared by the
-// benchmarks of bench/): each is a Conv2dParams as the executor prepares it.
+// The convolution layers the kernels are measured on, read from real models through the layer
+// view (graph/layer_view.h): each is a Conv2dParams exactly as the executor prepares it.
 //
 //   for (const ModelLayer& l : resnet_like_layers()) bench(l.p);
+//
+// Models: the ONNX files of tests/data/models (PyTorch exports, tests/data/models/make_models.py)
+// and the project's trained SignalCNN1D / TinyCNN2D as `edgeint8 run-all` or `edgeint8 export`
+// write them: $EI8_BENCH_MODELS/{signal1d,tiny2d}.onnx (default results/models). A missing
+// trained model is reported on stderr and contributes no layer (no hand-written stand-in).
 #pragma once
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "ei8/graph/layer_view.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/layer_params.h"
 
 namespace ei8::bench {
 
@@ -16,53 +31,123 @@ struct ModelLayer {
   kernels::Conv2dParams p;
 };
 
-inline kernels::Conv2dParams conv(int64_t in_c, int64_t h, int64_t w, int64_t out_c, int64_t kh,
-                                  int64_t kw, int64_t stride, int64_t pad_h, int64_t pad_w) {
-  kernels::Conv2dParams p;
-  p.in_c = in_c;
-  p.in_h = h;
-  p.in_w = w;
-  p.out_c = out_c;
-  p.kernel_h = kh;
-  p.kernel_w = kw;
-  p.stride_h = p.stride_w = stride;
-  p.pad_top = p.pad_bottom = pad_h;
-  p.pad_left = p.pad_right = pad_w;
-  p.act = kernels::Activation::relu();
-  return p;
+// Every Conv of an ONNX model at batch 1, named "<prefix>_<node>_<c_in>x<h>x<w>_<c_out>", with
+// a fused ReLU (the activation every measured layer has had).
+inline std::vector<ModelLayer> model_layers(const std::string& path, const std::string& prefix) {
+  std::vector<ModelLayer> out;
+  Result<Graph> g = load_onnx(path);
+  if (!g.ok()) {
+    std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
+                 g.status().message().c_str());
+    return out;
+  }
+  for (const std::string& in : g->inputs()) {
+    for (int64_t& d : g->find_value(in)->shape) {
+      if (d == kDynamic) d = 1;
+    }
+  }
+  Result<LayerView> v =
+      infer_shapes(*g).ok() ? layer_view(*g) : Result<LayerView>(invalid_argument("shapes"));
+  if (!v.ok()) {
+    std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
+                 v.status().message().c_str());
+    return out;
+  }
+  for (const LayerGeometry& l : v->layers) {
+    if (l.kind != LayerKind::kConv) continue;
+    std::string node;
+    for (char c : l.node) node += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    while (!node.empty() && node.front() == '_') node.erase(node.begin());
+    ModelLayer m{
+        prefix + "_" + node + "_" +
+            (l.spatial_rank == 1 ? std::to_string(l.in_channels) + "x" + std::to_string(l.in_w)
+                                 : std::to_string(l.in_channels) + "x" + std::to_string(l.in_h) +
+                                       "x" + std::to_string(l.in_w)) +
+            "_" + std::to_string(l.out_channels),
+        conv2d_params(l)};
+    m.p.batch = 1;
+    m.p.act = kernels::Activation::relu();
+    out.push_back(m);
+  }
+  return out;
 }
 
-// CIFAR ResNet-like, 3×32×32, stem + two residual blocks (the second downsamples with a 1×1
-// stride-2 shortcut): 8.83 MMAC per sample, the model of research/ort_baseline.md.
+inline std::string bench_models_dir() {
+  const char* e = std::getenv("EI8_BENCH_MODELS");
+  return e != nullptr ? e : "results/models";
+}
+
+// CIFAR ResNet-like, 3×32×32, stem + two residual blocks (8.83 MMAC per sample, the model of
+// research/ort_baseline.md): tests/data/models/cifar_resnet.onnx.
 inline std::vector<ModelLayer> resnet_like_layers() {
-  return {
-      {"stem_3x32x32_16", conv(3, 32, 32, 16, 3, 3, 1, 1, 1)},
-      {"b1c1_16x32x32_16", conv(16, 32, 32, 16, 3, 3, 1, 1, 1)},
-      {"b1c2_16x32x32_16", conv(16, 32, 32, 16, 3, 3, 1, 1, 1)},
-      {"b2c1_16x32x32_32_s2", conv(16, 32, 32, 32, 3, 3, 2, 1, 1)},
-      {"b2c2_32x16x16_32", conv(32, 16, 16, 32, 3, 3, 1, 1, 1)},
-      {"b2sc_16x32x32_32_1x1s2", conv(16, 32, 32, 32, 1, 1, 2, 0, 0)},
-  };
+  return model_layers(std::string(EI8_MODELS_DIR) + "/cifar_resnet.onnx", "resnet");
 }
 
-// 1-D signal CNN, 1×128: Conv1d 1→16→32→64, kernel 3, pad 1, MaxPool 2 after each
-// (0.30 MMAC per sample).
+// MobileNet-like (strided stem, depthwise 3×3 and pointwise 1×1): tests/data/models.
+inline std::vector<ModelLayer> mobilenetish_layers() {
+  return model_layers(std::string(EI8_MODELS_DIR) + "/mobilenetish.onnx", "mb");
+}
+
+// The trained SignalCNN1D (Conv1d k9 s2 p4, 1→16→32→64 on 1×128) as exported.
 inline std::vector<ModelLayer> signal_cnn_layers() {
-  return {
-      {"sig_c1_1x128_16_k3", conv(1, 1, 128, 16, 1, 3, 1, 0, 1)},
-      {"sig_c2_16x64_32_k3", conv(16, 1, 64, 32, 1, 3, 1, 0, 1)},
-      {"sig_c3_32x32_64_k3", conv(32, 1, 32, 64, 1, 3, 1, 0, 1)},
-  };
+  return model_layers(bench_models_dir() + "/signal1d.onnx", "sig");
 }
 
-// TinyCNN2D of the training issue (3×[conv 3×3 + BN + ReLU + MaxPool 2], 32→64→128 on
-// 3×32×32): 10.3 MMAC per sample.
+// The trained TinyCNN2D (3×[conv 3×3 + BN + ReLU + MaxPool 2], 32→64→128 on C×32×32).
 inline std::vector<ModelLayer> tiny_cnn2d_layers() {
-  return {
-      {"tiny_c1_3x32x32_32", conv(3, 32, 32, 32, 3, 3, 1, 1, 1)},
-      {"tiny_c2_32x16x16_64", conv(32, 16, 16, 64, 3, 3, 1, 1, 1)},
-      {"tiny_c3_64x8x8_128", conv(64, 8, 8, 128, 3, 3, 1, 1, 1)},
-  };
+  return model_layers(bench_models_dir() + "/tiny2d.onnx", "tiny");
+}
+
+// The distinct convolution shapes of a torchvision model at 224×224 (batch 1), read from its
+// ONNX export in $EI8_BENCH_MODELS (bench/models/export_torchvision.py writes them; they are too
+// large to commit): `count` says how often each shape occurs in the model. A missing file is
+// reported on stderr and contributes no layer.
+struct CountedLayer {
+  std::string name;
+  kernels::Conv2dParams p;
+  int count;
+};
+
+inline std::vector<CountedLayer> distinct_layers(const std::string& file,
+                                                 const std::string& prefix) {
+  std::vector<CountedLayer> out;
+  for (ModelLayer& m : model_layers(bench_models_dir() + "/" + file, prefix)) {
+    const kernels::Conv2dParams& p = m.p;
+    auto same = [&p](const CountedLayer& c) {
+      const kernels::Conv2dParams& q = c.p;
+      return q.in_c == p.in_c && q.in_h == p.in_h && q.in_w == p.in_w && q.out_c == p.out_c &&
+             q.kernel_h == p.kernel_h && q.kernel_w == p.kernel_w && q.stride_h == p.stride_h &&
+             q.stride_w == p.stride_w && q.pad_top == p.pad_top && q.pad_left == p.pad_left &&
+             q.pad_bottom == p.pad_bottom && q.pad_right == p.pad_right &&
+             q.dilation_h == p.dilation_h && q.dilation_w == p.dilation_w && q.groups == p.groups;
+    };
+    auto it = std::find_if(out.begin(), out.end(), same);
+    if (it != out.end()) {
+      ++it->count;
+    } else {
+      out.push_back({std::move(m.name), m.p, 1});
+    }
+  }
+  return out;
+}
+
+inline std::vector<CountedLayer> resnet18_layers() {
+  return distinct_layers("resnet18.onnx", "r18");
+}
+inline std::vector<CountedLayer> mobilenet_v2_layers() {
+  return distinct_layers("mobilenet_v2.onnx", "mv2");
+}
+
+// The distinct conv layers of the 224×224 architectures (torchvision ResNet-18, MobileNetV2,
+// SqueezeNet 1.1 exports in $EI8_BENCH_MODELS), each once.
+inline std::vector<ModelLayer> arch224_layers() {
+  std::vector<ModelLayer> out;
+  for (const auto& [file, prefix] : {std::pair<const char*, const char*>{"resnet18.onnx", "r18"},
+                                     {"mobilenet_v2.onnx", "mv2"},
+                                     {"squeezenet1_1.onnx", "sq"}}) {
+    for (CountedLayer& c : distinct_layers(file, prefix)) out.push_back({std::move(c.name), c.p});
+  }
+  return out;
 }
 
 }  // namespace ei8::bench

@@ -28,6 +28,17 @@ std::vector<float> random_vector(int64_t n, uint64_t seed) {
   return v;
 }
 
+// A square 3×3-style layer of the Winograd crossover sweep (a grid of shapes, not a model).
+Conv2dParams square_conv(int64_t ch, int64_t hw) {
+  Conv2dParams p;
+  p.in_c = p.out_c = ch;
+  p.in_h = p.in_w = hw;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  p.act = kernels::Activation::relu();
+  return p;
+}
+
 struct PreparedConv {
   Conv2dF32 conv;
   std::vector<float> x, y, scratch;
@@ -103,8 +114,37 @@ void bm_fc(benchmark::State& state, int64_t n, int64_t k, KernelChoice choice) {
   set_counters(state, static_cast<double>(m * n * k), m);
 }
 
+// The 224×224 layers of ResNet-18 and MobileNetV2 on every fast tier and plan (kAuto = what
+// prepare() picks): batch 1, as the executor runs them.
+void register_imagenet_layers() {
+  for (KernelChoice choice : {KernelChoice::kAvx2, KernelChoice::kAvx512}) {
+    if (!kernels::kernel_choice_available(choice)) continue;
+    const std::string tier(kernels::kernel_choice_name(choice));
+    for (const auto& layers : {resnet18_layers(), mobilenet_v2_layers()}) {
+      for (const CountedLayer& l : layers) {
+        for (kernels::ConvAlgorithm algo :
+             {kernels::ConvAlgorithm::kAuto, kernels::ConvAlgorithm::kDirect,
+              kernels::ConvAlgorithm::kIm2col, kernels::ConvAlgorithm::kWinograd}) {
+          if (algo == kernels::ConvAlgorithm::kWinograd && !kernels::winograd_applicable(l.p)) {
+            continue;
+          }
+          const std::string name =
+              tier + "/imagenet/" + l.name + "/" + std::string(kernels::conv_algorithm_name(algo));
+          benchmark::RegisterBenchmark(name.c_str(), bm_conv_layer, l.p, choice, algo)
+              ->Arg(1)
+              ->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+    benchmark::RegisterBenchmark((tier + "/fc/imagenet_512_1000").c_str(), bm_fc, 1000, 512, choice)
+        ->Arg(1)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
 int register_all() {
-  for (KernelChoice choice : {KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+  register_imagenet_layers();
+  for (KernelChoice choice : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
     if (!kernels::kernel_choice_available(choice)) continue;
     const std::string tier(kernels::kernel_choice_name(choice));
     for (const auto& [model, layers] : {std::pair{"resnet_like", resnet_like_layers()},
@@ -141,7 +181,7 @@ int register_all() {
     // channels × spatial size, one image per call as the executor runs convolutions.
     for (int64_t ch : {4, 8, 12, 16, 32, 64}) {
       for (int64_t hw : {32, 16, 8, 4}) {
-        const Conv2dParams p = conv(ch, hw, hw, ch, 3, 3, 1, 1, 1);
+        const Conv2dParams p = square_conv(ch, hw);
         for (kernels::ConvAlgorithm algo :
              {kernels::ConvAlgorithm::kDirect, kernels::ConvAlgorithm::kWinograd}) {
           const std::string name = tier + "/crossover/" +

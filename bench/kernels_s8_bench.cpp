@@ -5,11 +5,23 @@
 // s8 weights, u8 output through the `ort` requantization with a fused ReLU.
 // Counters: MAC/s (rate, e.g. "45.1G/s") and seconds per sample.
 //
-//   build/release/bench/ei8_kernels_s8_bench --benchmark_min_time=0.2s
+// Families: s8_<tier>/<layer> (the tier's heuristic plan), s8_plan/<layer>/<plan> (every plan
+// prepare-time tuning may choose, ConvS8Kernel::plan_candidates), s8_tuned/<layer> (the plan a
+// PlanTuner picks at setup, as the executor does) and s8_check/<layer>: the tuned plan against
+// every forced tier's heuristic plan, timed alternately (min µs of 30 rounds each); counters
+// tuned_us, best_forced_us and ratio (> 1: auto is slower than forcing a tier; the label says
+// "ok" or "SLOWER than <tier>"). peak/vpdpbusd_zmm_1core (s8_peak_vnni.cpp) is the reference
+// for the VNNI tier's GMAC/s.
+//
+//   build/release/bench/ei8_kernels_s8_bench --benchmark_min_time=0.2
 //   build/release/bench/ei8_kernels_s8_bench --benchmark_filter='resnet3x3.*/32$'
+//   build/release/bench/ei8_kernels_s8_bench --benchmark_filter='s8_check/'
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -17,6 +29,7 @@
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/plan_tuner.h"
 #include "f32_model_layers.h"
 
 namespace ei8::bench {
@@ -74,12 +87,54 @@ kernels::ConvS8Params s8_params(const Conv2dParams& p) {
   return q;
 }
 
-void bm_conv_s8(benchmark::State& state, Conv2dParams p, KernelChoice choice, int wmax = 127) {
+// µs of one run (min over `runs`).
+template <class Kernel>
+double min_us(const Kernel& k, const void* x, void* y, std::vector<std::byte>& scratch,
+              int64_t batch, int runs) {
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    k.run(x, y, scratch.data(), batch);
+    best = std::min(
+        best,
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+// The plan a PlanTuner (measure mode, its default budget) picks for the layer at this batch.
+std::string tuned_plan(const kernels::ConvS8Params& q, const std::vector<int8_t>& w,
+                       const std::vector<int32_t>& b, int64_t batch) {
+  Result<std::vector<std::string>> cands =
+      kernels::ConvS8Kernel::plan_candidates(q, w, IntType::kU8, IntType::kU8);
+  if (!cands.ok()) return {};
+  kernels::ConvS8Params qb = q;
+  qb.geometry.batch = batch;
+  const auto x = random_ints<uint8_t>(batch * q.geometry.input_numel(), 0, 255, 3);
+  std::vector<uint8_t> y(static_cast<size_t>(batch * q.geometry.output_numel()));
+  std::vector<std::byte> scratch;
+  kernels::PlanTuner tuner;
+  auto measure = [&](const std::string& plan, int runs) -> Result<double> {
+    EI8_ASSIGN_OR_RETURN(kernels::ConvS8Kernel k,
+                         kernels::ConvS8Kernel::prepare(q, w, b, IntType::kU8, IntType::kU8,
+                                                        KernelChoice::kAuto, plan));
+    scratch.resize(k.scratch_bytes(batch));
+    k.run(x.data(), y.data(), scratch.data(), batch);
+    return min_us(k, x.data(), y.data(), scratch, batch, runs);
+  };
+  Result<std::string> plan = tuner.choose("bench", *cands, measure);
+  return plan.ok() ? *plan : std::string();
+}
+
+void bm_conv_s8(benchmark::State& state, Conv2dParams p, KernelChoice choice, int wmax = 127,
+                std::string plan = {}, bool tune = false) {
   const int64_t batch = state.range(0);
   const kernels::ConvS8Params q = s8_params(p);
-  Result<kernels::ConvS8Kernel> k = kernels::ConvS8Kernel::prepare(
-      q, random_ints<int8_t>(p.weight_size(), -wmax, wmax, 1),
-      random_ints<int32_t>(p.out_c, -2000, 2000, 2), IntType::kU8, IntType::kU8, choice);
+  const auto w = random_ints<int8_t>(p.weight_size(), -wmax, wmax, 1);
+  const auto b = random_ints<int32_t>(p.out_c, -2000, 2000, 2);
+  if (tune) plan = tuned_plan(q, w, b, batch);
+  Result<kernels::ConvS8Kernel> k =
+      kernels::ConvS8Kernel::prepare(q, w, b, IntType::kU8, IntType::kU8, choice, plan);
   if (!k.ok()) {
     state.SkipWithError(k.status().message().c_str());
     return;
@@ -94,6 +149,53 @@ void bm_conv_s8(benchmark::State& state, Conv2dParams p, KernelChoice choice, in
   }
   state.SetLabel(std::string(k->variant()));
   set_counters(state, static_cast<double>(p.macs() * batch), batch);
+}
+
+// The tuned plan (auto) against every forced tier's heuristic plan, alternately.
+void bm_check_auto(benchmark::State& state, Conv2dParams p) {
+  const int64_t batch = state.range(0);
+  const kernels::ConvS8Params q = s8_params(p);
+  const auto w = random_ints<int8_t>(p.weight_size(), -127, 127, 1);
+  const auto b = random_ints<int32_t>(p.out_c, -2000, 2000, 2);
+  const std::string plan = tuned_plan(q, w, b, batch);
+  std::vector<kernels::ConvS8Kernel> ks;
+  std::vector<std::string> names;
+  for (KernelChoice c : kernels::registered_s8_kernels()) {
+    if (c == KernelChoice::kRef || !kernels::kernel_choice_available(c)) continue;
+    Result<kernels::ConvS8Kernel> k =
+        kernels::ConvS8Kernel::prepare(q, w, b, IntType::kU8, IntType::kU8, c);
+    if (k.ok()) {
+      names.emplace_back(k->variant());
+      ks.push_back(std::move(k).value());
+    }
+  }
+  Result<kernels::ConvS8Kernel> tuned = kernels::ConvS8Kernel::prepare(
+      q, w, b, IntType::kU8, IntType::kU8, KernelChoice::kAuto, plan);
+  if (!tuned.ok()) {
+    state.SkipWithError(tuned.status().message().c_str());
+    return;
+  }
+  const auto x = random_ints<uint8_t>(batch * p.in_size(), 0, 255, 3);
+  std::vector<uint8_t> y(static_cast<size_t>(batch * p.out_size()));
+  std::vector<std::byte> scratch(tuned->scratch_bytes(batch));
+  for (const auto& k : ks) scratch.resize(std::max(scratch.size(), k.scratch_bytes(batch)));
+  double t_tuned = std::numeric_limits<double>::infinity();
+  std::vector<double> t_forced(ks.size(), std::numeric_limits<double>::infinity());
+  for (auto _ : state) {
+    for (int round = 0; round < 30; ++round) {
+      t_tuned = std::min(t_tuned, min_us(*tuned, x.data(), y.data(), scratch, batch, 1));
+      for (size_t i = 0; i < ks.size(); ++i) {
+        t_forced[i] = std::min(t_forced[i], min_us(ks[i], x.data(), y.data(), scratch, batch, 1));
+      }
+    }
+  }
+  const size_t best =
+      static_cast<size_t>(std::min_element(t_forced.begin(), t_forced.end()) - t_forced.begin());
+  state.counters["tuned_us"] = t_tuned;
+  state.counters["best_forced_us"] = t_forced[best];
+  state.counters["ratio"] = t_tuned / t_forced[best];
+  state.SetLabel(std::string(tuned->variant()) +
+                 (t_tuned <= t_forced[best] * 1.05 ? "  ok" : "  SLOWER than " + names[best]));
 }
 
 void bm_conv_f32(benchmark::State& state, Conv2dParams p) {
@@ -161,17 +263,15 @@ std::vector<ModelLayer> layers() {
   std::vector<ModelLayer> all = signal_cnn_layers();
   for (const ModelLayer& l : tiny_cnn2d_layers()) all.push_back(l);
   for (const ModelLayer& l : resnet_like_layers()) all.push_back(l);  // CIFAR ResNet: strides
-  all.push_back({"resnet3x3_64x16x16_64", conv(64, 16, 16, 64, 3, 3, 1, 1, 1)});
-  // Small-K stems (im2col plan) and MobileNet-like depthwise layers (depthwise plan).
-  all.push_back({"tiny2d_c1_1x32x32_32", conv(1, 32, 32, 32, 3, 3, 1, 1, 1)});
-  all.push_back({"mb_stem_3x32x32_16_s2", conv(3, 32, 32, 16, 3, 3, 2, 1, 1)});
-  ModelLayer dw1{"mb_dw_16x16x16", conv(16, 16, 16, 16, 3, 3, 1, 1, 1)};
-  dw1.p.groups = 16;
-  all.push_back(dw1);
-  ModelLayer dw2{"mb_dw_32x16x16_s2", conv(32, 16, 16, 32, 3, 3, 2, 1, 1)};
-  dw2.p.groups = 32;
-  all.push_back(dw2);
-  all.push_back({"mb_pw_64x8x8_64", conv(64, 8, 8, 64, 1, 1, 1, 0, 0)});
+  // Strided stem, depthwise (depthwise plan) and pointwise layers of a MobileNet-like model.
+  for (const ModelLayer& l : mobilenetish_layers()) all.push_back(l);
+  // Every distinct conv shape of the 224×224 architectures (ResNet-18, MobileNetV2 with its
+  // depthwise layers, SqueezeNet 1.1), read from their exports in $EI8_BENCH_MODELS.
+  for (const char* model : {"resnet18", "mobilenet_v2", "squeezenet1_1"}) {
+    for (const CountedLayer& l : distinct_layers(std::string(model) + ".onnx", model)) {
+      all.push_back({l.name, l.p});
+    }
+  }
   return all;
 }
 
@@ -188,6 +288,40 @@ int register_all() {
     if (kernels::kernel_choice_available(c)) tiers.push_back(c);
   }
   for (const ModelLayer& l : layers()) {
+    const bool big = l.p.macs() > 50'000'000;  // 224×224 layers: batch 1 only
+    if (l.p.groups == 1) {
+      const kernels::ConvS8Params q = s8_params(l.p);
+      Result<std::vector<std::string>> cands = kernels::ConvS8Kernel::plan_candidates(
+          q, random_ints<int8_t>(l.p.weight_size(), -127, 127, 1), IntType::kU8, IntType::kU8);
+      for (const std::string& plan : cands.ok() ? *cands : std::vector<std::string>{}) {
+        auto* b =
+            benchmark::RegisterBenchmark(("s8_plan/" + l.name + "/" + plan).c_str(), bm_conv_s8,
+                                         l.p, KernelChoice::kAuto, 127, plan, false);
+        b->Arg(1)->Unit(benchmark::kMicrosecond);
+        if (!big) b->Arg(32);
+      }
+      auto* t = benchmark::RegisterBenchmark(("s8_tuned/" + l.name).c_str(), bm_conv_s8, l.p,
+                                             KernelChoice::kAuto, 127, std::string(), true);
+      t->Arg(1)->Unit(benchmark::kMicrosecond);
+      if (!big) t->Arg(32);
+      auto* c = benchmark::RegisterBenchmark(("s8_check/" + l.name).c_str(), bm_check_auto, l.p);
+      c->Arg(1)->Iterations(1)->Unit(benchmark::kMicrosecond);
+      if (!big) c->Arg(5);
+    }
+    if (big) {
+      for (KernelChoice c : tiers) {
+        if (c == KernelChoice::kRef || c == KernelChoice::kGeneric) continue;
+        benchmark::RegisterBenchmark(
+            ("s8_" + std::string(kernels::kernel_choice_name(c)) + "/" + l.name).c_str(),
+            bm_conv_s8, l.p, c, 127, std::string(), false)
+            ->Arg(1)
+            ->Unit(benchmark::kMicrosecond);
+      }
+      benchmark::RegisterBenchmark(("f32/" + l.name).c_str(), bm_conv_f32, l.p)
+          ->Arg(1)
+          ->Unit(benchmark::kMicrosecond);
+      continue;
+    }
     benchmark::RegisterBenchmark(("f32/" + l.name).c_str(), bm_conv_f32, l.p)
         ->Arg(1)
         ->Arg(32)
@@ -195,11 +329,12 @@ int register_all() {
     for (KernelChoice c : tiers) {
       auto* b = benchmark::RegisterBenchmark(
           ("s8_" + std::string(kernels::kernel_choice_name(c)) + "/" + l.name).c_str(), bm_conv_s8,
-          l.p, c, 127);
+          l.p, c, 127, std::string(), false);
       b->Arg(1)->Unit(benchmark::kMicrosecond);
       if (c != KernelChoice::kRef) b->Arg(32);  // the reference is too slow for batch 32
       if (c == KernelChoice::kAvx2) {           // reduce-range weights (|w| ≤ 63): the u8x4 plan
-        benchmark::RegisterBenchmark(("s8_avx2_w63/" + l.name).c_str(), bm_conv_s8, l.p, c, 63)
+        benchmark::RegisterBenchmark(("s8_avx2_w63/" + l.name).c_str(), bm_conv_s8, l.p, c, 63,
+                                     std::string(), false)
             ->Arg(1)
             ->Arg(32)
             ->Unit(benchmark::kMicrosecond);

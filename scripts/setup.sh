@@ -17,6 +17,8 @@ packages=(
   dataset-fashion-mnist
   nodejs
   python3-onnx libonnx-testdata                               # regenerate tests/data/{qdq,onnx_node}
+  python3-torchvision                                          # bench/models/export_torchvision.py, torchvision interop test
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm    # edgeint8 codegen: MCU firmware + QEMU
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

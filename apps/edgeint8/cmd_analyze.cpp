@@ -11,6 +11,7 @@
 #include "ei8/core/progress.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/pipeline/quant_tables.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/evaluate.h"
 #include "ei8/quant/sensitivity.h"
@@ -64,13 +65,13 @@ Status analyze_command(const AnalyzeArgs& a) {
   Progress progress("analyze", weighted + 1, "steps");
   EI8_ASSIGN_OR_RETURN(SensitivityReport r, analyze_sensitivity(g, st, ev, so, &progress));
   progress.finish();
-  EI8_RETURN_IF_ERROR(write_sensitivity(r, a.out));
+  EI8_RETURN_IF_ERROR(pipeline::write_sensitivity(r, a.out));
   if (a.json) {
     nlohmann::ordered_json j;
     j["model"] = a.model;
     j["ranking"] = r.ranking;
-    j["sensitivity"] = nlohmann::ordered_json::parse(r.sensitivity_table().to_json());
-    j["layer_error"] = nlohmann::ordered_json::parse(r.error_table().to_json());
+    j["sensitivity"] = nlohmann::ordered_json::parse(pipeline::sensitivity_table(r).to_json());
+    j["layer_error"] = nlohmann::ordered_json::parse(pipeline::layer_error_table(r).to_json());
     j["out"] = a.out;
     fmt::print("{}\n", j.dump(2));
     return {};
@@ -78,8 +79,9 @@ Status analyze_command(const AnalyzeArgs& a) {
   fmt::print("{}: {} calibration samples, {} evaluation samples, method {} {} {}\n", a.model,
              st.samples, ev.samples(), a.method, a.weights, a.act);
   fmt::print("\nper-layer error of the INT8 activations (all layers quantized):\n{}",
-             r.error_table().to_markdown());
-  fmt::print("\nleave-one-out, most sensitive first:\n{}", r.sensitivity_table().to_markdown());
+             pipeline::layer_error_table(r).to_markdown());
+  fmt::print("\nleave-one-out, most sensitive first:\n{}",
+             pipeline::sensitivity_table(r).to_markdown());
   fmt::print("\nranking: {}\n", fmt::join(r.ranking, ", "));
   fmt::print(
       "wrote {0}/sensitivity.csv, {0}/layer_error.csv, {0}/tensor_histograms.csv, "

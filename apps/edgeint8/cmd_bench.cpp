@@ -31,6 +31,8 @@ struct BenchArgs {
   bool profile = false;
   std::string engine = "int8";
   std::string requant = "ort";
+  std::string tune;  // tuning file: read, measure what it lacks, write back
+  bool no_tune = false;
 };
 
 struct Stats {
@@ -60,12 +62,16 @@ Stats stats_of(std::vector<double> v) {
 }
 
 Result<kernels::KernelChoice> parse_kernel(const std::string& k) {
-  for (kernels::KernelChoice c : {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef,
-                                  kernels::KernelChoice::kGeneric, kernels::KernelChoice::kAvx2}) {
+  for (kernels::KernelChoice c :
+       {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef, kernels::KernelChoice::kGeneric,
+        kernels::KernelChoice::kAvx2, kernels::KernelChoice::kAvx512,
+        kernels::KernelChoice::kAvx512Vnni}) {
     if (kernels::kernel_choice_name(c) == k) return c;
   }
-  return invalid_argument("cannot parse --kernel: value = '{}', must be auto, ref, generic or avx2",
-                          k);
+  return invalid_argument(
+      "cannot parse --kernel: value = '{}', must be auto, ref, generic, avx2, avx512 (FP32) or "
+      "avx512vnni (INT8)",
+      k);
 }
 
 Status bench(const BenchArgs& a) {
@@ -81,6 +87,13 @@ Status bench(const BenchArgs& a) {
   opt.threads = a.threads;
   opt.batch_tile = a.batch_tile;
   EI8_ASSIGN_OR_RETURN(opt.kernel, parse_kernel(a.kernel));
+  if (a.no_tune && !a.tune.empty()) {
+    return invalid_argument("cannot bench: --tune = {}, must be absent with --no-tune", a.tune);
+  }
+  if (!a.no_tune) {
+    opt.tuner = std::make_shared<kernels::PlanTuner>();
+    if (!a.tune.empty()) EI8_RETURN_IF_ERROR(opt.tuner->load(a.tune));
+  }
   if (a.engine != "int8" && a.engine != "float") {
     return invalid_argument("cannot parse --engine: value = '{}', must be int8 or float", a.engine);
   }
@@ -102,7 +115,13 @@ Status bench(const BenchArgs& a) {
   }
   if (!made.ok()) return made.status();
   Executor ex = std::move(made).value();
+  const auto prep0 = std::chrono::steady_clock::now();
   EI8_RETURN_IF_ERROR(ex.prepare_batch(a.batch).with_context(a.model));
+  const double prepare_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - prep0).count();
+  if (opt.tuner != nullptr && !a.tune.empty()) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
+  std::map<std::string, std::string> tuning;
+  for (const auto& [node, t] : ex.tuning()) tuning[node] = t;
   Rng rng(42);
   for (size_t i = 0; i < ex.num_inputs(); ++i) {
     if (ex.input(i).dtype() != DType::kF32) continue;
@@ -146,11 +165,17 @@ Status bench(const BenchArgs& a) {
     j["activation_arena_bytes"] = ex.arena_bytes();
     j["ops"] = summary.op_counts;
     j["kernel_variants"] = variants;
+    j["tuning"] = tuning;
+    j["plans"] = a.no_tune ? "heuristic" : "tuned";
+    j["prepare_ms"] = prepare_ms;
     fmt::print("{}\n", j.dump(2));
     return {};
   }
   fmt::print("model: {}  batch {}  threads {}  iters {} (warmup {})  isa {}\n", a.model, a.batch,
              a.threads, a.iters, a.warmup, isa);
+  fmt::print("plans: {}  prepare: {:.1f} ms  cpu: {}\n",
+             a.no_tune ? "heuristic (--no-tune)" : (a.tune.empty() ? "tuned" : "tuned, " + a.tune),
+             prepare_ms, kernels::cpu_model_id());
   fmt::print("params: {} ({} bytes)  MACs/sample: {:.3f} M  activation arena: {} bytes\n",
              summary.params, summary.param_bytes, static_cast<double>(summary.macs) / 1e6,
              ex.arena_bytes());
@@ -169,7 +194,8 @@ Status bench(const BenchArgs& a) {
     EI8_ASSIGN_OR_RETURN(auto per_node, ex.profile(a.iters));
     fmt::print("\nper node (min µs over {} runs, batch {}):\n", a.iters, a.batch);
     for (const auto& [node, us_node] : per_node) {
-      fmt::print("  {:<40} {:>10.2f}  {}\n", node, us_node, variants[node]);
+      fmt::print("  {:<40} {:>10.2f}  {}{}\n", node, us_node, variants[node],
+                 tuning.count(node) != 0 ? "  [" + tuning[node] + "]" : "");
     }
   }
   return {};
@@ -188,7 +214,14 @@ void register_bench(CLI::App& app) {
                   "within ~256 KiB)");
   sub->add_option("--iters", args->iters, "Timed runs");
   sub->add_option("--warmup", args->warmup, "Untimed runs first");
-  sub->add_option("--kernel", args->kernel, "Conv/Gemm tier: auto, ref, generic, avx2");
+  sub->add_option("--kernel", args->kernel,
+                  "Conv/Gemm tier: auto, ref, generic, avx2, avx512 (FP32), avx512vnni (INT8)");
+  sub->add_option("--tune", args->tune,
+                  "Tuning file (plans chosen by measurement, keyed by CPU and layer shape): read "
+                  "it, measure the layers it lacks, write it back");
+  sub->add_flag("--no-tune", args->no_tune,
+                "Heuristic plans only (default: each Conv/Gemm times its candidate plans at "
+                "prepare)");
   sub->add_flag("--json", args->json, "Machine-readable output");
   sub->add_flag("--profile", args->profile, "Also time every node (min µs over --iters runs)");
   sub->add_option("--engine", args->engine,

@@ -12,6 +12,7 @@
 #include "ei8/arch/dse.h"
 #include "ei8/arch/energy.h"
 #include "ei8/arch/workload.h"
+#include "ei8/pipeline/workload_io.h"
 
 namespace ei8::cli {
 namespace {
@@ -24,7 +25,7 @@ struct DseOptions {
 
 Status run_dse_cmd(const DseOptions& o) {
   EI8_ASSIGN_OR_RETURN(arch::TopologyFormat fmt_in, arch::parse_topology_format(o.input_type));
-  EI8_ASSIGN_OR_RETURN(arch::Workload w, arch::load_workload(o.workload, fmt_in));
+  EI8_ASSIGN_OR_RETURN(arch::Workload w, pipeline::load_workload_file(o.workload, fmt_in));
   for (const std::string& warn : w.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
   const std::string space_path =
       o.space.empty() ? std::string(EI8_SHARE_DIR) + "/dse/default_space.toml" : o.space;

@@ -4,7 +4,7 @@
 #include "cli.h"
 #ifdef EI8_HAS_TORCH
 #include "ei8/graph/onnx/onnx_io.h"
-#include "ei8/train/baseline.h"
+#include "ei8/pipeline/baseline.h"
 #include "ei8/train/export.h"
 #endif
 
@@ -49,7 +49,7 @@ void register_baseline(CLI::App& app) {
 }
 #else
 void register_baseline(CLI::App& app) {
-  auto o = std::make_shared<train::BaselineOptions>();
+  auto o = std::make_shared<pipeline::BaselineOptions>();
   CLI::App* sub = app.add_subcommand(
       "baseline",
       "FP32 baseline of trained checkpoints: export each to OUT/models/<workload>.onnx, then "
@@ -69,7 +69,7 @@ void register_baseline(CLI::App& app) {
                   "directory of run_ort.mjs with onnxruntime-node installed (ORT latency)")
       ->capture_default_str();
   set_action(sub, [o]() -> Status {
-    EI8_ASSIGN_OR_RETURN(std::vector<train::BaselineRow> rows, train::fp32_baseline(*o));
+    EI8_ASSIGN_OR_RETURN(std::vector<pipeline::BaselineRow> rows, pipeline::fp32_baseline(*o));
     fmt::print("{:<9} {:<14} {:>9} {:>9} {:>10} {:>11} {:>10} {:>11} {:>8} {:>9} {:>9}\n",
                "workload", "dataset", "acc ours", "acc torch", "b1 p50 us", "b32 p50 us",
                "ORT b1 us", "ORT b32 us", "params", "bytes", "MACs");

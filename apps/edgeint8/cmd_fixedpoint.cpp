@@ -1,7 +1,11 @@
 // edgeint8 fixedpoint — the fixed-point closed loop from the command line:
+//   edgeint8 fixedpoint bitgrowth MODEL.onnx [--calib-data X.npy] [--operands s8xs8|u8xs8]
+//                                 [--width N] [--json]          (the model's real layers)
 //   edgeint8 fixedpoint bitgrowth --topology net.csv [--operands s8xs8|u8xs8] [--width N] [--json]
+//   edgeint8 fixedpoint overflow MODEL.onnx --calib-data X.npy [--widths 12..32] [--csv FILE]
+//                                [--json]                       (the model's real operands)
 //   edgeint8 fixedpoint overflow [--widths 12..32] [--regime realistic|uniform|both] [--seed S]
-//                                [--csv FILE] [--json]
+//                                [--csv FILE] [--json]          (synthetic stress layers)
 //   edgeint8 fixedpoint requant --profile ort|tflite|tflite-single --multiplier M
 //                               [--zero-point Z] [--qmin A --qmax B] [--json]   < acc.txt
 //   edgeint8 fixedpoint verify [--filter TEXT] [--json]
@@ -11,41 +15,162 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.h"
 #include "ei8/arch/scalesim_topology.h"
+#include "ei8/conformance/overflow_experiment.h"
+#include "ei8/conformance/verify.h"
 #include "ei8/fixedpoint/bit_growth.h"
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
-#include "ei8/fixedpoint/verify/overflow_experiment.h"
-#include "ei8/fixedpoint/verify/verify.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/quant/calibration.h"
+#include "ei8/quant/model_fixedpoint.h"
 
 namespace ei8::cli {
 namespace {
 
-using namespace ei8::fixedpoint;  // NOLINT(google-build-using-namespace): one command's file
+using namespace ei8::fixedpoint;   // NOLINT(google-build-using-namespace): one command's file
+using namespace ei8::conformance;  // NOLINT(google-build-using-namespace)
 
 // ---- bitgrowth ----
 
 struct BitGrowthOptions {
-  std::string topology, operands = "s8xs8";
+  std::string model, topology, operands = "s8xs8", calib_data;
   int width = 0;
-  bool width_given = false;
+  int64_t max_samples = 64;
+  bool width_given = false, operands_given = false;
   bool json = false;
 };
 
+Result<OperandKind> parse_operands(const std::string& s) {
+  if (s == "u8xs8") return OperandKind::kU8S8;
+  if (s == "s8xs8") return OperandKind::kS8S8;
+  return invalid_argument("cannot analyze bit growth: --operands = '{}', must be s8xs8 or u8xs8",
+                          s);
+}
+
+// The model and its calibration samples (checked against the model's input shape).
+struct LoadedModel {
+  Graph graph;
+  std::optional<Tensor> calib;
+};
+
+Result<LoadedModel> load_model_and_calib(const std::string& model, const std::string& calib) {
+  LoadedModel m;
+  EI8_ASSIGN_OR_RETURN(m.graph, load_onnx(model));
+  if (!calib.empty()) {
+    const Value* in = m.graph.inputs().empty() ? nullptr : m.graph.find_value(m.graph.inputs()[0]);
+    if (in == nullptr)
+      return invalid_argument("cannot read model {}: inputs = 0, must be 1", model);
+    EI8_ASSIGN_OR_RETURN(Tensor x, quant::load_calibration_data(calib, in->shape));
+    m.calib = std::move(x);
+  }
+  return m;
+}
+
+nlohmann::json layer_json(const quant::LayerFixedPoint& l) {
+  nlohmann::json j = {{"name", l.node},
+                      {"op", l.op_type},
+                      {"geometry", l.geometry},
+                      {"K", l.k},
+                      {"operands", operand_kind_name(l.operands)},
+                      {"operands_from_model", l.integer_operands},
+                      {"product_bits", l.bound.product_bits},
+                      {"accumulator_bits", l.bound.accumulator_bits},
+                      {"worst_case_abs", l.bound.worst_case_abs},
+                      {"worst_case_bits", l.bound.worst_case_bits},
+                      {"recommended_width", l.bound.recommended_width}};
+  if (l.has_weight_bound) {
+    j["weight_bound_abs"] = l.weight_bound_abs;
+    j["weight_bound_bits"] = l.weight_bound_bits;
+  }
+  if (l.has_observed) {
+    j["observed_abs"] = l.observed_abs;
+    j["observed_partial_abs"] = l.observed_partial_abs;
+    j["observed_bits"] = l.observed_bits;
+  }
+  if (!l.note.empty()) j["note"] = l.note;
+  return j;
+}
+
+// bitgrowth on a model: every Conv/Gemm/MatMul from the layer view.
+Status run_model_bitgrowth(const BitGrowthOptions& o) {
+  EI8_ASSIGN_OR_RETURN(LoadedModel m, load_model_and_calib(o.model, o.calib_data));
+  quant::ModelFixedPointOptions mo;
+  mo.max_samples = o.max_samples;
+  if (o.operands_given) {
+    EI8_ASSIGN_OR_RETURN(mo.float_operands, parse_operands(o.operands));
+  }
+  EI8_ASSIGN_OR_RETURN(quant::ModelFixedPoint r, quant::analyze_model_fixed_point(
+                                                     m.graph, m.calib ? &*m.calib : nullptr, mo));
+  if (o.json) {
+    nlohmann::json j = {{"model", o.model},
+                        {"quantized", r.quantized},
+                        {"quantized_from_calibration", r.quantized_here},
+                        {"calibration_samples", r.calib_samples},
+                        {"layers", nlohmann::json::array()},
+                        {"skipped", nlohmann::json::array()}};
+    for (const quant::LayerFixedPoint& l : r.layers) {
+      nlohmann::json jl = layer_json(l);
+      if (o.width_given) jl["fits_width"] = l.bound.accumulator_bits <= o.width;
+      j["layers"].push_back(jl);
+    }
+    for (const SkippedLayer& s : r.skipped) {
+      j["skipped"].push_back({{"name", s.node}, {"op", s.op_type}, {"reason", s.reason}});
+    }
+    fmt::print("{}\n", j.dump(2));
+    return {};
+  }
+  fmt::print("{}: {}{}\n", o.model,
+             r.quantized        ? "quantized model"
+             : r.quantized_here ? "float model, quantized (u8 asym, per-channel s8) on the "
+                                  "calibration data"
+                                : "float model",
+             r.calib_samples > 0 ? fmt::format(", {} calibration samples", r.calib_samples) : "");
+  fmt::print("{:<28} {:<34} {:>6} {:>6} {:>8} {:>6} {:>8} {:>8} {:>9}{}\n", "layer", "geometry",
+             "K", "ops", "formula", "exact", "weights", "reached", "recommend",
+             o.width_given ? fmt::format("  fits {}-bit", o.width) : "");
+  for (const quant::LayerFixedPoint& l : r.layers) {
+    fmt::print("{:<28} {:<34} {:>6} {:>6} {:>8} {:>6} {:>8} {:>8} {:>9}{}\n", l.node, l.geometry,
+               l.k, operand_kind_name(l.operands), l.bound.accumulator_bits,
+               l.bound.worst_case_bits,
+               l.has_weight_bound ? std::to_string(l.weight_bound_bits) : std::string("-"),
+               l.has_observed ? std::to_string(l.observed_bits) : std::string("-"),
+               l.bound.recommended_width,
+               o.width_given ? (l.bound.accumulator_bits <= o.width ? "  yes" : "  NO") : "");
+    if (!l.note.empty()) fmt::print("  ({}: {})\n", l.node, l.note);
+  }
+  for (const SkippedLayer& s : r.skipped) {
+    fmt::print("{:<28} skipped: {}\n", s.node, s.reason);
+  }
+  fmt::print(
+      "(formula = product + ceil(log2 K); exact = signed bits of K*max|x-z|*max|w|; weights = "
+      "bits of max_c sum|w_q|*max|x_q-z_x| + |b_q|; reached = bits of the largest partial sum on "
+      "the calibration data)\n");
+  return {};
+}
+
 Status run_bitgrowth(const BitGrowthOptions& o) {
-  if (o.topology.empty()) {
-    return invalid_argument("cannot analyze bit growth: --topology = '', must name a topology CSV");
-  }
-  OperandKind kind = OperandKind::kS8S8;
-  if (o.operands == "u8xs8") {
-    kind = OperandKind::kU8S8;
-  } else if (o.operands != "s8xs8") {
-    return invalid_argument("cannot analyze bit growth: --operands = '{}', must be s8xs8 or u8xs8",
-                            o.operands);
-  }
   if (o.width_given) EI8_RETURN_IF_ERROR(check_width(o.width, "check accumulator width"));
+  if (!o.model.empty() && !o.topology.empty()) {
+    return invalid_argument(
+        "cannot analyze bit growth: both MODEL = '{}' and --topology = '{}' given, must be one",
+        o.model, o.topology);
+  }
+  if (!o.model.empty()) return run_model_bitgrowth(o);
+  if (o.topology.empty()) {
+    return invalid_argument(
+        "cannot analyze bit growth: MODEL and --topology = absent, must name an ONNX model or a "
+        "topology CSV");
+  }
+  if (!o.calib_data.empty()) {
+    return invalid_argument(
+        "cannot analyze bit growth: --calib-data = '{}' with a topology, must come with a MODEL",
+        o.calib_data);
+  }
+  EI8_ASSIGN_OR_RETURN(OperandKind kind, parse_operands(o.operands));
   EI8_ASSIGN_OR_RETURN(arch::Topology topo, arch::read_topology_csv(o.topology));
   std::vector<BitGrowth> rows;
   for (const arch::Layer& l : topo.layers) {
@@ -93,14 +218,116 @@ Status run_bitgrowth(const BitGrowthOptions& o) {
 // ---- overflow ----
 
 struct OverflowOptions {
+  std::string model, calib_data;
   std::string widths = "12..32", regime = "realistic", csv;
   uint64_t seed = 7;
   int64_t image_channels = 3;
+  int64_t max_samples = 64;
   bool json = false;
 };
 
+// overflow on a model: the real int8 operands of every quantized layer on calibration data.
+Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widths) {
+  if (o.calib_data.empty()) {
+    return invalid_argument(
+        "cannot simulate overflow of model {}: --calib-data = absent, must give the samples the "
+        "layers' integer inputs come from",
+        o.model);
+  }
+  EI8_ASSIGN_OR_RETURN(LoadedModel m, load_model_and_calib(o.model, o.calib_data));
+  quant::ModelFixedPointOptions mo;
+  mo.max_samples = o.max_samples;
+  mo.widths = widths;
+  EI8_ASSIGN_OR_RETURN(quant::ModelFixedPoint r,
+                       quant::analyze_model_fixed_point(m.graph, &*m.calib, mo));
+  std::string csv =
+      "layer,K,outputs,max_abs_acc,bits_needed,width,policy,overflowed,changed,"
+      "fraction_changed,mse,max_abs_error,output_changed,output_fraction_changed,"
+      "output_max_abs_error\n";
+  nlohmann::json j = {{"model", o.model},
+                      {"calibration_samples", r.calib_samples},
+                      {"quantized_from_calibration", r.quantized_here},
+                      {"widths", widths},
+                      {"layers", nlohmann::json::array()},
+                      {"skipped", nlohmann::json::array()}};
+  if (!o.json) {
+    fmt::print(
+        "{}: {} calibration samples{}; chg% = accumulators that differ from the exact sum, out "
+        "chg% / out max = outputs changed after the layer's own requantizer (ort) and the "
+        "largest change in output LSB\n",
+        o.model, r.calib_samples, r.quantized_here ? " (float model quantized on them)" : "");
+  }
+  for (const quant::LayerFixedPoint& l : r.layers) {
+    nlohmann::json jl = layer_json(l);
+    if (!l.overflow.has_value()) {
+      if (!o.json) fmt::print("\n{}  K={}  skipped: {}\n", l.node, l.k, l.note);
+      j["skipped"].push_back({{"name", l.node}, {"op", l.op_type}, {"reason", l.note}});
+      continue;
+    }
+    const LayerOverflow& ov = *l.overflow;
+    if (!o.json) {
+      fmt::print("\n{}  {}  K={}  outputs={}  max|acc|={}  needs {} bits\n", l.node, l.geometry,
+                 l.k, ov.outputs, ov.max_abs_acc, ov.bits_needed);
+      fmt::print("  {:>5} | {:>9} {:>9} {:>7} | {:>9} {:>9} {:>7}\n", "width", "sat chg%",
+                 "out chg%", "out max", "wrap chg%", "out chg%", "out max");
+    }
+    jl["points"] = nlohmann::json::array();
+    for (size_t i = 0; i + 1 < ov.points.size(); i += 2) {
+      const OverflowPoint& s = ov.points[i];
+      const OverflowPoint& w = ov.points[i + 1];
+      for (const OverflowPoint* pt : {&s, &w}) {
+        csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{},{:.6g},{:.6g}\n",
+                           l.node, l.k, ov.outputs, ov.max_abs_acc, ov.bits_needed, pt->width,
+                           policy_name(pt->policy), pt->overflowed, pt->changed,
+                           pt->fraction_changed, pt->mse, pt->max_abs_error, pt->output_changed,
+                           pt->output_fraction_changed, pt->output_max_abs_error);
+        jl["points"].push_back({{"width", pt->width},
+                                {"policy", policy_name(pt->policy)},
+                                {"overflowed", pt->overflowed},
+                                {"changed", pt->changed},
+                                {"fraction_changed", pt->fraction_changed},
+                                {"mse", pt->mse},
+                                {"output_changed", pt->output_changed},
+                                {"output_fraction_changed", pt->output_fraction_changed},
+                                {"output_max_abs_error", pt->output_max_abs_error}});
+      }
+      if (o.json) continue;
+      if (s.overflowed == 0) {
+        if (i == 0 || ov.points[i - 2].overflowed != 0) {
+          fmt::print("  {:>5} | no partial sum leaves the range: both policies exact\n",
+                     fmt::format(">={}", s.width));
+        }
+      } else {
+        fmt::print("  {:>5} | {:>9.4f} {:>9.4f} {:>7.0f} | {:>9.4f} {:>9.4f} {:>7.0f}\n", s.width,
+                   100 * s.fraction_changed, 100 * s.output_fraction_changed,
+                   s.output_max_abs_error, 100 * w.fraction_changed,
+                   100 * w.output_fraction_changed, w.output_max_abs_error);
+      }
+    }
+    j["layers"].push_back(jl);
+  }
+  for (const SkippedLayer& s : r.skipped) {
+    if (!o.json) fmt::print("\n{}  skipped: {}\n", s.node, s.reason);
+    j["skipped"].push_back({{"name", s.node}, {"op", s.op_type}, {"reason", s.reason}});
+  }
+  if (!o.csv.empty()) {
+    std::ofstream f(o.csv);
+    f << csv;
+    if (!f) return io_error("cannot write overflow CSV: path = '{}', must be writable", o.csv);
+    if (!o.json) fmt::print("wrote {}\n", o.csv);
+  }
+  if (o.json) fmt::print("{}\n", j.dump(2));
+  return {};
+}
+
 Status run_overflow(const OverflowOptions& o) {
   EI8_ASSIGN_OR_RETURN(std::vector<int> widths, parse_widths(o.widths));
+  if (!o.model.empty()) return run_model_overflow(o, widths);
+  if (!o.calib_data.empty()) {
+    return invalid_argument(
+        "cannot run overflow experiment: --calib-data = '{}' without a MODEL, must come with one",
+        o.calib_data);
+  }
   std::vector<DataRegime> regimes;
   if (o.regime == "both") {
     regimes = {DataRegime::kRealistic, DataRegime::kUniform};
@@ -309,21 +536,22 @@ Status run_requant(const RequantOptions& o) {
 // ---- verify ----
 
 Status run_verify(const std::string& filter, bool json) {
-  const std::vector<verify::CaseResult> results = verify::run_golden_cases(filter);
-  const verify::Summary s = verify::summarize(results);
+  const std::vector<conformance::CaseResult> results = conformance::run_golden_cases(filter);
+  const conformance::Summary s = conformance::summarize(results);
   if (json) {
     nlohmann::json j = {{"passed", s.passed},
                         {"failed", s.failed},
                         {"skipped", s.skipped},
                         {"cases", nlohmann::json::array()}};
-    for (const verify::CaseResult& r : results) {
-      j["cases"].push_back(
-          {{"name", r.name}, {"outcome", verify::outcome_name(r.outcome)}, {"detail", r.detail}});
+    for (const conformance::CaseResult& r : results) {
+      j["cases"].push_back({{"name", r.name},
+                            {"outcome", conformance::outcome_name(r.outcome)},
+                            {"detail", r.detail}});
     }
     fmt::print("{}\n", j.dump(2));
   } else {
-    for (const verify::CaseResult& r : results) {
-      fmt::print("{:<8} {:<52} {}\n", verify::outcome_name(r.outcome), r.name, r.detail);
+    for (const conformance::CaseResult& r : results) {
+      fmt::print("{:<8} {:<52} {}\n", conformance::outcome_name(r.outcome), r.name, r.detail);
     }
     fmt::print("{} passed, {} failed, {} skipped\n", s.passed, s.failed, s.skipped);
   }
@@ -345,20 +573,36 @@ void register_fixedpoint(CLI::App& app) {
 
   auto bg = std::make_shared<BitGrowthOptions>();
   CLI::App* b = fp->add_subcommand(
-      "bitgrowth", "Accumulation count K and accumulator bits per layer of a SCALE-Sim topology");
-  b->add_option("--topology", bg->topology, "SCALE-Sim conv topology CSV")->required();
-  b->add_option("--operands", bg->operands, "s8xs8 (16-bit products) or u8xs8 (17-bit)");
+      "bitgrowth",
+      "Accumulation count K and accumulator bits per layer of an ONNX model (float, QDQ or "
+      "QLinear) or of a SCALE-Sim topology");
+  b->add_option("model", bg->model, "ONNX model (.onnx); or give --topology");
+  b->add_option("--topology", bg->topology, "SCALE-Sim conv topology CSV");
+  b->add_option("--calib-data", bg->calib_data,
+                "model input samples (.npy [N, ...] or a directory of them): bits reached; a "
+                "float model is quantized on them first");
+  b->add_option("--max-samples", bg->max_samples, "calibration samples used (default 64, 0 = all)");
+  CLI::Option* operands = b->add_option(
+      "--operands", bg->operands,
+      "s8xs8 (16-bit products) or u8xs8 (17-bit); for a model: what its float layers assume "
+      "(default u8xs8)");
   CLI::Option* width = b->add_option(
       "--width", bg->width, "also check whether an N-bit accumulator (2..64) holds each layer");
   b->add_flag("--json", bg->json, "machine-readable output");
-  set_action(b, [bg, width] {
+  set_action(b, [bg, width, operands] {
     bg->width_given = width->count() > 0;
+    bg->operands_given = operands->count() > 0;
     return run_bitgrowth(*bg);
   });
 
   auto ov = std::make_shared<OverflowOptions>();
   CLI::App* v = fp->add_subcommand(
-      "overflow", "Saturate vs wrap accumulators at several widths on the project's layers");
+      "overflow",
+      "Saturate vs wrap accumulators at several widths: on a model's real int8 operands "
+      "(MODEL --calib-data), or on synthetic stress layers (no MODEL)");
+  v->add_option("model", ov->model, "ONNX model (.onnx)");
+  v->add_option("--calib-data", ov->calib_data, "model input samples (.npy [N, ...])");
+  v->add_option("--max-samples", ov->max_samples, "calibration samples used (default 64)");
   v->add_option("--widths", ov->widths, "widths: A..B, A..B:STEP or A,B,C (each 2..64)");
   v->add_option("--regime", ov->regime, "data: realistic, uniform or both");
   v->add_option("--seed", ov->seed, "random seed of the synthetic data");

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -9,6 +10,7 @@
 #include "ei8/graph/passes.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/graph/summary.h"
+#include "ei8/runtime/op.h"
 
 namespace ei8::cli {
 namespace {
@@ -46,6 +48,10 @@ Status info(const InfoArgs& a) {
                              {"outputs", l.outputs},
                              {"macs", l.macs},
                              {"params", l.params}});
+      if (!l.geometry.empty()) {
+        j["layers"].back()["K"] = l.k;
+        j["layers"].back()["geometry"] = l.geometry;
+      }
     }
     fmt::print("{}\n", j.dump(2));
     return {};
@@ -62,11 +68,12 @@ Status info(const InfoArgs& a) {
              s.param_bytes, s.macs, static_cast<double>(s.macs) / 1e6);
   fmt::print("ops:");
   for (const auto& [op, n] : s.op_counts) fmt::print(" {}={}", op, n);
-  fmt::print("\n\n{:<32} {:<18} {:<40} {:<20} {:>10} {:>8}\n", "layer", "op", "inputs (batch 1)",
-             "output", "MACs", "params");
+  fmt::print("\n\n{:<32} {:<18} {:<40} {:<20} {:>10} {:>8} {:>6}  {}\n", "layer", "op",
+             "inputs (batch 1)", "output", "MACs", "params", "K", "geometry");
   for (const LayerInfo& l : s.layers) {
-    fmt::print("{:<32} {:<18} {:<40} {:<20} {:>10} {:>8}\n", l.name, l.op_type,
-               shapes_text(l.inputs), shapes_text(l.outputs), l.macs, l.params);
+    fmt::print("{:<32} {:<18} {:<40} {:<20} {:>10} {:>8} {:>6}  {}\n", l.name, l.op_type,
+               shapes_text(l.inputs), shapes_text(l.outputs), l.macs, l.params,
+               l.geometry.empty() ? std::string("-") : std::to_string(l.k), l.geometry);
   }
   return {};
 }
@@ -77,10 +84,21 @@ void register_info(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
   CLI::App* sub =
       app.add_subcommand("info", "Op census, per-layer shapes and MACs of an ONNX model (batch 1)");
+  // Generated from the registries: the IR's operator table (graph/shape_inference), the FP32
+  // executor's kernels (runtime/op.h) and the importer's shape-value ops (graph/onnx).
+  std::vector<std::string> run, import_only;
+  const std::vector<std::string> kernels = registered_ops();
+  for (std::string_view op : supported_ops()) {
+    const bool runs = std::find(kernels.begin(), kernels.end(), op) != kernels.end();
+    (runs || op == "Constant" ? run : import_only).emplace_back(op);
+  }
   sub->footer(fmt::format(
-      "Supported ONNX operators (opset 7-18): {}; plus Shape/Gather/Slice/Concat/Unsqueeze/"
-      "Squeeze/Cast/ConstantOfShape/Reshape/Transpose on constant int64 shape vectors.",
-      fmt::join(supported_ops(), ", ")));
+      "Supported ONNX operators (opset 7-18):\n  imported and run by the FP32 executor: {}\n"
+      "  imported (quantized models, run by the INT8 engine): {}\n"
+      "  evaluated at import on int64 shape values (shape arithmetic): {}; and {} applied to "
+      "them.",
+      fmt::join(run, ", "), fmt::join(import_only, ", "), fmt::join(import_time_ops(), ", "),
+      fmt::join(shape_value_ops(), ", ")));
   sub->add_option("model", args->model, "Model file (.onnx)")->required();
   sub->add_flag("--optimize", args->optimize,
                 "Show the graph after BN folding, activation fusion and constant folding");

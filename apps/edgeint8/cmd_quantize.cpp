@@ -13,6 +13,7 @@
 #include "ei8/core/npy.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/pipeline/quant_tables.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/mixed_precision.h"
@@ -92,7 +93,7 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
   progress.finish();
   std::error_code ec;
   std::filesystem::create_directories(a.sweep_out, ec);
-  const report::Table t = r.table();
+  const report::Table t = pipeline::sweep_table(r);
   EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/ptq_sweep"));
   if (a.json) {
     fmt::print("{}\n", t.to_json());
@@ -125,7 +126,7 @@ Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quan
   EI8_ASSIGN_OR_RETURN(MixedPrecisionResult r, mixed_precision(g, table, ev, sens.ranking, mo));
   std::error_code ec;
   std::filesystem::create_directories(a.sweep_out, ec);
-  const report::Table t = r.table();
+  const report::Table t = pipeline::mixed_precision_table(r);
   EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/mixed_precision"));
   if (!a.output.empty()) EI8_RETURN_IF_ERROR(save_onnx(r.model.qdq, a.output));
   if (a.json) {

@@ -26,6 +26,7 @@ struct RunArgs {
   bool no_optimize = false;
   std::string engine = "int8";  // QDQ models: int8 (integer engine) or float (QDQ simulation)
   std::string profile = "ort";
+  std::string tune;  // tuning file (plans by measurement); empty: heuristic plans
 };
 
 bool has_quantized_ops(const Graph& g) {
@@ -91,9 +92,14 @@ Status run_model(const RunArgs& a) {
   ExecutorOptions opt;
   opt.threads = a.threads;
   opt.optimize = !a.no_optimize;
+  if (!a.tune.empty()) {
+    opt.tuner = std::make_shared<kernels::PlanTuner>();
+    EI8_RETURN_IF_ERROR(opt.tuner->load(a.tune));
+  }
   EI8_ASSIGN_OR_RETURN(Executor ex, make_executor(std::move(g), a, opt));
   Status s = ex.prepare({x.shape()});
   if (!s.ok()) return s.with_context(a.model);
+  if (opt.tuner != nullptr) EI8_RETURN_IF_ERROR(opt.tuner->save(a.tune));
   std::vector<Tensor> in;
   in.push_back(std::move(x));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run(in));
@@ -122,6 +128,9 @@ void register_run(CLI::App& app) {
   sub->add_option("--dump", args->dump,
                   "Also write every named tensor of the run as DIR/<tensor>.npy (real values) with "
                   "DIR/manifest.json (order, scale, zero point), for `edgeint8 compare`");
+  sub->add_option("--tune", args->tune,
+                  "Tuning file (`edgeint8 bench --tune`): its plans; layers it lacks are "
+                  "measured and added (default: heuristic plans; outputs are the same)");
   sub->add_flag("--no-optimize", args->no_optimize,
                 "Run the graph as imported (no BN folding / activation fusion)");
   sub->add_option("--engine", args->engine,

@@ -17,6 +17,7 @@
 #include "ei8/arch/scalesim_topology.h"
 #include "ei8/arch/systolic_model.h"
 #include "ei8/arch/workload.h"
+#include "ei8/pipeline/workload_io.h"
 
 namespace ei8::cli {
 namespace {
@@ -71,7 +72,10 @@ Status run_sim(const SimOptions& o) {
           "cannot run sim: both a workload '{}' and -c/-t were given, must be one", o.model);
     }
     EI8_ASSIGN_OR_RETURN(cfg, config_from_flags(o));
-    EI8_ASSIGN_OR_RETURN(arch::Workload w, arch::load_workload(o.model, fmt_in));
+    EI8_ASSIGN_OR_RETURN(arch::Workload w, pipeline::load_workload_file(o.model, fmt_in));
+    // A model says how wide its operands are (INT8 layers: 1-byte words, FP32: 4): SRAM words
+    // and the bytes of energy and roofline follow it. A topology CSV keeps the config's width.
+    if (w.operand_bytes > 0) cfg.array.word_bytes = w.operand_bytes;
     layers = w.layers;
     for (const std::string& warn : w.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", warn);
   } else {
@@ -117,6 +121,7 @@ Status run_sim(const SimOptions& o) {
     nlohmann::json j;
     j["run_name"] = cfg.run_name;
     j["report_dir"] = dir;
+    j["word_bytes"] = cfg.array.word_bytes;
     for (size_t i = 0; i < stats.size(); ++i) {
       const arch::LayerStats& s = stats[i];
       j["layers"].push_back({{"id", i},

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_quantize(app);
   ei8::cli::register_analyze(app);
   ei8::cli::register_compare(app);
+  ei8::cli::register_codegen(app);
 
   try {
     app.parse(argc, argv);

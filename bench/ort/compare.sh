@@ -6,6 +6,8 @@
 # and subtracted, as issues 3 and 5 ask.
 #
 #   bench/ort/compare.sh MODEL.onnx [BATCH...]     (default batches: 1 32; env ROUNDS=3)
+#   EI8_ARGS='--tune /tmp/tune.tsv' bench/ort/compare.sh ...   (extra `edgeint8 bench` options:
+#   a tuning file keeps our plans the same in every round)
 #
 # Prints one line per batch: ours min/p50 µs per inference, ORT min/p50, ORT's call overhead
 # (p50), and ours ÷ (ORT − overhead) twice: on the p50s, and on the mins (overhead: its min).
@@ -20,7 +22,8 @@ rounds=${ROUNDS:-3}
 [ -x "$ei8" ] || { echo "compare.sh: $ei8 not built (cmake --build --preset release)" >&2; exit 1; }
 [ -d "$interop/node_modules/onnxruntime-node" ] || { echo "compare.sh: run npm ci in $interop" >&2; exit 1; }
 ours() {  # batch iters → "min p50"
-  "$ei8" bench "$model" --batch "$1" --iters "$2" --warmup 10 --json |
+  # shellcheck disable=SC2086
+  "$ei8" bench "$model" --batch "$1" --iters "$2" --warmup 10 --json ${EI8_ARGS:-} |
     python3 -c 'import json,sys; d=json.load(sys.stdin)["us_per_inference"]; print(d["min"], d["p50"])'
 }
 ort() {  # file batch iters → "min p50"

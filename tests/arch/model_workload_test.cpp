@@ -6,11 +6,20 @@
 #include <gtest/gtest.h>
 
 #include "ei8/arch/systolic_model.h"
+#include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/graph/shape_inference.h"
 
 namespace ei8::arch {
 namespace {
 
 const std::string kModels = std::string(EI8_TEST_DATA_DIR) + "/models";
+
+// The file is read here, as the CLI and the pipeline do; the simulator maps the graph in memory.
+Result<Workload> load_onnx_workload(const std::string& path) {
+  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(path));
+  EI8_RETURN_IF_ERROR(infer_shapes(g));
+  return workload_from_graph(g);
+}
 
 TEST(ModelWorkload, OneDimensionalConvsAreHeightOneLayersAndLinearIsGemm) {
   // SignalCNN: Conv1d(1,8,5,p2) → pool → Conv1d(8,16,5,p2) → pool → Conv1d(16,32,3,p1) → Linear.
@@ -78,6 +87,32 @@ TEST(ModelWorkload, DepthwiseConvsArePerGroupAndStridedPaddingIsTrimmed) {
 TEST(ModelWorkload, MissingOrNonModelFilesAreErrors) {
   EXPECT_FALSE(load_onnx_workload(kModels + "/does_not_exist.onnx").ok());
   EXPECT_FALSE(load_onnx_workload(kModels + "/make_models.py").ok());
+}
+
+}  // namespace
+}  // namespace ei8::arch
+
+namespace ei8::arch {
+namespace {
+
+TEST(ModelWorkload, OperandWidthComesFromTheModel) {
+  // FP32 layers move 4-byte words, the QDQ model's integer layers 1-byte words.
+  Result<Workload> f = load_onnx_workload(kModels + "/signal_cnn1d.onnx");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->operand_bytes, 4);
+  Result<Workload> q =
+      load_onnx_workload(std::string(EI8_TEST_DATA_DIR) + "/qdq/qdq_pertensor.onnx");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(q->operand_bytes, 1);
+  ASSERT_EQ(q->layers.size(), 2u);  // Conv and Gemm; Q/DQ are not layers
+  EXPECT_EQ(q->layers[0].channels * q->layers[0].filter_h * q->layers[0].filter_w, 27);
+  // The same layer simulated with the model's width: as many words, four times the bytes.
+  ArrayConfig a1, a4;
+  a1.word_bytes = q->operand_bytes;
+  a4.word_bytes = f->operand_bytes;
+  const LayerStats s1 = simulate_layer(q->layers[0], a1).value();
+  const LayerStats s4 = simulate_layer(q->layers[0], a4).value();
+  EXPECT_EQ(s4.dram_bytes(), 4 * s1.dram_bytes());
 }
 
 }  // namespace

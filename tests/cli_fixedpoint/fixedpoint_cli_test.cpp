@@ -177,6 +177,75 @@ TEST(OverflowCli, JsonAndCsvAtTheExtremeWidths) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1 + 7 * 2 * 2);
 }
 
+// ---- the model's real layers ----
+
+const std::string kTestData = std::string(EI8_TEST_DATA_DIR);
+
+TEST(BitGrowthCli, EveryLayerOfAModelWithItsK) {
+  // PyTorch's SignalCNN of tests/data/models: Conv1d(1,8,5), Conv1d(8,16,5), Conv1d(16,32,3),
+  // Linear(32,5).
+  CliRun r = edgeint8("fixedpoint bitgrowth " + kTestData + "/models/signal_cnn1d.onnx --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), 4u);
+  const int64_t k[] = {5, 40, 48, 32};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(j["layers"][i]["K"], k[i]);
+    EXPECT_EQ(j["layers"][i]["operands"], "u8xs8");  // a float model: assumed
+    EXPECT_FALSE(j["layers"][i].contains("weight_bound_bits"));
+  }
+  // A QDQ file: the weight-dependent bound from its int8 weights; with calibration data the
+  // bits reached too, never above it.
+  const std::string qdq = kTestData + "/qdq/qdq_perchannel";
+  r = edgeint8("fixedpoint bitgrowth " + qdq + ".onnx --json --calib-data " + qdq + ".input.npy");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), 2u);
+  EXPECT_EQ(j["layers"][0]["K"], 36);
+  for (const auto& l : j["layers"]) {
+    ASSERT_TRUE(l.contains("weight_bound_bits")) << l.dump();
+    ASSERT_TRUE(l.contains("observed_bits")) << l.dump();
+    EXPECT_LE(l["observed_bits"].get<int>(), l["weight_bound_bits"].get<int>());
+    EXPECT_LE(l["weight_bound_bits"].get<int>(), l["worst_case_bits"].get<int>() + 1);
+  }
+}
+
+TEST(BitGrowthCli, MismatchedCalibrationDataIsOneLineNamingFileAndShape) {
+  const std::string npy = kTestData + "/qdq/qdq_perchannel.input.npy";
+  const CliRun r = edgeint8("fixedpoint bitgrowth " + kTestData +
+                            "/models/signal_cnn1d.onnx --calib-data " + npy);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("qdq_perchannel.input.npy"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("128]"), std::string::npos) << r.err;  // the expected sample shape
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  const CliRun missing = edgeint8("fixedpoint bitgrowth " + kTestData +
+                                  "/models/signal_cnn1d.onnx --calib-data /nonexistent.npy");
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_NE(missing.err.find("/nonexistent.npy"), std::string::npos) << missing.err;
+  const CliRun both = edgeint8("fixedpoint bitgrowth " + kTestData +
+                               "/models/signal_cnn1d.onnx --topology " + kData +
+                               "project_layers.csv");
+  EXPECT_EQ(both.rc, 1);
+}
+
+TEST(OverflowCli, ModelLayersOnCalibrationData) {
+  const std::string qdq = kTestData + "/qdq/qdq_pertensor";
+  const CliRun r = edgeint8("fixedpoint overflow " + qdq + ".onnx --calib-data " + qdq +
+                            ".input.npy --widths 8,12,32 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["layers"].size(), 2u);
+  for (const auto& l : j["layers"]) {
+    ASSERT_EQ(l["points"].size(), 6u);
+    EXPECT_EQ(l["points"][4]["changed"], 0);  // 32 bits: exact, both policies
+    EXPECT_EQ(l["points"][5]["changed"], 0);
+    EXPECT_GT(l["points"][0]["changed"].get<int>(), 0);  // 8 bits overflow
+  }
+  const CliRun no_data = edgeint8("fixedpoint overflow " + qdq + ".onnx");
+  EXPECT_EQ(no_data.rc, 1);
+  EXPECT_NE(no_data.err.find("--calib-data"), std::string::npos) << no_data.err;
+}
+
 TEST(VerifyCli, LastLineCountsAtLeastTwentyPassedNoneFailed) {
   const CliRun r = edgeint8("fixedpoint verify");
   ASSERT_EQ(r.rc, 0) << r.out << r.err;

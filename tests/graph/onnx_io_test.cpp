@@ -283,13 +283,13 @@ TEST(OnnxImport, UnsupportedOpNamesOpAndNode) {
   ModelBuilder b(13);
   b.input("x", {1, 3});
   b.node("Relu", "ok", {"x"}, {"r"});
-  b.node("Erf", "/layer3/Erf_7", {"r"}, {"y"});
+  b.node("Einsum", "/layer3/Einsum_7", {"r"}, {"y"});
   b.output("y");
   auto g = parse_onnx(b.bytes(), "m.onnx");
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(g.status().message().find("Erf"), std::string::npos) << g.status().message();
-  EXPECT_NE(g.status().message().find("/layer3/Erf_7"), std::string::npos);
+  EXPECT_NE(g.status().message().find("Einsum"), std::string::npos) << g.status().message();
+  EXPECT_NE(g.status().message().find("/layer3/Einsum_7"), std::string::npos);
 }
 
 TEST(OnnxImport, MissingInitializerAndBadTensorSizesAreErrors) {
@@ -344,6 +344,88 @@ TEST(OnnxImport, FuzzerFindingsStayFixed) {
     if (optimize(copy).ok()) (void)summarize(copy, 2);
   }
   EXPECT_GE(files, 1);
+}
+
+}  // namespace
+}  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+// Shape arithmetic with a runtime size: folded where known, errors where it cannot be evaluated.
+TEST(OnnxImport, ShapeArithmeticFoldsKnownSizesAndRefusesWhatItCannotEvaluate) {
+  // batch * 4 feeds a Reshape with one more runtime entry: two "-1"s would be needed.
+  {
+    ModelBuilder b(13);
+    b.input("x", {-1, 4, 2, 2});
+    b.node("Shape", "/Shape", {"x"}, {"s"});
+    b.const_ints("zero", {0}, true);
+    b.node("Gather", "/Gather", {"s", "zero"}, {"n"});
+    b.const_ints("four", {4}, true);
+    b.node("Mul", "/Mul", {"n", "four"}, {"n4"});
+    b.const_ints("axes", {0});
+    b.node("Unsqueeze", "/U1", {"n4", "axes"}, {"a"});
+    b.node("Unsqueeze", "/U2", {"n", "axes"}, {"c"});
+    b.node("Concat", "/Concat", {"c", "a"}, {"shape"})->add_attribute()->set_name("axis");
+    b.node("Reshape", "/Reshape", {"x", "shape"}, {"y"});
+    b.output("y");
+    auto g = parse_onnx(b.bytes(), "two.onnx");  // [N, N*4]: N copies dim 0, N*4 is the -1
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    EXPECT_EQ(g->nodes()[0].attr_ints("shape"), (std::vector<int64_t>{0, -1}));
+  }
+  {
+    ModelBuilder b(13);
+    b.input("x", {-1, 4, 2, 2});
+    b.node("Shape", "/Shape", {"x"}, {"s"});
+    b.const_ints("zero", {0}, true);
+    b.node("Gather", "/Gather", {"s", "zero"}, {"n"});
+    b.const_ints("four", {4}, true);
+    b.node("Mul", "/Mul", {"n", "four"}, {"n4"});
+    b.const_ints("axes", {0});
+    b.node("Unsqueeze", "/U1", {"n4", "axes"}, {"a"});
+    b.const_ints("minus1", {-1});
+    b.node("Concat", "/Concat", {"a", "minus1"}, {"shape"})->add_attribute()->set_name("axis");
+    b.node("Reshape", "/Reshape", {"x", "shape"}, {"y"});
+    b.output("y");
+    auto g = parse_onnx(b.bytes(), "minus.onnx");  // [N*4, -1]: two unknowns
+    ASSERT_FALSE(g.ok());
+    EXPECT_NE(g.status().message().find("/Reshape"), std::string::npos) << g.status().message();
+    EXPECT_NE(g.status().message().find("(dim 0 of 'x' * 4)"), std::string::npos)
+        << g.status().message();
+  }
+  // Known sizes fold; a division by zero in them is an error, not a crash.
+  {
+    ModelBuilder b(13);
+    b.input("x", {-1, 6});
+    b.node("Shape", "/Shape", {"x"}, {"s"});
+    b.const_ints("one", {1}, true);
+    b.node("Gather", "/Gather", {"s", "one"}, {"c"});
+    b.const_ints("zero", {0}, true);
+    b.node("Div", "/Div", {"c", "zero"}, {"q"});
+    b.node("Relu", "/Relu", {"x"}, {"y"});
+    b.output("y");
+    auto g = parse_onnx(b.bytes(), "div0.onnx");
+    ASSERT_FALSE(g.ok());
+    EXPECT_NE(g.status().message().find("'/Div' (Div): divisor = 0, must be non-zero"),
+              std::string::npos)
+        << g.status().message();
+  }
+  // x + x nested 20 deep on the runtime batch: refused before expressions explode.
+  {
+    ModelBuilder b(13);
+    b.input("x", {-1, 6});
+    b.node("Shape", "/Shape", {"x"}, {"s0"});
+    for (int i = 0; i < 20; ++i) {
+      b.node("Add", "/Add" + std::to_string(i), {"s" + std::to_string(i), "s" + std::to_string(i)},
+             {"s" + std::to_string(i + 1)});
+    }
+    b.node("Relu", "/Relu", {"x"}, {"y"});
+    b.output("y");
+    auto g = parse_onnx(b.bytes(), "deep.onnx");
+    ASSERT_FALSE(g.ok());
+    EXPECT_NE(g.status().message().find("must be <= 256"), std::string::npos)
+        << g.status().message();
+  }
 }
 
 }  // namespace

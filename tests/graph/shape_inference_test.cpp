@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace ei8 {
 namespace {
 
@@ -142,6 +144,100 @@ TEST(ShapeInference, InferShapesFillsValuesAndResolvesAutoPad) {
   EXPECT_EQ(g.find_value("yq")->dtype, DType::kS8);
   EXPECT_EQ(g.nodes()[0].attr_ints("pads"), (std::vector<int64_t>{1, 1}));
   EXPECT_FALSE(g.nodes()[0].has("auto_pad"));
+}
+
+}  // namespace
+}  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+using Attrs = std::map<std::string, AttrValue, std::less<>>;
+using I = std::vector<int64_t>;
+
+TEST(ShapeInference, ReduceKeepdimsNegativeAxesAndBadAxes) {
+  EXPECT_EQ(one("ReduceMean", {{kDynamic, 8, 5, 5}}, {{"axes", I{2, 3}}}).value(),
+            (Shape{kDynamic, 8, 1, 1}));
+  EXPECT_EQ(
+      one("ReduceMean", {{kDynamic, 8, 5, 5}}, {{"axes", I{-1, -2}}, {"keepdims", int64_t{0}}})
+          .value(),
+      (Shape{kDynamic, 8}));
+  EXPECT_EQ(one("ReduceSum", {{2, 3}}, {{"keepdims", int64_t{0}}}).value(), Shape{});  // all
+  EXPECT_EQ(one("ReduceMax", {{2, 3, 4}}, {{"axes", I{1}}}).value(), (Shape{2, 1, 4}));
+  auto bad = one("ReduceMean", {{2, 3}}, {{"axes", I{2}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("axes entry = 2, must be in [-2, 1]"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(one("ReduceSum", {{2, 3}}, {{"axes", I{1, -1}}}).ok());  // repeated
+  EXPECT_FALSE(one("ReduceMax", {{2, 0}}, {{"axes", I{1}}}).ok());      // max of nothing
+}
+
+TEST(ShapeInference, SliceClampsNegativesStepsAndRejectsZeroStep) {
+  Attrs a = {{"starts", I{1, -3}},
+             {"ends", I{std::numeric_limits<int64_t>::max(), -1}},
+             {"axes", I{0, -1}}};
+  EXPECT_EQ(one("Slice", {{5, 8}}, a).value(), (Shape{4, 2}));
+  a = {{"starts", I{-1}},
+       {"ends", I{std::numeric_limits<int64_t>::min()}},
+       {"axes", I{1}},
+       {"steps", I{-2}}};
+  EXPECT_EQ(one("Slice", {{kDynamic, 7}}, a).value(), (Shape{kDynamic, 4}));  // 6, 4, 2, 0
+  a = {{"starts", I{0}}, {"ends", I{2}}, {"axes", I{0}}};
+  EXPECT_EQ(one("Slice", {{kDynamic, 7}}, a).value(), (Shape{kDynamic, 7}));  // runtime axis
+  a = {{"starts", I{0}}, {"ends", I{2}}, {"axes", I{1}}, {"steps", I{0}}};
+  auto bad = one("Slice", {{3, 4}}, a);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("steps[0] = 0, must be non-zero"), std::string::npos);
+  a = {{"starts", I{0}}, {"ends", I{2}}, {"axes", I{2}}};
+  EXPECT_FALSE(one("Slice", {{3, 4}}, a).ok());  // axis out of range
+  a = {{"starts", I{0, 1}}, {"ends", I{2}}};
+  EXPECT_FALSE(one("Slice", {{3, 4}}, a).ok());  // unequal lengths
+}
+
+TEST(ShapeInference, SplitSizesGatherExpandPow) {
+  Graph g;
+  Node n;
+  n.op_type = "Split";
+  n.name = "split";
+  n.inputs = {"x"};
+  n.outputs = {"a", "b"};
+  n.set("axis", int64_t{-1});
+  n.set("split", I{1, 4});
+  auto s = infer_node_shapes(g, n, {{kDynamic, 2, 5}});
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s.value()[0], (Shape{kDynamic, 2, 1}));
+  EXPECT_EQ(s.value()[1], (Shape{kDynamic, 2, 4}));
+  n.set("split", I{2, 2});
+  auto bad = infer_node_shapes(g, n, {{kDynamic, 2, 5}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("add up to 4, must add up to the axis size 5"),
+            std::string::npos)
+      << bad.status().message();
+  n.erase("split");
+  EXPECT_FALSE(infer_node_shapes(g, n, {{1, 2, 5}}).ok());  // 5 into 2 equal parts
+  EXPECT_EQ(infer_node_shapes(g, n, {{1, 2, 6}}).value()[1], (Shape{1, 2, 3}));
+
+  EXPECT_EQ(one("Gather", {{kDynamic, 197, 768}},
+                {{"axis", int64_t{1}}, {"indices", I{0}}, {"indices_shape", I{}}})
+                .value(),
+            (Shape{kDynamic, 768}));
+  EXPECT_EQ(one("Gather", {{4, 5}},
+                {{"axis", int64_t{-1}}, {"indices", I{0, -1, 2, 3}}, {"indices_shape", I{2, 2}}})
+                .value(),
+            (Shape{4, 2, 2}));
+  EXPECT_FALSE(one("Gather", {{4, 5}}, {{"indices", I{4}}}).ok());  // index out of range
+  EXPECT_FALSE(one("Gather", {{4, 5}}, {{"indices", I{0, 1}}, {"indices_shape", I{3}}}).ok());
+
+  EXPECT_EQ(one("Expand", {{1, 1, 4}}, {{"shape", I{3, 1, 1}}}).value(), (Shape{3, 1, 4}));
+  EXPECT_EQ(one("Expand", {{1, 1, 4}, {kDynamic, 9, 4}},
+                {{"shape", I{1, 1, 1}}, {"like_axes", I{0, -1, -1}}})
+                .value(),
+            (Shape{kDynamic, 1, 4}));
+  EXPECT_FALSE(one("Expand", {{4}}, {{"shape", I{3}}}).ok());
+  EXPECT_FALSE(one("Expand", {{4}}, {{"shape", I{-2}}}).ok());
+  EXPECT_FALSE(one("Expand", {{1, 4}, {2}}, {{"shape", I{1, 1}}, {"like_axes", I{3, -1}}}).ok());
+  EXPECT_EQ(one("Pow", {{kDynamic, 3, 8}, {}}).value(), (Shape{kDynamic, 3, 8}));
+  EXPECT_EQ(one("HardSwish", {{2, 3}}).value(), (Shape{2, 3}));
 }
 
 }  // namespace

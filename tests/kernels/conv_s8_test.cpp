@@ -155,6 +155,10 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
   // Convolutions check_conv saw prepared with the AVX2 mixed plan: some k-slots plain
   // vpmaddubsw, some with the sign trick (variant "-signN%", 0 < N < 100).
   int mixed_plans_ = 0;
+  // When set, check_conv / check_fc also run every plan the tuner may pick for this tier
+  // (plan_candidates) and count them here.
+  bool all_plans_ = false;
+  int plans_checked_ = 0, grid_plans_ = 0;
 
   // The AVX2 tier must have taken the mixed plan often enough for the test to cover it.
   void expect_mixed_plans_covered(int at_least) const {
@@ -197,6 +201,29 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
     const int64_t diff = first_difference(want, got, t.out);
     ASSERT_EQ(diff, -1) << what << " variant " << k->variant() << ": first difference at output "
                         << diff;
+    if (all_plans_) {
+      Result<std::vector<std::string>> plans =
+          ConvS8Kernel::plan_candidates(p, w, t.in, t.out, choice());
+      ASSERT_TRUE(plans.ok()) << what << ": " << plans.status().message();
+      ASSERT_FALSE(plans->empty());
+      for (const std::string& plan : *plans) {
+        Result<ConvS8Kernel> kp = ConvS8Kernel::prepare(p, w, b, t.in, t.out, choice(), plan);
+        ASSERT_TRUE(kp.ok()) << what << " plan " << plan << ": " << kp.status().message();
+        // The plan's name asks for the same plan again (what a tuning file stores).
+        Result<ConvS8Kernel> again =
+            ConvS8Kernel::prepare(p, w, b, t.in, t.out, choice(), kp->variant());
+        ASSERT_TRUE(again.ok()) << kp->variant() << ": " << again.status().message();
+        EXPECT_EQ(again->variant(), kp->variant());
+        std::vector<std::byte> gp(want.size(), std::byte{0x5a});
+        std::vector<std::byte> sp(kp->scratch_bytes(batch) + 1, std::byte{0xa5});
+        kp->run(x.data(), gp.data(), sp.data() + 1, batch);
+        const int64_t dp = first_difference(want, gp, t.out);
+        ASSERT_EQ(dp, -1) << what << " plan " << plan << " (" << kp->variant()
+                          << "): first difference at output " << dp;
+        ++plans_checked_;
+        grid_plans_ += kp->variant().find("-grid") != std::string_view::npos;
+      }
+    }
     if (choice() != KernelChoice::kRef) {  // the plan the shape should take
       const fixedpoint::ConvGeometry& g = p.geometry;
       const std::string v(k->variant());
@@ -244,6 +271,22 @@ class S8KernelTest : public ::testing::TestWithParam<TierParam> {
     const int64_t diff = first_difference(want, got, t.out);
     ASSERT_EQ(diff, -1) << what << " variant " << k->variant() << ": first difference at output "
                         << diff;
+    if (!all_plans_) return;
+    Result<std::vector<std::string>> plans =
+        FullyConnectedS8Kernel::plan_candidates(p, w, layout, t.in, t.out, choice());
+    ASSERT_TRUE(plans.ok()) << what << ": " << plans.status().message();
+    for (const std::string& plan : *plans) {
+      Result<FullyConnectedS8Kernel> kp =
+          FullyConnectedS8Kernel::prepare(p, w, b, layout, t.in, t.out, choice(), plan);
+      ASSERT_TRUE(kp.ok()) << what << " plan " << plan << ": " << kp.status().message();
+      std::vector<std::byte> gp(want.size(), std::byte{0x5a});
+      std::vector<std::byte> sp(kp->scratch_bytes(p.batch) + 3, std::byte{0xa5});
+      kp->run(x.data(), gp.data(), sp.data() + 3, p.batch);
+      const int64_t dp = first_difference(want, gp, t.out);
+      ASSERT_EQ(dp, -1) << what << " plan " << plan << " (" << kp->variant()
+                        << "): first difference at output " << dp;
+      ++plans_checked_;
+    }
   }
 };
 
@@ -319,6 +362,34 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnRandomShapes) {
     if (HasFatalFailure()) return;
   }
   expect_mixed_plans_covered(40);
+}
+
+// Plan names prepare() refuses, with the one-line error shape.
+TEST_P(S8KernelTest, BadPlanNamesGiveAClearStatus) {
+  ConvS8Params p;
+  p.geometry = ConvGeometry::conv2d(1, 8, 6, 6, 8, 3, 3).with_padding(1);
+  p.requant =
+      Requantizer::prepare(RequantProfile::kOrt, 1.0f, std::vector<float>{0.01f}, 1.0f, 0, 0, 255)
+          .value();
+  const std::vector<int8_t> w(static_cast<size_t>(p.geometry.weight_numel()), 3);
+  for (const char* plan : {"bogus", "avx512vnni/winograd", "avx512vnni/direct-u8x4-zmm9x9",
+                           "avx512vnni/direct-zmm8x6"}) {
+    Result<ConvS8Kernel> k =
+        ConvS8Kernel::prepare(p, w, {}, IntType::kU8, IntType::kU8, KernelChoice::kAuto, plan);
+    ASSERT_FALSE(k.ok()) << plan;
+    EXPECT_NE(k.status().message().find("cannot prepare int8 convolution: plan = '"),
+              std::string::npos)
+        << k.status().message();
+  }
+  // A plan of another tier than the forced one.
+  const KernelChoice other =
+      choice() == KernelChoice::kGeneric ? KernelChoice::kRef : KernelChoice::kGeneric;
+  Result<ConvS8Kernel> k =
+      ConvS8Kernel::prepare(p, w, {}, IntType::kU8, IntType::kU8, choice(),
+                            std::string(kernel_choice_name(other)) + "/direct");
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.status().message().find("must be of the forced tier"), std::string::npos)
+      << k.status().message();
 }
 
 // The workloads' layer shapes (SignalCNN1D, TinyCNN2D, a ResNet 3×3 64→64) at batch 1 and 3.
@@ -408,6 +479,39 @@ TEST_P(S8KernelTest, FullyConnectedMatchesReferenceOnRandomShapes) {
       random_fc_case<int8_t>(*this, rng, it, t);
     }
     if (HasFatalFailure()) return;
+  }
+}
+
+// Every plan prepare-time tuning may choose (plan_candidates: tiers, direct / im2col, the VNNI
+// register blocks, zmm / ymm, grid / row vectors, loop orders) equals the reference bit for bit
+// on random shapes and layers, and its name prepares the same plan again (tuning files).
+TEST_P(S8KernelTest, EveryTunablePlanMatchesReference) {
+  std::cout << "[ seed ] " << kSeed + 7 << "\n";
+  Rng rng(kSeed + 7);
+  all_plans_ = true;
+  for (int it = 0; it < 30; ++it) {  // × ~12 plans each: small enough for the sanitizer run
+    const Types t = random_types(rng);
+    if (t.in == IntType::kU8) {
+      random_conv_case<uint8_t>(*this, rng, it, t);
+    } else {
+      random_conv_case<int8_t>(*this, rng, it, t);
+    }
+    if (HasFatalFailure()) return;
+  }
+  for (int it = 0; it < 15; ++it) {
+    const Types t = random_types(rng);
+    if (t.in == IntType::kU8) {
+      random_fc_case<uint8_t>(*this, rng, it, t);
+    } else {
+      random_fc_case<int8_t>(*this, rng, it, t);
+    }
+    if (HasFatalFailure()) return;
+  }
+  std::cout << "[ plans ] " << plans_checked_ << ", grid " << grid_plans_ << "\n";
+  EXPECT_GE(plans_checked_, 35);
+  if (choice() == KernelChoice::kAvx512Vnni) {
+    EXPECT_GE(plans_checked_, 250);  // register blocks, zmm / ymm, orders
+    EXPECT_GE(grid_plans_, 20);
   }
 }
 

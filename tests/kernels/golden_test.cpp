@@ -1,12 +1,15 @@
 // Every built-in golden case of `edgeint8 fixedpoint verify` as one test each.
-#include "ei8/fixedpoint/verify/verify.h"
+#include "ei8/conformance/verify.h"
 
 #include <gtest/gtest.h>
 
 #include <cctype>
 
-namespace ei8::fixedpoint::verify {
+namespace ei8::conformance {
 namespace {
+
+using fixedpoint::kAllProfiles;
+using fixedpoint::profile_name;
 
 class GoldenCaseTest : public ::testing::TestWithParam<size_t> {};
 
@@ -53,4 +56,4 @@ TEST(Golden, LsbFractionsMeetTheSeedBar) {
 }
 
 }  // namespace
-}  // namespace ei8::fixedpoint::verify
+}  // namespace ei8::conformance

@@ -113,6 +113,27 @@ TEST(Compare, SimulationAndIntegerEngineAgreeWithinOneLsbInEveryProfile) {
   }
 }
 
+// FP32 vs the QDQ simulation: the quantization error of each tensor. The input is only rounded
+// (calibrated on the same distribution): about half a step; later tensors accumulate error.
+TEST(Compare, FloatVersusSimulationMeasuresTheQuantizationError) {
+  const Graph g = model();
+  const Tensor x = inputs(kSeed + 12, 32);
+  const QuantizedModel m = quantized(g, inputs(kSeed + 13, 64));
+  const Comparison c = compare(run(g, Engine::kFloat, x), run(m.qdq, Engine::kFloat, x));
+  ASSERT_EQ(c.tensors.size(), 6u);
+  EXPECT_LE(row(c, "x").max_abs_lsb, 0.6);  // rounding, and x slightly beyond the calib range
+  EXPECT_GT(row(c, "x").sqnr_db, 40.0);
+  for (const TensorComparison& t : c.tensors) {
+    SCOPED_TRACE(t.name);
+    EXPECT_TRUE(std::isfinite(t.sqnr_db));
+    EXPECT_GT(t.sqnr_db, 15.0);
+    EXPECT_GT(t.cosine, 0.98);
+    EXPECT_GT(t.max_abs, 0.0);
+  }
+  // Error grows along the graph: the logits are further off than the input.
+  EXPECT_LT(row(c, "y").sqnr_db, row(c, "x").sqnr_db);
+}
+
 TEST(Compare, AWrongScaleIsTheFirstDivergence) {
   const Graph g = model();
   const Tensor x = inputs(kSeed + 6, 32);

@@ -131,6 +131,36 @@ TEST(Equalize, PerTensorWeightsRecoverAfterEqualization) {
   EXPECT_GT(cle, plain + 10.0) << "per-tensor SQNR " << plain << " dB -> " << cle << " dB";
 }
 
+// The target, with the float model's top-1 as the label (no labelled data): per-channel
+// weight ranges >= 100x apart lose >= 5 points with per-tensor weights (per-channel weights do
+// not help: conv1's output channels, one activation tensor, are 100x apart too); after CLE the
+// drop is within 0.5 points of the unscaled network's own per-tensor drop (the floor this random
+// 5-class model has: 0.6 points here, so "<= 0.5 absolute" is not reachable on it).
+TEST(Equalize, PerTensorTop1DropRecoversToTheUnscaledModelsAfterCle) {
+  SCOPED_TRACE(fmt::format("seed {}", kSeed));
+  const Graph g = scaled_two_conv(kSeed);
+  const Tensor calib = inputs(kSeed + 20, 128), x = inputs(kSeed + 21, 1000);
+  auto drop = [&](const Graph& f, const QuantizedModel& m) {
+    const std::vector<int64_t> ref = argmax_rows(run(f, x)), t = argmax_rows(simulate(m, x));
+    int64_t same = 0;
+    for (size_t i = 0; i < t.size(); ++i) same += t[i] == ref[i];
+    return 100.0 - 100.0 * static_cast<double>(same) / static_cast<double>(t.size());
+  };
+  const double plain = drop(g, quantized(g, calib, WeightGranularity::kPerTensor));
+  const double channel = drop(g, quantized(g, calib, WeightGranularity::kPerChannel));
+  Graph e = g;
+  ASSERT_TRUE(equalize_cross_layer(e, {}).ok());
+  const double cle = drop(g, quantized(e, calib, WeightGranularity::kPerTensor));
+  const Graph u = optimized(two_conv_cnn(kSeed));
+  const double floor = drop(u, quantized(u, calib, WeightGranularity::kPerTensor));
+  fmt::print(
+      "top-1 drop vs float (1000 inputs): per-tensor {:.1f} points, per-channel {:.1f}, "
+      "per-tensor after CLE {:.1f}; unscaled network per-tensor {:.1f}\n",
+      plain, channel, cle, floor);
+  EXPECT_GE(plain, 5.0);
+  EXPECT_LE(cle, floor + 0.5);
+}
+
 TEST(Equalize, DepthwiseChainsAreEqualizedAndFunctionPreserved) {
   SCOPED_TRACE(fmt::format("seed {}", kSeed));
   Rng rng(kSeed);

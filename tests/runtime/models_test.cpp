@@ -57,7 +57,8 @@ TEST_P(ModelVsTorch, MatchesPyTorch) {
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const char* m : testing::kModels) {
-    for (KernelChoice k : {KernelChoice::kRef, KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+    for (KernelChoice k :
+         {KernelChoice::kRef, KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
       out.push_back({m, true, k});
     }
     out.push_back({m, false, KernelChoice::kAuto});

@@ -1,11 +1,10 @@
 #include "ei8/arch/model_workload.h"
 
+#include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <set>
 
-#include "ei8/graph/onnx/onnx_io.h"
-#include "ei8/graph/shape_inference.h"
+#include "ei8/graph/layer_view.h"
 
 namespace ei8::arch {
 namespace {
@@ -22,88 +21,36 @@ std::string layer_name(const Node& n, size_t index) {
 
 int64_t dim(int64_t d) { return d == kDynamic ? 1 : d; }
 
-Result<const Shape*> shape_of(const Graph& g, const Node& n, size_t input) {
-  const Value* v = g.find_value(n.input(input));
-  if (v == nullptr || !v->has_shape) {
-    return invalid_argument(
-        "cannot map node '{}' ({}): input {} '{}' has no known shape, must be "
-        "inferred first",
-        n.name, n.op_type, input, n.input(input));
-  }
-  return &v->shape;
-}
-
-Status map_conv(const Graph& g, const Node& n, size_t index, Workload& w) {
-  const size_t wi = n.op_type == "Conv" ? 1 : 3;
-  EI8_ASSIGN_OR_RETURN(const Shape* xs, shape_of(g, n, 0));
-  EI8_ASSIGN_OR_RETURN(const Shape* ws, shape_of(g, n, wi));
-  const Shape& x = *xs;
-  const Shape& k = *ws;
-  if (x.size() != k.size() || (x.size() != 3 && x.size() != 4)) {
-    return unsupported(
-        "cannot map node '{}' ({}): input rank = {}, must be 3 (1-D conv) or 4 (2-D)", n.name,
-        n.op_type, x.size());
-  }
-  const bool one_d = x.size() == 3;
+Status map_conv(const LayerGeometry& l, const std::string& name, Workload& w) {
   ConvOp op;
-  op.name = layer_name(n, index);
-  op.in_c = dim(x[1]);
-  op.out_c = dim(k[0]);
-  op.groups = n.attr_int("group", 1);
-  const std::vector<int64_t> in_sp(x.begin() + 2, x.end()), ker(k.begin() + 2, k.end());
-  const std::vector<int64_t> pads = resolve_pads(n, in_sp, ker);
-  const std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(ker.size(), 1));
-  const std::vector<int64_t> dil = n.attr_ints("dilations", std::vector<int64_t>(ker.size(), 1));
-  if (pads.size() != 2 * ker.size() || strides.size() != ker.size() || dil.size() != ker.size()) {
-    return invalid_argument(
-        "cannot map node '{}': pads/strides/dilations do not match the kernel "
-        "rank {}",
-        n.name, ker.size());
-  }
-  if (one_d) {
-    op.in_h = 1, op.k_h = 1, op.stride_h = 1;
-    op.in_w = dim(x[2]), op.k_w = k[2], op.stride_w = strides[0], op.dilation_w = dil[0];
-    op.pad = {0, pads[0], 0, pads[1]};
-  } else {
-    op.in_h = dim(x[2]), op.in_w = dim(x[3]), op.k_h = k[2], op.k_w = k[3];
-    op.stride_h = strides[0], op.stride_w = strides[1];
-    op.dilation_h = dil[0], op.dilation_w = dil[1];
-    op.pad = {pads[0], pads[1], pads[2], pads[3]};
-  }
+  op.name = name;
+  op.in_c = dim(l.in_channels);
+  op.out_c = l.out_channels;
+  op.groups = l.groups;
+  op.in_h = dim(l.in_h), op.in_w = dim(l.in_w);
+  op.k_h = l.kernel_h, op.k_w = l.kernel_w;
+  op.stride_h = l.stride_h, op.stride_w = l.stride_w;
+  op.dilation_h = l.dilation_h, op.dilation_w = l.dilation_w;
+  op.pad = {l.pad_top, l.pad_left, l.pad_bottom, l.pad_right};
   return append_conv(w, op);
 }
 
-Status map_matmul(const Graph& g, const Node& n, size_t index, Workload& w) {
-  EI8_ASSIGN_OR_RETURN(const Shape* as, shape_of(g, n, 0));
-  const size_t bi = n.op_type == "QLinearMatMul" ? 3 : 1;
-  EI8_ASSIGN_OR_RETURN(const Shape* bs, shape_of(g, n, bi));
-  Shape a = *as, b = *bs;
-  int64_t m = 1, kk = 0, nn = 0;
-  if (n.op_type == "Gemm") {
-    if (a.size() != 2 || b.size() != 2)
-      return unsupported("cannot map Gemm '{}': operands must be 2-D", n.name);
-    const bool ta = n.attr_int("transA", 0) != 0, tb = n.attr_int("transB", 0) != 0;
-    m = dim(ta ? a[1] : a[0]);
-    kk = dim(ta ? a[0] : a[1]);
-    nn = dim(tb ? b[0] : b[1]);
-  } else {
-    if (a.size() == 1) a.insert(a.begin(), 1);
-    if (b.size() == 1) b.push_back(1);
-    if (a.size() < 2 || b.size() < 2)
-      return unsupported("cannot map '{}': operand rank < 1", n.name);
-    for (size_t i = 0; i + 1 < a.size(); ++i) m *= dim(a[i]);  // batch dims fold into M
-    kk = dim(a.back());
-    nn = dim(b.back());
-    int64_t b_batch = 1;
-    for (size_t i = 0; i + 2 < b.size(); ++i) b_batch *= dim(b[i]);
-    if (b_batch > 1) {
-      return unsupported(
-          "cannot map MatMul '{}': a batched right operand ({} matrices), must be "
-          "a single matrix",
-          n.name, b_batch);
-    }
+Status map_fc(const Node& n, const LayerGeometry& l, const std::string& name, Workload& w) {
+  if (l.weight_batches > 1) {
+    return unsupported(
+        "cannot map MatMul '{}': a batched right operand ({} matrices), must be a single matrix",
+        n.name, l.weight_batches);
   }
-  return append_gemm(w, layer_name(n, index), m, nn, kk);
+  // Every row of A (batch and leading dimensions) is one GEMM row.
+  return append_gemm(w, name, dim(l.batch) * l.rows_per_sample, l.out_channels, dim(l.in_channels));
+}
+
+// Bytes of one operand word of a layer: 1 for 8-bit integer operands (QLinear or QDQ), 4 for
+// FP32.
+int64_t operand_bytes(const LayerGeometry& l) {
+  if (l.quant.has_value()) return 1;
+  const bool int8 = l.input_type == DType::kU8 || l.input_type == DType::kS8;
+  return int8 ? 1 : 4;
 }
 
 }  // namespace
@@ -113,18 +60,19 @@ Result<Workload> workload_from_graph(const Graph& graph) {
   w.name = graph.name();
   std::set<std::string> host_ops;
   size_t index = 0;
+  int64_t bytes = 0;
   for (const Node* n : graph.topological_order()) {
     ++index;
     const std::string& op = n->op_type;
-    Status s;
-    if (op == "Conv" || op == "QLinearConv") {
-      s = map_conv(graph, *n, index, w);
-    } else if (op == "Gemm" || op == "MatMul" || op == "QLinearMatMul") {
-      s = map_matmul(graph, *n, index, w);
-    } else if (op != "QuantizeLinear" && op != "DequantizeLinear") {
-      host_ops.insert(op);
+    if (!is_mac_op(op)) {
+      if (op != "QuantizeLinear" && op != "DequantizeLinear") host_ops.insert(op);
+      continue;
     }
-    if (!s.ok()) return s;
+    // The layer view decodes the node once (shapes inferred beforehand).
+    EI8_ASSIGN_OR_RETURN(LayerGeometry l, decode_layer(graph, *n));
+    const std::string name = layer_name(*n, index);
+    EI8_RETURN_IF_ERROR(l.kind == LayerKind::kConv ? map_conv(l, name, w) : map_fc(*n, l, name, w));
+    bytes = std::max(bytes, operand_bytes(l));
   }
   if (w.layers.empty()) {
     return invalid_argument(
@@ -132,20 +80,13 @@ Result<Workload> workload_from_graph(const Graph& graph) {
         "MatMul node",
         graph.name());
   }
+  w.operand_bytes = bytes;
   if (!host_ops.empty()) {
     std::string list;
     for (const std::string& o : host_ops) list += (list.empty() ? "" : ", ") + o;
     w.warnings.push_back(
         fmt::format("operators not mapped to the array (run on the host): {}", list));
   }
-  return w;
-}
-
-Result<Workload> load_onnx_workload(const std::string& path) {
-  EI8_ASSIGN_OR_RETURN(Graph g, load_onnx(path));
-  EI8_RETURN_IF_ERROR(infer_shapes(g));
-  EI8_ASSIGN_OR_RETURN(Workload w, workload_from_graph(g));
-  w.name = std::filesystem::path(path).stem().string();
   return w;
 }
 

@@ -4,9 +4,9 @@
 // layers, grouped and depthwise convs per group, fully connected as GEMM). Other operators
 // (pooling, activations, element-wise) run on the host and are listed in `warnings` once.
 //
-//   EI8_ASSIGN_OR_RETURN(Workload w, load_onnx_workload("tinycnn2d.onnx"));
-//   // or, for a graph already in memory (shapes inferred):
-//   EI8_ASSIGN_OR_RETURN(Workload w, workload_from_graph(graph));
+//   EI8_ASSIGN_OR_RETURN(Workload w, workload_from_graph(graph));   // shapes inferred
+// The simulator never reads a file: the CLI and the pipeline load the model
+// (pipeline/workload_io.h).
 // A dynamic batch dimension is taken as 1.
 #pragma once
 
@@ -19,6 +19,5 @@
 namespace ei8::arch {
 
 [[nodiscard]] Result<Workload> workload_from_graph(const Graph& graph);
-[[nodiscard]] Result<Workload> load_onnx_workload(const std::string& path);
 
 }  // namespace ei8::arch

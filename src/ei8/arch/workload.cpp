@@ -68,8 +68,6 @@ Status append_gemm(Workload& w, const std::string& name, int64_t m, int64_t n, i
 }
 
 Result<Workload> load_workload(const std::string& path, TopologyFormat format) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".onnx") return load_onnx_workload(path);
   EI8_ASSIGN_OR_RETURN(Topology t, read_topology_csv(path, format));
   Workload w;
   w.name = t.name;

@@ -32,6 +32,9 @@ struct Workload {
   std::string name;
   std::vector<Layer> layers;
   std::vector<std::string> warnings;
+  // Bytes of one operand word (ifmap, filter, ofmap) in SRAM/DRAM: 1 for an INT8 model
+  // (QLinear or QDQ layers), 4 for an FP32 one; 0 = unknown (topology CSV: the config decides).
+  int64_t operand_bytes = 0;
 };
 
 // One convolution of a model, NCHW semantics (batch 1). For 1-D convs set in_h = k_h = 1.
@@ -50,8 +53,8 @@ struct ConvOp {
 [[nodiscard]] Status append_gemm(Workload& w, const std::string& name, int64_t m, int64_t n,
                                  int64_t k);
 
-// A topology CSV (conv or gemm rules of scalesim_topology.h), or an ONNX model (`.onnx`,
-// through model_workload.h; `format` is then ignored).
+// A topology CSV (conv or gemm rules of scalesim_topology.h). Models are read by the caller
+// (CLI, pipeline) and mapped from memory with model_workload.h.
 [[nodiscard]] Result<Workload> load_workload(const std::string& path, TopologyFormat format);
 
 // Writes `text` to `path` (whole file, binary).

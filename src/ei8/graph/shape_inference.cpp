@@ -1,5 +1,7 @@
 #include "ei8/graph/shape_inference.h"
 
+#include "ei8/graph/layer_view.h"
+
 #include <algorithm>
 #include <array>
 
@@ -8,38 +10,50 @@
 namespace ei8 {
 namespace {
 
-constexpr std::array<std::string_view, 32> kOps = {"Conv",
-                                                   "Gemm",
-                                                   "MatMul",
-                                                   "BatchNormalization",
-                                                   "Relu",
-                                                   "Sigmoid",
-                                                   "Tanh",
-                                                   "LeakyRelu",
-                                                   "Clip",
-                                                   "MaxPool",
-                                                   "AveragePool",
-                                                   "GlobalAveragePool",
-                                                   "Add",
-                                                   "Sub",
-                                                   "Mul",
-                                                   "Div",
-                                                   "Concat",
-                                                   "Flatten",
-                                                   "Transpose",
-                                                   "Identity",
-                                                   "Reshape",
-                                                   "Pad",
-                                                   "Softmax",
-                                                   "QuantizeLinear",
-                                                   "DequantizeLinear",
-                                                   "QLinearConv",
-                                                   "QLinearMatMul",
-                                                   "Dropout",
-                                                   "GlobalMaxPool",
-                                                   "Squeeze",
-                                                   "Unsqueeze",
-                                                   "Constant"};
+constexpr auto kOps = std::to_array<std::string_view>({"Conv",
+                                                       "Gemm",
+                                                       "MatMul",
+                                                       "BatchNormalization",
+                                                       "Relu",
+                                                       "Sigmoid",
+                                                       "Tanh",
+                                                       "LeakyRelu",
+                                                       "Clip",
+                                                       "HardSigmoid",
+                                                       "HardSwish",
+                                                       "Sqrt",
+                                                       "Erf",
+                                                       "MaxPool",
+                                                       "AveragePool",
+                                                       "GlobalAveragePool",
+                                                       "GlobalMaxPool",
+                                                       "Add",
+                                                       "Sub",
+                                                       "Mul",
+                                                       "Div",
+                                                       "Pow",
+                                                       "ReduceMean",
+                                                       "ReduceSum",
+                                                       "ReduceMax",
+                                                       "Concat",
+                                                       "Split",
+                                                       "Slice",
+                                                       "Gather",
+                                                       "Expand",
+                                                       "Flatten",
+                                                       "Transpose",
+                                                       "Identity",
+                                                       "Reshape",
+                                                       "Squeeze",
+                                                       "Unsqueeze",
+                                                       "Pad",
+                                                       "Softmax",
+                                                       "QuantizeLinear",
+                                                       "DequantizeLinear",
+                                                       "QLinearConv",
+                                                       "QLinearMatMul",
+                                                       "Dropout",
+                                                       "Constant"});
 
 Status node_error(const Node& n, std::string_view what) {
   return invalid_argument("cannot infer shapes of node '{}' ({}): {}", n.name, n.op_type, what);
@@ -80,25 +94,13 @@ Result<std::vector<Shape>> conv_like(const Node& n, const Shape& x,
     return node_error(
         n, fmt::format("input rank = {}, must be {} (N, C and {} spatial)", x.size(), k + 2, k));
   }
-  std::vector<int64_t> strides = n.attr_ints("strides", std::vector<int64_t>(k, 1));
-  std::vector<int64_t> dil = n.attr_ints("dilations", std::vector<int64_t>(k, 1));
-  if (strides.size() != k || dil.size() != k) {
-    return node_error(n, fmt::format("strides/dilations length = {}/{}, must be {}", strides.size(),
-                                     dil.size(), k));
-  }
-  for (size_t i = 0; i < k; ++i) {
-    if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1) {
-      return node_error(n, "strides, dilations and kernel sizes must be >= 1");
-    }
-  }
+  // The window attributes are decoded and checked by the layer view (layer_view.h).
   const std::span<const int64_t> spatial(x.data() + 2, k);
-  std::vector<int64_t> pads = resolve_pads(n, spatial, kernel);
-  if (pads.size() != 2 * k) {
-    return node_error(n, fmt::format("pads length = {}, must be {}", pads.size(), 2 * k));
-  }
-  for (int64_t p : pads) {
-    if (p < 0) return node_error(n, "pads must be >= 0");
-  }
+  Result<Window> window = decode_window(n, spatial, kernel);
+  if (!window.ok()) return window.status();
+  const std::vector<int64_t>& strides = window->strides;
+  const std::vector<int64_t>& dil = window->dilations;
+  const std::vector<int64_t>& pads = window->pads;
   const bool ceil_mode = is_pool && n.attr_int("ceil_mode", 0) != 0;
   Shape out = {x[0], out_channels};
   for (size_t i = 0; i < k; ++i) {
@@ -271,6 +273,144 @@ Result<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
+Result<SliceWindow> slice_window(const Node& n, const Shape& in) {
+  const int64_t r = static_cast<int64_t>(in.size());
+  const std::vector<int64_t> starts = n.attr_ints("starts"), ends = n.attr_ints("ends");
+  std::vector<int64_t> axes = n.attr_ints("axes"), steps = n.attr_ints("steps");
+  if (!n.has("axes")) {
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  }
+  if (!n.has("steps")) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size()) {
+    return node_error(n, fmt::format("starts/ends/axes/steps lengths = {}/{}/{}/{}, must be equal",
+                                     starts.size(), ends.size(), axes.size(), steps.size()));
+  }
+  SliceWindow w;
+  w.start.assign(in.size(), 0);
+  w.step.assign(in.size(), 1);
+  w.count = in;
+  std::vector<bool> seen(in.size(), false);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const int64_t ax = norm_axis(axes[i], r);
+    if (ax < 0 || ax >= r) {
+      return node_error(n,
+                        fmt::format("axes[{}] = {}, must be in [{}, {}]", i, axes[i], -r, r - 1));
+    }
+    const size_t a = static_cast<size_t>(ax);
+    if (seen[a]) return node_error(n, fmt::format("axes[{}] = {}, must not repeat", i, axes[i]));
+    seen[a] = true;
+    if (steps[i] == 0) return node_error(n, fmt::format("steps[{}] = 0, must be non-zero", i));
+    w.step[a] = steps[i];
+    const int64_t dim = in[a];
+    if (is_dyn(dim)) {
+      w.count[a] = kDynamic;
+      continue;
+    }
+    // ONNX: negative start/end count from the end; then clamp to [0, dim] (step > 0) or
+    // [-1, dim - 1] (step < 0). Written so that ±(2^63 - 1) and any step cannot overflow.
+    int64_t s0 = starts[i], e0 = ends[i];
+    if (s0 < 0) s0 = s0 < -dim ? -1 : s0 + dim;
+    if (e0 < 0) e0 = e0 < -dim ? -1 : e0 + dim;
+    const uint64_t mag = steps[i] > 0 ? static_cast<uint64_t>(steps[i])
+                                      : uint64_t{0} - static_cast<uint64_t>(steps[i]);
+    auto taken = [mag](int64_t distance) -> int64_t {
+      return distance > 0 ? 1 + static_cast<int64_t>(static_cast<uint64_t>(distance - 1) / mag) : 0;
+    };
+    if (dim == 0) {
+      w.count[a] = 0;
+    } else if (steps[i] > 0) {
+      s0 = std::clamp<int64_t>(s0, 0, dim);
+      e0 = std::clamp<int64_t>(e0, 0, dim);
+      w.count[a] = taken(e0 - s0);
+    } else {
+      s0 = std::clamp<int64_t>(s0, 0, dim - 1);
+      e0 = std::clamp<int64_t>(e0, -1, dim - 1);
+      w.count[a] = taken(s0 - e0);
+    }
+    w.start[a] = w.count[a] > 0 ? s0 : 0;
+  }
+  return w;
+}
+
+Result<std::vector<int64_t>> reduce_axes(const Node& n, int64_t rank) {
+  std::vector<int64_t> axes = n.attr_ints("axes");
+  if (axes.empty()) {
+    for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
+    return axes;
+  }
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  for (int64_t& a : axes) {
+    const int64_t given = a;
+    a = norm_axis(a, rank);
+    if (a < 0 || a >= rank) {
+      return node_error(
+          n, fmt::format("axes entry = {}, must be in [{}, {}]", given, -rank, rank - 1));
+    }
+    if (seen[static_cast<size_t>(a)]) {
+      return node_error(n, fmt::format("axes entry = {}, must not repeat", given));
+    }
+    seen[static_cast<size_t>(a)] = true;
+  }
+  std::sort(axes.begin(), axes.end());
+  return axes;
+}
+
+Result<std::vector<int64_t>> split_sizes(const Node& n, int64_t dim) {
+  const int64_t parts = static_cast<int64_t>(n.outputs.size());
+  if (parts < 1) return node_error(n, "outputs = 0, must be at least 1");
+  if (n.has("split")) {
+    std::vector<int64_t> split = n.attr_ints("split");
+    if (static_cast<int64_t>(split.size()) != parts) {
+      return node_error(n, fmt::format("split length = {}, must be the number of outputs = {}",
+                                       split.size(), parts));
+    }
+    int64_t sum = 0;
+    for (int64_t v : split) {
+      if (v < 0) return node_error(n, fmt::format("split entry = {}, must be >= 0", v));
+      if (v > kMaxElements) return node_error(n, "split entry must be <= 2^31");
+      sum += v;
+    }
+    if (!is_dyn(dim) && sum != dim) {
+      return node_error(n, fmt::format("split sizes [{}] add up to {}, must add up to the axis "
+                                       "size {}",
+                                       fmt::join(split, ", "), sum, dim));
+    }
+    return split;
+  }
+  if (is_dyn(dim)) return std::vector<int64_t>(static_cast<size_t>(parts), kDynamic);
+  if (dim % parts != 0) {
+    return node_error(n, fmt::format("axis size = {}, must divide into {} equal outputs (or give "
+                                     "split)",
+                                     dim, parts));
+  }
+  return std::vector<int64_t>(static_cast<size_t>(parts), dim / parts);
+}
+
+Result<Shape> expand_shape(const Node& n, const Shape& x, const Shape& like) {
+  if (!n.has("shape")) return node_error(n, "attribute 'shape' is missing");
+  Shape target = n.attr_ints("shape");
+  const std::vector<int64_t> like_axes = n.attr_ints("like_axes");
+  if (!like_axes.empty() && like_axes.size() != target.size()) {
+    return node_error(n, fmt::format("like_axes length = {}, must be the shape length = {}",
+                                     like_axes.size(), target.size()));
+  }
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (i < like_axes.size() && like_axes[i] >= 0) {
+      if (like_axes[i] >= static_cast<int64_t>(like.size())) {
+        return node_error(n, fmt::format("like_axes[{}] = {}, must be < the rank of input 1 = {}",
+                                         i, like_axes[i], like.size()));
+      }
+      target[i] = like[static_cast<size_t>(like_axes[i])];
+    } else if (target[i] < 0) {
+      return node_error(n, fmt::format("shape[{}] = {}, must be >= 0", i, target[i]));
+    }
+  }
+  auto out = broadcast_shapes(x, target);
+  if (!out.ok()) return node_error(n, out.status().message());
+  return out.value();
+}
+
 namespace {
 
 Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Node& n,
@@ -318,6 +458,79 @@ Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Nod
     }
     f.inputs.resize(data.size());
     return infer_node_shapes_unbounded(g, f, data);
+  }
+  if (op == "HardSigmoid" || op == "HardSwish" || op == "Sqrt" || op == "Erf") {
+    return std::vector<Shape>{x};
+  }
+  if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
+    EI8_ASSIGN_OR_RETURN(auto axes, reduce_axes(n, static_cast<int64_t>(x.size())));
+    const bool keep = n.attr_int("keepdims", 1) != 0;
+    Shape out;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const bool reduced = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i));
+      if (reduced && x[i] == 0 && op == "ReduceMax") {
+        return node_error(n, fmt::format("reduced axis {} has size 0, must be >= 1 (max of "
+                                         "nothing)",
+                                         i));
+      }
+      if (!reduced) {
+        out.push_back(x[i]);
+      } else if (keep) {
+        out.push_back(1);
+      }
+    }
+    return std::vector<Shape>{out};
+  }
+  if (op == "Slice") {
+    EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(n, x));
+    return std::vector<Shape>{w.count};
+  }
+  if (op == "Split") {
+    const int64_t axis = norm_axis(n.attr_int("axis", 0), static_cast<int64_t>(x.size()));
+    if (axis < 0 || axis >= static_cast<int64_t>(x.size())) {
+      return node_error(
+          n, fmt::format("axis = {}, must be in [{}, {}]", n.attr_int("axis", 0),
+                         -static_cast<int64_t>(x.size()), static_cast<int64_t>(x.size()) - 1));
+    }
+    EI8_ASSIGN_OR_RETURN(auto sizes, split_sizes(n, x[static_cast<size_t>(axis)]));
+    std::vector<Shape> out;
+    for (int64_t s : sizes) {
+      Shape o = x;
+      o[static_cast<size_t>(axis)] = s;
+      out.push_back(o);
+    }
+    return out;
+  }
+  if (op == "Gather") {
+    const int64_t r = static_cast<int64_t>(x.size());
+    const int64_t axis = norm_axis(n.attr_int("axis", 0), r);
+    if (axis < 0 || axis >= r) {
+      return node_error(
+          n, fmt::format("axis = {}, must be in [{}, {}]", n.attr_int("axis", 0), -r, r - 1));
+    }
+    const std::vector<int64_t> idx = n.attr_ints("indices");
+    const Shape ishape = n.has("indices_shape") ? n.attr_ints("indices_shape")
+                                                : Shape{static_cast<int64_t>(idx.size())};
+    if (bounded_count(ishape) != static_cast<int64_t>(idx.size())) {
+      return node_error(n, fmt::format("indices_shape = {}, must hold the {} indices",
+                                       shape_to_string(ishape), idx.size()));
+    }
+    const int64_t dim = x[static_cast<size_t>(axis)];
+    for (int64_t i : idx) {
+      if (!is_dyn(dim) && (i < -dim || i >= dim)) {
+        return node_error(n, fmt::format("index = {}, must be in [{}, {}] (axis {} has size {})", i,
+                                         -dim, dim - 1, axis, dim));
+      }
+    }
+    Shape out(x.begin(), x.begin() + axis);
+    out.insert(out.end(), ishape.begin(), ishape.end());
+    out.insert(out.end(), x.begin() + axis + 1, x.end());
+    return std::vector<Shape>{out};
+  }
+  if (op == "Expand") {
+    const Shape like = in.size() > 1 ? in[1] : Shape{};
+    EI8_ASSIGN_OR_RETURN(Shape out, expand_shape(n, x, like));
+    return std::vector<Shape>{out};
   }
   if (op == "Softmax") {
     const int64_t axis = norm_axis(n.attr_int("axis", -1), static_cast<int64_t>(x.size()));
@@ -393,7 +606,7 @@ Result<std::vector<Shape>> infer_node_shapes_unbounded(const Graph& g, const Nod
     if (!b1) out.push_back(b.back());
     return std::vector<Shape>{out};
   }
-  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow") {
     EI8_RETURN_IF_ERROR(need(2));
     auto s = broadcast_shapes(x, in[1]);
     if (!s.ok()) return node_error(n, s.status().message());

@@ -1,5 +1,6 @@
 #include "ei8/graph/summary.h"
 
+#include "ei8/graph/layer_view.h"
 #include "ei8/graph/shape_inference.h"
 
 namespace ei8 {
@@ -28,6 +29,15 @@ Result<GraphSummary> summarize(const Graph& graph, int64_t batch) {
       l.outputs.push_back(v ? v->shape : Shape{});
     }
     l.macs = node_macs(*n, l.inputs, l.outputs) / std::max<int64_t>(batch, 1);
+    if (is_layer_op(n->op_type)) {
+      // The layer view decodes the node once; MACs per sample from its geometry.
+      Result<LayerGeometry> geo = decode_layer(g, *n);
+      if (geo.ok()) {
+        l.k = geo->accumulation_count();
+        l.geometry = geo->describe();
+        if (geo->is_mac()) l.macs = geo->macs();
+      }
+    }
     s.macs += l.macs;
     s.op_counts[n->op_type] += 1;
     s.layers.push_back(std::move(l));

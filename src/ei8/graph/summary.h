@@ -19,6 +19,10 @@ struct LayerInfo {
   std::vector<Shape> outputs;
   int64_t macs = 0;    // multiply-accumulates per sample (Conv, Gemm, MatMul, QLinear*)
   int64_t params = 0;  // elements of the node's constant inputs
+  // Conv / fully connected / pool layers, from the layer view (layer_view.h): products per
+  // accumulator (pools: window taps; 0 for other ops) and a one-line geometry.
+  int64_t k = 0;
+  std::string geometry;
 };
 
 struct GraphSummary {

@@ -13,6 +13,7 @@
 #include "ei8/arch/scalesim_config.h"
 #include "ei8/arch/systolic_model.h"
 #include "ei8/pipeline/steps.h"
+#include "ei8/pipeline/workload_io.h"
 #include "ei8/report/figure.h"
 #include "ei8/report/table.h"
 
@@ -45,7 +46,7 @@ Result<arch::Workload> load_model_workload(const StepContext& c, const std::stri
     return not_found("cannot evaluate {}: {} does not exist (the export step makes it)", w,
                      model_path(w));
   }
-  return arch::load_onnx_workload(path);
+  return load_workload_file(path, arch::TopologyFormat::kConv);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "ei8/data/dataset.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/pipeline/quant_tables.h"
 #include "ei8/pipeline/steps.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/evaluate.h"
@@ -268,7 +269,7 @@ Step ptq_sweep_step(const RunAllSettings& s, const std::string& w) {
         Progress progress("ptq_sweep." + w, static_cast<int64_t>(quant::sweep_size(o)), "configs");
         EI8_ASSIGN_OR_RETURN(quant::SweepResult r,
                              quant::run_sweep(in.graph, in.stats, in.eval, o, &progress));
-        const Table t = r.table();
+        const Table t = sweep_table(r);
         EI8_RETURN_IF_ERROR(t.write(c.path("tables/ptq_sweep_" + w)));
         EI8_RETURN_IF_ERROR(sweep_accuracy_figure(t, w, c.path("figures/ptq_accuracy_" + w)));
         bool drawn = false;
@@ -301,11 +302,13 @@ Step sensitivity_step(const RunAllSettings& s, const std::string& w) {
             o.ptq = ch.ptq;
             EI8_ASSIGN_OR_RETURN(quant::SensitivityReport r,
                                  quant::analyze_sensitivity(in.graph, in.stats, in.eval, o));
-            const Table errors = r.error_table();
-            EI8_RETURN_IF_ERROR(r.sensitivity_table().write(c.path("tables/sensitivity_" + w)));
+            const Table errors = layer_error_table(r);
+            const Table histograms = histogram_table(r.histograms);
+            const Table thresholds = threshold_table(r.thresholds);
+            EI8_RETURN_IF_ERROR(sensitivity_table(r).write(c.path("tables/sensitivity_" + w)));
             EI8_RETURN_IF_ERROR(errors.write(c.path("tables/layer_error_" + w)));
-            EI8_RETURN_IF_ERROR(r.histograms.write(c.path("tables/tensor_histograms_" + w)));
-            EI8_RETURN_IF_ERROR(r.thresholds.write(c.path("tables/calib_thresholds_" + w)));
+            EI8_RETURN_IF_ERROR(histograms.write(c.path("tables/tensor_histograms_" + w)));
+            EI8_RETURN_IF_ERROR(thresholds.write(c.path("tables/calib_thresholds_" + w)));
             EI8_RETURN_IF_ERROR(layer_error_figure(errors, w, c.path("figures/layer_error_" + w)));
             // The thresholds figure shows the input of the most sensitive layer.
             std::string tensor;
@@ -315,7 +318,7 @@ Step sensitivity_step(const RunAllSettings& s, const std::string& w) {
               }
             }
             if (!tensor.empty()) {
-              EI8_RETURN_IF_ERROR(threshold_figure(r.histograms, r.thresholds, tensor, w,
+              EI8_RETURN_IF_ERROR(threshold_figure(histograms, thresholds, tensor, w,
                                                    c.path("figures/calib_thresholds_" + w)));
             }
             return StepOutcome::ok(fmt::format(
@@ -328,35 +331,36 @@ Step sensitivity_step(const RunAllSettings& s, const std::string& w) {
 Step mixed_precision_step(const RunAllSettings& s, const std::string& w) {
   const QuantSizes n = quant_sizes(s);
   constexpr double kMaxDrop = 0.3;
-  return {.name = "mixed_precision." + w,
-          .description = "keep the most sensitive layers float until the drop is <= 0.3 points",
-          .settings = fmt::format("calib={} eval={} seed={} max_drop={}", n.calib, n.eval, s.seed,
-                                  kMaxDrop),
-          .inputs = {model_path(w), "tables/ptq_sweep_" + w + ".csv",
-                     "tables/sensitivity_" + w + ".csv"},
-          .outputs = {"tables/mixed_precision_" + w + ".csv"},
-          .run = [s, w](StepContext& c) -> Result<StepOutcome> {
-            EI8_ASSIGN_OR_RETURN(QuantInputs in, load_quant_inputs(c, s, w));
-            // The ranking the sensitivity step measured (rows sorted by rank).
-            EI8_ASSIGN_OR_RETURN(Table sens,
-                                 Table::read_csv(c.path("tables/sensitivity_" + w + ".csv")));
-            std::vector<std::string> ranking;
-            for (size_t r = 0; r < sens.num_rows(); ++r) {
-              EI8_ASSIGN_OR_RETURN(std::string node, sens.text(r, "node"));
-              ranking.push_back(node);
-            }
-            EI8_ASSIGN_OR_RETURN(SweepChoice ch, best_sweep_config(c, w));
-            quant::MixedPrecisionOptions o;
-            o.ptq = ch.ptq;
-            o.max_drop_points = kMaxDrop;
-            o.latency = int8_latency_function();
-            EI8_ASSIGN_OR_RETURN(quant::CalibTable table,
-                                 quant::make_table(in.stats, quant::calib_target(o.ptq, ch.calib)));
-            EI8_ASSIGN_OR_RETURN(quant::MixedPrecisionResult r,
-                                 quant::mixed_precision(in.graph, table, in.eval, ranking, o));
-            EI8_RETURN_IF_ERROR(r.table().write(c.path("tables/mixed_precision_" + w)));
-            return StepOutcome::ok(ch.label + ": " + r.message);
-          }};
+  return {
+      .name = "mixed_precision." + w,
+      .description = "keep the most sensitive layers float until the drop is <= 0.3 points",
+      .settings =
+          fmt::format("calib={} eval={} seed={} max_drop={}", n.calib, n.eval, s.seed, kMaxDrop),
+      .inputs = {model_path(w), "tables/ptq_sweep_" + w + ".csv",
+                 "tables/sensitivity_" + w + ".csv"},
+      .outputs = {"tables/mixed_precision_" + w + ".csv"},
+      .run = [s, w](StepContext& c) -> Result<StepOutcome> {
+        EI8_ASSIGN_OR_RETURN(QuantInputs in, load_quant_inputs(c, s, w));
+        // The ranking the sensitivity step measured (rows sorted by rank).
+        EI8_ASSIGN_OR_RETURN(Table sens,
+                             Table::read_csv(c.path("tables/sensitivity_" + w + ".csv")));
+        std::vector<std::string> ranking;
+        for (size_t r = 0; r < sens.num_rows(); ++r) {
+          EI8_ASSIGN_OR_RETURN(std::string node, sens.text(r, "node"));
+          ranking.push_back(node);
+        }
+        EI8_ASSIGN_OR_RETURN(SweepChoice ch, best_sweep_config(c, w));
+        quant::MixedPrecisionOptions o;
+        o.ptq = ch.ptq;
+        o.max_drop_points = kMaxDrop;
+        o.latency = int8_latency_function();
+        EI8_ASSIGN_OR_RETURN(quant::CalibTable table,
+                             quant::make_table(in.stats, quant::calib_target(o.ptq, ch.calib)));
+        EI8_ASSIGN_OR_RETURN(quant::MixedPrecisionResult r,
+                             quant::mixed_precision(in.graph, table, in.eval, ranking, o));
+        EI8_RETURN_IF_ERROR(mixed_precision_table(r).write(c.path("tables/mixed_precision_" + w)));
+        return StepOutcome::ok(ch.label + ": " + r.message);
+      }};
 }
 
 }  // namespace ei8::pipeline

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "ei8/data/dataset.h"
+#include "ei8/pipeline/baseline.h"
 #include "ei8/pipeline/steps.h"
-#include "ei8/train/baseline.h"
 #include "ei8/train/export.h"
 #include "ei8/train/train.h"
 
@@ -71,13 +71,14 @@ Step fp32_baseline_step(const RunAllSettings& s) {
           .inputs = inputs,
           .outputs = {"tables/fp32_baseline.csv"},
           .run = [s, iters, max_test](StepContext& c) -> Result<StepOutcome> {
-            train::BaselineOptions o;
+            pipeline::BaselineOptions o;
             for (const auto& w : s.workloads) o.checkpoints.push_back(c.path(checkpoint_path(w)));
             o.out_dir = c.out_dir;
             o.iters = iters;
             o.max_test = max_test;
             o.interop_dir = EI8_SOURCE_DIR "/tests/interop";
-            EI8_ASSIGN_OR_RETURN(std::vector<train::BaselineRow> rows, train::fp32_baseline(o));
+            EI8_ASSIGN_OR_RETURN(std::vector<pipeline::BaselineRow> rows,
+                                 pipeline::fp32_baseline(o));
             std::string detail;
             for (const auto& r : rows) {
               detail += fmt::format("{}{} {:.2f} % ({:.0f} us b1)", detail.empty() ? "" : "; ",

@@ -7,35 +7,6 @@
 
 namespace ei8::quant {
 
-report::Table MixedPrecisionResult::table() const {
-  report::Table t({"step", "float_layers", "added_layer", "accuracy_pct", "fp32_accuracy_pct",
-                   "drop_points", "target_drop_points", "agreement_pct", "int8_weight_bytes",
-                   "float_bytes", "model_bytes", "bytes_vs_all_int8", "latency_b1_us",
-                   "latency_b32_us", "within_target"});
-  for (const char* c : {"accuracy_pct", "fp32_accuracy_pct", "drop_points", "target_drop_points",
-                        "agreement_pct", "latency_b1_us", "latency_b32_us"}) {
-    t.set_precision(c, 2);
-  }
-  t.set_precision("bytes_vs_all_int8", 4);
-  auto na = [](double v) {
-    return std::isnan(v) ? report::Cell(std::string("n/a")) : report::Cell(v);
-  };
-  for (size_t k = 0; k < steps.size(); ++k) {
-    const MixedPrecisionStep& s = steps[k];
-    std::string names;
-    for (const std::string& n : s.float_layers) names += (names.empty() ? "" : ";") + n;
-    const double base = steps.empty() ? 1.0 : static_cast<double>(steps[0].model_bytes);
-    t.add_row({static_cast<double>(k), names, k == 0 ? std::string() : s.float_layers.back(),
-               100 * s.accuracy, 100 * fp32_accuracy, s.drop_points, target_drop_points,
-               100 * s.agreement, static_cast<double>(s.weight_bytes_int8),
-               static_cast<double>(s.float_bytes), static_cast<double>(s.model_bytes),
-               base > 0 ? static_cast<double>(s.model_bytes) / base : 1.0, na(s.latency_b1_us),
-               na(s.latency_b32_us),
-               std::string(s.drop_points <= target_drop_points ? "yes" : "no")});
-  }
-  return t;
-}
-
 Result<MixedPrecisionResult> mixed_precision(const Graph& g, const CalibTable& table,
                                              const EvalSet& eval,
                                              const std::vector<std::string>& ranking,

@@ -20,7 +20,6 @@
 #include "ei8/quant/evaluate.h"
 #include "ei8/quant/ptq.h"
 #include "ei8/quant/sweep.h"
-#include "ei8/report/table.h"
 
 namespace ei8::quant {
 
@@ -47,10 +46,6 @@ struct MixedPrecisionResult {
   std::string message;                    // one line: what was reached, or why not
   std::vector<MixedPrecisionStep> steps;  // steps[0]: all layers quantized; then one more float
   QuantizedModel model;                   // the model of the last step
-  // mixed_precision.csv: step, float_layers (";"-separated), added_layer, accuracy_pct,
-  // drop_points, agreement_pct, int8_weight_bytes, float_bytes, model_bytes, bytes_vs_all_int8,
-  // latency_b1_us, latency_b32_us, within_target.
-  report::Table table() const;
 };
 
 // `g`: the optimized float graph; `table`: its calibration table; `ranking`: weighted layer

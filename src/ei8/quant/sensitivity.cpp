@@ -86,12 +86,6 @@ double output_sqnr_db(const Tensor& ref, const Tensor& approx) {
   return acc.sqnr_db();
 }
 
-report::Cell finite_or_text(double v) {
-  if (std::isnan(v)) return std::string("n/a");
-  if (std::isinf(v)) return std::string(v > 0 ? "inf" : "-inf");
-  return v;
-}
-
 }  // namespace
 
 Result<std::vector<LayerError>> layer_errors(const Graph& g, const QuantizedModel& model,
@@ -144,11 +138,11 @@ Result<std::vector<LayerError>> layer_errors(const Graph& g, const QuantizedMode
   return out;
 }
 
-Result<report::Table> tensor_histograms(const Statistics& st, int64_t bins) {
+Result<std::vector<HistogramBin>> tensor_histograms(const Statistics& st, int64_t bins) {
   if (bins < 1) {
     return invalid_argument("cannot write histograms: bins = {}, must be >= 1", bins);
   }
-  report::Table t({"tensor", "bin", "lo", "hi", "count"});
+  std::vector<HistogramBin> t;
   for (size_t i = 0; i < st.names.size(); ++i) {
     const StreamingHistogram& h = st.observers[i].histogram();
     const std::vector<uint64_t> c = h.signed_counts();
@@ -160,7 +154,7 @@ Result<report::Table> tensor_histograms(const Statistics& st, int64_t bins) {
       last = j;
     }
     if (first < 0) {  // nothing but (or not even) zeros
-      t.add_row({st.names[i], 0.0, 0.0, 0.0, static_cast<double>(h.zeros())});
+      t.push_back({st.names[i], 0, 0.0, 0.0, h.zeros()});
       continue;
     }
     const int64_t span = last - first + 1;
@@ -170,16 +164,16 @@ Result<report::Table> tensor_histograms(const Statistics& st, int64_t bins) {
       const int64_t a = first + k * group, e = std::min(a + group, last + 1);
       uint64_t sum = 0;
       for (int64_t j = a; j < e; ++j) sum += c[static_cast<size_t>(j)];
-      t.add_row({st.names[i], static_cast<double>(k), static_cast<double>(a - used) * w,
-                 static_cast<double>(e - used) * w, static_cast<double>(sum)});
+      t.push_back({st.names[i], k, static_cast<double>(a - used) * w,
+                   static_cast<double>(e - used) * w, sum});
     }
   }
   return t;
 }
 
-Result<report::Table> calib_thresholds(const Statistics& st, const PtqOptions& ptq,
-                                       const CalibParams& base) {
-  report::Table t({"tensor", "method", "min", "max", "observed_min", "observed_max"});
+Result<std::vector<CalibThreshold>> calib_thresholds(const Statistics& st, const PtqOptions& ptq,
+                                                     const CalibParams& base) {
+  std::vector<CalibThreshold> t;
   for (size_t i = 0; i < st.names.size(); ++i) {
     for (CalibMethod m : {CalibMethod::kMinMax, CalibMethod::kPercentile, CalibMethod::kEntropy,
                           CalibMethod::kMse, CalibMethod::kAciq}) {
@@ -187,9 +181,7 @@ Result<report::Table> calib_thresholds(const Statistics& st, const PtqOptions& p
       p.method = m;
       Result<CalibResult> r = calibrate(st.observers[i], p);
       if (!r.ok()) return r.status().with_context(fmt::format("tensor '{}'", st.names[i]));
-      t.add_row({st.names[i], std::string(calib_method_name(m)), static_cast<double>(r->min),
-                 static_cast<double>(r->max), static_cast<double>(st.observers[i].min()),
-                 static_cast<double>(st.observers[i].max())});
+      t.push_back({st.names[i], m, r->min, r->max, st.observers[i].min(), st.observers[i].max()});
     }
   }
   return t;
@@ -262,50 +254,6 @@ Result<SensitivityReport> analyze_sensitivity(const Graph& g, const Statistics& 
   EI8_ASSIGN_OR_RETURN(r.histograms, tensor_histograms(st, o.histogram_bins));
   EI8_ASSIGN_OR_RETURN(r.thresholds, calib_thresholds(st, o.ptq, o.calib));
   return r;
-}
-
-report::Table SensitivityReport::sensitivity_table() const {
-  report::Table t({"rank", "node", "op", "only_accuracy_pct", "only_agreement_pct",
-                   "only_output_sqnr_db", "all_but_accuracy_pct", "all_but_agreement_pct",
-                   "fp32_accuracy_pct", "all_accuracy_pct", "all_agreement_pct"});
-  for (const char* c :
-       {"only_accuracy_pct", "only_agreement_pct", "only_output_sqnr_db", "all_but_accuracy_pct",
-        "all_but_agreement_pct", "fp32_accuracy_pct", "all_accuracy_pct", "all_agreement_pct"}) {
-    t.set_precision(c, 2);
-  }
-  std::vector<const LayerSensitivity*> sorted;
-  for (const LayerSensitivity& s : layers) sorted.push_back(&s);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->rank < b->rank; });
-  for (const LayerSensitivity* s : sorted) {
-    t.add_row({static_cast<double>(s->rank), s->node, s->op_type,
-               finite_or_text(100 * s->only_accuracy), 100 * s->only_agreement,
-               finite_or_text(s->only_output_sqnr_db), finite_or_text(100 * s->but_accuracy),
-               100 * s->but_agreement, finite_or_text(100 * fp32_accuracy),
-               finite_or_text(100 * all_accuracy), 100 * all_agreement});
-  }
-  return t;
-}
-
-report::Table SensitivityReport::error_table() const {
-  report::Table t({"node", "op", "output", "sqnr_db", "cosine", "max_abs_error", "elements"});
-  t.set_precision("sqnr_db", 3);
-  t.set_precision("cosine", 6);
-  for (const LayerError& e : errors) {
-    t.add_row({e.node, e.op_type, e.output, finite_or_text(e.sqnr_db), e.cosine, e.max_abs_error,
-               static_cast<double>(e.elements)});
-  }
-  return t;
-}
-
-Status write_sensitivity(const SensitivityReport& r, const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return io_error("cannot create directory {}: {}", dir, ec.message());
-  EI8_RETURN_IF_ERROR(r.sensitivity_table().write(dir + "/sensitivity"));
-  EI8_RETURN_IF_ERROR(r.error_table().write(dir + "/layer_error"));
-  EI8_RETURN_IF_ERROR(r.histograms.write(dir + "/tensor_histograms"));
-  EI8_RETURN_IF_ERROR(r.thresholds.write(dir + "/calib_thresholds"));
-  return {};
 }
 
 }  // namespace ei8::quant

@@ -14,8 +14,8 @@
 //     bins over its occupied range, and the clip range each calibrator picks for it.
 //
 //   EI8_ASSIGN_OR_RETURN(SensitivityReport r, analyze_sensitivity(g, st, ev,
-//   SensitivityOptions{})); EI8_RETURN_IF_ERROR(write_sensitivity(r, "results/tables")); r.ranking
-//   // node names, most sensitive first (what mixed_precision() falls back in order)
+//   SensitivityOptions{}));
+//   r.ranking  // node names, most sensitive first (what mixed_precision() falls back in order)
 #pragma once
 
 #include <cstdint>
@@ -28,7 +28,6 @@
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/evaluate.h"
 #include "ei8/quant/ptq.h"
-#include "ei8/report/table.h"
 
 namespace ei8::quant {
 
@@ -52,6 +51,22 @@ struct LayerSensitivity {
   int rank = 0;                                      // 1 = most sensitive
 };
 
+// One bin of an observed tensor's histogram: [lo, hi) holds `count` values.
+struct HistogramBin {
+  std::string tensor;
+  int64_t bin = 0;
+  double lo = 0.0, hi = 0.0;
+  uint64_t count = 0;
+};
+
+// The clip range one calibrator picks for one tensor, beside the observed range.
+struct CalibThreshold {
+  std::string tensor;
+  CalibMethod method = CalibMethod::kMinMax;
+  float min = 0.0f, max = 0.0f;
+  float observed_min = 0.0f, observed_max = 0.0f;
+};
+
 struct SensitivityOptions {
   CalibParams calib;  // method (default mse) and hyper-parameters of the analysed model
   PtqOptions ptq;     // weights / activations / profile; exclude_nodes is overwritten
@@ -66,10 +81,8 @@ struct SensitivityReport {
   std::vector<LayerError> errors;                  // per weighted layer, graph order
   std::vector<LayerSensitivity> layers;            // per weighted layer, graph order
   std::vector<std::string> ranking;                // node names, most sensitive first
-  report::Table histograms;                        // tensor, bin, lo, hi, count
-  report::Table thresholds;                        // tensor, method, min, max, observed_*
-  report::Table sensitivity_table() const;         // sensitivity.csv
-  report::Table error_table() const;               // layer_error.csv
+  std::vector<HistogramBin> histograms;            // every observed tensor's histogram
+  std::vector<CalibThreshold> thresholds;          // 5 calibrators per observed tensor
 };
 
 Result<SensitivityReport> analyze_sensitivity(const Graph& g, const Statistics& st,
@@ -77,16 +90,11 @@ Result<SensitivityReport> analyze_sensitivity(const Graph& g, const Statistics& 
                                               Progress* progress = nullptr);
 
 // Histograms of every observed tensor: ≤ `bins` bins per tensor covering the occupied signed
-// range (adjacent histogram bins merged; counts exact). Columns: tensor, bin, lo, hi, count.
-Result<report::Table> tensor_histograms(const Statistics& st, int64_t bins);
+// range (adjacent histogram bins merged; counts exact).
+Result<std::vector<HistogramBin>> tensor_histograms(const Statistics& st, int64_t bins);
 // The clip range of minmax, percentile, entropy, mse and aciq for every observed tensor with the
-// target of `ptq` (symmetric or not, steps). Columns: tensor, method, min, max, observed_min,
-// observed_max.
-Result<report::Table> calib_thresholds(const Statistics& st, const PtqOptions& ptq,
-                                       const CalibParams& base);
-
-// Writes sensitivity.csv, layer_error.csv, tensor_histograms.csv, calib_thresholds.csv (+ .json)
-// into `dir` (created).
-Status write_sensitivity(const SensitivityReport& r, const std::string& dir);
+// target of `ptq` (symmetric or not, steps).
+Result<std::vector<CalibThreshold>> calib_thresholds(const Statistics& st, const PtqOptions& ptq,
+                                                     const CalibParams& base);
 
 }  // namespace ei8::quant

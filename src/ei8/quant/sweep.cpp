@@ -4,14 +4,6 @@
 #include <cmath>
 
 namespace ei8::quant {
-namespace {
-
-report::Cell num_or_na(double v) {
-  return std::isnan(v) ? report::Cell(std::string("n/a")) : report::Cell(v);
-}
-
-}  // namespace
-
 size_t sweep_size(const SweepOptions& o) {
   return o.methods.size() * o.weights.size() * o.act_symmetric.size();
 }
@@ -19,61 +11,6 @@ size_t sweep_size(const SweepOptions& o) {
 std::string activation_scheme_name(const PtqOptions& o) {
   return fmt::format("{}-{}", o.act_symmetric ? "s8" : qtype_name(o.act_type),
                      o.act_symmetric ? "sym" : "asym");
-}
-
-report::Table SweepResult::table() const {
-  report::Table t({"method",
-                   "weights",
-                   "activations",
-                   "profile",
-                   "accuracy_pct",
-                   "fp32_accuracy_pct",
-                   "drop_points",
-                   "agreement_pct",
-                   "int8_weight_bytes",
-                   "float_bytes",
-                   "model_bytes",
-                   "fp32_bytes",
-                   "latency_b1_us",
-                   "latency_b32_us",
-                   "search_seconds",
-                   "statistics_seconds",
-                   "calibration_seconds",
-                   "peak_memory_mb",
-                   "observer_memory_bytes",
-                   "float_nodes"});
-  for (const char* c : {"accuracy_pct", "fp32_accuracy_pct", "drop_points", "agreement_pct",
-                        "latency_b1_us", "latency_b32_us", "peak_memory_mb"}) {
-    t.set_precision(c, 2);
-  }
-  for (const char* c : {"search_seconds", "statistics_seconds", "calibration_seconds"}) {
-    t.set_precision(c, 4);
-  }
-  for (const SweepRow& r : rows) {
-    t.add_row({std::string(calib_method_name(r.method)),
-               std::string(weight_granularity_name(r.weights)),
-               r.activations,
-               std::string(fixedpoint::profile_name(profile)),
-               num_or_na(100 * r.accuracy),
-               num_or_na(100 * fp32_accuracy),
-               num_or_na(r.drop_points),
-               100 * r.agreement,
-               static_cast<double>(r.weight_bytes_int8),
-               static_cast<double>(r.float_bytes),
-               static_cast<double>(r.model_bytes),
-               static_cast<double>(fp32_bytes),
-               num_or_na(r.latency_b1_us),
-               num_or_na(r.latency_b32_us),
-               r.search_seconds,
-               statistics_seconds,
-               statistics_seconds + r.search_seconds,
-               r.peak_memory_bytes < 0
-                   ? report::Cell(std::string("n/a"))
-                   : report::Cell(static_cast<double>(r.peak_memory_bytes) / (1024.0 * 1024.0)),
-               static_cast<double>(observer_memory_bytes),
-               static_cast<double>(r.float_nodes)});
-  }
-  return t;
 }
 
 const SweepRow* SweepResult::best() const {

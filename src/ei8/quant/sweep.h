@@ -23,7 +23,6 @@
 #include "ei8/quant/calibrators.h"
 #include "ei8/quant/evaluate.h"
 #include "ei8/quant/ptq.h"
-#include "ei8/report/table.h"
 
 namespace ei8::quant {
 
@@ -73,12 +72,6 @@ struct SweepResult {
   int64_t fp32_bytes = 0;             // float model parameters
   int64_t observer_memory_bytes = 0;  // histogram counters of every observer
   fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;
-  // ptq_sweep columns: method, weights, activations, profile, accuracy_pct, fp32_accuracy_pct,
-  // drop_points, agreement_pct, int8_weight_bytes, float_bytes, model_bytes, fp32_bytes,
-  // latency_b1_us, latency_b32_us, search_seconds, statistics_seconds, calibration_seconds
-  // (= statistics + search), peak_memory_mb, observer_memory_bytes, float_nodes.
-  // Missing values (no labels, no latency) are the text "n/a".
-  report::Table table() const;
   // The best row: highest accuracy (agreement without labels), ties → fewer bytes.
   const SweepRow* best() const;
 };

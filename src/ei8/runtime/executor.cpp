@@ -126,6 +126,16 @@ const Shape* Executor::value_shape(const std::string& value) const {
   return nullptr;
 }
 
+std::vector<std::pair<std::string, std::string>> Executor::tuning() const {
+  if (!lanes_.empty()) return lanes_[0]->tuning();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Step& s : steps_) {
+    std::string t = s.op->tuning();
+    if (!t.empty()) out.emplace_back(s.name, std::move(t));
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> Executor::variants() const {
   if (!lanes_.empty()) return lanes_[0]->variants();  // batch split into lanes: same kernels
   std::vector<std::pair<std::string, std::string>> out;
@@ -138,6 +148,12 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
   steps_.clear();
   shapes_.clear();
   const auto& gin = graph_.inputs();
+  // Plans are tuned (options_.tuner) for the batch the ops will run: when this batch may be
+  // split into tiles or thread slices, the lanes tune theirs and this plan is prepared with the
+  // heuristics; prepared again with tuning if no lane was made.
+  const int64_t batch0 = input_shapes.empty() || input_shapes[0].empty() ? 1 : input_shapes[0][0];
+  const bool defer_tuning = options_.tuner != nullptr && !tune_whole_batch_ && batch0 > 1 &&
+                            !(options_.threads == 1 && options_.batch_tile >= batch0);
   if (input_shapes.size() != gin.size()) {
     return invalid_argument("cannot prepare graph '{}': inputs = {}, must be {}", graph_.name(),
                             input_shapes.size(), gin.size());
@@ -178,6 +194,7 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
   std::vector<Planned> planned;
   for (const Node* n : order) {
     PrepareContext ctx{graph_, *n, {}, {}, {}, {}, options_.kernel};
+    ctx.tuner = defer_tuning ? nullptr : options_.tuner.get();
     for (const auto& in : n->inputs) {
       if (in.empty()) {
         ctx.in_shapes.emplace_back();
@@ -302,6 +319,12 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
   }
   for (const auto& [name, s] : shape) shapes_.emplace_back(name, s);
   EI8_RETURN_IF_ERROR(prepare_lanes(input_shapes));
+  if (defer_tuning && lanes_.empty()) {
+    tune_whole_batch_ = true;
+    const Status s = prepare(input_shapes);
+    tune_whole_batch_ = false;
+    return s;
+  }
   prepared_ = true;
   return {};
 }

@@ -20,6 +20,7 @@
 
 #include "ei8/graph/graph.h"
 #include "ei8/runtime/kernels/f32_common.h"
+#include "ei8/runtime/kernels/plan_tuner.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8 {
@@ -35,6 +36,10 @@ struct ExecutorOptions {
   int64_t batch_tile = 0;
   kernels::KernelChoice kernel = kernels::KernelChoice::kAuto;
   bool optimize = true;  // run passes.h optimize() in create()
+  // Plans chosen by measurement (kernels/plan_tuner.h): ops with plan candidates (INT8 Conv /
+  // Gemm / MatMul) ask it at prepare, for the batch they run (tiles, slices). nullptr: every
+  // kernel's heuristic plan. Shared by the lanes; outputs are the same either way.
+  std::shared_ptr<kernels::PlanTuner> tuner;
 };
 
 class Executor {
@@ -65,6 +70,9 @@ class Executor {
   const Shape* value_shape(const std::string& value) const;
   // Kernel variant chosen per node (after prepare), e.g. {"conv1", "avx2"}.
   std::vector<std::pair<std::string, std::string>> variants() const;
+  // Per tuned node (after prepare): how its plan was chosen, e.g. "tuned 41.2 µs of 14;
+  // runner-up avx2/direct-u8x4 80.1 µs" (Op::tuning()).
+  std::vector<std::pair<std::string, std::string>> tuning() const;
   size_t arena_bytes() const { return arena_bytes_; }
   // Runs the plan `iters` times on the calling thread, timing each node; returns the minimum
   // µs per node over the runs, in execution order (alias nodes do not run and are absent).
@@ -84,6 +92,7 @@ class Executor {
   Graph graph_;
   ExecutorOptions options_;
   bool prepared_ = false;
+  bool tune_whole_batch_ = false;  // prepare(): tune this plan even for a batch > 1
   std::vector<Tensor> inputs_, outputs_;
   std::vector<Step> steps_;
   std::vector<std::pair<std::string, Shape>> shapes_;

@@ -4,6 +4,7 @@
 #include "ei8/runtime/int8_values.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,6 +19,7 @@
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
+#include "ei8/runtime/layer_params.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8 {
@@ -33,6 +35,40 @@ Status op_error(const PrepareContext& c, fmt::format_string<Args...> f, Args&&..
 }
 
 bool is_q8(DType t) { return t == DType::kU8 || t == DType::kS8; }
+
+// The plan of a prepared INT8 kernel (ConvS8Kernel / FullyConnectedS8Kernel) by measurement:
+// every candidate prepared with `prep(plan)` and run on `batch` samples of a constant input of
+// the layer's real shape (the kernels' time does not depend on the values). Returns the plan to
+// prepare ("" = the heuristic) and the note Op::tuning() reports.
+template <class Kernel, class Prep>
+Result<std::string> tune_plan(const PrepareContext& c, const std::string& key,
+                              const std::vector<std::string>& candidates, Prep prep,
+                              size_t in_bytes, size_t out_bytes, int64_t batch, std::string& note) {
+  std::vector<std::byte> x(in_bytes, std::byte{0x5b}), y(out_bytes), scratch;
+  auto measure = [&](const std::string& plan, int runs) -> Result<double> {
+    EI8_ASSIGN_OR_RETURN(Kernel k, prep(plan));
+    scratch.resize(k.scratch_bytes(batch) + 64);
+    k.run(x.data(), y.data(), scratch.data(), batch);  // warm-up: caches, first touch
+    double best = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < runs; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      k.run(x.data(), y.data(), scratch.data(), batch);
+      best = std::min(
+          best,
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+  };
+  EI8_ASSIGN_OR_RETURN(std::string plan, c.tuner->choose(key, candidates, measure));
+  if (const kernels::TuneRecord* r = c.tuner->find(key)) {
+    note = r->from_file ? fmt::format("from tuning file ({:.1f} µs)", r->us)
+                        : fmt::format("tuned {:.1f} µs, best of {}", r->us, r->candidates);
+    if (!r->runner_up.empty()) {
+      note += fmt::format("; runner-up {} {:.1f} µs", r->runner_up, r->runner_up_us);
+    }
+  }
+  return plan;
+}
 
 // Constant scales of input `i`: finite and > 0, 1 or `count` (0 = any) values.
 Result<std::vector<float>> scales_of(const PrepareContext& c, size_t i, int64_t count = 1) {
@@ -253,27 +289,8 @@ class QLinearConvOp : public Op {
       }
       bias_.assign(b->span<int32_t>().begin(), b->span<int32_t>().end());
     }
-    const bool one_d = x.size() == 3;
-    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-    const std::vector<int64_t> pads =
-        resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), kernel);
-    const auto strides = c.node.attr_ints("strides");
-    const auto dil = c.node.attr_ints("dilations");
-    auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
-    auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
-    fixedpoint::ConvGeometry g;
-    if (one_d) {
-      g = fixedpoint::ConvGeometry::conv1d(x[0], x[1], x[2], oc, kernel[0])
-              .with_padding(0, pad(0), 0, pad(1))
-              .with_stride(1, at(strides, 0))
-              .with_dilation(1, at(dil, 0));
-    } else {
-      g = fixedpoint::ConvGeometry::conv2d(x[0], x[1], x[2], x[3], oc, kernel[0], kernel[1])
-              .with_padding(pad(0), pad(1), pad(2), pad(3))
-              .with_stride(at(strides, 0), at(strides, 1))
-              .with_dilation(at(dil, 0), at(dil, 1));
-    }
-    g = g.with_groups(c.node.attr_int("group", 1));
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    const fixedpoint::ConvGeometry g = conv_geometry(layer);
     EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
     const auto [lo, hi] = out_clamp(c, out_);
     auto rq = Requantizer::prepare(profile, sx[0], sw, sy[0], zy, lo, hi);
@@ -289,15 +306,37 @@ class QLinearConvOp : public Op {
     }
     batch_ = g.batch;
     // The prepared kernel of the fastest INT8 tier (or the forced one), bit-exact with the
-    // reference kernels in every profile.
+    // reference kernels in every profile; its plan by measurement when a tuner is given.
+    std::string plan;
+    if (c.tuner != nullptr) {
+      auto cands = kernels::ConvS8Kernel::plan_candidates(p_, weights_, int_type(in_),
+                                                          int_type(out_), c.kernel);
+      if (!cands.ok()) return op_error(c, "{}", cands.status().message());
+      const std::string key = fmt::format(
+          "int8-conv {}->{} n{} c{} {}x{} oc{} k{}x{} s{}x{} d{}x{} p{},{},{},{} g{} zw{} {} {}",
+          dtype_name(in_), dtype_name(out_), g.batch, g.in_channels, g.in_h, g.in_w, g.out_channels,
+          g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_top,
+          g.pad_left, g.pad_bottom, g.pad_right, g.groups, zw, fixedpoint::profile_name(profile),
+          kernels::kernel_choice_name(c.kernel));
+      auto prep = [&](const std::string& pl) {
+        return kernels::ConvS8Kernel::prepare(p_, weights_, bias_, int_type(in_), int_type(out_),
+                                              c.kernel, pl);
+      };
+      auto chosen = tune_plan<kernels::ConvS8Kernel>(
+          c, key, *cands, prep, static_cast<size_t>(g.input_numel()),
+          static_cast<size_t>(g.output_numel()) * 4, g.batch, tuning_);
+      if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+      plan = *chosen;
+    }
     auto conv = kernels::ConvS8Kernel::prepare(p_, weights_, bias_, int_type(in_), int_type(out_),
-                                               c.kernel);
+                                               c.kernel, plan);
     if (!conv.ok()) return op_error(c, "{}", conv.status().message());
     conv_.emplace(std::move(conv).value());
     return {};
   }
   size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
   std::string_view variant() const override { return conv_->variant(); }
+  std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     conv_->run(in[0], out[0], scratch, batch_);
@@ -310,6 +349,7 @@ class QLinearConvOp : public Op {
   DType in_ = DType::kU8, out_ = DType::kU8;
   std::optional<kernels::ConvS8Kernel> conv_;
   int64_t batch_ = 1;
+  std::string tuning_;
 };
 
 // ---- QLinearMatMul / QGemm / MatMulIntegerToFloat: fully connected over constant weights -----
@@ -423,10 +463,29 @@ class QFullyConnectedOp : public Op {
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     fc_.clear();
     const kernels::IntType kout = float_out_ ? kernels::IntType::kS32 : int_type(out_);
+    std::string plan;
+    if (c.tuner != nullptr) {
+      const std::span<const int8_t> w0(weights_.data(), static_cast<size_t>(n * k));
+      auto cands = kernels::FullyConnectedS8Kernel::plan_candidates(
+          p_, w0, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel);
+      if (!cands.ok()) return op_error(c, "{}", cands.status().message());
+      const std::string key = fmt::format(
+          "int8-fc {}->{} m{} k{} n{} zw{} {} {}", dtype_name(in_), dtype_name(out_), rows_, k, n,
+          zb, fixedpoint::profile_name(profile), kernels::kernel_choice_name(c.kernel));
+      auto prep = [&](const std::string& pl) {
+        return kernels::FullyConnectedS8Kernel::prepare(
+            p_, w0, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel, pl);
+      };
+      auto chosen = tune_plan<kernels::FullyConnectedS8Kernel>(
+          c, key, *cands, prep, static_cast<size_t>(rows_ * k), static_cast<size_t>(rows_ * n) * 4,
+          rows_, tuning_);
+      if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+      plan = *chosen;
+    }
     for (int64_t bb = 0; bb < b_batches_; ++bb) {
       const std::span<const int8_t> wb(weights_.data() + bb * n * k, static_cast<size_t>(n * k));
       auto fc = kernels::FullyConnectedS8Kernel::prepare(
-          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel);
+          p_, wb, bias_, kernels::WeightLayout::kOutIn, int_type(in_), kout, c.kernel, plan);
       if (!fc.ok()) return op_error(c, "{}", fc.status().message());
       fc_.push_back(std::move(fc).value());
     }
@@ -437,6 +496,7 @@ class QFullyConnectedOp : public Op {
     return acc_bytes() + fc_.front().scratch_bytes(rows_);
   }
   std::string_view variant() const override { return fc_.front().variant(); }
+  std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     const FcInputs ix = fc_inputs(form_);
@@ -473,6 +533,7 @@ class QFullyConnectedOp : public Op {
   std::vector<float> multipliers_;
   int64_t rows_ = 1, a_batches_ = 1, b_batches_ = 1;
   DType in_ = DType::kU8, out_ = DType::kU8;
+  std::string tuning_;
 };
 
 // ---- broadcasting of two 8-bit inputs -------------------------------------------------------
@@ -785,55 +846,17 @@ class QLinearConcatOp : public Op {
 };
 
 // ---- pools ---------------------------------------------------------------------------------
-// The pool geometry of the node (the batch is x[0]); the output size from shape inference
-// (covers ceil_mode).
-Result<kernels::Pool2dParams> pool_params(const PrepareContext& c, bool global) {
-  const Shape& x = c.in_shapes[0];
-  if (x.size() != 3 && x.size() != 4)
-    return op_error(c, "input rank = {}, must be 3 or 4", x.size());
-  kernels::Pool2dParams p;
-  p.channels = x[1];
-  p.in_h = x.size() == 4 ? x[2] : 1;
-  p.in_w = x.back();
-  const Shape& ys = c.out_shapes[0];
-  p.out_h = ys.size() == 4 ? ys[2] : 1;
-  p.out_w = ys.back();
-  if (x[0] * p.channels * p.out_h * p.out_w != shape_numel(ys)) {
-    return op_error(c, "output size = {}, must be {}", shape_numel(ys),
-                    x[0] * p.channels * p.out_h * p.out_w);
+// The pool geometry of the node from the layer view (the batch is x[0]; the output size from
+// shape inference covers ceil_mode).
+Result<kernels::Pool2dParams> pool_params(const PrepareContext& c) {
+  Result<LayerGeometry> layer = decode_layer(c.node, c.in_shapes, c.out_shapes);
+  if (!layer.ok()) return layer.status();
+  const LayerGeometry& l = layer.value();
+  const int64_t want = l.batch * l.out_channels * l.out_h * l.out_w;
+  if (want != shape_numel(c.out_shapes[0])) {
+    return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]), want);
   }
-  if (global) {
-    p.kernel_h = p.in_h;
-    p.kernel_w = p.in_w;
-    return p;
-  }
-  const auto k = c.node.attr_ints("kernel_shape");
-  if (k.size() + 2 != x.size()) return op_error(c, "kernel_shape rank must be input rank − 2");
-  const auto pads = resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), k);
-  const auto s = c.node.attr_ints("strides");
-  auto at = [](const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; };
-  auto pad = [&](size_t i) { return i < pads.size() ? pads[i] : 0; };
-  const auto d = c.node.attr_ints("dilations");
-  if (x.size() == 4) {
-    p.kernel_h = k[0];
-    p.kernel_w = k[1];
-    p.stride_h = at(s, 0);
-    p.stride_w = at(s, 1);
-    p.dilation_h = at(d, 0);
-    p.dilation_w = at(d, 1);
-    p.pad_top = pad(0);
-    p.pad_left = pad(1);
-    p.pad_bottom = pad(2);
-    p.pad_right = pad(3);
-  } else {
-    p.kernel_w = k[0];
-    p.stride_w = at(s, 0);
-    p.dilation_w = at(d, 0);
-    p.pad_left = pad(0);
-    p.pad_right = pad(1);
-  }
-  p.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
-  return p;
+  return pool2d_params(l);
 }
 
 // The pooling tier (pool.h) of the executor's kernel choice, after the geometry checks (which
@@ -853,7 +876,7 @@ class QMaxPoolOp : public Op {
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
-    EI8_ASSIGN_OR_RETURN(p_, pool_params(c, false));
+    EI8_ASSIGN_OR_RETURN(p_, pool_params(c));
     batch_ = c.in_shapes[0][0];
     EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
     return {};
@@ -879,14 +902,15 @@ class QMaxPoolOp : public Op {
 
 class QAvgPoolOp : public Op {
  public:
-  explicit QAvgPoolOp(bool global) : global_(global) {}
+  // Global or windowed: the layer view tells them apart by op type.
+  QAvgPoolOp() = default;
   Status prepare(const PrepareContext& c) override {
     if (c.node.inputs.size() < 5)
       return op_error(c, "inputs = {}, must be 5", c.node.inputs.size());
     EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
     if (c.in_dtypes[4] != t_) return op_error(c, "output zero point dtype must equal the input's");
-    EI8_ASSIGN_OR_RETURN(p_, pool_params(c, global_));
+    EI8_ASSIGN_OR_RETURN(p_, pool_params(c));
     batch_ = c.in_shapes[0][0];
     EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
@@ -898,7 +922,8 @@ class QAvgPoolOp : public Op {
     // (qlinear_ref.h avgpool_s8_float_ref); the whole image is its integer global pool.
     const bool whole = p_.kernel_h == p_.in_h && p_.kernel_w == p_.in_w && p_.pad_top == 0 &&
                        p_.pad_left == 0 && p_.pad_bottom == 0 && p_.pad_right == 0;
-    float_path_ = profile == RequantProfile::kOrt && !global_ && !whole;
+    const bool global = c.node.op_type == "QLinearGlobalAveragePool";
+    float_path_ = profile == RequantProfile::kOrt && !global && !whole;
     sx_ = sx[0];
     sy_ = sy[0];
     zy_ = zy;
@@ -943,7 +968,6 @@ class QAvgPoolOp : public Op {
   }
 
  private:
-  bool global_;
   kernels::Pool2dParams p_;
   int64_t batch_ = 1;
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
@@ -1007,8 +1031,8 @@ void register_int8_ops() {
                 [] { return std::make_unique<QLookupOp>(QLookupOp::kLeakyRelu); });
     register_op("QLinearLookup", [] { return std::make_unique<QLookupOp>(QLookupOp::kTable); });
     register_op("QLinearConcat", [] { return std::make_unique<QLinearConcatOp>(); });
-    register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(false); });
-    register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(true); });
+    register_op("QLinearAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
+    register_op("QLinearGlobalAveragePool", [] { return std::make_unique<QAvgPoolOp>(); });
     register_op("QMaxPool", [] { return std::make_unique<QMaxPoolOp>(); });
     register_op("QClamp", [] { return std::make_unique<QClampOp>(); });
   });

@@ -18,6 +18,7 @@
 
 #include "ei8/graph/graph.h"
 #include "ei8/runtime/kernels/f32_common.h"
+#include "ei8/runtime/kernels/plan_tuner.h"
 
 namespace ei8 {
 
@@ -29,6 +30,7 @@ struct PrepareContext {
   std::vector<const Tensor*> constants;  // per input: the constant's data or nullptr
   std::vector<Shape> out_shapes;         // concrete, from shape inference
   kernels::KernelChoice kernel = kernels::KernelChoice::kAuto;
+  kernels::PlanTuner* tuner = nullptr;  // plans by measurement (ExecutorOptions::tuner) or none
 };
 
 class Op {
@@ -45,6 +47,8 @@ class Op {
                    std::byte* scratch) const = 0;
   // Name of the kernel variant used (for `bench`/`info`), e.g. "avx2".
   virtual std::string_view variant() const { return "ref"; }
+  // How the plan was chosen when a tuner chose it (for `bench --profile`), else "".
+  virtual std::string tuning() const { return {}; }
 };
 
 using OpFactory = std::function<std::unique_ptr<Op>()>;

@@ -15,6 +15,7 @@
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
 #include "ei8/runtime/kernels/ref/pool_f32_ref.h"
+#include "ei8/runtime/layer_params.h"
 #include "ei8/runtime/op.h"
 
 namespace ei8 {
@@ -69,43 +70,8 @@ class ConvOp : public Op {
     if (x.size() != 3 && x.size() != 4) {
       return op_error(c, "input rank = {}, must be 3 (N,C,L) or 4 (N,C,H,W)", x.size());
     }
-    const bool one_d = x.size() == 3;
-    const Shape& ws = w->shape();
-    std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-    const std::vector<int64_t> pads =
-        resolve_pads(c.node, std::span(x.data() + 2, x.size() - 2), kernel);
-    const size_t k = kernel.size();
-    auto at = [&](const std::vector<int64_t>& v, size_t i, int64_t def) {
-      return i < v.size() ? v[i] : def;
-    };
-    const auto strides = c.node.attr_ints("strides");
-    const auto dil = c.node.attr_ints("dilations");
-    kernels::Conv2dParams p;
-    p.in_c = x[1];
-    p.out_c = ws[0];
-    p.groups = c.node.attr_int("group", 1);
-    if (one_d) {
-      p.in_h = 1;
-      p.in_w = x[2];
-      p.kernel_w = kernel[0];
-      p.stride_w = at(strides, 0, 1);
-      p.dilation_w = at(dil, 0, 1);
-      p.pad_left = at(pads, 0, 0);
-      p.pad_right = at(pads, k, 0);
-    } else {
-      p.in_h = x[2];
-      p.in_w = x[3];
-      p.kernel_h = kernel[0];
-      p.kernel_w = kernel[1];
-      p.stride_h = at(strides, 0, 1);
-      p.stride_w = at(strides, 1, 1);
-      p.dilation_h = at(dil, 0, 1);
-      p.dilation_w = at(dil, 1, 1);
-      p.pad_top = at(pads, 0, 0);
-      p.pad_left = at(pads, 1, 0);
-      p.pad_bottom = at(pads, k, 0);
-      p.pad_right = at(pads, k + 1, 0);
-    }
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    kernels::Conv2dParams p = conv2d_params(layer);
     p.act = fused_activation(c.node);
     batch_ = x[0];
     if (shape_numel(c.out_shapes[0]) != batch_ * p.out_size()) {
@@ -253,7 +219,8 @@ class UnaryOp : public Op {
   Status prepare(const PrepareContext& c) override {
     EI8_RETURN_IF_ERROR(need_f32(c));
     n_ = shape_numel(c.in_shapes[0]);
-    p_.alpha = c.node.attr_float("alpha", 0.01f);
+    p_.alpha = c.node.attr_float("alpha", op_ == kernels::UnaryOp::kHardSigmoid ? 0.2f : 0.01f);
+    p_.beta = c.node.attr_float("beta", 0.5f);
     p_.lo = c.node.attr_float("min", -std::numeric_limits<float>::infinity());
     p_.hi = c.node.attr_float("max", std::numeric_limits<float>::infinity());
     if (op_ == kernels::UnaryOp::kClip && c.node.inputs.size() > 1) {
@@ -297,6 +264,45 @@ class BinaryOp : public Op {
   kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
   kernels::BinaryOp op_;
   kernels::BroadcastPlan plan_;
+};
+
+// Pow: the reference kernel over a broadcast plan (no fast tier; LayerNorm's x^2 is small).
+class PowOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    plan_ = kernels::make_broadcast_plan(c.in_shapes[0], c.in_shapes[1], c.out_shapes[0]);
+    if (plan_.dims.empty()) return op_error(c, "broadcast pattern too complex (> 8 merged dims)");
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::pow_f32_ref(plan_, f(in[0]), f(in[1]), f(out[0]));
+  }
+
+ private:
+  kernels::BroadcastPlan plan_;
+};
+
+class ReduceOp : public Op {
+ public:
+  explicit ReduceOp(kernels::ReduceOp op) : op_(op) {}
+  Status prepare(const PrepareContext& c) override {
+    EI8_RETURN_IF_ERROR(need_f32(c));
+    const Shape& x = c.in_shapes[0];
+    if (x.size() > 8) return op_error(c, "rank = {}, must be <= 8", x.size());
+    EI8_ASSIGN_OR_RETURN(auto axes, reduce_axes(c.node, static_cast<int64_t>(x.size())));
+    plan_ = kernels::make_reduce_plan(x, axes);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::reduce_f32_ref(op_, plan_, f(in[0]), f(out[0]));
+  }
+
+ private:
+  kernels::ReduceOp op_;
+  kernels::ReducePlan plan_;
 };
 
 class BatchNormOp : public Op {
@@ -372,7 +378,6 @@ class PoolOp : public Op {
     EI8_RETURN_IF_ERROR(need_f32(c));
     EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_pool_tier(c.kernel));
     const Shape& x = c.in_shapes[0];
-    const Shape& y = c.out_shapes[0];
     batch_ = x[0];
     if (kind_ == kGlobalAvg || kind_ == kGlobalMax) {
       planes_ = x[0] * x[1];
@@ -381,40 +386,8 @@ class PoolOp : public Op {
     }
     if (x.size() != 3 && x.size() != 4)
       return op_error(c, "input rank = {}, must be 3 or 4", x.size());
-    const std::vector<int64_t> kernel = c.node.attr_ints("kernel_shape");
-    const size_t k = kernel.size();
-    const auto pads = resolve_pads(c.node, std::span(x.data() + 2, k), kernel);
-    const auto strides = c.node.attr_ints("strides", std::vector<int64_t>(k, 1));
-    const auto dil = c.node.attr_ints("dilations", std::vector<int64_t>(k, 1));
-    if (pads.size() != 2 * k || strides.size() != k || dil.size() != k) {
-      return op_error(c, "pads/strides/dilations lengths must match kernel_shape");
-    }
-    p_.channels = x[1];
-    p_.count_include_pad = c.node.attr_int("count_include_pad", 0) != 0;
-    if (k == 1) {
-      p_.in_w = x[2];
-      p_.out_w = y[2];
-      p_.kernel_w = kernel[0];
-      p_.stride_w = strides[0];
-      p_.dilation_w = dil[0];
-      p_.pad_left = pads[0];
-      p_.pad_right = pads[1];
-    } else {
-      p_.in_h = x[2];
-      p_.in_w = x[3];
-      p_.out_h = y[2];
-      p_.out_w = y[3];
-      p_.kernel_h = kernel[0];
-      p_.kernel_w = kernel[1];
-      p_.stride_h = strides[0];
-      p_.stride_w = strides[1];
-      p_.dilation_h = dil[0];
-      p_.dilation_w = dil[1];
-      p_.pad_top = pads[0];
-      p_.pad_left = pads[1];
-      p_.pad_bottom = pads[2];
-      p_.pad_right = pads[3];
-    }
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    p_ = pool2d_params(layer);
     if (kind_ == kAvg && (p_.dilation_h != 1 || p_.dilation_w != 1)) {
       return op_error(c, "dilations must be 1 for AveragePool");
     }
@@ -518,6 +491,99 @@ class TransposeOp : public Op {
   size_t es_ = 4;
 };
 
+// Slice and Expand: one strided copy (kernels::transpose_ref over a slice / broadcast view).
+class StridedViewOp : public Op {
+ public:
+  explicit StridedViewOp(bool expand) : expand_(expand) {}
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    if (x.size() > 8 || c.out_shapes[0].size() > 8) {
+      return op_error(c, "rank = {}, must be <= 8", std::max(x.size(), c.out_shapes[0].size()));
+    }
+    if (expand_) {
+      plan_ = kernels::make_expand_plan(x, c.out_shapes[0]);
+    } else {
+      EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
+      plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
+    }
+    es_ = dtype_size(c.in_dtypes[0]);
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+  }
+
+ private:
+  bool expand_;
+  kernels::TransposePlan plan_;
+  size_t es_ = 4;
+};
+
+class SplitOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    const int64_t axis = c.node.attr_int("axis", 0) < 0
+                             ? c.node.attr_int("axis", 0) + static_cast<int64_t>(x.size())
+                             : c.node.attr_int("axis", 0);
+    outer_ = 1;
+    for (int64_t i = 0; i < axis; ++i) outer_ *= x[static_cast<size_t>(i)];
+    const size_t es = dtype_size(c.in_dtypes[0]);
+    chunks_.clear();
+    for (const Shape& o : c.out_shapes) {
+      chunks_.push_back(static_cast<size_t>(shape_numel(o) / std::max<int64_t>(outer_, 1)) * es);
+    }
+    parts_.resize(chunks_.size());
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    for (size_t i = 0; i < chunks_.size(); ++i) parts_[i] = {out[i], chunks_[i]};
+    kernels::split_ref(outer_, in[0], parts_);
+  }
+
+ private:
+  int64_t outer_ = 1;
+  std::vector<size_t> chunks_;
+  mutable std::vector<kernels::SplitPart> parts_;  // sized in prepare; no allocation in run
+};
+
+class GatherOp : public Op {
+ public:
+  Status prepare(const PrepareContext& c) override {
+    const Shape& x = c.in_shapes[0];
+    const int64_t r = static_cast<int64_t>(x.size());
+    int64_t axis = c.node.attr_int("axis", 0);
+    if (axis < 0) axis += r;
+    outer_ = 1;
+    int64_t inner = 1;
+    for (int64_t i = 0; i < r; ++i) {
+      if (i < axis) outer_ *= x[static_cast<size_t>(i)];
+      if (i > axis) inner *= x[static_cast<size_t>(i)];
+    }
+    len_ = x[static_cast<size_t>(axis)];
+    inner_bytes_ = static_cast<size_t>(inner) * dtype_size(c.in_dtypes[0]);
+    index_ = c.node.attr_ints("indices");
+    for (int64_t& i : index_) {
+      if (i < -len_ || i >= len_) {
+        return op_error(c, "index = {}, must be in [{}, {}]", i, -len_, len_ - 1);
+      }
+      if (i < 0) i += len_;
+    }
+    return {};
+  }
+  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
+           std::byte*) const override {
+    kernels::gather_ref(outer_, len_, inner_bytes_, index_, in[0], out[0]);
+  }
+
+ private:
+  int64_t outer_ = 1, len_ = 1;
+  size_t inner_bytes_ = 4;
+  std::vector<int64_t> index_;
+};
+
 class PadOp : public Op {
  public:
   Status prepare(const PrepareContext& c) override {
@@ -557,6 +623,18 @@ void register_builtins() {
   r["Tanh"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kTanh); };
   r["LeakyRelu"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kLeakyRelu); };
   r["Clip"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kClip); };
+  r["HardSigmoid"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSigmoid); };
+  r["HardSwish"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kHardSwish); };
+  r["Sqrt"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kSqrt); };
+  r["Erf"] = [] { return std::make_unique<UnaryOp>(kernels::UnaryOp::kErf); };
+  r["Pow"] = [] { return std::make_unique<PowOp>(); };
+  r["ReduceMean"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); };
+  r["ReduceSum"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); };
+  r["ReduceMax"] = [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); };
+  r["Slice"] = [] { return std::make_unique<StridedViewOp>(false); };
+  r["Expand"] = [] { return std::make_unique<StridedViewOp>(true); };
+  r["Split"] = [] { return std::make_unique<SplitOp>(); };
+  r["Gather"] = [] { return std::make_unique<GatherOp>(); };
   r["Add"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); };
   r["Sub"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kSub); };
   r["Mul"] = [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kMul); };

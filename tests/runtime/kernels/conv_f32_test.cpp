@@ -171,6 +171,58 @@ std::vector<ConvCase> hand_cases() {
       ConvTester("k512_mr6").input(512, 3, 3).out(6).kernel(1, 1),
       ConvTester("k513_mr6").input(513, 3, 3).out(18).kernel(1, 1).act(Activation::relu()),
       ConvTester("large_k").input(67, 5, 5).out(9).kernel(3, 3).pad(1),
+      // The AVX-512 tier (its 16-lane plans need ≥ 64 output pixels or ≥ 2^20 MACs, else it
+      // runs its 8-lane plan): 16-lane vectors (output widths 15, 16, 17, 31, 33, 47, 49),
+      // the 32-register tile heights 6, 8, 12 (output channels 8, 11, 12, 23, 24, 25), and its
+      // K blocks (32768 / (NV·64) taps: 64, 85, 128, 170, 256; one block, one tap more).
+      ConvTester("z_w15_oc8").input(3, 5, 15).out(8).kernel(3, 3).pad(1),
+      ConvTester("z_w16_oc11").input(2, 4, 16).out(11).kernel(3, 3).pad(1),
+      ConvTester("z_w17_oc12").input(2, 4, 17).out(12).kernel(3, 3).pad(1).act(relu),
+      ConvTester("z_w31_oc23").input(2, 3, 31).out(23).kernel(1, 3).pad(0, 1, 0, 1),
+      ConvTester("z_w33_oc24").input(2, 2, 33).out(24).kernel(3, 3).pad(1),
+      ConvTester("z_w47_oc25").input(1, 3, 47).out(25).kernel(3, 3).pad(1).act(leaky),
+      ConvTester("z_w49_oc48").input(2, 2, 49).out(48).kernel(1, 1),
+      ConvTester("z_k85").input(85, 4, 16).out(12).kernel(1, 1),
+      ConvTester("z_k86").input(86, 4, 16).out(12).kernel(1, 1),
+      ConvTester("z_k128").input(128, 8, 8).out(6).kernel(1, 1),
+      ConvTester("z_k129").input(129, 8, 8).out(6).kernel(1, 1),
+      ConvTester("z_k256").input(256, 4, 16).out(24).kernel(1, 1),
+      ConvTester("z_k257").input(257, 4, 16).out(24).kernel(1, 1).act(relu),
+      // The layer kinds of ResNet-18 / MobileNetV2 / SqueezeNet at small sizes: a strided 7×7
+      // stem, depthwise 3×3 at stride 1 and 2 (ReLU6), pointwise 1×1 over 7×7 and 14×14 maps
+      // (H·W not a multiple of 8 or 16), a strided 3×3 with a 7-wide output.
+      ConvTester("stem_7x7_s2")
+          .input(3, 29, 31)
+          .out(16)
+          .kernel(7, 7)
+          .stride(2, 2)
+          .pad(3)
+          .act(relu)
+          .batches({1, 2}),
+      ConvTester("dw3x3_s1_24ch")
+          .input(24, 14, 14)
+          .out(24)
+          .kernel(3, 3)
+          .pad(1)
+          .groups(24)
+          .act(relu6),
+      ConvTester("dw3x3_s2_32ch")
+          .input(32, 15, 15)
+          .out(32)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1)
+          .groups(32)
+          .act(relu6),
+      ConvTester("pw_7x7_384_to_80").input(384, 7, 7).out(80).kernel(1, 1),
+      ConvTester("pw_14x14_24_to_64").input(24, 14, 14).out(64).kernel(1, 1).act(relu6),
+      ConvTester("s2_3x3_out7")
+          .input(64, 14, 14)
+          .out(40)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .pad(1)
+          .act(relu),
   };
 }
 
@@ -219,11 +271,45 @@ std::vector<ConvCase> random_cases(uint64_t seed, int count) {
   return out;
 }
 
+// Seeded random shapes large enough (≥ 64 output pixels) for the AVX-512 tier's 16-lane
+// plans: prime / 2^k±1 widths around 16·NV, 4..31 output channels per group (the 6/8-row
+// tiles), kernels 1..5, strides 1..2, pads 0..2, groups 1..2, every activation.
+std::vector<ConvCase> zmm_random_cases(uint64_t seed, int count) {
+  Rng rng(seed);
+  const int64_t widths[] = {9, 13, 15, 16, 17, 23, 31, 32, 33, 47, 49};
+  const int64_t chans[] = {4, 5, 7, 8, 9, 12, 13, 17, 24, 31};
+  std::vector<ConvCase> out;
+  for (int i = 0; i < count; ++i) {
+    ConvCase c;
+    c.name = "zmm_random_" + std::to_string(seed) + "_" + std::to_string(i);
+    Conv2dParams& p = c.p;
+    p.groups = rng.uniform_int(0, 3) == 0 ? 2 : 1;
+    p.in_c = p.groups * chans[rng.uniform_int(0, 9)];
+    p.out_c = p.groups * chans[rng.uniform_int(0, 9)];
+    p.in_w = widths[rng.uniform_int(0, 10)];
+    p.kernel_h = rng.uniform_int(1, 5);
+    p.kernel_w = rng.uniform_int(1, 5);
+    p.stride_h = p.stride_w = rng.uniform_int(1, 2);
+    p.pad_top = p.pad_bottom = rng.uniform_int(0, 2);
+    p.pad_left = p.pad_right = rng.uniform_int(0, 2);
+    p.in_h = 4;
+    while (p.out_w() < 1) ++p.in_w;
+    while (p.out_h() * p.out_w() < 64) ++p.in_h;
+    p.act = random_activation(rng, {Activation::none(), Activation::relu(),
+                                    Activation::clip(-1.0f, 1.5f), Activation::leaky_relu(0.2f)});
+    c.with_bias = rng.uniform_int(0, 4) != 0;
+    c.batches = {rng.uniform_int(1, 2)};
+    out.push_back(c);
+  }
+  return out;
+}
+
 constexpr uint64_t kRandomSeed = 20261127;
 
 std::vector<ConvCase> all_cases() {
   std::vector<ConvCase> c = hand_cases();
   for (ConvCase& r : random_cases(kRandomSeed, 60)) c.push_back(r);
+  for (ConvCase& r : zmm_random_cases(kRandomSeed, 24)) c.push_back(r);
   return c;
 }
 
@@ -253,6 +339,7 @@ std::vector<Variant> all_variants() {
     } else {
       v.push_back({k, ConvAlgorithm::kDirect});
       v.push_back({k, ConvAlgorithm::kWinograd});
+      v.push_back({k, ConvAlgorithm::kIm2col});
     }
   }
   return v;
@@ -416,6 +503,7 @@ TEST_P(ConvF32Variants, MatchesReferenceOnEveryCase) {
 std::string conv_variant_name(const ::testing::TestParamInfo<Variant>& info) {
   std::string name(kernel_choice_name(info.param.tier));
   if (info.param.algorithm == ConvAlgorithm::kWinograd) name += "_winograd";
+  if (info.param.algorithm == ConvAlgorithm::kIm2col) name += "_im2col";
   return name;
 }
 
@@ -625,7 +713,7 @@ TEST(Conv2dF32Winograd, TransformedWeightsAreGgGt) {
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksWinogradWhereItPaysOff) {
-  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2}) {
+  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
     if (!kernel_choice_available(k)) continue;
     Conv2dParams p;
     p.in_c = p.out_c = 16;
@@ -643,6 +731,38 @@ TEST(Conv2dF32Dispatch, AutoPicksWinogradWhereItPaysOff) {
     EXPECT_EQ(stem->algorithm(), ConvAlgorithm::kDirect);
     EXPECT_EQ(stem->variant_name(), kernel_choice_name(k));
   }
+}
+
+TEST(Conv2dF32Dispatch, AutoPicksIm2colForNarrowOutputsOnAvx512Only) {
+  // Like ResNet-18's layer4.0.conv1 at a small channel count: 3×3 stride 2 to a 7-wide output
+  // (10×7: 7 of 16 lanes per row vector; 70 of 80 lanes flattened).
+  Conv2dParams p;
+  p.in_c = 16;
+  p.out_c = 32;
+  p.in_h = 20;
+  p.in_w = 14;
+  p.kernel_h = p.kernel_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  const std::vector<float> w(static_cast<size_t>(p.weight_size()));
+  for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
+    if (!kernel_choice_available(k)) continue;
+    Result<Conv2dF32> r = Conv2dF32::prepare(p, w, {}, k);
+    ASSERT_TRUE(r.ok());
+    const bool want = k == KernelChoice::kAvx512;
+    EXPECT_EQ(r->algorithm() == ConvAlgorithm::kIm2col, want) << kernel_choice_name(k);
+    EXPECT_EQ(r->variant_name(),
+              std::string(kernel_choice_name(k)) + (want ? "/im2col" : std::string()));
+    // Forced, it is available on every fast tier; not on the reference.
+    Result<Conv2dF32> forced = Conv2dF32::prepare(p, w, {}, k, ConvAlgorithm::kIm2col);
+    ASSERT_TRUE(forced.ok());
+    EXPECT_EQ(forced->algorithm(), ConvAlgorithm::kIm2col);
+  }
+  Result<Conv2dF32> ref = Conv2dF32::prepare(p, w, {}, KernelChoice::kRef, ConvAlgorithm::kIm2col);
+  ASSERT_FALSE(ref.ok());
+  EXPECT_NE(ref.status().message().find("algorithm = im2col, must be direct or auto"),
+            std::string::npos)
+      << ref.status().message();
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {

@@ -57,6 +57,22 @@ std::vector<GemmCase> all_cases() {
       make("n25", 25, 127, {4}),
       make("n33", 33, 129, {3, 1}, true, true, GemmC::kScalar),
       make("n49", 49, 257, {11}),
+      // The AVX-512 tier: panels of 16·NV columns (N 31, 32, 47, 48, 97 around 16/32/48), row
+      // blocks of 8 (M 7, 8, 9, 15, 17), and an ImageNet-style classifier at batch 1.
+      make("z_n31_m8", 31, 20, {8, 9}, false, true),
+      make("z_n32_m7", 32, 19, {7, 15}),
+      make("z_n47_m17", 47, 40, {17}, true, false, GemmC::kScalar, 0.75f, -1.0f),
+      make("z_n48", 48, 33, {1, 16}, false, true, GemmC::kRow, 1, 1, Activation::relu()),
+      make("z_n97", 97, 50, {3, 8}, true, true, GemmC::kNone, 1, 1, Activation::leaky_relu(0.2f)),
+      make("classifier_1000x512", 1000, 512, {1, 2}, false, true),
+      // K·N ≥ 2^16: the AVX-512 tier's 16-lane kernel (smaller products run its 8-lane one).
+      make("z16_n47_k1400", 47, 1400, {1, 9}, false, true),
+      make("z16_n97_k700", 97, 700, {3, 8, 17}, false, false, GemmC::kScalar, 0.5f, 2.0f,
+           Activation::relu()),
+      make("z16_n33_k2000", 33, 2000, {2, 7}, true, true, GemmC::kNone, 1, 1,
+           Activation::leaky_relu(0.1f)),
+      make("z16_n256_k256", 256, 256, {1, 15}, false, false, GemmC::kRow, -1.0f, 1.0f,
+           Activation::clip(-0.5f, 0.5f)),
   };
   Rng rng(20261127);
   for (int i = 0; i < 30; ++i) {
@@ -136,6 +152,19 @@ std::string gemm_tier_name(const ::testing::TestParamInfo<KernelChoice>& tier) {
 
 INSTANTIATE_TEST_SUITE_P(AllTiers, GemmF32Variants, ::testing::ValuesIn(registered_f32_kernels()),
                          gemm_tier_name);
+
+TEST(GemmF32Dispatch, AutoPicksTheWidestAvailableTier) {
+  GemmParams p;
+  p.n = 4;
+  p.k = 3;
+  Result<GemmF32> g = GemmF32::prepare(p, std::vector<float>(12), {});
+  ASSERT_TRUE(g.ok());
+  const KernelChoice want = kernel_choice_available(KernelChoice::kAvx512) ? KernelChoice::kAvx512
+                            : kernel_choice_available(KernelChoice::kAvx2) ? KernelChoice::kAvx2
+                                                                           : KernelChoice::kGeneric;
+  EXPECT_EQ(g->choice(), want);
+  EXPECT_EQ(resolve_kernel_choice(KernelChoice::kAuto), want);
+}
 
 TEST(GemmF32Ref, TransposesAlphaBetaAndBroadcastsC) {
   // A = [[1,2],[3,4]] (stored transposed), B = [[5,6],[7,8]] (stored transposed):

@@ -160,6 +160,20 @@ std::vector<PoolCase> all_cases() {
           .pad(1, 1, 1, 1)
           .hostile(),
       PoolTester("max_hostile_1d", K::kMax).input(4, 1, 77).kernel(1, 3).stride(1, 1).hostile(),
+      // The AVX2 3-wide stride-2 path over many 8-output vectors: ResNet-18's stem pool shape
+      // (pad 1) and SqueezeNet's (pad 0, ceil_mode), hostile values.
+      PoolTester("max3x3s2_resnet_hostile", K::kMax)
+          .input(3, 23, 64)
+          .kernel(3, 3)
+          .stride(2)
+          .pad(1, 1, 1, 1)
+          .hostile(),
+      PoolTester("max3x3s2_squeezenet_ceil_hostile", K::kMax)
+          .input(2, 27, 55)
+          .kernel(3, 3)
+          .stride(2)
+          .ceil_mode()
+          .hostile(),
       PoolTester("avg2x2s2", K::kAvg).input(32, 32, 32).kernel(2, 2).stride(2),
       PoolTester("avg3x3s1_pad", K::kAvg).input(3, 13, 17).kernel(3, 3).stride(1).pad(1, 1, 1, 1),
       PoolTester("avg3x3s1_pad_incl", K::kAvg)

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "ei8/core/npy.h"
 #include "ei8/graph/onnx/onnx_io.h"
@@ -37,11 +38,15 @@ void fill_tensor(onnx::TensorProto* t, const std::string& name, const Tensor& x)
 }
 
 void add_int64_initializer(onnx::GraphProto* g, const std::string& name,
-                           const std::vector<int64_t>& v) {
+                           const std::vector<int64_t>& v, std::optional<Shape> shape = {}) {
   onnx::TensorProto* t = g->add_initializer();
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::INT64);
-  t->add_dims(static_cast<int64_t>(v.size()));
+  if (shape) {
+    for (int64_t d : *shape) t->add_dims(d);
+  } else {
+    t->add_dims(static_cast<int64_t>(v.size()));
+  }
   t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * 8));
 }
 
@@ -169,6 +174,47 @@ Result<onnx::ModelProto> to_model(const Graph& src) {
       add_int64_initializer(gp, s, n.attr_ints("axes"));
       p->add_input(s);
       drop_attr("axes");
+    } else if (n.op_type == "Slice") {
+      for (const char* k : {"starts", "ends", "axes", "steps"}) {
+        if (!n.has(k)) {
+          p->add_input("");
+          continue;
+        }
+        const std::string s = fresh(n.name + "." + k);
+        add_int64_initializer(gp, s, n.attr_ints(k));
+        p->add_input(s);
+        drop_attr(k);
+      }
+      while (p->input_size() > 1 && p->input(p->input_size() - 1).empty()) {
+        p->mutable_input()->RemoveLast();
+      }
+    } else if ((n.op_type == "Split" && n.has("split")) ||
+               (n.op_type == "ReduceSum" && n.has("axes"))) {
+      const char* k = n.op_type == "Split" ? "split" : "axes";
+      const std::string s = fresh(n.name + "." + k);
+      add_int64_initializer(gp, s, n.attr_ints(k));
+      p->add_input(s);
+      drop_attr(k);
+    } else if (n.op_type == "Gather") {
+      const std::string s = fresh(n.name + ".indices");
+      const std::vector<int64_t> idx = n.attr_ints("indices");
+      add_int64_initializer(gp, s, idx,
+                            n.has("indices_shape") ? n.attr_ints("indices_shape")
+                                                   : Shape{static_cast<int64_t>(idx.size())});
+      p->add_input(s);
+      drop_attr("indices");
+      drop_attr("indices_shape");
+    } else if (n.op_type == "Expand") {
+      if (n.has("like_axes")) {
+        return unsupported(
+            "cannot export node '{}' (Expand): like_axes = a runtime shape, must be a constant "
+            "shape (opset-13 export writes Expand's shape as an initializer)",
+            n.name);
+      }
+      const std::string s = fresh(n.name + ".shape");
+      add_int64_initializer(gp, s, n.attr_ints("shape"));
+      p->add_input(s);
+      drop_attr("shape");
     } else if (n.op_type == "Softmax" && n.attr_int("coerce_2d", 0) != 0) {
       return unsupported(
           "cannot export node '{}' (Softmax): coerce_2d over several axes, must normalize the "

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <span>
 
 #include "ei8/runtime/kernels/f32_internal.h"
 
@@ -32,20 +33,53 @@ Status validate_activation(std::string_view what, const Activation& a) {
   return {};
 }
 
-// Tile rows: MR × NV accumulators are 4 × 3 or 6 × 2 (f32_tiles.h). Pick the one whose tiles
-// waste fewer lanes on partial row blocks and partial vector groups; 4 × 3 on a tie. Small
-// outputs decide it (8×8 = 8 vectors: 3+3+2 vs 2+2+2+2; measured 135 → 121 µs for 64→128).
-int choose_mr(int64_t out_c_per_group, int64_t n_vec) {
+// Tile rows: the MR × NV shape of the tier's register file (direct_tile_nv, f32_internal.h)
+// whose tiles waste the fewest lanes on partial row blocks and partial vector groups; the first
+// listed on a tie (4 × 3 on 16 registers, 6 × 4 on 32). Small outputs decide it (AVX2, 8×8 =
+// 8 vectors: 3+3+2 vs 2+2+2+2; measured 135 → 121 µs for 64→128).
+int choose_mr(int64_t out_c_per_group, int64_t n_vec, int regs) {
   if (out_c_per_group <= 3) return static_cast<int>(out_c_per_group);
   const auto used = [&](int64_t mr, int64_t nv) {
     const auto round_up = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
     return static_cast<double>(out_c_per_group * n_vec) /
            static_cast<double>(round_up(out_c_per_group, mr) * round_up(n_vec, nv));
   };
-  return used(6, 2) > used(4, 3) ? 6 : 4;
+  static constexpr int kMr16[] = {4, 6}, kMr32[] = {6, 4, 8};
+  const std::span<const int> candidates =
+      regs >= 32 ? std::span<const int>(kMr32) : std::span<const int>(kMr16);
+  int best = candidates[0];
+  for (int mr : candidates) {
+    if (used(mr, direct_tile_nv(regs, mr)) > used(best, direct_tile_nv(regs, best))) best = mr;
+  }
+  return best;
 }
 
 }  // namespace
+
+bool im2col_pays_off(const Conv2dParams& p, KernelChoice tier) {
+  // Only the 16-lane tier: its row vectors waste lanes on outputs narrower than a multiple of
+  // 16 (ResNet's 28/14/7-wide strided layers: 87.5 % / 87.5 % / 44 % of the lanes used). The
+  // im2col copy costs K·P floats against K·P·out_c/groups MACs, so it needs several output
+  // channels per group, and its buffer should stay in L2 (≤ 4 MiB).
+  if (tier != KernelChoice::kAvx512 || p.out_c_per_group() < 8) return false;
+  const int64_t lanes = f32_lanes(tier);
+  const int64_t oh = p.out_h(), ow = p.out_w(), pixels = oh * ow;
+  const int64_t plane = (pixels + lanes - 1) / lanes * lanes;
+  const double rows_used =
+      static_cast<double>(pixels) / static_cast<double>(oh * ((ow + lanes - 1) / lanes) * lanes);
+  const double flat_used = static_cast<double>(pixels) / static_cast<double>(plane);
+  const bool pointwise_flat = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 &&
+                              p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
+                              p.pad_bottom == 0 && p.pad_right == 0 && pixels % lanes == 0;
+  // Measured (bench/kernels_f32_bench, avx512/imagenet/, GMAC/s direct → im2col, Xeon
+  // Sapphire Rapids class): 3×3 s2 14×14 outputs 53.6 → 43.7 (the flat operands share no cache
+  // lines between taps: the rows' 12.5 % waste is cheaper), 28×28 42 → 46, 7×7 20 → 44; 1×1 s2
+  // 14×14 42.5 → 46.6, 7×7 19 → 44. So: 1×1 kernels whenever flattening saves lanes, larger
+  // kernels when it saves ≥ 10 % of them.
+  const bool one_by_one = p.kernel_h == 1 && p.kernel_w == 1;
+  const bool saves = flat_used >= rows_used + 0.1 || (one_by_one && flat_used > rows_used + 1e-9);
+  return !pointwise_flat && saves && p.k() * plane <= (int64_t{1} << 20);
+}
 
 std::string_view conv_algorithm_name(ConvAlgorithm a) {
   switch (a) {
@@ -55,6 +89,8 @@ std::string_view conv_algorithm_name(ConvAlgorithm a) {
       return "direct";
     case ConvAlgorithm::kWinograd:
       return "winograd";
+    case ConvAlgorithm::kIm2col:
+      return "im2col";
   }
   return "?";
 }
@@ -109,10 +145,19 @@ const Conv2dParams& Conv2dF32::params() const { return impl_->p; }
 KernelChoice Conv2dF32::choice() const { return impl_->choice; }
 ConvAlgorithm Conv2dF32::algorithm() const { return impl_->algorithm; }
 std::string_view Conv2dF32::variant_name() const {
-  if (impl_->algorithm == ConvAlgorithm::kWinograd) {
-    return impl_->choice == KernelChoice::kAvx2 ? "avx2/winograd" : "generic/winograd";
-  }
-  return kernel_choice_name(impl_->choice);
+  // "<tier>" for the direct plan, "<tier>/<algorithm>" otherwise (static strings).
+  static constexpr std::string_view kNames[3][3] = {
+      {"generic", "generic/winograd", "generic/im2col"},
+      {"avx2", "avx2/winograd", "avx2/im2col"},
+      {"avx512", "avx512/winograd", "avx512/im2col"}};
+  if (impl_->choice == KernelChoice::kRef) return "ref";
+  const int tier = impl_->choice == KernelChoice::kAvx512 ? 2
+                   : impl_->choice == KernelChoice::kAvx2 ? 1
+                                                          : 0;
+  const int algo = impl_->algorithm == ConvAlgorithm::kWinograd ? 1
+                   : impl_->algorithm == ConvAlgorithm::kIm2col ? 2
+                                                                : 0;
+  return kNames[tier][algo];
 }
 
 Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const float> weight,
@@ -143,10 +188,11 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
         "groups 1 convolution (kernel {}x{}, stride {}x{}, dilation {}x{}, groups {})",
         p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups);
   }
-  if (algorithm == ConvAlgorithm::kWinograd && choice == KernelChoice::kRef) {
+  if ((algorithm == ConvAlgorithm::kWinograd || algorithm == ConvAlgorithm::kIm2col) &&
+      choice == KernelChoice::kRef) {
     return unsupported(
-        "cannot prepare conv2d: algorithm = winograd, must be direct or auto for "
-        "kernel = ref");
+        "cannot prepare conv2d: algorithm = {}, must be direct or auto for kernel = ref",
+        conv_algorithm_name(algorithm));
   }
   auto impl = std::make_unique<Impl>();
   impl->p = p;
@@ -170,62 +216,96 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom, pw = p.in_w + p.pad_left + p.pad_right;
   const bool pointwise = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                          p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
-  const int64_t ow_vecs = (ow_n + 7) / 8;
-  if (pointwise && (p.in_h * p.in_w) % 8 == 0) {
+  // Depthwise-like layers (≤ 3 output channels per group: one-row tiles, K = taps) and tiny
+  // convolutions (< 64 output pixels and < 2^20 MACs, e.g. a 3×3 output) run the AVX-512
+  // tier's 8-lane (ymm) plan: 16-lane vectors would waste most lanes and gain no reuse, and
+  // zmm instructions lower the clock of what follows for a while
+  // (MobileNetV2's 576×14×14 stride-2 depthwise: 276 → 166 µs; a 4-channel 5×5 stride-2 conv
+  // with a 3×3 output: 1.00 → 0.83 µs). Large 7×7 layers keep zmm (im2col: 49 of 64 lanes).
+  m.zmm = m.choice == KernelChoice::kAvx512 && ocg > 3 &&
+          (oh_n * ow_n >= 64 || p.macs() >= (int64_t{1} << 20));
+  const int64_t lanes = m.zmm ? 16 : 8;
+  const int regs = m.zmm ? 32 : 16;
+  const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;
+  if (algorithm == ConvAlgorithm::kIm2col ||
+      (algorithm == ConvAlgorithm::kAuto && m.zmm && im2col_pays_off(p, m.choice))) {
+    // Pixel vectors over the flattened output (f32_internal.h, ConvStage::kIm2col): koff[k] =
+    // k·plane, the output plane is written as it is (NCHW).
+    m.algorithm = ConvAlgorithm::kIm2col;
+    m.stage = ConvStage::kIm2col;
+    const int64_t pixels = oh_n * ow_n;
+    m.plane = (pixels + lanes - 1) / lanes * lanes;
+    for (int64_t v = 0; v < m.plane / lanes; ++v) {
+      m.vin.push_back(static_cast<int32_t>(lanes * v));
+      m.vout.push_back(static_cast<int32_t>(lanes * v));
+      m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(lanes, pixels - lanes * v)));
+    }
+    for (int64_t kk = 0; kk < k; ++kk) m.koff.push_back(static_cast<int32_t>(kk * m.plane));
+    m.staged_floats = k * m.plane + Im2colStage::kSlack;
+  } else if (pointwise && (p.in_h * p.in_w) % lanes == 0) {
     m.stage = ConvStage::kNone;  // the input is already [c][pixels], pixels contiguous
     m.plane = p.in_h * p.in_w;
     m.row_stride = p.in_w;
-    for (int64_t v = 0; v < m.plane / 8; ++v) {
-      m.vin.push_back(static_cast<int32_t>(8 * v));
-      m.vout.push_back(static_cast<int32_t>(8 * v));
-      m.vlen.push_back(8);
+    for (int64_t v = 0; v < m.plane / lanes; ++v) {
+      m.vin.push_back(static_cast<int32_t>(lanes * v));
+      m.vout.push_back(static_cast<int32_t>(lanes * v));
+      m.vlen.push_back(static_cast<int32_t>(lanes));
     }
   } else {
-    const int64_t ow_stride = ow_vecs * 8;
+    const int64_t ow_stride = ow_vecs * lanes;
     m.stage = p.stride_w == 1 ? ConvStage::kPadded : ConvStage::kStrided;
     m.row_stride = m.stage == ConvStage::kPadded ? pw : p.kernel_w * ow_stride;
     m.plane = ph * m.row_stride;
     for (int64_t oh = 0; oh < oh_n; ++oh) {
-      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += 8) {
+      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += lanes) {
         m.vin.push_back(static_cast<int32_t>(oh * p.stride_h * m.row_stride + ow0));
         m.vout.push_back(static_cast<int32_t>(oh * ow_n + ow0));
-        m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(8, ow_n - ow0)));
+        m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(lanes, ow_n - ow0)));
       }
     }
   }
-  // Staged rows some output row reads (stride_h > 1 skips the others when staging).
-  m.row_used.assign(static_cast<size_t>(ph), 0);
-  for (int64_t oh = 0; oh < oh_n; ++oh) {
-    for (int64_t kh = 0; kh < p.kernel_h; ++kh) m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
-  }
-  const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * 8 : p.dilation_w;
-  for (int64_t ic = 0; ic < icg; ++ic) {
-    for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
-      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
-        m.koff.push_back(
-            static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + kw * kw_step));
+  if (m.stage != ConvStage::kIm2col) {
+    // Staged rows some output row reads (stride_h > 1 skips the others when staging).
+    m.row_used.assign(static_cast<size_t>(ph), 0);
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+        m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
       }
     }
+    const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * lanes : p.dilation_w;
+    for (int64_t ic = 0; ic < icg; ++ic) {
+      for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+        for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+          m.koff.push_back(
+              static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + kw * kw_step));
+        }
+      }
+    }
+    // Largest float index a tail lane may read in the staged group, so that the buffer covers
+    // it (kNone reads the input itself: whole vectors only).
+    const int64_t max_read = m.koff.back() + m.vin.back() + lanes - 1;
+    m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(icg * m.plane, max_read + 1);
   }
-  // Largest float index a tail lane may read, so that the staged buffer covers it.
-  const int64_t max_read = (p.groups - 1) * icg * m.plane + m.koff.back() + m.vin.back() + 7;
-  m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(p.in_c * m.plane, max_read + 1);
   if (m.staged_floats > kMaxElements) {
     return invalid_argument("cannot prepare conv2d: staged input = {} floats, must be <= 2^30",
                             m.staged_floats);
   }
 
-  m.mr = choose_mr(ocg, static_cast<int64_t>(m.vin.size()));
+  m.mr = choose_mr(ocg, static_cast<int64_t>(m.vin.size()), regs);
   const int64_t blocks = (ocg + m.mr - 1) / m.mr;
   m.wpack_group = blocks * k * m.mr;
   m.bpack_group = blocks * m.mr;
   m.wpack.assign(static_cast<size_t>(p.groups * m.wpack_group), 0.0f);
   m.bpack.assign(static_cast<size_t>(p.groups * m.bpack_group), 0.0f);
+  // Packed per K block (DirectConvArgs::wpack): the rows of one K block are one run.
+  const int64_t kc = direct_k_block(k, direct_tile_nv(regs, m.mr), static_cast<int>(lanes));
   for (int64_t g = 0; g < p.groups; ++g) {
     for (int64_t oc = 0; oc < ocg; ++oc) {
       const int64_t b = oc / m.mr, r = oc % m.mr;
       for (int64_t kk = 0; kk < k; ++kk) {
-        m.wpack[g * m.wpack_group + (b * k + kk) * m.mr + r] = weight[(g * ocg + oc) * k + kk];
+        const int64_t k0 = kk / kc * kc, k1 = std::min(k, k0 + kc);
+        m.wpack[g * m.wpack_group + (k0 * blocks + b * (k1 - k0) + (kk - k0)) * m.mr + r] =
+            weight[(g * ocg + oc) * k + kk];
       }
       if (!bias.empty()) m.bpack[g * m.bpack_group + oc] = bias[g * ocg + oc];
     }
@@ -243,21 +323,31 @@ size_t Conv2dF32::scratch_bytes(int64_t batch) const {
   return static_cast<size_t>(m.staged_floats) * sizeof(float);
 }
 
-void Conv2dF32::Impl::stage_image(const float* x, float* s) const {
+void Conv2dF32::Impl::stage_group(const float* x, float* s) const {
   const int64_t ph = p.in_h + p.pad_top + p.pad_bottom;
+  const int64_t channels = p.in_c_per_group();
+  if (stage == ConvStage::kIm2col) {
+    void (*im2col)(const Im2colStage&) =
+        choice == KernelChoice::kGeneric ? stage_im2col_f32_generic : stage_im2col_f32_avx2;
+    im2col({x, channels, p.in_h, p.in_w, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+            p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.out_h(), p.out_w(), plane, s});
+    return;  // every staged float is written (taps' tails zeroed; the slack is never read)
+  }
   if (stage == ConvStage::kPadded) {
+    // The AVX-512 tier stages with the AVX2 routines (memory bound; 8-lane loops).
     void (*padded)(const PaddedStage&) =
-        choice == KernelChoice::kAvx2 ? stage_padded_f32_avx2 : stage_padded_f32_generic;
-    padded({x, p.in_c, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
+        choice == KernelChoice::kGeneric ? stage_padded_f32_generic : stage_padded_f32_avx2;
+    padded(
+        {x, channels, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
   } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
-    // One call per image; the tiers vectorise the column gather of each row for all kw.
+    // One call per group; the tiers vectorise the column gather of each row for all kw.
     void (*gather)(const StridedGather&) =
-        choice == KernelChoice::kAvx2 ? gather_f32_strided_avx2 : gather_f32_strided_generic;
-    gather({x, p.in_c, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
+        choice == KernelChoice::kGeneric ? gather_f32_strided_generic : gather_f32_strided_avx2;
+    gather({x, channels, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
             p.kernel_w, p.dilation_w, row_stride / p.kernel_w, row_stride, plane, s});
   }
   // The slack read only by tail lanes (never stored): zeros keep it free of NaN/denormals.
-  const int64_t used = p.in_c * plane;
+  const int64_t used = channels * plane;
   std::memset(s + used, 0, sizeof(float) * static_cast<size_t>(staged_floats - used));
 }
 
@@ -279,9 +369,11 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
     return;
   }
   // The one place that maps a tier to its code (STYLE.md 4).
-  void (*kernel)(const DirectConvArgs&) =
-      m.choice == KernelChoice::kAvx2 ? conv2d_f32_direct_avx2 : conv2d_f32_direct_generic;
-  const int64_t icg = p.in_c_per_group(), ocg = p.out_c_per_group();
+  void (*kernel)(const DirectConvArgs&) = m.zmm ? conv2d_f32_direct_avx512
+                                          : m.choice == KernelChoice::kGeneric
+                                              ? conv2d_f32_direct_generic
+                                              : conv2d_f32_direct_avx2;
+  const int64_t ocg = p.out_c_per_group();
   const int64_t out_plane = p.out_h() * p.out_w();
   DirectConvArgs a{};
   a.koff = m.koff.data();
@@ -294,14 +386,18 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
   a.vlen = m.vlen.data();
   a.mr = m.mr;
   a.act = p.act;
+  // Groups are staged one at a time, each just before its kernel call: a depthwise layer's
+  // staged channel is still in L1/L2 when it is read (staging every channel first sent
+  // MobileNetV2's 96×112×112 stride-2 layer through 8 MB of scratch).
+  const int64_t group_in = p.in_c_per_group() * p.in_h * p.in_w;
   for (int64_t n = 0; n < batch; ++n) {
-    const float* src = input + n * in_size;
-    if (m.stage != ConvStage::kNone) {
-      m.stage_image(src, scratch);
-      src = scratch;
-    }
     for (int64_t g = 0; g < p.groups; ++g) {
-      a.src = src + g * icg * m.plane;
+      const float* src = input + n * in_size + g * group_in;
+      if (m.stage != ConvStage::kNone) {
+        m.stage_group(src, scratch);
+        src = scratch;
+      }
+      a.src = src;
       a.wpack = m.wpack.data() + g * m.wpack_group;
       a.bias = m.bpack.data() + g * m.bpack_group;
       a.dst = output + n * out_size + g * ocg * out_plane;

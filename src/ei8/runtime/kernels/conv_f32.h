@@ -13,7 +13,7 @@
 //   std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float));
 //   conv->run(x, y, batch, scratch.data());                         // allocation-free, any batch
 //   conv2d_f32_ref(p_with_batch, x, weight, bias, y_ref);           // the spec, for tests
-//   conv->algorithm();  // kDirect or kWinograd (chosen by prepare(); forceable for tests)
+//   conv->algorithm();  // kDirect, kWinograd or kIm2col (chosen by prepare(); forceable)
 //
 // Algorithms (plans) of the fast tiers: "direct" (a GEMM over the staged input, every shape)
 // and Winograd F(2×2, 3×3) for 3×3, stride-1, dilation-1, ungrouped convolutions (2.25× fewer
@@ -75,11 +75,15 @@ Status conv2d_f32_ref(const Conv2dParams& p, std::span<const float> input,
                       std::span<const float> weight, std::span<const float> bias,
                       std::span<float> output);
 
-// The convolution algorithm of a prepared fast tier. kAuto: prepare() picks the faster one
-// for the shape (measured, see conv_f32.cpp, winograd_pays_off); kWinograd on a shape it does
-// not cover (kernel ≠ 3×3, stride or dilation ≠ 1, groups > 1) fails with kUnsupported.
-enum class ConvAlgorithm { kAuto, kDirect, kWinograd };
-std::string_view conv_algorithm_name(ConvAlgorithm a);  // "auto", "direct", "winograd"
+// The convolution algorithm (plan) of a prepared fast tier. kAuto: prepare() picks the faster
+// one for the shape (measured, see winograd_pays_off / im2col_pays_off); kWinograd on a shape
+// it does not cover (kernel ≠ 3×3, stride or dilation ≠ 1, groups > 1) fails with
+// kUnsupported. kDirect and kIm2col cover every shape: both run the same micro-kernels, direct
+// over vectors of pixels within one output row of a padded / column-gathered copy of the
+// input, im2col over vectors of the flattened output (an im2col copy: K·out_h·out_w floats),
+// which wastes no lanes on narrow outputs. Every value can be forced (tests, tuning).
+enum class ConvAlgorithm { kAuto, kDirect, kWinograd, kIm2col };
+std::string_view conv_algorithm_name(ConvAlgorithm a);  // "auto", "direct", "winograd", "im2col"
 // Whether Winograd F(2×2, 3×3) covers the shape (not whether it is faster).
 bool winograd_applicable(const Conv2dParams& p);
 
@@ -109,8 +113,8 @@ class Conv2dF32 {
   KernelChoice choice() const;  // the tier actually used (never kAuto)
   // The algorithm actually used (never kAuto; kDirect for the kRef tier).
   ConvAlgorithm algorithm() const;
-  // Tier and algorithm for profiles: "ref", "generic", "avx2" (direct), "generic/winograd",
-  // "avx2/winograd".
+  // Tier and algorithm for profiles: "ref", "<tier>" (direct), "<tier>/winograd",
+  // "<tier>/im2col" with <tier> = generic, avx2 or avx512.
   std::string_view variant_name() const;
 
   Conv2dF32(Conv2dF32&&) noexcept;

@@ -2,6 +2,7 @@
 // transform and packing, the quad tables, and run() (staging + the tier's kernel).
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include "ei8/runtime/kernels/f32_internal.h"
 
@@ -25,7 +26,7 @@ bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier) {
   //   O(in_c + out_c) per tile against the GEMM's O(in_c·out_c) savings: 8 channels pay on
   //   AVX2. The portable tier's transforms are slower: c8 130 → 167 µs (32×32) but c16
   //   532 → 394, c64 299 → 159 (8×8).
-  const int64_t min_channels = tier == KernelChoice::kAvx2 ? 8 : 16;
+  const int64_t min_channels = tier == KernelChoice::kGeneric ? 16 : 8;
   return p.in_c >= min_channels && p.out_c >= min_channels;
 }
 
@@ -83,15 +84,23 @@ Status Conv2dF32::Impl::prepare_winograd(std::span<const float> weight_in,
   const int64_t quads = static_cast<int64_t>(qin.size());
   wino_images = std::clamp<int64_t>((kFoldQuads + quads - 1) / quads, 1, kMaxFold);
 
-  // Tile shape: the one wasting fewer rows and quads (4 × 3 on a tie), as the direct plan.
+  // Tile shape: the one of the tier's register file wasting the fewest rows and quads (the
+  // first listed on a tie), as the direct plan.
   const auto used = [&](int64_t rows, int64_t q) {
     const auto round_up = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
     const int64_t nq = quads * wino_images;
     return static_cast<double>(p.out_c * nq) /
            static_cast<double>(round_up(p.out_c, rows) * round_up(nq, q));
   };
-  mr = used(6, 4) > used(4, 6) ? 6 : 4;
-  nv = mr == 6 ? 2 : 3;
+  const std::span<const WinogradTile> shapes =
+      f32_regs(choice) >= 32 ? std::span<const WinogradTile>(kWinogradTiles32)
+                             : std::span<const WinogradTile>(kWinogradTiles16);
+  WinogradTile best = shapes[0];
+  for (const WinogradTile& t : shapes) {
+    if (used(t.mr, 2 * t.nv) > used(best.mr, 2 * best.nv)) best = t;
+  }
+  mr = best.mr;
+  nv = best.nv;
   wino_vbuf = 16 * p.in_c * 8 * nv;
   wino_mbuf = 16 * mr * 8 * nv;
 
@@ -106,10 +115,12 @@ Status Conv2dF32::Impl::prepare_winograd(std::span<const float> weight_in,
 void Conv2dF32::Impl::run_winograd(const float* input, float* output, int64_t batch,
                                    float* scratch) const {
   // The one place that maps a tier to its code (STYLE.md 4).
-  const bool avx2 = choice == KernelChoice::kAvx2;
-  void (*padded)(const PaddedStage&) = avx2 ? stage_padded_f32_avx2 : stage_padded_f32_generic;
-  void (*kernel)(const WinogradConvArgs&) =
-      avx2 ? conv2d_f32_winograd_avx2 : conv2d_f32_winograd_generic;
+  const bool generic = choice == KernelChoice::kGeneric;
+  void (*padded)(const PaddedStage&) = generic ? stage_padded_f32_generic : stage_padded_f32_avx2;
+  void (*kernel)(const WinogradConvArgs&) = choice == KernelChoice::kAvx512
+                                                ? conv2d_f32_winograd_avx512
+                                            : generic ? conv2d_f32_winograd_generic
+                                                      : conv2d_f32_winograd_avx2;
   const int64_t per_call = std::clamp<int64_t>(batch, 1, wino_images);  // as scratch_bytes()
   WinogradConvArgs a{};
   a.src = scratch;

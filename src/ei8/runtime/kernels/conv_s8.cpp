@@ -147,6 +147,8 @@ struct Tier {
   bool quads = false;  // 4 bytes per slot (x + shift, s8 w) instead of two int16 (x − z_x, w − z_w)
   bool signed_x = false;  // quads hold x as s8 (the AVX2 sign trick) rather than u8 (VNNI)
   void (*direct)(const S8DirectArgs&) = nullptr;
+  // The VNNI tier's own plan (s8_internal.h VnniPlan; the 8-lane direct tables are not used).
+  void (*vnni)(const VnniArgs&) = nullptr;
   void (*dw_row)(const S8DwRow&) = nullptr;
   void (*interleave)(const S8Interleave&) = nullptr;
   S8EpilogueFn epilogue = nullptr;
@@ -202,10 +204,10 @@ Tier pick_tier(KernelChoice resolved, int32_t weight_zero_point, std::span<const
   if (weight_zero_point != 0 || resolved == KernelChoice::kGeneric) return t;
   if (resolved == KernelChoice::kAvx512Vnni) {
     t.quads = true;
-    t.direct = direct_u8s8_avx512vnni;
+    t.vnni = direct_u8s8_vnni;
     if (g_emulate_vnni) {
       t.name = "avx512vnni-emulated";
-      t.direct = direct_u8s8_emulated_generic;
+      t.vnni = direct_u8s8_vnni_emulated;
       t.interleave = interleave_s8_generic;
       t.epilogue = epilogue_s8_generic;
     }
@@ -277,6 +279,15 @@ void widen_minus_zp(const TIn* __restrict x, int16_t* __restrict d, int64_t n, i
   for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[i]} - zx);
 }
 template <typename TIn>
+void widen_strided(const TIn* __restrict x, int16_t* __restrict d, int64_t n, int64_t stride,
+                   int32_t zx) {
+  if (stride == 2) {  // a constant stride the vectoriser turns into shuffles
+    for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[2 * i]} - zx);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<int16_t>(int32_t{x[i * stride]} - zx);
+}
+template <typename TIn>
 void or_shifted(const TIn* __restrict x, uint32_t* __restrict d, int64_t n, int32_t off,
                 uint32_t mask, int64_t bits) {
   for (int64_t i = 0; i < n; ++i)
@@ -286,13 +297,14 @@ void or_shifted(const TIn* __restrict x, uint32_t* __restrict d, int64_t n, int3
 // Fully connected staging of one input row into slots kS8Mr apart: n whole quads of x + shift
 // (as bytes) or pairs of x − z_x (as int16), the same values slot8 / slot16 pack.
 template <typename TIn>
-void stage_quads(const TIn* __restrict x, int32_t* __restrict d, int64_t n, int32_t shift) {
+void stage_quads(const TIn* __restrict x, int32_t* __restrict d, int64_t n, int32_t shift,
+                 int64_t stride) {
   for (int64_t i = 0; i < n; ++i) {
     const TIn* q = x + 4 * i;
-    d[i * kS8Mr] = static_cast<int32_t>((static_cast<uint32_t>(q[0] + shift) & 0xffu) |
-                                        ((static_cast<uint32_t>(q[1] + shift) & 0xffu) << 8) |
-                                        ((static_cast<uint32_t>(q[2] + shift) & 0xffu) << 16) |
-                                        ((static_cast<uint32_t>(q[3] + shift) & 0xffu) << 24));
+    d[i * stride] = static_cast<int32_t>((static_cast<uint32_t>(q[0] + shift) & 0xffu) |
+                                         ((static_cast<uint32_t>(q[1] + shift) & 0xffu) << 8) |
+                                         ((static_cast<uint32_t>(q[2] + shift) & 0xffu) << 16) |
+                                         ((static_cast<uint32_t>(q[3] + shift) & 0xffu) << 24));
   }
 }
 template <typename TIn>
@@ -389,6 +401,88 @@ std::vector<int32_t> pair_safe_column_order(std::span<const int8_t> w,
 }
 }  // namespace
 
+// ---------------------------------------------------------------- plan requests
+
+// What a plan name (variant()) asks prepare() for: the tier, the algorithm and the VNNI
+// register-block plan; other parts of the name (-u8x4, -sign84%) describe what follows from the
+// weights and are not requests.
+struct PlanRequest {
+  KernelChoice tier = KernelChoice::kAuto;
+  int algo = 0;  // 0: the heuristic's, 1: direct (or packed), 2: im2col
+  bool vnni_set = false;
+  VnniPlan vnni;
+};
+
+std::string vnni_suffix(const VnniPlan& v) {
+  return fmt::format("-{}{}x{}{}{}", v.lanes == 16 ? "zmm" : "ymm", v.mr, v.nv,
+                     v.grid ? "-grid" : "", v.rows_outer ? "" : "-vo");
+}
+
+Result<PlanRequest> parse_plan(std::string_view what, std::string_view plan) {
+  auto bad = [&](std::string_view why) -> Status {
+    return invalid_argument("cannot prepare {}: plan = '{}', must be {}", what, plan, why);
+  };
+  PlanRequest r;
+  const size_t slash = plan.find('/');
+  std::string_view tier = plan.substr(0, slash);
+  if (tier == "avx512vnni-emulated") tier = "avx512vnni";
+  bool found = false;
+  for (KernelChoice c : registered_s8_kernels()) {
+    if (kernel_choice_name(c) == tier) {
+      r.tier = c;
+      found = true;
+    }
+  }
+  if (!found) return bad("<tier>/<algorithm>... with a tier of registered_s8_kernels()");
+  if (slash == std::string_view::npos) return r;
+  std::string_view rest = plan.substr(slash + 1);
+  bool first = true;
+  while (!rest.empty()) {
+    const size_t dash = rest.find('-');
+    const std::string_view tok = rest.substr(0, dash);
+    rest = dash == std::string_view::npos ? std::string_view() : rest.substr(dash + 1);
+    if (first) {
+      first = false;
+      if (tok == "direct" || tok == "packed") {
+        r.algo = 1;
+      } else if (tok == "im2col") {
+        r.algo = 2;
+      } else if (tok != "depthwise") {
+        return bad("an algorithm of direct, im2col, depthwise or packed after the tier");
+      }
+      continue;
+    }
+    int mr = 0, nv = 0;
+    char x = 0;
+    if ((tok.starts_with("zmm") || tok.starts_with("ymm")) && tok.size() >= 6 &&
+        std::sscanf(std::string(tok.substr(3)).c_str(), "%d%c%d", &mr, &x, &nv) == 3 && x == 'x') {
+      if (!((mr == 1 && nv >= 1 && nv <= 6) || (mr == 4 && nv >= 1 && nv <= 6) ||
+            (mr == 8 && nv >= 1 && nv <= 3))) {
+        return bad("a VNNI block of 1x1..6, 4x1..6 or 8x1..3");
+      }
+      r.vnni_set = true;
+      r.vnni.lanes = tok.starts_with("zmm") ? 16 : 8;
+      r.vnni.mr = mr;
+      r.vnni.nv = nv;
+    } else if (tok == "grid") {
+      r.vnni.grid = true;
+    } else if (tok == "vo") {
+      r.vnni.rows_outer = false;
+    }
+  }
+  return r;
+}
+
+// Every tier's heuristic plan first (the best tier's leading), then the other variants: a tuning
+// budget that runs out still compares the tiers.
+std::vector<std::string> merge_candidates(const std::vector<std::vector<std::string>>& per_tier) {
+  std::vector<std::string> out;
+  for (const auto& t : per_tier)
+    if (!t.empty()) out.push_back(t.front());
+  for (const auto& t : per_tier) out.insert(out.end(), t.begin() + (t.empty() ? 0 : 1), t.end());
+  return out;
+}
+
 // ---------------------------------------------------------------- convolution
 
 enum class ConvPlan { kRef, kDirect, kDepthwise };
@@ -432,11 +526,31 @@ struct ConvS8Kernel::Impl {
   // found one with fewer unsafe k-slots (mixed plan).
   std::vector<int32_t> col_at;
   // Depthwise plan: w − z_w per [oc][tap pair] as int16 pairs (S8DwRow::wpair); the staged
-  // channel is int16 x − z_x: stride_w = 1 a padded copy [ph][dw_row] (dw_row ≥ pw + 16, a
-  // multiple of 16), otherwise column-gathered blocks [kernel_w][ph][dw_row] (dw_row = out_w
-  // rounded up to 16, + 16); dw_tapoff[t] = offset of tap t from its output row's start.
+  // channel is int16 x − z_x, zero-padded, each padded row split into stride_w column phases:
+  // [ph][stride_w][dw_row] (dw_row a multiple of 16 with room for the last vector's reads);
+  // dw_tapoff[t] = offset of tap t from its output row's start.
   std::vector<int32_t> wdw, dw_tapoff;
+  std::vector<int32_t> dw_phase;  // [stride_w][2]: elements [lo, hi) of a phase holding input
   int64_t dw_pairs = 0, dw_row = 0, dw_img = 0;
+  // Requested algorithm (PlanRequest::algo): 0 heuristic, 1 direct, 2 im2col.
+  int force_algo = 0;
+  // VNNI plan (tier.vnni; s8_internal.h): the register-block plan, the weights packed
+  // [group][row block of mr][ks][mr] from apack, the vectors (vplan.lanes slots from vvin) and
+  // their output segments.
+  VnniPlan vplan;
+  std::vector<int32_t> vapack, vvin, vseg_begin;
+  std::vector<VnniSeg> vsegs;
+  int64_t vapack_group = 0;
+  // Vectors of each mode for `lanes`: per output row, or along the grid (vnni_grid_len slots per
+  // output row).
+  int64_t vnni_grid_len() const { return im2col ? owp : p.geometry.stride_h * row_stride; }
+  int64_t vnni_vectors(int lanes, bool grid) const {
+    const int64_t oh_n = p.geometry.out_h(), ow_n = p.geometry.out_w();
+    if (!grid) return oh_n * ((ow_n + lanes - 1) / lanes);
+    return ((oh_n - 1) * vnni_grid_len() + ow_n + lanes - 1) / lanes;
+  }
+  VnniPlan vnni_heuristic() const;
+  void build_vnni(const VnniPlan& vp);
 
   // The tier's interleave mode: quads x + shift as bytes (a flip of the top bit), int16 pairs
   // x − z_x.
@@ -603,9 +717,95 @@ void ConvS8Kernel::Impl::run_direct(const TIn* x, void* y, int32_t* s, int64_t b
       }
       a.dst0 = (n * g.out_channels + grp * cog) * out_plane;
       a.chan0 = grp * cog;
-      tier.direct(a);
+      if (tier.vnni != nullptr) {
+        VnniArgs v;
+        v.plan = vplan;
+        v.conv = true;
+        v.src = s;
+        v.koff = koff.data();
+        v.ks = ks;
+        v.apack = vapack.data() + grp * vapack_group;
+        v.m = cog;
+        v.vin = vvin.data();
+        v.seg_begin = vseg_begin.data();
+        v.segs = vsegs.data();
+        v.n_vec = static_cast<int64_t>(vvin.size());
+        v.out = y;
+        v.dst0 = a.dst0;
+        v.row_stride = out_plane;
+        v.chan0 = a.chan0;
+        v.e = &ep.e;
+        tier.vnni(v);
+      } else {
+        tier.direct(a);
+      }
     }
   }
+}
+
+// The heuristic VNNI plan (prepare without a plan request): zmm; vectors along the grid when that
+// needs fewer of them; 8 rows × 3 vectors when a row block has at most 3 vectors, else 4 × 6.
+VnniPlan ConvS8Kernel::Impl::vnni_heuristic() const {
+  VnniPlan v;
+  v.lanes = 16;
+  v.grid = vnni_vectors(16, true) < vnni_vectors(16, false);
+  const int64_t n = vnni_vectors(16, v.grid);
+  if (n <= 3) {
+    v.mr = 8;
+    v.nv = 3;
+  }
+  return v;
+}
+
+void ConvS8Kernel::Impl::build_vnni(const VnniPlan& vp) {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  const int64_t cog = g.out_channels_per_group(), oh_n = g.out_h(), ow_n = g.out_w();
+  const int lanes = vp.lanes, mr = vp.mr;
+  vplan = vp;
+  vvin.clear();
+  vseg_begin.clear();
+  vsegs.clear();
+  int64_t max_vin = 0;
+  auto seg = [](int64_t b, int64_t e, int64_t o) {
+    return VnniSeg{static_cast<int32_t>(b), static_cast<int32_t>(e), static_cast<int32_t>(o)};
+  };
+  const int64_t gl = vnni_grid_len();  // slots between output rows
+  if (vp.grid) {
+    const int64_t j_end = (oh_n - 1) * gl + ow_n;
+    for (int64_t j0 = 0; j0 < j_end; j0 += lanes) {
+      vvin.push_back(static_cast<int32_t>(j0));
+      vseg_begin.push_back(static_cast<int32_t>(vsegs.size()));
+      for (int64_t oh = j0 / gl; oh < oh_n && oh * gl < j0 + lanes; ++oh) {
+        const int64_t b = std::max(j0, oh * gl), e = std::min(j0 + lanes, oh * gl + ow_n);
+        if (b < e) vsegs.push_back(seg(b - j0, e - j0, oh * ow_n + (b - oh * gl)));
+      }
+      max_vin = j0;
+    }
+  } else {
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t ow0 = 0; ow0 < ow_n; ow0 += lanes) {
+        const int64_t vi = oh * gl + ow0;
+        vvin.push_back(static_cast<int32_t>(vi));
+        vseg_begin.push_back(static_cast<int32_t>(vsegs.size()));
+        vsegs.push_back(seg(0, std::min<int64_t>(lanes, ow_n - ow0), oh * ow_n + ow0));
+        max_vin = std::max(max_vin, vi);
+      }
+    }
+  }
+  vseg_begin.push_back(static_cast<int32_t>(vsegs.size()));
+  const int64_t max_koff = *std::max_element(koff.begin(), koff.end());
+  // Every lane's read stays inside the slot image (lanes past a row read other real slots).
+  staged_slots = std::max(staged_slots, max_vin + max_koff + lanes);
+  const int64_t blocks = (cog + mr - 1) / mr;
+  vapack_group = blocks * ks * mr;
+  vapack.assign(static_cast<size_t>(g.groups * vapack_group), 0);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t r = 0; r < cog; ++r)
+      for (int64_t k = 0; k < ks; ++k)
+        vapack[static_cast<size_t>(grp * vapack_group + ((r / mr) * ks + k) * mr + r % mr)] =
+            apack[static_cast<size_t>(grp * apack_group + ((r / kS8Mr) * ks + k) * kS8Mr +
+                                      r % kS8Mr)];
+  variant += vnni_suffix(vp);
 }
 
 template <typename TIn>
@@ -617,10 +817,10 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
   auto* img = reinterpret_cast<int16_t*>(scratch);
   auto* sum = reinterpret_cast<int32_t*>(scratch + (dw_img * 2 + 63) / 64 * 64);
   const int32_t zx = p.input_zero_point;
-  const bool gathered = g.stride_w > 1;
+  const int64_t sw = g.stride_w;
   S8DwRow a;
   a.img = img;
-  a.row_stride = dw_row;
+  a.row_stride = sw * dw_row;  // one padded row = sw column phases
   a.tapoff = dw_tapoff.data();
   a.kk = g.kernel_h * g.kernel_w;
   a.n = ow_n;
@@ -630,26 +830,18 @@ void ConvS8Kernel::Impl::run_depthwise(const TIn* x, void* y, std::byte* scratch
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const TIn* xc = x + (n * g.in_channels + oc / cog) * g.in_h * g.in_w;
       if (oc % cog == 0) {
-        if (!gathered) {
-          for (int64_t ih = 0; ih < g.in_h; ++ih) {
-            int16_t* d = img + (ih + g.pad_top) * dw_row + g.pad_left;
-            const TIn* xr = xc + ih * g.in_w;
-            widen_minus_zp(xr, d, g.in_w, zx);
+        for (int64_t ih = 0; ih < g.in_h; ++ih) {
+          const TIn* xr = xc + ih * g.in_w;
+          int16_t* d = img + (ih + g.pad_top) * sw * dw_row;
+          if (sw == 1) {
+            widen_minus_zp(xr, d + g.pad_left, g.in_w, zx);
+            continue;
           }
-        } else {
-          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-            // Columns ow with 0 ≤ ow·sw + kw·dw − pad_left < in_w: [lo, hi).
-            const int64_t c0 = kw * g.dilation_w - g.pad_left;
-            const int64_t lo = std::min(ow_n, c0 >= 0 ? 0 : (-c0 + g.stride_w - 1) / g.stride_w);
-            const int64_t hi = std::max(
-                lo, std::min(ow_n, c0 >= g.in_w ? 0 : (g.in_w - c0 + g.stride_w - 1) / g.stride_w));
-            for (int64_t ih = 0; ih < g.in_h; ++ih) {
-              int16_t* d = img + (kw * ph + ih + g.pad_top) * dw_row;
-              const TIn* xr = xc + ih * g.in_w;
-              for (int64_t ow = lo; ow < hi; ++ow) {
-                d[ow] = static_cast<int16_t>(xr[c0 + ow * g.stride_w] - zx);
-              }
-            }
+          for (int64_t q = 0; q < sw; ++q) {
+            const int64_t lo = dw_phase[static_cast<size_t>(2 * q)];
+            const int64_t hi = dw_phase[static_cast<size_t>(2 * q + 1)];
+            const int64_t c0 = q - g.pad_left;  // input column of element 0 of phase q
+            if (hi > lo) widen_strided(xr + c0 + lo * sw, d + q * dw_row + lo, hi - lo, sw, zx);
           }
         }
       }
@@ -679,8 +871,18 @@ IntType ConvS8Kernel::output_type() const { return impl_->out; }
 Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
                                            std::span<const int8_t> weights,
                                            std::span<const int32_t> bias, IntType input,
-                                           IntType output, KernelChoice choice) {
+                                           IntType output, KernelChoice choice,
+                                           std::string_view plan) {
   constexpr std::string_view kWhat = "int8 convolution";
+  PlanRequest req;
+  if (!plan.empty()) {
+    EI8_ASSIGN_OR_RETURN(req, parse_plan(kWhat, plan));
+    if (choice != KernelChoice::kAuto && choice != req.tier) {
+      return invalid_argument("cannot prepare {}: plan = '{}', must be of the forced tier {}",
+                              kWhat, plan, kernel_choice_name(choice));
+    }
+    choice = req.tier;
+  }
   ConvS8Params p = params;
   p.geometry.batch = 1;
   EI8_RETURN_IF_ERROR(p.validate());
@@ -731,19 +933,27 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.tier = int16_tier(m.choice);  // int16 arithmetic in every tier
     m.variant = m.tier.name + "/depthwise";
     m.dw_pairs = (kk + 1) / 2;
-    const int64_t ow16 = (g.out_w() + 15) / 16 * 16;
-    if (g.stride_w == 1) {
-      // Every tap's 16-wide reads of the last vector stay inside the row.
-      m.dw_row = (std::max(m.pw, ow16 + (g.kernel_w - 1) * g.dilation_w) + 15) / 16 * 16;
-      m.dw_img = (m.ph + 1) * m.dw_row;
-    } else {
-      m.dw_row = ow16;
-      m.dw_img = (g.kernel_w * m.ph + 1) * m.dw_row;
+    const int64_t ow16 = (g.out_w() + 15) / 16 * 16, sw = g.stride_w;
+    // Each padded row split into sw column phases of dw_row elements (phase q holds padded
+    // columns q, q + sw, ...): tap kw of output ow reads phase (kw·dw) % sw at ow + (kw·dw) / sw,
+    // so every tap reads consecutive elements for any stride. Every tap's 16-wide reads of the
+    // last vector stay inside the phase row.
+    const int64_t plen = (m.pw + sw - 1) / sw;
+    m.dw_row = (std::max(plen, ow16 + (g.kernel_w - 1) * g.dilation_w / sw) + 15) / 16 * 16;
+    m.dw_img = (m.ph * sw + 1) * m.dw_row;
+    for (int64_t q = 0; q < sw; ++q) {
+      // Phase q, element j = padded column j·sw + q = input column j·sw + q − pad_left: the
+      // elements [lo, hi) that hold input columns.
+      const int64_t c0 = q - g.pad_left;
+      const int64_t lo = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;
+      const int64_t hi = c0 >= g.in_w ? 0 : (g.in_w - c0 + sw - 1) / sw;
+      m.dw_phase.push_back(static_cast<int32_t>(lo));
+      m.dw_phase.push_back(static_cast<int32_t>(std::max(lo, hi)));
     }
     for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
       for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        const int64_t off = g.stride_w == 1 ? kh * g.dilation_h * m.dw_row + kw * g.dilation_w
-                                            : (kw * m.ph + kh * g.dilation_h) * m.dw_row;
+        const int64_t col = kw * g.dilation_w;
+        const int64_t off = (kh * g.dilation_h * sw + col % sw) * m.dw_row + col / sw;
         m.dw_tapoff.push_back(static_cast<int32_t>(off));
       }
     }
@@ -759,6 +969,7 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     return ConvS8Kernel(std::move(impl));
   }
   m.plan = ConvPlan::kDirect;
+  m.force_algo = req.algo;
   // Full-range symmetric weights on AVX2: u8 quads in the mixed plan (pair-safe k-slots with
   // plain vpmaddubsw, the others with the sign trick) instead of the sign trick everywhere.
   const bool mixed = m.tier.choice == KernelChoice::kAvx2 && m.tier.signed_x;
@@ -770,9 +981,75 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     m.build_direct(weights);
   }
   if (mixed) m.order_unsafe_slots();
+  if (m.tier.vnni != nullptr) m.build_vnni(req.vnni_set ? req.vnni : m.vnni_heuristic());
   build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
                  m.tier, false, m.unsafe_bias);
   return ConvS8Kernel(std::move(impl));
+}
+
+Result<std::vector<std::string>> ConvS8Kernel::plan_candidates(const ConvS8Params& params,
+                                                               std::span<const int8_t> weights,
+                                                               IntType input, IntType output,
+                                                               KernelChoice choice) {
+  std::vector<KernelChoice> tiers;
+  if (choice != KernelChoice::kAuto) {
+    tiers.push_back(choice);
+  } else {
+    // The tiers worth timing on this CPU: the best one and AVX2 (generic never beats AVX2).
+    tiers.push_back(resolve_s8_kernel_choice(KernelChoice::kAuto));
+    if (tiers.front() == KernelChoice::kAvx512Vnni) tiers.push_back(KernelChoice::kAvx2);
+  }
+  std::vector<std::vector<std::string>> per_tier;
+  for (KernelChoice t : tiers) {
+    std::vector<std::string>& out = per_tier.emplace_back();
+    EI8_ASSIGN_OR_RETURN(ConvS8Kernel h, prepare(params, weights, {}, input, output, t));
+    const Impl& m = *h.impl_;
+    const std::string name = kernel_choice_name(m.choice).data();
+    std::vector<std::string> algos;
+    if (m.plan != ConvPlan::kDirect) {
+      algos.push_back("");  // ref, depthwise: one plan
+    } else {
+      algos.push_back(m.im2col ? "im2col" : "direct");
+      // The other algorithm when it packs K into fewer k-slots (im2col) and stays small.
+      const fixedpoint::ConvGeometry& g = m.p.geometry;
+      const int64_t per = m.tier.per_slot(), kk = g.kernel_h * g.kernel_w;
+      const int64_t k = g.in_channels_per_group() * kk;
+      const int64_t ks_i2c = (k + per - 1) / per,
+                    ks_dir = (g.in_channels_per_group() + per - 1) / per * kk;
+      if (ks_i2c < ks_dir && ks_i2c * g.out_h() * m.owp <= (int64_t{1} << 20)) {
+        algos.push_back(m.im2col ? "direct" : "im2col");
+      }
+    }
+    for (const std::string& algo : algos) {
+      const std::string base = algo.empty() ? std::string(h.variant()) : name + "/" + algo;
+      if (m.tier.vnni == nullptr || algo.empty()) {
+        out.push_back(base);
+        continue;
+      }
+      ConvS8Params q = params;
+      EI8_ASSIGN_OR_RETURN(ConvS8Kernel a, prepare(q, weights, {}, input, output, t, base));
+      const Impl& ma = *a.impl_;
+      const bool grid = ma.vnni_vectors(16, true) < ma.vnni_vectors(16, false);
+      const VnniPlan first = ma.vplan;
+      out.push_back(base + vnni_suffix(first));
+      for (int lanes : {16, 8}) {
+        for (auto [mr, nv] : {std::pair{4, 6}, std::pair{8, 3}}) {
+          for (bool gr : {false, true}) {
+            if (gr && !grid) continue;
+            for (bool ro : {true, false}) {
+              if (!ro && lanes == 8) continue;
+              const VnniPlan v{lanes, mr, nv, gr, ro};
+              const std::string n = base + vnni_suffix(v);
+              if (n != out.back() && std::find(out.begin(), out.end(), n) == out.end()) {
+                out.push_back(n);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return merge_candidates(per_tier);
 }
 
 // The direct / im2col plan for m.tier: index tables (koff, vin, vout, vlen), the staging
@@ -802,7 +1079,8 @@ void ConvS8Kernel::Impl::build_direct(std::span<const int8_t> w) {
   // of the per-channel slots (C_in not a multiple of 2 or 4: C_in = 1 wastes 3/4 of every quad)
   // and the image stays small (≤ 1 MiB).
   const int64_t ks_i2c = (k + per - 1) / per;
-  m.im2col = ks_i2c * 8 <= m.ks * 7 && ks_i2c * oh_n * m.owp <= (int64_t{1} << 18);
+  m.im2col = m.force_algo == 2 || (m.force_algo == 0 && ks_i2c * 8 <= m.ks * 7 &&
+                                   ks_i2c * oh_n * m.owp <= (int64_t{1} << 18));
   m.variant = m.tier.plan(m.im2col ? "im2col" : "direct");
   // The column order (kept from a previous call for the same plan).
   const int64_t cols = m.im2col ? k : cig, positions = (m.im2col ? ks_i2c : m.cslots) * per;
@@ -1058,6 +1336,12 @@ struct FullyConnectedS8Kernel::Impl {
   // input rows are apack [row block][k-slot][kS8Mr] (per run, in scratch).
   int64_t ks = 0;
   std::vector<int32_t> wpack, koff, vin, vout, vlen;
+  // VNNI plan (tier.vnni): wpack is [panel of vplan.lanes][k-slot][lanes], the staged rows
+  // [row block of vplan.mr][k-slot][mr]; one segment per panel.
+  VnniPlan vplan;
+  std::vector<int32_t> vseg_begin;
+  std::vector<VnniSeg> vsegs;
+  int64_t rows_per_block() const { return tier.vnni != nullptr ? vplan.mr : kS8Mr; }
 
   template <typename TIn>
   void run_packed(const TIn* x, void* y, int32_t* s, int64_t batch) const;
@@ -1069,16 +1353,17 @@ void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
   const int64_t k = p.in_features, per = tier.per_slot();
   const int32_t zx = p.input_zero_point;
   const int32_t shift = tier.shift(in);
-  const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
+  const int64_t mr = rows_per_block();
+  const int64_t blocks = (batch + mr - 1) / mr;
   for (int64_t blk = 0; blk < blocks; ++blk) {
-    for (int64_t r = 0; r < kS8Mr; ++r) {
-      const int64_t row = blk * kS8Mr + r;
-      int32_t* dst = s + blk * ks * kS8Mr + r;
+    for (int64_t r = 0; r < mr; ++r) {
+      const int64_t row = blk * mr + r;
+      int32_t* dst = s + blk * ks * mr + r;
       int64_t sl = 0;
       if (row < batch) {  // whole slots without per-element tests (staging is O(K) per row)
         sl = k / per;
         if (tier.quads) {
-          stage_quads(x + row * k, dst, sl, shift);
+          stage_quads(x + row * k, dst, sl, shift, mr);
         } else {
           stage_pairs(x + row * k, dst, sl, zx);
         }
@@ -1093,9 +1378,29 @@ void FullyConnectedS8Kernel::Impl::run_packed(const TIn* x, void* y, int32_t* s,
             v[t] = tier.quads ? xv + shift : xv - zx;
           }
         }
-        dst[sl * kS8Mr] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
+        dst[sl * mr] = tier.quads ? slot8(v) : slot16(v[0], v[1]);
       }
     }
+  }
+  if (tier.vnni != nullptr) {
+    VnniArgs v;
+    v.plan = vplan;
+    v.conv = false;
+    v.src = wpack.data();
+    v.koff = koff.data();
+    v.ks = ks;
+    v.apack = s;
+    v.m = batch;
+    v.vin = vin.data();
+    v.seg_begin = vseg_begin.data();
+    v.segs = vsegs.data();
+    v.n_vec = static_cast<int64_t>(vin.size());
+    v.out = y;
+    v.dst0 = 0;
+    v.row_stride = p.out_features;
+    v.e = &ep.e;
+    tier.vnni(v);
+    return;
   }
   S8DirectArgs a;
   a.src = wpack.data();
@@ -1131,9 +1436,19 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
                                                                std::span<const int8_t> weights,
                                                                std::span<const int32_t> bias,
                                                                WeightLayout layout, IntType input,
-                                                               IntType output,
-                                                               KernelChoice choice) {
+                                                               IntType output, KernelChoice choice,
+                                                               std::string_view plan) {
   constexpr std::string_view kWhat = "int8 fully connected";
+  PlanRequest req;
+  if (!plan.empty()) {
+    EI8_ASSIGN_OR_RETURN(req, parse_plan(kWhat, plan));
+    if (choice != KernelChoice::kAuto && choice != req.tier) {
+      return invalid_argument("cannot prepare {}: plan = '{}', must be of the forced tier {}",
+                              kWhat, plan, kernel_choice_name(choice));
+    }
+    choice = req.tier;
+  }
+  const int64_t rows_hint = std::max<int64_t>(1, params.batch);
   FullyConnectedS8Params p = params;
   p.batch = 1;
   EI8_RETURN_IF_ERROR(p.validate());
@@ -1173,8 +1488,20 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
   const int64_t per = m.tier.per_slot();
   m.variant = m.tier.plan("packed");
   m.ks = (k + per - 1) / per;
-  const int64_t panels = (n_out + kS8Lanes - 1) / kS8Lanes;
-  m.wpack.assign(static_cast<size_t>(panels * m.ks * kS8Lanes), 0);
+  int64_t lanes = kS8Lanes;
+  if (m.tier.vnni != nullptr) {
+    // Heuristic: zmm panels, one register row per input row up to 8 (a block's rows past the
+    // batch are computed for nothing).
+    VnniPlan v;
+    v.mr = rows_hint == 1 ? 1 : (rows_hint >= 8 ? 8 : 4);
+    v.nv = v.mr == 8 ? 3 : 6;
+    m.vplan = req.vnni_set ? req.vnni : v;
+    m.vplan.grid = false;
+    lanes = m.vplan.lanes;
+    m.variant += vnni_suffix(m.vplan);
+  }
+  const int64_t panels = (n_out + lanes - 1) / lanes;
+  m.wpack.assign(static_cast<size_t>(panels * m.ks * lanes), 0);
   std::vector<int64_t> sum_abs_w(static_cast<size_t>(n_out), 0),
       wsum(static_cast<size_t>(n_out), 0);
   for (int64_t o = 0; o < n_out; ++o) {
@@ -1188,16 +1515,20 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
         sum_abs_w[static_cast<size_t>(o)] += w - zw < 0 ? zw - w : w - zw;
         wsum[static_cast<size_t>(o)] += w;
       }
-      m.wpack[static_cast<size_t>(((o / kS8Lanes) * m.ks + sl) * kS8Lanes + o % kS8Lanes)] =
+      m.wpack[static_cast<size_t>(((o / lanes) * m.ks + sl) * lanes + o % lanes)] =
           m.tier.quads ? slot8(v) : slot16(v[0], v[1]);
     }
   }
-  for (int64_t sl = 0; sl < m.ks; ++sl) m.koff.push_back(static_cast<int32_t>(sl * kS8Lanes));
+  for (int64_t sl = 0; sl < m.ks; ++sl) m.koff.push_back(static_cast<int32_t>(sl * lanes));
   for (int64_t v = 0; v < panels; ++v) {
-    m.vin.push_back(static_cast<int32_t>(v * m.ks * kS8Lanes));
-    m.vout.push_back(static_cast<int32_t>(v * kS8Lanes));
-    m.vlen.push_back(static_cast<int32_t>(std::min<int64_t>(kS8Lanes, n_out - v * kS8Lanes)));
+    const auto len = static_cast<int32_t>(std::min<int64_t>(lanes, n_out - v * lanes));
+    m.vin.push_back(static_cast<int32_t>(v * m.ks * lanes));
+    m.vout.push_back(static_cast<int32_t>(v * lanes));
+    m.vlen.push_back(len);
+    m.vseg_begin.push_back(static_cast<int32_t>(m.vsegs.size()));
+    m.vsegs.push_back(VnniSeg{0, len, static_cast<int32_t>(v * lanes)});
   }
+  m.vseg_begin.push_back(static_cast<int32_t>(m.vsegs.size()));
   build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
                  m.tier, true);
   return FullyConnectedS8Kernel(std::move(impl));
@@ -1206,8 +1537,41 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
 size_t FullyConnectedS8Kernel::scratch_bytes(int64_t batch) const {
   const Impl& m = *impl_;
   if (m.choice == KernelChoice::kRef) return 0;
-  const int64_t blocks = (batch + kS8Mr - 1) / kS8Mr;
-  return static_cast<size_t>(blocks * m.ks * kS8Mr) * 4 + 64;
+  const int64_t mr = m.rows_per_block();
+  const int64_t blocks = (batch + mr - 1) / mr;
+  return static_cast<size_t>(blocks * m.ks * mr) * 4 + 64;
+}
+
+Result<std::vector<std::string>> FullyConnectedS8Kernel::plan_candidates(
+    const FullyConnectedS8Params& p, std::span<const int8_t> weights, WeightLayout layout,
+    IntType input, IntType output, KernelChoice choice) {
+  std::vector<KernelChoice> tiers;
+  if (choice != KernelChoice::kAuto) {
+    tiers.push_back(choice);
+  } else {
+    tiers.push_back(resolve_s8_kernel_choice(KernelChoice::kAuto));
+    if (tiers.front() == KernelChoice::kAvx512Vnni) tiers.push_back(KernelChoice::kAvx2);
+  }
+  std::vector<std::vector<std::string>> per_tier;
+  for (KernelChoice t : tiers) {
+    std::vector<std::string>& out = per_tier.emplace_back();
+    EI8_ASSIGN_OR_RETURN(FullyConnectedS8Kernel h,
+                         prepare(p, weights, {}, layout, input, output, t));
+    out.emplace_back(h.variant());
+    if (h.impl_->tier.vnni == nullptr) continue;
+    const std::string base = std::string(kernel_choice_name(t)) + "/packed";
+    for (int lanes : {16, 8}) {
+      for (auto [mr, nv] : {std::pair{1, 6}, std::pair{4, 6}, std::pair{8, 3}}) {
+        const std::string n = base + vnni_suffix(VnniPlan{lanes, mr, nv, false, true});
+        if (std::find(out.begin(), out.end(), n) == out.end() &&
+            out.front().find(vnni_suffix(VnniPlan{lanes, mr, nv, false, true})) ==
+                std::string::npos) {
+          out.push_back(n);
+        }
+      }
+    }
+  }
+  return merge_candidates(per_tier);
 }
 
 void FullyConnectedS8Kernel::run(const void* input, void* output, std::byte* scratch,

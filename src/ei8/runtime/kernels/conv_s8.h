@@ -15,9 +15,13 @@
 //               (vpabsb / vpsignb on x − 128) on the others, each row block's safe slots first
 //               (plan suffix "-signN%": the share of sign-trick k-slots); exact either way;
 //   avx512vnni  vpdpbusd (u8·s8 quads → int32) on u8 activations (s8 → u8 by +128, z_x + 128)
-//               with the correction acc = Σ x·w − z_x·Σ_k w[c][k] + bias; symmetric weights only
-//               (z_w = 0), otherwise the avx2 plan. Compiled with function target attributes and
-//               dispatched only when cpu_features().avx512vnni.
+//               with the correction acc = Σ x·w − z_x·Σ_k w[c][k] folded into the bias;
+//               symmetric weights only (z_w = 0), otherwise the avx2 plan. Register blocks of
+//               MR rows × NV vectors on zmm (16 lanes) or ymm (8 lanes), requantization fused
+//               in the block's epilogue; convolution vectors run along output rows or along the
+//               padded output grid ("-grid": several short rows per vector). Plan suffix
+//               "-zmm4x6[-grid][-vo]" (s8_internal.h VnniPlan). Compiled with function target
+//               attributes and dispatched only when cpu_features().avx512vnni.
 // Plans (variant() names them): "direct" stages the zero-point-padded image with 2 (int16) or 4
 // (quads) input channels per slot, each padded row split into stride_w column phases (so every
 // tap reads 8 consecutive slots for 8 consecutive outputs, any stride); "im2col" (small K =
@@ -77,11 +81,23 @@ KernelChoice resolve_s8_kernel_choice(KernelChoice c);
 // weights. run(): no allocation, no validation; thread-safe with distinct scratch buffers.
 class ConvS8Kernel {
  public:
+  // `plan` (optional) asks for one plan by name — a variant() string, e.g.
+  // "avx512vnni/direct-u8x4-zmm4x6-grid" or "avx2/im2col"; the tier, the algorithm and the VNNI
+  // register block are taken from it (what follows from the weights, like "-sign84%", is not a
+  // request). Every plan computes the reference's outputs bit for bit. An unknown name, a tier
+  // other than a forced `choice` or one this CPU lacks → an error.
   [[nodiscard]] static Result<ConvS8Kernel> prepare(const ConvS8Params& p,
                                                     std::span<const int8_t> weights,
                                                     std::span<const int32_t> bias, IntType input,
                                                     IntType output,
-                                                    KernelChoice choice = KernelChoice::kAuto);
+                                                    KernelChoice choice = KernelChoice::kAuto,
+                                                    std::string_view plan = {});
+  // The plans worth timing for this layer on this CPU (`choice` kAuto: the best tier and AVX2;
+  // otherwise that tier's plans), the heuristic's first: the candidates of prepare-time tuning
+  // (runtime/tuning.h). Names as variant() reports them, accepted by prepare()'s `plan`.
+  [[nodiscard]] static Result<std::vector<std::string>> plan_candidates(
+      const ConvS8Params& p, std::span<const int8_t> weights, IntType input, IntType output,
+      KernelChoice choice = KernelChoice::kAuto);
 
   // Bytes of scratch run() needs for `batch` samples (any alignment; may be 0).
   size_t scratch_bytes(int64_t batch) const;
@@ -117,11 +133,15 @@ enum class WeightLayout {
 // the batch (rows of the input) varies per run. Same contract as ConvS8Kernel.
 class FullyConnectedS8Kernel {
  public:
-  // p.batch is ignored. weights: in·out values in `layout`; bias: out or 0 values.
+  // weights: in·out values in `layout`; bias: out or 0 values.
+  // p.batch is a hint for the heuristic plan (rows per run); `plan` as for ConvS8Kernel.
   [[nodiscard]] static Result<FullyConnectedS8Kernel> prepare(
       const FullyConnectedS8Params& p, std::span<const int8_t> weights,
       std::span<const int32_t> bias, WeightLayout layout, IntType input, IntType output,
-      KernelChoice choice = KernelChoice::kAuto);
+      KernelChoice choice = KernelChoice::kAuto, std::string_view plan = {});
+  [[nodiscard]] static Result<std::vector<std::string>> plan_candidates(
+      const FullyConnectedS8Params& p, std::span<const int8_t> weights, WeightLayout layout,
+      IntType input, IntType output, KernelChoice choice = KernelChoice::kAuto);
 
   size_t scratch_bytes(int64_t batch) const;
   // input: batch·in elements, output: batch·out elements (no aliasing), batch ≥ 1.

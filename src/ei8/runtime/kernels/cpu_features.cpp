@@ -1,7 +1,15 @@
 #include "ei8/runtime/kernels/cpu_features.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include <fmt/format.h>
 
 namespace ei8::kernels {
 namespace {
@@ -74,6 +82,48 @@ std::string_view isa_name(Isa isa) {
       return "avx512vnni";
   }
   return "?";
+}
+
+const std::string& cpu_model_id() {
+  static const std::string id = [] {
+    std::string brand = "unknown cpu", vendor = "unknown";
+    unsigned family = 0, model = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (__get_cpuid(0, &a, &b, &c, &d)) {
+      char v[13] = {};
+      std::memcpy(v, &b, 4);
+      std::memcpy(v + 4, &d, 4);
+      std::memcpy(v + 8, &c, 4);
+      vendor = v;
+    }
+    if (__get_cpuid(1, &a, &b, &c, &d)) {
+      family = (a >> 8) & 0xf;
+      model = (a >> 4) & 0xf;
+      if (family == 0xf) family += (a >> 20) & 0xff;
+      if (family == 0x6 || family >= 0xf) model |= ((a >> 16) & 0xf) << 4;
+    }
+    char br[49] = {};
+    bool ok = true;
+    for (unsigned i = 0; i < 3 && ok; ++i) {
+      ok = __get_cpuid(0x80000002 + i, &a, &b, &c, &d) != 0;
+      std::memcpy(br + 16 * i, &a, 4);
+      std::memcpy(br + 16 * i + 4, &b, 4);
+      std::memcpy(br + 16 * i + 8, &c, 4);
+      std::memcpy(br + 16 * i + 12, &d, 4);
+    }
+    if (ok) {
+      brand = br;
+      brand.erase(0, brand.find_first_not_of(' '));
+      brand.erase(brand.find_last_not_of(' ') + 1);
+    }
+#endif
+    std::string s = fmt::format("{} ({} family {} model {}) {}", brand, vendor, family, model,
+                                isa_name(best_isa()));
+    std::replace(s.begin(), s.end(), '\t', ' ');
+    return s;
+  }();
+  return id;
 }
 
 }  // namespace ei8::kernels

@@ -9,6 +9,7 @@
 //   for (Isa isa : available_isas()) test_variant(isa);
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,5 +29,9 @@ bool isa_available(Isa isa);
 Isa best_isa();
 std::vector<Isa> available_isas();   // every tier this CPU runs, portable first
 std::string_view isa_name(Isa isa);  // "portable", "avx2", "avx512", "avx512vnni"
+// The CPU as a tuning file keys it: brand string, family and model from CPUID, and the tier
+// level this process runs (EI8_ISA caps it), e.g.
+// "Intel(R) Xeon(R) Processor (GenuineIntel family 6 model 207) avx512vnni". No tabs.
+const std::string& cpu_model_id();
 
 }  // namespace ei8::kernels

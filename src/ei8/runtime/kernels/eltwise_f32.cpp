@@ -23,7 +23,10 @@ Result<KernelChoice> prepare_eltwise_tier(KernelChoice choice) {
         "cannot prepare elementwise op: kernel = {}, must be available on this CPU (isa {})",
         kernel_choice_name(choice), isa_name(best_isa()));
   }
-  return choice == KernelChoice::kAvx512Vnni ? KernelChoice::kAvx2 : choice;
+  // The AVX-512 tiers (FP32 kAvx512, INT8 kAvx512Vnni) run these ops on AVX2.
+  return choice == KernelChoice::kAvx512Vnni || choice == KernelChoice::kAvx512
+             ? KernelChoice::kAvx2
+             : choice;
 }
 
 void binary_f32(KernelChoice tier, BinaryOp op, const BroadcastPlan& plan, const float* a,
@@ -31,6 +34,7 @@ void binary_f32(KernelChoice tier, BinaryOp op, const BroadcastPlan& plan, const
   const BinaryArgs args{op, &plan, a, b, y, relu};
   switch (tier) {
     case KernelChoice::kAvx2:
+    case KernelChoice::kAvx512:
     case KernelChoice::kAvx512Vnni:
       binary_f32_avx2(args);
       return;

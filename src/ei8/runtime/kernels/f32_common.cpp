@@ -14,6 +14,8 @@ std::string_view kernel_choice_name(KernelChoice c) {
       return "generic";
     case KernelChoice::kAvx2:
       return "avx2";
+    case KernelChoice::kAvx512:
+      return "avx512";
     case KernelChoice::kAvx512Vnni:
       return "avx512vnni";
   }
@@ -28,6 +30,8 @@ bool kernel_choice_available(KernelChoice c) {
       return true;
     case KernelChoice::kAvx2:
       return isa_available(Isa::kAvx2);
+    case KernelChoice::kAvx512:
+      return isa_available(Isa::kAvx512);
     case KernelChoice::kAvx512Vnni:
       return isa_available(Isa::kAvx512Vnni);
   }
@@ -35,14 +39,16 @@ bool kernel_choice_available(KernelChoice c) {
 }
 
 std::vector<KernelChoice> registered_f32_kernels() {
-  return {KernelChoice::kRef, KernelChoice::kGeneric, KernelChoice::kAvx2};
+  return {KernelChoice::kRef, KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512};
 }
 
-// The one table that maps the FP32 ops to the best tier (STYLE.md 4). AVX-512 adds nothing
-// for FP32 on the AMD cores we target (Zen 4 executes 512-bit FMAs as two 256-bit halves, the
-// same 16 MAC/cycle as AVX2), so the AVX-512 machines use the AVX2 tier; see docs/kernels.md.
+// The one table that maps the FP32 Conv/Gemm to the best tier (STYLE.md 4): AVX-512 (16-lane
+// zmm, 32 registers) > AVX2 > portable. Zen 4 executes a zmm FMA as two 256-bit halves (the
+// same FMA peak as AVX2) but keeps the 32 registers and half the instructions; Intel cores
+// and Zen 5 double the peak. docs/kernels.md has the measurements.
 KernelChoice resolve_kernel_choice(KernelChoice c) {
   if (c != KernelChoice::kAuto) return c;
+  if (isa_available(Isa::kAvx512)) return KernelChoice::kAvx512;
   if (isa_available(Isa::kAvx2)) return KernelChoice::kAvx2;
   return KernelChoice::kGeneric;
 }

@@ -54,6 +54,7 @@ enum class KernelChoice {
   kRef,         // the specification: plain loops, double accumulation
   kGeneric,     // portable blocked/packed C++ (no ISA flags)
   kAvx2,        // AVX2 + FMA micro-kernels (x86/, compiled with -mavx2 -mfma)
+  kAvx512,      // FP32 only: AVX-512 F/BW/VL/DQ micro-kernels, 16-lane zmm (x86/f32_avx512.cpp)
   kAvx512Vnni,  // INT8 only (conv_s8.h): vpdpbusd micro-kernels; FP32 prepare() rejects it
 };
 

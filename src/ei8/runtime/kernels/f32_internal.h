@@ -13,17 +13,70 @@
 
 namespace ei8::kernels {
 
+// Float lanes of a tier's vectors: 16 for AVX-512 (zmm), 8 otherwise (ymm, portable).
+constexpr int f32_lanes(KernelChoice tier) { return tier == KernelChoice::kAvx512 ? 16 : 8; }
+// Vector registers a tier's tiles may fill: 32 with AVX-512, 16 otherwise.
+constexpr int f32_regs(KernelChoice tier) { return tier == KernelChoice::kAvx512 ? 32 : 16; }
+
+// The direct tile shapes MR × NV (output channels × pixel vectors) per register file: MR·NV
+// accumulators + NV operands + 1 broadcast ≤ the registers. 16 registers: 1×4, 2×4, 3×3, 4×3,
+// 6×2; 32 registers: 1×8, 2×8, 3×6, 4×6, 6×4, 8×3 (12×2, 12 broadcasts per 2 loads, ran at a
+// third of 6×4's speed on 256-channel layers). 0 = not a shape of that file.
+constexpr int direct_tile_nv(int regs, int mr) {
+  if (regs >= 32) {
+    switch (mr) {
+      case 1:
+      case 2:
+        return 8;
+      case 3:
+      case 4:
+        return 6;
+      case 6:
+        return 4;
+      case 8:
+        return 3;
+      default:
+        return 0;
+    }
+  }
+  switch (mr) {
+    case 1:
+    case 2:
+      return 4;
+    case 3:
+    case 4:
+      return 3;
+    case 6:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+// The K block of a direct tile with NV vectors of `lanes` floats: blocks of ≤ 32 KiB of staged
+// operands (kc·NV·lanes·4 bytes), the taps split evenly. The taps of a k×k window overlap
+// (neighbouring columns and rows), so the distinct lines are fewer. 32 rather than 16 KiB: one
+// block instead of two for K = 288 (AVX2, 32→32 3×3: 62.8 → 56.8 µs; 32→64 at 16×16:
+// 117 → 106).
+constexpr int64_t direct_k_block(int64_t k, int nv, int lanes) {
+  const int64_t max_kc = 32768 / (int64_t{nv} * lanes * 4);
+  const int64_t blocks = (k + max_kc - 1) / max_kc;
+  return (k + blocks - 1) / blocks;
+}
+
 // One call computes one group of one image of a convolution as a "direct" GEMM:
 //   dst[oc][p] = act(bias[oc] + Σ_k wpack[oc][k] · src[koff[k] + vin[v] + lane])
-// where output pixels are taken in vectors of 8 lanes (vector v = 8 consecutive output
-// pixels of one output row starting at out offset vout[v], vlen[v] of them valid) and k runs
-// over (ic, kh, kw). The staged source makes every (k, v) operand 8 consecutive floats, so the
+// where output pixels are taken in vectors of L = f32_lanes(tier) lanes (vector v = L
+// consecutive output pixels starting at out offset vout[v], vlen[v] of them valid) and k runs
+// over (ic, kh, kw). The staged source makes every (k, v) operand L consecutive floats, so the
 // micro-kernel never packs the input (see docs/kernels.md, "direct convolution").
 struct DirectConvArgs {
   const float* src;     // staged input of this group
   const int32_t* koff;  // [k] offsets of each (ic, kh, kw) tap in src
   int64_t k;            // (in_c/groups)·kernel_h·kernel_w
-  const float* wpack;   // [ceil(out_c/mr)][k][mr], zero-padded rows
+  const float* wpack;   // per K block [k0, k1) of direct_k_block taps, every row block b:
+                       // wpack[(k0·blocks + b·(k1 − k0) + (kk − k0))·mr + r] = w[b·mr + r][kk],
+                       // zero rows past out_c (blocks = ceil(out_c/mr))
   const float* bias;    // [ceil(out_c/mr)·mr], zero-padded
   int64_t out_c;        // output channels of this group
   float* dst;           // output channel 0 of this group
@@ -31,33 +84,38 @@ struct DirectConvArgs {
   int64_t n_vec;        // vectors of output pixels
   const int32_t* vin;   // [n_vec] source offset of the vector's lane 0
   const int32_t* vout;  // [n_vec] destination offset of the vector's lane 0
-  const int32_t* vlen;  // [n_vec] valid lanes, 1..8
-  int mr;               // rows per tile: 1, 2, 3, 4 or 6
+  const int32_t* vlen;  // [n_vec] valid lanes, 1..L
+  int mr;               // rows per tile: a shape of direct_tile_nv for the tier's registers
   Activation act;
 };
 
 // Y[m][n] = act(Σ_k a(m,k)·bpack + cvec[n]) with a(m,k) = a[m·a_rs + k·a_ks] and B packed in
-// panels of 8·nv columns: bpack[panel][k][8·nv] (alpha folded in, zero-padded columns).
+// panels of L·nv columns (L = f32_lanes(tier)): bpack[panel][k][L·nv] (alpha folded in,
+// zero-padded columns).
 struct PackedGemmArgs {
   const float* a;
   int64_t a_rs, a_ks;
   int64_t m, n, k;
   const float* bpack;
-  const float* cvec;  // [n_panels·8·nv]: beta·C broadcast over the columns, zero-padded
+  const float* cvec;  // [n_panels·L·nv]: beta·C broadcast over the columns, zero-padded
   float* y;           // row stride n
-  int nv;             // vectors per panel (panel width 8·nv)
+  int nv;             // vectors per panel (panel width L·nv), 1..3
   Activation act;
 };
 
 // Whether Winograd F(2×2, 3×3) is faster than the direct plan for an applicable shape
 // (measured; conv_f32_winograd.cpp).
 bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier);
+// Whether the im2col plan beats the direct plan's row vectors for a shape (conv_f32.cpp).
+bool im2col_pays_off(const Conv2dParams& p, KernelChoice tier);
 
 // Tier entry points (STYLE.md 5: each in its own translation unit with its own flags).
 void conv2d_f32_direct_generic(const DirectConvArgs& args);
 void conv2d_f32_direct_avx2(const DirectConvArgs& args);
+void conv2d_f32_direct_avx512(const DirectConvArgs& args);
 void gemm_f32_packed_generic(const PackedGemmArgs& args);
 void gemm_f32_packed_avx2(const PackedGemmArgs& args);
+void gemm_f32_packed_avx512(const PackedGemmArgs& args);
 // The staging of a strided convolution (ConvStage::kStrided), one image, every channel c and
 // every staged row r with row_used[r] (the others are never read): the column gather of input
 // row ih = r − pad_top for every tap t in [0, taps),
@@ -85,6 +143,22 @@ struct PaddedStage {
 void stage_padded_f32_generic(const PaddedStage& s);
 void stage_padded_f32_avx2(const PaddedStage& s);
 
+// The im2col staging of one image (ConvStage::kIm2col), every channel of one group: for tap
+// k = (c·kernel_h + kh)·kernel_w + kw, dst[k·plane + oh·out_w + ow] = x[c][ih][iw] with
+// ih = oh·stride_h + kh·dilation_h − pad_top, iw = ow·stride_w + kw·dilation_w − pad_left, 0 in
+// the padding and in dst[k·plane + out_h·out_w .. (k+1)·plane) (plane: the pixels rounded up
+// to the vector width). dst must have kSlack floats of room past channels·kh·kw·plane.
+struct Im2colStage {
+  static constexpr int64_t kSlack = 8;
+  const float* x;
+  int64_t channels, in_h, in_w;
+  int64_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int64_t out_h, out_w, plane;
+  float* dst;
+};
+void stage_im2col_f32_generic(const Im2colStage& s);
+void stage_im2col_f32_avx2(const Im2colStage& s);
+
 // y = a ∘ b (relu: then r > 0 ? r : 0) over a non-empty broadcast plan (eltwise_f32.h).
 struct BinaryArgs {
   BinaryOp op;
@@ -102,6 +176,7 @@ enum class ConvStage {
   kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
   kPadded,   // stride_w = 1: zero-padded copy [c][in_h+pads][in_w+pads]
   kStrided,  // stride_w > 1: [c][in_h+pads][kernel_w][out_w rounded to 8], column-gathered
+  kIm2col,   // [k][out_h·out_w rounded to L]: pixel vectors cross output rows
 };
 
 struct Conv2dF32::Impl {
@@ -114,6 +189,7 @@ struct Conv2dF32::Impl {
   int64_t row_stride = 0;     // floats per staged row
   int64_t staged_floats = 0;  // scratch floats: staged image + slack read by the tail lanes
   int mr = 4;
+  bool zmm = false;  // kAvx512 with 16-lane vectors (false: its 8-lane plan, see prepare())
   std::vector<int32_t> koff, vin, vout, vlen;
   std::vector<uint8_t> row_used;  // [staged rows]: read by some output row
   std::vector<float> wpack, bpack;
@@ -128,7 +204,8 @@ struct Conv2dF32::Impl {
   std::vector<int32_t> qin, qout;
   std::vector<uint8_t> qcols, qrows;
 
-  void stage_image(const float* x, float* s) const;
+  // Stages the input channels of one group (x: its first channel) into s.
+  void stage_group(const float* x, float* s) const;
   Status prepare_winograd(std::span<const float> weight, std::span<const float> bias);
   void run_winograd(const float* input, float* output, int64_t batch, float* scratch) const;
 };
@@ -138,6 +215,7 @@ struct GemmF32::Impl {
   KernelChoice choice = KernelChoice::kRef;
   std::vector<float> b, c;  // kRef: the original tensors
   int nv = 2;
+  bool zmm = false;  // kAvx512 with 16-lane panels (false: its 8-lane kernel, see prepare())
   std::vector<float> bpack, cvec;
 };
 

@@ -1,38 +1,43 @@
-// ei8/runtime/kernels/f32_tiles.h — internal: the FP32 micro-kernels written once over an
-// 8-lane vector abstraction `Ops`. Each tier's translation unit (generic/, x86/) defines its
-// own Ops in an anonymous namespace and instantiates these templates with its own compile
-// flags, so no instruction of one tier leaks into another (STYLE.md 5).
+// ei8/runtime/kernels/f32_tiles.h — internal: the FP32 micro-kernels written once over a
+// vector abstraction `Ops` of kL = 8 or 16 float lanes. Each tier's translation unit
+// (generic/, x86/) defines its own Ops in an anonymous namespace and instantiates these
+// templates with its own compile flags, so no instruction of one tier leaks into another
+// (STYLE.md 5).
 //
-// Ops must provide: type V (8 floats); load/bcast/set1/store/store_n(p, v, n ≤ 8); fma(a, b, c)
-// = a·b + c; min/max; leaky(v, alpha) = v < 0 ? alpha·v : v; load_n(p, n) (lanes ≥ n = 0).
+// Ops must provide: kL (lanes), kRegs (vector registers: 16 or 32, sizes the tiles); type V;
+// load/bcast/set1/store/store_n(p, v, n ≤ kL); fma(a, b, c) = a·b + c; min/max;
+// leaky(v, alpha) = v < 0 ? alpha·v : v; load_n(p, n) (lanes ≥ n = 0, never touched).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "ei8/runtime/kernels/f32_internal.h"
 
 namespace ei8::kernels::tiles {
 
 // The epilogue every tile applies: clamp(v, lo, hi) covers none (±inf), relu (0, inf) and
-// clip; leaky_relu is the one non-clamp activation (kLeaky).
+// clip; leaky_relu is the one non-clamp activation (kLeaky). The bounds are kept as floats and
+// broadcast when applied: three vectors live across a tile's K loop would push a 24-accumulator
+// AVX-512 tile (24 + 4 operands + 1 broadcast of 32 zmm) into spilling its operands.
 template <class Ops>
 struct Epi {
-  typename Ops::V lo, hi, alpha;
+  float lo, hi, alpha;
   explicit Epi(const Activation& act) {
     const float inf = std::numeric_limits<float>::infinity();
-    float l = -inf, h = inf;
-    if (act.kind == ActKind::kRelu) l = 0.0f;
-    if (act.kind == ActKind::kClip) l = act.lo, h = act.hi;
-    lo = Ops::set1(l);
-    hi = Ops::set1(h);
-    alpha = Ops::set1(act.alpha);
+    lo = -inf;
+    hi = inf;
+    if (act.kind == ActKind::kRelu) lo = 0.0f;
+    if (act.kind == ActKind::kClip) lo = act.lo, hi = act.hi;
+    alpha = act.alpha;
   }
   template <bool kLeaky>
   typename Ops::V apply(typename Ops::V v) const {
-    if constexpr (kLeaky) return Ops::leaky(v, alpha);
-    return Ops::min(Ops::max(v, lo), hi);
+    if constexpr (kLeaky) return Ops::leaky(v, Ops::bcast(&alpha));
+    return Ops::min(Ops::max(v, Ops::bcast(&lo)), Ops::bcast(&hi));
   }
 };
 
@@ -43,13 +48,14 @@ struct VecGroup {
   int64_t out[NV];       // destination offset of lane 0
   int len[NV];           // valid lanes
   int count;             // real vectors (≤ NV)
-  bool full;             // count == NV and every len == 8
+  bool full;             // count == NV and every len == kL
 };
 
-// An MR × (8·NV) tile of a direct convolution: MR output channels starting at oc0 times the
+// An MR × (kL·NV) tile of a direct convolution: MR output channels starting at oc0 times the
 // NV pixel vectors of `g`. Accumulators start at the bias, exactly like the reference.
 //
-// K blocking: taps [k0, k1) only. The first block starts from the bias, later blocks from the
+// K blocking: taps [k0, k1) only, `w` = this row block's packed weights of that K block
+// ([k1 − k0][MR], f32_internal.h). The first block starts from the bias, later blocks from the
 // partial sums left in dst; only the last block applies the activation (`last`).
 template <class Ops, int MR, int NV, bool kLeaky>
 [[gnu::always_inline]] inline void conv_tile(const DirectConvArgs& a, const VecGroup<NV>& g,
@@ -87,7 +93,7 @@ template <class Ops, int MR, int NV, bool kLeaky>
     V b[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) b[j] = Ops::load(base[j] + o);
-    const float* wk = w + kk * MR;
+    const float* wk = w + (kk - k0) * MR;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const V av = Ops::bcast(wk + r);
@@ -125,7 +131,7 @@ template <class Ops, int MR, int NV, bool kLeaky>
       if (j >= g.count) break;
       const V v = epi.template apply<kLeaky>(acc[r][j]);
       float* out = dst + r * a.out_plane + g.out[j];
-      if (g.len[j] == 8) {
+      if (g.len[j] == Ops::kL) {
         Ops::store(out, v);
       } else {
         Ops::store_n(out, v, g.len[j]);
@@ -138,13 +144,10 @@ template <class Ops, int MR, int NV, bool kLeaky>
 void conv_direct(const DirectConvArgs& a) {
   const Epi<Ops> epi(a.act);
   const int64_t blocks = (a.out_c + MR - 1) / MR;
-  // K blocks whose NV staged operand vectors (kc·NV·32 bytes ≤ 32 KiB) stay in L1 while every
-  // output-channel block reuses them: the taps of a k×k window overlap (neighbouring columns
-  // and rows), so the distinct lines are fewer than kc·NV·32 bytes. 32 rather than 16 KiB: one
-  // block instead of two for K = 288 (32→32 3×3: 62.8 → 56.8 µs; 32→64 at 16×16: 117 → 106).
-  constexpr int64_t kKc = 32768 / (NV * 32);
-  const int64_t n_kb = (a.k + kKc - 1) / kKc;
-  const int64_t kc = (a.k + n_kb - 1) / n_kb;
+  // K blocks (direct_k_block, f32_internal.h) whose NV staged operand vectors stay in L1 while
+  // every output-channel block reuses them; the weights of one K block are one contiguous run
+  // over the row blocks, streamed once per vector group.
+  const int64_t kc = direct_k_block(a.k, NV, Ops::kL);
   for (int64_t v0 = 0; v0 < a.n_vec; v0 += NV) {
     VecGroup<NV> g;
     g.count = static_cast<int>(std::min<int64_t>(NV, a.n_vec - v0));
@@ -154,14 +157,14 @@ void conv_direct(const DirectConvArgs& a) {
       g.src[j] = a.src + a.vin[v];
       g.out[j] = a.vout[v];
       g.len[j] = a.vlen[v];
-      g.full = g.full && g.len[j] == 8;
+      g.full = g.full && g.len[j] == Ops::kL;
     }
     for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
       const int64_t k1 = std::min(a.k, k0 + kc);
       for (int64_t b = 0; b < blocks; ++b) {
         const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + b * a.k * MR, a.bias + b * MR, rows, b * MR,
-                                       epi, k0, k1);
+        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + (k0 * blocks + b * (k1 - k0)) * MR,
+                                       a.bias + b * MR, rows, b * MR, epi, k0, k1);
       }
     }
   }
@@ -176,102 +179,114 @@ void conv_direct_act(const DirectConvArgs& a) {
   }
 }
 
-// The tile shapes: MR·NV ≤ 12 accumulators + NV operands + 1 broadcast ≤ 16 vector registers.
+// The tile shapes (f32_internal.h, direct_tile_nv): MR·NV accumulators + NV operands + 1
+// broadcast fit the Ops' registers (≤ 12 + 3 + 1 of 16; ≤ 24 + 6 + 1 of 32).
 template <class Ops>
 void conv_direct_dispatch(const DirectConvArgs& a) {
+  constexpr int kR = Ops::kRegs;
   switch (a.mr) {
     case 1:
-      conv_direct_act<Ops, 1, 4>(a);
-      break;
+      return conv_direct_act<Ops, 1, direct_tile_nv(kR, 1)>(a);
     case 2:
-      conv_direct_act<Ops, 2, 4>(a);
-      break;
+      return conv_direct_act<Ops, 2, direct_tile_nv(kR, 2)>(a);
     case 3:
-      conv_direct_act<Ops, 3, 3>(a);
-      break;
+      return conv_direct_act<Ops, 3, direct_tile_nv(kR, 3)>(a);
     case 6:
-      conv_direct_act<Ops, 6, 2>(a);
+      return conv_direct_act<Ops, 6, direct_tile_nv(kR, 6)>(a);
+    case 8:
+      if constexpr (kR >= 32) return conv_direct_act<Ops, 8, direct_tile_nv(kR, 8)>(a);
       break;
     default:
-      conv_direct_act<Ops, 4, 3>(a);
       break;
   }
+  conv_direct_act<Ops, 4, direct_tile_nv(kR, 4)>(a);
 }
 
-// An MR × (8·NV) tile of Y = A·Bpack + cvec: rows i0.. (rows real; the others repeat the last
-// real row and are not stored), panel `panel` (cols real columns).
+// An MR × (kL·NV) tile of Y = A·Bpack + cvec: rows i0.. (all MR real), panel `panel` (cols
+// real columns).
 template <class Ops, int MR, int NV>
-inline void gemm_tile(const PackedGemmArgs& g, int64_t i0, int rows, int64_t panel, int cols) {
+inline void gemm_tile(const PackedGemmArgs& g, int64_t i0, int64_t panel, int cols) {
   const Epi<Ops> epi(g.act);
   const bool leaky = g.act.kind == ActKind::kLeakyRelu;
   using V = typename Ops::V;
-  constexpr int kNr = 8 * NV;
+  constexpr int kL = Ops::kL;
+  constexpr int kNr = kL * NV;
   const float* bp = g.bpack + panel * g.k * kNr;
   const float* cp = g.cvec + panel * kNr;
   V acc[MR][NV];
 #pragma GCC unroll 8
   for (int j = 0; j < NV; ++j) {
-    const V cv = Ops::load(cp + 8 * j);
-#pragma GCC unroll 8
+    const V cv = Ops::load(cp + kL * j);
+#pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) acc[r][j] = cv;
   }
   const float* arow[MR];
-#pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r) arow[r] = g.a + (i0 + std::min(r, rows - 1)) * g.a_rs;
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r) arow[r] = g.a + (i0 + r) * g.a_rs;
   for (int64_t kk = 0; kk < g.k; ++kk) {
     V b[NV];
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) b[j] = Ops::load(bp + kk * kNr + 8 * j);
-#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) b[j] = Ops::load(bp + kk * kNr + kL * j);
+#pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
       const V av = Ops::bcast(arow[r] + kk * g.a_ks);
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[r][j] = Ops::fma(av, b[j], acc[r][j]);
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
-    if (r >= rows) break;
     float* yrow = g.y + (i0 + r) * g.n + panel * kNr;
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
-      const int len = std::min(8, cols - 8 * j);
+      const int len = std::min(kL, cols - kL * j);
       if (len <= 0) break;
       const V v =
           leaky ? epi.template apply<true>(acc[r][j]) : epi.template apply<false>(acc[r][j]);
-      if (len == 8) {
-        Ops::store(yrow + 8 * j, v);
+      if (len == kL) {
+        Ops::store(yrow + kL * j, v);
       } else {
-        Ops::store_n(yrow + 8 * j, v, len);
+        Ops::store_n(yrow + kL * j, v, len);
       }
     }
   }
 }
 
+// Row blocks of MR; the last partial block runs a tile of exactly its rows (no wasted FMAs at
+// M = 1, the batch-1 classifier).
 template <class Ops, int MR, int NV>
 void gemm_packed(const PackedGemmArgs& g) {
-  constexpr int kNr = 8 * NV;
+  constexpr int kNr = Ops::kL * NV;
   const int64_t panels = (g.n + kNr - 1) / kNr;
-  for (int64_t i0 = 0; i0 < g.m; i0 += MR) {
-    const int rows = static_cast<int>(std::min<int64_t>(MR, g.m - i0));
+  const auto panel_loop = [&](auto rows_tag, int64_t i0) {
+    constexpr int kRows = decltype(rows_tag)::value;
     for (int64_t p = 0; p < panels; ++p) {
       const int cols = static_cast<int>(std::min<int64_t>(kNr, g.n - p * kNr));
-      gemm_tile<Ops, MR, NV>(g, i0, rows, p, cols);
+      gemm_tile<Ops, kRows, NV>(g, i0, p, cols);
     }
+  };
+  int64_t i0 = 0;
+  for (; i0 + MR <= g.m; i0 += MR) panel_loop(std::integral_constant<int, MR>{}, i0);
+  const int rest = static_cast<int>(g.m - i0);
+  [&]<int... R>(std::integer_sequence<int, R...>) {
+    ((rest == R + 1 ? panel_loop(std::integral_constant<int, R + 1>{}, i0) : void()), ...);
   }
+  (std::make_integer_sequence<int, MR - 1>{});
 }
 
+// Tile rows: 4 (16 registers) or 8 (32 registers); NV = 1..3 vectors per panel (prepare()).
 template <class Ops>
 void gemm_packed_dispatch(const PackedGemmArgs& g) {
+  constexpr int kMr = Ops::kRegs >= 32 ? 8 : 4;
   switch (g.nv) {
     case 1:
-      gemm_packed<Ops, 4, 1>(g);
+      gemm_packed<Ops, kMr, 1>(g);
       break;
     case 2:
-      gemm_packed<Ops, 4, 2>(g);
+      gemm_packed<Ops, kMr, 2>(g);
       break;
     default:
-      gemm_packed<Ops, 4, 3>(g);
+      gemm_packed<Ops, kMr, 3>(g);
       break;
   }
 }
@@ -280,6 +295,7 @@ void gemm_packed_dispatch(const PackedGemmArgs& g) {
 // image instead of a memcpy / memset per row and pad.
 template <class Ops>
 void stage_padded(const PaddedStage& s) {
+  static_assert(Ops::kL == 8, "the staging loops are written for 8-lane vectors");
   using V = typename Ops::V;
   const V zero = Ops::set1(0.0f);
   const int64_t pw = s.pad_left + s.in_w + s.pad_right;
@@ -333,6 +349,7 @@ void stage_padded(const PaddedStage& s) {
 // rows; `gather_row(x_row, dst_row)` does the column gather of one input row for every tap.
 template <class Ops, class RowFn>
 void stage_strided(const StridedGather& g, RowFn&& gather_row) {
+  static_assert(Ops::kL == 8, "the staging loops are written for 8-lane vectors");
   const typename Ops::V zero = Ops::set1(0.0f);
   for (int64_t c = 0; c < g.channels; ++c) {
     const float* xc = g.x + c * g.in_h * g.in_w;
@@ -346,6 +363,37 @@ void stage_strided(const StridedGather& g, RowFn&& gather_row) {
         continue;
       }
       gather_row(xc + ih * g.in_w, row);
+    }
+  }
+}
+
+// ConvStage::kIm2col staging (f32_internal.h, Im2colStage): the loops over taps and output
+// rows; `gather_row(x_row, dst, off)` writes dst[i] = x_row[i·stride_w + off] (0 outside the
+// row) for the out_w outputs of a row and may write up to 7 floats past them: rows, the zeroed
+// tail of each tap and the next tap are written in increasing address order, so each spill is
+// overwritten by its owner (the buffer ends with Im2colStage::kSlack floats of room).
+template <class Ops, class RowFn>
+void stage_im2col(const Im2colStage& s, RowFn&& gather_row) {
+  static_assert(Ops::kL == 8, "the staging loops are written for 8-lane vectors");
+  const typename Ops::V zero = Ops::set1(0.0f);
+  const int64_t pixels = s.out_h * s.out_w;
+  float* dst = s.dst;
+  for (int64_t c = 0; c < s.channels; ++c) {
+    const float* xc = s.x + c * s.in_h * s.in_w;
+    for (int64_t kh = 0; kh < s.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < s.kernel_w; ++kw, dst += s.plane) {
+        const int64_t off = kw * s.dilation_w - s.pad_left;
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const int64_t ih = oh * s.stride_h + kh * s.dilation_h - s.pad_top;
+          float* row = dst + oh * s.out_w;
+          if (ih < 0 || ih >= s.in_h) {
+            for (int64_t j = 0; j < s.out_w; j += 8) Ops::store(row + j, zero);  // spills ≤ 7
+          } else {
+            gather_row(xc + ih * s.in_w, row, off);
+          }
+        }
+        for (int64_t j = pixels; j < s.plane; j += 8) Ops::store(dst + j, zero);
+      }
     }
   }
 }

@@ -1,14 +1,17 @@
 // ei8/runtime/kernels/f32_tiles_winograd.h — internal: the Winograd F(2×2, 3×3) kernel
-// (f32_winograd.h) written once over the 8-lane `Ops` of f32_tiles.h, instantiated by each
-// tier's translation unit with its own flags.
+// (f32_winograd.h) written once over two `Ops` of f32_tiles.h, instantiated by each tier's
+// translation unit with its own flags: the input and output transforms run on an 8-lane
+// OpsT (lanes are tiles, see below), the 16 GEMMs on OpsG, 8 or 16 lanes wide (AVX-512: zmm
+// GEMMs over the same buffers the ymm transforms fill).
 //
-// Ops must provide, besides f32_tiles.h's list: add/sub; load_halves(p0, p1) = [p0[0..3] |
+// OpsT must provide, besides f32_tiles.h's list: add/sub; load_halves(p0, p1) = [p0[0..3] |
 // p1[0..3]]; deinterleave(a, b, even, odd) per 4-lane half: even = [a0 a2 b0 b2], odd =
 // [a1 a3 b1 b3]; zip(y0, y1, lo, hi) per 4-lane half: lo = [y0_0 y1_0 y0_1 y1_1], hi =
 // [y0_2 y1_2 y0_3 y1_3]; quads_of(y0, y1, qa, qb) = [y0_0 y1_0 … y0_3 y1_3], [y0_4 y1_4 …].
 //
-// One block = 2·NV quads = 8·NV tiles; vector j holds quads A = 2·j and B = 2·j + 1, in one of
-// two lane orders (the transforms are lane-wise, only the loads and stores see the order):
+// One block = 2·NV quads = 8·NV tiles (8·NV a multiple of OpsG::kL); vector j holds quads A = 2·j
+// and B = 2·j + 1, in one of two lane orders (the transforms are lane-wise, only the loads and
+// stores see the order):
 //  - adjacent (B continues A in the same row: 16 consecutive columns): a = x[0..7], b =
 //    x[8..15] of a window row, deinterleave() gives lanes [A0 A1 B0 B1 | A2 A3 B2 B3] and
 //    zip() of the column-0/column-1 outputs gives A's 8 output columns, then B's;
@@ -72,15 +75,16 @@ inline void winograd_input(const WinogradConvArgs& a, const float* const* qsrc,
   }
 }
 
-// One of the 16 GEMMs for MR output channels: m[r][8·NV] = Σ_ic u[ic][r] · v[ic·16·8·NV + ·].
+// One of the 16 GEMMs for MR output channels: m[r][kNb] = Σ_ic u[ic][r] · v[ic·16·kNb + ·],
+// kNb = kL·NV floats (NV vectors of the GEMM's Ops).
 template <class Ops, int MR, int NV>
 [[gnu::always_inline]] inline void winograd_gemm(const float* u, const float* v, int64_t k,
                                                  float* m) {
   using V = typename Ops::V;
-  constexpr int kNb = 8 * NV;
+  constexpr int kNb = Ops::kL * NV;
   V acc[MR][NV];
   const V zero = Ops::set1(0.0f);
-#pragma GCC unroll 8
+#pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) acc[r][j] = zero;
@@ -88,18 +92,18 @@ template <class Ops, int MR, int NV>
   for (int64_t kk = 0; kk < k; ++kk) {
     V b[NV];
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) b[j] = Ops::load(v + kk * 16 * kNb + 8 * j);
-#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) b[j] = Ops::load(v + kk * 16 * kNb + Ops::kL * j);
+#pragma GCC unroll 12
     for (int r = 0; r < MR; ++r) {
       const V av = Ops::bcast(u + kk * MR + r);
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[r][j] = Ops::fma(av, b[j], acc[r][j]);
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 12
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) Ops::store(m + r * kNb + 8 * j, acc[r][j]);
+    for (int j = 0; j < NV; ++j) Ops::store(m + r * kNb + Ops::kL * j, acc[r][j]);
   }
 }
 
@@ -168,10 +172,11 @@ inline void winograd_output(const WinogradConvArgs& a, const QuadGroup<NV>& g, c
 }
 
 // One block: quads [q0, q0 + count) of the call (count ≤ 2·NV), every output channel.
-template <class Ops, int MR, int NV, bool kLeaky>
-void winograd_block(const WinogradConvArgs& a, int64_t q0, int count, const Epi<Ops>& epi) {
+template <class OpsT, class OpsG, int MR, int NV, bool kLeaky>
+void winograd_block(const WinogradConvArgs& a, int64_t q0, int count, const Epi<OpsT>& epi) {
   constexpr int kQ = 2 * NV;
   constexpr int64_t kNb = 8 * NV;
+  static_assert(kNb % OpsG::kL == 0, "a block must be whole GEMM vectors");
   QuadGroup<NV> g;
   g.count = count;
   for (int i = 0; i < kQ; ++i) {
@@ -186,46 +191,63 @@ void winograd_block(const WinogradConvArgs& a, int64_t q0, int count, const Epi<
     const int64_t qa = q0 + std::min(2 * j, count - 1), qb = q0 + std::min(2 * j + 1, count - 1);
     g.adjacent[j] = qa / a.quads == qb / a.quads && a.qin[qb % a.quads] == a.qin[qa % a.quads] + 8;
   }
-  winograd_input<Ops, NV>(a, g.src, g.adjacent, a.vbuf);
+  winograd_input<OpsT, NV>(a, g.src, g.adjacent, a.vbuf);
   const int64_t blocks = (a.out_c + MR - 1) / MR;
   for (int64_t b = 0; b < blocks; ++b) {
     const float* ub = a.upack + b * 16 * a.in_c * MR;
     for (int x = 0; x < 16; ++x) {
-      winograd_gemm<Ops, MR, NV>(ub + x * a.in_c * MR, a.vbuf + x * kNb, a.in_c,
-                                 a.mbuf + x * MR * kNb);
+      winograd_gemm<OpsG, MR, kNb / OpsG::kL>(ub + x * a.in_c * MR, a.vbuf + x * kNb, a.in_c,
+                                              a.mbuf + x * MR * kNb);
     }
     const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-    winograd_output<Ops, MR, NV, kLeaky>(a, g, a.mbuf, a.bias + b * MR, rows, b * MR, epi);
+    winograd_output<OpsT, MR, NV, kLeaky>(a, g, a.mbuf, a.bias + b * MR, rows, b * MR, epi);
+  }
+}
+
+// The last `rest` quads (< 2·NV): the narrowest block NVT ≥ rest / 2 whose width is whole
+// GEMM vectors.
+template <class OpsT, class OpsG, int MR, int NV, bool kLeaky, int NVT>
+void winograd_rest(const WinogradConvArgs& a, int64_t q0, int rest, const Epi<OpsT>& epi) {
+  if constexpr (NVT < NV) {
+    if constexpr ((8 * NVT) % OpsG::kL == 0) {
+      if (2 * NVT >= rest) return winograd_block<OpsT, OpsG, MR, NVT, kLeaky>(a, q0, rest, epi);
+    }
+    return winograd_rest<OpsT, OpsG, MR, NV, kLeaky, NVT + 1>(a, q0, rest, epi);
+  } else {
+    winograd_block<OpsT, OpsG, MR, NV, kLeaky>(a, q0, rest, epi);
   }
 }
 
 // Full blocks of NV vectors, then the remaining quads in a block just wide enough for them.
-template <class Ops, int MR, int NV, bool kLeaky>
+template <class OpsT, class OpsG, int MR, int NV, bool kLeaky>
 void winograd_conv(const WinogradConvArgs& a) {
   constexpr int kQ = 2 * NV;
-  const Epi<Ops> epi(a.act);
+  const Epi<OpsT> epi(a.act);
   const int64_t total = a.images * a.quads;
   int64_t q0 = 0;
-  for (; q0 + kQ <= total; q0 += kQ) winograd_block<Ops, MR, NV, kLeaky>(a, q0, kQ, epi);
+  for (; q0 + kQ <= total; q0 += kQ) winograd_block<OpsT, OpsG, MR, NV, kLeaky>(a, q0, kQ, epi);
   const int rest = static_cast<int>(total - q0);
-  if (rest == 0) return;
-  if constexpr (NV >= 3) {
-    if (rest > 2 && rest <= 4) return winograd_block<Ops, MR, 2, kLeaky>(a, q0, rest, epi);
-  }
-  if constexpr (NV >= 2) {
-    if (rest <= 2) return winograd_block<Ops, MR, 1, kLeaky>(a, q0, rest, epi);
-  }
-  winograd_block<Ops, MR, NV, kLeaky>(a, q0, rest, epi);
+  if (rest > 0) winograd_rest<OpsT, OpsG, MR, NV, kLeaky, 1>(a, q0, rest, epi);
 }
 
-// The tile shapes (as conv_direct_dispatch): 4 × 3 or 6 × 2 vectors.
-template <class Ops>
-void winograd_dispatch(const WinogradConvArgs& a) {
-  const bool leaky = a.act.kind == ActKind::kLeakyRelu;
-  if (a.mr == 6) {
-    leaky ? winograd_conv<Ops, 6, 2, true>(a) : winograd_conv<Ops, 6, 2, false>(a);
+template <class OpsT, class OpsG, int MR, int NV>
+void winograd_act(const WinogradConvArgs& a) {
+  if (a.act.kind == ActKind::kLeakyRelu) {
+    winograd_conv<OpsT, OpsG, MR, NV, true>(a);
   } else {
-    leaky ? winograd_conv<Ops, 4, 3, true>(a) : winograd_conv<Ops, 4, 3, false>(a);
+    winograd_conv<OpsT, OpsG, MR, NV, false>(a);
+  }
+}
+
+// The tile shapes (winograd_tile_shapes, f32_winograd.h): MR output channels × 8·NV tiles.
+template <class OpsT, class OpsG>
+void winograd_dispatch(const WinogradConvArgs& a) {
+  if constexpr (OpsG::kRegs >= 32) {
+    if (a.mr == 12) return winograd_act<OpsT, OpsG, 12, 4>(a);
+    return winograd_act<OpsT, OpsG, 8, 6>(a);
+  } else {
+    if (a.mr == 6) return winograd_act<OpsT, OpsG, 6, 2>(a);
+    return winograd_act<OpsT, OpsG, 4, 3>(a);
   }
 }
 

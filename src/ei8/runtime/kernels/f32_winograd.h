@@ -69,9 +69,17 @@ struct WinogradConvArgs {
   const uint8_t* qrows;  // [quads] output rows inside the image, 1..2
   float* vbuf;           // scratch: [in_c][16][8·nv] transformed inputs of one block
   float* mbuf;           // scratch: [16][mr][8·nv] GEMM results of one block and row block
-  int mr, nv;            // tile shape: 4 × 3 or 6 × 2 vectors
+  int mr, nv;            // tile shape: mr output channels × 8·nv tiles (winograd_tile_shapes)
   Activation act;
 };
+
+// The Winograd tile shapes (mr, nv) of a register file: 16 registers (8-lane GEMMs) 4 × 3 or
+// 6 × 2 vectors; 32 registers (16-lane GEMMs, 8·nv tiles = nv/2 zmm): 8 × 3 or 12 × 2 zmm.
+struct WinogradTile {
+  int mr, nv;
+};
+inline constexpr WinogradTile kWinogradTiles16[] = {{4, 3}, {6, 2}};
+inline constexpr WinogradTile kWinogradTiles32[] = {{8, 6}, {12, 4}};
 
 // U = G g Gᵀ of every (oc, ic), packed for the tiles: upack[(b·16 + ξ)·in_c + ic][r] with
 // oc = b·mr + r (zero rows past out_c). weight: OIHW [out_c][in_c][3][3]. In double, rounded once.
@@ -81,5 +89,6 @@ void winograd_f23_pack_weights(std::span<const float> weight, int64_t out_c, int
 // Tier entry points (f32_tiles_winograd.h over each tier's vector Ops).
 void conv2d_f32_winograd_generic(const WinogradConvArgs& args);
 void conv2d_f32_winograd_avx2(const WinogradConvArgs& args);
+void conv2d_f32_winograd_avx512(const WinogradConvArgs& args);
 
 }  // namespace ei8::kernels

@@ -23,7 +23,10 @@ Result<KernelChoice> prepare_pool_tier(KernelChoice choice) {
     return unsupported("cannot prepare pool: kernel = {}, must be available on this CPU (isa {})",
                        kernel_choice_name(choice), isa_name(best_isa()));
   }
-  return choice == KernelChoice::kAvx512Vnni ? KernelChoice::kAvx2 : choice;
+  // The AVX-512 tiers (FP32 kAvx512, INT8 kAvx512Vnni) run these ops on AVX2.
+  return choice == KernelChoice::kAvx512Vnni || choice == KernelChoice::kAvx512
+             ? KernelChoice::kAvx2
+             : choice;
 }
 
 namespace {
@@ -80,7 +83,7 @@ Status check_geometry(const Pool2dParams& p, int64_t batch) {
 }
 
 const PoolTierFns& tier_fns(KernelChoice tier) {
-  return tier == KernelChoice::kAvx2 ? pool_tier_avx2() : pool_tier_generic();
+  return tier == KernelChoice::kGeneric ? pool_tier_generic() : pool_tier_avx2();
 }
 
 }  // namespace

@@ -326,12 +326,20 @@ void avg_pool_s8(const Pool2dParams& g, int64_t batch, int32_t zx,
   const int64_t spatial = g.in_h * g.in_w;
   if (g.out_h == 1 && g.out_w == 1 && g.kernel_h == g.in_h && g.kernel_w == g.in_w &&
       g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0) {
-    // Global average: each plane is one contiguous window, summed in one vectorised loop.
-    for (int64_t plane = 0; plane < batch * g.channels; ++plane) {
-      const T* __restrict xp = x + plane * spatial;
-      int32_t sum = 0;
-      for (int64_t i = 0; i < spatial; ++i) sum += xp[i];
-      finish(&sum, 1, spatial, spatial, y + plane);
+    // Global average: each plane is one contiguous window, summed in one vectorised loop; the
+    // sums of up to 256 planes are requantized by one finish() call (every plane has the same
+    // count: short planes, e.g. 1-D heads of 16 values, were bound by a call per plane).
+    const int64_t planes = batch * g.channels;
+    int32_t sums[256];
+    for (int64_t p0 = 0; p0 < planes; p0 += 256) {
+      const int64_t np = std::min<int64_t>(256, planes - p0);
+      for (int64_t j = 0; j < np; ++j) {
+        const T* __restrict xp = x + (p0 + j) * spatial;
+        int32_t sum = 0;
+        for (int64_t i = 0; i < spatial; ++i) sum += xp[i];
+        sums[j] = sum;
+      }
+      finish(sums, np, spatial, spatial, y + p0);
     }
     return;
   }

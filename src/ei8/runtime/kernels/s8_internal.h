@@ -75,9 +75,55 @@ struct S8DirectArgs {
   const S8Epilogue* e = nullptr;
 };
 
+// ---------------------------------------------------------------- the VNNI tier's own plan
+//
+// x86/s8_avx512vnni.cpp: register-blocked vpdpbusd micro-kernels on 16-lane zmm or 8-lane ymm
+// vectors (AVX-512 VL encoding), MR rows × NV vectors of accumulators, the requantization fused
+// into the block's epilogue (`ort`, s32) or the scalar Requantizer otherwise. A plan variant is
+// chosen by prepare()'s heuristic or by measurement (runtime/tuning.h): every variant computes
+// the same int32 sums, so the outputs are identical bit for bit.
+struct VnniPlan {
+  int lanes = 16;          // 16: zmm, 8: ymm
+  int mr = 4;              // rows per register block: 4 (NV ≤ 6) or 8 (NV ≤ 3)
+  int nv = 6;              // vectors per register block
+  bool grid = false;       // convolutions: vectors run along the padded output grid (below)
+  bool rows_outer = true;  // loop order: row blocks outer (weights stay), or vectors outer
+};
+
+// Lanes [lane_begin, lane_end) of a vector go to consecutive outputs from element offset `out`
+// (per-row epilogue: offset inside the row's output plane; per-column: the channel of
+// lane_begin). A row-mode vector (one output row, ≤ lanes outputs) has one segment; a grid-mode
+// vector (consecutive positions j = oh·G + ow of the staged grid, G ≥ out_w; lanes with ow ≥
+// out_w are computed and dropped) has one per output row it touches.
+struct VnniSeg {
+  int32_t lane_begin = 0, lane_end = 0;
+  int32_t out = 0;
+};
+
+struct VnniArgs {
+  VnniPlan plan;
+  bool conv = true;  // conv: src = u8 activations, apack = s8 weights (per-row epilogue);
+                     // fully connected: src = s8 weights, apack = u8 activations (per-column)
+  const int32_t* src = nullptr;
+  const int32_t* koff = nullptr;  // [ks]
+  int64_t ks = 0;
+  const int32_t* apack = nullptr;  // [ceil(m / mr)][ks][mr] slots, zero rows past m
+  int64_t m = 0;
+  const int32_t* vin = nullptr;        // [n_vec] slot offset of lane 0 in src
+  const int32_t* seg_begin = nullptr;  // [n_vec + 1] into segs
+  const VnniSeg* segs = nullptr;
+  int64_t n_vec = 0;
+  void* out = nullptr;
+  int64_t dst0 = 0, row_stride = 0, chan0 = 0;  // as S8DirectArgs
+  const S8Epilogue* e = nullptr;
+};
+void direct_u8s8_vnni(const VnniArgs& a);
+// The same loops with vpdpbusd emulated in portable C++ and the scalar epilogue: the VNNI plans
+// (quad staging, s8 → u8 shift, correction, segments, row blocks) tested without VNNI.
+void direct_u8s8_vnni_emulated(const VnniArgs& a);
+
 void direct_s16_generic(const S8DirectArgs& a);
 void direct_s16_avx2(const S8DirectArgs& a);
-void direct_u8s8_avx512vnni(const S8DirectArgs& a);  // u8 × s8 quads (vpdpbusd)
 // s8 × s8 quads with |w| ≤ 127: vpmaddubsw(|x|, sign(w, x)) pairs are ≤ 2·128·127 < 2^15, so
 // they never saturate; vpmaddwd(·, 1) widens them to int32 quads (the AVX2 "VNNI emulation").
 void direct_s8s8_avx2(const S8DirectArgs& a);
@@ -90,9 +136,6 @@ void direct_s8s8_avx2(const S8DirectArgs& a);
 // whose −128·Σw the bias restores. Fully connected layers (weights are src) use it only when
 // every weight is pair-safe.
 void direct_u8s8_avx2(const S8DirectArgs& a);
-// vpdpbusd emulated in portable C++ (u8 × s8 quads summed into int32 lanes): lets the tests run
-// the VNNI plan (quad staging, s8 → u8 shift, zero-point correction) on machines without VNNI.
-void direct_u8s8_emulated_generic(const S8DirectArgs& a);
 
 // One row of a convolution's slot image from byte rows (conv_s8.cpp, staging step 2): the slot
 // of source column c < n = quads: bytes x[t][c] ^ flip for t = 0..3 (flip 0x80: the ±128 shift
@@ -140,7 +183,7 @@ void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const v
                       int64_t n);
 
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
-// direct_u8s8_emulated_generic (and the scalar epilogue) even when the CPU lacks VNNI. Not
+// direct_u8s8_vnni_emulated (and the scalar epilogue) even when the CPU lacks VNNI. Not
 // thread-safe with concurrent prepare() calls; tests only.
 void set_s8_vnni_emulation_for_testing(bool on);
 

@@ -16,6 +16,8 @@ namespace ei8::kernels {
 namespace {
 
 struct PortableOps {
+  static constexpr int kL = 8;      // lanes
+  static constexpr int kRegs = 16;  // tile sizes as for 16 ymm (two SSE registers each)
   typedef float V __attribute__((vector_size(32)));  // 8 lanes
   typedef int32_t Mask __attribute__((vector_size(32)));
 
@@ -73,7 +75,7 @@ void conv2d_f32_direct_generic(const DirectConvArgs& args) {
 }
 
 void conv2d_f32_winograd_generic(const WinogradConvArgs& args) {
-  tiles::winograd_dispatch<PortableOps>(args);
+  tiles::winograd_dispatch<PortableOps, PortableOps>(args);
 }
 
 void gemm_f32_packed_generic(const PackedGemmArgs& args) {
@@ -93,6 +95,15 @@ void gather_f32_strided_generic(const StridedGather& g) {
         const int64_t ix = i * g.stride + off;
         dst[i] = ix >= 0 && ix < g.in_w ? x[ix] : 0.0f;
       }
+    }
+  });
+}
+
+void stage_im2col_f32_generic(const Im2colStage& s) {
+  tiles::stage_im2col<PortableOps>(s, [&s](const float* x, float* dst, int64_t off) {
+    for (int64_t i = 0; i < s.out_w; ++i) {
+      const int64_t ix = i * s.stride_w + off;
+      dst[i] = ix >= 0 && ix < s.in_w ? x[ix] : 0.0f;
     }
   });
 }

@@ -44,45 +44,51 @@ struct GenericTile {
   }
 };
 
-// vpdpbusd in C++: lane l of row r adds Σ_t u8(src byte t) · s8(apack byte t) (src_unsigned) or
-// the roles swapped (fully connected: the activations are the broadcast operand).
-struct EmulatedVnniTile {
-  static constexpr int kMaxNv = 2;
-
-  static int32_t dot4(int32_t u, int32_t s) {
-    int32_t sum = 0;
-    for (int t = 0; t < 4; ++t) {
-      const auto ub = static_cast<int32_t>((static_cast<uint32_t>(u) >> (8 * t)) & 0xffu);
-      const auto sb = static_cast<int32_t>(
-          static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(s) >> (8 * t))));
-      sum += ub * sb;
-    }
-    return sum;
+// vpdpbusd in C++ on one lane: Σ_t u8(byte t of u) · s8(byte t of s).
+int32_t dot4(int32_t u, int32_t s) {
+  int32_t sum = 0;
+  for (int t = 0; t < 4; ++t) {
+    const auto ub = static_cast<int32_t>((static_cast<uint32_t>(u) >> (8 * t)) & 0xffu);
+    const auto sb = static_cast<int32_t>(
+        static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(s) >> (8 * t))));
+    sum += ub * sb;
   }
+  return sum;
+}
 
-  static void run(const S8DirectArgs& a, const int32_t* ablk, const int32_t* vin, int nv,
-                  int32_t (*acc)[kMaxNv][kS8Lanes]) {
-    for (int r = 0; r < kS8Mr; ++r)
-      for (int v = 0; v < nv; ++v)
-        for (int l = 0; l < kS8Lanes; ++l) acc[r][v][l] = 0;
-    for (int64_t k = 0; k < a.ks; ++k) {
-      for (int r = 0; r < kS8Mr; ++r) {
-        const int32_t w = ablk[k * kS8Mr + r];
-        for (int v = 0; v < nv; ++v) {
-          const int32_t* x = a.src + a.koff[k] + vin[v];
-          for (int l = 0; l < kS8Lanes; ++l) {
-            acc[r][v][l] += a.src_unsigned ? dot4(x[l], w) : dot4(w, x[l]);
+}  // namespace
+
+void direct_u8s8_vnni_emulated(const VnniArgs& a) {
+  const int mr = a.plan.mr, lanes = a.plan.lanes;
+  const int64_t blocks = (a.m + mr - 1) / mr;
+  int32_t acc[16];
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const int32_t* ablk = a.apack + blk * a.ks * mr;
+    for (int64_t v = 0; v < a.n_vec; ++v) {
+      for (int r = 0; r < mr && blk * mr + r < a.m; ++r) {
+        const int64_t row = blk * mr + r;
+        for (int l = 0; l < lanes; ++l) {
+          int32_t sum = 0;
+          for (int64_t k = 0; k < a.ks; ++k) {
+            const int32_t x = a.src[a.vin[v] + a.koff[k] + l], w = ablk[k * mr + r];
+            sum += a.conv ? dot4(x, w) : dot4(w, x);
+          }
+          acc[l] = sum;
+        }
+        for (int32_t s = a.seg_begin[v]; s < a.seg_begin[v + 1]; ++s) {
+          const VnniSeg& g = a.segs[s];
+          const int64_t n = g.lane_end - g.lane_begin;
+          if (a.conv) {
+            s8::epilogue_scalar(*a.e, acc + g.lane_begin, a.chan0 + row, a.out,
+                                a.dst0 + row * a.row_stride + g.out, 0, n);
+          } else {
+            s8::epilogue_scalar(*a.e, acc + g.lane_begin, g.out, a.out,
+                                a.dst0 + row * a.row_stride + g.out, 0, n);
           }
         }
       }
     }
   }
-};
-
-}  // namespace
-
-void direct_u8s8_emulated_generic(const S8DirectArgs& a) {
-  s8::direct_driver<EmulatedVnniTile>(a, epilogue_s8_generic);
 }
 
 void epilogue_s8_generic(const S8Epilogue& e, const int32_t* acc, int64_t chan, void* out,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace ei8::kernels {
 
@@ -22,6 +23,22 @@ void unary_f32_ref(UnaryOp op, const UnaryParams& p, int64_t n, const float* x, 
       return;
     case UnaryOp::kClip:
       for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], p.lo), p.hi);
+      return;
+    case UnaryOp::kHardSigmoid:
+      for (int64_t i = 0; i < n; ++i) {
+        y[i] = std::max(0.0f, std::min(1.0f, p.alpha * x[i] + p.beta));
+      }
+      return;
+    case UnaryOp::kHardSwish:
+      for (int64_t i = 0; i < n; ++i) {
+        y[i] = x[i] * std::max(0.0f, std::min(1.0f, x[i] * (1.0f / 6.0f) + 0.5f));
+      }
+      return;
+    case UnaryOp::kSqrt:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+      return;
+    case UnaryOp::kErf:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
       return;
   }
 }
@@ -130,6 +147,91 @@ void binary_f32_ref(BinaryOp op, const BroadcastPlan& plan, const float* a, cons
   } else {
     dispatch<false>(op, plan, a, b, y);
   }
+}
+
+void pow_f32_ref(const BroadcastPlan& plan, const float* a, const float* b, float* y) {
+  if (plan.same) {
+    for (int64_t i = 0; i < plan.numel; ++i) y[i] = std::pow(a[i], b[i]);
+    return;
+  }
+  const int64_t ia = plan.stride_a.back(), ib = plan.stride_b.back();
+  for_each_broadcast_row(plan, [&](int64_t oa, int64_t ob, int64_t oy, int64_t inner) {
+    for (int64_t j = 0; j < inner; ++j) y[oy + j] = std::pow(a[oa + j * ia], b[ob + j * ib]);
+  });
+}
+
+ReducePlan make_reduce_plan(const Shape& in, const std::vector<int64_t>& axes) {
+  ReducePlan p;
+  std::vector<int64_t> st(in.size(), 1);
+  for (size_t i = in.size(); i-- > 1;) st[i - 1] = st[i] * in[i];
+  int last = -1;  // 0 = kept, 1 = reduced: kind of the previous axis
+  for (size_t d = 0; d < in.size(); ++d) {
+    const bool red = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(d));
+    auto& dims = red ? p.red_dims : p.out_dims;
+    auto& strides = red ? p.red_strides : p.out_strides;
+    (red ? p.red_numel : p.out_numel) *= in[d];
+    if (in[d] == 1) continue;
+    if (last == static_cast<int>(red) && !dims.empty() && strides.back() == st[d] * in[d]) {
+      dims.back() *= in[d];  // adjacent axes of one kind: one axis
+      strides.back() = st[d];
+    } else {
+      dims.push_back(in[d]);
+      strides.push_back(st[d]);
+    }
+    last = static_cast<int>(red);
+  }
+  return p;
+}
+
+namespace {
+// Calls f(offset) for every index of the odometer over (dims, strides), in row-major order.
+template <class F>
+void walk(const std::vector<int64_t>& dims, const std::vector<int64_t>& strides, int64_t base,
+          F f) {
+  const size_t r = dims.size();
+  for (int64_t d : dims) {
+    if (d == 0) return;
+  }
+  std::array<int64_t, 8> idx{};
+  int64_t off = base;
+  for (;;) {
+    f(off);
+    size_t d = r;
+    for (; d-- > 0;) {
+      ++idx[d];
+      off += strides[d];
+      if (idx[d] < dims[d]) break;
+      off -= strides[d] * dims[d];
+      idx[d] = 0;
+    }
+    if (d == static_cast<size_t>(-1)) return;
+  }
+}
+}  // namespace
+
+void reduce_f32_ref(ReduceOp op, const ReducePlan& p, const float* x, float* y) {
+  int64_t o = 0;
+  walk(p.out_dims, p.out_strides, 0, [&](int64_t base) {
+    if (op == ReduceOp::kMax) {
+      float m = -std::numeric_limits<float>::infinity();
+      bool nan = false;
+      walk(p.red_dims, p.red_strides, base, [&](int64_t i) {
+        if (nan) return;
+        if (std::isnan(x[i])) {
+          m = x[i];
+          nan = true;
+        } else {
+          m = std::max(m, x[i]);
+        }
+      });
+      y[o++] = m;
+      return;
+    }
+    double s = 0.0;
+    walk(p.red_dims, p.red_strides, base, [&](int64_t i) { s += x[i]; });
+    if (op == ReduceOp::kMean) s /= static_cast<double>(p.red_numel);
+    y[o++] = static_cast<float>(s);
+  });
 }
 
 void channel_affine_f32_ref(int64_t batch, int64_t channels, int64_t inner, const float* scale,

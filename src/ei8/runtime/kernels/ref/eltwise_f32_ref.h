@@ -1,6 +1,7 @@
 // ei8/runtime/kernels/ref/eltwise_f32_ref.h — FP32 elementwise ops, the reference tier:
-// activations, binary arithmetic with numpy broadcasting, inference BatchNormalization and
-// Softmax. Contiguous row-major buffers; no allocation; y may alias x for the unary ops.
+// activations and unary math, binary arithmetic and Pow with numpy broadcasting, inference
+// BatchNormalization, Softmax and the reductions (ReduceMean/Sum/Max). Contiguous row-major
+// buffers; no allocation; y may alias x for the unary ops.
 //
 //   unary_f32_ref(UnaryOp::kSigmoid, n, x, y);
 //   BroadcastPlan plan = make_broadcast_plan({8, 1, 1}, {2, 8, 4, 4});  // once (prepare)
@@ -15,9 +16,22 @@
 
 namespace ei8::kernels {
 
-enum class UnaryOp { kRelu, kSigmoid, kTanh, kLeakyRelu, kClip };
+// HardSigmoid: max(0, min(1, alpha·x + beta)); HardSwish: x · HardSigmoid(x) with alpha = 1/6,
+// beta = 0.5 (ONNX); Sqrt, Erf: std::sqrt, std::erf (float).
+enum class UnaryOp {
+  kRelu,
+  kSigmoid,
+  kTanh,
+  kLeakyRelu,
+  kClip,
+  kHardSigmoid,
+  kHardSwish,
+  kSqrt,
+  kErf
+};
 struct UnaryParams {
-  float alpha = 0.01f;         // LeakyRelu
+  float alpha = 0.01f;         // LeakyRelu, HardSigmoid
+  float beta = 0.5f;           // HardSigmoid
   float lo = 0.0f, hi = 0.0f;  // Clip (±inf allowed)
 };
 void unary_f32_ref(UnaryOp op, const UnaryParams& p, int64_t n, const float* x, float* y);
@@ -59,6 +73,24 @@ void for_each_broadcast_row(const BroadcastPlan& plan, Row row) {
 // relu: applies max(·, 0) to the result (a Relu fused into the Add of a residual block).
 void binary_f32_ref(BinaryOp op, const BroadcastPlan& plan, const float* a, const float* b,
                     float* y, bool relu = false);
+
+// y = pow(a, b) (std::pow in float) over a broadcast plan.
+void pow_f32_ref(const BroadcastPlan& plan, const float* a, const float* b, float* y);
+
+// Reductions over any set of axes. The plan splits the input's axes into kept ones (the output,
+// in order) and reduced ones, with their input strides; adjacent axes of the same kind merge.
+enum class ReduceOp { kMean, kSum, kMax };
+struct ReducePlan {
+  std::vector<int64_t> out_dims, out_strides;  // kept axes (input strides)
+  std::vector<int64_t> red_dims, red_strides;  // reduced axes (input strides)
+  int64_t out_numel = 1, red_numel = 1;
+};
+// `axes`: sorted, distinct, in [0, rank) (graph/shape_inference.h reduce_axes). Ranks <= 8.
+ReducePlan make_reduce_plan(const Shape& in, const std::vector<int64_t>& axes);
+// Mean and Sum add in double (one rounding to float at the end; the mean divides the double sum
+// by the count); Max keeps the first NaN it meets. An empty reduction gives 0 (Sum, Mean: 0/0
+// is NaN as in ONNX Runtime) — Max of nothing is rejected by shape inference.
+void reduce_f32_ref(ReduceOp op, const ReducePlan& plan, const float* x, float* y);
 
 // y[n,c,...] = scale[c]·x[n,c,...] + shift[c] with scale = gamma/sqrt(var+eps) and
 // shift = beta − scale·mean precomputed by the caller; `inner` = product of spatial dims.

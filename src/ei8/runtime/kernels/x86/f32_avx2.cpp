@@ -8,63 +8,16 @@
 #include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles_winograd.h"
+#include "ei8/runtime/kernels/x86/f32_avx2_ops.h"
 
 namespace ei8::kernels {
-namespace {
-
-struct Avx2Ops {
-  using V = __m256;
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static V set1(float x) { return _mm256_set1_ps(x); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  static V div(V a, V b) { return _mm256_div_ps(a, b); }
-  // vmaxps(v, 0) = v > 0 ? v : 0 per lane: NaN and −0 give +0, as the reference's relu.
-  static V relu(V v) { return _mm256_max_ps(v, _mm256_setzero_ps()); }
-  // max(v, lo) as (v < lo ? lo : v) like std::max(v, lo) of the reference.
-  static V max(V v, V lo) { return _mm256_max_ps(v, lo); }
-  static V min(V v, V hi) { return _mm256_min_ps(v, hi); }
-  static V leaky(V v, V alpha) {
-    const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-    return _mm256_blendv_ps(v, _mm256_mul_ps(v, alpha), neg);
-  }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static __m256i lanes_below(int n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  }
-  static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, lanes_below(n), v); }
-  // Lanes ≥ n read as 0 and never touch memory.
-  static V load_n(const float* p, int n) { return _mm256_maskload_ps(p, lanes_below(n)); }
-  // Winograd (f32_tiles_winograd.h): in-lane shuffles on input, one lane swap per output pair.
-  static V load_halves(const float* p0, const float* p1) {
-    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p0)), _mm_loadu_ps(p1), 1);
-  }
-  static void deinterleave(V a, V b, V& even, V& odd) {
-    even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-    odd = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
-  }
-  static void zip(V y0, V y1, V& lo, V& hi) {
-    lo = _mm256_unpacklo_ps(y0, y1);
-    hi = _mm256_unpackhi_ps(y0, y1);
-  }
-  static void quads_of(V y0, V y1, V& qa, V& qb) {
-    const V lo = _mm256_unpacklo_ps(y0, y1), hi = _mm256_unpackhi_ps(y0, y1);
-    qa = _mm256_permute2f128_ps(lo, hi, 0x20);
-    qb = _mm256_permute2f128_ps(lo, hi, 0x31);
-  }
-};
-
-}  // namespace
 
 void conv2d_f32_direct_avx2(const DirectConvArgs& args) {
   tiles::conv_direct_dispatch<Avx2Ops>(args);
 }
 
 void conv2d_f32_winograd_avx2(const WinogradConvArgs& args) {
-  tiles::winograd_dispatch<Avx2Ops>(args);
+  tiles::winograd_dispatch<Avx2Ops, Avx2Ops>(args);
 }
 
 void gemm_f32_packed_avx2(const PackedGemmArgs& args) {
@@ -75,48 +28,71 @@ void stage_padded_f32_avx2(const PaddedStage& s) { tiles::stage_padded<Avx2Ops>(
 
 void binary_f32_avx2(const BinaryArgs& args) { tiles::binary_dispatch<Avx2Ops>(args); }
 
-void gather_f32_strided_avx2(const StridedGather& g) {
-  // Every lane of a vector whose input index lies outside [0, in_w) reads 0 through the mask
-  // (padding) and touches no memory, so the whole row runs as vectors, edges included.
+namespace {
+
+// dst[i] = x[i·stride + off] for i in [0, n), 0 where that index is outside [0, in_w). Whole
+// 8-float stores: up to 7 floats past dst + n are written too (callers leave room and write
+// what follows afterwards). Every lane whose input index lies outside [0, in_w) reads 0 through
+// the mask (padding) and touches no memory, so the row runs as vectors, edges included.
+[[gnu::always_inline]] inline void gather_row_avx2(const float* x, int64_t in_w, float* dst,
+                                                   int64_t n, int64_t stride, int64_t off) {
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i in_w = _mm256_set1_epi32(static_cast<int32_t>(g.in_w));
+  const __m256i w = _mm256_set1_epi32(static_cast<int32_t>(in_w));
   const auto inside = [&](int64_t first) {  // lanes first + l in [0, in_w)
     const __m256i ix = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first)), lane);
     return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), ix),
-                               _mm256_cmpgt_epi32(in_w, ix));
+                               _mm256_cmpgt_epi32(w, ix));
   };
+  // The address may lie before the row, so it is formed as an integer, not x + j.
+  const auto at = [x](int64_t j) {
+    return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(x) +
+                                          static_cast<uintptr_t>(j * 4));
+  };
+  int64_t i = 0;
+  if (stride == 1) {
+    for (; i < n; i += 8) {
+      const int64_t s0 = i + off;
+      _mm256_storeu_ps(dst + i, s0 >= 0 && s0 + 8 <= in_w ? _mm256_loadu_ps(x + s0)
+                                                          : _mm256_maskload_ps(at(s0), inside(s0)));
+    }
+    return;
+  }
+  if (stride == 2) {  // the common stride: the 8 even floats of 16
+    for (; i + 8 <= n; i += 8) {
+      const int64_t s0 = 2 * i + off;
+      __m256 a, b;
+      if (s0 >= 0 && s0 + 16 <= in_w) {
+        a = _mm256_loadu_ps(x + s0);
+        b = _mm256_loadu_ps(x + s0 + 8);
+      } else {
+        a = _mm256_maskload_ps(at(s0), inside(s0));
+        b = _mm256_maskload_ps(at(s0 + 8), inside(s0 + 8));
+      }
+      const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 ...
+      _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even),
+                                                                       _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+  }
+  for (; i < n; ++i) {
+    const int64_t ix = i * stride + off;
+    dst[i] = ix >= 0 && ix < in_w ? x[ix] : 0.0f;
+  }
+}
+
+}  // namespace
+
+void gather_f32_strided_avx2(const StridedGather& g) {
   tiles::stage_strided<Avx2Ops>(g, [&](const float* x, float* row) {
     for (int64_t t = 0; t < g.taps; ++t) {
-      const int64_t off = g.off0 + t * g.tap_step;
-      float* dst = row + t * g.n;
-      int64_t i = 0;
-      if (g.stride == 2) {  // the common stride: the 8 even floats of 16
-        for (; i + 8 <= g.n; i += 8) {
-          const int64_t s0 = 2 * i + off;
-          __m256 a, b;
-          if (s0 >= 0 && s0 + 16 <= g.in_w) {
-            a = _mm256_loadu_ps(x + s0);
-            b = _mm256_loadu_ps(x + s0 + 8);
-          } else {
-            // Row edges: masked lanes (padding) are never dereferenced and read as 0. The
-            // address may lie before the row, so it is formed as an integer, not x + s0.
-            const auto at = [x](int64_t j) {
-              return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(x) +
-                                                    static_cast<uintptr_t>(j * 4));
-            };
-            a = _mm256_maskload_ps(at(s0), inside(s0));
-            b = _mm256_maskload_ps(at(s0 + 8), inside(s0 + 8));
-          }
-          const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 ...
-          _mm256_storeu_ps(dst + i, _mm256_castpd_ps(_mm256_permute4x64_pd(
-                                        _mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
-        }
-      }
-      for (; i < g.n; ++i) {
-        const int64_t ix = i * g.stride + off;
-        dst[i] = ix >= 0 && ix < g.in_w ? x[ix] : 0.0f;
-      }
+      // Rows of n (a multiple of 8) floats: no store passes the row.
+      gather_row_avx2(x, g.in_w, row + t * g.n, g.n, g.stride, g.off0 + t * g.tap_step);
     }
+  });
+}
+
+void stage_im2col_f32_avx2(const Im2colStage& s) {
+  tiles::stage_im2col<Avx2Ops>(s, [&s](const float* x, float* dst, int64_t off) {
+    gather_row_avx2(x, s.in_w, dst, s.out_w, s.stride_w, off);
   });
 }
 

@@ -1,5 +1,6 @@
 // The AVX2 pooling tier: the loops of pool_tiles.h compiled with -mavx2 (256-bit vectors across
-// outputs), plus intrinsics for the most common window, MaxPool 2×2 stride 2 (and 1-D 2/2):
+// outputs), plus intrinsics for the most common windows, FP32 MaxPool 3-wide stride 2 (below)
+// and MaxPool 2×2 stride 2 (and 1-D 2/2):
 // two 256-bit loads per input row give 8 float or 32 byte outputs after an even/odd
 // deinterleave; the maxima are taken in the reference's tap order (evens then odds, row 0
 // then row 1) with vmaxps(x, m) = (x > m ? x : m), which is the reference's step m < x ? x : m
@@ -38,6 +39,40 @@ bool max_2x2s2_f32(const float* r0, int64_t rstride, int64_t nrows, int64_t n, f
     }
     y[j] = m;
   }
+  return true;
+}
+
+// MaxPool 3-wide stride-2 windows (ResNet's and SqueezeNet's 3×3/2), interior outputs: per
+// row three loads of 8 even columns (taps 0 and 2 from the even columns of p and p + 2, tap 1
+// from the odd columns of p), taken in the reference's order (row by row, taps left to right).
+// r0 points at input column c0 = 2·j_lo − pad_left of the first interior output. Output j + 7
+// reads up to column c0 + 2·j + 16 (inside the row: it is interior), the load of p + 10 one
+// more: that lane is masked when it would pass the row. A last vector overlaps the previous
+// one (the same values again) instead of a scalar tail.
+bool max_3wide_s2_f32(const Pool2dParams& g, const float* r0, int64_t rstride, int64_t nrows,
+                      int64_t n, float* y) {
+  if (n < 8) return false;
+  const int64_t c0 = (g.pad_left + 1) / 2 * 2 - g.pad_left;
+  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+  const auto vec = [&](int64_t j) {
+    const bool room = c0 + 2 * j + 18 <= g.in_w;
+    __m256 m = ninf;
+    for (int64_t r = 0; r < nrows; ++r) {
+      const float* p = r0 + r * rstride + 2 * j;
+      const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+      const __m256 a2 = _mm256_loadu_ps(p + 2);
+      const __m256 b2 = room ? _mm256_loadu_ps(p + 10) : _mm256_maskload_ps(p + 10, first7);
+      m = _mm256_max_ps(_mm256_shuffle_ps(a, b, 0x88), m);    // kw = 0
+      m = _mm256_max_ps(_mm256_shuffle_ps(a, b, 0xDD), m);    // kw = 1
+      m = _mm256_max_ps(_mm256_shuffle_ps(a2, b2, 0x88), m);  // kw = 2
+    }
+    m = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), kFixLanes));
+    _mm256_storeu_ps(y + j, m);
+  };
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) vec(j);
+  if (j < n) vec(n - 8);
   return true;
 }
 
@@ -183,6 +218,11 @@ struct Avx2Hook {
   template <class T>
   static bool interior_max(const Pool2dParams& g, const T* r0, int64_t rstride, int64_t nrows,
                            int64_t n, T* y) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (g.kernel_w == 3 && g.stride_w == 2 && g.dilation_w == 1) {
+        return max_3wide_s2_f32(g, r0, rstride, nrows, n, y);
+      }
+    }
     if (g.kernel_w != 2 || g.stride_w != 2 || g.dilation_w != 1 || nrows > 2) return false;
     if constexpr (std::is_same_v<T, float>) {
       return max_2x2s2_f32(r0, rstride, nrows, n, y);
