@@ -6,6 +6,7 @@ model's top-1, so the float model scores 100 % and the drop is 100 − agreement
 
   /usr/bin/python3 bench/recovery/recovery_table.py BUILD/apps/edgeint8/edgeint8 MODEL.onnx \
       [--calib 256] [--eval 1024] [--seed 1] [--out DIR]
+      [--calib-data C.npy --eval-data E.npy --eval-labels L.npy]   (real data: top-1 accuracy)
 
 Prints a Markdown table and writes DIR/recovery.csv.
 """
@@ -58,18 +59,28 @@ def main():
     ap.add_argument("--eval", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="")
+    ap.add_argument("--calib-data", default="")
+    ap.add_argument("--eval-data", default="")
+    ap.add_argument("--eval-labels", default="")
     a = ap.parse_args()
     shape = input_shape(a.model)
     rng = np.random.default_rng(a.seed)
     tmp = tempfile.mkdtemp(prefix="ei8_recovery_")
     calib = os.path.join(tmp, "calib.npy")
     ev = os.path.join(tmp, "eval.npy")
-    np.save(calib, rng.standard_normal([a.calib] + shape[1:]).astype(np.float32))
-    np.save(ev, rng.standard_normal([a.eval] + shape[1:]).astype(np.float32))
+    if a.calib_data:
+        calib, ev = a.calib_data, a.eval_data
+        a.eval = np.load(ev).shape[0]
+        a.calib = np.load(calib).shape[0]
+    else:
+        np.save(calib, rng.standard_normal([a.calib] + shape[1:]).astype(np.float32))
+        np.save(ev, rng.standard_normal([a.eval] + shape[1:]).astype(np.float32))
+    labels = np.load(a.eval_labels).reshape(-1) if a.eval_labels else None
     ref_path = os.path.join(tmp, "ref.npy")
     run([a.binary, "run", a.model, "--input", ev, "-o", ref_path])
     ref = np.load(ref_path).reshape(a.eval, -1)
-    top_ref = ref.argmax(1)
+    top_ref = ref.argmax(1) if labels is None else labels
+    float_acc = 100.0 * np.mean(ref.argmax(1) == top_ref)
     rows = []
     for bits in (8, 4):
         for name, flags in CONFIGS:
@@ -82,13 +93,15 @@ def main():
             agree = 100.0 * np.mean(y.argmax(1) == top_ref)
             rows.append({"weights": f"W{bits}A8 per-tensor", "recovery": name,
                          "top1_agreement_pct": round(agree, 2),
-                         "drop_points": round(100.0 - agree, 2),
+                         "drop_points": round(float_acc - agree, 2),
                          "logits_sqnr_db": round(sqnr_db(ref, y), 2),
                          "quantize_s": round(secs, 1)})
             print(rows[-1], file=sys.stderr)
+    what = "labelled" if labels is not None else f"N(0,1), seed {a.seed}"
     print(f"\n{os.path.basename(a.model)}: {a.calib} calibration / {a.eval} evaluation inputs "
-          f"N(0,1), seed {a.seed}\n")
-    print("| weights | recovery | top-1 agreement % | drop (points) | logits SQNR dB | quantize s |")
+          f"({what}); float top-1 {float_acc:.2f} %\n")
+    col = "top-1 accuracy %" if labels is not None else "top-1 agreement %"
+    print(f"| weights | recovery | {col} | drop (points) | logits SQNR dB | quantize s |")
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['weights']} | {r['recovery']} | {r['top1_agreement_pct']:.2f} | "
