@@ -1,7 +1,7 @@
 // Pooling kernels (pool.h), every tier, on the pools of the real models (STYLE.md 14): the
 // three MaxPool 2×2/2 of TinyCNN2D (32×32×32, 64×16×16, 128×8×8), a 3×3/2 padded MaxPool, the
-// 1-D MaxPool 2/2 of the signal CNN (16×128) and a 2×2/2 AveragePool; FP32, u8 and s8
-// (AveragePool: `ort` requantization); batch 1 and 32; one thread.
+// 1-D MaxPool 2/2 of the signal CNN (16×128), two GoogLeNet 3×3/1 pad-1 MaxPools and a 2×2/2
+// AveragePool; FP32, u8 and s8 (AveragePool: `ort` requantization); batch 1 and 32; one thread.
 // Counters: input bytes read per second ("B/s") and seconds per sample.
 //
 //   build/release/bench/ei8_pool_bench --benchmark_min_time=0.2s
@@ -30,6 +30,8 @@ constexpr PoolShape kShapes[] = {
     {"tiny_pool3_128x8x8", 128, 8, 8, 2, 2, 2, 0},
     {"max3x3s2p1_16x32x32", 16, 32, 32, 3, 3, 2, 1},
     {"pool1d_16x128_k2s2", 16, 1, 128, 1, 2, 2, 0},
+    {"max3x3s1p1_480x14x14", 480, 14, 14, 3, 3, 1, 1},  // GoogLeNet inception 4a pool
+    {"max3x3s1p1_256x28x28", 256, 28, 28, 3, 3, 1, 1},  // GoogLeNet inception 3b pool
 };
 
 int64_t out_dim(int64_t in, int64_t k, int64_t s, int64_t pad) {

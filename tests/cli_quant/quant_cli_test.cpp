@@ -247,5 +247,24 @@ TEST_F(QuantCli, DataExportWritesSamplesAndLabels) {
             "edgeint8: error: cannot export dataset: split = 'val', must be train or test\n");
 }
 
+// `bench --cpu-time` times the thread's CPU clock (JSON "clock": "thread_cpu", per-node profile
+// too) and refuses more than one thread, whose work that clock would not see.
+TEST_F(QuantCli, BenchCpuTimeIsOneThreadOnly) {
+  CliRun r =
+      edgeint8("bench " + path("model.onnx") + " --cpu-time --iters 3 --warmup 1 --no-tune --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"clock\": \"thread_cpu\""), std::string::npos) << r.out;
+  r = edgeint8("bench " + path("model.onnx") + " --iters 3 --warmup 1 --no-tune --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"clock\": \"wall\""), std::string::npos) << r.out;
+  r = edgeint8("bench " + path("model.onnx") + " --cpu-time --iters 3 --no-tune --profile");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("clock thread CPU"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("per node"), std::string::npos) << r.out;
+  r = edgeint8("bench " + path("model.onnx") + " --cpu-time --threads 2");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "edgeint8: error: cannot bench with --cpu-time: threads = 2, must be 1\n");
+}
+
 }  // namespace
 }  // namespace ei8::quant

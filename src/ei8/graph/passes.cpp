@@ -375,6 +375,47 @@ Result<int> fuse_activations(Graph& g) {
   return count;
 }
 
+Result<int> fuse_runtime_f32(Graph& g) {
+  int count = 0;
+  for (size_t i = 0; i < g.nodes().size();) {
+    const Node n = g.nodes()[i];
+    // BatchNormalization → Relu.
+    if (n.op_type == "Relu" && n.inputs.size() == 1) {
+      const int64_t pi = producer_index(g, n.inputs[0]);
+      if (pi >= 0 && single_use(g, n.inputs[0])) {
+        Node& p = g.nodes()[static_cast<size_t>(pi)];
+        if (p.op_type == "BatchNormalization" && p.outputs.size() == 1 && !p.has("activation")) {
+          p.set("activation", std::string("Relu"));
+          bypass(g, static_cast<size_t>(pi), n.inputs[0], i);
+          ++count;
+          continue;  // node i is gone; the next one moved into its place
+        }
+      }
+    }
+    // Mul(x, Sigmoid(x)) or Mul(Sigmoid(x), x), the Sigmoid's output read by that Mul only.
+    bool fused = false;
+    if (n.op_type == "Mul" && n.inputs.size() == 2 && !n.has("activation")) {
+      for (int side = 0; side < 2 && !fused; ++side) {
+        const std::string& s_val = n.inputs[static_cast<size_t>(side)];
+        const std::string& x_val = n.inputs[static_cast<size_t>(1 - side)];
+        const int64_t si = producer_index(g, s_val);
+        if (si < 0 || !single_use(g, s_val)) continue;
+        Node& sig = g.nodes()[static_cast<size_t>(si)];
+        if (sig.op_type != "Sigmoid" || sig.inputs.size() != 1 || sig.inputs[0] != x_val ||
+            sig.has("multiply_input")) {
+          continue;
+        }
+        sig.set("multiply_input", int64_t{1});
+        bypass(g, static_cast<size_t>(si), s_val, i);  // the Sigmoid takes over the Mul's output
+        ++count;
+        fused = true;
+      }
+    }
+    if (!fused) ++i;  // else node i is gone and the next one moved into its place
+  }
+  return count;
+}
+
 Status optimize(Graph& g, const OptimizeOptions& o) {
   EI8_RETURN_IF_ERROR(g.validate());
   if (o.fold_constants) EI8_RETURN_IF_ERROR(fold_constants(g).status());

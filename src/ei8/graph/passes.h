@@ -12,6 +12,12 @@
 // `optimize` runs them in that order, then infer_shapes. Every pass returns how many rewrites it
 // made; a graph output name is never changed.
 //
+//   fuse_runtime_f32     fusions only the FP32 executor understands (Executor::create runs it
+//                        after optimize; quantization and export never see them): a Relu after
+//                        BatchNormalization into its "activation" attribute (pre-activation BN,
+//                        DenseNet), and Sigmoid(x) multiplied by x (SiLU / Swish: EfficientNet)
+//                        into the Sigmoid with multiply_input = 1, y = x·sigmoid(x).
+//
 //   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx("m.onnx"));
 //   EI8_RETURN_IF_ERROR(optimize(g));
 #pragma once
@@ -31,6 +37,7 @@ Result<int> fold_constants(Graph& g);
 Result<int> remove_noops(Graph& g);
 Result<int> fold_batch_norm(Graph& g);
 Result<int> fuse_activations(Graph& g);
+Result<int> fuse_runtime_f32(Graph& g);
 Status optimize(Graph& g, const OptimizeOptions& options = {});
 
 }  // namespace ei8

@@ -76,7 +76,8 @@ class Executor {
   size_t arena_bytes() const { return arena_bytes_; }
   // Runs the plan `iters` times on the calling thread, timing each node; returns the minimum
   // µs per node over the runs, in execution order (alias nodes do not run and are absent).
-  Result<std::vector<std::pair<std::string, double>>> profile(int iters);
+  // `cpu_time`: the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) instead of wall time.
+  Result<std::vector<std::pair<std::string, double>>> profile(int iters, bool cpu_time = false);
 
   Executor(Executor&&) noexcept;
   Executor& operator=(Executor&&) noexcept;

@@ -1,5 +1,6 @@
 // The built-in FP32 operators of the executor (op.h). Conv/Gemm/MatMul call the prepared
-// kernels of ei8/runtime/kernels; the rest call the reference kernels in kernels/ref/.
+// kernels of ei8/runtime/kernels, the pools and the elementwise ops their tiered kernels; the
+// rest call the reference kernels in kernels/ref/.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/layout.h"
 #include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
@@ -226,16 +228,28 @@ class UnaryOp : public Op {
     if (op_ == kernels::UnaryOp::kClip && c.node.inputs.size() > 1) {
       return op_error(c, "min/max inputs must have been converted to attributes");
     }
+    // Sigmoid with multiply_input = 1: y = x·sigmoid(x), the fused Sigmoid → Mul of SiLU
+    // (passes.h fuse_runtime_f32).
+    silu_ = op_ == kernels::UnaryOp::kSigmoid && c.node.attr_int("multiply_input", 0) != 0;
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
+    if (!kernels::unary_f32_has_fast_path(op_)) tier_ = kernels::KernelChoice::kRef;
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::unary_f32_ref(op_, p_, n_, f(in[0]), f(out[0]));
+    if (silu_) {
+      kernels::silu_f32(tier_, n_, f(in[0]), f(out[0]));
+    } else {
+      kernels::unary_f32(tier_, op_, p_, n_, f(in[0]), f(out[0]));
+    }
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
   kernels::UnaryOp op_;
   kernels::UnaryParams p_;
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
+  bool silu_ = false;
   int64_t n_ = 0;
 };
 
@@ -324,15 +338,25 @@ class BatchNormOp : public Op {
           c.constants[1]->span<float>()[i] / std::sqrt(c.constants[4]->span<float>()[i] + eps);
       shift_[i] = c.constants[2]->span<float>()[i] - scale_[i] * c.constants[3]->span<float>()[i];
     }
+    // A Relu fused by passes.h fuse_runtime_f32 (pre-activation BN → ReLU, e.g. DenseNet).
+    const std::string act = c.node.attr_string("activation");
+    if (!act.empty() && act != "Relu") {
+      return op_error(c, "fused activation = {}, must be Relu", act);
+    }
+    relu_ = act == "Relu";
+    EI8_ASSIGN_OR_RETURN(tier_, kernels::prepare_eltwise_tier(c.kernel));
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::channel_affine_f32_ref(batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
-                                    f(out[0]));
+    kernels::channel_affine_f32(tier_, batch_, ch_, inner_, scale_.data(), shift_.data(), f(in[0]),
+                                f(out[0]), relu_);
   }
+  std::string_view variant() const override { return choice_name(tier_); }
 
  private:
+  kernels::KernelChoice tier_ = kernels::KernelChoice::kRef;
+  bool relu_ = false;
   int64_t batch_ = 1, ch_ = 1, inner_ = 1;
   std::vector<float> scale_, shift_;
 };
@@ -478,20 +502,30 @@ class TransposeOp : public Op {
       for (size_t i = x.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
     }
     plan_ = kernels::make_transpose_plan(x, perm);
+    fast_ = kernels::make_strided_copy_plan(plan_);
+    ref_ = c.kernel == kernels::KernelChoice::kRef;
     es_ = dtype_size(c.in_dtypes[0]);
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    if (ref_) {
+      kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    } else {
+      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
+    }
   }
+  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
   kernels::TransposePlan plan_;
+  kernels::StridedCopyPlan fast_;
+  bool ref_ = false;
   size_t es_ = 4;
 };
 
-// Slice and Expand: one strided copy (kernels::transpose_ref over a slice / broadcast view).
+// Slice and Expand: one strided copy (kernels::strided_copy, or transpose_ref on the reference
+// tier, over a slice / broadcast view).
 class StridedViewOp : public Op {
  public:
   explicit StridedViewOp(bool expand) : expand_(expand) {}
@@ -506,17 +540,26 @@ class StridedViewOp : public Op {
       EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
       plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
     }
+    fast_ = kernels::make_strided_copy_plan(plan_);
+    ref_ = c.kernel == kernels::KernelChoice::kRef;
     es_ = dtype_size(c.in_dtypes[0]);
     return {};
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    if (ref_) {
+      kernels::transpose_ref(plan_, es_, in[0], out[0]);
+    } else {
+      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
+    }
   }
+  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
   bool expand_;
   kernels::TransposePlan plan_;
+  kernels::StridedCopyPlan fast_;
+  bool ref_ = false;
   size_t es_ = 4;
 };
 

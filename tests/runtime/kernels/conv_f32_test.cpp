@@ -214,6 +214,27 @@ std::vector<ConvCase> hand_cases() {
           .pad(1)
           .groups(32)
           .act(relu6),
+      // The compile-time-K depthwise tile (K = 9, 25): EfficientNet's 5×5 at stride 1 and 2,
+      // widths around 4 vectors (33: a group of 4 then a tail of one), leaky / no bias, 3×3
+      // without padding, a one-pixel-wide output, batch 2.
+      ConvTester("dw5x5_s1_effnet")
+          .input(12, 14, 14)
+          .out(12)
+          .kernel(5, 5)
+          .pad(2)
+          .groups(12)
+          .act(relu)
+          .batches({1, 2}),
+      ConvTester("dw5x5_s2_effnet")
+          .input(9, 29, 33)
+          .out(9)
+          .kernel(5, 5)
+          .stride(2, 2)
+          .pad(2)
+          .groups(9),
+      ConvTester("dw3x3_w33_leaky").input(5, 6, 33).out(5).kernel(3, 3).pad(1).groups(5).act(leaky),
+      ConvTester("dw3x3_nopad_nobias").input(7, 11, 35).out(7).kernel(3, 3).groups(7).no_bias(),
+      ConvTester("dw3x3_w1").input(3, 9, 1).out(3).kernel(3, 3).pad(1, 1, 1, 1).groups(3),
       ConvTester("pw_7x7_384_to_80").input(384, 7, 7).out(80).kernel(1, 1),
       ConvTester("pw_14x14_24_to_64").input(24, 14, 14).out(64).kernel(1, 1).act(relu6),
       ConvTester("s2_3x3_out7")

@@ -174,6 +174,52 @@ std::vector<PoolCase> all_cases() {
           .stride(2)
           .ceil_mode()
           .hostile(),
+      // The separable max pool (stride 1 or 2 in width): GoogLeNet's 3×3/1 pad 1 ceil-mode
+      // inception pools and 3×3/2 ceil-mode stems, a stride 3 in height (rows no window
+      // reads), a kernel taller than wide, hostile values (ties of ±0, NaN, ±inf).
+      PoolTester("max3x3s1_googlenet_ceil_hostile", K::kMax)
+          .input(3, 28, 28)
+          .kernel(3, 3)
+          .stride(1)
+          .pad(1, 1, 1, 1)
+          .ceil_mode()
+          .hostile(),
+      PoolTester("max3x3s1_googlenet_7x7", K::kMax)
+          .input(5, 7, 7)
+          .kernel(3, 3)
+          .stride(1)
+          .pad(1, 1, 1, 1)
+          .ceil_mode(),
+      PoolTester("max3x3s1p1_w4_hostile", K::kMax)
+          .input(4, 3, 4)
+          .kernel(3, 3)
+          .stride(1)
+          .pad(1, 1, 1, 1)
+          .hostile(),
+      PoolTester("max3x3s1p1_w9_hostile", K::kMax)
+          .input(3, 5, 9)
+          .kernel(3, 3)
+          .stride(1)
+          .pad(1, 1, 1, 1)
+          .batch(2)
+          .hostile(),
+      PoolTester("max3x3s2_googlenet_ceil", K::kMax)
+          .input(2, 57, 57)
+          .kernel(3, 3)
+          .stride(2)
+          .ceil_mode(),
+      PoolTester("max5x2_s3x1_hostile", K::kMax)
+          .input(2, 23, 19)
+          .kernel(5, 2)
+          .stride(3, 1)
+          .pad(2, 0, 1, 1)
+          .hostile(),
+      PoolTester("max4x4s2_pad3_hostile", K::kMax)
+          .input(3, 9, 13)
+          .kernel(4, 4)
+          .stride(2)
+          .pad(3, 3, 3, 3)
+          .hostile(),
       PoolTester("avg2x2s2", K::kAvg).input(32, 32, 32).kernel(2, 2).stride(2),
       PoolTester("avg3x3s1_pad", K::kAvg).input(3, 13, 17).kernel(3, 3).stride(1).pad(1, 1, 1, 1),
       PoolTester("avg3x3s1_pad_incl", K::kAvg)

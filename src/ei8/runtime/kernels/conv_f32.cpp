@@ -254,7 +254,14 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   } else {
     const int64_t ow_stride = ow_vecs * lanes;
     m.stage = p.stride_w == 1 ? ConvStage::kPadded : ConvStage::kStrided;
-    m.row_stride = m.stage == ConvStage::kPadded ? pw : p.kernel_w * ow_stride;
+    if (m.stage == ConvStage::kStrided) {  // blocks per tap or per column phase (Impl)
+      const int64_t reach = (p.kernel_w - 1) * p.dilation_w;
+      const bool phases = p.kernel_w > p.stride_w;
+      m.gather_taps = phases ? p.stride_w : p.kernel_w;
+      m.gather_step = phases ? 1 : p.dilation_w;
+      m.gather_n = phases ? (ow_n + reach / p.stride_w + lanes - 1) / lanes * lanes : ow_stride;
+    }
+    m.row_stride = m.stage == ConvStage::kPadded ? pw : m.gather_taps * m.gather_n;
     m.plane = ph * m.row_stride;
     for (int64_t oh = 0; oh < oh_n; ++oh) {
       for (int64_t ow0 = 0; ow0 < ow_n; ow0 += lanes) {
@@ -272,18 +279,25 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
         m.row_used[oh * p.stride_h + kh * p.dilation_h] = 1;
       }
     }
-    const int64_t kw_step = m.stage == ConvStage::kStrided ? ow_vecs * lanes : p.dilation_w;
+    const auto column = [&](int64_t kw) {  // offset of tap kw within a staged row
+      if (m.stage != ConvStage::kStrided) return kw * p.dilation_w;
+      if (m.gather_step != 1 || m.gather_taps != p.stride_w) return kw * m.gather_n;  // per tap
+      const int64_t c = kw * p.dilation_w;                                            // per phase
+      return c % p.stride_w * m.gather_n + c / p.stride_w;
+    };
     for (int64_t ic = 0; ic < icg; ++ic) {
       for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
         for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
           m.koff.push_back(
-              static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + kw * kw_step));
+              static_cast<int32_t>(ic * m.plane + kh * p.dilation_h * m.row_stride + column(kw)));
         }
       }
     }
     // Largest float index a tail lane may read in the staged group, so that the buffer covers
     // it (kNone reads the input itself: whole vectors only).
-    const int64_t max_read = m.koff.back() + m.vin.back() + lanes - 1;
+    // (The largest tap offset: with phase blocks the last tap need not have it.)
+    const int64_t max_read =
+        *std::max_element(m.koff.begin(), m.koff.end()) + m.vin.back() + lanes - 1;
     m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(icg * m.plane, max_read + 1);
   }
   if (m.staged_floats > kMaxElements) {
@@ -339,12 +353,12 @@ void Conv2dF32::Impl::stage_group(const float* x, float* s) const {
         choice == KernelChoice::kGeneric ? stage_padded_f32_generic : stage_padded_f32_avx2;
     padded(
         {x, channels, p.in_h, p.in_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, plane, s});
-  } else {  // kStrided: s[c][r][kw][ow] = padded x[c][r][ow·stride_w + kw·dilation_w]
-    // One call per group; the tiers vectorise the column gather of each row for all kw.
+  } else {  // kStrided: s[c][r][t][j] = padded x[c][r][j·stride_w + t·gather_step]
+    // One call per group; the tiers vectorise the column gather of each row for every block.
     void (*gather)(const StridedGather&) =
         choice == KernelChoice::kGeneric ? gather_f32_strided_generic : gather_f32_strided_avx2;
     gather({x, channels, p.in_h, p.in_w, p.pad_top, ph, row_used.data(), p.stride_w, -p.pad_left,
-            p.kernel_w, p.dilation_w, row_stride / p.kernel_w, row_stride, plane, s});
+            gather_taps, gather_step, gather_n, row_stride, plane, s});
   }
   // The slack read only by tail lanes (never stored): zeros keep it free of NaN/denormals.
   const int64_t used = channels * plane;

@@ -171,11 +171,36 @@ struct BinaryArgs {
 void binary_f32_generic(const BinaryArgs& args);
 void binary_f32_avx2(const BinaryArgs& args);
 
+// The activations with a fast path (eltwise_f32.h: unary_f32, silu_f32) and the per-channel
+// affine (channel_affine_f32), per tier (generic/eltwise_generic.cpp, x86/eltwise_avx2.cpp;
+// both compiled with -ffp-contract=off so that the exact ops stay one IEEE operation each).
+enum class FastUnary { kRelu, kClip, kLeakyRelu, kSigmoid, kSilu, kHardSigmoid, kHardSwish };
+struct UnaryArgs {
+  FastUnary op;
+  float lo, hi, alpha;  // Clip bounds, LeakyRelu / HardSigmoid slope
+  float beta;           // HardSigmoid offset
+  int64_t n;
+  const float* x;
+  float* y;
+};
+void unary_f32_generic(const UnaryArgs& args);
+void unary_f32_avx2(const UnaryArgs& args);
+struct AffineArgs {
+  int64_t planes, channels, inner;  // planes = batch·channels
+  const float* scale;
+  const float* shift;
+  const float* x;
+  float* y;
+  bool relu;
+};
+void channel_affine_f32_generic(const AffineArgs& args);
+void channel_affine_f32_avx2(const AffineArgs& args);
+
 // How the input of a direct convolution is staged in scratch before the micro-kernels run.
 enum class ConvStage {
   kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
   kPadded,   // stride_w = 1: zero-padded copy [c][in_h+pads][in_w+pads]
-  kStrided,  // stride_w > 1: [c][in_h+pads][kernel_w][out_w rounded to 8], column-gathered
+  kStrided,  // stride_w > 1: [c][in_h+pads][blocks][n], column-gathered (Impl::gather_*)
   kIm2col,   // [k][out_h·out_w rounded to L]: pixel vectors cross output rows
 };
 
@@ -192,6 +217,13 @@ struct Conv2dF32::Impl {
   bool zmm = false;  // kAvx512 with 16-lane vectors (false: its 8-lane plan, see prepare())
   std::vector<int32_t> koff, vin, vout, vlen;
   std::vector<uint8_t> row_used;  // [staged rows]: read by some output row
+  // kStrided: each staged row holds gather_taps blocks of gather_n floats (a multiple of 8),
+  // block t = the padded row's columns j·stride_w + t·gather_step. Either one block per tap
+  // (gather_step = dilation_w), or, when kernel_w > stride_w, one per column phase
+  // (gather_step = 1, stride_w blocks): tap kw then reads block (kw·dilation_w) mod stride_w
+  // from element (kw·dilation_w) div stride_w on, so a 3-wide stride-2 window stages every
+  // input column once instead of 1.5 times (3 gathers of half a row → 2).
+  int64_t gather_taps = 0, gather_step = 0, gather_n = 0;
   std::vector<float> wpack, bpack;
   int64_t wpack_group = 0, bpack_group = 0;  // floats per group
   // Winograd plan (algorithm == kWinograd; f32_winograd.h): wpack holds U, bpack the bias,

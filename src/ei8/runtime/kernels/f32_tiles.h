@@ -179,11 +179,77 @@ void conv_direct_act(const DirectConvArgs& a) {
   }
 }
 
+// One output channel with a small compile-time K (depthwise 3×3 and 5×5: K = 9, 25): the
+// MR = 1 tile with the K weights broadcast once per call and kept in registers (or, past the
+// register file, re-read as FMA memory operands), the tap offsets hoisted, the tap loop fully
+// unrolled, and NV independent pixel vectors per step. Every output is the same sum in the
+// same order as conv_tile's (bias, then taps 0..K−1 by FMA): the same bits.
+template <class Ops, int K, int NV, bool kLeaky>
+void conv_depthwise(const DirectConvArgs& a) {
+  using V = typename Ops::V;
+  const Epi<Ops> epi(a.act);
+  int64_t koff[K];
+  V w[K];
+#pragma GCC unroll 32
+  for (int k = 0; k < K; ++k) {
+    koff[k] = a.koff[k];
+    w[k] = Ops::bcast(a.wpack + k);
+  }
+  const V bias = Ops::bcast(a.bias);
+  const auto store = [&](int64_t v, V acc) {
+    float* out = a.dst + a.vout[v];
+    const V y = epi.template apply<kLeaky>(acc);
+    if (a.vlen[v] == Ops::kL) {
+      Ops::store(out, y);
+    } else {
+      Ops::store_n(out, y, a.vlen[v]);
+    }
+  };
+  int64_t v0 = 0;
+  for (; v0 + NV <= a.n_vec; v0 += NV) {
+    const float* src[NV];
+    V acc[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      src[j] = a.src + a.vin[v0 + j];
+      acc[j] = bias;
+    }
+#pragma GCC unroll 32
+    for (int k = 0; k < K; ++k) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[j] = Ops::fma(w[k], Ops::load(src[j] + koff[k]), acc[j]);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) store(v0 + j, acc[j]);
+  }
+  for (; v0 < a.n_vec; ++v0) {
+    const float* src = a.src + a.vin[v0];
+    V acc = bias;
+#pragma GCC unroll 32
+    for (int k = 0; k < K; ++k) acc = Ops::fma(w[k], Ops::load(src + koff[k]), acc);
+    store(v0, acc);
+  }
+}
+
+template <class Ops, int K>
+void conv_depthwise_act(const DirectConvArgs& a) {
+  constexpr int kNv = Ops::kRegs >= 32 ? 8 : 4;
+  if (a.act.kind == ActKind::kLeakyRelu) {
+    conv_depthwise<Ops, K, kNv, true>(a);
+  } else {
+    conv_depthwise<Ops, K, kNv, false>(a);
+  }
+}
+
 // The tile shapes (f32_internal.h, direct_tile_nv): MR·NV accumulators + NV operands + 1
 // broadcast fit the Ops' registers (≤ 12 + 3 + 1 of 16; ≤ 24 + 6 + 1 of 32).
 template <class Ops>
 void conv_direct_dispatch(const DirectConvArgs& a) {
   constexpr int kR = Ops::kRegs;
+  if (a.mr == 1 && a.out_c == 1) {  // one output channel: depthwise
+    if (a.k == 9) return conv_depthwise_act<Ops, 9>(a);
+    if (a.k == 25) return conv_depthwise_act<Ops, 25>(a);
+  }
   switch (a.mr) {
     case 1:
       return conv_direct_act<Ops, 1, direct_tile_nv(kR, 1)>(a);

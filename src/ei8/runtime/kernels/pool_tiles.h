@@ -7,7 +7,8 @@
 // evaluation across outputs changes: the interior outputs of a row (window inside the input in
 // width) are kept in a chunk of accumulators and every tap updates the whole chunk, a loop the
 // compiler vectorises across outputs; the per-output sequence is untouched, hence bit-exact.
-// `Hook::interior_max` lets a tier take over the interior of a max-pool row (AVX2 2×2/2).
+// `Hook::interior_max` lets a tier take over the interior of a max-pool row (AVX2 2×2/2),
+// `Hook::max_plane_3x3s1p1` a whole 3×3/1 pad-1 max pool (AVX2: flat plane streams).
 #pragma once
 
 #include <algorithm>
@@ -107,15 +108,19 @@ inline void pair_max_stream_loop(const T* __restrict x, T* __restrict y, int64_t
   for (int64_t i = 0; i < n; ++i) y[i] = f(f(lowest_value<T>(), x[2 * i]), x[2 * i + 1]);
 }
 
-// y[j] = step(a[j], b[j]) for j < n (a: the earlier taps of each output, b: the later ones).
+// y[j] = step(a[j], b[j]) for j < n (a: the earlier taps of each output, b: the later ones);
+// y may be a (each element is read before it is written).
 template <class T>
-inline void combine_max_loop(const T* __restrict a, const T* __restrict b, T* __restrict y,
-                             int64_t n) {
+inline void combine_max_loop(const T* a, const T* b, T* y, int64_t n) {
   const MaxStep f;
   for (int64_t j = 0; j < n; ++j) y[j] = f(a[j], b[j]);
 }
 
 struct NoHook {
+  template <class T>
+  static bool max_plane_3x3s1p1(const Pool2dParams&, int64_t, const T*, T*) {
+    return false;
+  }
   template <class T>
   static bool interior_max(const Pool2dParams&, const T*, int64_t, int64_t, int64_t, T*) {
     return false;
@@ -263,9 +268,63 @@ void pool_planes(const Pool2dParams& g, int64_t batch, const T* x, T* y, A init,
   }
 }
 
+// FP32 MaxPool with stride_w 1 and dilation 1 (GoogLeNet's 3×3/1 ceil-mode inception pools),
+// separably, per plane: a row pass takes every input row's horizontal window maxima h[ih][ow]
+// (the taps of row ih, left to right), a column pass combines the kernel_h rows of each output,
+// top to bottom. Taps outside the input are −inf in both passes: the max step from −inf never
+// takes a −inf tap, so they change nothing, exactly as the reference skipping them (a window
+// with no tap in the input stays −inf, as there). Per output this is the reference's tap
+// sequence (rows ascending, columns ascending) split into its rows, each reduced in order and
+// the results combined in order; the step returns the first maximal tap (NaN never wins, the
+// earlier of ±0 stays), so the result is the reference's bit for bit. Each input row's h is
+// computed once (a ring of kernel_h rows); every pass is a whole-row Hook::combine_max, with no
+// per-output border code. (Stride 2 keeps pool_planes: its even/odd split per row measured
+// 2× slower than the AVX2 3-wide stride-2 interior path.)
+template <class Hook, class T>
+bool max_pool_separable(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+  constexpr int64_t kRow = 4096, kRing = 8192, kMaxKh = 16;
+  const int64_t kh = g.kernel_h, kw = g.kernel_w, sh = g.stride_h;
+  const int64_t plen = g.out_w - 1 + kw;  // the padded row: columns −pad_left .. plen − 1
+  if (!std::is_same_v<T, float> || g.dilation_h != 1 || g.dilation_w != 1 || g.stride_w != 1 ||
+      kh > kMaxKh || plen > kRow || kh * g.out_w > kRing) {
+    return false;
+  }
+  const T ninf = lowest_value<T>();
+  T prow[kRow], ring[kRing];
+  for (int64_t plane = 0; plane < batch * g.channels; ++plane) {
+    const T* xp = x + plane * g.in_h * g.in_w;
+    T* yp = y + plane * g.out_h * g.out_w;
+    // Row pass for input row ih into ring slot ih % kh.
+    const auto row_pass = [&](int64_t ih) {
+      const T* xr = xp + ih * g.in_w;
+      const int64_t lo = std::min(g.pad_left, plen), hi = std::min(plen, g.pad_left + g.in_w);
+      for (int64_t j = 0; j < lo; ++j) prow[j] = ninf;
+      std::copy(xr, xr + (hi - lo), prow + lo);
+      for (int64_t j = std::max(lo, hi); j < plen; ++j) prow[j] = ninf;
+      T* h = ring + (ih % kh) * g.out_w;
+      std::fill(h, h + g.out_w, ninf);
+      for (int64_t k = 0; k < kw; ++k) Hook::combine_max(h, prow + k, h, g.out_w);
+    };
+    int64_t next = 0;  // the next input row whose row pass has not run
+    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      const int64_t r0 = std::max<int64_t>(oh * sh - g.pad_top, 0);
+      const int64_t r1 = std::min(oh * sh - g.pad_top + kh, g.in_h);  // rows [r0, r1)
+      T* out = yp + oh * g.out_w;
+      std::fill(out, out + g.out_w, ninf);
+      next = std::max(next, r0);  // rows no window reads (stride_h > kernel_h) are skipped
+      for (; next < r1; ++next) row_pass(next);
+      for (int64_t r = r0; r < r1; ++r)
+        Hook::combine_max(out, ring + (r % kh) * g.out_w, out, g.out_w);
+    }
+  }
+  return true;
+}
+
 template <class Hook, class T>
 void max_pool(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
   if (max_pool_pairs<Hook>(g, batch, x, y)) return;
+  if (Hook::max_plane_3x3s1p1(g, batch, x, y)) return;
+  if (max_pool_separable<Hook>(g, batch, x, y)) return;
   pool_planes<true, Hook>(g, batch, x, y, lowest_value<T>(), MaxStep{},
                           [](const T* a, int64_t n, int64_t inside, int64_t, T* out) {
                             if constexpr (std::is_floating_point_v<T>) {

@@ -7,6 +7,8 @@
 // including NaN (never wins) and ±0 (the first one stays).
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "ei8/runtime/kernels/pool_tiles.h"
 
 namespace ei8::kernels {
@@ -197,7 +199,97 @@ void combine_max_bytes(const T* a, const T* b, T* y, int64_t n) {
   combine_max_loop(a + j, b + j, y + j, n - j);
 }
 
+// MaxPool 3×3, stride 1, padding 1 on every side (GoogLeNet's inception pools: the output has
+// the input's size), one plane as two flat streams, so no row is short: h[i] = the maxima of
+// (left, centre, right) along the flattened plane, the left / right tap replaced by −inf in the
+// first / last column (such a tap is padding, and the max step from −inf never takes −inf: the
+// reference skipping it); then y[i] = the maxima of (h[i − W], h[i], h[i + W]) with −inf for the
+// rows above the first / below the last. Per output that is the reference's taps split into the
+// window's rows, each in order, combined in order: its result bit for bit (pool_tiles.h,
+// max_pool_separable). `tmp` holds h (H·W floats). Column indices run as an int vector (W ≥ 4:
+// two conditional subtractions keep it below W after each step of 8).
+void max3x3s1p1_plane_f32(const float* x, float* y, int64_t hgt, int64_t wid, float* tmp) {
+  const int64_t n = hgt * wid;
+  const __m256 ninf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i w = _mm256_set1_epi32(static_cast<int32_t>(wid));
+  const __m256i last_col = _mm256_set1_epi32(static_cast<int32_t>(wid - 1));
+  const __m256i zero = _mm256_setzero_si256();
+  const auto inside = [&](int64_t first, int64_t end) {  // lanes first + l in [0, end)
+    const __m256i ix = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(first)), lane);
+    return _mm256_andnot_si256(
+        _mm256_cmpgt_epi32(zero, ix),
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(end)), ix));
+  };
+  const auto at = [](const float* p, int64_t j) {  // the address may lie before p
+    return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(p) +
+                                          static_cast<uintptr_t>(j * 4));
+  };
+  const auto load = [&](const float* p, int64_t j, int64_t end) {  // p[j .. j + 8) ∩ [0, end)
+    return j >= 0 && j + 8 <= end ? _mm256_loadu_ps(p + j)
+                                  : _mm256_maskload_ps(at(p, j), inside(j, end));
+  };
+  const auto store = [&](float* p, int64_t j, __m256 v) {
+    if (j + 8 <= n) {
+      _mm256_storeu_ps(p + j, v);
+    } else {
+      _mm256_maskstore_ps(p + j, inside(j, n), v);
+    }
+  };
+  __m256i col = lane;  // column of each lane's element
+  while (true) {       // lanes past column W − 1 of row 0 (W < 8) wrap to the next rows
+    const __m256i over = _mm256_cmpgt_epi32(col, last_col);
+    if (_mm256_testz_si256(over, over)) break;
+    col = _mm256_sub_epi32(col, _mm256_and_si256(over, w));
+  }
+  const __m256i eight = _mm256_set1_epi32(8);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256 l = _mm256_blendv_ps(load(x, i - 1, n), ninf,
+                                      _mm256_castsi256_ps(_mm256_cmpeq_epi32(col, zero)));
+    const __m256 r = _mm256_blendv_ps(load(x, i + 1, n), ninf,
+                                      _mm256_castsi256_ps(_mm256_cmpeq_epi32(col, last_col)));
+    __m256 m = _mm256_max_ps(l, ninf);
+    m = _mm256_max_ps(load(x, i, n), m);
+    m = _mm256_max_ps(r, m);
+    store(tmp, i, m);
+    col = _mm256_add_epi32(col, eight);
+    for (int k = 0; k < 2; ++k) {
+      col = _mm256_sub_epi32(col, _mm256_and_si256(_mm256_cmpgt_epi32(col, last_col), w));
+    }
+  }
+  for (int64_t i = 0; i < n; i += 8) {
+    // up: h[i − W] for elements ≥ W (not in row 0); down: h[i + W] below the last row.
+    const __m256 up =
+        _mm256_blendv_ps(ninf, load(tmp, i - wid, n), _mm256_castsi256_ps(inside(i - wid, n)));
+    const __m256 down =
+        _mm256_blendv_ps(ninf, load(tmp, i + wid, n), _mm256_castsi256_ps(inside(i + wid, n)));
+    __m256 m = _mm256_max_ps(up, ninf);
+    m = _mm256_max_ps(load(tmp, i, n), m);
+    m = _mm256_max_ps(down, m);
+    store(y, i, m);
+  }
+}
+
 struct Avx2Hook {
+  static constexpr int64_t kPlane3x3 = 8192;  // floats of h on the stack
+  template <class T>
+  static bool max_plane_3x3s1p1(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+    if constexpr (std::is_same_v<T, float>) {
+      const int64_t n = g.in_h * g.in_w;
+      if (g.kernel_h != 3 || g.kernel_w != 3 || g.stride_h != 1 || g.stride_w != 1 ||
+          g.dilation_h != 1 || g.dilation_w != 1 || g.pad_top != 1 || g.pad_left != 1 ||
+          g.pad_bottom != 1 || g.pad_right != 1 || g.out_h != g.in_h || g.out_w != g.in_w ||
+          g.in_w < 4 || n > kPlane3x3) {
+        return false;
+      }
+      float tmp[kPlane3x3];
+      for (int64_t p = 0; p < batch * g.channels; ++p) {
+        max3x3s1p1_plane_f32(x + p * n, y + p * n, g.in_h, g.in_w, tmp);
+      }
+      return true;
+    }
+    return false;
+  }
   template <class T>
   static void combine_max(const T* a, const T* b, T* y, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
