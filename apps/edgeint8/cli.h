@@ -72,6 +72,7 @@ void register_export(CLI::App& app);
 void register_baseline(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_analyze(CLI::App& app);
+void register_compare(CLI::App& app);
 void register_codegen(CLI::App& app);
 
 }  // namespace ei8::cli

@@ -20,6 +20,7 @@
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/mixed_precision.h"
 #include "ei8/quant/ptq.h"
+#include "ei8/quant/recovery.h"
 #include "ei8/quant/sensitivity.h"
 #include "ei8/quant/simulate.h"
 #include "ei8/quant/sweep.h"
@@ -39,6 +40,11 @@ struct QuantizeArgs {
   std::string eval_data, eval_labels, sweep_out = "results/tables";
   double max_drop = -1.0;
   bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
+  // Accuracy recovery (quant/equalize.h, quant/recovery.h).
+  bool cle = false, no_absorb = false, bias_correction = false, adaround = false;
+  int weight_bits = 8, adaround_iters = 1000;
+  double adaround_time = 60.0;
+  uint64_t seed = 1;
   std::vector<std::string> given;  // the method-specific options typed on the command line
 };
 
@@ -191,6 +197,26 @@ Status quantize_command(const QuantizeArgs& a) {
   EI8_ASSIGN_OR_RETURN(po.profile, fixedpoint::parse_profile(a.profile));
   po.exclude_nodes = split_names(a.exclude);
   po.reduce_range = a.reduce_range;
+  if (a.weight_bits != 8 && a.weight_bits != 4) {
+    return invalid_argument("cannot parse --weight-bits: bits = {}, must be 8 or 4", a.weight_bits);
+  }
+  po.weight_bits = a.weight_bits;
+  RecoveryOptions ro;
+  ro.cle = a.cle;
+  ro.bias_absorption = !a.no_absorb;
+  ro.bias_correction = a.bias_correction;
+  ro.adaround = a.adaround;
+  ro.ada.iterations = a.adaround_iters;
+  ro.ada.time_budget_s = a.adaround_time;
+  ro.ada.seed = a.seed;
+  if (a.adaround_iters < 1) {
+    return invalid_argument("cannot parse --adaround-iters: iterations = {}, must be >= 1",
+                            a.adaround_iters);
+  }
+  if (!(a.adaround_time > 0) || !std::isfinite(a.adaround_time)) {
+    return invalid_argument("cannot parse --adaround-time: seconds = {}, must be finite and > 0",
+                            a.adaround_time);
+  }
   cp = calib_target(po, cp);
   EI8_RETURN_IF_ERROR(validate(cp));
   CalibrationOptions co;
@@ -287,10 +313,17 @@ Status quantize_command(const QuantizeArgs& a) {
   EI8_ASSIGN_OR_RETURN(Tensor data,
                        load_calibration_data(a.calib_data, g.find_value(g.inputs()[0])->shape));
   EI8_ASSIGN_OR_RETURN(Statistics st, collect_statistics(g, data, co));
+  if (ro.any() && (a.sweep || a.max_drop_given)) {
+    return invalid_argument(
+        "cannot quantize {}: --cle/--bias-correction/--adaround with {}, must be used alone "
+        "(the sweep has its own recovery rows: run-all's accuracy_recovery table)",
+        a.model, a.sweep ? "--sweep" : "--max-drop");
+  }
   if (a.sweep) return sweep_command(a, g, st, po, cp);
   if (a.max_drop_given) return mixed_precision_command(a, g, st, po, cp);
-  EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
-  EI8_ASSIGN_OR_RETURN(QuantizedModel m, quantize_model(g, table, po));
+  EI8_ASSIGN_OR_RETURN(RecoveredModel rec, quantize_with_recovery(g, data, cp, po, ro, co, &st));
+  const CalibTable& table = rec.table;
+  const QuantizedModel& m = rec.model;
   {  // the model and the calibration table together, or neither
     OutputFiles out;
     EI8_ASSIGN_OR_RETURN(std::string bytes, serialize_onnx(m.qdq));
@@ -298,6 +331,7 @@ Status quantize_command(const QuantizeArgs& a) {
     if (!a.table.empty()) EI8_RETURN_IF_ERROR(out.add(a.table, serialize_calib_table(table)));
     EI8_RETURN_IF_ERROR(out.commit());
   }
+  for (const std::string& n : rec.notes) fmt::print(stderr, "edgeint8: note: {}\n", n);
 
   for (const std::string& w : m.warnings) fmt::print(stderr, "edgeint8: warning: {}\n", w);
   // Every hyper-parameter used, as recorded in the table.
@@ -305,6 +339,8 @@ Status quantize_command(const QuantizeArgs& a) {
       {"method", std::string(calib_method_name(cp.method))},
       {"weights", std::string(weight_granularity_name(po.weights))},
       {"reduce_range", po.reduce_range ? "yes (weights [-63, 63])" : "no"},
+      {"weight_bits", std::to_string(po.weight_bits)},
+      {"recovery", recovery_name(ro)},
       {"activations", fmt::format("{} {}", qtype_name(po.act_type),
                                   po.act_symmetric ? "symmetric" : "asymmetric")},
       {"profile", std::string(fixedpoint::profile_name(po.profile))},
@@ -335,6 +371,30 @@ Status quantize_command(const QuantizeArgs& a) {
     j["float_nodes"] = m.float_nodes;
     j["warnings"] = m.warnings;
     j["int8_weight_bytes"] = m.weight_bytes_int8;
+    j["notes"] = rec.notes;
+    j["cle_pairs"] = nlohmann::ordered_json::array();
+    for (const EqualizedPair& p : rec.equalize.pairs) {
+      j["cle_pairs"].push_back({{"first", p.first},
+                                {"second", p.second},
+                                {"via", p.via},
+                                {"first_spread_before", p.first_spread_before},
+                                {"first_spread_after", p.first_spread_after}});
+    }
+    j["adaround"] = nlohmann::ordered_json::array();
+    for (const AdaRoundLayer& l : rec.ada.layers) {
+      j["adaround"].push_back({{"node", l.node},
+                               {"applied", l.applied},
+                               {"iterations", l.iterations},
+                               {"loss_nearest", l.loss_nearest},
+                               {"loss_adaround", l.loss_adaround},
+                               {"flipped", l.flipped}});
+    }
+    j["bias_correction"] = nlohmann::ordered_json::array();
+    for (const BiasCorrectionLayer& l : rec.correction.layers) {
+      j["bias_correction"].push_back({{"node", l.node},
+                                      {"mean_abs_shift", l.mean_abs_shift},
+                                      {"max_shift_steps", l.max_shift_steps}});
+    }
     fmt::print("{}\n", j.dump(2));
     return {};
   }
@@ -346,6 +406,29 @@ Status quantize_command(const QuantizeArgs& a) {
   for (const CalibEntry& e : table.entries) {
     fmt::print("  {:<32} [{:>11.6g}, {:>11.6g}]  observed [{:.6g}, {:.6g}]\n", e.name, e.min, e.max,
                e.observed_min, e.observed_max);
+  }
+  for (const EqualizedPair& p : rec.equalize.pairs) {
+    fmt::print("CLE {} -> {} (via {}): weight range spread {:.3g}x -> {:.3g}x\n", p.first, p.second,
+               p.via.empty() ? "-" : p.via, p.first_spread_before, p.first_spread_after);
+  }
+  if (ro.cle) {
+    fmt::print("CLE: {} pairs, {} sweeps{}\n", rec.equalize.pairs.size(), rec.equalize.iterations,
+               rec.equalize.converged ? " (converged)" : "");
+  }
+  for (const AbsorbedLayer& l : rec.absorb.layers) {
+    fmt::print("bias absorption {} -> {}: {} channels, max shift {:.4g}\n", l.first, l.second,
+               l.channels_absorbed, l.max_shift);
+  }
+  for (const AdaRoundLayer& l : rec.ada.layers) {
+    fmt::print(
+        "AdaRound {}: {} ({} iterations, {} columns x {} features), error {:.4g} -> "
+        "{:.4g}, {:.1f} % of weights rounded the other way\n",
+        l.node, l.applied ? "applied" : "nearest kept", l.iterations, l.columns, l.features,
+        l.loss_nearest, l.loss_adaround, 100.0 * l.flipped);
+  }
+  for (const BiasCorrectionLayer& l : rec.correction.layers) {
+    fmt::print("bias correction {}: mean |shift| {:.4g}, max {} bias steps\n", l.node,
+               l.mean_abs_shift, l.max_shift_steps);
   }
   fmt::print("{} integer layers, {} float nodes, {} bytes of int8 weights + int32 bias -> {}{}\n",
              m.layers.size(), m.float_nodes.size(), m.weight_bytes_int8, a.output,
@@ -395,6 +478,22 @@ void register_quantize(CLI::App& app) {
   sub->add_option("--prior", a->prior, "ACIQ prior: laplace|gaussian");
   sub->add_option("--ema", a->ema, "Moving-average constant");
   sub->add_option("--exclude", a->exclude, "Comma-separated node names to keep in float");
+  sub->add_option("--weight-bits", a->weight_bits,
+                  "8 (default) or 4: weights in [-7, 7] (W4A8; stored as int8, same kernels)");
+  sub->add_flag("--cle", a->cle,
+                "Cross-layer equalization (Conv/Gemm -> ReLU/identity/pool -> Conv/Gemm pairs, "
+                "iterated) and high-bias absorption before calibration; function-preserving");
+  sub->add_flag("--no-bias-absorption", a->no_absorb, "With --cle: skip the bias absorption");
+  sub->add_flag("--bias-correction", a->bias_correction,
+                "Empirical bias correction: the mean per-channel output error on the calibration "
+                "data folded into the int32 bias, layer by layer");
+  sub->add_flag("--adaround", a->adaround,
+                "AdaRound: learn each weight's rounding (up/down) per layer on the calibration "
+                "data (seeded, time-bounded; nearest rounding kept where it is not better)");
+  sub->add_option("--adaround-iters", a->adaround_iters, "AdaRound steps per layer (default 1000)");
+  sub->add_option("--adaround-time", a->adaround_time,
+                  "AdaRound time budget for all layers, seconds (default 60)");
+  sub->add_option("--seed", a->seed, "Seed of AdaRound's column sampling (default 1)");
   sub->add_flag("--json", a->json, "Machine-readable output");
   sub->add_flag("--sweep", a->sweep,
                 "Sweep {minmax,percentile,entropy,mse} x {per-tensor,per-channel} x {sym,asym}; "

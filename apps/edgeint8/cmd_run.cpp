@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "ei8/core/npy.h"
 #include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/quant/compare.h"
 #include "ei8/quant/simulate.h"
 #include "ei8/runtime/executor.h"
 #include "ei8/runtime/int8_lowering.h"
@@ -20,7 +21,7 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 }
 
 struct RunArgs {
-  std::string model, input, output, shape;
+  std::string model, input, output, shape, dump;
   int threads = 1;
   bool no_optimize = false, allow_nonfinite = false;
   std::string engine = "int8";  // QDQ models: int8 (integer engine) or float (QDQ simulation)
@@ -101,6 +102,19 @@ Status run_model(const RunArgs& a) {
     EI8_RETURN_IF_ERROR(
         check_finite(x, fmt::format("--input {}", a.input), " (--allow-nonfinite runs it anyway)"));
   }
+  if (!a.dump.empty()) {
+    // Every named tensor of this run (same engine and profile), as real values.
+    quant::ProbeOptions po;
+    EI8_ASSIGN_OR_RETURN(po.engine, quant::parse_engine(a.engine));
+    EI8_ASSIGN_OR_RETURN(po.profile, fixedpoint::parse_profile(a.profile));
+    Result<quant::ProbedModel> pm = quant::ProbedModel::create(g, po);
+    if (!pm.ok()) return pm.status().with_context(a.model);
+    Result<quant::TensorSet> ts = pm->run(x);
+    if (!ts.ok()) return ts.status().with_context(a.model);
+    ts->source = fmt::format("{} {}", ts->source, a.model);
+    EI8_RETURN_IF_ERROR(quant::write_dump(*ts, a.dump));
+    fmt::print("{}: {} tensors -> {}/\n", a.model, ts->tensors.size(), a.dump);
+  }
   ExecutorOptions opt;
   opt.threads = a.threads;
   opt.optimize = !a.no_optimize;
@@ -138,6 +152,9 @@ void register_run(CLI::App& app) {
   sub->add_option("--shape", args->shape, "Input shape N,C,H,W (required for .bin; any batch N)");
   sub->add_option("--output,-o", args->output, "Output file: .npy, or raw f32 .bin")->required();
   sub->add_option("--threads", args->threads, "Worker threads (default 1)");
+  sub->add_option("--dump", args->dump,
+                  "Also write every named tensor of the run as DIR/<tensor>.npy (real values) with "
+                  "DIR/manifest.json (order, scale, zero point), for `edgeint8 compare`");
   sub->add_option("--tune", args->tune,
                   "Tuning file (`edgeint8 bench --tune`): its plans; layers it lacks are "
                   "measured and added (default: heuristic plans; outputs are the same)");

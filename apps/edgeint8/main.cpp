@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   ei8::cli::register_baseline(app);
   ei8::cli::register_quantize(app);
   ei8::cli::register_analyze(app);
+  ei8::cli::register_compare(app);
   ei8::cli::register_codegen(app);
 
   if (ei8::cli::refuse_unknown_subcommand(app, argc, argv)) return 2;

@@ -146,6 +146,79 @@ TEST_F(QuantCli, SweepWritesSixteenRows) {
   EXPECT_EQ(csv.find("n/a"), std::string::npos) << csv;  // latency from the INT8 engine
 }
 
+// `quantize` → `run --dump` → `compare`: model vs model (graph- and layer-wise), model vs dump,
+// JSON and CSV output, and the bad input of each (message + exit code).
+TEST_F(QuantCli, CompareModelsAndDumps) {
+  CliRun r = edgeint8("quantize " + path("model.onnx") + " --calib-data " + path("calib.npy") +
+                      " -o " + path("q.onnx"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = edgeint8("run " + path("q.onnx") + " --input " + path("eval.npy") + " -o " + path("y.npy") +
+               " --dump " + path("dump"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("dump/manifest.json")));
+  EXPECT_TRUE(fs::exists(path("dump/b.npy")));
+  // The integer engine against its own dump: identical, no divergence.
+  r = edgeint8("compare " + path("q.onnx") + " " + path("dump") + " --input " + path("eval.npy") +
+               " --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"first_divergence\": null"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"max_abs_lsb\": 0.0"), std::string::npos) << r.out;
+  // FP32 vs the integer engine: quantization error, a first divergence at 1 LSB.
+  r = edgeint8("compare " + path("model.onnx") + " " + path("q.onnx") + " --input " +
+               path("eval.npy") + " --mode both --csv " + path("cmp.csv") + " --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"first_divergence\": {"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"layer\": {"), std::string::npos) << r.out;
+  const std::string csv = slurp(path("cmp.csv"));
+  EXPECT_NE(csv.find("graph,a,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("layer,y,"), std::string::npos) << csv;
+  // The text table.
+  r = edgeint8("compare " + path("q.onnx") + " " + path("q.onnx") + " --engine-a float --input " +
+               path("eval.npy"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("first divergence"), std::string::npos) << r.out;
+  // Bad input: a dump tensor of another shape (both named), a dump as B layer-wise, no input,
+  // a bad mode.
+  fs::create_directories(path("bad"));
+  Rng rng(3);
+  ASSERT_TRUE(write_npy(path("bad/b.npy"), random_tensor(rng, {24, 6, 4, 4}, -1, 1)).ok());
+  r = edgeint8("compare " + path("q.onnx") + " " + path("bad") + " --input " + path("eval.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("cannot compare tensor 'b'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[24, 6, 8, 8]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[24, 6, 4, 4]"), std::string::npos) << r.err;
+  r = edgeint8("compare " + path("q.onnx") + " " + path("dump") + " --mode layer --input " +
+               path("eval.npy"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("must be a model"), std::string::npos) << r.err;
+  r = edgeint8("compare " + path("model.onnx") + " " + path("q.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--input = absent"), std::string::npos) << r.err;
+  r = edgeint8("compare " + path("model.onnx") + " " + path("q.onnx") + " --input " +
+               path("eval.npy") + " --mode sideways");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("'sideways'"), std::string::npos) << r.err;
+}
+
+// `quantize --cle --bias-correction --adaround` reports each pass; bad values are one-line errors.
+TEST_F(QuantCli, QuantizeWithRecovery) {
+  CliRun r = edgeint8("quantize " + path("model.onnx") + " --calib-data " + path("calib.npy") +
+                      " --weights per-tensor --weight-bits 4 --cle --bias-correction --adaround "
+                      "--adaround-iters 200 -o " +
+                      path("rq.onnx"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::exists(path("rq.onnx")));
+  EXPECT_NE(r.out.find("CLE conv1 -> conv2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bias correction conv2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("AdaRound conv1"), std::string::npos) << r.out;
+  r = edgeint8("quantize " + common() + " --weight-bits 3 -o " + path("x.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("bits = 3, must be 8 or 4"), std::string::npos) << r.err;
+  r = edgeint8("quantize " + common() + " --adaround --adaround-time 0 -o " + path("x.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--adaround-time"), std::string::npos) << r.err;
+}
+
 // `data export` writes the .npy files quantize and analyze read: samples [N, ...] f32 and
 // labels [N] s32, the same draw for the same seed, and a one-line error for a bad split.
 TEST_F(QuantCli, DataExportWritesSamplesAndLabels) {

@@ -5,7 +5,9 @@
 //   node run_ort.mjs MODEL.onnx INPUT.npy OUTPUT.npy [OPTIMIZED.onnx]
 //        (OPTIMIZED.onnx: ORT's optimized graph, written through optimizedModelFilePath)
 //   node run_ort.mjs MODEL.onnx --bench BATCH ITERS   (median µs per run, JSON on stdout)
-import { readFileSync, writeFileSync } from 'node:fs';
+//   node run_ort.mjs MODEL.onnx INPUT.npy --dump DIR  (every f32 output as DIR/<name>.npy, the
+//        name made file-safe as `edgeint8 run --dump` does: a tensor dump for `edgeint8 compare`)
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 
 function readNpy(path) {
@@ -48,7 +50,7 @@ async function main() {
     process.exit(2);
   }
   const options = { intraOpNumThreads: 1, interOpNumThreads: 1 };
-  if (a !== '--bench' && c) options.optimizedModelFilePath = c;
+  if (a !== '--bench' && b !== '--dump' && c) options.optimizedModelFilePath = c;
   if (a === '--bench' && d) options.optimizedModelFilePath = d;
   const session = await ort.InferenceSession.create(model, options);
   const inputName = session.inputNames[0];
@@ -75,6 +77,16 @@ async function main() {
   }
   const x = readNpy(a);
   const out = await session.run({ [inputName]: new ort.Tensor('float32', x.data, x.shape) });
+  if (b === '--dump') {
+    mkdirSync(c, { recursive: true });
+    for (const name of session.outputNames) {
+      const t = out[name];
+      if (t.type !== 'float32') continue;
+      const stem = name.replace(/[^A-Za-z0-9._-]/g, '_');
+      writeNpy(`${c}/${stem}.npy`, t.data, t.dims);
+    }
+    return;
+  }
   const y = out[session.outputNames[0]];
   writeNpy(b, y.data, y.dims);
 }

@@ -191,6 +191,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
         "cannot quantize model: symmetric activations with type = u8, must be s8 (u8 activations "
         "are asymmetric)");
   }
+  if (o.weight_bits != 8 && o.weight_bits != 4) {
+    return invalid_argument("cannot quantize model: weight bits = {}, must be 8 or 4",
+                            o.weight_bits);
+  }
   EI8_RETURN_IF_ERROR(float_graph.validate());
   Graph work = float_graph;
   remove_redundant_relus(work, table, o);
@@ -273,7 +277,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     L.weight_axis =
         n->op_type == "Conv" || (n->op_type == "Gemm" && n->attr_int("transB", 0) != 0) ? 0 : 1;
     const int64_t channels = w.dim(L.weight_axis);
-    const QType w_type = o.reduce_range ? QType::kS7Symmetric : QType::kS8Symmetric;
+    const QType w_type = o.weight_bits == 4 ? QType::kS4Symmetric
+                         : o.reduce_range   ? QType::kS7Symmetric
+                                            : QType::kS8Symmetric;
+    L.weight_type = w_type;
     std::vector<QuantParams> wq;
     if (o.weights == WeightGranularity::kPerChannel) {
       EI8_ASSIGN_OR_RETURN(wq, choose_qparams_per_channel(w, L.weight_axis, w_type));

@@ -56,6 +56,9 @@ struct PtqOptions {
   // Weights in [−63, 63] (ONNX Runtime's reduce_range): exact on CPUs without VNNI, whose
   // u8·s8 kernels saturate pair sums at int16; costs one bit of weight precision.
   bool reduce_range = false;
+  // Weight precision: 8 (s8 [−127, 127]) or 4 (s4 [−7, 7], stored in s8 tensors and run by the
+  // same integer kernels: W4A8). reduce_range applies to 8 only.
+  int weight_bits = 8;
   std::vector<std::string> exclude_nodes;  // node names kept float (mixed precision)
 };
 
@@ -69,10 +72,11 @@ struct QuantizedLayer {
   std::string input, output;
   QuantParams input_q, output_q;
   QType act_type = QType::kU8;
-  Tensor weight_q;                   // s8, the float weight's shape
-  std::vector<float> weight_scales;  // one (per tensor) or one per output channel
-  int64_t weight_axis = 0;           // channel axis of weight_q
-  std::vector<int32_t> bias_q;       // one per output channel (zeros when the node has none)
+  Tensor weight_q;                          // s8, the float weight's shape
+  QType weight_type = QType::kS8Symmetric;  // code range of weight_q (s8sym, s7sym, s4sym)
+  std::vector<float> weight_scales;         // one (per tensor) or one per output channel
+  int64_t weight_axis = 0;                  // channel axis of weight_q
+  std::vector<int32_t> bias_q;              // one per output channel (zeros when the node has none)
 };
 
 struct QuantizedModel {

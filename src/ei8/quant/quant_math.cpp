@@ -22,10 +22,14 @@ std::string_view qtype_name(QType t) {
       return "s8sym";
     case QType::kS7Symmetric:
       return "s7sym";
+    case QType::kS4Symmetric:
+      return "s4sym";
   }
   return "?";
 }
-bool always_symmetric(QType t) { return t == QType::kS8Symmetric || t == QType::kS7Symmetric; }
+bool always_symmetric(QType t) {
+  return t == QType::kS8Symmetric || t == QType::kS7Symmetric || t == QType::kS4Symmetric;
+}
 int32_t qmin(QType t) {
   switch (t) {
     case QType::kU8:
@@ -36,10 +40,25 @@ int32_t qmin(QType t) {
       return -127;
     case QType::kS7Symmetric:
       return -63;
+    case QType::kS4Symmetric:
+      return -7;
   }
   return 0;
 }
-int32_t qmax(QType t) { return t == QType::kU8 ? 255 : (t == QType::kS7Symmetric ? 63 : 127); }
+int32_t qmax(QType t) {
+  switch (t) {
+    case QType::kU8:
+      return 255;
+    case QType::kS7Symmetric:
+      return 63;
+    case QType::kS4Symmetric:
+      return 7;
+    case QType::kS8:
+    case QType::kS8Symmetric:
+      break;
+  }
+  return 127;
+}
 DType storage_dtype(QType t) { return t == QType::kU8 ? DType::kU8 : DType::kS8; }
 
 Result<QuantParams> choose_qparams(float rmin, float rmax, QType t, bool symmetric) {

@@ -38,8 +38,9 @@ enum class QType {
   kS7Symmetric,  // [−63, 63], zero point 0: "reduce_range" weights, so that CPUs without VNNI,
                  // whose u8·s8 pair sums saturate at int16 (ONNX Runtime's AVX2 vpmaddubsw),
                  // stay exact: 2·255·63 < 2^15
+  kS4Symmetric,  // [−7, 7], zero point 0: 4-bit weights (W4A8), stored in s8 containers
 };
-std::string_view qtype_name(QType t);  // "u8", "s8", "s8sym"
+std::string_view qtype_name(QType t);  // "u8", "s8", "s8sym", "s7sym", "s4sym"
 int32_t qmin(QType t);
 int32_t qmax(QType t);
 DType storage_dtype(QType t);  // kU8 for u8, kS8 otherwise
