@@ -119,7 +119,7 @@ TEST_F(HostileCli, UnknownSubcommandIsNamedAndTheValidOnesListed) {
   EXPECT_TRUE(one_line(r.err)) << r.err;
   EXPECT_NE(r.err.find("subcommand = 'frobnicate' is unknown, must be one of: version, run-all, "
                        "sim, dse, fixedpoint, run, info, bench, train, data, export, baseline, "
-                       "quantize, analyze, codegen"),
+                       "quantize, analyze, compare, codegen"),
             std::string::npos)
       << r.err;
   r = edgeint8("data frob");

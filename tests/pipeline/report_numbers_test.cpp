@@ -13,6 +13,8 @@
 #include "ei8/pipeline/report_builder.h"
 #include "ei8/pipeline/run_all.h"
 #include "ei8/pipeline/steps.h"
+#include "ei8/quant/calibration.h"
+#include "ei8/quant/ptq.h"
 #include "ei8/report/table.h"
 #include "report_numbers.h"
 #include "test_graphs.h"
@@ -77,6 +79,18 @@ TEST(ReportNumbers, EveryFigureOfTheReportIsInATableFile) {
   fs::create_directories(out / "tables");
   fs::create_directories(out / "figures");
   ASSERT_TRUE(save_onnx(signal1d_like_model(3), (out / "models/signal1d.onnx").string()).ok());
+  {  // the INT8 model the simulator steps read (run-all's ptq_sweep step writes it)
+    Rng rng(4);
+    const Graph g = signal1d_like_model(3);
+    Result<quant::Statistics> st =
+        quant::collect_statistics(g, quant::random_tensor(rng, {8, 1, 128}, -1.0f, 1.0f), {});
+    ASSERT_TRUE(st.ok()) << st.status().message();
+    Result<quant::CalibTable> table = quant::make_table(*st, quant::CalibParams{});
+    ASSERT_TRUE(table.ok()) << table.status().message();
+    Result<quant::QuantizedModel> m = quant::quantize_model(g, *table, quant::PtqOptions{});
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    ASSERT_TRUE(save_onnx(m->qdq, (out / "models/signal1d.int8.onnx").string()).ok());
+  }
   // A small design space: 2 arrays x 2 dataflows x 2 SRAMs x 2 bandwidths.
   const std::string space = (out / "space.toml").string();
   ASSERT_TRUE(write_file(space,
