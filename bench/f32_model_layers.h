@@ -72,6 +72,45 @@ inline std::vector<ModelLayer> model_layers(const std::string& path, const std::
   return out;
 }
 
+// Every fully connected layer (Gemm / MatMul with a constant weight) of an ONNX model, named
+// "<prefix>_<node>_<k>_<n>": k inputs, n outputs per row.
+struct FcLayer {
+  std::string name;
+  int64_t n, k;
+};
+
+inline std::vector<FcLayer> model_fc_layers(const std::string& path, const std::string& prefix) {
+  std::vector<FcLayer> out;
+  Result<Graph> g = load_onnx(path);
+  if (!g.ok()) {
+    std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
+                 g.status().message().c_str());
+    return out;
+  }
+  for (const std::string& in : g->inputs()) {
+    for (int64_t& d : g->find_value(in)->shape) {
+      if (d == kDynamic) d = 1;
+    }
+  }
+  Result<LayerView> v =
+      infer_shapes(*g).ok() ? layer_view(*g) : Result<LayerView>(invalid_argument("shapes"));
+  if (!v.ok()) {
+    std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
+                 v.status().message().c_str());
+    return out;
+  }
+  for (const LayerGeometry& l : v->layers) {
+    if (l.kind != LayerKind::kFullyConnected || l.weight_batches != 1) continue;
+    std::string node;
+    for (char c : l.node) node += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    while (!node.empty() && node.front() == '_') node.erase(node.begin());
+    out.push_back({prefix + "_" + node + "_" + std::to_string(l.in_channels) + "_" +
+                       std::to_string(l.out_channels),
+                   l.out_channels, l.in_channels});
+  }
+  return out;
+}
+
 inline std::string bench_models_dir() {
   const char* e = std::getenv("EI8_BENCH_MODELS");
   return e != nullptr ? e : "results/models";

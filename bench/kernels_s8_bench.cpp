@@ -275,12 +275,18 @@ std::vector<ModelLayer> layers() {
   return all;
 }
 
-struct FcShape {
-  const char* name;
-  int64_t n, k;
-};
-constexpr FcShape kFcShapes[] = {
-    {"fc_tiny_2048_10", 10, 2048}, {"fc_signal_1024_5", 5, 1024}, {"fc_2048_128", 128, 2048}};
+// The fully connected layers of the trained workloads, the test models and the 224×224 exports.
+std::vector<FcLayer> fc_layers() {
+  std::vector<FcLayer> all;
+  auto add = [&all](std::vector<FcLayer> v) { all.insert(all.end(), v.begin(), v.end()); };
+  add(model_fc_layers(bench_models_dir() + "/signal1d.onnx", "sig"));
+  add(model_fc_layers(bench_models_dir() + "/tiny2d.onnx", "tiny"));
+  add(model_fc_layers(std::string(EI8_MODELS_DIR) + "/cifar_resnet.onnx", "resnet"));
+  for (const char* model : {"resnet18", "mobilenet_v2"}) {
+    add(model_fc_layers(bench_models_dir() + "/" + model + ".onnx", model));
+  }
+  return all;
+}
 
 int register_all() {
   std::vector<KernelChoice> tiers;
@@ -288,7 +294,7 @@ int register_all() {
     if (kernels::kernel_choice_available(c)) tiers.push_back(c);
   }
   for (const ModelLayer& l : layers()) {
-    const bool big = l.p.macs() > 50'000'000;  // 224×224 layers: batch 1 only
+    const bool big = l.p.macs() > 50'000'000;         // 224×224 layers: batch 1 only
     if (l.p.groups == 1 || l.p.groups == l.p.in_c) {  // dense and depthwise: every plan
       const kernels::ConvS8Params q = s8_params(l.p);
       Result<std::vector<std::string>> cands = kernels::ConvS8Kernel::plan_candidates(
@@ -341,8 +347,8 @@ int register_all() {
       }
     }
   }
-  for (const FcShape& f : kFcShapes) {
-    benchmark::RegisterBenchmark((std::string("f32/") + f.name).c_str(), bm_fc_f32, f.n, f.k)
+  for (const FcLayer& f : fc_layers()) {
+    benchmark::RegisterBenchmark(("f32/" + f.name).c_str(), bm_fc_f32, f.n, f.k)
         ->Arg(1)
         ->Arg(32)
         ->Unit(benchmark::kMicrosecond);
