@@ -492,53 +492,34 @@ class ConcatOp : public Op {
   mutable std::vector<kernels::ConcatPart> parts_;  // sized in prepare; no allocation in run
 };
 
-class TransposeOp : public Op {
- public:
-  Status prepare(const PrepareContext& c) override {
-    const Shape& x = c.in_shapes[0];
-    if (x.size() > 8) return op_error(c, "rank = {}, must be <= 8", x.size());
-    std::vector<int64_t> perm = c.node.attr_ints("perm");
-    if (perm.empty()) {
-      for (size_t i = x.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
-    }
-    plan_ = kernels::make_transpose_plan(x, perm);
-    fast_ = kernels::make_strided_copy_plan(plan_);
-    ref_ = c.kernel == kernels::KernelChoice::kRef;
-    es_ = dtype_size(c.in_dtypes[0]);
-    return {};
-  }
-  void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
-           std::byte*) const override {
-    if (ref_) {
-      kernels::transpose_ref(plan_, es_, in[0], out[0]);
-    } else {
-      kernels::strided_copy(fast_, es_, in[0], out[0]);  // the same bytes, run by run
-    }
-  }
-  std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
-
- private:
-  kernels::TransposePlan plan_;
-  kernels::StridedCopyPlan fast_;
-  bool ref_ = false;
-  size_t es_ = 4;
-};
-
-// Slice and Expand: one strided copy (kernels::strided_copy, or transpose_ref on the reference
-// tier, over a slice / broadcast view).
+// Transpose, Slice and Expand: one strided copy over a transposed / sliced / broadcast view
+// (kernels::strided_copy, or transpose_ref on the reference tier).
 class StridedViewOp : public Op {
  public:
-  explicit StridedViewOp(bool expand) : expand_(expand) {}
+  enum class Kind { kTranspose, kSlice, kExpand };
+  explicit StridedViewOp(Kind kind) : kind_(kind) {}
   Status prepare(const PrepareContext& c) override {
     const Shape& x = c.in_shapes[0];
     if (x.size() > 8 || c.out_shapes[0].size() > 8) {
       return op_error(c, "rank = {}, must be <= 8", std::max(x.size(), c.out_shapes[0].size()));
     }
-    if (expand_) {
-      plan_ = kernels::make_expand_plan(x, c.out_shapes[0]);
-    } else {
-      EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
-      plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
+    switch (kind_) {
+      case Kind::kTranspose: {
+        std::vector<int64_t> perm = c.node.attr_ints("perm");
+        if (perm.empty()) {
+          for (size_t i = x.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+        }
+        plan_ = kernels::make_transpose_plan(x, perm);
+        break;
+      }
+      case Kind::kSlice: {
+        EI8_ASSIGN_OR_RETURN(SliceWindow w, slice_window(c.node, x));
+        plan_ = kernels::make_slice_plan(x, w.start, w.step, w.count);
+        break;
+      }
+      case Kind::kExpand:
+        plan_ = kernels::make_expand_plan(x, c.out_shapes[0]);
+        break;
     }
     fast_ = kernels::make_strided_copy_plan(plan_);
     ref_ = c.kernel == kernels::KernelChoice::kRef;
@@ -556,7 +537,7 @@ class StridedViewOp : public Op {
   std::string_view variant() const override { return ref_ ? "ref" : "generic"; }
 
  private:
-  bool expand_;
+  Kind kind_;
   kernels::TransposePlan plan_;
   kernels::StridedCopyPlan fast_;
   bool ref_ = false;
@@ -667,8 +648,8 @@ void add_builtins(OpRegistry& r) {
   r.add("ReduceMean", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMean); });
   r.add("ReduceSum", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kSum); });
   r.add("ReduceMax", [] { return std::make_unique<ReduceOp>(kernels::ReduceOp::kMax); });
-  r.add("Slice", [] { return std::make_unique<StridedViewOp>(false); });
-  r.add("Expand", [] { return std::make_unique<StridedViewOp>(true); });
+  r.add("Slice", [] { return std::make_unique<StridedViewOp>(StridedViewOp::Kind::kSlice); });
+  r.add("Expand", [] { return std::make_unique<StridedViewOp>(StridedViewOp::Kind::kExpand); });
   r.add("Split", [] { return std::make_unique<SplitOp>(); });
   r.add("Gather", [] { return std::make_unique<GatherOp>(); });
   r.add("Add", [] { return std::make_unique<BinaryOp>(kernels::BinaryOp::kAdd); });
@@ -685,7 +666,8 @@ void add_builtins(OpRegistry& r) {
     r.add(a, [] { return std::make_unique<AliasOp>(); });
   }
   r.add("Concat", [] { return std::make_unique<ConcatOp>(); });
-  r.add("Transpose", [] { return std::make_unique<TransposeOp>(); });
+  r.add("Transpose",
+        [] { return std::make_unique<StridedViewOp>(StridedViewOp::Kind::kTranspose); });
   r.add("Pad", [] { return std::make_unique<PadOp>(); });
 }
 
