@@ -31,15 +31,15 @@ struct ModelLayer {
   kernels::Conv2dParams p;
 };
 
-// Every Conv of an ONNX model at batch 1, named "<prefix>_<node>_<c_in>x<h>x<w>_<c_out>", with
-// a fused ReLU (the activation every measured layer has had).
-inline std::vector<ModelLayer> model_layers(const std::string& path, const std::string& prefix) {
-  std::vector<ModelLayer> out;
+// The layers of an ONNX model at batch 1 (dynamic dimensions set to 1); a file that does not
+// load is reported on stderr and has no layers.
+inline std::vector<LayerGeometry> model_layer_view(const std::string& path,
+                                                   const std::string& prefix) {
   Result<Graph> g = load_onnx(path);
   if (!g.ok()) {
     std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
                  g.status().message().c_str());
-    return out;
+    return {};
   }
   for (const std::string& in : g->inputs()) {
     for (int64_t& d : g->find_value(in)->shape) {
@@ -51,13 +51,26 @@ inline std::vector<ModelLayer> model_layers(const std::string& path, const std::
   if (!v.ok()) {
     std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
                  v.status().message().c_str());
-    return out;
+    return {};
   }
-  for (const LayerGeometry& l : v->layers) {
+  return std::move(v->layers);
+}
+
+// A node name as a benchmark name part: alphanumerics kept, the rest '_', no leading '_'.
+inline std::string bench_name(const std::string& node) {
+  std::string out;
+  for (char c : node) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  while (!out.empty() && out.front() == '_') out.erase(out.begin());
+  return out;
+}
+
+// Every Conv of an ONNX model at batch 1, named "<prefix>_<node>_<c_in>x<h>x<w>_<c_out>", with
+// a fused ReLU (the activation every measured layer has had).
+inline std::vector<ModelLayer> model_layers(const std::string& path, const std::string& prefix) {
+  std::vector<ModelLayer> out;
+  for (const LayerGeometry& l : model_layer_view(path, prefix)) {
     if (l.kind != LayerKind::kConv) continue;
-    std::string node;
-    for (char c : l.node) node += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    while (!node.empty() && node.front() == '_') node.erase(node.begin());
+    const std::string node = bench_name(l.node);
     ModelLayer m{
         prefix + "_" + node + "_" +
             (l.spatial_rank == 1 ? std::to_string(l.in_channels) + "x" + std::to_string(l.in_w)
@@ -81,29 +94,9 @@ struct FcLayer {
 
 inline std::vector<FcLayer> model_fc_layers(const std::string& path, const std::string& prefix) {
   std::vector<FcLayer> out;
-  Result<Graph> g = load_onnx(path);
-  if (!g.ok()) {
-    std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
-                 g.status().message().c_str());
-    return out;
-  }
-  for (const std::string& in : g->inputs()) {
-    for (int64_t& d : g->find_value(in)->shape) {
-      if (d == kDynamic) d = 1;
-    }
-  }
-  Result<LayerView> v =
-      infer_shapes(*g).ok() ? layer_view(*g) : Result<LayerView>(invalid_argument("shapes"));
-  if (!v.ok()) {
-    std::fprintf(stderr, "bench: no layers of %s: %s\n", prefix.c_str(),
-                 v.status().message().c_str());
-    return out;
-  }
-  for (const LayerGeometry& l : v->layers) {
+  for (const LayerGeometry& l : model_layer_view(path, prefix)) {
     if (l.kind != LayerKind::kFullyConnected || l.weight_batches != 1) continue;
-    std::string node;
-    for (char c : l.node) node += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-    while (!node.empty() && node.front() == '_') node.erase(node.begin());
+    const std::string node = bench_name(l.node);
     out.push_back({prefix + "_" + node + "_" + std::to_string(l.in_channels) + "_" +
                        std::to_string(l.out_channels),
                    l.out_channels, l.in_channels});
