@@ -78,16 +78,27 @@ bool max_3wide_s2_f32(const Pool2dParams& g, const float* r0, int64_t rstride, i
   return true;
 }
 
+// Lane-wise max of signed or unsigned bytes, as T says.
+template <class T>
+__m256i max_bytes(__m256i a, __m256i b) {
+  if constexpr (std::is_signed_v<T>) {
+    return _mm256_max_epi8(a, b);
+  } else {
+    return _mm256_max_epu8(a, b);
+  }
+}
+template <class T>
+__m128i max_bytes(__m128i a, __m128i b) {
+  if constexpr (std::is_signed_v<T>) {
+    return _mm_max_epi8(a, b);
+  } else {
+    return _mm_max_epu8(a, b);
+  }
+}
+
 template <class T>
 bool max_2x2s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, T* y) {
   const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
-  auto vmax = [](__m256i a, __m256i b) {
-    if constexpr (std::is_signed_v<T>) {
-      return _mm256_max_epi8(a, b);
-    } else {
-      return _mm256_max_epu8(a, b);
-    }
-  };
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
     __m256i m = _mm256_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
@@ -99,7 +110,7 @@ bool max_2x2s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, T* 
       const __m256i even =
           _mm256_packus_epi16(_mm256_and_si256(a, lo_byte), _mm256_and_si256(b, lo_byte));
       const __m256i odd = _mm256_packus_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
-      m = vmax(m, vmax(even, odd));
+      m = max_bytes<T>(m, max_bytes<T>(even, odd));
     }
     m = _mm256_permute4x64_epi64(m, kFixLanes);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), m);
@@ -143,12 +154,7 @@ void pair_max_stream_bytes(const T* x, T* y, int64_t n) {
     const __m256i even =
         _mm256_packus_epi16(_mm256_and_si256(a, lo_byte), _mm256_and_si256(b, lo_byte));
     const __m256i odd = _mm256_packus_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
-    __m256i m;
-    if constexpr (std::is_signed_v<T>) {
-      m = _mm256_max_epi8(even, odd);
-    } else {
-      m = _mm256_max_epu8(even, odd);
-    }
+    const __m256i m = max_bytes<T>(even, odd);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), _mm256_permute4x64_epi64(m, kFixLanes));
   }
   pair_max_stream_loop(x + 2 * i, y + i, n - i);
@@ -170,30 +176,23 @@ void combine_max_f32(const float* a, const float* b, float* y, int64_t n) {
 
 template <class T>
 void combine_max_bytes(const T* a, const T* b, T* y, int64_t n) {
-  auto max128 = [](__m128i u, __m128i v) {
-    if constexpr (std::is_signed_v<T>) {
-      return _mm_max_epi8(u, v);
-    } else {
-      return _mm_max_epu8(u, v);
-    }
-  };
   int64_t j = 0;
   for (; j + 32 <= n; j += 32) {
     const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j));
-    const __m256i m = std::is_signed_v<T> ? _mm256_max_epi8(u, v) : _mm256_max_epu8(u, v);
+    const __m256i m = max_bytes<T>(u, v);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), m);
   }
   if (j + 16 <= n) {
     const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + j));
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + j));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + j), max128(u, v));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + j), max_bytes<T>(u, v));
     j += 16;
   }
   if (j + 8 <= n) {
     const __m128i u = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + j));
     const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + j));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(y + j), max128(u, v));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(y + j), max_bytes<T>(u, v));
     j += 8;
   }
   combine_max_loop(a + j, b + j, y + j, n - j);
@@ -281,13 +280,6 @@ template <class T>
 bool max_3wide_s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, T* y) {
   auto step32 = [&](int64_t j) {
     const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
-    auto vmax = [](__m256i a, __m256i b) {
-      if constexpr (std::is_signed_v<T>) {
-        return _mm256_max_epi8(a, b);
-      } else {
-        return _mm256_max_epu8(a, b);
-      }
-    };
     auto load = [](const T* q) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)); };
     __m256i m = _mm256_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
     for (int64_t r = 0; r < nrows; ++r) {
@@ -298,20 +290,13 @@ bool max_3wide_s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, 
       const __m256i odd = _mm256_packus_epi16(_mm256_srli_epi16(a, 8), _mm256_srli_epi16(b, 8));
       const __m256i next =
           _mm256_packus_epi16(_mm256_and_si256(c, lo_byte), _mm256_and_si256(d, lo_byte));
-      m = vmax(m, vmax(vmax(even, odd), next));
+      m = max_bytes<T>(m, max_bytes<T>(max_bytes<T>(even, odd), next));
     }
     m = _mm256_permute4x64_epi64(m, kFixLanes);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), m);
   };
   auto step16 = [&](int64_t j) {
     const __m128i lo_byte = _mm_set1_epi16(0x00FF);
-    auto vmax = [](__m128i a, __m128i b) {
-      if constexpr (std::is_signed_v<T>) {
-        return _mm_max_epi8(a, b);
-      } else {
-        return _mm_max_epu8(a, b);
-      }
-    };
     auto load = [](const T* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
     __m128i m = _mm_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
     for (int64_t r = 0; r < nrows; ++r) {
@@ -320,19 +305,12 @@ bool max_3wide_s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, 
       const __m128i even = _mm_packus_epi16(_mm_and_si128(a, lo_byte), _mm_and_si128(b, lo_byte));
       const __m128i odd = _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8));
       const __m128i next = _mm_packus_epi16(_mm_and_si128(c, lo_byte), _mm_and_si128(d, lo_byte));
-      m = vmax(m, vmax(vmax(even, odd), next));
+      m = max_bytes<T>(m, max_bytes<T>(max_bytes<T>(even, odd), next));
     }
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + j), m);
   };
   auto step8 = [&](int64_t j) {  // 8 outputs from 8-byte loads (the low halves)
     const __m128i lo_byte = _mm_set1_epi16(0x00FF);
-    auto vmax = [](__m128i a, __m128i b) {
-      if constexpr (std::is_signed_v<T>) {
-        return _mm_max_epi8(a, b);
-      } else {
-        return _mm_max_epu8(a, b);
-      }
-    };
     auto load = [](const T* q) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q)); };
     __m128i m = _mm_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
     for (int64_t r = 0; r < nrows; ++r) {
@@ -342,7 +320,7 @@ bool max_3wide_s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, 
       const __m128i even = _mm_packus_epi16(_mm_and_si128(a, lo_byte), lo_byte);
       const __m128i odd = _mm_packus_epi16(_mm_srli_epi16(a, 8), lo_byte);
       const __m128i next = _mm_packus_epi16(_mm_and_si128(c, lo_byte), lo_byte);
-      m = vmax(m, vmax(vmax(even, odd), next));
+      m = max_bytes<T>(m, max_bytes<T>(max_bytes<T>(even, odd), next));
     }
     _mm_storel_epi64(reinterpret_cast<__m128i*>(y + j), m);
   };
