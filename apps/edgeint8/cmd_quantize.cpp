@@ -36,7 +36,7 @@ struct QuantizeArgs {
   int64_t batch = 32, max_samples = 0, bins = 2048, levels = 128;
   double percentile = 99.99, ema = 0.01;
   std::string percentile_mode = "auto", zero_bin = "skip-exact-zeros", threshold = "upper-edge";
-  std::string prior = "laplace", exclude;
+  std::string prior = "laplace", exclude, a16;
   std::string eval_data, eval_labels, sweep_out = "results/tables";
   double max_drop = -1.0;
   bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
@@ -299,6 +299,16 @@ Status quantize_command(const QuantizeArgs& a) {
       compute.push_back(n.name);
     }
   }
+  // --a16: A16W8 layers (int16 activations around them), names of Conv/Gemm/MatMul nodes.
+  for (const std::string& name : split_names(a.a16)) {
+    if (std::find(compute.begin(), compute.end(), name) == compute.end()) {
+      return invalid_argument(
+          "cannot quantize {}: --a16 name = '{}', must name a Conv/Gemm/MatMul node of the "
+          "optimized model ({})",
+          a.model, name, fmt::join(compute, ", "));
+    }
+    po.layer_precision[name] = quant::LayerPrecision::kInt16;
+  }
   for (const std::string& name : po.exclude_nodes) {
     if (node_names.count(name) == 0) {
       return invalid_argument(
@@ -369,6 +379,7 @@ Status quantize_command(const QuantizeArgs& a) {
     }
     j["integer_layers"] = m.layers.size();
     j["float_nodes"] = m.float_nodes;
+    j["int16_values"] = m.int16_values;
     j["warnings"] = m.warnings;
     j["int8_weight_bytes"] = m.weight_bytes_int8;
     j["notes"] = rec.notes;
@@ -430,6 +441,9 @@ Status quantize_command(const QuantizeArgs& a) {
     fmt::print("bias correction {}: mean |shift| {:.4g}, max {} bias steps\n", l.node,
                l.mean_abs_shift, l.max_shift_steps);
   }
+  if (!m.int16_values.empty()) {
+    fmt::print("A16W8: int16 activations {}\n", fmt::join(m.int16_values, ", "));
+  }
   fmt::print("{} integer layers, {} float nodes, {} bytes of int8 weights + int32 bias -> {}{}\n",
              m.layers.size(), m.float_nodes.size(), m.weight_bytes_int8, a.output,
              a.table.empty() ? "" : fmt::format(" (table {})", a.table));
@@ -478,6 +492,9 @@ void register_quantize(CLI::App& app) {
   sub->add_option("--prior", a->prior, "ACIQ prior: laplace|gaussian");
   sub->add_option("--ema", a->ema, "Moving-average constant");
   sub->add_option("--exclude", a->exclude, "Comma-separated node names to keep in float");
+  sub->add_option("--a16", a->a16,
+                  "Comma-separated Conv/Gemm/MatMul names to run as A16W8: int16 symmetric "
+                  "activations around them, int8 weights, int64 accumulation (opset-21 QDQ)");
   sub->add_option("--weight-bits", a->weight_bits,
                   "8 (default) or 4: weights in [-7, 7] (W4A8; stored as int8, same kernels)");
   sub->add_flag("--cle", a->cle,

@@ -41,11 +41,12 @@ Result<Descr> parse_descr(std::string_view d, std::string_view name) {
   if (d == "|i1" || d == "<i1" || d == "=i1") return Descr{DType::kS8, 1, Descr::kNative};
   if (d == "|u1" || d == "<u1" || d == "=u1") return Descr{DType::kU8, 1, Descr::kNative};
   if (d == "<i4" || d == "=i4") return Descr{DType::kS32, 4, Descr::kNative};
+  if (d == "<i2" || d == "=i2") return Descr{DType::kS16, 2, Descr::kNative};
   if (d == "<f8" || d == "=f8") return Descr{DType::kF32, 8, Descr::kF64};
   if (d == "<i8" || d == "=i8") return Descr{DType::kS32, 8, Descr::kI64};
   return unsupported(
-      "cannot read {}: descr = '{}', must be one of <f4 |i1 |u1 <i4 <f8 <i8 (little-endian)", name,
-      d);
+      "cannot read {}: descr = '{}', must be one of <f4 |i1 |u1 <i2 <i4 <f8 <i8 (little-endian)",
+      name, d);
 }
 
 std::string_view descr_of(DType t) {
@@ -58,6 +59,8 @@ std::string_view descr_of(DType t) {
       return "|u1";
     case DType::kS32:
       return "<i4";
+    case DType::kS16:
+      return "<i2";
   }
   return "?";
 }

@@ -30,6 +30,8 @@ size_t dtype_size(DType t) {
       return 1;
     case DType::kS32:
       return 4;
+    case DType::kS16:
+      return 2;
   }
   return 0;
 }
@@ -44,15 +46,17 @@ std::string_view dtype_name(DType t) {
       return "u8";
     case DType::kS32:
       return "s32";
+    case DType::kS16:
+      return "s16";
   }
   return "?";
 }
 
 Result<DType> parse_dtype(std::string_view name) {
-  for (DType t : {DType::kF32, DType::kS8, DType::kU8, DType::kS32}) {
+  for (DType t : {DType::kF32, DType::kS8, DType::kU8, DType::kS32, DType::kS16}) {
     if (dtype_name(t) == name) return t;
   }
-  return invalid_argument("cannot parse dtype: name = '{}', must be f32, s8, u8 or s32", name);
+  return invalid_argument("cannot parse dtype: name = '{}', must be f32, s8, u8, s32 or s16", name);
 }
 
 int64_t shape_numel(const Shape& s) {

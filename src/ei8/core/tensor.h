@@ -22,10 +22,11 @@
 
 namespace ei8 {
 
-enum class DType : uint8_t { kF32, kS8, kU8, kS32 };
+// kS16: int16 activations of A16W8 layers (appended: the other values keep their numbers).
+enum class DType : uint8_t { kF32, kS8, kU8, kS32, kS16 };
 
 size_t dtype_size(DType t);
-std::string_view dtype_name(DType t);  // "f32", "s8", "u8", "s32"
+std::string_view dtype_name(DType t);  // "f32", "s8", "u8", "s32", "s16"
 Result<DType> parse_dtype(std::string_view name);
 
 template <typename T>
@@ -34,9 +35,11 @@ constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, int8_t>) return DType::kS8;
   if constexpr (std::is_same_v<T, uint8_t>) return DType::kU8;
   if constexpr (std::is_same_v<T, int32_t>) return DType::kS32;
+  if constexpr (std::is_same_v<T, int16_t>) return DType::kS16;
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, int8_t> ||
-                    std::is_same_v<T, uint8_t> || std::is_same_v<T, int32_t>,
-                "Tensor element type must be float, int8_t, uint8_t or int32_t");
+                    std::is_same_v<T, uint8_t> || std::is_same_v<T, int32_t> ||
+                    std::is_same_v<T, int16_t>,
+                "Tensor element type must be float, int8_t, uint8_t, int32_t or int16_t");
 }
 
 // Dimensions, outermost first. Every dimension is ≥ 0.

@@ -60,6 +60,8 @@ int32_t load_int(const Tensor& t, int64_t i) {
       return t.span<int8_t>()[k];
     case DType::kS32:
       return t.span<int32_t>()[k];
+    case DType::kS16:
+      return t.span<int16_t>()[k];
     case DType::kF32:
       break;
   }

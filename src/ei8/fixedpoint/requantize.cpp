@@ -63,6 +63,29 @@ int32_t requantize_ort(int32_t acc, float m, int32_t zero_point, int32_t qmin, i
   return static_cast<int32_t>(r < qmin ? qmin : (r > qmax ? qmax : r));
 }
 
+int32_t requantize_ort64(int64_t acc, float m, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  // Same steps as requantize_ort; float(acc) is the RNE conversion of the int64 (cvtsi2ss).
+  float v = static_cast<float>(acc) * m;
+  const auto lo = static_cast<float>(int64_t{qmin} - zero_point);
+  const auto hi = static_cast<float>(int64_t{qmax} - zero_point);
+  v = v < lo ? lo : (v > hi ? hi : v);
+  const int64_t r = static_cast<int64_t>(round_half_even(v)) + zero_point;
+  return static_cast<int32_t>(r < qmin ? qmin : (r > qmax ? qmax : r));
+}
+
+Status Requantizer::check_int64() const {
+  if (profile_ == RequantProfile::kOrt) return {};
+  for (size_t c = 0; c < multipliers_.size(); ++c) {
+    if (multipliers_[c].shift > 7) {
+      return invalid_argument(
+          "cannot requantize int64 accumulators: multiplier of channel {} = {}, must be < 128 "
+          "(shift <= 7)",
+          c, real_multipliers_[c]);
+    }
+  }
+  return {};
+}
+
 ClampRange activation_range(FusedActivation act, float output_scale, int32_t output_zero_point,
                             int32_t qmin, int32_t qmax) {
   ClampRange r{qmin, qmax};

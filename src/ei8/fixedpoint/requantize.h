@@ -73,6 +73,33 @@ inline int32_t requantize_tflite_single(int32_t acc, QuantizedMultiplier m, int3
   return static_cast<int32_t>(v < qmin ? qmin : (v > qmax ? qmax : v));
 }
 
+// ---- int64 accumulators (A16W8: int16 activations × int8 weights) ----
+//
+// An int16 activation times an int8 weight is up to 2^15·2^7 = 2^22 in magnitude (2^24 with
+// asymmetric operands), so the int32 sum of K products is only guaranteed for K·2^22 + |b| <
+// 2^31 (K ≤ 511 without bias): A16W8 layers accumulate in int64 and requantize from int64.
+// Valid for |acc| < 2^47 (K ≤ 2^22 with any int16/int8 operands).
+//   ort           as requantize_ort, float(acc) the RNE conversion of the int64 (identical to the
+//                 int32 function for every acc in int32's range);
+//   tflite,       TFLite's 16x8 kernels (MultiplyByQuantizedMultiplier for int64): the Q31
+//   tflite-single mantissa reduced to Q15, m15 = (m0 + 2^15) >> 16 (2^15 − 1 when m0 ≥
+//                 0x7FFF0000), then (acc·m15 + 2^(14 − shift)) >> (15 − shift) in int64, one
+//                 rounding (half up); + z_y; clamp. The two profiles differ only by their
+//                 (m0, shift) (single rounding caps the shift at 30). Needs shift ≤ 7 (M < 2^7;
+//                 check_int64_multipliers).
+inline constexpr int64_t kMaxInt64Accumulator = int64_t{1} << 47;
+
+int32_t requantize_ort64(int64_t acc, float m, int32_t zero_point, int32_t qmin, int32_t qmax);
+
+inline int32_t requantize_tflite64(int64_t acc, QuantizedMultiplier m, int32_t zero_point,
+                                   int32_t qmin, int32_t qmax) {
+  const int64_t m15 =
+      m.multiplier < 0x7FFF0000 ? (int64_t{m.multiplier} + (1 << 15)) >> 16 : int64_t{0x7FFF};
+  const int total_shift = 15 - m.shift;  // ≥ 8 for shift ≤ 7
+  const int64_t v = ((acc * m15 + (int64_t{1} << (total_shift - 1))) >> total_shift) + zero_point;
+  return static_cast<int32_t>(v < qmin ? qmin : (v > qmax ? qmax : v));
+}
+
 // ---- Fused activations as clamp bounds ----
 
 enum class FusedActivation { kNone, kRelu, kRelu6 };
@@ -125,6 +152,19 @@ class Requantizer {
     }
     return 0;
   }
+
+  // The same for an int64 accumulator (A16W8 layers; see requantize_tflite64), |acc| < 2^47;
+  // the tflite profiles need check_int64() to have passed.
+  int32_t apply64(int64_t acc, int64_t channel) const {
+    const size_t c = channels_ == 1 ? 0 : static_cast<size_t>(channel);
+    if (profile_ == RequantProfile::kOrt) {
+      return requantize_ort64(acc, ort_multipliers_[c], zero_point_, qmin_, qmax_);
+    }
+    return requantize_tflite64(acc, multipliers_[c], zero_point_, qmin_, qmax_);
+  }
+  // OK when apply64 is defined for every channel: `ort` always; the tflite profiles when every
+  // shift ≤ 7 (real multiplier < 2^7, TFLite's bound for its int64 path).
+  Status check_int64() const;
 
   RequantProfile profile() const { return profile_; }
   int64_t channels() const { return static_cast<int64_t>(channels_); }

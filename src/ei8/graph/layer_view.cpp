@@ -257,6 +257,9 @@ Result<OperandQuant> constant_quant(const Graph& g, const Node& n, std::string v
         case DType::kS32:
           q.zero_points.push_back(z->span<int32_t>()[static_cast<size_t>(i)]);
           break;
+        case DType::kS16:
+          q.zero_points.push_back(z->span<int16_t>()[static_cast<size_t>(i)]);
+          break;
         default:
           return layer_error(n, "zero point '{}' dtype = {}, must be u8, s8 or s32",
                              n.input(zp_input), dtype_name(z->dtype()));

@@ -476,6 +476,9 @@ Result<TensorSet> read_dump(const std::string& dir) {
           case DType::kS32:
             dst[k] = static_cast<float>(v.span<int32_t>()[k]);
             break;
+          case DType::kS16:
+            dst[k] = v.span<int16_t>()[k];
+            break;
         }
       }
       if (v.dtype() == DType::kU8 || v.dtype() == DType::kS8) t.code_type = v.dtype();

@@ -97,6 +97,9 @@ Result<std::vector<int64_t>> read_labels(const std::string& path, int64_t n) {
       case DType::kU8:
         out[k] = t.span<uint8_t>()[k];
         break;
+      case DType::kS16:
+        out[k] = t.span<int16_t>()[k];
+        break;
       case DType::kF32: {
         const float v = t.span<float>()[k];
         if (!std::isfinite(v) || v != std::floor(v)) {

@@ -49,6 +49,9 @@ std::vector<int32_t> int_values(const Tensor& t) {
       case DType::kS32:
         v[i] = t.span<int32_t>()[i];
         break;
+      case DType::kS16:
+        v[i] = t.span<int16_t>()[i];
+        break;
       default:
         v[i] = 0;
     }

@@ -9,6 +9,13 @@
 namespace ei8::quant {
 namespace {
 
+const Node* node_named(const Graph& g, std::string_view name) {
+  for (const Node& n : g.nodes()) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
 bool is_weighted(std::string_view op) { return op == "Conv" || op == "Gemm" || op == "MatMul"; }
 
 // Output = a selection/rearrangement of the input's values: same quantization parameters.
@@ -90,6 +97,9 @@ std::vector<std::string> activation_inputs(const Graph& g, const Node& n) {
 
 Tensor scalar_f32(float v) { return Tensor::from<float>(Shape{}, {v}); }
 Tensor scalar_zero_point(int32_t z, QType t) {
+  if (storage_dtype(t) == DType::kS16) {
+    return Tensor::from<int16_t>(Shape{}, {static_cast<int16_t>(z)});
+  }
   if (storage_dtype(t) == DType::kU8)
     return Tensor::from<uint8_t>(Shape{}, {static_cast<uint8_t>(z)});
   return Tensor::from<int8_t>(Shape{}, {static_cast<int8_t>(z)});
@@ -134,6 +144,10 @@ void warn_if_clipped(const CalibEntry& e, std::vector<std::string>& warnings) {
 // Concat. Returns the number of Relus removed.
 int remove_redundant_relus(Graph& g, const CalibTable& table, const PtqOptions& o) {
   if (o.act_symmetric) return 0;
+  // int16 values are symmetric (zero point 0): a Relu feeding one must stay. Keep them all.
+  for (const auto& [name, p] : o.layer_precision) {
+    if (p == LayerPrecision::kInt16) return 0;
+  }
   int removed = 0;
   for (bool changed = true; changed;) {
     changed = false;
@@ -174,6 +188,26 @@ Result<WeightGranularity> parse_weight_granularity(std::string_view name) {
                           name);
 }
 
+std::string_view layer_precision_name(LayerPrecision p) {
+  switch (p) {
+    case LayerPrecision::kInt8:
+      return "int8";
+    case LayerPrecision::kInt16:
+      return "int16";
+    case LayerPrecision::kFloat:
+      return "float";
+  }
+  return "?";
+}
+
+Result<LayerPrecision> parse_layer_precision(std::string_view name) {
+  for (LayerPrecision p : {LayerPrecision::kInt8, LayerPrecision::kInt16, LayerPrecision::kFloat}) {
+    if (layer_precision_name(p) == name) return p;
+  }
+  return invalid_argument(
+      "cannot parse layer precision: precision = '{}', must be int8|int16|float", name);
+}
+
 CalibParams calib_target(const PtqOptions& o, CalibParams base) {
   base.symmetric = o.act_symmetric;
   base.steps = o.act_symmetric ? 254 : 255;
@@ -196,6 +230,16 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
                             o.weight_bits);
   }
   EI8_RETURN_IF_ERROR(float_graph.validate());
+  for (const auto& [name, prec] : o.layer_precision) {
+    const Node* n = node_named(float_graph, name);
+    if (n == nullptr || !is_weighted(n->op_type)) {
+      return invalid_argument(
+          "cannot quantize model: layer '{}' (precision {}) = {}, must be a Conv, Gemm or MatMul "
+          "node of the graph",
+          name, layer_precision_name(prec),
+          n == nullptr ? std::string("not a node") : fmt::format("a {} node", n->op_type));
+    }
+  }
   Graph work = float_graph;
   remove_redundant_relus(work, table, o);
   const Graph& g = work;
@@ -203,7 +247,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
   m.act_type = o.act_type;
   m.profile = o.profile;
   const QType act_q = o.act_symmetric ? QType::kS8Symmetric : o.act_type;
-  const std::set<std::string> excluded(o.exclude_nodes.begin(), o.exclude_nodes.end());
+  std::set<std::string> excluded(o.exclude_nodes.begin(), o.exclude_nodes.end());
+  for (const auto& [name, prec] : o.layer_precision) {
+    if (prec == LayerPrecision::kFloat) excluded.insert(name);
+  }
 
   // 1. Which nodes are quantized, and which values carry quantized activations (in order).
   std::vector<const Node*> order = g.topological_order();
@@ -225,6 +272,31 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     add_act(n->outputs[0]);
   }
 
+  // 1b. int16 values: the input and output of every int16 layer, closed over the pass-through
+  // ops between them (their input and output share parameters, hence the type).
+  std::set<std::string> int16;
+  for (const auto& [name, prec] : o.layer_precision) {
+    if (prec != LayerPrecision::kInt16 || !quantized_nodes.count(name)) continue;
+    const Node* n = node_named(g, name);
+    int16.insert(n->input(0));
+    int16.insert(n->outputs[0]);
+  }
+  for (bool grew = !int16.empty(); grew;) {
+    grew = false;
+    for (const Node* n : order) {
+      if (!quantized_nodes.count(n->name) || !is_pass_through(n->op_type)) continue;
+      const bool in16 = int16.count(n->input(0)) > 0, out16 = int16.count(n->outputs[0]) > 0;
+      if (in16 != out16) {
+        int16.insert(n->input(0));
+        int16.insert(n->outputs[0]);
+        grew = true;
+      }
+    }
+  }
+  auto value_qtype = [&](const std::string& v) {
+    return int16.count(v) ? QType::kS16Symmetric : act_q;
+  };
+
   // 2. Quantization parameters of every activation value.
   std::map<std::string, QuantParams> qp;
   for (const std::string& v : act_values) {
@@ -243,8 +315,16 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
           "(calibrate the same optimized graph)",
           v);
     }
-    warn_if_clipped(*e, m.warnings);
-    Result<QuantParams> r = choose_qparams(e->min, e->max, act_q);
+    const QType vt = value_qtype(v);
+    if (vt != QType::kS16Symmetric) warn_if_clipped(*e, m.warnings);
+    // int16: the observed range (min/max, as TFLite's 16x8 calibration), not the 8-bit
+    // calibrator's clipped one; 65535 steps make clipping cost more than it saves.
+    // (The union with the calibrated range, in case a table carries no observed range.)
+    const bool observed = vt == QType::kS16Symmetric && std::isfinite(e->observed_min) &&
+                          std::isfinite(e->observed_max);
+    Result<QuantParams> r =
+        choose_qparams(observed ? std::min(e->min, e->observed_min) : e->min,
+                       observed ? std::max(e->max, e->observed_max) : e->max, vt);
     if (!r.ok()) return r.status().with_context(fmt::format("value '{}'", v));
     if (!std::isfinite(r->scale) || !(r->scale > 0.0f)) {
       return out_of_range("cannot quantize value '{}': scale = {}, must be finite and > 0", v,
@@ -252,7 +332,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     }
     qp[v] = r.value();
   }
-  for (const std::string& v : act_values) m.activations.emplace_back(v, qp[v]);
+  for (const std::string& v : act_values) {
+    m.activations.emplace_back(v, qp[v]);
+    if (int16.count(v)) m.int16_values.push_back(v);
+  }
 
   // 3. Weighted layers: weights and bias with the overflow guard. The requantizer (multipliers,
   // output clamp of the fused activation) is derived once, by the integer engine's prepare from
@@ -272,7 +355,9 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     L.output = n->outputs[0];
     L.input_q = qp.at(L.input);
     L.output_q = qp.at(L.output);
-    L.act_type = o.act_type;
+    L.act_type = value_qtype(L.input);
+    const auto pit = o.layer_precision.find(n->name);
+    if (pit != o.layer_precision.end()) L.precision = pit->second;
     const Tensor& w = *g.constant(n->input(1));
     L.weight_axis =
         n->op_type == "Conv" || (n->op_type == "Gemm" && n->attr_int("transB", 0) != 0) ? 0 : 1;
@@ -383,7 +468,7 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     const std::string scale = q.unique_value_name(v + "_scale");
     const std::string zp = q.unique_value_name(v + "_zero_point");
     q.add_initializer(scale, scalar_f32(p.scale));
-    q.add_initializer(zp, scalar_zero_point(p.zero_point, act_q));
+    q.add_initializer(zp, scalar_zero_point(p.zero_point, value_qtype(v)));
     const std::string vq = q.unique_value_name(v + "_quantized");
     std::string src = v, dst;
     if (q.is_graph_output(v)) {

@@ -33,6 +33,7 @@
 //   EI8_RETURN_IF_ERROR(save_onnx(m.qdq, "model.int8.onnx"));
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,15 @@ enum class WeightGranularity { kPerTensor, kPerChannel };
 std::string_view weight_granularity_name(WeightGranularity g);  // "per-tensor", "per-channel"
 Result<WeightGranularity> parse_weight_granularity(std::string_view name);
 
+// Precision of one weighted layer (Conv / Gemm / MatMul): int8 activations (the default, W8A8 or
+// W4A8), int16 activations (A16W8: the layer's input and output are symmetric int16, zero point
+// 0, scale max|r|/32767; weights as the other layers; int64 accumulation in the integer engine),
+// or float (the same as listing it in exclude_nodes). Pass-through ops (MaxPool, Flatten, ...)
+// between an int16 value and its readers carry int16 too.
+enum class LayerPrecision { kInt8, kInt16, kFloat };
+std::string_view layer_precision_name(LayerPrecision p);  // "int8", "int16", "float"
+Result<LayerPrecision> parse_layer_precision(std::string_view name);
+
 struct PtqOptions {
   WeightGranularity weights = WeightGranularity::kPerChannel;
   QType act_type = QType::kU8;  // kU8 or kS8
@@ -60,6 +70,9 @@ struct PtqOptions {
   // same integer kernels: W4A8). reduce_range applies to 8 only.
   int weight_bits = 8;
   std::vector<std::string> exclude_nodes;  // node names kept float (mixed precision)
+  // Per-layer precision (node name → precision); layers not listed are int8. Names must be
+  // weighted nodes of the graph (else an error); kFloat adds to exclude_nodes.
+  std::map<std::string, LayerPrecision> layer_precision;
 };
 
 // What the calibrators must target for these options: symmetric or not, and the steps.
@@ -71,18 +84,20 @@ struct QuantizedLayer {
   std::string op_type;  // "Conv", "Gemm", "MatMul"
   std::string input, output;
   QuantParams input_q, output_q;
-  QType act_type = QType::kU8;
-  Tensor weight_q;                          // s8, the float weight's shape
-  QType weight_type = QType::kS8Symmetric;  // code range of weight_q (s8sym, s7sym, s4sym)
-  std::vector<float> weight_scales;         // one (per tensor) or one per output channel
-  int64_t weight_axis = 0;                  // channel axis of weight_q
-  std::vector<int32_t> bias_q;              // one per output channel (zeros when the node has none)
+  QType act_type = QType::kU8;  // of the input: u8 / s8 / s8sym, or s16sym (A16W8)
+  LayerPrecision precision = LayerPrecision::kInt8;  // kInt16: input and output are s16
+  Tensor weight_q;                                   // s8, the float weight's shape
+  QType weight_type = QType::kS8Symmetric;           // code range of weight_q (s8sym, s7sym, s4sym)
+  std::vector<float> weight_scales;                  // one (per tensor) or one per output channel
+  int64_t weight_axis = 0;                           // channel axis of weight_q
+  std::vector<int32_t> bias_q;  // one per output channel (zeros when the node has none)
 };
 
 struct QuantizedModel {
   Graph qdq;                           // float graph with QuantizeLinear/DequantizeLinear pairs
   std::vector<QuantizedLayer> layers;  // in topological order
   std::vector<std::pair<std::string, QuantParams>> activations;  // every quantized value
+  std::vector<std::string> int16_values;  // the activations quantized as s16 (A16W8 layers)
   QType act_type = QType::kU8;
   // The requantization profile the integer engine runs qdq with (int8_engine.h); its
   // multipliers and output clamps are derived there, once, from the QDQ graph.

@@ -24,11 +24,14 @@ std::string_view qtype_name(QType t) {
       return "s7sym";
     case QType::kS4Symmetric:
       return "s4sym";
+    case QType::kS16Symmetric:
+      return "s16sym";
   }
   return "?";
 }
 bool always_symmetric(QType t) {
-  return t == QType::kS8Symmetric || t == QType::kS7Symmetric || t == QType::kS4Symmetric;
+  return t == QType::kS8Symmetric || t == QType::kS7Symmetric || t == QType::kS4Symmetric ||
+         t == QType::kS16Symmetric;
 }
 int32_t qmin(QType t) {
   switch (t) {
@@ -42,6 +45,8 @@ int32_t qmin(QType t) {
       return -63;
     case QType::kS4Symmetric:
       return -7;
+    case QType::kS16Symmetric:
+      return -32767;
   }
   return 0;
 }
@@ -53,13 +58,17 @@ int32_t qmax(QType t) {
       return 63;
     case QType::kS4Symmetric:
       return 7;
+    case QType::kS16Symmetric:
+      return 32767;
     case QType::kS8:
     case QType::kS8Symmetric:
       break;
   }
   return 127;
 }
-DType storage_dtype(QType t) { return t == QType::kU8 ? DType::kU8 : DType::kS8; }
+DType storage_dtype(QType t) {
+  return t == QType::kU8 ? DType::kU8 : (t == QType::kS16Symmetric ? DType::kS16 : DType::kS8);
+}
 
 Result<QuantParams> choose_qparams(float rmin, float rmax, QType t, bool symmetric) {
   if (!std::isfinite(rmin) || !std::isfinite(rmax) || rmin > rmax) {
@@ -159,6 +168,8 @@ Result<Tensor> quantize(const Tensor& x, QuantParams p, QType t) {
   Tensor q = Tensor::zeros(storage_dtype(t), x.shape());
   if (t == QType::kU8) {
     quantize_into(x.span<float>(), p, t, q.span<uint8_t>());
+  } else if (t == QType::kS16Symmetric) {
+    quantize_into(x.span<float>(), p, t, q.span<int16_t>());
   } else {
     quantize_into(x.span<float>(), p, t, q.span<int8_t>());
   }
@@ -181,8 +192,11 @@ Result<Tensor> dequantize(const Tensor& q, QuantParams p) {
     case DType::kS32:
       dequantize_into(q.span<int32_t>(), p, y.span<float>());
       break;
+    case DType::kS16:
+      dequantize_into(q.span<int16_t>(), p, y.span<float>());
+      break;
     default:
-      return invalid_argument("cannot dequantize tensor: dtype = {}, must be u8, s8 or s32",
+      return invalid_argument("cannot dequantize tensor: dtype = {}, must be u8, s8, s16 or s32",
                               dtype_name(q.dtype()));
   }
   return y;
@@ -208,6 +222,8 @@ Result<Tensor> quantize_per_channel(const Tensor& x, std::span<const QuantParams
       const QuantParams& p = params[static_cast<size_t>(c)];
       if (t == QType::kU8) {
         quantize_into(in.subspan(off, n), p, t, q.span<uint8_t>().subspan(off, n));
+      } else if (t == QType::kS16Symmetric) {
+        quantize_into(in.subspan(off, n), p, t, q.span<int16_t>().subspan(off, n));
       } else {
         quantize_into(in.subspan(off, n), p, t, q.span<int8_t>().subspan(off, n));
       }

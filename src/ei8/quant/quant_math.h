@@ -32,18 +32,19 @@
 namespace ei8::quant {
 
 enum class QType {
-  kU8,           // [0, 255]
-  kS8,           // [−128, 127]
-  kS8Symmetric,  // [−127, 127], zero point 0 (weights)
-  kS7Symmetric,  // [−63, 63], zero point 0: "reduce_range" weights, so that CPUs without VNNI,
-                 // whose u8·s8 pair sums saturate at int16 (ONNX Runtime's AVX2 vpmaddubsw),
-                 // stay exact: 2·255·63 < 2^15
-  kS4Symmetric,  // [−7, 7], zero point 0: 4-bit weights (W4A8), stored in s8 containers
+  kU8,            // [0, 255]
+  kS8,            // [−128, 127]
+  kS8Symmetric,   // [−127, 127], zero point 0 (weights)
+  kS7Symmetric,   // [−63, 63], zero point 0: "reduce_range" weights, so that CPUs without VNNI,
+                  // whose u8·s8 pair sums saturate at int16 (ONNX Runtime's AVX2 vpmaddubsw),
+                  // stay exact: 2·255·63 < 2^15
+  kS4Symmetric,   // [−7, 7], zero point 0: 4-bit weights (W4A8), stored in s8 containers
+  kS16Symmetric,  // [−32767, 32767], zero point 0: int16 activations of A16W8 layers (s16)
 };
-std::string_view qtype_name(QType t);  // "u8", "s8", "s8sym", "s7sym", "s4sym"
+std::string_view qtype_name(QType t);  // "u8", "s8", "s8sym", "s7sym", "s4sym", "s16sym"
 int32_t qmin(QType t);
 int32_t qmax(QType t);
-DType storage_dtype(QType t);  // kU8 for u8, kS8 otherwise
+DType storage_dtype(QType t);  // kU8 for u8, kS16 for s16sym, kS8 otherwise
 
 struct QuantParams {
   float scale = 1.0f;      // > 0

@@ -128,7 +128,7 @@ bool push_dq_down(Graph& g) {
     if (d == nullptr) continue;
     const Node dq = *d;
     const TensorQ q = *tensor_q(g, dq);
-    if (q.type != DType::kU8 && q.type != DType::kS8) continue;
+    if (q.type != DType::kU8 && q.type != DType::kS8 && q.type != DType::kS16) continue;
     if (p.op_type == "Transpose" && false) continue;
     const std::string vq = g.unique_value_name(p.outputs[0] + "_quantized");
     Node& np = g.nodes()[i];
@@ -397,7 +397,19 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
   }
   const Node q = *c1;
   const auto yq = tensor_q(g, q);
-  if (!yq || (yq->type != DType::kU8 && yq->type != DType::kS8)) return std::nullopt;
+  if (!yq || (yq->type != DType::kU8 && yq->type != DType::kS8 && yq->type != DType::kS16)) {
+    return std::nullopt;
+  }
+  // int16 activations (A16W8): integer only in Conv / Gemm / MatMul (int64 reference kernels);
+  // the other ops keep their float path between DQ and Q for int16 inputs or outputs.
+  const bool weighted = p.op_type == "Conv" || p.op_type == "Gemm" || p.op_type == "MatMul";
+  if (!weighted) {
+    if (yq->type == DType::kS16) return std::nullopt;
+    for (const std::string& in : p.inputs) {
+      const Node* d = in.empty() ? nullptr : act_dq(g, in);
+      if (d != nullptr && tensor_q(g, *d)->type == DType::kS16) return std::nullopt;
+    }
+  }
   // Output clamp of the fused activation (attribute from fuse_activations, or the node).
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
   const std::string fused = p.attr_string("activation");
@@ -632,8 +644,9 @@ Status validate_qdq(const Graph& g) {
       return node_error(n, "zero point '{}' size = {}, must be {} (the scale's)", n.input(2),
                         z->numel(), s->numel());
     }
-    if (is_q(&n) && z->dtype() != DType::kU8 && z->dtype() != DType::kS8) {
-      return node_error(n, "zero point '{}' dtype = {}, must be u8 or s8", n.input(2),
+    if (is_q(&n) && z->dtype() != DType::kU8 && z->dtype() != DType::kS8 &&
+        z->dtype() != DType::kS16) {
+      return node_error(n, "zero point '{}' dtype = {}, must be u8, s8 or s16", n.input(2),
                         dtype_name(z->dtype()));
     }
     if (is_dq(&n) && data != nullptr && data->dtype != z->dtype()) {

@@ -16,6 +16,7 @@
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/pool.h"
+#include "ei8/runtime/kernels/ref/a16w8_ref.h"
 #include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
@@ -35,6 +36,29 @@ Status op_error(const PrepareContext& c, fmt::format_string<Args...> f, Args&&..
 }
 
 bool is_q8(DType t) { return t == DType::kU8 || t == DType::kS8; }
+// Activation types of QLinearConv / QGemm / QLinearMatMul: 8-bit, or int16 (A16W8 layers).
+bool is_q8_or_16(DType t) { return is_q8(t) || t == DType::kS16; }
+
+// Calls f(TIn{}, TOut{}) for the activation types of an A16W8 node (u8, s8 or s16 each).
+template <class F>
+void a16_dispatch(DType in, DType out, F&& f) {
+  auto with_out = [&](auto ti) {
+    if (out == DType::kU8) {
+      f(ti, uint8_t{});
+    } else if (out == DType::kS8) {
+      f(ti, int8_t{});
+    } else {
+      f(ti, int16_t{});
+    }
+  };
+  if (in == DType::kU8) {
+    with_out(uint8_t{});
+  } else if (in == DType::kS8) {
+    with_out(int8_t{});
+  } else {
+    with_out(int16_t{});
+  }
+}
 
 // The plan of a prepared INT8 kernel (ConvS8Kernel / FullyConnectedS8Kernel) by measurement:
 // every candidate prepared with `prep(plan)` and run on `batch` samples of a constant input of
@@ -211,7 +235,7 @@ class QuantizeLinearOp : public Op {
   Status prepare(const PrepareContext& c) override {
     if (c.in_dtypes[0] != DType::kF32) return op_error(c, "input dtype must be f32");
     qtype_ = c.node.inputs.size() > 2 && !c.node.input(2).empty() ? c.in_dtypes[2] : DType::kU8;
-    if (!is_q8(qtype_)) return op_error(c, "zero point dtype must be u8 or s8");
+    if (!is_q8_or_16(qtype_)) return op_error(c, "zero point dtype must be u8, s8 or s16");
     choice_ = c.kernel;
     return plan_.prepare(c, c.in_shapes[0], qtype_);
   }
@@ -220,6 +244,20 @@ class QuantizeLinearOp : public Op {
     // fixedpoint::quantize per element, per run of `inner` elements (conv_s8.h; the
     // AVX2 loop is bit-exact with the scalar one).
     const float* x = reinterpret_cast<const float*>(in[0]);
+    if (qtype_ == DType::kS16) {  // int16 (A16W8): fixedpoint::quantize per element
+      auto* y16 = reinterpret_cast<int16_t*>(out[0]);
+      int64_t i = 0;
+      for (int64_t o = 0; o < plan_.outer; ++o) {
+        for (int64_t ch = 0; ch < plan_.channels; ++ch) {
+          const float s = plan_.scales[static_cast<size_t>(ch)];
+          const int32_t z = plan_.zero_points[static_cast<size_t>(ch)];
+          for (int64_t k = 0; k < plan_.inner; ++k, ++i) {
+            y16[i] = static_cast<int16_t>(fixedpoint::quantize(x[i], s, z, -32768, 32767));
+          }
+        }
+      }
+      return;
+    }
     auto* y = reinterpret_cast<int8_t*>(out[0]);
     int64_t i = 0;
     for (int64_t o = 0; o < plan_.outer; ++o) {
@@ -241,7 +279,7 @@ class DequantizeLinearOp : public Op {
  public:
   Status prepare(const PrepareContext& c) override {
     qtype_ = c.in_dtypes[0];
-    if (qtype_ == DType::kF32) return op_error(c, "input dtype must be u8, s8 or s32");
+    if (qtype_ == DType::kF32) return op_error(c, "input dtype must be u8, s8, s16 or s32");
     return plan_.prepare(c, c.in_shapes[0], qtype_);
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
@@ -258,6 +296,8 @@ class DequantizeLinearOp : public Op {
             q = reinterpret_cast<const uint8_t*>(in[0])[i];
           } else if (qtype_ == DType::kS8) {
             q = reinterpret_cast<const int8_t*>(in[0])[i];
+          } else if (qtype_ == DType::kS16) {
+            q = reinterpret_cast<const int16_t*>(in[0])[i];
           } else {
             q = reinterpret_cast<const int32_t*>(in[0])[i];
           }
@@ -278,10 +318,13 @@ class QLinearConvOp : public Op {
   Status prepare(const PrepareContext& c) override {
     if (c.node.inputs.size() < 8)
       return op_error(c, "inputs = {}, must be >= 8", c.node.inputs.size());
-    EI8_RETURN_IF_ERROR(need_q8(c, 0));
     in_ = c.in_dtypes[0];
     out_ = c.in_dtypes[7];
-    if (!is_q8(out_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    if (!is_q8_or_16(in_)) {
+      return op_error(c, "input 0 dtype = {}, must be u8, s8 or s16", dtype_name(in_));
+    }
+    if (!is_q8_or_16(out_)) return op_error(c, "output zero point dtype must be u8, s8 or s16");
+    a16_ = in_ == DType::kS16 || out_ == DType::kS16;
     const Shape& x = c.in_shapes[0];
     const Tensor* w = c.constants[3];
     if (w == nullptr || !is_q8(w->dtype())) return op_error(c, "weight must be a u8/s8 constant");
@@ -316,12 +359,21 @@ class QLinearConvOp : public Op {
     p_.weight_zero_point = zw;
     p_.requant = std::move(rq).value();
     EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
-    if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     if (shape_numel(c.out_shapes[0]) != g.output_numel()) {
       return op_error(c, "output size = {}, must be {}", shape_numel(c.out_shapes[0]),
                       g.output_numel());
     }
     batch_ = g.batch;
+    if (a16_) {
+      // A16W8 (an int16 input or output): the int64 reference kernel (kernels/ref/a16w8_ref.h).
+      Status s;
+      a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
+        s = kernels::conv_a16_check<TI, TO>(p_);
+      });
+      if (!s.ok()) return op_error(c, "{}", s.message());
+      return {};
+    }
+    if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     // The prepared kernel of the fastest INT8 tier (or the forced one), bit-exact with the
     // reference kernels in every profile; its plan by measurement when a tuner is given.
     std::string plan;
@@ -351,15 +403,26 @@ class QLinearConvOp : public Op {
     conv_.emplace(std::move(conv).value());
     return {};
   }
-  size_t scratch_bytes() const override { return conv_->scratch_bytes(batch_); }
-  std::string_view variant() const override { return conv_->variant(); }
+  size_t scratch_bytes() const override { return a16_ ? 0 : conv_->scratch_bytes(batch_); }
+  std::string_view variant() const override { return a16_ ? "ref-a16w8" : conv_->variant(); }
   std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
+    if (a16_) {
+      const fixedpoint::ConvGeometry& g = p_.geometry;
+      a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
+        (void)kernels::conv_a16_ref<TI, TO>(
+            p_, {reinterpret_cast<const TI*>(in[0]), static_cast<size_t>(g.input_numel())},
+            weights_, bias_,
+            {reinterpret_cast<TO*>(out[0]), static_cast<size_t>(g.output_numel())});
+      });
+      return;
+    }
     conv_->run(in[0], out[0], scratch, batch_);
   }
 
  private:
+  bool a16_ = false;
   kernels::ConvS8Params p_;
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
@@ -402,10 +465,18 @@ class QFullyConnectedOp : public Op {
     float_out_ = !has(ix.sy);
     const size_t need = form_ == FcForm::kQGemm ? 6 : (form_ == FcForm::kQLinearMatMul ? 8 : 4);
     if (ni < need) return op_error(c, "inputs = {}, must be >= {}", ni, need);
-    EI8_RETURN_IF_ERROR(need_q8(c, static_cast<size_t>(ix.a)));
     in_ = c.in_dtypes[static_cast<size_t>(ix.a)];
+    if (!is_q8_or_16(in_)) {
+      return op_error(c, "input {} dtype = {}, must be u8, s8 or s16", ix.a, dtype_name(in_));
+    }
     out_ = float_out_ ? DType::kF32 : (has(ix.zy) ? c.in_dtypes[static_cast<size_t>(ix.zy)] : in_);
-    if (!float_out_ && !is_q8(out_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    if (!float_out_ && !is_q8_or_16(out_)) {
+      return op_error(c, "output zero point dtype must be u8, s8 or s16");
+    }
+    a16_ = in_ == DType::kS16 || out_ == DType::kS16;
+    if (a16_ && float_out_) {
+      return op_error(c, "int16 input with a float output = unsupported, must have y_scale");
+    }
     const Shape& a = c.in_shapes[static_cast<size_t>(ix.a)];
     const Tensor* b = c.constants[static_cast<size_t>(ix.b)];
     if (b == nullptr || !is_q8(b->dtype()) || b->rank() < 2) {
@@ -478,6 +549,15 @@ class QFullyConnectedOp : public Op {
     p_.weight_zero_point = zb;
     p_.requant = std::move(rq).value();
     EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
+    if (a16_) {
+      // A16W8: the int64 reference kernel, weights [b_batches][n][k] (out-in).
+      Status s;
+      a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
+        s = kernels::fully_connected_a16_check<TI, TO>(p_);
+      });
+      if (!s.ok()) return op_error(c, "{}", s.message());
+      return {};
+    }
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
     fc_.clear();
     const kernels::IntType kout = float_out_ ? kernels::IntType::kS32 : int_type(out_);
@@ -510,15 +590,31 @@ class QFullyConnectedOp : public Op {
     return {};
   }
   size_t scratch_bytes() const override {
+    if (a16_) return 0;
     // Float output: the int32 accumulators of one A batch first (64-byte aligned size).
     return acc_bytes() + fc_.front().scratch_bytes(rows_);
   }
-  std::string_view variant() const override { return fc_.front().variant(); }
+  std::string_view variant() const override { return a16_ ? "ref-a16w8" : fc_.front().variant(); }
   std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     const FcInputs ix = fc_inputs(form_);
     const int64_t k = p_.in_features, n = p_.out_features;
+    if (a16_) {
+      a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
+        for (int64_t bb = 0; bb < a_batches_; ++bb) {
+          const auto* a =
+              reinterpret_cast<const TI*>(in[static_cast<size_t>(ix.a)]) + bb * rows_ * k;
+          auto* y = reinterpret_cast<TO*>(out[0]) + bb * rows_ * n;
+          const std::span<const int8_t> wb(weights_.data() + (b_batches_ > 1 ? bb : 0) * n * k,
+                                           static_cast<size_t>(n * k));
+          (void)kernels::fully_connected_a16_ref<TI, TO>(p_, {a, static_cast<size_t>(rows_ * k)},
+                                                         wb, true, bias_,
+                                                         {y, static_cast<size_t>(rows_ * n)});
+        }
+      });
+      return;
+    }
     const size_t in_size = 1;
     const size_t out_size = out_ == DType::kF32 ? sizeof(float) : 1;
     for (int64_t bb = 0; bb < a_batches_; ++bb) {
@@ -543,6 +639,7 @@ class QFullyConnectedOp : public Op {
     return (b + 63) / 64 * 64;
   }
   FcForm form_;
+  bool a16_ = false;
   bool float_out_ = false;
   kernels::FullyConnectedS8Params p_;
   std::vector<kernels::FullyConnectedS8Kernel> fc_;
@@ -892,17 +989,21 @@ Result<kernels::KernelChoice> pool_tier(const PrepareContext& c, const kernels::
 class QMaxPoolOp : public Op {
  public:
   Status prepare(const PrepareContext& c) override {
-    EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
+    if (t_ != DType::kS16) EI8_RETURN_IF_ERROR(need_q8(c, 0));
     EI8_ASSIGN_OR_RETURN(p_, pool_params(c));
     batch_ = c.in_shapes[0][0];
     EI8_ASSIGN_OR_RETURN(tier_, pool_tier(c, p_, batch_));
+    if (t_ == DType::kS16) tier_ = kernels::KernelChoice::kRef;  // int16: the reference loop
     return {};
   }
   std::string_view variant() const override { return kernels::kernel_choice_name(tier_); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    if (t_ == DType::kU8) {
+    if (t_ == DType::kS16) {
+      kernels::maxpool_s8_ref(p_, batch_, reinterpret_cast<const int16_t*>(in[0]),
+                              reinterpret_cast<int16_t*>(out[0]));
+    } else if (t_ == DType::kU8) {
       kernels::maxpool_s8(tier_, p_, batch_, reinterpret_cast<const uint8_t*>(in[0]),
                           reinterpret_cast<uint8_t*>(out[0]));
     } else {
@@ -999,8 +1100,8 @@ class QAvgPoolOp : public Op {
 class QClampOp : public Op {
  public:
   Status prepare(const PrepareContext& c) override {
-    EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
+    if (t_ != DType::kS16) EI8_RETURN_IF_ERROR(need_q8(c, 0));
     lo_ = static_cast<int32_t>(
         std::max<int64_t>(int8_type_min(t_), c.node.attr_int("lo", INT32_MIN)));
     hi_ = static_cast<int32_t>(
@@ -1010,7 +1111,10 @@ class QClampOp : public Op {
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
-    if (t_ == DType::kU8) {
+    if (t_ == DType::kS16) {
+      kernels::clamp_s8_ref(reinterpret_cast<const int16_t*>(in[0]),
+                            reinterpret_cast<int16_t*>(out[0]), n_, lo_, hi_);
+    } else if (t_ == DType::kU8) {
       kernels::clamp_s8_ref(reinterpret_cast<const uint8_t*>(in[0]),
                             reinterpret_cast<uint8_t*>(out[0]), n_, lo_, hi_);
     } else {

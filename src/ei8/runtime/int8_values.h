@@ -12,15 +12,16 @@
 
 namespace ei8 {
 
-// Range of a quantized element type: u8 [0, 255], s8 [−128, 127], otherwise the int32 range.
+// Range of a quantized element type: u8 [0, 255], s8 [−128, 127], s16 [−32768, 32767],
+// otherwise the int32 range.
 inline int32_t int8_type_min(DType t) {
-  return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : INT32_MIN);
+  return t == DType::kU8 ? 0 : (t == DType::kS8 ? -128 : (t == DType::kS16 ? -32768 : INT32_MIN));
 }
 inline int32_t int8_type_max(DType t) {
-  return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : INT32_MAX);
+  return t == DType::kU8 ? 255 : (t == DType::kS8 ? 127 : (t == DType::kS16 ? 32767 : INT32_MAX));
 }
 
-// Element i of an integer tensor (u8, s8, s32) as int32; 0 for f32.
+// Element i of an integer tensor (u8, s8, s16, s32) as int32; 0 for f32.
 inline int32_t load_int(const Tensor& t, int64_t i) {
   const size_t k = static_cast<size_t>(i);
   switch (t.dtype()) {
@@ -30,6 +31,8 @@ inline int32_t load_int(const Tensor& t, int64_t i) {
       return t.span<int8_t>()[k];
     case DType::kS32:
       return t.span<int32_t>()[k];
+    case DType::kS16:
+      return t.span<int16_t>()[k];
     case DType::kF32:
       break;
   }

@@ -19,7 +19,8 @@ namespace ei8 {
 namespace {
 
 constexpr int64_t kMaxElements = int64_t{1} << 31;  // per tensor
-constexpr int64_t kMinOpset = 7, kMaxOpset = 18;
+// 19–21 change nothing this importer reads (21: int16/int4 Q/DQ, which A16W8 files use).
+constexpr int64_t kMinOpset = 7, kMaxOpset = 21;
 
 // Shape arithmetic (what exporters write around Reshape, Slice, Expand: Shape, Gather, Concat,
 // Add, Div, ...) is evaluated here, at import, on int64 "shape values": small tensors whose
@@ -284,10 +285,12 @@ Status Importer::import_tensor(const onnx::TensorProto& t, const std::string& na
     }
     case onnx::TensorProto::UINT8:
     case onnx::TensorProto::INT8:
+    case onnx::TensorProto::INT16:
     case onnx::TensorProto::INT32: {
-      const DType dt = t.data_type() == onnx::TensorProto::UINT8  ? DType::kU8
-                       : t.data_type() == onnx::TensorProto::INT8 ? DType::kS8
-                                                                  : DType::kS32;
+      const DType dt = t.data_type() == onnx::TensorProto::UINT8   ? DType::kU8
+                       : t.data_type() == onnx::TensorProto::INT8  ? DType::kS8
+                       : t.data_type() == onnx::TensorProto::INT16 ? DType::kS16
+                                                                   : DType::kS32;
       EI8_RETURN_IF_ERROR(check_count(dtype_size(dt), t.int32_data_size()));
       Tensor x = Tensor::zeros(dt, shape);
       if (has_raw) {
@@ -296,6 +299,8 @@ Status Importer::import_tensor(const onnx::TensorProto& t, const std::string& na
         copy_from_field(x.span<uint8_t>(), t.int32_data());
       } else if (dt == DType::kS8) {
         copy_from_field(x.span<int8_t>(), t.int32_data());
+      } else if (dt == DType::kS16) {
+        copy_from_field(x.span<int16_t>(), t.int32_data());
       } else {
         copy_from_field(x.span<int32_t>(), t.int32_data());
       }
@@ -395,6 +400,8 @@ Result<std::optional<float>> Importer::const_float(const Node& n, size_t input) 
       return std::optional<float>(static_cast<float>(t->span<int8_t>()[0]));
     case DType::kU8:
       return std::optional<float>(static_cast<float>(t->span<uint8_t>()[0]));
+    case DType::kS16:
+      return std::optional<float>(static_cast<float>(t->span<int16_t>()[0]));
   }
   return std::optional<float>{};
 }
@@ -1315,10 +1322,13 @@ Result<Graph> Importer::run(std::string_view bytes) {
       case onnx::TensorProto::INT32:
         dt = DType::kS32;
         break;
+      case onnx::TensorProto::INT16:
+        dt = DType::kS16;
+        break;
       default:
         return err(StatusCode::kUnsupported,
-                   "cannot import graph input '{}': elem_type = {}, must be float, uint8, int8 or "
-                   "int32",
+                   "cannot import graph input '{}': elem_type = {}, must be float, uint8, int8, "
+                   "int16 or int32",
                    vi.name(), tt.elem_type());
     }
     if (!tt.has_shape()) {

@@ -228,5 +228,8 @@ void accumulators_to_float_ref(const int32_t* acc, int64_t rows, int64_t cols,
 EI8_INSTANTIATE(uint8_t)
 EI8_INSTANTIATE(int8_t)
 #undef EI8_INSTANTIATE
+// int16 activations of A16W8 models (integer MaxPool and ReLU/Clip between int16 layers).
+template void maxpool_s8_ref<int16_t>(const Pool2dParams&, int64_t, const int16_t*, int16_t*);
+template void clamp_s8_ref<int16_t>(const int16_t*, int16_t*, int64_t, int32_t, int32_t);
 
 }  // namespace ei8::kernels
