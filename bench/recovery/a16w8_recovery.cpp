@@ -6,10 +6,13 @@
 // the drop recovered, and — to judge the ranking's choice — every other single layer and all
 // layers in A16W8. Calibration: mse (the quantize command's default) on the calibration set.
 //
-//   a16w8_recovery MODEL.onnx CALIB.npy EVAL.npy LABELS.npy [PROFILE]
+//   a16w8_recovery MODEL.onnx CALIB.npy EVAL.npy LABELS.npy [PROFILE [CONFIGS [RANKS]]]
+//     CONFIGS: comma-separated among pc8, pt8, pc4, pt4 (default all four)
+//     RANKS:   how many single-layer A16W8 rows, most sensitive first (default all layers)
 //
 // Prints one Markdown table per configuration. Not a test: the figures depend on the model.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -53,12 +56,17 @@ Status measure(int argc, char** argv) {
       "{}: float top-1 {:.2f} % on {} labelled samples; {} calibration samples; profile {}\n",
       argv[1], 100.0 * fp.accuracy, ev.samples(), calib.dim(0), fixedpoint::profile_name(profile));
   struct Config {
+    const char* name;
     WeightGranularity w;
     int bits;
   };
-  for (Config c :
-       {Config{WeightGranularity::kPerChannel, 8}, Config{WeightGranularity::kPerTensor, 8},
-        Config{WeightGranularity::kPerChannel, 4}, Config{WeightGranularity::kPerTensor, 4}}) {
+  const std::string wanted = argc > 6 ? argv[6] : "pc8,pt8,pc4,pt4";
+  const size_t max_ranks = argc > 7 ? static_cast<size_t>(std::stoul(argv[7])) : SIZE_MAX;
+  for (Config c : {Config{"pc8", WeightGranularity::kPerChannel, 8},
+                   Config{"pt8", WeightGranularity::kPerTensor, 8},
+                   Config{"pc4", WeightGranularity::kPerChannel, 4},
+                   Config{"pt4", WeightGranularity::kPerTensor, 4}}) {
+    if (("," + wanted + ",").find(std::string(",") + c.name + ",") == std::string::npos) continue;
     PtqOptions po;
     po.weights = c.w;
     po.weight_bits = c.bits;
@@ -99,9 +107,10 @@ Status measure(int argc, char** argv) {
     };
     PtqOptions all = po;
     for (size_t i = 0; i < sens.ranking.size(); ++i) {
+      all.layer_precision[sens.ranking[i]] = LayerPrecision::kInt16;
+      if (i >= max_ranks) continue;
       PtqOptions one = po;
       one.layer_precision[sens.ranking[i]] = LayerPrecision::kInt16;
-      all.layer_precision[sens.ranking[i]] = LayerPrecision::kInt16;
       EI8_ASSIGN_OR_RETURN(auto acc, accuracy(one));
       row(fmt::format("A16W8 on rank {}{}", i + 1, i == 0 ? " (most sensitive)" : ""),
           sens.ranking[i], acc);
