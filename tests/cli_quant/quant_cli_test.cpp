@@ -219,6 +219,27 @@ TEST_F(QuantCli, QuantizeWithRecovery) {
   EXPECT_NE(r.err.find("--adaround-time"), std::string::npos) << r.err;
 }
 
+// `quantize --a16 conv2`: an opset-21 file with int16 activations around conv2 that `run` executes
+// on the integer engine; a name that is not a Conv/Gemm/MatMul node is a one-line error.
+TEST_F(QuantCli, QuantizeA16LayersAndBadNames) {
+  CliRun r = edgeint8("quantize " + path("model.onnx") + " --calib-data " + path("calib.npy") +
+                      " --a16 conv2 -o " + path("a16.onnx"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("A16W8: int16 activations a, b, p, f"), std::string::npos) << r.out;
+  r = edgeint8("run " + path("a16.onnx") + " --input " + path("eval.npy") + " -o " +
+               path("y16.npy"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto y = read_npy(path("y16.npy"));
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  EXPECT_EQ(y->shape(), (Shape{24, 5}));
+  r = edgeint8("quantize " + path("model.onnx") + " --calib-data " + path("calib.npy") +
+               " --a16 pool -o " + path("x.onnx"));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--a16 name = 'pool', must name a Conv/Gemm/MatMul node"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(path("x.onnx")));
+}
+
 // `data export` writes the .npy files quantize and analyze read: samples [N, ...] f32 and
 // labels [N] s32, the same draw for the same seed, and a one-line error for a bad split.
 TEST_F(QuantCli, DataExportWritesSamplesAndLabels) {
