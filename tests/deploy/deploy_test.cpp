@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "deploy_util.h"
@@ -171,7 +172,9 @@ struct ChainBuilder {
   Graph g{"chain"};
   bool u8 = false;
   std::string profile = "tflite";
-  bool elementwise = false;  // also QLinearLookup and QLinearMul layers
+  bool elementwise = false;    // also QLinearLookup and QLinearMul layers
+  bool float_regions = false;  // every second layer a float region (DQ → float ops → Q)
+  bool float_output = false;   // the last QGemm without y_scale: float output
   int n = 0;
 
   std::string name(const std::string& base) { return base + std::to_string(n++); }
@@ -338,6 +341,51 @@ struct ChainBuilder {
     return y + "_y";
   }
 
+  // A float region, as the lowering leaves one: DQ(x) ∘ Clip(DQ(b)) with ∘ one of + − × ÷ and
+  // b = x (other scale and zero point) or its global average pool [N, C, 1(, 1)] (broadcast),
+  // then Relu or Clip (constant bounds) or nothing, then Q.
+  std::string float_region(const std::string& x) {
+    auto dq = [&](const std::string& v) {
+      const std::string y = name("dq");
+      g.add_node("DequantizeLinear", y, {v, scale(0.01f, 0.1f), zero_point()}, {y + "_y"});
+      return y + "_y";
+    };
+    std::string b = x;
+    if (rng.uniform_int(0, 1) == 1) {
+      b = name("gap");
+      g.add_node("QLinearGlobalAveragePool", b,
+                 {x, scale(0.02f, 0.2f), zero_point(), scale(0.02f, 0.2f), zero_point()},
+                 {b + "_y"})
+          .set("requant_profile", profile);
+      b += "_y";
+    }
+    const int op = static_cast<int>(rng.uniform_int(0, 3));
+    const char* ops[] = {"Add", "Sub", "Mul", "Div"};
+    // The divisor in [0.25, 4] (Clip), any other operand in [-3, 3].
+    const std::string bc = name("clip");
+    Node& clip = g.add_node("Clip", bc, {dq(b)}, {bc + "_y"});
+    clip.set("min", op == 3 ? 0.25f : -3.0f);
+    clip.set("max", op == 3 ? 4.0f : 3.0f);
+    const std::string r = name("f32");
+    g.add_node(ops[op], r, {dq(x), bc + "_y"}, {r + "_y"});
+    std::string v = r + "_y";
+    const int act = static_cast<int>(rng.uniform_int(0, 2));
+    if (act < 2) {
+      const std::string a = name(act == 0 ? "relu" : "clip");
+      if (act == 0) {
+        g.add_node("Relu", a, {v}, {a + "_y"});
+      } else {
+        Node& c = g.add_node("Clip", a, {v}, {a + "_y"});
+        c.set("min", -0.5f);
+        c.set("max", 1.5f);
+      }
+      v = a + "_y";
+    }
+    const std::string q = name("q");
+    g.add_node("QuantizeLinear", q, {v, scale(0.01f, 0.1f), zero_point()}, {q + "_y"});
+    return q + "_y";
+  }
+
   Graph build(bool one_d) {
     const int64_t c = rng.uniform_int(1, 6);
     const Shape in = one_d ? Shape{kDynamic, c, rng.uniform_int(8, 40)}
@@ -349,14 +397,16 @@ struct ChainBuilder {
     const int layers = static_cast<int>(rng.uniform_int(2, 4));
     for (int l = 0; l < layers; ++l) {
       // With `elementwise`, every second layer a lookup or a mul.
-      const int op = elementwise && l % 2 == 1 ? static_cast<int>(rng.uniform_int(5, 6))
-                                               : static_cast<int>(rng.uniform_int(0, 4));
-      v = op == 0 || op == 1 ? conv(v)
-          : op == 2          ? pool(v)
-          : op == 3          ? add(v)
-          : op == 4          ? concat(v)
-          : op == 5          ? lookup(v)
-                             : mul(v);
+      const int op = float_regions && l % 2 == 1 ? 7
+                     : elementwise && l % 2 == 1 ? static_cast<int>(rng.uniform_int(5, 6))
+                                                 : static_cast<int>(rng.uniform_int(0, 4));
+      v = op == 7              ? float_region(v)
+          : op == 0 || op == 1 ? conv(v)
+          : op == 2            ? pool(v)
+          : op == 3            ? add(v)
+          : op == 4            ? concat(v)
+          : op == 5            ? lookup(v)
+                               : mul(v);
     }
     g.add_node("Flatten", "flatten", {v}, {"flat"}).set("axis", int64_t{1});
     const int64_t k = shape("flat")[1], nout = rng.uniform_int(1, 7);
@@ -367,6 +417,14 @@ struct ChainBuilder {
     g.add_initializer("fc_wz", Tensor::from<int8_t>({}, {0}));
     g.add_initializer("fc_b", Tensor::zeros(DType::kS32, {nout}));
     const std::string sy = scale(0.05f, 0.3f), zy = zero_point();
+    if (float_output) {  // QGemm without y_scale: float logits (ONNX Runtime's fusion)
+      g.add_node("QGemm", "fc",
+                 {"flat", scale(0.02f, 0.1f), zero_point(), "fc_w", "fc_ws", "fc_wz", "fc_b"},
+                 {"y"})
+          .set("transB", int64_t{1});
+      g.add_output("y");
+      return g;
+    }
     Node& fc = g.add_node(
         "QGemm", "fc",
         {"flat", scale(0.02f, 0.1f), zero_point(), "fc_w", "fc_ws", "fc_wz", "fc_b", sy, zy},
@@ -456,6 +514,35 @@ TEST(Codegen, RandomChainsWithLookupAndMulEqualTheEngineOnTheHost) {
   EXPECT_GT(muls, broadcasts);
   std::printf("[ layers ] %d QLinearLookup, %d QLinearMul (%d broadcast)\n", lookups, muls,
               broadcasts);
+}
+
+TEST(Codegen, RandomChainsWithFloatRegionsEqualTheEngineOnTheHost) {
+  if (!testing::host_tools()) GTEST_SKIP() << "missing: " << missing_tools(Target::kHost, false);
+  const uint64_t seed = 20261207;
+  std::printf("[ seed ] %llu\n", static_cast<unsigned long long>(seed));
+  Rng rng(seed);
+  std::map<std::string, int> ops;
+  for (int t = 0; t < 4; ++t) {
+    ChainBuilder b{rng};
+    b.u8 = t % 2 == 1;
+    b.float_regions = true;
+    b.float_output = t < 2;
+    Graph g = b.build(t % 2 == 0);
+    ASSERT_TRUE(infer_shapes(g).ok());
+    Shape xs = g.find_value("x")->shape;
+    xs[0] = 2;
+    Tensor x = Tensor::zeros(DType::kF32, xs);
+    for (float& v : x.span<float>()) v = rng.uniform(-2.0f, 2.0f);
+    for (const Node& n : g.nodes()) ++ops[n.op_type];
+    expect_generated_equals_engine(g, x, t % 2 == 0 ? Target::kCortexM4 : Target::kHost,
+                                   "float-region chain " + std::to_string(t));
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(ops["DequantizeLinear"], 0);
+  EXPECT_GT(ops["Clip"], 0);
+  std::printf("[ float ops ] Add %d, Sub %d, Mul %d, Div %d, Relu %d, Clip %d, inner Q %d\n",
+              ops["Add"], ops["Sub"], ops["Mul"], ops["Div"], ops["Relu"], ops["Clip"],
+              ops["QuantizeLinear"] - 4);
 }
 
 // ---- refusals ------------------------------------------------------------------------------
