@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -596,6 +597,65 @@ TEST(Codegen, RefusesFloatOpsAndOpsItCannotEmit) {
       EXPECT_NE(msg.find("cannot emit"), std::string::npos) << msg;
     }
   }
+}
+
+// Float regions the generated code cannot run as the engine does: one line naming the node.
+TEST(Codegen, RefusesFloatRegionsItCannotReproduce) {
+  struct Case {
+    std::string what, node, needle;
+  };
+  // Conv → DQ → <float op> → Q → DQ → output.
+  auto graph = [](const std::function<void(Graph&, const std::string&)>& region) {
+    Graph g = one_conv_graph("tflite");
+    Node* dq = nullptr;
+    for (Node& n : g.nodes()) {
+      if (n.op_type == "DequantizeLinear") dq = &n;
+    }
+    const std::string conv_y = dq->inputs[0];
+    dq->inputs[0] = "rq_y";
+    g.add_initializer("fs", Tensor::from<float>({}, {0.05f}));
+    g.add_initializer("fz", Tensor::from<int8_t>({}, {3}));
+    g.add_node("DequantizeLinear", "rdq", {conv_y, "fs", "fz"}, {"rdq_y"});
+    region(g, "rdq_y");  // writes "f_y"
+    g.add_node("QuantizeLinear", "rq", {"f_y", "fs", "fz"}, {"rq_y"});
+    return g;
+  };
+  const std::vector<std::pair<Graph, Case>> cases = {
+      {graph([](Graph& g, const std::string& x) { g.add_node("Tanh", "f", {x}, {"f_y"}); }),
+       {"float Tanh", "'f' (Tanh)", "op = float Tanh, must be integer or one of Add, Sub"}},
+      {graph([](Graph& g, const std::string& x) {
+         g.add_initializer("lo", Tensor::from<float>({}, {0.0f}));
+         g.add_node("Clip", "f", {x, "lo"}, {"f_y"});
+       }),
+       {"Clip with an input bound", "'f' (Clip)", "input 1 = 'lo', must be absent"}},
+      {graph([](Graph& g, const std::string& x) {
+         g.add_initializer("k", Tensor::from<float>({}, {2.0f}));
+         g.add_node("Mul", "f", {x, "k"}, {"f_y"});
+       }),
+       {"Mul by a constant", "'f' (Mul)", "input 1 'k' = not produced by"}},
+      {graph([](Graph& g, const std::string& x) {
+         g.add_node("Add", "f", {x, x}, {"f_y"}).set("activation", std::string("Relu"));
+       }),
+       {"fused activation", "'f' (Add)", "activation = Relu, must be absent"}},
+  };
+  for (const auto& [g0, c] : cases) {
+    auto m = build_deploy_model(g0);
+    ASSERT_FALSE(m.ok()) << c.what;
+    const std::string msg(m.status().message());
+    EXPECT_EQ(msg.rfind("cannot generate code for node " + c.node, 0), 0u) << c.what << ": " << msg;
+    EXPECT_NE(msg.find(c.needle), std::string::npos) << c.what << ": " << msg;
+    EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 0) << msg;
+  }
+  // A per-axis QuantizeLinear inside the graph.
+  Graph g = graph([](Graph& gg, const std::string& x) { gg.add_node("Relu", "f", {x}, {"f_y"}); });
+  g.add_initializer("fs2", Tensor::from<float>({2}, {0.05f, 0.1f}));
+  for (Node& n : g.nodes()) {
+    if (n.name == "rq") n.inputs[1] = "fs2";
+  }
+  auto m = build_deploy_model(g);
+  ASSERT_FALSE(m.ok());
+  const std::string msg(m.status().message());
+  EXPECT_EQ(msg.rfind("cannot generate code for node 'rq' (QuantizeLinear)", 0), 0u) << msg;
 }
 
 TEST(Codegen, TabulationOfUnaryOpsRefusesNonConstantScales) {
