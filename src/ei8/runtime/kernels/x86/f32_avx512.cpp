@@ -40,7 +40,71 @@ struct Avx512Ops {
   static V load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(lanes_below(n), p); }
 };
 
+// DwFlatArgs (f32_internal.h) with a compile-time tap count: NV vectors per step, the K
+// weights broadcast once per channel (K = 25 leaves them to memory operands).
+template <int K, int NV, bool kLeaky>
+void depthwise_flat(const DwFlatArgs& a) {
+  using V = __m512;
+  const tiles::Epi<Avx512Ops> epi(a.act);
+  int32_t off[K];
+  for (int t = 0; t < K; ++t) off[t] = a.off[t];
+  const __mmask16 last_mask =
+      Avx512Ops::lanes_below(static_cast<int>(a.plane - 16 * (a.n_vec - 1)));
+  for (int64_t c = 0; c < a.channels; ++c) {
+    const float* x = a.x + c * a.plane;
+    float* y = a.y + c * a.plane;
+    const float* wc = a.w + c * K;
+    V w[K];
+#pragma GCC unroll 32
+    for (int t = 0; t < K; ++t) w[t] = _mm512_set1_ps(wc[t]);
+    const V bias = _mm512_set1_ps(a.bias[c]);
+    const auto block = [&]<int N>(int64_t v0) {
+      V acc[N];
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) acc[j] = bias;
+#pragma GCC unroll 32
+      for (int t = 0; t < K; ++t) {
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) {
+          const __mmask16 m = a.mask[(v0 + j) * K + t];
+          acc[j] =
+              _mm512_fmadd_ps(w[t], _mm512_maskz_loadu_ps(m, x + 16 * (v0 + j) + off[t]), acc[j]);
+        }
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) {
+        const V r = epi.template apply<kLeaky>(acc[j]);
+        if (v0 + j == a.n_vec - 1) {
+          _mm512_mask_storeu_ps(y + 16 * (v0 + j), last_mask, r);
+        } else {
+          _mm512_storeu_ps(y + 16 * (v0 + j), r);
+        }
+      }
+    };
+    int64_t v0 = 0;
+    for (; v0 + NV <= a.n_vec; v0 += NV) block.template operator()<NV>(v0);
+    for (; v0 < a.n_vec; ++v0) block.template operator()<1>(v0);
+  }
+}
+
+template <int K>
+void depthwise_flat_act(const DwFlatArgs& a) {
+  if (a.act.kind == ActKind::kLeakyRelu) {
+    depthwise_flat<K, 4, true>(a);
+  } else {
+    depthwise_flat<K, 4, false>(a);
+  }
+}
+
 }  // namespace
+
+void conv2d_f32_depthwise_flat_avx512(const DwFlatArgs& args) {
+  if (args.k == 25) {
+    depthwise_flat_act<25>(args);
+  } else {
+    depthwise_flat_act<9>(args);
+  }
+}
 
 void conv2d_f32_direct_avx512(const DirectConvArgs& args) {
   tiles::conv_direct_dispatch<Avx512Ops>(args);
