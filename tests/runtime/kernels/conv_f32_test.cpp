@@ -908,6 +908,67 @@ TEST(Conv2dF32Depthwise, FlatPlanIsBitExactWithTheStagedPlan) {
   }
 }
 
+// The AVX-512 stride-2 depthwise plan (3×3 / 5×5, any pads): rows read in place, even / odd
+// columns split in registers, padding read as 0: bit-exact with the AVX2 tier's staged
+// depthwise kernel and within the tolerance of the reference. Seeded random rows 1..70 wide
+// (1..35 outputs: 1, 2 and 3 vectors, partial ones), heights 1..23, pads 0..4 on each side
+// independently, every activation, batches 1..3.
+TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
+  if (!kernel_choice_available(KernelChoice::kAvx512) ||
+      !kernel_choice_available(KernelChoice::kAvx2)) {
+    GTEST_SKIP() << "needs AVX-512 (the plan) and AVX2 (the staged plan to compare with)";
+  }
+  constexpr uint64_t kSeed = 20261209;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  for (int i = 0; i < 60; ++i) {
+    Conv2dParams p;
+    p.in_c = p.out_c = p.groups = rng.uniform_int(1, 19);
+    p.kernel_h = p.kernel_w = rng.uniform_int(0, 1) == 0 ? 3 : 5;
+    p.stride_h = p.stride_w = 2;
+    p.in_h = rng.uniform_int(1, 23);
+    p.in_w = rng.uniform_int(1, 70);
+    p.pad_top = rng.uniform_int(0, p.kernel_h - 1);
+    p.pad_bottom = rng.uniform_int(0, p.kernel_h - 1);
+    p.pad_left = rng.uniform_int(0, p.kernel_w - 1);
+    p.pad_right = rng.uniform_int(0, p.kernel_w - 1);
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    p.act = random_activation(rng, {Activation::none(), Activation::relu(),
+                                    Activation::clip(0.0f, 6.0f), Activation::leaky_relu(0.2f)});
+    const bool with_bias = rng.uniform_int(0, 3) != 0;
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message()
+                 << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
+                 << p.in_w << " k" << p.kernel_h << " pads " << p.pad_top << "," << p.pad_left
+                 << "," << p.pad_bottom << "," << p.pad_right << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b =
+        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    std::vector<float> magnitude(want.size());
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    std::vector<float> got[2];
+    for (int t = 0; t < 2; ++t) {
+      const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
+      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
+      ASSERT_TRUE(conv.ok()) << conv.status().message();
+      EXPECT_EQ(conv->variant_name(), t == 0 ? "avx512/depthwise-s2" : "avx2");
+      got[t].assign(want.size(), std::numeric_limits<float>::quiet_NaN());
+      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
+                                 std::numeric_limits<float>::quiet_NaN());
+      conv->run(x.data(), got[t].data(), batch, scratch.data());
+    }
+    expect_close(got[0], want, magnitude, p.k());
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
+  }
+}
+
 TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {
   Result<Conv2dF32> r = Conv2dF32::prepare(small_params(), std::vector<float>(216), {});
   ASSERT_TRUE(r.ok());

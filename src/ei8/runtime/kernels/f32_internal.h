@@ -122,6 +122,24 @@ struct DwFlatArgs {
   Activation act;
 };
 void conv2d_f32_depthwise_flat_avx512(const DwFlatArgs& args);
+
+// A depthwise stride-2 convolution (groups = in_c = out_c, 3×3 or 5×5, dilation 1, any pads)
+// on the AVX-512 tier, read in place: 16 outputs of a row per vector; for each kernel row, 32
+// input columns are loaded from 2·ow0 − pad_left + 2p (p = 0, 1, 2; masked to 0 outside the
+// row, rows outside the image read as 0) and split into even / odd columns by vpermt2ps, which
+// are taps kw = 2p and 2p + 1. Per lane: bias, then the taps in order by FMA, then the
+// activation: the staged direct plan's operations, so the same bits, without the per-channel
+// column-phase gather.
+struct DwS2Args {
+  const float* x;  // [channels][in_h][in_w]
+  const float* w;  // [channels][k·k]
+  const float* bias;
+  float* y;  // [channels][out_h][out_w]
+  int64_t channels, in_h, in_w, out_h, out_w, k, pad_top, pad_left;
+  Activation act;
+};
+void conv2d_f32_depthwise_s2_avx512(const DwS2Args& args);
+bool depthwise_s2_applicable(const Conv2dParams& p);
 bool depthwise_flat_applicable(const Conv2dParams& p);
 
 // Whether Winograd F(2×2, 3×3) is faster than the direct plan for an applicable shape
@@ -246,7 +264,7 @@ struct Conv2dF32::Impl {
   bool flat_tail = false;
   std::vector<int32_t> tail_koff;
   // The AVX-512 depthwise plan over the flattened plane (DwFlatArgs): tap offsets, lane masks.
-  bool dw_flat = false;
+  bool dw_flat = false, dw_s2 = false;  // dw_s2: DwS2Args (weights in `weight`, bias in bpack)
   std::vector<int32_t> dw_off;
   std::vector<uint16_t> dw_mask;
   // kStrided: each staged row holds gather_taps blocks of gather_n floats (a multiple of 8),
