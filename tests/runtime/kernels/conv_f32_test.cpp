@@ -969,6 +969,43 @@ TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
   }
 }
 
+TEST(Conv2dF32Dispatch, GroupedNarrowLayersTakeTheEightLaneRowsNotIm2col) {
+  // Like RegNetX-400MF's groups of 16 channels, stride 2 to a narrow (9×9) output: im2col
+  // would pay on the lanes but copies per group; auto takes the 8-lane row plan, the AVX2
+  // tier's exactly.
+  if (!kernel_choice_available(KernelChoice::kAvx512)) GTEST_SKIP() << "needs AVX-512";
+  Conv2dParams p;
+  p.in_c = p.out_c = 32;
+  p.groups = 2;
+  p.in_h = p.in_w = 18;
+  p.kernel_h = p.kernel_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  p.act = Activation::relu();
+  Rng rng(20261210);
+  const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+  const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
+  const std::vector<float> x = random_vector(rng, 2 * p.in_size(), -2.0f, 2.0f);
+  std::vector<float> got[2];
+  for (int t = 0; t < 2; ++t) {
+    const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
+    Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
+    ASSERT_TRUE(conv.ok()) << conv.status().message();
+    EXPECT_EQ(conv->algorithm(), ConvAlgorithm::kDirect);
+    got[t].assign(static_cast<size_t>(2 * p.out_size()), 0.0f);
+    std::vector<float> scratch(conv->scratch_bytes(2) / sizeof(float));
+    conv->run(x.data(), got[t].data(), 2, scratch.data());
+  }
+  ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * got[0].size()));
+  // Ungrouped, the same shape keeps im2col (AutoPicksIm2colForNarrowOutputsOnAvx512Only).
+  p.groups = 1;
+  Result<Conv2dF32> dense =
+      Conv2dF32::prepare(p, std::vector<float>(static_cast<size_t>(p.weight_size())), {},
+                         KernelChoice::kAvx512, ConvAlgorithm::kAuto);
+  ASSERT_TRUE(dense.ok());
+  EXPECT_EQ(dense->algorithm(), ConvAlgorithm::kIm2col);
+}
+
 TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {
   Result<Conv2dF32> r = Conv2dF32::prepare(small_params(), std::vector<float>(216), {});
   ASSERT_TRUE(r.ok());

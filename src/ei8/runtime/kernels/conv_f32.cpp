@@ -283,6 +283,15 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   // with a 3×3 output: 1.00 → 0.83 µs). Large 7×7 layers keep zmm (im2col: 49 of 64 lanes).
   m.zmm = m.choice == KernelChoice::kAvx512 && ocg > 3 &&
           (oh_n * ow_n >= 64 || p.macs() >= (int64_t{1} << 20));
+  // Grouped layers whose 16-lane rows waste lanes would take im2col, whose copy is made per
+  // group in short rows (RegNetX-400MF's 25 groups of 16 channels at 7×7: 144 taps × 7 rows
+  // of 7 floats per group). The 8-lane row plan (7 of 8 lanes, a padded copy) was faster on
+  // every such layer of RegNetX-400MF (bench --profile, avx512/im2col vs the AVX2 tier's plan,
+  // CPU µs: 400×7×7 g25 150–265 → 131–155, 400×14×14 s2 320 → 199, 32×112×112 s2 g2
+  // 1071 → 682, 64×56×56 s2 g4 538 → 387, 64×28×28 g4 331 → 234).
+  if (m.zmm && algorithm == ConvAlgorithm::kAuto && p.groups > 1 && im2col_pays_off(p, m.choice)) {
+    m.zmm = false;
+  }
   const int64_t lanes = m.zmm ? 16 : 8;
   const int regs = m.zmm ? 32 : 16;
   const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;
