@@ -854,7 +854,7 @@ TEST(Conv2dF32Pointwise, FlatPlanWithStagedTailIsBitExactWithIm2col) {
 // lanes whose input pixel is outside the image are masked to 0, so every output is the staged
 // plan's sum (bias, then the taps in order by FMA): bit-exact with the AVX2 tier's staged
 // depthwise kernel, and within the tolerance of the reference. Seeded random planes (1..40
-// wide, 1..23 high: planes below, at and around multiples of 16), channels 1..37, asymmetric
+// wide, 1..23 high: planes below, at and around multiples of 16), channels 1..13, asymmetric
 // pads, every activation, batches 1..3; NaN-filled outputs.
 TEST(Conv2dF32Depthwise, FlatPlanIsBitExactWithTheStagedPlan) {
   if (!kernel_choice_available(KernelChoice::kAvx512) ||
@@ -864,9 +864,9 @@ TEST(Conv2dF32Depthwise, FlatPlanIsBitExactWithTheStagedPlan) {
   constexpr uint64_t kSeed = 20261208;
   std::cout << "[ seed ] " << kSeed << "\n";
   Rng rng(kSeed);
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < 40; ++i) {
     Conv2dParams p;
-    p.in_c = p.out_c = p.groups = rng.uniform_int(1, 37);
+    p.in_c = p.out_c = p.groups = rng.uniform_int(1, 13);
     p.kernel_h = p.kernel_w = rng.uniform_int(0, 1) == 0 ? 3 : 5;
     p.in_h = rng.uniform_int(1, 23);
     p.in_w = rng.uniform_int(1, 40);
