@@ -8,6 +8,8 @@
 #
 #   bench/ort/cpu_compare.sh /tmp/tv/resnet18.onnx /tmp/tv/mobilenet_v2.onnx ...
 #   ROUNDS=5 ITERS=10 EI8_ARGS='--kernel avx2' bench/ort/cpu_compare.sh MODEL.onnx
+#   EI8_BASE=/tmp/edgeint8_main bench/ort/cpu_compare.sh MODEL.onnx   # + a "before" binary,
+#     timed in the same rounds (base, ours, ORT, base, ours, ORT, ...): adds base/ORT
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 ei8=${EI8:-$root/build/release/apps/edgeint8/edgeint8}
@@ -15,19 +17,34 @@ rounds=${ROUNDS:-3}
 iters=${ITERS:-5}
 [ -x "$ei8" ] || { echo "cpu_compare.sh: $ei8 not built (cmake --build --preset release)" >&2; exit 1; }
 [ $# -ge 1 ] || { echo "usage: cpu_compare.sh MODEL.onnx..." >&2; exit 2; }
-printf '%-22s %21s %21s %8s\n' model 'ours min/med (ms)' 'ORT min/med (ms)' ours/ORT
+base=${EI8_BASE:-}
+if [ -n "$base" ]; then
+  printf '%-22s %21s %21s %21s %8s %8s\n' model 'base min/med (ms)' 'ours min/med (ms)' \
+    'ORT min/med (ms)' base/ORT ours/ORT
+else
+  printf '%-22s %21s %21s %8s\n' model 'ours min/med (ms)' 'ORT min/med (ms)' ours/ORT
+fi
+time_ours() {
+  # shellcheck disable=SC2086
+  "$1" bench "$2" --cpu-time --iters "$iters" --warmup 2 --json ${EI8_ARGS:-} |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["us_per_inference"]["min"])'
+}
 for model in "$@"; do
-  o=() r=()
+  o=() r=() b=()
   for _ in $(seq "$rounds"); do
-    # shellcheck disable=SC2086
-    o+=("$("$ei8" bench "$model" --cpu-time --iters "$iters" --warmup 2 --json ${EI8_ARGS:-} |
-      python3 -c 'import json,sys; print(json.load(sys.stdin)["us_per_inference"]["min"])')")
+    [ -z "$base" ] || b+=("$(time_ours "$base" "$model")")
+    o+=("$(time_ours "$ei8" "$model")")
     r+=("$(node "$root/bench/ort/ort_cpu_time.js" "$model" 1 "$iters" 2 |
       python3 -c 'import json,sys; print(json.load(sys.stdin)["min"])')")
   done
-  python3 - "$(basename "$model" .onnx)" "${o[*]}" "${r[*]}" <<'PY'
+  python3 - "$(basename "$model" .onnx)" "${o[*]}" "${r[*]}" "${b[*]:-}" <<'PY'
 import statistics as s, sys
-name, o, r = sys.argv[1], [float(x) / 1e3 for x in sys.argv[2].split()], [float(x) / 1e3 for x in sys.argv[3].split()]
-print(f"{name:<22} {min(o):9.2f} / {s.median(o):9.2f} {min(r):9.2f} / {s.median(r):9.2f} {min(o) / min(r):8.2f}")
+ms = lambda a: [float(x) / 1e3 for x in a.split()]
+name, o, r, b = sys.argv[1], ms(sys.argv[2]), ms(sys.argv[3]), ms(sys.argv[4])
+cell = lambda v: f"{min(v):9.2f} / {s.median(v):9.2f}"
+if b:
+    print(f"{name:<22} {cell(b)} {cell(o)} {cell(r)} {min(b) / min(r):8.2f} {min(o) / min(r):8.2f}")
+else:
+    print(f"{name:<22} {cell(o)} {cell(r)} {min(o) / min(r):8.2f}")
 PY
 done

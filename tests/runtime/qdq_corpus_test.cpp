@@ -266,5 +266,46 @@ TEST(OrtTies, BroadcastMulThroughTheExecutor) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(y.value()[0].span<float>()[i], want[i]) << i;
 }
 
+// The same graph with rows of 1280 columns (≥ 1024: each row looks its elements up in a copy
+// of its 256-entry column of the pair table, AVX-512 VBMI where the CPU has it): every code of
+// x against s codes 1, 3, 0, equal to qlinear_mul_element on each element, on every tier.
+TEST(OrtTies, LongBroadcastMulRowsUseTheSameTableEntries) {
+  Graph g("se_long");
+  g.add_input("x", DType::kF32, {1, 3, 32, 40});
+  g.add_input("s", DType::kF32, {1, 3, 1, 1});
+  g.add_initializer("sa", Tensor::from<float>({}, std::vector<float>{0.5f}));
+  g.add_initializer("one", Tensor::from<float>({}, std::vector<float>{1.0f}));
+  g.add_initializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{0}));
+  g.add_node("QuantizeLinear", "qa", {"x", "sa", "z"}, {"xq"});
+  g.add_node("DequantizeLinear", "da", {"xq", "sa", "z"}, {"xd"});
+  g.add_node("QuantizeLinear", "qb", {"s", "one", "z"}, {"sq"});
+  g.add_node("DequantizeLinear", "db", {"sq", "one", "z"}, {"sd"});
+  g.add_node("Mul", "mul", {"xd", "sd"}, {"m"});
+  g.add_node("QuantizeLinear", "qm", {"m", "one", "z"}, {"mq"});
+  g.add_node("DequantizeLinear", "dm", {"mq", "one", "z"}, {"y"});
+  g.add_output("y");
+  std::vector<float> x(3 * 32 * 40);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.5f * static_cast<float>((i * 7) % 256);
+  const std::vector<float> s = {1.0f, 3.0f, 0.0f};
+  const kernels::QLinearMulParams p{0.5f, 0, 1.0f, 0, 1.0f, 0, 0, 255};
+  const float m = kernels::qlinear_mul_multiplier(p);
+  for (kernels::KernelChoice k : {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef}) {
+    SCOPED_TRACE(kernels::kernel_choice_name(k));
+    ExecutorOptions opt;
+    opt.kernel = k;
+    auto ex = make_int8_executor(g, {}, opt);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    auto y =
+        ex->run({Tensor::from<float>({1, 3, 32, 40}, x), Tensor::from<float>({1, 3, 1, 1}, s)});
+    ASSERT_TRUE(y.ok()) << y.status().message();
+    const std::span<const float> got = y.value()[0].span<float>();
+    for (size_t i = 0; i < x.size(); ++i) {
+      const auto a = static_cast<uint8_t>((i * 7) % 256);
+      const auto b = static_cast<uint8_t>(s[i / (32 * 40)]);
+      ASSERT_EQ(got[i], static_cast<float>(kernels::qlinear_mul_element<uint8_t>(p, m, a, b))) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ei8

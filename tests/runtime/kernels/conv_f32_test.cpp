@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <initializer_list>
 #include <iostream>
 #include <limits>
@@ -784,6 +785,225 @@ TEST(Conv2dF32Dispatch, AutoPicksIm2colForNarrowOutputsOnAvx512Only) {
   EXPECT_NE(ref.status().message().find("algorithm = im2col, must be direct or auto"),
             std::string::npos)
       << ref.status().message();
+}
+
+// Stride-1 unpadded 1×1 layers read the input in place over the flattened plane; when the
+// pixel count is not a multiple of the lanes, the partial last vector runs on a staged copy of
+// its lanes. Seeded random pixel counts (remainders 0..15 of 16 and 0..7 of 8, planes smaller
+// than one vector, 1-row and 1-column planes), channels 1..37, groups 1..3, every activation:
+// bit-exact with the forced im2col plan (the same micro-kernels and sums in the same order)
+// and within the tolerance of the reference; NaN-filled output and scratch.
+TEST(Conv2dF32Pointwise, FlatPlanWithStagedTailIsBitExactWithIm2col) {
+  constexpr uint64_t kSeed = 20261207;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  const int64_t sides[] = {1, 2, 3, 5, 7, 9, 13, 14, 15, 16, 17, 27, 31, 33, 55};
+  const int64_t chans[] = {1, 2, 3, 4, 5, 8, 13, 16, 17, 24, 37};
+  int checked = 0;
+  for (int i = 0; i < 40; ++i) {
+    Conv2dParams p;
+    p.groups = rng.uniform_int(0, 3) == 0 ? rng.uniform_int(2, 3) : 1;
+    p.in_c = p.groups * chans[rng.uniform_int(0, 10)];
+    p.out_c = p.groups * chans[rng.uniform_int(0, 10)];
+    p.in_h = sides[rng.uniform_int(0, 14)];
+    p.in_w = sides[rng.uniform_int(0, 14)];
+    if (p.in_h * p.in_w > 1024) p.in_h = 7;  // keep the sanitizer run short
+    p.act = random_activation(rng, {Activation::none(), Activation::relu(),
+                                    Activation::clip(0.0f, 6.0f), Activation::leaky_relu(0.2f)});
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message()
+                 << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
+                 << p.in_w << " -> " << p.out_c << " groups " << p.groups << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    std::vector<float> magnitude(want.size());
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
+      if (!kernel_choice_available(k)) continue;
+      SCOPED_TRACE(kernel_choice_name(k));
+      const auto run = [&](ConvAlgorithm algo, std::vector<float>& y) {
+        Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k, algo);
+        ASSERT_TRUE(conv.ok()) << conv.status().message();
+        y.assign(want.size(), std::numeric_limits<float>::quiet_NaN());
+        std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
+                                   std::numeric_limits<float>::quiet_NaN());
+        conv->run(x.data(), y.data(), batch, scratch.data());
+        if (algo == ConvAlgorithm::kAuto) {
+          EXPECT_EQ(conv->algorithm(), ConvAlgorithm::kDirect);
+        }
+      };
+      std::vector<float> flat, im2col;
+      run(ConvAlgorithm::kAuto, flat);
+      run(ConvAlgorithm::kIm2col, im2col);
+      if (HasFatalFailure()) return;
+      expect_close(flat, want, magnitude, p.k());
+      ASSERT_EQ(0, std::memcmp(flat.data(), im2col.data(), sizeof(float) * flat.size()));
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 40);  // the generic tier runs everywhere
+}
+
+// The AVX-512 depthwise plan over the flattened plane (stride 1, "same" padding, 3×3 / 5×5):
+// lanes whose input pixel is outside the image are masked to 0, so every output is the staged
+// plan's sum (bias, then the taps in order by FMA): bit-exact with the AVX2 tier's staged
+// depthwise kernel, and within the tolerance of the reference. Seeded random planes (1..40
+// wide, 1..23 high: planes below, at and around multiples of 16), channels 1..13, asymmetric
+// pads, every activation, batches 1..3; NaN-filled outputs.
+TEST(Conv2dF32Depthwise, FlatPlanIsBitExactWithTheStagedPlan) {
+  if (!kernel_choice_available(KernelChoice::kAvx512) ||
+      !kernel_choice_available(KernelChoice::kAvx2)) {
+    GTEST_SKIP() << "needs AVX-512 (the plan) and AVX2 (the staged plan to compare with)";
+  }
+  constexpr uint64_t kSeed = 20261208;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  for (int i = 0; i < 40; ++i) {
+    Conv2dParams p;
+    p.in_c = p.out_c = p.groups = rng.uniform_int(1, 13);
+    p.kernel_h = p.kernel_w = rng.uniform_int(0, 1) == 0 ? 3 : 5;
+    p.in_h = rng.uniform_int(1, 23);
+    p.in_w = rng.uniform_int(1, 40);
+    p.pad_top = rng.uniform_int(0, p.kernel_h - 1);
+    p.pad_bottom = p.kernel_h - 1 - p.pad_top;
+    p.pad_left = rng.uniform_int(0, p.kernel_w - 1);
+    p.pad_right = p.kernel_w - 1 - p.pad_left;
+    p.act = random_activation(rng, {Activation::none(), Activation::relu(),
+                                    Activation::clip(0.0f, 6.0f), Activation::leaky_relu(0.2f)});
+    const bool with_bias = rng.uniform_int(0, 3) != 0;
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message() << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x"
+                                      << p.in_h << "x" << p.in_w << " k" << p.kernel_h << " pads "
+                                      << p.pad_top << "," << p.pad_left << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b =
+        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    std::vector<float> magnitude(want.size());
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    std::vector<float> got[2];
+    for (int t = 0; t < 2; ++t) {
+      const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
+      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
+      ASSERT_TRUE(conv.ok()) << conv.status().message();
+      EXPECT_EQ(conv->variant_name(), t == 0 ? "avx512/depthwise-flat" : "avx2");
+      got[t].assign(want.size(), std::numeric_limits<float>::quiet_NaN());
+      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
+                                 std::numeric_limits<float>::quiet_NaN());
+      conv->run(x.data(), got[t].data(), batch, scratch.data());
+    }
+    expect_close(got[0], want, magnitude, p.k());
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
+  }
+}
+
+// The AVX-512 stride-2 depthwise plan (3×3 / 5×5, any pads): rows read in place, even / odd
+// columns split in registers, padding read as 0: bit-exact with the AVX2 tier's staged
+// depthwise kernel and within the tolerance of the reference. Seeded random rows 1..70 wide
+// (1..35 outputs: 1, 2 and 3 vectors, partial ones), heights 1..23, pads 0..4 on each side
+// independently, every activation, batches 1..3.
+TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
+  if (!kernel_choice_available(KernelChoice::kAvx512) ||
+      !kernel_choice_available(KernelChoice::kAvx2)) {
+    GTEST_SKIP() << "needs AVX-512 (the plan) and AVX2 (the staged plan to compare with)";
+  }
+  constexpr uint64_t kSeed = 20261209;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  for (int i = 0; i < 60; ++i) {
+    Conv2dParams p;
+    p.in_c = p.out_c = p.groups = rng.uniform_int(1, 19);
+    p.kernel_h = p.kernel_w = rng.uniform_int(0, 1) == 0 ? 3 : 5;
+    p.stride_h = p.stride_w = 2;
+    p.in_h = rng.uniform_int(1, 23);
+    p.in_w = rng.uniform_int(1, 70);
+    p.pad_top = rng.uniform_int(0, p.kernel_h - 1);
+    p.pad_bottom = rng.uniform_int(0, p.kernel_h - 1);
+    p.pad_left = rng.uniform_int(0, p.kernel_w - 1);
+    p.pad_right = rng.uniform_int(0, p.kernel_w - 1);
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    p.act = random_activation(rng, {Activation::none(), Activation::relu(),
+                                    Activation::clip(0.0f, 6.0f), Activation::leaky_relu(0.2f)});
+    const bool with_bias = rng.uniform_int(0, 3) != 0;
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message()
+                 << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
+                 << p.in_w << " k" << p.kernel_h << " pads " << p.pad_top << "," << p.pad_left
+                 << "," << p.pad_bottom << "," << p.pad_right << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b =
+        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    std::vector<float> magnitude(want.size());
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    std::vector<float> got[2];
+    for (int t = 0; t < 2; ++t) {
+      const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
+      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
+      ASSERT_TRUE(conv.ok()) << conv.status().message();
+      EXPECT_EQ(conv->variant_name(), t == 0 ? "avx512/depthwise-s2" : "avx2");
+      got[t].assign(want.size(), std::numeric_limits<float>::quiet_NaN());
+      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
+                                 std::numeric_limits<float>::quiet_NaN());
+      conv->run(x.data(), got[t].data(), batch, scratch.data());
+    }
+    expect_close(got[0], want, magnitude, p.k());
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
+  }
+}
+
+TEST(Conv2dF32Dispatch, GroupedNarrowLayersTakeTheEightLaneRowsNotIm2col) {
+  // Like RegNetX-400MF's groups of 16 channels, stride 2 to a narrow (9×9) output: im2col
+  // would pay on the lanes but copies per group; auto takes the 8-lane row plan, the AVX2
+  // tier's exactly.
+  if (!kernel_choice_available(KernelChoice::kAvx512)) GTEST_SKIP() << "needs AVX-512";
+  Conv2dParams p;
+  p.in_c = p.out_c = 32;
+  p.groups = 2;
+  p.in_h = p.in_w = 18;
+  p.kernel_h = p.kernel_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  p.act = Activation::relu();
+  Rng rng(20261210);
+  const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+  const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
+  const std::vector<float> x = random_vector(rng, 2 * p.in_size(), -2.0f, 2.0f);
+  std::vector<float> got[2];
+  for (int t = 0; t < 2; ++t) {
+    const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
+    Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
+    ASSERT_TRUE(conv.ok()) << conv.status().message();
+    EXPECT_EQ(conv->algorithm(), ConvAlgorithm::kDirect);
+    got[t].assign(static_cast<size_t>(2 * p.out_size()), 0.0f);
+    std::vector<float> scratch(conv->scratch_bytes(2) / sizeof(float));
+    conv->run(x.data(), got[t].data(), 2, scratch.data());
+  }
+  ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * got[0].size()));
+  // Ungrouped, the same shape keeps im2col (AutoPicksIm2colForNarrowOutputsOnAvx512Only).
+  p.groups = 1;
+  Result<Conv2dF32> dense =
+      Conv2dF32::prepare(p, std::vector<float>(static_cast<size_t>(p.weight_size())), {},
+                         KernelChoice::kAvx512, ConvAlgorithm::kAuto);
+  ASSERT_TRUE(dense.ok());
+  EXPECT_EQ(dense->algorithm(), ConvAlgorithm::kIm2col);
 }
 
 TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {

@@ -68,9 +68,11 @@ bool im2col_pays_off(const Conv2dParams& p, KernelChoice tier) {
   const double rows_used =
       static_cast<double>(pixels) / static_cast<double>(oh * ((ow + lanes - 1) / lanes) * lanes);
   const double flat_used = static_cast<double>(pixels) / static_cast<double>(plane);
+  // Stride-1 unpadded 1×1 layers read the input in place over the flattened plane (the
+  // direct plan's ConvStage::kNone): the same vectors as im2col without its copy.
   const bool pointwise_flat = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 &&
                               p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
-                              p.pad_bottom == 0 && p.pad_right == 0 && pixels % lanes == 0;
+                              p.pad_bottom == 0 && p.pad_right == 0;
   // Measured (bench/kernels_f32_bench, avx512/imagenet/, GMAC/s direct → im2col, Xeon
   // Sapphire Rapids class): 3×3 s2 14×14 outputs 53.6 → 43.7 (the flat operands share no cache
   // lines between taps: the rows' 12.5 % waste is cheaper), 28×28 42 → 46, 7×7 20 → 44; 1×1 s2
@@ -93,6 +95,18 @@ std::string_view conv_algorithm_name(ConvAlgorithm a) {
       return "im2col";
   }
   return "?";
+}
+
+bool depthwise_flat_applicable(const Conv2dParams& p) {
+  const bool square = (p.kernel_h == 3 && p.kernel_w == 3) || (p.kernel_h == 5 && p.kernel_w == 5);
+  return square && p.groups == p.in_c && p.out_c == p.in_c && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && p.out_h() == p.in_h && p.out_w() == p.in_w;
+}
+
+bool depthwise_s2_applicable(const Conv2dParams& p) {
+  const bool square = (p.kernel_h == 3 && p.kernel_w == 3) || (p.kernel_h == 5 && p.kernel_w == 5);
+  return square && p.groups == p.in_c && p.out_c == p.in_c && p.stride_h == 2 && p.stride_w == 2 &&
+         p.dilation_h == 1 && p.dilation_w == 1;
 }
 
 bool winograd_applicable(const Conv2dParams& p) {
@@ -151,6 +165,8 @@ std::string_view Conv2dF32::variant_name() const {
       {"avx2", "avx2/winograd", "avx2/im2col"},
       {"avx512", "avx512/winograd", "avx512/im2col"}};
   if (impl_->choice == KernelChoice::kRef) return "ref";
+  if (impl_->dw_flat) return "avx512/depthwise-flat";
+  if (impl_->dw_s2) return "avx512/depthwise-s2";
   const int tier = impl_->choice == KernelChoice::kAvx512 ? 2
                    : impl_->choice == KernelChoice::kAvx2 ? 1
                                                           : 0;
@@ -209,6 +225,49 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     return Conv2dF32(std::move(impl));
   }
 
+  // Depthwise stride-1 "same" 3×3 / 5×5 on AVX-512: in place over the flattened plane
+  // (DwFlatArgs, f32_internal.h), no staging. MnasNet's / EfficientNet's 7×7 and 14×14
+  // depthwise layers ran at 4–9 GMAC/s through the per-channel staged copy and 8-lane rows.
+  if (impl->choice == KernelChoice::kAvx512 && algorithm != ConvAlgorithm::kIm2col &&
+      depthwise_flat_applicable(p)) {
+    Impl& m = *impl;
+    m.dw_flat = true;
+    const int64_t plane = p.in_h * p.in_w, taps = p.kernel_h * p.kernel_w;
+    const int64_t n_vec = (plane + 15) / 16;
+    for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+        m.dw_off.push_back(static_cast<int32_t>((kh - p.pad_top) * p.in_w + (kw - p.pad_left)));
+      }
+    }
+    m.dw_mask.assign(static_cast<size_t>(n_vec * taps), 0);
+    for (int64_t j = 0; j < plane; ++j) {
+      const int64_t oh = j / p.in_w, ow = j % p.in_w;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t ih = oh + t / p.kernel_w - p.pad_top, iw = ow + t % p.kernel_w - p.pad_left;
+        if (ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w) {
+          m.dw_mask[static_cast<size_t>(j / 16 * taps + t)] |=
+              static_cast<uint16_t>(1u << (j % 16));
+        }
+      }
+    }
+    m.weight.assign(weight.begin(), weight.end());
+    m.bpack.assign(static_cast<size_t>(p.out_c), 0.0f);
+    if (!bias.empty()) std::copy(bias.begin(), bias.end(), m.bpack.begin());
+    return Conv2dF32(std::move(impl));
+  }
+
+  // Depthwise stride-2 3×3 / 5×5 on AVX-512: in place, rows split into column phases in
+  // registers (DwS2Args). The staged plan ran these at 2–5 GMAC/s (EfficientNet-B0's four:
+  // 2.2 ms).
+  if (impl->choice == KernelChoice::kAvx512 && algorithm != ConvAlgorithm::kIm2col &&
+      depthwise_s2_applicable(p)) {
+    impl->dw_s2 = true;
+    impl->weight.assign(weight.begin(), weight.end());
+    impl->bpack.assign(static_cast<size_t>(p.out_c), 0.0f);
+    if (!bias.empty()) std::copy(bias.begin(), bias.end(), impl->bpack.begin());
+    return Conv2dF32(std::move(impl));
+  }
+
   // The direct plan (f32_internal.h, DirectConvArgs).
   Impl& m = *impl;
   const int64_t oh_n = p.out_h(), ow_n = p.out_w(), k = p.k();
@@ -224,6 +283,15 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
   // with a 3×3 output: 1.00 → 0.83 µs). Large 7×7 layers keep zmm (im2col: 49 of 64 lanes).
   m.zmm = m.choice == KernelChoice::kAvx512 && ocg > 3 &&
           (oh_n * ow_n >= 64 || p.macs() >= (int64_t{1} << 20));
+  // Grouped layers whose 16-lane rows waste lanes would take im2col, whose copy is made per
+  // group in short rows (RegNetX-400MF's 25 groups of 16 channels at 7×7: 144 taps × 7 rows
+  // of 7 floats per group). The 8-lane row plan (7 of 8 lanes, a padded copy) was faster on
+  // every such layer of RegNetX-400MF (bench --profile, avx512/im2col vs the AVX2 tier's plan,
+  // CPU µs: 400×7×7 g25 150–265 → 131–155, 400×14×14 s2 320 → 199, 32×112×112 s2 g2
+  // 1071 → 682, 64×56×56 s2 g4 538 → 387, 64×28×28 g4 331 → 234).
+  if (m.zmm && algorithm == ConvAlgorithm::kAuto && p.groups > 1 && im2col_pays_off(p, m.choice)) {
+    m.zmm = false;
+  }
   const int64_t lanes = m.zmm ? 16 : 8;
   const int regs = m.zmm ? 32 : 16;
   const int64_t ow_vecs = (ow_n + lanes - 1) / lanes;
@@ -242,14 +310,26 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
     }
     for (int64_t kk = 0; kk < k; ++kk) m.koff.push_back(static_cast<int32_t>(kk * m.plane));
     m.staged_floats = k * m.plane + Im2colStage::kSlack;
-  } else if (pointwise && (p.in_h * p.in_w) % lanes == 0) {
-    m.stage = ConvStage::kNone;  // the input is already [c][pixels], pixels contiguous
+  } else if (pointwise) {
+    // The input is already [c][pixels], pixels contiguous: vectors over the flattened plane
+    // read it in place. A partial last vector is moved back to end at the last pixel: it
+    // recomputes some outputs of the vector before it with the same operands and operations,
+    // so it writes the same bits again, and it reads nothing past the plane. Only a plane
+    // smaller than one vector runs on a staged copy of its pixels (flat_tail). squeezenet1_1's
+    // 55×55 / 27×27 / 13×13 1×1 layers spent most of their time in the im2col copy before
+    // (64→16 at 55×55: 778 KB copied for 3.1 MMAC).
+    m.stage = ConvStage::kNone;
     m.plane = p.in_h * p.in_w;
     m.row_stride = p.in_w;
-    for (int64_t v = 0; v < m.plane / lanes; ++v) {
-      m.vin.push_back(static_cast<int32_t>(lanes * v));
-      m.vout.push_back(static_cast<int32_t>(lanes * v));
-      m.vlen.push_back(static_cast<int32_t>(lanes));
+    m.flat_tail = m.plane < lanes;
+    for (int64_t v = 0; v * lanes < m.plane; ++v) {
+      const int64_t first = m.flat_tail ? 0 : std::min(lanes * v, m.plane - lanes);
+      m.vin.push_back(static_cast<int32_t>(first));
+      m.vout.push_back(static_cast<int32_t>(first));
+      m.vlen.push_back(static_cast<int32_t>(std::min(lanes, m.plane)));
+    }
+    if (m.flat_tail) {
+      for (int64_t ic = 0; ic < icg; ++ic) m.tail_koff.push_back(static_cast<int32_t>(ic * lanes));
     }
   } else {
     const int64_t ow_stride = ow_vecs * lanes;
@@ -294,11 +374,13 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
       }
     }
     // Largest float index a tail lane may read in the staged group, so that the buffer covers
-    // it (kNone reads the input itself: whole vectors only).
+    // it (kNone reads the input itself: whole vectors only; the partial one from scratch).
     // (The largest tap offset: with phase blocks the last tap need not have it.)
     const int64_t max_read =
         *std::max_element(m.koff.begin(), m.koff.end()) + m.vin.back() + lanes - 1;
-    m.staged_floats = m.stage == ConvStage::kNone ? 0 : std::max(icg * m.plane, max_read + 1);
+    m.staged_floats = m.stage != ConvStage::kNone ? std::max(icg * m.plane, max_read + 1)
+                      : m.flat_tail               ? icg * lanes
+                                                  : 0;
   }
   if (m.staged_floats > kMaxElements) {
     return invalid_argument("cannot prepare conv2d: staged input = {} floats, must be <= 2^30",
@@ -382,6 +464,36 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
     m.run_winograd(input, output, batch, scratch);
     return;
   }
+  if (m.dw_s2) {
+    const DwS2Args d{input,     m.weight.data(), m.bpack.data(), output,    p.in_c,
+                     p.in_h,    p.in_w,          p.out_h(),      p.out_w(), p.kernel_h,
+                     p.pad_top, p.pad_left,      p.act};
+    for (int64_t n = 0; n < batch; ++n) {
+      DwS2Args dn = d;
+      dn.x = input + n * in_size;
+      dn.y = output + n * out_size;
+      conv2d_f32_depthwise_s2_avx512(dn);
+    }
+    return;
+  }
+  if (m.dw_flat) {
+    DwFlatArgs d{};
+    d.w = m.weight.data();
+    d.bias = m.bpack.data();
+    d.channels = p.in_c;
+    d.plane = p.in_h * p.in_w;
+    d.k = p.kernel_h * p.kernel_w;
+    d.off = m.dw_off.data();
+    d.mask = m.dw_mask.data();
+    d.n_vec = (d.plane + 15) / 16;
+    d.act = p.act;
+    for (int64_t n = 0; n < batch; ++n) {
+      d.x = input + n * in_size;
+      d.y = output + n * out_size;
+      conv2d_f32_depthwise_flat_avx512(d);
+    }
+    return;
+  }
   // The one place that maps a tier to its code (STYLE.md 4).
   void (*kernel)(const DirectConvArgs&) = m.zmm ? conv2d_f32_direct_avx512
                                           : m.choice == KernelChoice::kGeneric
@@ -415,6 +527,16 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
       a.wpack = m.wpack.data() + g * m.wpack_group;
       a.bias = m.bpack.data() + g * m.bpack_group;
       a.dst = output + n * out_size + g * ocg * out_plane;
+      if (m.flat_tail) {  // a plane below one vector: its pixels staged, zeros after them
+        const int64_t lanes = m.zmm ? 16 : 8, len = m.vlen[0];
+        for (int64_t ic = 0; ic < p.in_c_per_group(); ++ic) {
+          float* d = scratch + ic * lanes;
+          std::memcpy(d, src + ic * m.plane, sizeof(float) * static_cast<size_t>(len));
+          std::fill(d + len, d + lanes, 0.0f);
+        }
+        a.src = scratch;
+        a.koff = m.tail_koff.data();
+      }
       kernel(a);
     }
   }

@@ -103,6 +103,45 @@ struct PackedGemmArgs {
   Activation act;
 };
 
+// A depthwise stride-1 "same" convolution (groups = in_c = out_c, 3×3 or 5×5, dilation 1,
+// output plane = input plane) on the AVX-512 tier, read in place: vectors of 16 outputs run
+// over the flattened plane (position j = oh·W + ow) and tap t reads x[j + off[t]] with the lanes
+// whose input pixel is outside the image masked to 0 (mask[v·k + t], bit l = lane l of vector v
+// reads a pixel). Per lane: bias, then the taps in order by FMA, then the activation — the
+// same operations as the staged direct plan (conv_depthwise on zero-padded rows), so the same
+// bits, without the per-channel staging copy.
+struct DwFlatArgs {
+  const float* x;              // [channels][plane]
+  const float* w;              // [channels][k]
+  const float* bias;           // [channels]
+  float* y;                    // [channels][plane]
+  int64_t channels, plane, k;  // k = 9 or 25
+  const int32_t* off;          // [k]
+  const uint16_t* mask;        // [n_vec][k]
+  int64_t n_vec;               // ceil(plane / 16)
+  Activation act;
+};
+void conv2d_f32_depthwise_flat_avx512(const DwFlatArgs& args);
+
+// A depthwise stride-2 convolution (groups = in_c = out_c, 3×3 or 5×5, dilation 1, any pads)
+// on the AVX-512 tier, read in place: 16 outputs of a row per vector; for each kernel row, 32
+// input columns are loaded from 2·ow0 − pad_left + 2p (p = 0, 1, 2; masked to 0 outside the
+// row, rows outside the image read as 0) and split into even / odd columns by vpermt2ps, which
+// are taps kw = 2p and 2p + 1. Per lane: bias, then the taps in order by FMA, then the
+// activation: the staged direct plan's operations, so the same bits, without the per-channel
+// column-phase gather.
+struct DwS2Args {
+  const float* x;  // [channels][in_h][in_w]
+  const float* w;  // [channels][k·k]
+  const float* bias;
+  float* y;  // [channels][out_h][out_w]
+  int64_t channels, in_h, in_w, out_h, out_w, k, pad_top, pad_left;
+  Activation act;
+};
+void conv2d_f32_depthwise_s2_avx512(const DwS2Args& args);
+bool depthwise_s2_applicable(const Conv2dParams& p);
+bool depthwise_flat_applicable(const Conv2dParams& p);
+
 // Whether Winograd F(2×2, 3×3) is faster than the direct plan for an applicable shape
 // (measured; conv_f32_winograd.cpp).
 bool winograd_pays_off(const Conv2dParams& p, KernelChoice tier);
@@ -198,7 +237,7 @@ void channel_affine_f32_avx2(const AffineArgs& args);
 
 // How the input of a direct convolution is staged in scratch before the micro-kernels run.
 enum class ConvStage {
-  kNone,     // 1×1, stride 1, no padding, H·W a multiple of 8: the input itself
+  kNone,     // 1×1, stride 1, no padding: the input itself (flat_tail: a staged copy)
   kPadded,   // stride_w = 1: zero-padded copy [c][in_h+pads][in_w+pads]
   kStrided,  // stride_w > 1: [c][in_h+pads][blocks][n], column-gathered (Impl::gather_*)
   kIm2col,   // [k][out_h·out_w rounded to L]: pixel vectors cross output rows
@@ -217,6 +256,17 @@ struct Conv2dF32::Impl {
   bool zmm = false;  // kAvx512 with 16-lane vectors (false: its 8-lane plan, see prepare())
   std::vector<int32_t> koff, vin, vout, vlen;
   std::vector<uint8_t> row_used;  // [staged rows]: read by some output row
+  // kNone with H·W below the lanes: the one vector (vlen < lanes) would read past the input,
+  // so run() copies its lanes of every channel into scratch ([in_c/groups][lanes], zeros after
+  // the valid lanes) and runs it with tail_koff[ic] = ic·lanes. Same micro-kernel, same sums
+  // in the same order as every other direct plan. (Larger planes end with a vector moved back
+  // to overlap the one before: prepare().)
+  bool flat_tail = false;
+  std::vector<int32_t> tail_koff;
+  // The AVX-512 depthwise plan over the flattened plane (DwFlatArgs): tap offsets, lane masks.
+  bool dw_flat = false, dw_s2 = false;  // dw_s2: DwS2Args (weights in `weight`, bias in bpack)
+  std::vector<int32_t> dw_off;
+  std::vector<uint16_t> dw_mask;
   // kStrided: each staged row holds gather_taps blocks of gather_n floats (a multiple of 8),
   // block t = the padded row's columns j·stride_w + t·gather_step. Either one block per tap
   // (gather_step = dilation_w), or, when kernel_w > stride_w, one per column phase

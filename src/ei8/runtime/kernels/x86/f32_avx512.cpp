@@ -7,6 +7,7 @@
 // the direct plan is memory bound and uses the AVX2 routines (conv_f32.cpp).
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "ei8/runtime/kernels/f32_tiles.h"
@@ -40,7 +41,159 @@ struct Avx512Ops {
   static V load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(lanes_below(n), p); }
 };
 
+// DwFlatArgs (f32_internal.h) with a compile-time tap count: NV vectors per step, the K
+// weights broadcast once per channel (K = 25 leaves them to memory operands).
+template <int K, int NV, bool kLeaky>
+void depthwise_flat(const DwFlatArgs& a) {
+  using V = __m512;
+  const tiles::Epi<Avx512Ops> epi(a.act);
+  int32_t off[K];
+  for (int t = 0; t < K; ++t) off[t] = a.off[t];
+  const __mmask16 last_mask =
+      Avx512Ops::lanes_below(static_cast<int>(a.plane - 16 * (a.n_vec - 1)));
+  for (int64_t c = 0; c < a.channels; ++c) {
+    const float* x = a.x + c * a.plane;
+    float* y = a.y + c * a.plane;
+    const float* wc = a.w + c * K;
+    V w[K];
+#pragma GCC unroll 32
+    for (int t = 0; t < K; ++t) w[t] = _mm512_set1_ps(wc[t]);
+    const V bias = _mm512_set1_ps(a.bias[c]);
+    const auto block = [&]<int N>(int64_t v0) {
+      V acc[N];
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) acc[j] = bias;
+#pragma GCC unroll 32
+      for (int t = 0; t < K; ++t) {
+#pragma GCC unroll 8
+        for (int j = 0; j < N; ++j) {
+          const __mmask16 m = a.mask[(v0 + j) * K + t];
+          acc[j] =
+              _mm512_fmadd_ps(w[t], _mm512_maskz_loadu_ps(m, x + 16 * (v0 + j) + off[t]), acc[j]);
+        }
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) {
+        const V r = epi.template apply<kLeaky>(acc[j]);
+        if (v0 + j == a.n_vec - 1) {
+          _mm512_mask_storeu_ps(y + 16 * (v0 + j), last_mask, r);
+        } else {
+          _mm512_storeu_ps(y + 16 * (v0 + j), r);
+        }
+      }
+    };
+    int64_t v0 = 0;
+    for (; v0 + NV <= a.n_vec; v0 += NV) block.template operator()<NV>(v0);
+    for (; v0 < a.n_vec; ++v0) block.template operator()<1>(v0);
+  }
+}
+
+template <int K>
+void depthwise_flat_act(const DwFlatArgs& a) {
+  if (a.act.kind == ActKind::kLeakyRelu) {
+    depthwise_flat<K, 4, true>(a);
+  } else {
+    depthwise_flat<K, 4, false>(a);
+  }
+}
+
+// DwS2Args (f32_internal.h): R output rows × one vector of 16 outputs per step.
+template <int K, bool kLeaky>
+void depthwise_s2(const DwS2Args& a) {
+  using V = __m512;
+  constexpr int kR = 4, kPairs = (K + 1) / 2;
+  const tiles::Epi<Avx512Ops> epi(a.act);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const V zero = _mm512_setzero_ps();
+  for (int64_t c = 0; c < a.channels; ++c) {
+    const float* x = a.x + c * a.in_h * a.in_w;
+    float* y = a.y + c * a.out_h * a.out_w;
+    const float* wc = a.w + c * K * K;
+    const V bias = _mm512_set1_ps(a.bias[c]);
+    for (int64_t ow0 = 0; ow0 < a.out_w; ow0 += 16) {
+      // Columns 2·ow0 − pad_left + 2p + i, i < 32: the lanes inside the row.
+      int64_t start[kPairs];
+      __mmask16 mlo[kPairs], mhi[kPairs];
+      for (int p = 0; p < kPairs; ++p) {
+        start[p] = 2 * ow0 - a.pad_left + 2 * p;
+        const int64_t lo = std::max<int64_t>(0, -start[p]);
+        const int64_t hi = std::min<int64_t>(32, a.in_w - start[p]);
+        const uint64_t m = hi > lo ? ((uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1) : 0;
+        mlo[p] = static_cast<__mmask16>(m & 0xffff);
+        mhi[p] = static_cast<__mmask16>(m >> 16);
+      }
+      const __mmask16 store_mask =
+          Avx512Ops::lanes_below(static_cast<int>(std::min<int64_t>(16, a.out_w - ow0)));
+      for (int64_t oh0 = 0; oh0 < a.out_h; oh0 += kR) {
+        const int64_t rows = std::min<int64_t>(kR, a.out_h - oh0);
+        V acc[kR];
+#pragma GCC unroll 4
+        for (int r = 0; r < kR; ++r) acc[r] = bias;
+#pragma GCC unroll 5
+        for (int kh = 0; kh < K; ++kh) {
+          const float* xr[kR];
+#pragma GCC unroll 4
+          for (int r = 0; r < kR; ++r) {
+            const int64_t ih = 2 * (oh0 + r) + kh - a.pad_top;
+            xr[r] = r < rows && ih >= 0 && ih < a.in_h ? x + ih * a.in_w : nullptr;
+          }
+#pragma GCC unroll 3
+          for (int p = 0; p < kPairs; ++p) {
+            const V we = _mm512_set1_ps(wc[kh * K + 2 * p]);
+#pragma GCC unroll 4
+            for (int r = 0; r < kR; ++r) {
+              V lo = zero, hi = zero;
+              if (xr[r] != nullptr) {
+                lo = _mm512_maskz_loadu_ps(mlo[p], xr[r] + start[p]);
+                hi = _mm512_maskz_loadu_ps(mhi[p], xr[r] + start[p] + 16);
+              }
+              acc[r] = _mm512_fmadd_ps(we, _mm512_permutex2var_ps(lo, even, hi), acc[r]);
+              if (2 * p + 1 < K) {
+                const V wo = _mm512_set1_ps(wc[kh * K + 2 * p + 1]);
+                acc[r] = _mm512_fmadd_ps(wo, _mm512_permutex2var_ps(lo, odd, hi), acc[r]);
+              }
+            }
+          }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < kR; ++r) {
+          if (r < rows) {
+            _mm512_mask_storeu_ps(y + (oh0 + r) * a.out_w + ow0, store_mask,
+                                  epi.template apply<kLeaky>(acc[r]));
+          }
+        }
+      }
+    }
+  }
+}
+
+template <int K>
+void depthwise_s2_act(const DwS2Args& a) {
+  if (a.act.kind == ActKind::kLeakyRelu) {
+    depthwise_s2<K, true>(a);
+  } else {
+    depthwise_s2<K, false>(a);
+  }
+}
+
 }  // namespace
+
+void conv2d_f32_depthwise_s2_avx512(const DwS2Args& args) {
+  if (args.k == 5) {
+    depthwise_s2_act<5>(args);
+  } else {
+    depthwise_s2_act<3>(args);
+  }
+}
+
+void conv2d_f32_depthwise_flat_avx512(const DwFlatArgs& args) {
+  if (args.k == 25) {
+    depthwise_flat_act<25>(args);
+  } else {
+    depthwise_flat_act<9>(args);
+  }
+}
 
 void conv2d_f32_direct_avx512(const DirectConvArgs& args) {
   tiles::conv_direct_dispatch<Avx512Ops>(args);
