@@ -14,19 +14,25 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
-        build = os.path.abspath(os.path.join(self.build_temp, "cmake"))
-        os.makedirs(build, exist_ok=True)
-        configure = [
-            "cmake", "-S", ROOT, "-B", build, "-G", "Ninja",
-            "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG",
-            "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG", "-DEI8_WERROR=ON",
-            "-DEI8_WITH_PYTHON=ON", f"-DPython3_EXECUTABLE={sys.executable}",
-        ]
-        if shutil.which("ninja") is None:
-            configure.remove("-G")
-            configure.remove("Ninja")
-        subprocess.run(configure, check=True)
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")
+        # EI8_CMAKE_BUILD_DIR: an already configured build tree (e.g. build/release of the
+        # README's commands) whose module is reused; otherwise a build tree of our own.
+        build = os.environ.get("EI8_CMAKE_BUILD_DIR")
+        if build:
+            build = os.path.abspath(build)
+        else:
+            build = os.path.abspath(os.path.join(self.build_temp, "cmake"))
+            os.makedirs(build, exist_ok=True)
+            configure = [
+                "cmake", "-S", ROOT, "-B", build, "-G", "Ninja",
+                "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG",
+                "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG", "-DEI8_WERROR=ON",
+                "-DEI8_WITH_PYTHON=ON", f"-DPython3_EXECUTABLE={sys.executable}",
+            ]
+            if shutil.which("ninja") is None:
+                configure.remove("-G")
+                configure.remove("Ninja")
+            subprocess.run(configure, check=True)
         subprocess.run(["cmake", "--build", build, "--target", "edgeint8_python", "-j", jobs],
                        check=True)
         src = os.path.join(build, "python", "edgeint8")
