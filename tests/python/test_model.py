@@ -1,5 +1,5 @@
-"""edgeint8.Model: inputs/outputs and run() against `edgeint8 info` / `edgeint8 run`."""
-import json
+"""edgeint8.Model: inputs/outputs against the ONNX file (read by the onnx package), run() against
+`edgeint8 run` on the same inputs (bit for bit), and its bad-input errors."""
 import threading
 import time
 
