@@ -133,3 +133,21 @@ def test_bitgrowth_equals_cli(float_model, calib):
     with pytest.raises(ValueError, match=r"operands = 'u4', must be s8xs8 or u8xs8"):
         edgeint8.bitgrowth(float_model, operands="u4")
 
+
+
+def test_pandas_frames_when_installed(tmp_path, float_model, calib, rng):
+    """pandas=True gives DataFrames with the same rows (skipped where pandas is not installed);
+    without pandas installed it raises ImportError rather than returning something else."""
+    x, _ = calib
+    qdq = tmp_path / "q.onnx"
+    edgeint8.quantize(float_model, x, output=qdq)
+    xi = rng.standard_normal((2, 1, 128)).astype(np.float32)
+    rows = edgeint8.compare(float_model, qdq, xi)["tensors"]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError):
+            edgeint8.compare(float_model, qdq, xi, pandas=True)
+        pytest.skip("pandas is not installed (Debian: python3-pandas)")
+    df = edgeint8.compare(float_model, qdq, xi, pandas=True)["tensors"]
+    assert df.to_dict("records") == rows
