@@ -27,6 +27,15 @@ function(ei8_module name)
   target_include_directories(ei8_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(ei8_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   ei8_set_warnings(ei8_${name})
+  # Linked into the Python module (a shared object): -fPIC instead of Debian's default -fPIE,
+  # with -fno-semantic-interposition so that GCC still inlines and binds calls within the
+  # library as it does for an executable. Programs and tests keep their flags.
+  if(EI8_PYTHON_MODULE)
+    set_target_properties(ei8_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      target_compile_options(ei8_${name} PRIVATE -fno-semantic-interposition)
+    endif()
+  endif()
 endfunction()
 
 # ei8_test(<name> SOURCES ... DEPS ...): one GoogleTest program per module, discovered by ctest.

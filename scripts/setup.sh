@@ -18,6 +18,8 @@ packages=(
   nodejs
   python3-onnx libonnx-testdata                               # regenerate tests/data/{qdq,onnx_node}
   python3-torchvision                                          # bench/models/export_torchvision.py, torchvision interop test
+  pybind11-dev python3-dev python3-numpy python3-pytest        # the Python module edgeint8 + its tests
+  python3-setuptools python3-wheel python3-venv python3-pip    # pip install --no-build-isolation .
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm    # edgeint8 codegen: MCU firmware + QEMU
 )
 
