@@ -16,6 +16,7 @@
 #include "ei8/core/output_files.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/pipeline/layer_prices.h"
 #include "ei8/pipeline/quant_tables.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/int8_engine.h"
@@ -142,9 +143,13 @@ Status priced_command(const QuantizeArgs& a, const Graph& g, const quant::EvalSe
   o.batch = a.batch;
   o.ranking = ranking;
   o.latency = int8_latency_function();
+  arch::ArrayConfig array;
   if (!a.arch_config.empty()) {
     EI8_ASSIGN_OR_RETURN(arch::ScaleSimConfig cfg, arch::read_scalesim_config(a.arch_config));
-    o.array = cfg.array;
+    array = cfg.array;
+  }
+  if (o.cost == CostMetric::kCycles || o.cost == CostMetric::kEnergy) {
+    o.price = pipeline::arch_layer_prices(o.cost, array);
   }
   EI8_ASSIGN_OR_RETURN(PricedResult r, priced_mixed_precision(g, table, ev, o));
   const report::Table points = pipeline::priced_points_table(r);

@@ -8,10 +8,6 @@
 #include <optional>
 #include <set>
 
-#include "ei8/arch/model_workload.h"
-#include "ei8/arch/systolic_model.h"
-#include "ei8/graph/shape_inference.h"
-
 namespace ei8::quant {
 
 std::string_view layer_precision_name(LayerPrecision p) {
@@ -57,14 +53,6 @@ Result<CostMetric> parse_cost_metric(std::string_view name) {
       "cannot parse cost: cost = '{}', must be bytes, latency, cycles or energy", name);
 }
 
-arch::EnergyTable PricedOptions::default_float_energy_table() {
-  arch::EnergyTable t = arch::default_energy_table();
-  t.name += " (fp32 MACs: mac_pj x16, array_bytes_per_mac x4)";
-  t.mac_pj *= 16.0;
-  t.array_bytes_per_mac *= 4.0;
-  return t;
-}
-
 namespace {
 
 constexpr size_t kPrecisions = std::size(kSearchPrecisions);
@@ -92,15 +80,8 @@ double layer_bytes(const Graph& g, const Node& n, LayerPrecision p, int weight_b
 
 }  // namespace
 
-arch::ArrayConfig array_for(const arch::ArrayConfig& array, LayerPrecision p) {
-  arch::ArrayConfig a = array;
-  a.word_bytes = precision_word_bytes(p);
-  a.bandwidth = std::max<int64_t>(1, array.bandwidth / a.word_bytes);
-  return a;
-}
-
-Result<std::vector<LayerPrice>> price_layers(const Graph& g, const std::vector<std::string>& layers,
-                                             const PricedOptions& o) {
+Result<std::vector<LayerPrice>> byte_prices(const Graph& g, const std::vector<std::string>& layers,
+                                            int weight_bits) {
   std::vector<LayerPrice> prices;
   for (const std::string& name : layers) {
     const Node* n = node_named(g, name);
@@ -110,41 +91,9 @@ Result<std::vector<LayerPrice>> price_layers(const Graph& g, const std::vector<s
     }
     LayerPrice lp{name, std::vector<double>(kPrecisions, NAN), std::vector<int64_t>(kPrecisions)};
     for (LayerPrecision p : kSearchPrecisions) {
-      if (o.cost == CostMetric::kBytes) {
-        lp.cost[index_of(p)] = layer_bytes(g, *n, p, o.ptq.weight_bits);
-      }
+      lp.cost[index_of(p)] = layer_bytes(g, *n, p, weight_bits);
     }
     prices.push_back(std::move(lp));
-  }
-  if (o.cost != CostMetric::kCycles && o.cost != CostMetric::kEnergy) return prices;
-  Graph shaped = g;
-  EI8_RETURN_IF_ERROR(infer_shapes(shaped));
-  EI8_ASSIGN_OR_RETURN(arch::Workload w, arch::workload_from_graph(shaped));
-  for (LayerPrecision p : kSearchPrecisions) {
-    const arch::ArrayConfig a = array_for(o.array, p);
-    EI8_RETURN_IF_ERROR(a.validate());
-    const arch::EnergyTable& table = p == LayerPrecision::kInt8 ? o.energy : o.float_energy;
-    arch::LayerSimulator sim(a);
-    for (LayerPrice& lp : prices) {
-      double cycles = 0, energy_pj = 0;
-      bool found = false;
-      for (const arch::Layer& l : w.layers) {
-        // A grouped conv is one simulator layer per group, "<node>_g<i>".
-        if (l.name != lp.node && l.name.rfind(lp.node + "_g", 0) != 0) continue;
-        EI8_ASSIGN_OR_RETURN(arch::LayerStats s, sim.simulate(l));
-        cycles += static_cast<double>(s.total_cycles);
-        energy_pj += arch::layer_energy(table, arch::action_counts(s), a).total();
-        found = true;
-      }
-      if (!found) {
-        return invalid_argument(
-            "cannot price layer '{}': simulator layer = absent, must be mapped by the workload "
-            "of graph '{}'",
-            lp.node, g.name());
-      }
-      lp.cycles[index_of(p)] = static_cast<int64_t>(cycles);
-      lp.cost[index_of(p)] = o.cost == CostMetric::kCycles ? cycles : energy_pj / 1000.0;
-    }
   }
   return prices;
 }
@@ -163,6 +112,11 @@ Result<PricedResult> priced_mixed_precision(const Graph& g, const CalibTable& ta
     return invalid_argument(
         "cannot run mixed precision: evaluation labels = absent, must be given (the target is an "
         "accuracy drop)");
+  }
+  if ((o.cost == CostMetric::kCycles || o.cost == CostMetric::kEnergy) && !o.price) {
+    return invalid_argument(
+        "cannot run mixed precision: price function = absent, must be given for cost {}",
+        cost_metric_name(o.cost));
   }
   if (o.cost == CostMetric::kLatency && !o.latency) {
     return invalid_argument(
@@ -186,7 +140,18 @@ Result<PricedResult> priced_mixed_precision(const Graph& g, const CalibTable& ta
   if (res.layers.empty()) {
     return invalid_argument("cannot run mixed precision: quantized layers = 0, must be >= 1");
   }
-  EI8_ASSIGN_OR_RETURN(res.prices, price_layers(g, res.layers, o));
+  if (o.cost == CostMetric::kCycles || o.cost == CostMetric::kEnergy) {
+    EI8_ASSIGN_OR_RETURN(res.prices, o.price(g, res.layers));
+  } else {
+    EI8_ASSIGN_OR_RETURN(res.prices, byte_prices(g, res.layers, o.ptq.weight_bits));
+    if (o.cost == CostMetric::kLatency) {
+      for (LayerPrice& lp : res.prices) std::fill(lp.cost.begin(), lp.cost.end(), NAN);
+    }
+  }
+  if (res.prices.size() != res.layers.size()) {
+    return internal_error("cannot price layers: prices = {}, must be {}", res.prices.size(),
+                          res.layers.size());
+  }
   const size_t L = res.layers.size();
   // The configurations: every subset of float layers, or the prefixes of the ranking.
   std::vector<std::vector<LayerPrecision>> configs;

@@ -5,15 +5,16 @@
 //            float: 4 per weight and bias)
 //   latency  measured: the integer engine's median µs per sample at batch 1 on the mixed model
 //            (LatencyFn; not additive, one measurement per configuration)
-//   cycles   the systolic simulator (arch/) on `array`, each layer through the same layer view as
+//   cycles   (priced by pipeline/layer_prices.h: quant does not depend on arch) the systolic
+//            simulator (arch/) on an array, each layer through the same layer view as
 //            `edgeint8 arch` (workload_from_graph: grouped convs per group, FC as GEMM) with the
 //            operand width of its precision (array_for: ArrayConfig::word_bytes int8 1, float 4;
 //            the DRAM interface keeps its width in bytes, so a float layer gets
 //            max(1, ⌊bandwidth / 4⌋) words per cycle; the PEs do one MAC per cycle either way)
 //   energy   arch's energy model on those layer statistics (energy.h); a float layer uses
-//            `float_energy` (default: the INT8 table with mac_pj ×16 and array_bytes_per_mac ×4,
-//            an FP32 MAC taken as ~16× an INT8 one — Horowitz, ISSCC 2014, 45 nm: 8-bit integer
-//            multiply 0.2 pJ, 32-bit float multiply 3.7 pJ)
+//            a float table (pipeline/layer_prices.h default: the INT8 table with mac_pj ×16 and
+//            array_bytes_per_mac ×4, an FP32 MAC taken as ~16× an INT8 one — Horowitz, ISSCC 2014,
+//            45 nm: 8-bit integer multiply 0.2 pJ, 32-bit float multiply 3.7 pJ)
 // Cycles and energy are additive over layers; host ops (pools, activations) are not priced.
 //
 // Every configuration is evaluated (quantized with its float layers excluded, run on the
@@ -32,8 +33,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ei8/arch/energy.h"
-#include "ei8/arch/scalesim_config.h"
+#include <functional>
+
 #include "ei8/core/status.h"
 #include "ei8/graph/graph.h"
 #include "ei8/quant/calib_table.h"
@@ -51,28 +52,11 @@ inline constexpr LayerPrecision kSearchPrecisions[] = {LayerPrecision::kInt8,
 std::string_view layer_precision_name(LayerPrecision p);  // "int8", "float"
 // Operand bytes on the array: int8 1, float 4.
 int64_t precision_word_bytes(LayerPrecision p);
-// The array a layer of precision p runs on: word_bytes of p, bandwidth ⌊bandwidth / word_bytes⌋
-// words per cycle (≥ 1): `array` describes the INT8 configuration.
-arch::ArrayConfig array_for(const arch::ArrayConfig& array, LayerPrecision p);
 
 enum class CostMetric { kBytes, kLatency, kCycles, kEnergy };
 std::string_view cost_metric_name(CostMetric c);  // "bytes", "latency", "cycles", "energy"
 std::string_view cost_metric_unit(CostMetric c);  // "B", "us", "cycles", "nJ"
 Result<CostMetric> parse_cost_metric(std::string_view name);
-
-struct PricedOptions {
-  double max_drop_points = 0.3;  // finite, ≥ 0
-  CostMetric cost = CostMetric::kBytes;
-  PtqOptions ptq;  // exclude_nodes: float in every configuration (not searched)
-  int64_t batch = 32;
-  arch::ArrayConfig array;  // cycles / energy (word_bytes is set per precision)
-  arch::EnergyTable energy = arch::default_energy_table();
-  arch::EnergyTable float_energy = default_float_energy_table();
-  LatencyFn latency;                 // required for kLatency
-  int max_exhaustive_layers = 6;     // 2^6 = 64 configurations
-  std::vector<std::string> ranking;  // most sensitive first; default: graph order
-  static arch::EnergyTable default_float_energy_table();
-};
 
 // The price of one layer in each precision (index = static_cast<size_t>(LayerPrecision)); NaN
 // for latency (measured per configuration, not per layer).
@@ -80,6 +64,21 @@ struct LayerPrice {
   std::string node;
   std::vector<double> cost;
   std::vector<int64_t> cycles;  // per precision, the simulator's total cycles (0 without arch)
+};
+
+// Per-layer prices of `layers` (nodes of `g`) in the options' metric.
+using LayerPriceFn = std::function<Result<std::vector<LayerPrice>>(
+    const Graph& g, const std::vector<std::string>& layers)>;
+
+struct PricedOptions {
+  double max_drop_points = 0.3;  // finite, ≥ 0
+  CostMetric cost = CostMetric::kBytes;
+  PtqOptions ptq;  // exclude_nodes: float in every configuration (not searched)
+  int64_t batch = 32;
+  LayerPriceFn price;                // required for kCycles / kEnergy: arch_layer_prices
+  LatencyFn latency;                 // required for kLatency
+  int max_exhaustive_layers = 6;     // 2^6 = 64 configurations
+  std::vector<std::string> ranking;  // most sensitive first; default: graph order
 };
 
 struct PricedPoint {
@@ -107,13 +106,13 @@ struct PricedResult {
 };
 
 // `g`: optimized float graph; `table`: its calibration table; `ev` with labels. Errors: no
-// labels, bad target, latency metric without a latency function, an invalid array, a ranked name
-// that is not a searched layer.
+// labels, bad target, latency metric without a latency function, cycles/energy without a price
+// function, a ranked name that is not a searched layer.
 Result<PricedResult> priced_mixed_precision(const Graph& g, const CalibTable& table,
                                             const EvalSet& ev, const PricedOptions& o);
 
-// Per-layer prices alone (bytes, cycles, energy; latency gives NaN).
-Result<std::vector<LayerPrice>> price_layers(const Graph& g, const std::vector<std::string>& layers,
-                                             const PricedOptions& o);
+// Parameter bytes per layer and precision (the kBytes prices).
+Result<std::vector<LayerPrice>> byte_prices(const Graph& g, const std::vector<std::string>& layers,
+                                            int weight_bits);
 
 }  // namespace ei8::quant

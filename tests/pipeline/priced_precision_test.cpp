@@ -1,6 +1,6 @@
-// priced_precision.h: the mixed-precision search with a hardware price, on a model with a
-// deliberately sensitive layer (two_conv_cnn with conv1's output channels 100x apart, conv2's
-// inputs unscaled: the same float function, per-tensor quantization breaks it).
+// quant/priced_precision.h with pipeline/layer_prices.h: the mixed-precision search with a hardware
+// price, on a model with a deliberately sensitive layer (two_conv_cnn with conv1's output channels
+// 100x apart, conv2's inputs unscaled: the same float function, per-tensor quantization breaks it).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include "ei8/core/rng.h"
 #include "ei8/graph/passes.h"
 #include "ei8/graph/shape_inference.h"
+#include "ei8/pipeline/layer_prices.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/priced_precision.h"
 #include "ei8/quant/simulate.h"
@@ -69,18 +70,26 @@ Problem problem() {
   return s;
 }
 
+arch::ArrayConfig small_array() {
+  arch::ArrayConfig a;
+  a.rows = 8;
+  a.cols = 8;
+  a.ifmap_sram_kb = 1;
+  a.filter_sram_kb = 1;
+  a.ofmap_sram_kb = 1;
+  a.bandwidth = 4;
+  return a;
+}
+
 PricedOptions options(CostMetric c) {
   PricedOptions o;
   o.cost = c;
   o.max_drop_points = 1.0;
   o.ptq.weights = WeightGranularity::kPerTensor;
   // A small array with little SRAM and a narrow DRAM interface, so that operand bytes show.
-  o.array.rows = 8;
-  o.array.cols = 8;
-  o.array.ifmap_sram_kb = 1;
-  o.array.filter_sram_kb = 1;
-  o.array.ofmap_sram_kb = 1;
-  o.array.bandwidth = 4;
+  if (c == CostMetric::kCycles || c == CostMetric::kEnergy) {
+    o.price = pipeline::arch_layer_prices(c, small_array());
+  }
   return o;
 }
 
@@ -145,15 +154,17 @@ TEST(PricedPrecision, CostsAreTheSimulatorsPerLayerNumbers) {
     ASSERT_TRUE(r.ok()) << r.status().message();
     for (const LayerPrice& lp : r->prices) {
       for (LayerPrecision p : kSearchPrecisions) {
-        arch::ArrayConfig a = o.array;
+        arch::ArrayConfig a = small_array();
         a.word_bytes = precision_word_bytes(p);
-        a.bandwidth = std::max<int64_t>(1, o.array.bandwidth / a.word_bytes);
+        a.bandwidth = std::max<int64_t>(1, small_array().bandwidth / a.word_bytes);
         double cycles = 0, energy = 0;
         for (const arch::Layer& l : w.layers) {
           if (l.name != lp.node) continue;
           const arch::LayerStats st = arch::simulate_layer(l, a).value();
           cycles += static_cast<double>(st.total_cycles);
-          energy += arch::layer_energy(p == LayerPrecision::kInt8 ? o.energy : o.float_energy,
+          energy += arch::layer_energy(p == LayerPrecision::kInt8
+                                           ? arch::default_energy_table()
+                                           : pipeline::default_float_energy_table(),
                                        arch::action_counts(st), a)
                         .total() /
                     1000.0;
@@ -184,6 +195,12 @@ TEST(PricedPrecision, BadInputIsAClearError) {
   EXPECT_EQ(r.status().message(),
             "cannot run mixed precision: latency function = absent, must be given for cost "
             "latency");
+  PricedOptions np = options(CostMetric::kCycles);
+  np.price = nullptr;
+  r = priced_mixed_precision(s.g, s.table, s.ev, np);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "cannot run mixed precision: price function = absent, must be given for cost cycles");
   PricedOptions o = options(CostMetric::kBytes);
   o.max_drop_points = -1;
   EXPECT_FALSE(priced_mixed_precision(s.g, s.table, s.ev, o).ok());
