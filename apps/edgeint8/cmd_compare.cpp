@@ -161,6 +161,7 @@ Status compare_command(const CompareArgs& a) {
     EI8_ASSIGN_OR_RETURN(ta, quant::read_dump(a.a));
   } else {
     EI8_ASSIGN_OR_RETURN(quant::ProbedModel ma, load_model(a.a, a.engine_a, a.profile_a));
+    for (const std::string& n : ma.notes()) fmt::print(stderr, "note: {}\n", n);
     Result<quant::TensorSet> r = ma.run(x);
     if (!r.ok()) return r.status().with_context(a.a);
     ta = std::move(r).value();
@@ -172,6 +173,7 @@ Status compare_command(const CompareArgs& a) {
     EI8_ASSIGN_OR_RETURN(graph_c, quant::compare_tensor_sets(ta, tb, co));
   } else {
     EI8_ASSIGN_OR_RETURN(quant::ProbedModel mb, load_model(a.b, a.engine_b, a.profile_b));
+    for (const std::string& n : mb.notes()) fmt::print(stderr, "note: {}\n", n);
     if (a.mode != "layer") {
       Result<quant::TensorSet> r = mb.run(x);
       if (!r.ok()) return r.status().with_context(a.b);
@@ -225,12 +227,16 @@ void register_compare(CLI::App& app) {
                   "graph = both run end to end (default); layer = each layer of B fed A's input "
                   "to that layer; both");
   sub->add_option("--engine-a", args->engine_a,
-                  "QDQ model A: int8 = integer engine (default), float = QDQ simulation");
-  sub->add_option("--engine-b", args->engine_b, "QDQ model B: int8 (default) or float");
+                  "QDQ model A: int8 = integer engine (default), float = QDQ simulation following "
+                  "the profile (exact accumulator, the profile's requantizer), float-plain = "
+                  "QDQ simulation with float sums");
+  sub->add_option("--engine-b", args->engine_b,
+                  "QDQ model B: int8 (default), float or float-plain");
   sub->add_option("--profile-a", args->profile_a,
-                  "Requantization profile of A's integer engine: ort (default), tflite, "
-                  "tflite-single");
-  sub->add_option("--profile-b", args->profile_b, "Requantization profile of B's integer engine");
+                  "Requantization profile of A's integer engine or simulation: ort (default), "
+                  "tflite, tflite-single");
+  sub->add_option("--profile-b", args->profile_b,
+                  "Requantization profile of B's integer engine or simulation");
   sub->add_option("--tolerance-lsb", args->tolerance_lsb,
                   "A quantized tensor diverges when max |d| > this many LSB (default 1)");
   sub->add_option("--rel-tolerance", args->rel_tolerance,

@@ -11,14 +11,17 @@
 #include <set>
 
 #include "cli.h"
+#include "ei8/arch/scalesim_config.h"
 #include "ei8/core/npy.h"
 #include "ei8/core/output_files.h"
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
+#include "ei8/pipeline/layer_prices.h"
 #include "ei8/pipeline/quant_tables.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/mixed_precision.h"
+#include "ei8/quant/priced_precision.h"
 #include "ei8/quant/ptq.h"
 #include "ei8/quant/recovery.h"
 #include "ei8/quant/sensitivity.h"
@@ -39,6 +42,7 @@ struct QuantizeArgs {
   std::string prior = "laplace", exclude, a16;
   std::string eval_data, eval_labels, sweep_out = "results/tables";
   double max_drop = -1.0;
+  std::string cost, arch_config;  // --cost (priced mixed precision), --arch-config
   bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
   // Accuracy recovery (quant/equalize.h, quant/recovery.h).
   bool cle = false, no_absorb = false, bias_correction = false, adaround = false;
@@ -125,6 +129,67 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
   return {};
 }
 
+// --max-drop with --cost: the priced search (quant/priced_precision.h); writes
+// <sweep-out>/mixed_precision_pareto.csv (every point), mixed_precision_prices.csv (per layer)
+// and the chosen model to -o.
+Status priced_command(const QuantizeArgs& a, const Graph& g, const quant::EvalSet& ev,
+                      const quant::CalibTable& table, const quant::PtqOptions& po,
+                      const std::vector<std::string>& ranking) {
+  using namespace quant;
+  PricedOptions o;
+  EI8_ASSIGN_OR_RETURN(o.cost, parse_cost_metric(a.cost));
+  o.max_drop_points = a.max_drop;
+  o.ptq = po;
+  o.batch = a.batch;
+  o.ranking = ranking;
+  o.latency = int8_latency_function();
+  arch::ArrayConfig array;
+  if (!a.arch_config.empty()) {
+    EI8_ASSIGN_OR_RETURN(arch::ScaleSimConfig cfg, arch::read_scalesim_config(a.arch_config));
+    array = cfg.array;
+  }
+  if (o.cost == CostMetric::kCycles || o.cost == CostMetric::kEnergy) {
+    o.price = pipeline::arch_layer_prices(o.cost, array);
+  }
+  EI8_ASSIGN_OR_RETURN(PricedResult r, priced_mixed_precision(g, table, ev, o));
+  const report::Table points = pipeline::priced_points_table(r);
+  const report::Table prices = pipeline::layer_price_table(r);
+  if (!r.reached) {
+    if (!a.json) fmt::print("{}", points.to_markdown());
+    return out_of_range("cannot reach --max-drop {}: {} (nothing written)", a.max_drop, r.message);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(a.sweep_out, ec);
+  OutputFiles out;
+  EI8_RETURN_IF_ERROR(points.add_to(out, a.sweep_out + "/mixed_precision_pareto"));
+  EI8_RETURN_IF_ERROR(prices.add_to(out, a.sweep_out + "/mixed_precision_prices"));
+  if (!a.output.empty()) {
+    EI8_ASSIGN_OR_RETURN(std::string bytes, serialize_onnx(r.model.qdq));
+    EI8_RETURN_IF_ERROR(out.add(a.output, bytes));
+  }
+  EI8_RETURN_IF_ERROR(out.commit());
+  if (a.json) {
+    nlohmann::ordered_json j;
+    j["cost"] = cost_metric_name(r.metric);
+    j["unit"] = cost_metric_unit(r.metric);
+    j["reached"] = r.reached;
+    j["exhaustive"] = r.exhaustive;
+    j["message"] = r.message;
+    j["chosen"] = nlohmann::ordered_json::parse(points.to_json()).at(r.chosen);
+    j["points"] = nlohmann::ordered_json::parse(points.to_json());
+    j["layers"] = nlohmann::ordered_json::parse(prices.to_json());
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("per-layer {} ({}):\n{}", cost_metric_name(r.metric), cost_metric_unit(r.metric),
+               prices.to_markdown());
+    fmt::print("{}", points.to_markdown());
+    fmt::print("{}\nwrote {}/mixed_precision_pareto.csv, {}/mixed_precision_prices.csv{}\n",
+               r.message, a.sweep_out, a.sweep_out,
+               a.output.empty() ? "" : fmt::format(" and {}", a.output));
+  }
+  return {};
+}
+
 // --max-drop: rank layers (quant/sensitivity.h), fall back to float one at a time
 // (quant/mixed_precision.h); writes <sweep-out>/mixed_precision.csv and the model to -o.
 Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
@@ -137,6 +202,7 @@ Status mixed_precision_command(const QuantizeArgs& a, const Graph& g, const quan
   so.batch = a.batch;
   EI8_ASSIGN_OR_RETURN(SensitivityReport sens, analyze_sensitivity(g, st, ev, so));
   EI8_ASSIGN_OR_RETURN(CalibTable table, make_table(st, cp));
+  if (!a.cost.empty()) return priced_command(a, g, ev, table, po, sens.ranking);
   MixedPrecisionOptions mo;
   mo.max_drop_points = a.max_drop;
   mo.ptq = po;
@@ -233,6 +299,19 @@ Status quantize_command(const QuantizeArgs& a) {
           "be ignored)",
           a.model, m.option, calib_method_name(cp.method), calib_method_name(m.method));
     }
+  }
+  if (!a.cost.empty()) {
+    EI8_RETURN_IF_ERROR(parse_cost_metric(a.cost).status());
+    if (!a.max_drop_given) {
+      return invalid_argument(
+          "cannot quantize {}: --cost = {} without --max-drop, must come with it", a.model, a.cost);
+    }
+  }
+  if (!a.arch_config.empty() && a.cost != "cycles" && a.cost != "energy") {
+    return invalid_argument(
+        "cannot quantize {}: --arch-config = given with --cost '{}', must come with --cost cycles "
+        "or energy",
+        a.model, a.cost);
   }
   if (a.sweep && a.max_drop_given) {
     return invalid_argument("cannot quantize {}: --sweep and --max-drop, must be one of them",
@@ -521,6 +600,14 @@ void register_quantize(CLI::App& app) {
                   "and --eval-labels); writes <sweep-out>/mixed_precision.csv and -o")
       ->each([a](const std::string&) { a->max_drop_given = true; })
       ->default_str("");  // no default: absent = no mixed precision
+  sub->add_option("--cost", a->cost,
+                  "With --max-drop: choose int8/float per layer (every combination up to 6 "
+                  "layers) minimising bytes | latency (measured, integer engine, batch 1) | "
+                  "cycles | energy (arch simulator, --arch-config); writes "
+                  "<sweep-out>/mixed_precision_pareto.csv (Pareto set, chosen point) and "
+                  "mixed_precision_prices.csv");
+  sub->add_option("--arch-config", a->arch_config,
+                  "SCALE-Sim .cfg of the array for --cost cycles|energy (default 32x32 ws)");
   sub->add_option("--eval-data", a->eval_data,
                   "Evaluation samples (.npy or directory) for --sweep / --max-drop");
   sub->add_option("--eval-labels", a->eval_labels, "Evaluation labels (.npy of integers)");

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -134,6 +135,45 @@ TEST_F(QuantCli, MaxDropReachableAndBadInput) {
                " --max-drop 0.3");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("count = 7, must be 24"), std::string::npos) << r.err;
+}
+
+// --max-drop with --cost: every int8/float combination of the 3 layers, the Pareto set and the
+// chosen point (CSV + JSON); the chosen point is within the target and on the Pareto set.
+TEST_F(QuantCli, PricedMixedPrecisionWritesTheParetoSet) {
+  for (const char* cost : {"bytes", "cycles", "energy"}) {
+    SCOPED_TRACE(cost);
+    CliRun r = edgeint8("quantize " + common() + " --eval-labels " + path("labels.npy") +
+                        " --weights per-tensor --max-drop 100 --cost " + cost + " --sweep-out " +
+                        path("tables") + " -o " + path("mixed.onnx") + " --json");
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["cost"], cost);
+    EXPECT_EQ(j["points"].size(), 8u);
+    EXPECT_EQ(j["chosen"]["pareto"], "yes");
+    EXPECT_EQ(j["chosen"]["within_target"], "yes");
+    EXPECT_EQ(j["chosen"]["chosen"], "yes");
+    EXPECT_EQ(j["layers"].size(), 3u);
+    // Target 100 points: the cheapest point is chosen (all int8 for bytes and energy; on the
+    // default 32x32 array this tiny model's layers take as many cycles in float, and the tie goes
+    // to the more accurate point).
+    double cheapest = 1e300;
+    for (const auto& p : j["points"]) cheapest = std::min(cheapest, p["cost"].get<double>());
+    EXPECT_EQ(j["chosen"]["cost"].get<double>(), cheapest);
+    if (std::string(cost) != "cycles") {
+      EXPECT_EQ(j["chosen"]["config"], "all int8");
+    }
+    EXPECT_TRUE(fs::exists(path("tables/mixed_precision_pareto.csv")));
+    EXPECT_TRUE(fs::exists(path("tables/mixed_precision_prices.csv")));
+  }
+  CliRun r = edgeint8("quantize " + common() + " --eval-labels " + path("labels.npy") +
+                      " --max-drop 1 --cost watts");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("cost = 'watts', must be bytes, latency, cycles or energy"),
+            std::string::npos)
+      << r.err;
+  r = edgeint8("quantize " + common() + " -o " + path("q.onnx") + " --cost bytes");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("without --max-drop"), std::string::npos) << r.err;
 }
 
 TEST_F(QuantCli, SweepWritesSixteenRows) {

@@ -2,6 +2,7 @@
 // steps that need no training run for real on a small model (machine, architecture evaluation,
 // DSE on a small space, bit growth); the FP32 / PTQ / mixed-precision tables are small ones
 // written here, as their steps would. Also: the DSE's comparisons are tables, not prose.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -43,6 +44,19 @@ void write_small_quant_tables(const fs::path& out) {
   mp.set_precision("target_drop_points", 2);
   mp.add_row({0.0, "", 94.1, 0.15, 0.3, "yes"});
   ASSERT_TRUE(mp.write((out / "tables/mixed_precision_signal1d").string()).ok());
+  // recovery_<w> as the recovery step writes it: float, then W8A8 and W4A8 rows (11 in all).
+  Table rc({"config", "weight_bits", "weights", "recovery", "accuracy_pct", "drop_points",
+            "agreement_pct", "quantize_s"});
+  rc.set_precision("drop_points", 2);
+  rc.add_row({"float", 32.0, "-", "-", 94.25, 0.0, 100.0, 0.0});
+  for (int bits : {8, 4}) {
+    for (int k = 0; k < 5; ++k) {
+      const double drop = bits == 8 ? 0.35 - 0.05 * k : 7.15 - 1.3 * k;
+      rc.add_row({fmt::format("W{}A8 row {}", bits, k), static_cast<double>(bits), "per-tensor",
+                  "none", 94.25 - drop, drop, 90.0, 1.0});
+    }
+  }
+  ASSERT_TRUE(rc.write((out / "tables/recovery_signal1d").string()).ok());
 }
 
 // A model shaped like Workload 1's (x[N,1,128] signals, 5 classes): the fixed-point steps run it on
@@ -136,6 +150,10 @@ TEST(ReportNumbers, EveryFigureOfTheReportIsInATableFile) {
   EXPECT_NE(md.find("tables/dse_best_signal1d.csv`, objective = balanced"), std::string::npos)
       << md;
   EXPECT_NE(md.find("(target drop <= 0.30 points)"), std::string::npos);
+  EXPECT_NE(md.find("Per-tensor W4A8 loses 7.15 points against FP32; with CLE, bias correction "
+                    "and AdaRound the drop is 1.95 points"),
+            std::string::npos)
+      << md;
 
   size_t seen = 0;
   const std::vector<std::string> missing = testing_report::figures_without_a_table(out, &seen);

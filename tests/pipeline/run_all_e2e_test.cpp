@@ -34,8 +34,9 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
     // Every part that exists in this build runs for real.
     if (name.rfind("train.", 0) == 0 || name.rfind("export.", 0) == 0 || name == "fp32_baseline" ||
         name.rfind("ptq_sweep.", 0) == 0 || name.rfind("sensitivity.", 0) == 0 ||
-        name.rfind("mixed_precision.", 0) == 0 || name.rfind("fixedpoint.", 0) == 0 ||
-        name.rfind("arch.", 0) == 0 || name.rfind("deploy.", 0) == 0 || name == "machine") {
+        name.rfind("mixed_precision.", 0) == 0 || name.rfind("recovery.", 0) == 0 ||
+        name.rfind("fixedpoint.", 0) == 0 || name.rfind("arch.", 0) == 0 ||
+        name.rfind("deploy.", 0) == 0 || name == "machine") {
       EXPECT_EQ(state, "ok") << name << ": " << steps.text(r, "detail").value();
     }
     // The simulator evaluates the INT8 model the sweep quantized, in 1-byte words.
@@ -52,7 +53,7 @@ TEST(RunAllQuick, CompletesAndTheReportQuotesTheTables) {
        {"summary", "fp32_baseline", "bitgrowth", "int8_conv_lsb", "overflow_summary",
         "arch_signal1d", "arch_tiny2d", "dse_best_signal1d", "dse_best_tiny2d", "deploy_signal1d",
         "deploy_tiny2d", "deploy_arena_signal1d", "deploy_arena_tiny2d", "deploy_vs_sim_signal1d",
-        "deploy_vs_sim_tiny2d", "deploy_layers_signal1d"}) {
+        "deploy_vs_sim_tiny2d", "deploy_layers_signal1d", "recovery_signal1d", "recovery_tiny2d"}) {
     const report::Table table =
         report::Table::read_csv((out / "tables" / (std::string(t) + ".csv")).string()).value();
     ASSERT_GT(table.num_rows(), 0u) << t;

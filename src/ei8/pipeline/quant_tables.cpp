@@ -164,4 +164,49 @@ Status write_sensitivity(const quant::SensitivityReport& r, const std::string& d
   return {};
 }
 
+report::Table priced_points_table(const quant::PricedResult& r) {
+  report::Table t({"point", "config", "precisions", "accuracy_pct", "fp32_accuracy_pct",
+                   "drop_points", "target_drop_points", "cost_metric", "cost", "cost_unit",
+                   "pareto", "within_target", "chosen"});
+  for (const char* c : {"accuracy_pct", "fp32_accuracy_pct", "drop_points", "target_drop_points"}) {
+    t.set_precision(c, 2);
+  }
+  t.set_precision("cost", r.metric == quant::CostMetric::kEnergy ? 3 : 1);
+  for (size_t k = 0; k < r.points.size(); ++k) {
+    const quant::PricedPoint& p = r.points[k];
+    std::string prec;
+    for (size_t i = 0; i < p.precision.size(); ++i) {
+      prec += fmt::format("{}{}={}", i == 0 ? "" : ";", r.layers[i],
+                          quant::layer_precision_name(p.precision[i]));
+    }
+    t.add_row({static_cast<double>(k), p.label, prec, 100 * p.accuracy, 100 * r.fp32_accuracy,
+               p.drop_points, r.target_drop_points, std::string(quant::cost_metric_name(r.metric)),
+               p.cost, std::string(quant::cost_metric_unit(r.metric)),
+               std::string(p.pareto ? "yes" : "no"), std::string(p.within_target ? "yes" : "no"),
+               std::string(k == r.chosen ? "yes" : "no")});
+  }
+  return t;
+}
+
+report::Table layer_price_table(const quant::PricedResult& r) {
+  std::vector<std::string> cols = {"layer"};
+  for (quant::LayerPrecision p : quant::kSearchPrecisions) {
+    cols.push_back(
+        fmt::format("{}_{}", quant::layer_precision_name(p), quant::cost_metric_name(r.metric)));
+  }
+  report::Table t(cols);
+  for (size_t c = 1; c < cols.size(); ++c) {
+    t.set_precision(cols[c], r.metric == quant::CostMetric::kEnergy ? 3 : 1);
+  }
+  for (const quant::LayerPrice& lp : r.prices) {
+    std::vector<report::Cell> row = {lp.node};
+    for (quant::LayerPrecision p : quant::kSearchPrecisions) {
+      const double v = lp.cost[static_cast<size_t>(p)];
+      row.push_back(std::isnan(v) ? report::Cell(std::string("n/a")) : report::Cell(v));
+    }
+    t.add_row(std::move(row));
+  }
+  return t;
+}
+
 }  // namespace ei8::pipeline

@@ -10,6 +10,7 @@
 
 #include "ei8/core/status.h"
 #include "ei8/quant/mixed_precision.h"
+#include "ei8/quant/priced_precision.h"
 #include "ei8/quant/sensitivity.h"
 #include "ei8/quant/sweep.h"
 #include "ei8/report/table.h"
@@ -27,6 +28,11 @@ report::Table sweep_table(const quant::SweepResult& r);
 // fp32_accuracy_pct, drop_points, target_drop_points, agreement_pct, int8_weight_bytes,
 // float_bytes, model_bytes, bytes_vs_all_int8, latency_b1_us, latency_b32_us, within_target.
 report::Table mixed_precision_table(const quant::MixedPrecisionResult& r);
+// The priced search (quant/priced_precision.h): one row per evaluated configuration (precision
+// per layer, accuracy, drop, cost, pareto, chosen), and one row per layer with its price in
+// each precision.
+report::Table priced_points_table(const quant::PricedResult& r);
+report::Table layer_price_table(const quant::PricedResult& r);
 
 // sensitivity.csv (most sensitive first) and layer_error.csv.
 report::Table sensitivity_table(const quant::SensitivityReport& r);

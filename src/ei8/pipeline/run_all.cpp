@@ -102,6 +102,7 @@ Result<Pipeline> build_run_all(const RunAllSettings& s) {
     p.add(ptq_sweep_step(s, w));
     p.add(sensitivity_step(s, w));
     p.add(mixed_precision_step(s, w));
+    p.add(recovery_step(s, w));
   }
   p.add(fixedpoint_verify_step(s));
   p.add(fixedpoint_bitgrowth_step(s));

@@ -29,6 +29,9 @@ std::string int8_model_path(const std::string& workload);
 Step ptq_sweep_step(const RunAllSettings& s, const std::string& workload);
 Step sensitivity_step(const RunAllSettings& s, const std::string& workload);
 Step mixed_precision_step(const RunAllSettings& s, const std::string& workload);
+// Accuracy recovery (issue 16): float, W8A8 and W4A8 per-tensor / per-channel, then + CLE, + bias
+// correction, + AdaRound in turn (tables/recovery_<w>.csv, figures/recovery_<w>).
+Step recovery_step(const RunAllSettings& s, const std::string& workload);
 // The sweep's most accurate configuration (ties: the first row) in tables/ptq_sweep_<w>.csv,
 // which the sensitivity analysis, the mixed-precision fallback and the deploy step refine.
 struct SweepChoice {

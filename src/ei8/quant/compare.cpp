@@ -117,12 +117,16 @@ const ProbedTensor* TensorSet::find(std::string_view name) const {
   return nullptr;
 }
 
-std::string_view engine_name(Engine e) { return e == Engine::kFloat ? "float" : "int8"; }
+std::string_view engine_name(Engine e) {
+  return e == Engine::kFloat ? "float" : e == Engine::kFloatPlain ? "float-plain" : "int8";
+}
 
 Result<Engine> parse_engine(std::string_view name) {
   if (name == "float") return Engine::kFloat;
+  if (name == "float-plain") return Engine::kFloatPlain;
   if (name == "int8") return Engine::kInt8;
-  return invalid_argument("cannot parse engine: engine = '{}', must be float or int8", name);
+  return invalid_argument("cannot parse engine: engine = '{}', must be float, float-plain or int8",
+                          name);
 }
 
 Result<ProbedModel> ProbedModel::create(const Graph& model, const ProbeOptions& o) {
@@ -188,10 +192,16 @@ Result<ProbedModel> ProbedModel::create(const Graph& model, const ProbeOptions& 
     canon.push_back({out, out, n, std::nullopt, DType::kF32});
   }
   // The executed graph and where each canonical tensor lives in it.
-  if (o.engine == Engine::kFloat) {
-    EI8_ASSIGN_OR_RETURN(m.graph_, simulation_graph(model));
+  if (o.engine == Engine::kFloat || o.engine == Engine::kFloatPlain) {
+    SimulationOptions so;
+    if (o.engine == Engine::kFloat) so.profile = o.profile;
+    so.notes = &m.notes_;
+    EI8_ASSIGN_OR_RETURN(m.graph_, simulation_graph(model, so));
     EI8_RETURN_IF_ERROR(infer_shapes(m.graph_));
-    m.label_ = o.label.empty() ? "qdq-sim" : o.label;
+    m.label_ = !o.label.empty() ? o.label
+               : o.engine == Engine::kFloat
+                   ? fmt::format("qdq-sim ({})", fixedpoint::profile_name(o.profile))
+                   : "qdq-sim (plain)";
     for (const Canon& c : canon) {
       if (produced(m.graph_, c.q_output)) m.probes_.push_back({c.name, c.q_output, c.q, c.type});
     }
@@ -241,6 +251,7 @@ Result<TensorSet> ProbedModel::execute(Graph g, const std::vector<Tensor>& input
   }
   ExecutorOptions eo;
   eo.optimize = false;
+  eo.ops = simulation_ops();
   EI8_ASSIGN_OR_RETURN(Executor ex, Executor::create(std::move(g), eo));
   EI8_ASSIGN_OR_RETURN(std::vector<Tensor> out, ex.run(inputs));
   const Graph& eg = ex.graph();

@@ -54,15 +54,19 @@ struct TensorSet {
 };
 
 enum class Engine {
-  kFloat,  // FP32 executor: float graphs as they are, QDQ graphs as the QDQ simulation
-  kInt8,   // QDQ graphs lowered to the integer engine (float graphs run FP32)
+  kFloat,       // FP32 executor: float graphs as they are, QDQ graphs as the QDQ simulation
+                // following the profile's contract (simulate.h: exact accumulator, the
+                // profile's requantizer) — 0 LSB from the integer engine of that profile
+  kInt8,        // QDQ graphs lowered to the integer engine (float graphs run FP32)
+  kFloatPlain,  // the plain QDQ simulation (float sums, Q divides by the scale)
 };
-std::string_view engine_name(Engine e);  // "float", "int8"
+std::string_view engine_name(Engine e);  // "float", "int8", "float-plain"
 Result<Engine> parse_engine(std::string_view name);
 
 struct ProbeOptions {
   Engine engine = Engine::kInt8;
-  fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;  // integer engine only
+  // The integer engine's requantization profile, and the one the `float` simulation follows.
+  fixedpoint::RequantProfile profile = fixedpoint::RequantProfile::kOrt;
   std::string label;  // for TensorSet::source; "" = derived from the engine
 };
 
@@ -85,6 +89,8 @@ class ProbedModel {
 
   const std::string& label() const { return label_; }
   size_t num_tensors() const { return probes_.size(); }
+  // Layers the simulation left plain or whose float accumulator may round (simulate.h).
+  const std::vector<std::string>& notes() const { return notes_; }
 
  private:
   struct Probe {
@@ -97,6 +103,7 @@ class ProbedModel {
   Graph graph_;  // executed graph: optimized float, QDQ simulation or integer graph
   std::vector<Probe> probes_;
   std::string label_;
+  std::vector<std::string> notes_;
   bool integer_ = false;
 };
 
