@@ -19,6 +19,7 @@ packages=(
   python3-onnx libonnx-testdata                               # regenerate tests/data/{qdq,onnx_node}
   python3-torchvision                                          # bench/models/export_torchvision.py, torchvision interop test
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm    # edgeint8 codegen: MCU firmware + QEMU
+  libopenmpi-dev openmpi-bin                                   # mpirun -np N edgeint8 dse / quantize --sweep
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
