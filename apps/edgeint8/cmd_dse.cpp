@@ -122,11 +122,15 @@ int worker_threads(int requested) {
 
 // After the sweep (one process, rank 0 of an MPI run, or a merge): front, analysis, files.
 Status finish_and_write(const DseOptions& o, const DseInputs& in,
-                        std::vector<arch::PointResult> points, double seconds, int threads) {
+                        std::vector<arch::PointResult> points, double seconds, int threads,
+                        const dist::MapStats& stats = {}, double record_bytes = 0) {
+  const auto t_finish = std::chrono::steady_clock::now();
   EI8_ASSIGN_OR_RETURN(arch::DseResult r, arch::finish_dse(in.workload, in.space, in.table,
                                                            std::move(points), threads, seconds));
   r.timings = !o.no_timings;
   EI8_RETURN_IF_ERROR(arch::write_dse_outputs(r, o.out));
+  const double finish_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_finish).count();
   const arch::Workload& w = in.workload;
   const double rate = r.sweep_seconds > 0 ? double(r.evaluations) / r.sweep_seconds : 0;
   if (o.json) {
@@ -136,6 +140,15 @@ Status finish_and_write(const DseOptions& o, const DseInputs& in,
                         {"sweep_seconds", r.sweep_seconds},
                         {"evaluations_per_second", rate},
                         {"ranks", dist::world().size},
+                        {"threads_per_rank", threads},
+                        // Where rank 0's time went: its own points, receiving the others'
+                        // records, then front + exact verification + analysis + files.
+                        {"compute_seconds", stats.compute_seconds},
+                        {"gather_seconds", stats.gather_seconds},
+                        {"finish_seconds", finish_seconds},
+                        {"rank0_points", stats.points},
+                        // Bytes a point costs to gather: its record + index and length (16).
+                        {"gather_bytes_per_point", record_bytes},
                         {"out", o.out},
                         {"word_bytes", r.points.empty() ? 1 : r.points[0].array.word_bytes}};
     fmt::print("{}\n", j.dump(2));
@@ -184,14 +197,15 @@ Status run_dse_cmd(const DseOptions& o) {
   const auto [first, last] = dist::shard_range(cfgs.size(), shard);
   const int threads = worker_threads(o.threads);
   const auto t0 = std::chrono::steady_clock::now();
-  EI8_ASSIGN_OR_RETURN(
-      std::vector<std::string> records,
-      dist::map_points(last - first,
-                       [&](size_t i) -> Result<std::string> {
-                         return arch::encode_point_record(arch::evaluate_design_point(
-                             in.workload, in.space, in.table, cfgs[first + i]));
-                       },
-                       {.threads = threads}));
+  dist::MapStats stats;
+  EI8_ASSIGN_OR_RETURN(std::vector<std::string> records,
+                       dist::map_points(
+                           last - first,
+                           [&](size_t i) -> Result<std::string> {
+                             return arch::encode_point_record(arch::evaluate_design_point(
+                                 in.workload, in.space, in.table, cfgs[first + i]));
+                           },
+                           {.threads = threads}, &stats));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!dist::world().root()) return {};  // rank 0 has every record and writes the files
@@ -207,8 +221,11 @@ Status run_dse_cmd(const DseOptions& o) {
                cfgs.size(), path);
     return {};
   }
+  double record_bytes = 0;
+  for (const std::string& rec : records) record_bytes += double(rec.size() + 16);
+  record_bytes /= double(std::max<size_t>(records.size(), 1));
   EI8_ASSIGN_OR_RETURN(std::vector<arch::PointResult> points, decode_points(records, cfgs, 0));
-  return finish_and_write(o, in, std::move(points), seconds, threads);
+  return finish_and_write(o, in, std::move(points), seconds, threads, stats, record_bytes);
 }
 
 }  // namespace

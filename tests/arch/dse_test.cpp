@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "ei8/arch/analytic_model.h"
 #include "ei8/arch/dse.h"
@@ -314,6 +316,12 @@ TEST(Dse, SweepsEveryPointRecordsInfeasibleOnesAndVerifiesTheFront) {
   for (const char* f : {"points.csv", "points.json", "pareto.csv", "best.json", "analysis.md"}) {
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   }
+  // points.json, written element by element, is exactly nlohmann's dump(2) of the whole array.
+  std::ifstream in(dir / "points.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json parsed = nlohmann::json::parse(text);
+  ASSERT_EQ(parsed.size(), r->points.size());
+  EXPECT_EQ(parsed.dump(2) + "\n", text);
   std::filesystem::remove_all(dir);
 }
 

@@ -564,7 +564,10 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
   std::string csv =
       "rows,cols,dataflow,ifmap_sram_kb,filter_sram_kb,ofmap_sram_kb,bandwidth,feasible,reason,"
       "exact,cycles,stall_cycles,energy_uj,area_mm2,utilization_pct,dram_bytes,on_front\n";
-  nlohmann::json all = nlohmann::json::array();
+  // points.json is the text of nlohmann's dump(2) of the array of every point, written one
+  // element at a time (a million points would otherwise hold gigabytes of json objects): each
+  // element's dump(2) indented by two more spaces (values have no raw newline: JSON escapes it).
+  std::string all = r.points.empty() ? "[]" : "[\n";
   for (const PointResult& p : r.points) {
     csv += fmt::format("{},{},{},{},{},{},{},{},\"{}\",{},{},{},{:.6f},{:.6f},{:.3f},{:.0f},{}\n",
                        p.array.rows, p.array.cols, dataflow_name(p.array.dataflow),
@@ -572,8 +575,15 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                        p.array.bandwidth, p.feasible ? 1 : 0, p.reason, p.exact ? 1 : 0, p.cycles,
                        p.stall_cycles, p.energy_pj * 1e-6, p.area_mm2, p.utilization, p.dram_bytes,
                        p.on_front ? 1 : 0);
-    all.push_back(to_json(p));
+    const std::string element = to_json(p).dump(2);
+    if (&p != &r.points.front()) all += ",\n";
+    all += "  ";
+    for (char c : element) {
+      all += c;
+      if (c == '\n') all += "  ";
+    }
   }
+  if (!r.points.empty()) all += "\n]";
   std::string front_csv =
       "rows,cols,dataflow,ifmap_sram_kb,filter_sram_kb,ofmap_sram_kb,bandwidth,"
       "exact,cycles,energy_uj,area_mm2\n";
@@ -599,7 +609,7 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                     {"balanced", to_json(r.points[r.balanced])}};
   }
   const std::pair<const char*, std::string> files[] = {{"points.csv", csv},
-                                                       {"points.json", all.dump(2) + "\n"},
+                                                       {"points.json", all + "\n"},
                                                        {"pareto.csv", front_csv},
                                                        {"best.json", best.dump(2) + "\n"},
                                                        {"analysis.md", r.analysis}};
