@@ -5,7 +5,9 @@
 # (1 thread each), REPS times each; prints one JSON summary per run (points, sweep seconds,
 # rank 0's compute/gather/finish seconds, gather bytes per point) and the wall time.
 #
-#   bench/dse_scale.sh build/release/apps/edgeint8/edgeint8 tiny2d.onnx signal_cnn1d.onnx
+#   bench/dse_scale.sh build/release/apps/edgeint8/edgeint8 both.csv   # or model.onnx files
+# both.csv: the layers of TinyCNN2D and SignalCNN1D as INT8 (`edgeint8 sim M.onnx --array 8x8
+# --emit-scalesim DIR` for each model, the two topology.csv files concatenated, one header).
 #   REPS=3 OUT=/tmp/dse_scale bench/dse_scale.sh ...
 #
 # The space file is written to $OUT/space_1m.toml. Files of the 1-process and 2-rank runs are
@@ -41,7 +43,7 @@ space="$out/space_1m.toml"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs) model $(grep -m1 '^model' /proc/cpuinfo | cut -d: -f2 | xargs)), $(nproc) cores"
 for w in "$@"; do
-  name=$(basename "$w" .onnx)
+  name=$(basename "${w%.*}")
   for rep in $(seq 1 "$reps"); do
     for mode in serial mpi2; do
       echo "== $name rep $rep $mode, load: $(cut -d' ' -f1-3 /proc/loadavg)"
