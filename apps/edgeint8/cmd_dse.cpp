@@ -144,6 +144,8 @@ Status finish_and_write(const DseOptions& o, const DseInputs& in,
                         // Where rank 0's time went: its own points, receiving the others'
                         // records, then front + exact verification + analysis + files.
                         {"compute_seconds", stats.compute_seconds},
+                        // CPU seconds of the sweep's workers, every rank: the per-point cost.
+                        {"compute_cpu_seconds_all_ranks", stats.all_ranks_cpu_seconds},
                         {"gather_seconds", stats.gather_seconds},
                         {"finish_seconds", finish_seconds},
                         {"rank0_points", stats.points},

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -119,7 +120,7 @@ class IndexSource {
   IndexSource(uint64_t begin, uint64_t end, uint64_t n, uint64_t chunk, void* counter)
       : next_(begin), end_(end), n_(n), chunk_(chunk), counter_(counter) {}
   // Next index to compute, or n when every point is taken.
-  uint64_t next(size_t* chunks) {
+  uint64_t next([[maybe_unused]] size_t* chunks) {
     std::lock_guard<std::mutex> lock(mu_);
     if (next_ < end_) return next_++;
 #ifdef EI8_HAVE_MPI
@@ -307,15 +308,20 @@ Result<std::vector<std::string>> map_points(size_t n, const PointFn& fn, const M
   IndexSource source(begin, end, n, chunk, counter);
   // Fault injection for the failure tests: the point named by EI8_DIST_FAIL_POINT fails.
   const char* fail_env = std::getenv("EI8_DIST_FAIL_POINT");
-  const long long fail_at =
-      fail_env != nullptr && *fail_env != '\0' ? std::atoll(fail_env) : -1;
+  const long long fail_at = fail_env != nullptr && *fail_env != '\0' ? std::atoll(fail_env) : -1;
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::vector<std::pair<uint64_t, std::string>>> done(size_t(o.threads));
   std::atomic<bool> stop{false};
   std::mutex err_mu;
   Status first_error;
   uint64_t first_error_index = n;
-  auto worker = [&](size_t t) {
+  std::mutex cpu_mu;
+  auto thread_cpu = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+  };
+  auto work = [&](size_t t) {
     while (!stop.load(std::memory_order_relaxed)) {
       const uint64_t i = source.next(&st.chunks);
       if (i >= n) return;
@@ -334,6 +340,13 @@ Result<std::vector<std::string>> map_points(size_t n, const PointFn& fn, const M
       }
       done[t].emplace_back(i, std::move(r).value());
     }
+  };
+  auto worker = [&](size_t t) {
+    const double cpu0 = thread_cpu();
+    work(t);
+    const double used = thread_cpu() - cpu0;
+    std::lock_guard<std::mutex> lock(cpu_mu);
+    st.compute_cpu_seconds += used;
   };
   std::vector<std::thread> pool;
   for (size_t t = 1; t < size_t(o.threads); ++t) pool.emplace_back(worker, t);
@@ -366,8 +379,13 @@ Result<std::vector<std::string>> map_points(size_t n, const PointFn& fn, const M
       for (auto& [i, rec] : d) EI8_RETURN_IF_ERROR(place(i, std::move(rec)));
     }
   }
+  st.all_ranks_cpu_seconds = st.compute_cpu_seconds;
 #ifdef EI8_HAVE_MPI
   chunk_counter.reset();  // collective: every rank has finished computing
+  if (distributed) {
+    MPI_Reduce(&st.compute_cpu_seconds, &st.all_ranks_cpu_seconds, 1, MPI_DOUBLE, MPI_SUM, 0,
+               MPI_COMM_WORLD);
+  }
   if (distributed && !g_world.root()) {
     RecordWriter w;
     for (const auto& d : done) {
@@ -450,8 +468,9 @@ Result<PartFile> decode_part(std::string_view bytes, const std::string& path) {
   const uint64_t count = rd.u64();
   EI8_RETURN_IF_ERROR(rd.status(false));
   if (p.shard.count < 1 || p.shard.count > (uint64_t{1} << 30) || p.shard.index >= p.shard.count) {
-    return data_loss("cannot read shard part '{}': shard = {}/{}, must be i/N with 0 <= i < N <= 2^30",
-                     path, p.shard.index, p.shard.count);
+    return data_loss(
+        "cannot read shard part '{}': shard = {}/{}, must be i/N with 0 <= i < N <= 2^30", path,
+        p.shard.index, p.shard.count);
   }
   const auto [b, e] = shard_range(p.total, p.shard);
   if (count != e - b) {

@@ -120,7 +120,9 @@ struct MapStats {
   size_t chunks = 0;          // dynamic chunks taken by this rank
   uint64_t record_bytes = 0;  // bytes of this rank's records (what it sends to rank 0)
   uint64_t sent_bytes = 0;    // bytes sent to rank 0 (records + 16 per point), 0 on rank 0
-  double compute_seconds = 0, gather_seconds = 0;
+  double compute_seconds = 0, gather_seconds = 0;  // wall time of this rank
+  double compute_cpu_seconds = 0;    // CPU time of this rank's workers (thread CPU clocks)
+  double all_ranks_cpu_seconds = 0;  // on rank 0: compute_cpu_seconds summed over every rank
 };
 
 // Computes fn(i) for every i in [0, n) over every rank and `threads` workers per rank. On rank 0
