@@ -6,12 +6,14 @@
 # kernels) compared bit for bit with the integer engine (`edgeint8 run --engine int8`); peak
 # arena per planner, flash/RAM. Prints one Markdown row per model and target (docs/deploy.md).
 #
-#   bash bench/deploy/measure_models.sh [BUILD_DIR] [TARGETS]
+#   bash bench/deploy/measure_models.sh [BUILD_DIR] [TARGETS] [NAME_REGEX]
 #   e.g. bash bench/deploy/measure_models.sh build/release "cortex-m4 cortex-m55"
+#        bash bench/deploy/measure_models.sh build/release cortex-m4 '^op_bn$'   (one model)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build/release}
 targets=${2:-"cortex-m4 cortex-m55"}
+only=${3:-}
 ei8="$build/apps/edgeint8/edgeint8"
 data="$root/tests/data"
 work=$(mktemp -d /tmp/ei8_deploy_measure.XXXXXX)
@@ -42,6 +44,7 @@ echo "| model | profile | target | samples | identical / outputs | greedy-by-siz
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for c in "${cases[@]}"; do
   IFS='|' read -r name onnx npy qargs profile <<<"$c"
+  [[ -n "$only" && ! "$name" =~ $only ]] && continue
   qdq="$onnx"
   if [[ -n "$qargs" ]]; then
     qdq="$work/$name.int8.onnx"

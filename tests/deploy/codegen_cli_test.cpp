@@ -1,8 +1,8 @@
 // `edgeint8 codegen` end to end: the suite's models quantized with the integer-only profiles
-// (ours: signal_cnn1d, mobilenetish, cifar_resnet; foreign QDQ files of tests/data/qdq whose ops
-// lower fully to integers, table ops and broadcasting included) → generated C
+// (ours: signal_cnn1d, mobilenetish, cifar_resnet; all 15 foreign QDQ files of tests/data/qdq:
+// table ops, broadcasting and the float regions the engine runs in float included) → generated C
 // → host compiler (-std=c99 -Wall -Wextra -Werror -pedantic) → outputs equal to the integer
-// engine bit for bit; the Cortex-M4 firmware compiles; two small models run under QEMU (M4 with
+// engine bit for bit; the Cortex-M4 firmware compiles; five small models run under QEMU (M4 with
 // the DSP kernels, M55 with MVE); the C kernel tests run on the host and under QEMU; bad input
 // is refused with one line and nothing in --out. Tools absent → skipped, not passed.
 #include <gtest/gtest.h>
@@ -80,6 +80,24 @@ std::vector<ModelCase> model_cases() {
        false},
       {"op_leakyrelu", data("qdq/op_leakyrelu.onnx"), data("qdq/op_leakyrelu.input.npy"), "",
        "tflite-single", false},
+      {"op_silu_s8", data("qdq/op_silu_s8.onnx"), data("qdq/op_silu_s8.input.npy"), "", "tflite",
+       false},
+      // Float regions (what the engine runs in float): QGemm / MatMulIntegerToFloat with float
+      // output, float Add of two lookup tables with a float input read by two QuantizeLinear,
+      // DQ → Relu → Q, float Mul → Relu.
+      {"ort_u8_gemm", data("qdq/ort_u8_gemm.onnx"), data("qdq/ort_u8_gemm.input.npy"), "", "tflite",
+       true},
+      {"ort_s8_gemm", data("qdq/ort_s8_gemm.onnx"), data("qdq/ort_s8_gemm.input.npy"), "",
+       "tflite-single", false},
+      {"ort_u8_matmul", data("qdq/ort_u8_matmul.onnx"), data("qdq/ort_u8_matmul.input.npy"), "",
+       "tflite", false},
+      {"ort_s8_matmul", data("qdq/ort_s8_matmul.onnx"), data("qdq/ort_s8_matmul.input.npy"), "",
+       "tflite", false},
+      {"op_bn", data("qdq/op_bn.onnx"), data("qdq/op_bn.input.npy"), "", "tflite", false},
+      {"op_concat_pool", data("qdq/op_concat_pool.onnx"), data("qdq/op_concat_pool.input.npy"), "",
+       "tflite", false},
+      {"op_mul_relu_s8", data("qdq/op_mul_relu_s8.onnx"), data("qdq/op_mul_relu_s8.input.npy"), "",
+       "tflite", false},
   };
 }
 
@@ -201,15 +219,28 @@ INSTANTIATE_TEST_SUITE_P(Models, CodegenModels, ::testing::ValuesIn(model_cases(
 INSTANTIATE_TEST_SUITE_P(Models, CodegenFirmware, ::testing::ValuesIn(mcu_cases()),
                          [](const auto& p) { return p.param.name; });
 
-// Under QEMU: one 1-D model on the M4 board (DSP kernels), one 2-D on the M55 (MVE), and the
-// squeeze-excitation file (lookup table, QLinearMul with broadcasting) on the M4.
+// Under QEMU: one 1-D model on the M4 board (DSP kernels), one 2-D on the M55 (MVE), the
+// squeeze-excitation file (lookup table, QLinearMul with broadcasting) on the M4, and two files
+// with float regions.
 TEST(CodegenQemu, FirmwareOutputsEqualTheIntegerEngine) {
   if (!testing::arm_tools(true)) {
     GTEST_SKIP() << "missing: " << missing_tools(Target::kCortexM4, true);
   }
-  const std::vector<std::pair<ModelCase, std::string>> runs = {{model_cases()[0], "cortex-m4"},
-                                                               {model_cases()[4], "cortex-m55"},
-                                                               {model_cases()[6], "cortex-m4"}};
+  // Float regions: op_bn (float input and output, Q/DQ inside, float Add) on the M4's FPU,
+  // ort_s8_matmul (MatMulIntegerToFloat, MVE) on the M55.
+  auto find = [](const std::string& name) {
+    for (const ModelCase& c : model_cases()) {
+      if (c.name == name) return c;
+    }
+    ADD_FAILURE() << name;
+    return ModelCase{};
+  };
+  const std::vector<std::pair<ModelCase, std::string>> runs = {
+      {find("signal_cnn1d"), "cortex-m4"},
+      {find("qdq_perchannel"), "cortex-m55"},
+      {find("op_se_mul"), "cortex-m4"},
+      {find("op_bn"), "cortex-m4"},
+      {find("ort_s8_matmul"), "cortex-m55"}};
   for (const auto& [c, target] : runs) {
     TempDir dir("qemu_" + c.name);
     const Prepared p = prepare(c, dir);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "deploy_util.h"
@@ -171,7 +173,9 @@ struct ChainBuilder {
   Graph g{"chain"};
   bool u8 = false;
   std::string profile = "tflite";
-  bool elementwise = false;  // also QLinearLookup and QLinearMul layers
+  bool elementwise = false;    // also QLinearLookup and QLinearMul layers
+  bool float_regions = false;  // every second layer a float region (DQ → float ops → Q)
+  bool float_output = false;   // the last QGemm without y_scale: float output
   int n = 0;
 
   std::string name(const std::string& base) { return base + std::to_string(n++); }
@@ -338,6 +342,51 @@ struct ChainBuilder {
     return y + "_y";
   }
 
+  // A float region, as the lowering leaves one: DQ(x) ∘ Clip(DQ(b)) with ∘ one of + − × ÷ and
+  // b = x (other scale and zero point) or its global average pool [N, C, 1(, 1)] (broadcast),
+  // then Relu or Clip (constant bounds) or nothing, then Q.
+  std::string float_region(const std::string& x) {
+    auto dq = [&](const std::string& v) {
+      const std::string y = name("dq");
+      g.add_node("DequantizeLinear", y, {v, scale(0.01f, 0.1f), zero_point()}, {y + "_y"});
+      return y + "_y";
+    };
+    std::string b = x;
+    if (rng.uniform_int(0, 1) == 1) {
+      b = name("gap");
+      g.add_node("QLinearGlobalAveragePool", b,
+                 {x, scale(0.02f, 0.2f), zero_point(), scale(0.02f, 0.2f), zero_point()},
+                 {b + "_y"})
+          .set("requant_profile", profile);
+      b += "_y";
+    }
+    const int op = static_cast<int>(rng.uniform_int(0, 3));
+    const char* ops[] = {"Add", "Sub", "Mul", "Div"};
+    // The divisor in [0.25, 4] (Clip), any other operand in [-3, 3].
+    const std::string bc = name("clip");
+    Node& clip = g.add_node("Clip", bc, {dq(b)}, {bc + "_y"});
+    clip.set("min", op == 3 ? 0.25f : -3.0f);
+    clip.set("max", op == 3 ? 4.0f : 3.0f);
+    const std::string r = name("f32");
+    g.add_node(ops[op], r, {dq(x), bc + "_y"}, {r + "_y"});
+    std::string v = r + "_y";
+    const int act = static_cast<int>(rng.uniform_int(0, 2));
+    if (act < 2) {
+      const std::string a = name(act == 0 ? "relu" : "clip");
+      if (act == 0) {
+        g.add_node("Relu", a, {v}, {a + "_y"});
+      } else {
+        Node& c = g.add_node("Clip", a, {v}, {a + "_y"});
+        c.set("min", -0.5f);
+        c.set("max", 1.5f);
+      }
+      v = a + "_y";
+    }
+    const std::string q = name("q");
+    g.add_node("QuantizeLinear", q, {v, scale(0.01f, 0.1f), zero_point()}, {q + "_y"});
+    return q + "_y";
+  }
+
   Graph build(bool one_d) {
     const int64_t c = rng.uniform_int(1, 6);
     const Shape in = one_d ? Shape{kDynamic, c, rng.uniform_int(8, 40)}
@@ -349,14 +398,16 @@ struct ChainBuilder {
     const int layers = static_cast<int>(rng.uniform_int(2, 4));
     for (int l = 0; l < layers; ++l) {
       // With `elementwise`, every second layer a lookup or a mul.
-      const int op = elementwise && l % 2 == 1 ? static_cast<int>(rng.uniform_int(5, 6))
-                                               : static_cast<int>(rng.uniform_int(0, 4));
-      v = op == 0 || op == 1 ? conv(v)
-          : op == 2          ? pool(v)
-          : op == 3          ? add(v)
-          : op == 4          ? concat(v)
-          : op == 5          ? lookup(v)
-                             : mul(v);
+      const int op = float_regions && l % 2 == 1 ? 7
+                     : elementwise && l % 2 == 1 ? static_cast<int>(rng.uniform_int(5, 6))
+                                                 : static_cast<int>(rng.uniform_int(0, 4));
+      v = op == 7              ? float_region(v)
+          : op == 0 || op == 1 ? conv(v)
+          : op == 2            ? pool(v)
+          : op == 3            ? add(v)
+          : op == 4            ? concat(v)
+          : op == 5            ? lookup(v)
+                               : mul(v);
     }
     g.add_node("Flatten", "flatten", {v}, {"flat"}).set("axis", int64_t{1});
     const int64_t k = shape("flat")[1], nout = rng.uniform_int(1, 7);
@@ -367,6 +418,14 @@ struct ChainBuilder {
     g.add_initializer("fc_wz", Tensor::from<int8_t>({}, {0}));
     g.add_initializer("fc_b", Tensor::zeros(DType::kS32, {nout}));
     const std::string sy = scale(0.05f, 0.3f), zy = zero_point();
+    if (float_output) {  // QGemm without y_scale: float logits (ONNX Runtime's fusion)
+      g.add_node("QGemm", "fc",
+                 {"flat", scale(0.02f, 0.1f), zero_point(), "fc_w", "fc_ws", "fc_wz", "fc_b"},
+                 {"y"})
+          .set("transB", int64_t{1});
+      g.add_output("y");
+      return g;
+    }
     Node& fc = g.add_node(
         "QGemm", "fc",
         {"flat", scale(0.02f, 0.1f), zero_point(), "fc_w", "fc_ws", "fc_wz", "fc_b", sy, zy},
@@ -458,6 +517,35 @@ TEST(Codegen, RandomChainsWithLookupAndMulEqualTheEngineOnTheHost) {
               broadcasts);
 }
 
+TEST(Codegen, RandomChainsWithFloatRegionsEqualTheEngineOnTheHost) {
+  if (!testing::host_tools()) GTEST_SKIP() << "missing: " << missing_tools(Target::kHost, false);
+  const uint64_t seed = 20261207;
+  std::printf("[ seed ] %llu\n", static_cast<unsigned long long>(seed));
+  Rng rng(seed);
+  std::map<std::string, int> ops;
+  for (int t = 0; t < 4; ++t) {
+    ChainBuilder b{rng};
+    b.u8 = t % 2 == 1;
+    b.float_regions = true;
+    b.float_output = t < 2;
+    Graph g = b.build(t % 2 == 0);
+    ASSERT_TRUE(infer_shapes(g).ok());
+    Shape xs = g.find_value("x")->shape;
+    xs[0] = 2;
+    Tensor x = Tensor::zeros(DType::kF32, xs);
+    for (float& v : x.span<float>()) v = rng.uniform(-2.0f, 2.0f);
+    for (const Node& n : g.nodes()) ++ops[n.op_type];
+    expect_generated_equals_engine(g, x, t % 2 == 0 ? Target::kCortexM4 : Target::kHost,
+                                   "float-region chain " + std::to_string(t));
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(ops["DequantizeLinear"], 0);
+  EXPECT_GT(ops["Clip"], 0);
+  std::printf("[ float ops ] Add %d, Sub %d, Mul %d, Div %d, Relu %d, Clip %d, inner Q %d\n",
+              ops["Add"], ops["Sub"], ops["Mul"], ops["Div"], ops["Relu"], ops["Clip"],
+              ops["QuantizeLinear"] - 4);
+}
+
 // ---- refusals ------------------------------------------------------------------------------
 
 Graph one_conv_graph(const std::string& profile) {
@@ -509,6 +597,65 @@ TEST(Codegen, RefusesFloatOpsAndOpsItCannotEmit) {
       EXPECT_NE(msg.find("cannot emit"), std::string::npos) << msg;
     }
   }
+}
+
+// Float regions the generated code cannot run as the engine does: one line naming the node.
+TEST(Codegen, RefusesFloatRegionsItCannotReproduce) {
+  struct Case {
+    std::string what, node, needle;
+  };
+  // Conv → DQ → <float op> → Q → DQ → output.
+  auto graph = [](const std::function<void(Graph&, const std::string&)>& region) {
+    Graph g = one_conv_graph("tflite");
+    Node* dq = nullptr;
+    for (Node& n : g.nodes()) {
+      if (n.op_type == "DequantizeLinear") dq = &n;
+    }
+    const std::string conv_y = dq->inputs[0];
+    dq->inputs[0] = "rq_y";
+    g.add_initializer("fs", Tensor::from<float>({}, {0.05f}));
+    g.add_initializer("fz", Tensor::from<int8_t>({}, {3}));
+    g.add_node("DequantizeLinear", "rdq", {conv_y, "fs", "fz"}, {"rdq_y"});
+    region(g, "rdq_y");  // writes "f_y"
+    g.add_node("QuantizeLinear", "rq", {"f_y", "fs", "fz"}, {"rq_y"});
+    return g;
+  };
+  const std::vector<std::pair<Graph, Case>> cases = {
+      {graph([](Graph& g, const std::string& x) { g.add_node("Tanh", "f", {x}, {"f_y"}); }),
+       {"float Tanh", "'f' (Tanh)", "op = float Tanh, must be integer or one of Add, Sub"}},
+      {graph([](Graph& g, const std::string& x) {
+         g.add_initializer("lo", Tensor::from<float>({}, {0.0f}));
+         g.add_node("Clip", "f", {x, "lo"}, {"f_y"});
+       }),
+       {"Clip with an input bound", "'f' (Clip)", "input 1 = 'lo', must be absent"}},
+      {graph([](Graph& g, const std::string& x) {
+         g.add_initializer("k", Tensor::from<float>({}, {2.0f}));
+         g.add_node("Mul", "f", {x, "k"}, {"f_y"});
+       }),
+       {"Mul by a constant", "'f' (Mul)", "input 1 'k' = not produced by"}},
+      {graph([](Graph& g, const std::string& x) {
+         g.add_node("Add", "f", {x, x}, {"f_y"}).set("activation", std::string("Relu"));
+       }),
+       {"fused activation", "'f' (Add)", "activation = Relu, must be absent"}},
+  };
+  for (const auto& [g0, c] : cases) {
+    auto m = build_deploy_model(g0);
+    ASSERT_FALSE(m.ok()) << c.what;
+    const std::string msg(m.status().message());
+    EXPECT_EQ(msg.rfind("cannot generate code for node " + c.node, 0), 0u) << c.what << ": " << msg;
+    EXPECT_NE(msg.find(c.needle), std::string::npos) << c.what << ": " << msg;
+    EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 0) << msg;
+  }
+  // A per-axis QuantizeLinear inside the graph.
+  Graph g = graph([](Graph& gg, const std::string& x) { gg.add_node("Relu", "f", {x}, {"f_y"}); });
+  g.add_initializer("fs2", Tensor::from<float>({2}, {0.05f, 0.1f}));
+  for (Node& n : g.nodes()) {
+    if (n.name == "rq") n.inputs[1] = "fs2";
+  }
+  auto m = build_deploy_model(g);
+  ASSERT_FALSE(m.ok());
+  const std::string msg(m.status().message());
+  EXPECT_EQ(msg.rfind("cannot generate code for node 'rq' (QuantizeLinear)", 0), 0u) << msg;
 }
 
 TEST(Codegen, TabulationOfUnaryOpsRefusesNonConstantScales) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -44,6 +45,7 @@ std::string extern_decl(std::string_view type, const std::string& name, size_t n
   return fmt::format("extern const {} {}[{}];\n", type, name, std::max<size_t>(n, 1));
 }
 
+// A view of a float tensor: `u8` is unused (0).
 std::string view_init(const TensorDesc& t) {
   const auto s = t.strides();
   return fmt::format("{{{}, {}, {}, {}, {}, {}, {}}}", t.c, t.h, t.w, s[0], s[1], s[2],
@@ -222,12 +224,19 @@ Result<GeneratedCode> generate_c(const DeployModel& m, const PlanSet& plans,
       case StepKind::kFullyConnected: {
         emit("int8_t", p + "_w", s.weights);
         if (!s.bias.empty()) emit("int32_t", p + "_b", s.bias);
-        const std::string rq = emit_requant(s.requant[0], "");
+        std::string rq = "{NULL, NULL, 0, 0, 0, 0, 0}", to_float = "NULL";
+        if (s.to_float.empty()) {
+          rq = emit_requant(s.requant[0], "");
+        } else {
+          emit("float", p + "_f", s.to_float);
+          to_float = p + "_f";
+        }
         params += fmt::format(
-            "static const ei8_fc s{} = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};\n", i, s.rows,
-            s.in_features, s.out_features, m.tensors[static_cast<size_t>(s.inputs[0])].u8 ? 1 : 0,
-            y.u8 ? 1 : 0, s.input_zero_point, s.weight_zero_point, p + "_w",
-            s.bias.empty() ? std::string("NULL") : p + "_b", rq);
+            "static const ei8_fc s{} = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}};\n", i,
+            s.rows, s.in_features, s.out_features,
+            m.tensors[static_cast<size_t>(s.inputs[0])].u8 ? 1 : 0, y.u8 ? 1 : 0,
+            s.input_zero_point, s.weight_zero_point, p + "_w",
+            s.bias.empty() ? std::string("NULL") : p + "_b", rq, to_float);
         body += fmt::format("  ei8_fc_{}(&s{}, {}, {});\n", s.variant, i, ptr(s.inputs[0]),
                             ptr(s.output));
         break;
@@ -310,6 +319,36 @@ Result<GeneratedCode> generate_c(const DeployModel& m, const PlanSet& plans,
         body += fmt::format("  ei8_clamp_ref(&s{}, {}, {});\n", i, ptr(s.inputs[0]), ptr(s.output));
         break;
       }
+      case StepKind::kQuantize:
+      case StepKind::kDequantize: {
+        const bool q = s.kind == StepKind::kQuantize;
+        params += fmt::format("static const ei8_qdq s{} = {{{}, {}, {}, {}}};\n", i, y.numel(),
+                              hex_float(s.c_scale), s.c_zero_point,
+                              (q ? y : m.tensors[static_cast<size_t>(s.inputs[0])]).u8 ? 1 : 0);
+        body += fmt::format("  ei8_{}_ref(&s{}, {}, {});\n", q ? "quantize" : "dequantize", i,
+                            ptr(s.inputs[0]), ptr(s.output));
+        break;
+      }
+      case StepKind::kBinaryF32: {
+        params += fmt::format("static const ei8_binary_f32 s{} = {{{}, {}, {}, {}, {}}};\n", i,
+                              broadcast_view_init(m.tensors[static_cast<size_t>(s.inputs[0])], y),
+                              broadcast_view_init(m.tensors[static_cast<size_t>(s.inputs[1])], y),
+                              view_init(y), s.float_op, rev ? 1 : 0);
+        body += fmt::format("  ei8_binary_f32_ref(&s{}, {}, {}, {});\n", i, ptr(s.inputs[0]),
+                            ptr(s.inputs[1]), ptr(s.output));
+        break;
+      }
+      case StepKind::kUnaryF32: {
+        auto bound = [](float v) {
+          return std::isinf(v) ? std::string(v < 0 ? "-HUGE_VALF" : "HUGE_VALF") : hex_float(v);
+        };
+        params += fmt::format("static const ei8_unary_f32 s{} = {{{}, {}, {}, {}, {}, {}}};\n", i,
+                              view_init(m.tensors[static_cast<size_t>(s.inputs[0])]), view_init(y),
+                              s.float_op, bound(s.f_lo), bound(s.f_hi), rev ? 1 : 0);
+        body +=
+            fmt::format("  ei8_unary_f32_ref(&s{}, {}, {});\n", i, ptr(s.inputs[0]), ptr(s.output));
+        break;
+      }
       case StepKind::kLookup: {
         emit("uint8_t", p + "_t", s.tables);
         params += fmt::format("static const ei8_lookup s{} = {{{}, {}, {}, {}, {}}};\n", i,
@@ -353,48 +392,65 @@ Result<GeneratedCode> generate_c(const DeployModel& m, const PlanSet& plans,
   GeneratedCode code;
   code.arena_bytes = plan.arena_bytes;
   const int64_t alloc = std::max<int64_t>(8, (plan.arena_bytes + 7) / 8 * 8);
-  const char* in_t = in.u8 ? "uint8_t" : "int8_t";
-  const char* out_t = out.u8 ? "uint8_t" : "int8_t";
+  const char* in_t = m.input_f32 ? "float" : in.u8 ? "uint8_t" : "int8_t";
+  const char* out_t = m.output_f32 ? "float" : out.u8 ? "uint8_t" : "int8_t";
   std::string header = fmt::format(
       "/* model.h -- {}\n"
       " *\n"
-      " * model_run: one sample, integer-only, no allocation. `in` holds MODEL_INPUT_COUNT codes\n"
-      " * of the input {} (ONNX element order), `out` receives MODEL_OUTPUT_COUNT codes of the\n"
-      " * output {}; `arena` is MODEL_ARENA_BYTES of scratch, 8-byte aligned, reused by every\n"
-      " * call (it holds no state between calls). Real values: r = scale * (q - zero_point). */\n"
+      " * model_run: one sample, no allocation. `in` holds MODEL_INPUT_COUNT codes of the input\n"
+      " * {} (ONNX element order; floats when MODEL_INPUT_IS_FLOAT), `out` receives\n"
+      " * MODEL_OUTPUT_COUNT codes of the output {} (floats when MODEL_OUTPUT_IS_FLOAT);\n"
+      " * `arena` is MODEL_ARENA_BYTES of scratch, 8-byte aligned, reused by every call (it holds\n"
+      " * no state between calls). Real values: r = scale * (q - zero_point). {}*/\n"
       "#ifndef MODEL_H\n#define MODEL_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern "
       "\"C\" {{\n#endif\n\n"
       "#define MODEL_INPUT_COUNT {}\n#define MODEL_OUTPUT_COUNT {}\n"
       "#define MODEL_ARENA_BYTES {}\n#define MODEL_ARENA_ALLOC {} /* MODEL_ARENA_BYTES rounded "
       "up to 8, at least 8 */\n"
       "#define MODEL_INPUT_SCALE {}\n#define MODEL_INPUT_ZERO_POINT {}\n"
-      "#define MODEL_OUTPUT_SCALE {}\n#define MODEL_OUTPUT_ZERO_POINT {}\n\n"
+      "#define MODEL_OUTPUT_SCALE {}\n#define MODEL_OUTPUT_ZERO_POINT {}\n"
+      "#define MODEL_INPUT_IS_FLOAT {}\n#define MODEL_OUTPUT_IS_FLOAT {}\n\n"
       "typedef {} model_input_t;\ntypedef {} model_output_t;\n\n"
       "/* Returns 0. */\nint model_run(const model_input_t* in, model_output_t* out, void* "
       "arena);\n"
-      "/* QuantizeLinear of the float input: q = clamp(round_half_even(x / s) + z). */\n"
+      "/* QuantizeLinear of the float input: q = clamp(round_half_even(x / s) + z) (a copy when\n"
+      " * MODEL_INPUT_IS_FLOAT). */\n"
       "void model_quantize_input(const float* x, model_input_t* q);\n"
-      "/* DequantizeLinear of the output: y = s * (q - z). */\n"
+      "/* DequantizeLinear of the output: y = s * (q - z) (a copy when MODEL_OUTPUT_IS_FLOAT). "
+      "*/\n"
       "void model_dequantize_output(const model_output_t* q, float* y);\n\n"
       "#ifdef __cplusplus\n}}\n#endif\n\n#endif /* MODEL_H */\n",
       banner, shape_to_string(m.float_input_shape), shape_to_string(m.float_output_shape),
+      m.input_f32 || m.output_f32
+          ? std::string("\n * Float regions (what the engine runs in float) run with its float32\n"
+                        " * expressions in the arena. ")
+          : std::string(),
       in.numel(), out.numel(), plan.arena_bytes, alloc, hex_float(m.input_scale),
-      m.input_zero_point, hex_float(m.output_scale), m.output_zero_point, in_t, out_t);
+      m.input_zero_point, hex_float(m.output_scale), m.output_zero_point, m.input_f32 ? 1 : 0,
+      m.output_f32 ? 1 : 0, in_t, out_t);
+  const std::string quantize_in =
+      m.input_f32 ? std::string("  memcpy(q, x, sizeof(float) * MODEL_INPUT_COUNT);\n")
+                  : fmt::format(
+                        "  ei8_quantize_f32(x, q, MODEL_INPUT_COUNT, MODEL_INPUT_SCALE, "
+                        "MODEL_INPUT_ZERO_POINT, {});\n",
+                        in.u8 ? 1 : 0);
+  const std::string dequantize_out =
+      m.output_f32 ? std::string("  memcpy(y, q, sizeof(float) * MODEL_OUTPUT_COUNT);\n")
+                   : fmt::format(
+                         "  ei8_dequantize_f32(q, y, MODEL_OUTPUT_COUNT, MODEL_OUTPUT_SCALE, "
+                         "MODEL_OUTPUT_ZERO_POINT, {});\n",
+                         out.u8 ? 1 : 0);
 
   std::string model_c = fmt::format(
       "/* model.c -- {}\n *\n * {} steps, {} MACs per sample.\n *\n{} */\n"
-      "#include <stddef.h>\n#include <stdint.h>\n\n#include \"ei8_kernels.h\"\n#include "
-      "\"model.h\"\n\n/* weights.c */\n{}\n{}\n"
+      "#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
+      "#include \"ei8_kernels.h\"\n#include \"model.h\"\n\n/* weights.c */\n{}\n{}\n"
       "int model_run(const model_input_t* in, model_output_t* out, void* arena) {{\n"
       "  uint8_t* a = (uint8_t*)arena;\n  (void)a;\n{}  return 0;\n}}\n\n"
-      "void model_quantize_input(const float* x, model_input_t* q) {{\n"
-      "  ei8_quantize_f32(x, q, MODEL_INPUT_COUNT, MODEL_INPUT_SCALE, MODEL_INPUT_ZERO_POINT, "
-      "{});\n}}\n\n"
-      "void model_dequantize_output(const model_output_t* q, float* y) {{\n"
-      "  ei8_dequantize_f32(q, y, MODEL_OUTPUT_COUNT, MODEL_OUTPUT_SCALE, "
-      "MODEL_OUTPUT_ZERO_POINT, {});\n}}\n",
-      banner, m.steps.size(), m.macs(), plan_text, decls, params, body, in.u8 ? 1 : 0,
-      out.u8 ? 1 : 0);
+      "void model_quantize_input(const float* x, model_input_t* q) {{\n{}}}\n\n"
+      "void model_dequantize_output(const model_output_t* q, float* y) {{\n{}}}\n",
+      banner, m.steps.size(), m.macs(), plan_text, decls, params, body, quantize_in,
+      dequantize_out);
 
   const Board board = board_of(m.target);
   code.files.push_back({"model.h", std::move(header)});

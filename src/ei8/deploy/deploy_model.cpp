@@ -29,6 +29,10 @@ constexpr std::string_view kIntegerOps[] = {"QLinearConv",
                                             "QLinearLookup",
                                             "QLinearMul"};
 constexpr std::string_view kAliasOps[] = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity"};
+// Float ops of the engine's float regions that the generated code runs with the engine's exact
+// float32 expressions (element-wise, one IEEE operation each); with QuantizeLinear,
+// DequantizeLinear inside the graph and the float-output fully connected layers.
+constexpr std::string_view kFloatOps[] = {"Add", "Sub", "Mul", "Div", "Relu", "Clip"};
 
 bool contains(std::span<const std::string_view> set, std::string_view s) {
   return std::find(set.begin(), set.end(), s) != set.end();
@@ -186,13 +190,15 @@ struct Builder {
     if (val == nullptr || !val->has_shape) {
       return node_error(n, "value '{}' shape = unknown, must be inferred", v);
     }
-    if (val->dtype != DType::kU8 && val->dtype != DType::kS8) {
-      return node_error(n, "value '{}' dtype = {}, must be u8 or s8", v, dtype_name(val->dtype));
+    if (val->dtype != DType::kU8 && val->dtype != DType::kS8 && val->dtype != DType::kF32) {
+      return node_error(n, "value '{}' dtype = {}, must be u8, s8 or f32", v,
+                        dtype_name(val->dtype));
     }
     TensorDesc t;
     t.name = v;
     t.shape = val->shape;
     t.u8 = val->dtype == DType::kU8;
+    t.f32 = val->dtype == DType::kF32;
     const Shape& s = t.shape;
     if (s.empty() || s.size() > 4 || (s.size() > 1 && s[0] != 1)) {
       return node_error(n, "value '{}' shape = {}, must be [1, C], [1, C, W] or [1, C, H, W]", v,
@@ -211,7 +217,7 @@ struct Builder {
     if (t.numel() < 1 || t.numel() > (int64_t{1} << 30)) {
       return node_error(n, "value '{}' elements = {}, must be in [1, 2^30]", v, t.numel());
     }
-    t.layout = flat.count(v) ? Layout::kFlat : Layout::kChannelsLast;
+    t.layout = flat.count(v) || t.f32 ? Layout::kFlat : Layout::kChannelsLast;
     m.tensors.push_back(std::move(t));
     const int id = static_cast<int>(m.tensors.size()) - 1;
     tensor_of[v] = id;
@@ -231,7 +237,7 @@ struct Builder {
     Buffer b;
     b.name = m.tensors[static_cast<size_t>(tensor)].name;
     b.kind = kind;
-    b.bytes = m.tensors[static_cast<size_t>(tensor)].numel();
+    b.bytes = m.tensors[static_cast<size_t>(tensor)].bytes();
     m.buffers.push_back(b);
     m.tensors[static_cast<size_t>(tensor)].buffer = static_cast<int>(m.buffers.size()) - 1;
     return m.tensors[static_cast<size_t>(tensor)].buffer;
@@ -326,15 +332,26 @@ struct Builder {
     return {};
   }
 
-  Status fully_connected(const Node& n, Step& s, bool gemm) {
+  // QLinearMatMul, QGemm (y_scale absent: float output) and MatMulIntegerToFloat (float
+  // output), as the engine's QFullyConnectedOp reads them.
+  Status fully_connected(const Node& n, Step& s) {
     NodeReader r(g, n);
-    const size_t ys = gemm ? 7 : 6;
-    if (n.inputs.size() < ys + 2) {
-      return node_error(n, "inputs = {}, must be >= {}", n.inputs.size(), ys + 2);
+    const bool gemm = n.op_type == "QGemm", mitf = n.op_type == "MatMulIntegerToFloat";
+    struct {
+      size_t a, sa, za, b, sb, zb, sy;
+    } ix =
+        mitf ? decltype(ix){0, 2, 4, 1, 3, 5, 0} : decltype(ix){0, 1, 2, 3, 4, 5, gemm ? 7u : 6u};
+    const bool float_out = mitf || (gemm && (n.inputs.size() <= ix.sy || n.input(ix.sy).empty()));
+    const size_t need = float_out ? (mitf ? 4 : 6) : ix.sy + 2;
+    if (n.inputs.size() < need) {
+      return node_error(n, "inputs = {}, must be >= {}", n.inputs.size(), need);
     }
-    EI8_ASSIGN_OR_RETURN(int x, tensor(n, 0));
+    if (mitf && n.inputs.size() > 6 && !n.input(6).empty()) {
+      return node_error(n, "input 6 (bias) = '{}', must be absent", n.input(6));
+    }
+    EI8_ASSIGN_OR_RETURN(int x, tensor(n, ix.a));
     const TensorDesc& xt = m.tensors[static_cast<size_t>(x)];
-    EI8_ASSIGN_OR_RETURN(const Tensor* b, r.constant(3, "B"));
+    EI8_ASSIGN_OR_RETURN(const Tensor* b, r.constant(ix.b, "B"));
     if ((b->dtype() != DType::kS8 && b->dtype() != DType::kU8) || b->rank() != 2) {
       return node_error(n, "B = {} {}, must be a 2-D s8/u8 constant", dtype_name(b->dtype()),
                         shape_to_string(b->shape()));
@@ -346,13 +363,18 @@ struct Builder {
       return node_error(n, "A inner dimension = {}, must be {} (B's)", xt.shape.back(), kk);
     }
     const bool out_u8 = u8_of(n.outputs[0]);
-    EI8_ASSIGN_OR_RETURN(auto sa, r.scales(1));
-    EI8_ASSIGN_OR_RETURN(s.input_zero_point, r.zero_point(2, xt.u8));
-    EI8_ASSIGN_OR_RETURN(auto sb, r.scales(4, nn));
-    EI8_ASSIGN_OR_RETURN(int32_t zb, r.zero_point(5, b->dtype() == DType::kU8));
-    EI8_ASSIGN_OR_RETURN(auto sy, r.scales(ys));
-    EI8_ASSIGN_OR_RETURN(int32_t zy, r.zero_point(ys + 1, out_u8));
-    EI8_ASSIGN_OR_RETURN(RequantProfile profile, r.profile(target_name(opt.target)));
+    EI8_ASSIGN_OR_RETURN(auto sa, r.scales(ix.sa));
+    EI8_ASSIGN_OR_RETURN(s.input_zero_point, r.zero_point(ix.za, xt.u8));
+    EI8_ASSIGN_OR_RETURN(auto sb, r.scales(ix.sb, nn));
+    EI8_ASSIGN_OR_RETURN(int32_t zb, r.zero_point(ix.zb, b->dtype() == DType::kU8));
+    std::vector<float> sy{1.0f};
+    int32_t zy = 0;
+    RequantProfile profile = RequantProfile::kTflite;
+    if (!float_out) {
+      EI8_ASSIGN_OR_RETURN(sy, r.scales(ix.sy));
+      EI8_ASSIGN_OR_RETURN(zy, r.zero_point(ix.sy + 1, out_u8));
+      EI8_ASSIGN_OR_RETURN(profile, r.profile(target_name(opt.target)));
+    }
     std::vector<int8_t> bw = weights_s8(*b, zb);
     s.weight_zero_point = zb;
     if (gemm && !n.input(6).empty()) {
@@ -375,10 +397,16 @@ struct Builder {
             bw[static_cast<size_t>(trans_b ? o * kk + i : i * nn + o)];
       }
     }
-    const auto [lo, hi] = r.clamp(out_u8);
-    auto rq = Requantizer::prepare(profile, sa[0], sb, sy[0], zy, lo, hi);
-    if (!rq.ok()) return node_error(n, "{}", rq.status().message());
-    s.requant.push_back(requant_desc(*rq));
+    if (float_out) {
+      // The engine's m_c = fl32(s_a · s_b[c]) (one per output feature here).
+      for (int64_t o = 0; o < nn; ++o) s.to_float.push_back(sa[0] * sb[sb.size() == 1 ? 0 : o]);
+      s.requant.push_back(RequantDesc{});
+    } else {
+      const auto [lo, hi] = r.clamp(out_u8);
+      auto rq = Requantizer::prepare(profile, sa[0], sb, sy[0], zy, lo, hi);
+      if (!rq.ok()) return node_error(n, "{}", rq.status().message());
+      s.requant.push_back(requant_desc(*rq));
+    }
     s.kind = StepKind::kFullyConnected;
     s.inputs = {x};
     return {};
@@ -587,6 +615,70 @@ struct Builder {
     return {};
   }
 
+  // An input of a step that must be a float (f32) tensor, or an 8-bit one.
+  Result<int> typed_tensor(const Node& n, size_t input, bool f32) {
+    EI8_ASSIGN_OR_RETURN(int x, tensor(n, input));
+    if (m.tensors[static_cast<size_t>(x)].f32 != f32) {
+      return node_error(n, "input {} '{}' type = {}, must be {}", input, n.input(input),
+                        f32 ? "8-bit" : "f32", f32 ? "f32" : "u8 or s8");
+    }
+    return x;
+  }
+
+  // QuantizeLinear (float → 8-bit) or DequantizeLinear (8-bit → float) inside the graph, per
+  // tensor: the engine's fixedpoint::quantize / dequantize (float32 division, round half to
+  // even, + z, clamp; s·(q − z)).
+  Status qdq(const Node& n, Step& s, bool quantize) {
+    NodeReader r(g, n);
+    EI8_ASSIGN_OR_RETURN(int x, typed_tensor(n, 0, quantize));
+    EI8_ASSIGN_OR_RETURN(auto sc, r.scales(1));
+    const bool u8 = quantize ? u8_of(n.outputs[0]) : m.tensors[static_cast<size_t>(x)].u8;
+    if (quantize && g.find_value(n.outputs[0]) != nullptr &&
+        g.find_value(n.outputs[0])->dtype == DType::kF32) {
+      return node_error(n, "output dtype = f32, must be u8 or s8");
+    }
+    EI8_ASSIGN_OR_RETURN(s.c_zero_point, r.zero_point(2, u8));
+    s.c_scale = sc[0];
+    s.kind = quantize ? StepKind::kQuantize : StepKind::kDequantize;
+    s.inputs = {x};
+    return {};
+  }
+
+  // Add / Sub / Mul / Div of two float tensors (the engine's BinaryOp: a ∘ b, one rounding).
+  Status binary_f32(const Node& n, Step& s) {
+    if (n.has("activation")) {
+      return node_error(n, "activation = {}, must be absent", n.attr_string("activation", ""));
+    }
+    if (n.inputs.size() != 2) return node_error(n, "inputs = {}, must be 2", n.inputs.size());
+    EI8_ASSIGN_OR_RETURN(int a, typed_tensor(n, 0, true));
+    EI8_ASSIGN_OR_RETURN(int b, typed_tensor(n, 1, true));
+    EI8_RETURN_IF_ERROR(
+        broadcastable(n, m.tensors[static_cast<size_t>(a)], m.tensors[static_cast<size_t>(b)]));
+    const std::string_view op = n.op_type;
+    s.float_op = op == "Add" ? 0 : op == "Sub" ? 1 : op == "Mul" ? 2 : 3;
+    s.kind = StepKind::kBinaryF32;
+    s.inputs = {a, b};
+    return {};
+  }
+
+  // Relu, or Clip with its bounds as attributes min/max (the importer turns constant inputs into
+  // them; the engine's UnaryOp reads only those).
+  Status unary_f32(const Node& n, Step& s) {
+    EI8_ASSIGN_OR_RETURN(int x, typed_tensor(n, 0, true));
+    s.float_op = n.op_type == "Relu" ? 0 : 1;
+    for (size_t i = 1; i < n.inputs.size(); ++i) {
+      if (!n.input(i).empty()) {
+        return node_error(n, "input {} = '{}', must be absent (bounds as attributes min/max)", i,
+                          n.input(i));
+      }
+    }
+    s.f_lo = n.attr_float("min", -std::numeric_limits<float>::infinity());
+    s.f_hi = n.attr_float("max", std::numeric_limits<float>::infinity());
+    s.kind = StepKind::kUnaryF32;
+    s.inputs = {x};
+    return {};
+  }
+
   Status clamp(const Node& n, Step& s) {
     EI8_ASSIGN_OR_RETURN(int x, tensor(n, 0));
     const bool u8 = m.tensors[static_cast<size_t>(x)].u8;
@@ -607,6 +699,7 @@ void mark_flat(const Graph& g, const std::vector<const Node*>& order,
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Node& n = **it;
     if (n.op_type == "QGemm" || n.op_type == "QLinearMatMul") flat.insert(n.input(0));
+    if (n.op_type == "MatMulIntegerToFloat") flat.insert(n.input(0));
     if (n.op_type == "DequantizeLinear" || n.op_type == "QuantizeLinear") {
       for (const auto& v : n.inputs) flat.insert(v);
       for (const auto& v : n.outputs) flat.insert(v);
@@ -663,6 +756,14 @@ std::string_view step_kind_name(StepKind k) {
       return "lookup";
     case StepKind::kMul:
       return "mul";
+    case StepKind::kQuantize:
+      return "quantize";
+    case StepKind::kDequantize:
+      return "dequantize";
+    case StepKind::kBinaryF32:
+      return "binary_f32";
+    case StepKind::kUnaryF32:
+      return "unary_f32";
   }
   return "?";
 }
@@ -680,7 +781,7 @@ int64_t DeployModel::weight_bytes() const {
   int64_t b = 0;
   for (const Step& s : steps) {
     b += static_cast<int64_t>(s.weights.size() + 4 * s.bias.size() +
-                              4 * (s.a_deq.size() + s.b_deq.size()));
+                              4 * (s.a_deq.size() + s.b_deq.size() + s.to_float.size()));
     for (const RequantDesc& r : s.requant) b += static_cast<int64_t>(8 * r.multiplier.size());
     for (const ConcatPart& p : s.parts) b += static_cast<int64_t>(p.table.size());
     b += static_cast<int64_t>(s.tables.size());
@@ -704,19 +805,22 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
   // does not know every op either).
   for (const Node& n : g.nodes()) {
     if (contains(kIntegerOps, n.op_type) || contains(kAliasOps, n.op_type) ||
-        n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear") {
+        contains(kFloatOps, n.op_type) || n.op_type == "QuantizeLinear" ||
+        n.op_type == "DequantizeLinear" || n.op_type == "MatMulIntegerToFloat") {
       continue;
     }
     if (is_quantized_op(n.op_type)) {
       return node_error(n,
-                        "op = {}, must be one of QLinearConv, QGemm, QLinearMatMul, QLinearAdd, "
-                        "QLinearConcat, QLinearAveragePool, QLinearGlobalAveragePool, QMaxPool, "
-                        "QClamp, QLinearLookup, QLinearMul (the generator cannot emit it)",
+                        "op = {}, must be one of QLinearConv, QGemm, QLinearMatMul, "
+                        "MatMulIntegerToFloat, QLinearAdd, QLinearConcat, QLinearAveragePool, "
+                        "QLinearGlobalAveragePool, QMaxPool, QClamp, QLinearLookup, QLinearMul "
+                        "(the generator cannot emit it)",
                         n.op_type);
     }
     return node_error(n,
-                      "op = float {}, must be integer (a float op left in the graph: the "
-                      "generated code is integer-only)",
+                      "op = float {}, must be integer or one of Add, Sub, Mul, Div, Relu, Clip (a "
+                      "float op left in the graph that the generated code cannot run exactly as "
+                      "the engine does)",
                       n.op_type);
   }
   for (const auto& in : g.inputs()) {
@@ -730,29 +834,35 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
   const std::vector<const Node*> order = g.topological_order();
   mark_flat(g, order, b.flat);
 
-  // The edges: QuantizeLinear of the graph input, DequantizeLinear of the graph output.
+  // The edges: one per-tensor QuantizeLinear of the graph input (else the input is a float
+  // tensor read by steps), a per-tensor DequantizeLinear of the graph output (else the output is
+  // the float tensor of a step).
   const std::string& gin = g.inputs()[0];
   const std::string& gout = g.outputs()[0];
+  auto per_tensor = [&](const Node* e) {
+    const Tensor* sc = e->inputs.size() > 1 ? g.constant(e->input(1)) : nullptr;
+    return sc != nullptr && sc->numel() == 1;
+  };
   const Node* qin = nullptr;
   const Node* dqout = g.producer(gout);
-  for (size_t i : g.consumers(gin)) {
-    const Node& n = g.nodes()[i];
-    if (n.op_type != "QuantizeLinear" || g.consumers(gin).size() != 1) {
-      return node_error(n, "reads the float input '{}', must be its only QuantizeLinear", gin);
-    }
-    qin = &n;
-  }
-  if (qin == nullptr) {
-    return unsupported("cannot generate code for model '{}': input '{}' has no QuantizeLinear",
+  const std::vector<size_t> readers = g.consumers(gin);
+  if (readers.empty()) {
+    return unsupported("cannot generate code for model '{}': input '{}' = unused, must be read",
                        g.name(), gin);
   }
-  if (dqout == nullptr || dqout->op_type != "DequantizeLinear") {
-    return unsupported(
-        "cannot generate code for model '{}': output '{}' comes from {}, must come from a "
-        "DequantizeLinear",
-        g.name(), gout, dqout == nullptr ? std::string("no node") : dqout->op_type);
+  if (readers.size() == 1 && g.nodes()[readers[0]].op_type == "QuantizeLinear" &&
+      per_tensor(&g.nodes()[readers[0]])) {
+    qin = &g.nodes()[readers[0]];
   }
+  if (dqout == nullptr) {
+    return unsupported(
+        "cannot generate code for model '{}': output '{}' = no node's, must be "
+        "computed",
+        g.name(), gout);
+  }
+  if (dqout->op_type != "DequantizeLinear" || !per_tensor(dqout)) dqout = nullptr;
   for (const Node* e : {qin, dqout}) {
+    if (e == nullptr) continue;
     NodeReader r(g, *e);
     EI8_ASSIGN_OR_RETURN(auto s, r.scales(1));
     const bool u8 = e == qin ? b.u8_of(e->outputs[0]) : b.u8_of(e->input(0));
@@ -769,7 +879,13 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
   b.m.output_name = gout;
   b.m.float_input_shape = g.find_value(gin)->shape;
   b.m.float_output_shape = g.find_value(gout)->shape;
-  EI8_ASSIGN_OR_RETURN(b.m.input, b.add_tensor(*qin, qin->outputs[0]));
+  b.m.input_f32 = qin == nullptr;
+  b.m.output_f32 = dqout == nullptr;
+  if (qin != nullptr) {
+    EI8_ASSIGN_OR_RETURN(b.m.input, b.add_tensor(*qin, qin->outputs[0]));
+  } else {
+    EI8_ASSIGN_OR_RETURN(b.m.input, b.add_tensor(g.nodes()[readers[0]], gin));
+  }
   b.new_buffer(b.m.input, BufferKind::kInput);
 
   for (const Node* np : order) {
@@ -791,21 +907,22 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
       b.m.tensors[static_cast<size_t>(y)].buffer = xt.buffer;
       continue;
     }
-    if (!contains(kIntegerOps, n.op_type)) {
-      // A QuantizeLinear/DequantizeLinear inside the graph: float values between them.
-      return node_error(n,
-                        "op = {} inside the graph, must be only at the input/output (a float "
-                        "op left in the graph: the generated code is integer-only)",
-                        n.op_type);
-    }
     if (n.outputs.size() != 1) return node_error(n, "outputs = {}, must be 1", n.outputs.size());
     Step s;
     s.node = n.name;
     s.op_type = n.op_type;
     if (n.op_type == "QLinearConv") {
       EI8_RETURN_IF_ERROR(b.conv(n, s));
-    } else if (n.op_type == "QGemm" || n.op_type == "QLinearMatMul") {
-      EI8_RETURN_IF_ERROR(b.fully_connected(n, s, n.op_type == "QGemm"));
+    } else if (n.op_type == "QGemm" || n.op_type == "QLinearMatMul" ||
+               n.op_type == "MatMulIntegerToFloat") {
+      EI8_RETURN_IF_ERROR(b.fully_connected(n, s));
+    } else if (n.op_type == "QuantizeLinear" || n.op_type == "DequantizeLinear") {
+      EI8_RETURN_IF_ERROR(b.qdq(n, s, n.op_type == "QuantizeLinear"));
+    } else if (n.op_type == "Add" || n.op_type == "Sub" || n.op_type == "Mul" ||
+               n.op_type == "Div") {
+      EI8_RETURN_IF_ERROR(b.binary_f32(n, s));
+    } else if (n.op_type == "Relu" || n.op_type == "Clip") {
+      EI8_RETURN_IF_ERROR(b.unary_f32(n, s));
     } else if (n.op_type == "QMaxPool") {
       EI8_RETURN_IF_ERROR(b.pool(n, s, false, false));
     } else if (n.op_type == "QLinearAveragePool" || n.op_type == "QLinearGlobalAveragePool") {
@@ -818,8 +935,10 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
       EI8_RETURN_IF_ERROR(b.lookup(n, s));
     } else if (n.op_type == "QLinearMul") {
       EI8_RETURN_IF_ERROR(b.mul(n, s));
-    } else {
+    } else if (n.op_type == "QClamp") {
       EI8_RETURN_IF_ERROR(b.clamp(n, s));
+    } else {
+      return node_error(n, "op = {}, must be an op the generator emits", n.op_type);
     }
     EI8_ASSIGN_OR_RETURN(s.output, b.add_tensor(n, n.outputs[0]));
     const TensorDesc& yt = b.m.tensors[static_cast<size_t>(s.output)];
@@ -839,7 +958,18 @@ Result<DeployModel> build_deploy_model(const Graph& lowered, const BuildOptions&
     b.new_buffer(s.output, BufferKind::kArena);
     b.m.steps.push_back(std::move(s));
   }
-  EI8_ASSIGN_OR_RETURN(b.m.output, b.tensor(*dqout, 0));
+  if (dqout != nullptr) {
+    EI8_ASSIGN_OR_RETURN(b.m.output, b.tensor(*dqout, 0));
+  } else {
+    auto it = b.tensor_of.find(gout);
+    if (it == b.tensor_of.end()) {
+      return unsupported(
+          "cannot generate code for model '{}': output '{}' = not computed by a "
+          "step, must be",
+          g.name(), gout);
+    }
+    b.m.output = it->second;
+  }
 
   // The output buffer: the caller's. A model whose output is its input (no step) is refused.
   DeployModel& m = b.m;

@@ -14,8 +14,12 @@
 // channel: what the lowering makes of BatchNormalization, and what the CLI makes of
 // QLinearSigmoid / QLinearLeakyRelu with the engine's tables), the alias ops
 // Flatten/Reshape/Squeeze/Unsqueeze/ Identity, QuantizeLinear on the graph input and
-// DequantizeLinear on the graph output (per tensor). Requantizing nodes must carry an integer-only
-// profile (tflite, tflite-single). Anything else is refused with one line naming the node and why:
+// DequantizeLinear on the graph output (per tensor). Float regions — what the engine itself runs
+// in float, reproduced with its exact float32 expressions: QuantizeLinear / DequantizeLinear
+// inside the graph (per tensor), float Add / Sub / Mul / Div (same rank, a dimension of 1
+// broadcasts), Relu, Clip (constant bounds), and QGemm / MatMulIntegerToFloat with a float
+// output. Requantizing nodes must carry an integer-only profile (tflite, tflite-single). Anything
+// else (a float Conv, Sigmoid, ...) is refused with one line naming the node and why:
 //   cannot generate code for node '<name>' (<op>): <param> = <value>, must be <constraint>
 //
 // Layout: tensors in the arena are channels-last (element (c, h, w) at (h·W + w)·C + c); the
@@ -49,10 +53,13 @@ struct TensorDesc {
   Shape shape;       // logical shape, batch 1
   int64_t c = 1, h = 1, w = 1;
   bool u8 = false;
+  bool f32 = false;  // a float tensor of a float region (4 bytes per element, always flat)
   Layout layout = Layout::kChannelsLast;
   int buffer = -1;  // index into DeployModel::buffers
 
   int64_t numel() const { return c * h * w; }
+  int64_t elem_bytes() const { return f32 ? 4 : 1; }
+  int64_t bytes() const { return numel() * elem_bytes(); }
   // Element strides of (c, h, w) in its buffer.
   std::array<int64_t, 3> strides() const;
   // Channels-last with c contiguous (or a layout where both orders coincide).
@@ -85,7 +92,12 @@ enum class StepKind {
   kConcat,
   kClamp,
   kLookup,
-  kMul
+  kMul,
+  // Float regions: the nodes the engine itself runs in float, with its exact expressions.
+  kQuantize,    // QuantizeLinear inside the graph (float → 8-bit, per tensor)
+  kDequantize,  // DequantizeLinear inside the graph (8-bit → float, per tensor)
+  kBinaryF32,   // Add, Sub, Mul, Div on floats (a dimension of 1 broadcasts)
+  kUnaryF32     // Relu, Clip on floats
 };
 std::string_view step_kind_name(StepKind k);
 
@@ -120,6 +132,13 @@ struct Step {
   // QLinearLookup: 256 output bit patterns per channel (one table, or one per channel c),
   // entry q − min(type) of the input code q.
   std::vector<uint8_t> tables;
+  // Fully connected with a float output (QGemm without y_scale, MatMulIntegerToFloat):
+  // y = fl32(float(acc) · to_float[n]), to_float[n] = fl32(s_a · s_b[n]); empty otherwise.
+  std::vector<float> to_float;
+  // Float regions: Q/DQ scale and zero point (c_scale, c_zero_point; the 8-bit side's type is
+  // the tensor's), the binary op (0 +, 1 −, 2 ×, 3 ÷) or unary op (0 Relu, 1 Clip [f_lo, f_hi]).
+  int32_t float_op = 0;
+  float f_lo = 0.0f, f_hi = 0.0f;
   std::string variant = "ref";  // "ref", "dsp", "mve": the kernel the generated code calls
   int64_t macs = 0;
 };
@@ -129,12 +148,17 @@ struct DeployModel {
   std::vector<TensorDesc> tensors;
   std::vector<Buffer> buffers;
   std::vector<Step> steps;
-  int input = -1, output = -1;  // tensor indices of the model's int8 input and output
-  // The edges: QuantizeLinear of the float input, DequantizeLinear of the float output.
+  int input = -1, output = -1;  // tensor indices of the model's input and output
+  // The edges: QuantizeLinear of the float input, DequantizeLinear of the float output — when
+  // the input feeds exactly one per-tensor QuantizeLinear (else the input is a float tensor and
+  // its consumers are steps), and the output comes from a per-tensor DequantizeLinear of an
+  // 8-bit step output (else the output is the float tensor of a step: a float region's last op
+  // or a fully connected layer with float output).
   Shape float_input_shape, float_output_shape;
   float input_scale = 1.0f, output_scale = 1.0f;
   int32_t input_zero_point = 0, output_zero_point = 0;
-  std::string input_name, output_name;  // the graph's float input and output values
+  bool input_f32 = false, output_f32 = false;  // model_run reads / writes floats
+  std::string input_name, output_name;         // the graph's float input and output values
   Target target = Target::kHost;
 
   int64_t weight_bytes() const;  // int8 weights + int32 bias + multipliers/shifts + tables

@@ -226,12 +226,19 @@ std::vector<int64_t> live_bytes(const PlanProblem& p) {
 std::pair<int64_t, int64_t> overlap_gaps(const DeployModel& m, const Step& s, size_t input_index) {
   const TensorDesc& in = m.tensors[static_cast<size_t>(s.inputs[input_index])];
   const TensorDesc& out = m.tensors[static_cast<size_t>(s.output)];
-  const std::pair<int64_t, int64_t> none = {out.numel(), in.numel()};
+  const std::pair<int64_t, int64_t> none = {out.bytes(), in.bytes()};
+  const bool same_shape = in.c == out.c && in.h == out.h && in.w == out.w;
+  if ((s.kind == StepKind::kBinaryF32 || s.kind == StepKind::kUnaryF32) && same_shape &&
+      in.layout == out.layout && in.f32 && out.f32) {
+    // Float element e is read, then written at the same address (same layout and size).
+    return {0, 0};
+  }
+  if (in.f32 || out.f32) return none;  // Quantize / Dequantize change the element size
   if (!in.packed_channels_last() || !out.packed_channels_last()) return none;
   if (s.kind == StepKind::kAdd || s.kind == StepKind::kMul || s.kind == StepKind::kClamp ||
       s.kind == StepKind::kLookup) {
     // Element e is read, then written at the same address, in storage order.
-    if (in.c != out.c || in.h != out.h || in.w != out.w) return none;
+    if (!same_shape) return none;
     return {0, 0};
   }
   if (s.kind != StepKind::kConv && s.kind != StepKind::kMaxPool && s.kind != StepKind::kAvgPool) {

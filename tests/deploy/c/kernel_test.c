@@ -2,7 +2,8 @@
  * reference kernels, bit for bit, over seeded random shapes: conv 1-D/2-D, grouped, depthwise,
  * strided, dilated, padded, prime and 2^k±1 channel counts (the 4-wide and 8-wide loops' tails),
  * u8/s8 inputs and outputs, non-zero weight zero points, both requantization profiles and both
- * pixel directions; fully connected likewise.
+ * pixel directions; fully connected likewise, one case in four with a float output (to_float:
+ * QGemm without y_scale / MatMulIntegerToFloat).
  *   kernel_test [SEED [CASES]]
  * Built for the host (the DSP form with its portable intrinsics; MVE = the reference there) and
  * as a semihosting firmware for QEMU (the real instructions). Prints the seed; exit 0 when every
@@ -142,15 +143,24 @@ static int fc_case(int n) {
   p.bias = uniform(0, 1) ? bias : NULL;
   fill_requant(&p.rq, p.out_features, p.out_u8);
   bytes_out = p.rows * p.out_features;
+  if (uniform(0, 3) == 0) { /* float output: fl32(float(acc) * to_float[n]) */
+    static float to_float[40];
+    int32_t k;
+    for (k = 0; k < p.out_features; ++k) to_float[k] = (float)uniform(1, 1 << 20) * 1.0e-9f;
+    p.to_float = to_float;
+    bytes_out *= 4;
+  }
   ei8_fc_ref(&p, x, y_ref);
   ei8_fc_dsp(&p, x, y_fast);
   if (memcmp(y_ref, y_fast, (size_t)bytes_out) != 0) {
-    printf("fc case %d: dsp differs (K %d N %d)\n", n, (int)p.in_features, (int)p.out_features);
+    printf("fc case %d: dsp differs (K %d N %d float %d)\n", n, (int)p.in_features,
+           (int)p.out_features, p.to_float != NULL);
     return 1;
   }
   ei8_fc_mve(&p, x, y_fast);
   if (memcmp(y_ref, y_fast, (size_t)bytes_out) != 0) {
-    printf("fc case %d: mve differs (K %d N %d)\n", n, (int)p.in_features, (int)p.out_features);
+    printf("fc case %d: mve differs (K %d N %d float %d)\n", n, (int)p.in_features,
+           (int)p.out_features, p.to_float != NULL);
     return 1;
   }
   return 0;

@@ -247,8 +247,13 @@ static void fc_dot(const ei8_fc* p, const void* x, void* y, dot_fn dot) {
       const int32_t sum =
           dot(xb + r * p->in_features, p->in_u8, p->input_zero_point,
               p->weights + n * p->in_features, p->weight_zero_point, p->in_features);
-      store(y, r * p->out_features + n, ei8_requantize(&p->rq, add_bias(sum, p->bias, n), n),
-            p->out_u8);
+      const int32_t acc = add_bias(sum, p->bias, n);
+      if (p->to_float != NULL) {
+        const float v = (float)acc * p->to_float[n];
+        memcpy((uint8_t*)y + 4 * (r * p->out_features + n), &v, 4);
+      } else {
+        store(y, r * p->out_features + n, ei8_requantize(&p->rq, acc, n), p->out_u8);
+      }
     }
   }
 }
@@ -427,4 +432,64 @@ void ei8_dequantize_f32(const void* q, float* y, int32_t n, float scale, int32_t
                         int32_t u8) {
   int32_t i;
   for (i = 0; i < n; ++i) y[i] = scale * (float)(load(q, i, u8) - zero_point);
+}
+
+/* ---- float regions -------------------------------------------------------------------------- */
+
+static float load_f32(const void* p, int32_t i) {
+  float v;
+  memcpy(&v, (const uint8_t*)p + 4 * i, 4);
+  return v;
+}
+
+static void store_f32(void* p, int32_t i, float v) { memcpy((uint8_t*)p + 4 * i, &v, 4); }
+
+void ei8_quantize_ref(const ei8_qdq* p, const void* x, void* y) {
+  int32_t i;
+  for (i = 0; i < p->n; ++i) {
+    const float v = load_f32(x, i);
+    ei8_quantize_f32(&v, (uint8_t*)y + i, 1, p->scale, p->zero_point, p->u8);
+  }
+}
+
+void ei8_dequantize_ref(const ei8_qdq* p, const void* x, void* y) {
+  int32_t i;
+  for (i = 0; i < p->n; ++i) store_f32(y, i, p->scale * (float)(load(x, i, p->u8) - p->zero_point));
+}
+
+void ei8_binary_f32_ref(const ei8_binary_f32* p, const void* a, const void* b, void* y) {
+  EI8_FOR_EACH_ELEMENT(p->out, p->reverse, {
+    const float u = load_f32(a, at(&p->a, c, h, w));
+    const float v = load_f32(b, at(&p->b, c, h, w));
+    float r;
+    switch (p->op) {
+      case EI8_ADD_F32:
+        r = u + v;
+        break;
+      case EI8_SUB_F32:
+        r = u - v;
+        break;
+      case EI8_MUL_F32:
+        r = u * v;
+        break;
+      default:
+        r = u / v;
+        break;
+    }
+    store_f32(y, at(&p->out, c, h, w), r);
+  });
+}
+
+void ei8_unary_f32_ref(const ei8_unary_f32* p, const void* x, void* y) {
+  EI8_FOR_EACH_ELEMENT(p->out, p->reverse, {
+    const float v = load_f32(x, at(&p->in, c, h, w));
+    float r;
+    if (p->op == EI8_RELU_F32) {
+      r = v > 0.0f ? v : 0.0f;
+    } else {
+      r = v < p->lo ? p->lo : v; /* std::max(v, lo) */
+      r = p->hi < r ? p->hi : r; /* std::min(r, hi) */
+    }
+    store_f32(y, at(&p->out, c, h, w), r);
+  });
 }

@@ -65,7 +65,9 @@ void ei8_conv_ref(const ei8_conv* p, const void* x, void* y);
 void ei8_conv_dsp(const ei8_conv* p, const void* x, void* y); /* needs in.cs == 1 */
 void ei8_conv_mve(const ei8_conv* p, const void* x, void* y); /* needs in.cs == 1 */
 
-/* Fully connected: y[r][n] = rq(Σ_k (x[r][k] − z_x)(w[n][k] − z_w) + b[n]); rows contiguous. */
+/* Fully connected: y[r][n] = rq(Σ_k (x[r][k] − z_x)(w[n][k] − z_w) + b[n]); rows contiguous.
+ * With `to_float` (ONNX Runtime's QGemm without y_scale, MatMulIntegerToFloat): a float output
+ * y[r][n] = fl32(float(acc) · to_float[n]), to_float[n] = fl32(s_x · s_w[n]) (rq unused). */
 typedef struct {
   int32_t rows, in_features, out_features;
   int32_t in_u8, out_u8;
@@ -73,6 +75,7 @@ typedef struct {
   const int8_t* weights; /* [out_features][in_features] */
   const int32_t* bias;   /* [out_features] or NULL */
   ei8_requant rq;
+  const float* to_float; /* [out_features]: float output; NULL: 8-bit codes */
 } ei8_fc;
 
 void ei8_fc_ref(const ei8_fc* p, const void* x, void* y);
@@ -160,6 +163,45 @@ void ei8_quantize_f32(const float* x, void* q, int32_t n, float scale, int32_t z
                       int32_t u8);
 void ei8_dequantize_f32(const void* q, float* y, int32_t n, float scale, int32_t zero_point,
                         int32_t u8);
+
+/* ---- float regions: the nodes the engine itself runs in float --------------------------------
+ * Float tensors (4-byte IEEE binary32) live in the arena at any byte offset: these kernels read
+ * and write them through memcpy (unaligned-safe; a plain load/store where the CPU allows it).
+ * Each computes exactly the engine's expression, one IEEE operation per element in the same
+ * order (compile with -ffp-contract=off: no fused multiply-add). Views as above (element
+ * strides; a broadcast input reads a dimension of size 1 with stride 0); `u8` is unused. */
+
+/* QuantizeLinear / DequantizeLinear inside the graph (per tensor), n elements in order. */
+typedef struct {
+  int32_t n;
+  float scale;
+  int32_t zero_point;
+  int32_t u8; /* the 8-bit side */
+} ei8_qdq;
+
+void ei8_quantize_ref(const ei8_qdq* p, const void* x, void* y);   /* float → 8-bit */
+void ei8_dequantize_ref(const ei8_qdq* p, const void* x, void* y); /* 8-bit → float */
+
+/* y = a ∘ b, ∘ one of + − × ÷ (ONNX Add, Sub, Mul, Div on floats). */
+enum { EI8_ADD_F32 = 0, EI8_SUB_F32 = 1, EI8_MUL_F32 = 2, EI8_DIV_F32 = 3 };
+typedef struct {
+  ei8_view a, b, out;
+  int32_t op;
+  int32_t reverse;
+} ei8_binary_f32;
+
+void ei8_binary_f32_ref(const ei8_binary_f32* p, const void* a, const void* b, void* y);
+
+/* ReLU: v > 0 ? v : 0 (NaN and −0 give +0); Clip: min(max(v, lo), hi) in the engine's order. */
+enum { EI8_RELU_F32 = 0, EI8_CLIP_F32 = 1 };
+typedef struct {
+  ei8_view in, out;
+  int32_t op;
+  float lo, hi;
+  int32_t reverse;
+} ei8_unary_f32;
+
+void ei8_unary_f32_ref(const ei8_unary_f32* p, const void* x, void* y);
 
 #ifdef __cplusplus
 }
