@@ -21,6 +21,7 @@ packages=(
   pybind11-dev python3-dev python3-numpy python3-pytest        # the Python module edgeint8 + its tests
   python3-setuptools python3-wheel python3-venv python3-pip    # pip install --no-build-isolation .
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm    # edgeint8 codegen: MCU firmware + QEMU
+  libopenmpi-dev openmpi-bin                                   # mpirun -np N edgeint8 dse / quantize --sweep
 )
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

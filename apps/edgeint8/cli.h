@@ -74,5 +74,6 @@ void register_quantize(CLI::App& app);
 void register_analyze(CLI::App& app);
 void register_compare(CLI::App& app);
 void register_codegen(CLI::App& app);
+void register_merge(CLI::App& app);
 
 }  // namespace ei8::cli

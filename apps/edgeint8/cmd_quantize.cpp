@@ -7,11 +7,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "cli.h"
 #include "ei8/arch/scalesim_config.h"
+#include "ei8/core/distribute.h"
 #include "ei8/core/npy.h"
 #include "ei8/core/output_files.h"
 #include "ei8/graph/onnx/onnx_io.h"
@@ -44,6 +46,8 @@ struct QuantizeArgs {
   double max_drop = -1.0;
   std::string cost, arch_config;  // --cost (priced mixed precision), --arch-config
   bool json = false, sweep = false, max_drop_given = false, reduce_range = false;
+  std::string shard;        // --sweep --shard i/N: a part file for `edgeint8 merge`
+  bool no_timings = false;  // --sweep: no clock/memory reading, no latency (byte-equal reruns)
   // Accuracy recovery (quant/equalize.h, quant/recovery.h).
   bool cle = false, no_absorb = false, bias_correction = false, adaround = false;
   int weight_bits = 8, adaround_iters = 1000;
@@ -100,24 +104,36 @@ Result<quant::EvalSet> eval_set_from_args(const QuantizeArgs& a, const Graph& g,
   return quant::load_eval_set(g, a.eval_data, a.eval_labels);
 }
 
-// --sweep: the library's sweep (quant/sweep.h), written to <sweep-out>/ptq_sweep.csv + .json.
-Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
-                     const quant::PtqOptions& po, const quant::CalibParams& cp) {
-  using namespace quant;
-  EI8_ASSIGN_OR_RETURN(EvalSet ev, eval_set_from_args(a, g, false, "sweep"));
-  SweepOptions so;
-  so.ptq = po;
-  so.ptq.exclude_nodes = split_names(a.exclude);
-  so.calib = cp;
-  so.batch = a.batch;
-  so.latency = int8_latency_function();
-  Progress progress("sweep", static_cast<int64_t>(sweep_size(so)), "configs");
-  EI8_ASSIGN_OR_RETURN(SweepResult r, run_sweep(g, st, ev, so, &progress));
-  progress.finish();
+uint64_t tensor_fingerprint(const Tensor& t, uint64_t seed) {
+  return dist::fingerprint(std::string_view(reinterpret_cast<const char*>(t.raw()), t.nbytes()),
+                           seed);
+}
+
+// What every shard of one sweep must share: the options that shape the rows, the model file,
+// the calibration and evaluation tensors, and the result's fields but rows (without the
+// measured statistics time).
+Result<std::string> sweep_description(const QuantizeArgs& a, const quant::SweepPlan& plan,
+                                      const Tensor& calib) {
+  EI8_ASSIGN_OR_RETURN(std::string model_bytes, read_file(a.model));
+  quant::SweepResult header = plan.header;
+  header.statistics_seconds = 0;  // measured: differs between shards (each part has its own)
+  dist::RecordWriter d;
+  d.str(quant::encode_sweep_header(header)).boolean(a.no_timings);  // what merge reads back
+  d.str(a.method).str(a.weights).str(a.act).str(a.act_type).str(a.profile).i64(a.batch);
+  d.i64(a.max_samples).i64(a.bins).i64(a.levels).f64(a.percentile).f64(a.ema);
+  d.str(a.percentile_mode).str(a.zero_bin).str(a.threshold).str(a.prior).str(a.exclude);
+  d.boolean(a.reduce_range).boolean(a.no_timings).u64(dist::fingerprint(model_bytes));
+  d.u64(tensor_fingerprint(calib, 1)).u64(tensor_fingerprint(plan.eval.inputs, 2));
+  for (int64_t l : plan.eval.labels) d.i64(l);
+  return d.take();
+}
+
+Status write_sweep_tables(const QuantizeArgs& a, const quant::SweepResult& r,
+                          const std::string& out_dir) {
   std::error_code ec;
-  std::filesystem::create_directories(a.sweep_out, ec);
+  std::filesystem::create_directories(out_dir, ec);
   const report::Table t = pipeline::sweep_table(r);
-  EI8_RETURN_IF_ERROR(t.write(a.sweep_out + "/ptq_sweep"));  // .csv and .json, both or neither
+  EI8_RETURN_IF_ERROR(t.write(out_dir + "/ptq_sweep"));  // .csv and .json, both or neither
   if (a.json) {
     fmt::print("{}\n", t.to_json());
     return {};
@@ -125,7 +141,7 @@ Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statist
   fmt::print("{}", t.to_markdown());
   fmt::print("statistics pass: {} samples in {:.3f} s (shared by every row); eval samples {}\n",
              r.statistics_samples, r.statistics_seconds, r.eval_samples);
-  fmt::print("wrote {0}/ptq_sweep.csv and {0}/ptq_sweep.json\n", a.sweep_out);
+  fmt::print("wrote {0}/ptq_sweep.csv and {0}/ptq_sweep.json\n", out_dir);
   return {};
 }
 
@@ -188,6 +204,68 @@ Status priced_command(const QuantizeArgs& a, const Graph& g, const quant::EvalSe
                a.output.empty() ? "" : fmt::format(" and {}", a.output));
   }
   return {};
+}
+
+// --sweep: the library's sweep (quant/sweep.h), written to <sweep-out>/ptq_sweep.csv + .json.
+// Its rows go through core/distribute.h: split over MPI ranks under mpirun, one shard's rows
+// into a part file with --shard i/N.
+Status sweep_command(const QuantizeArgs& a, const Graph& g, const quant::Statistics& st,
+                     const quant::PtqOptions& po, const quant::CalibParams& cp,
+                     const Tensor& calib) {
+  using namespace quant;
+  dist::Shard shard;
+  if (!a.shard.empty()) {
+    EI8_ASSIGN_OR_RETURN(shard, dist::parse_shard(a.shard));
+  }
+  EI8_ASSIGN_OR_RETURN(EvalSet ev, eval_set_from_args(a, g, false, "sweep"));
+  SweepOptions so;
+  so.ptq = po;
+  so.ptq.exclude_nodes = split_names(a.exclude);
+  so.calib = cp;
+  so.batch = a.batch;
+  so.timings = !a.no_timings;
+  if (!a.no_timings) so.latency = int8_latency_function();
+  EI8_ASSIGN_OR_RETURN(SweepPlan plan, prepare_sweep(g, st, ev, so));
+  const auto [first, last] = dist::shard_range(plan.size(), shard);
+  Progress progress("sweep", static_cast<int64_t>(last - first), "configs");
+  std::mutex progress_mu;
+  const auto t0 = std::chrono::steady_clock::now();
+  EI8_ASSIGN_OR_RETURN(
+      std::vector<std::string> records,
+      dist::map_points(last - first,
+                       [&](size_t i) -> Result<std::string> {
+                         EI8_ASSIGN_OR_RETURN(SweepRow row, sweep_row(plan, first + i));
+                         std::lock_guard<std::mutex> lock(progress_mu);
+                         progress.advance(
+                             1, fmt::format("{} {} {} agree {:.1f}%", calib_method_name(row.method),
+                                            weight_granularity_name(row.weights), row.activations,
+                                            100 * row.agreement));
+                         return encode_sweep_row(row);
+                       },
+                       {.threads = 1}));
+  progress.finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!dist::world().root()) return {};  // rank 0 has every row and writes the tables
+  if (!a.shard.empty()) {
+    EI8_ASSIGN_OR_RETURN(std::string inputs, sweep_description(a, plan, calib));
+    dist::PartFile part{"ptq-sweep", std::move(inputs),  shard,
+                        plan.size(), std::move(records), a.no_timings ? 0.0 : st.seconds};
+    std::error_code ec;
+    std::filesystem::create_directories(a.sweep_out, ec);
+    const std::string path =
+        fmt::format("{}/ptq-sweep-shard-{}-of-{}.part", a.sweep_out, shard.index, shard.count);
+    EI8_RETURN_IF_ERROR(write_file(path, dist::encode_part(part)));
+    fmt::print("shard {}/{}: rows {}..{} of {} in {:.3f} s -> {}\n", shard.index, shard.count,
+               first, last, plan.size(), seconds, path);
+    return {};
+  }
+  SweepResult r = plan.header;
+  r.rows.resize(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EI8_RETURN_IF_ERROR(decode_sweep_row(records[i], &r.rows[i]));
+  }
+  return write_sweep_tables(a, r, a.sweep_out);
 }
 
 // --max-drop: rank layers (quant/sensitivity.h), fall back to float one at a time
@@ -313,6 +391,10 @@ Status quantize_command(const QuantizeArgs& a) {
         "or energy",
         a.model, a.cost);
   }
+  if (!a.sweep && (!a.shard.empty() || a.no_timings)) {
+    return invalid_argument("cannot quantize {}: {} = given without --sweep, must come with it",
+                            a.model, !a.shard.empty() ? "--shard" : "--no-timings");
+  }
   if (a.sweep && a.max_drop_given) {
     return invalid_argument("cannot quantize {}: --sweep and --max-drop, must be one of them",
                             a.model);
@@ -408,7 +490,7 @@ Status quantize_command(const QuantizeArgs& a) {
         "(the sweep has its own recovery rows: run-all's accuracy_recovery table)",
         a.model, a.sweep ? "--sweep" : "--max-drop");
   }
-  if (a.sweep) return sweep_command(a, g, st, po, cp);
+  if (a.sweep) return sweep_command(a, g, st, po, cp, data);
   if (a.max_drop_given) return mixed_precision_command(a, g, st, po, cp);
   EI8_ASSIGN_OR_RETURN(RecoveredModel rec, quantize_with_recovery(g, data, cp, po, ro, co, &st));
   const CalibTable& table = rec.table;
@@ -531,6 +613,24 @@ Status quantize_command(const QuantizeArgs& a) {
 
 }  // namespace
 
+Status merge_ptq_sweep_parts(const dist::Merged& m, const std::string& out, bool json) {
+  dist::RecordReader d(m.inputs, "the run description of a PTQ sweep part");
+  const std::string header = d.str();
+  const bool no_timings = d.boolean();
+  EI8_RETURN_IF_ERROR(d.status(false));
+  quant::SweepResult r;
+  EI8_RETURN_IF_ERROR(quant::decode_sweep_header(header, &r));
+  // The statistics pass of shard 0 (every shard ran its own on the same data).
+  r.statistics_seconds = no_timings ? NAN : m.shard_seconds.at(0);
+  r.rows.resize(m.records.size());
+  for (size_t i = 0; i < m.records.size(); ++i) {
+    EI8_RETURN_IF_ERROR(quant::decode_sweep_row(m.records[i], &r.rows[i]));
+  }
+  QuantizeArgs a;
+  a.json = json;
+  return write_sweep_tables(a, r, out);
+}
+
 void register_quantize(CLI::App& app) {
   auto a = std::make_shared<QuantizeArgs>();
   CLI::App* sub = app.add_subcommand(
@@ -612,6 +712,12 @@ void register_quantize(CLI::App& app) {
                   "Evaluation samples (.npy or directory) for --sweep / --max-drop");
   sub->add_option("--eval-labels", a->eval_labels, "Evaluation labels (.npy of integers)");
   sub->add_option("--sweep-out", a->sweep_out, "Directory of the sweep / mixed-precision tables");
+  sub->add_option("--shard", a->shard,
+                  "With --sweep: compute rows of shard i/N only (0 <= i < N) and write "
+                  "<sweep-out>/ptq-sweep-shard-i-of-N.part for `edgeint8 merge`");
+  sub->add_flag("--no-timings", a->no_timings,
+                "With --sweep: no time, memory or latency columns (n/a), so reruns, MPI runs and "
+                "merged shards give byte-identical tables");
   set_action(sub, [a, sub] {
     a->given.clear();
     for (const MethodOption& m : kMethodOptions) {

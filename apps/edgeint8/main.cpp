@@ -4,15 +4,19 @@
 #include <fmt/ranges.h>
 
 #include "cli.h"
+#include "ei8/core/distribute.h"
 
 namespace ei8::cli {
 namespace {
 
 constexpr const char* kVersion = "edgeint8 0.1.0";
 
+}  // namespace
+
 // A word where a subcommand must stand (`edgeint8 frobnicate`, `edgeint8 data frob`) that names
 // none: CLI11 would only say "A subcommand is required". Returns the message, or "" when the
 // words select subcommands down to one that takes options.
+std::string unknown_subcommand(CLI::App& app, int argc, char** argv);
 std::string unknown_subcommand(CLI::App& app, int argc, char** argv) {
   CLI::App* level = &app;
   std::string path = "edgeint8";
@@ -36,8 +40,6 @@ std::string unknown_subcommand(CLI::App& app, int argc, char** argv) {
   return {};
 }
 
-}  // namespace
-
 void register_version(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("version", "Print the EdgeINT8-ArchKit version");
   set_action(sub, [] {
@@ -58,6 +60,7 @@ bool refuse_unknown_subcommand(CLI::App& app, int argc, char** argv) {
 }  // namespace ei8::cli
 
 int main(int argc, char** argv) {
+  ei8::dist::init(&argc, &argv);  // MPI when run by mpirun (core/distribute.h)
   CLI::App app{
       "EdgeINT8-ArchKit: train, quantize, run bit-exact INT8 and evaluate systolic accelerators",
       "edgeint8"};
@@ -82,18 +85,22 @@ int main(int argc, char** argv) {
   ei8::cli::register_analyze(app);
   ei8::cli::register_compare(app);
   ei8::cli::register_codegen(app);
+  ei8::cli::register_merge(app);
 
-  if (ei8::cli::refuse_unknown_subcommand(app, argc, argv)) return 2;
+  // Usage errors are the same on every rank: rank 0 prints them, every rank exits.
+  const bool root = ei8::dist::world().root();
+  if (root ? ei8::cli::refuse_unknown_subcommand(app, argc, argv)
+           : !ei8::cli::unknown_subcommand(app, argc, argv).empty()) {
+    ei8::dist::shutdown();
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
+    const int rc = root ? app.exit(e) : e.get_exit_code();
+    ei8::dist::shutdown();
     return rc == 0 ? 0 : 2;  // usage errors: exit 2, as POSIX tools do
   }
-  const ei8::Status& status = ei8::cli::pending_status();
-  if (!status.ok()) {
-    fmt::print(stderr, "edgeint8: error: {}\n", status.message());
-    return 1;
-  }
-  return 0;
+  // "edgeint8: error: <message>" and exit 1; under mpirun, once for the whole job.
+  return ei8::dist::finish(ei8::cli::pending_status());
 }

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "ei8/arch/analytic_model.h"
 #include "ei8/arch/dse.h"
 #include "ei8/arch/energy.h"
 #include "ei8/arch/roofline.h"
+#include "ei8/core/rng.h"
 
 namespace ei8::arch {
 namespace {
@@ -197,6 +200,78 @@ TEST(Dse, PointsUseTheWorkloadsOperandWidth) {
   }
 }
 
+// The O(points · front) front against the definition, checked pair by pair, on random clouds
+// with ties and duplicates (small integer objectives), in the published order.
+TEST(Pareto, FrontEqualsTheBruteForceDefinitionOnRandomClouds) {
+  const uint64_t seed = 1207;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
+  Rng rng(seed);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int n = static_cast<int>(rng.uniform_int(0, 61));
+    const int64_t span = rng.uniform_int(1, 6);  // small: many ties and identical points
+    std::vector<PointResult> pts(static_cast<size_t>(n));
+    for (PointResult& p : pts) {
+      p.cycles = rng.uniform_int(0, span);
+      p.energy_pj = double(rng.uniform_int(0, span));
+      p.area_mm2 = double(rng.uniform_int(0, span)) * 0.5;
+      p.feasible = rng.uniform_int(0, 9) != 0;
+    }
+    std::vector<size_t> brute;
+    for (size_t i = 0; i < pts.size(); ++i) {
+      if (!pts[i].feasible) continue;
+      bool dominated = false;
+      for (size_t j = 0; j < pts.size() && !dominated; ++j) {
+        if (j == i || !pts[j].feasible) continue;
+        const PointResult &a = pts[j], &b = pts[i];
+        const bool no_worse =
+            a.cycles <= b.cycles && a.energy_pj <= b.energy_pj && a.area_mm2 <= b.area_mm2;
+        const bool better =
+            a.cycles < b.cycles || a.energy_pj < b.energy_pj || a.area_mm2 < b.area_mm2;
+        dominated = no_worse && (better || j < i);
+      }
+      if (!dominated) brute.push_back(i);
+    }
+    std::sort(brute.begin(), brute.end(), [&](size_t x, size_t y) {
+      return std::tie(pts[x].area_mm2, pts[x].cycles) < std::tie(pts[y].area_mm2, pts[y].cycles);
+    });
+    ASSERT_EQ(pareto_front(pts), brute) << "trial " << trial << " n " << n;
+  }
+}
+
+TEST(Dse, PointRecordsRoundTripBitExactAndPiecesEqualRunDse) {
+  Workload w;
+  w.name = "toy";
+  w.layers = {conv("c1", 12, 3, 3, 8), conv("c2", 6, 3, 8, 16)};
+  Result<DesignSpace> s = parse_design_space(
+      "arrays=[\"4x4\",\"8x8\"]\ndataflows=[\"ws\",\"os\"]\nsram_kb=[[8,8,4]]\n"
+      "bandwidths=[4,16]\n[constraints]\nmax_pes=32\n",
+      "toy.toml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const EnergyTable t = default_energy_table();
+  Result<DseResult> whole = run_dse(w, *s, t, 2);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  std::vector<PointResult> pieces;
+  for (const ArrayConfig& a : dse_points(w, *s)) {
+    const PointResult p = evaluate_design_point(w, *s, t, a);
+    PointResult back;
+    back.array = a;
+    ASSERT_TRUE(decode_point_record(encode_point_record(p), &back).ok());
+    EXPECT_EQ(encode_point_record(back), encode_point_record(p));
+    EXPECT_EQ(back.reason, p.reason);
+    pieces.push_back(back);
+  }
+  Result<DseResult> r = finish_dse(w, *s, t, pieces, 1, whole->sweep_seconds);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->points.size(), whole->points.size());
+  for (size_t i = 0; i < r->points.size(); ++i) {
+    EXPECT_EQ(encode_point_record(r->points[i]), encode_point_record(whole->points[i])) << i;
+  }
+  EXPECT_EQ(r->front, whole->front);
+  EXPECT_EQ(r->analysis, whole->analysis);
+  PointResult bad;
+  EXPECT_FALSE(decode_point_record("short", &bad).ok());
+}
+
 TEST(Dse, SweepsEveryPointRecordsInfeasibleOnesAndVerifiesTheFront) {
   Workload w;
   w.name = "toy";
@@ -241,6 +316,12 @@ TEST(Dse, SweepsEveryPointRecordsInfeasibleOnesAndVerifiesTheFront) {
   for (const char* f : {"points.csv", "points.json", "pareto.csv", "best.json", "analysis.md"}) {
     EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
   }
+  // points.json, written element by element, is exactly nlohmann's dump(2) of the whole array.
+  std::ifstream in(dir / "points.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const nlohmann::json parsed = nlohmann::json::parse(text);
+  ASSERT_EQ(parsed.size(), r->points.size());
+  EXPECT_EQ(parsed.dump(2) + "\n", text);
   std::filesystem::remove_all(dir);
 }
 

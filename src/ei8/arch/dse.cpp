@@ -14,6 +14,8 @@
 
 #include "ei8/arch/analytic_model.h"
 #include "ei8/arch/roofline.h"
+#include "ei8/core/distribute.h"
+#include "ei8/core/output_files.h"
 
 namespace ei8::arch {
 namespace {
@@ -216,64 +218,132 @@ Result<DesignSpace> read_design_space(const std::string& path) {
 }
 
 std::vector<size_t> pareto_front(const std::vector<PointResult>& pts) {
-  std::vector<size_t> front;
+  // Point j dominates point i when it is no worse on the three objectives and better on one,
+  // or identical with j < i (identical points: the first one stays). That relation is a strict
+  // order, so a dominated point is dominated by a front point: visiting the feasible points by
+  // (cycles, energy, area, index), where a dominator always comes first, each point is checked
+  // against the front found so far only — O(points · front) instead of O(points²).
+  std::vector<size_t> order;
   for (size_t i = 0; i < pts.size(); ++i) {
-    if (!pts[i].feasible) continue;
+    if (pts[i].feasible) order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return std::tie(pts[x].cycles, pts[x].energy_pj, pts[x].area_mm2, x) <
+           std::tie(pts[y].cycles, pts[y].energy_pj, pts[y].area_mm2, y);
+  });
+  std::vector<size_t> front;
+  for (size_t i : order) {
+    const PointResult& b = pts[i];
     bool dominated = false;
-    for (size_t j = 0; j < pts.size() && !dominated; ++j) {
-      if (j == i || !pts[j].feasible) continue;
-      const PointResult &a = pts[j], &b = pts[i];
-      const bool no_worse =
-          a.cycles <= b.cycles && a.energy_pj <= b.energy_pj && a.area_mm2 <= b.area_mm2;
-      const bool better =
-          a.cycles < b.cycles || a.energy_pj < b.energy_pj || a.area_mm2 < b.area_mm2;
-      // Identical points: keep the first one only.
-      dominated = no_worse && (better || j < i);
+    for (size_t j : front) {
+      const PointResult& a = pts[j];
+      if (a.cycles <= b.cycles && a.energy_pj <= b.energy_pj && a.area_mm2 <= b.area_mm2) {
+        dominated = true;  // better on one axis, or identical and earlier (j < i by the order)
+        break;
+      }
     }
     if (!dominated) front.push_back(i);
   }
+  // The published order: by area, then cycles (from index order, as before).
+  std::sort(front.begin(), front.end());
   std::sort(front.begin(), front.end(), [&](size_t x, size_t y) {
     return std::tie(pts[x].area_mm2, pts[x].cycles) < std::tie(pts[y].area_mm2, pts[y].cycles);
   });
   return front;
 }
 
-Result<DseResult> run_dse(const Workload& w, const DesignSpace& space, const EnergyTable& table,
-                          int threads) {
-  if (w.layers.empty())
-    return invalid_argument("cannot run DSE: workload '{}' has no layer", w.name);
-  DseResult r;
-  r.space_name = space.name;
-  r.energy_table_name = table.name;
+std::vector<ArrayConfig> dse_points(const Workload& w, const DesignSpace& space) {
   std::vector<ArrayConfig> cfgs = space.points();
   // The model's operand width (Workload::operand_bytes: 1 for INT8 layers, 4 for FP32; 0 for a
   // topology file, whose words are SCALE-Sim's 1 byte).
   for (ArrayConfig& a : cfgs) a.word_bytes = w.operand_bytes > 0 ? w.operand_bytes : 1;
-  r.points.resize(cfgs.size());
+  return cfgs;
+}
+
+PointResult evaluate_design_point(const Workload& w, const DesignSpace& space,
+                                  const EnergyTable& table, const ArrayConfig& cfg) {
+  const double area = area_mm2(table, cfg);
+  std::string reason;
+  (void)check_point(space, cfg, area, &reason);
+  if (!reason.empty()) {
+    PointResult p;
+    p.array = cfg;
+    p.feasible = false;
+    p.reason = reason;
+    p.area_mm2 = area;
+    return p;
+  }
+  return evaluate(w, cfg, space.evaluator, table);
+}
+
+std::string encode_point_record(const PointResult& p) {
+  dist::RecordWriter o;
+  o.boolean(p.feasible).str(p.reason).boolean(p.exact).i64(p.cycles).i64(p.stall_cycles);
+  o.f64(p.energy_pj).f64(p.area_mm2);
+  const LayerEnergy& e = p.energy;
+  o.f64(e.mac).f64(e.array).f64(e.ifmap_sram).f64(e.filter_sram).f64(e.ofmap_sram).f64(e.dram);
+  o.f64(e.leakage).f64(p.macs).f64(p.dram_bytes).f64(p.utilization).i64(p.analytic_cycles);
+  o.f64(p.analytic_energy_pj).boolean(p.on_front);
+  return o.take();
+}
+
+Status decode_point_record(std::string_view bytes, PointResult* p) {
+  dist::RecordReader in(bytes, "a DSE point record");
+  p->feasible = in.boolean();
+  p->reason = in.str();
+  p->exact = in.boolean();
+  p->cycles = in.i64();
+  p->stall_cycles = in.i64();
+  p->energy_pj = in.f64();
+  p->area_mm2 = in.f64();
+  LayerEnergy& e = p->energy;
+  e.mac = in.f64();
+  e.array = in.f64();
+  e.ifmap_sram = in.f64();
+  e.filter_sram = in.f64();
+  e.ofmap_sram = in.f64();
+  e.dram = in.f64();
+  e.leakage = in.f64();
+  p->macs = in.f64();
+  p->dram_bytes = in.f64();
+  p->utilization = in.f64();
+  p->analytic_cycles = in.i64();
+  p->analytic_energy_pj = in.f64();
+  p->on_front = in.boolean();
+  return in.status();
+}
+
+Result<DseResult> run_dse(const Workload& w, const DesignSpace& space, const EnergyTable& table,
+                          int threads) {
+  if (w.layers.empty())
+    return invalid_argument("cannot run DSE: workload '{}' has no layer", w.name);
+  const std::vector<ArrayConfig> cfgs = dse_points(w, space);
+  std::vector<PointResult> points(cfgs.size());
   std::atomic<size_t> next{0};
   const auto t0 = std::chrono::steady_clock::now();
   auto worker = [&] {
     for (size_t i = next++; i < cfgs.size(); i = next++) {
-      const double area = area_mm2(table, cfgs[i]);
-      std::string reason;
-      (void)check_point(space, cfgs[i], area, &reason);
-      if (!reason.empty()) {
-        PointResult p;
-        p.array = cfgs[i];
-        p.feasible = false;
-        p.reason = reason;
-        p.area_mm2 = area;
-        r.points[i] = p;
-        continue;
-      }
-      r.points[i] = evaluate(w, cfgs[i], space.evaluator, table);
+      points[i] = evaluate_design_point(w, space, table, cfgs[i]);
     }
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < std::max(threads, 1); ++t) pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool) t.join();
-  r.sweep_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return finish_dse(w, space, table, std::move(points), threads, seconds);
+}
+
+Result<DseResult> finish_dse(const Workload& w, const DesignSpace& space, const EnergyTable& table,
+                             std::vector<PointResult> points, int threads, double sweep_seconds) {
+  if (w.layers.empty())
+    return invalid_argument("cannot run DSE: workload '{}' has no layer", w.name);
+  DseResult r;
+  r.space_name = space.name;
+  r.energy_table_name = table.name;
+  r.points = std::move(points);
+  r.sweep_seconds = sweep_seconds;
   for (const PointResult& p : r.points) {
     if (p.feasible) r.evaluations += static_cast<int64_t>(w.layers.size());
   }
@@ -494,7 +564,10 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
   std::string csv =
       "rows,cols,dataflow,ifmap_sram_kb,filter_sram_kb,ofmap_sram_kb,bandwidth,feasible,reason,"
       "exact,cycles,stall_cycles,energy_uj,area_mm2,utilization_pct,dram_bytes,on_front\n";
-  nlohmann::json all = nlohmann::json::array();
+  // points.json is the text of nlohmann's dump(2) of the array of every point, written one
+  // element at a time (a million points would otherwise hold gigabytes of json objects): each
+  // element's dump(2) indented by two more spaces (values have no raw newline: JSON escapes it).
+  std::string all = r.points.empty() ? "[]" : "[\n";
   for (const PointResult& p : r.points) {
     csv += fmt::format("{},{},{},{},{},{},{},{},\"{}\",{},{},{},{:.6f},{:.6f},{:.3f},{:.0f},{}\n",
                        p.array.rows, p.array.cols, dataflow_name(p.array.dataflow),
@@ -502,8 +575,15 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                        p.array.bandwidth, p.feasible ? 1 : 0, p.reason, p.exact ? 1 : 0, p.cycles,
                        p.stall_cycles, p.energy_pj * 1e-6, p.area_mm2, p.utilization, p.dram_bytes,
                        p.on_front ? 1 : 0);
-    all.push_back(to_json(p));
+    const std::string element = to_json(p).dump(2);
+    if (&p != &r.points.front()) all += ",\n";
+    all += "  ";
+    for (char c : element) {
+      all += c;
+      if (c == '\n') all += "  ";
+    }
   }
+  if (!r.points.empty()) all += "\n]";
   std::string front_csv =
       "rows,cols,dataflow,ifmap_sram_kb,filter_sram_kb,ofmap_sram_kb,bandwidth,"
       "exact,cycles,energy_uj,area_mm2\n";
@@ -519,8 +599,8 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
   nlohmann::json best = {{"space", r.space_name},
                          {"energy_table", r.energy_table_name},
                          {"evaluations", r.evaluations},
-                         {"sweep_seconds", r.sweep_seconds},
                          {"pareto_front", front}};
+  if (r.timings) best["sweep_seconds"] = r.sweep_seconds;
   if (r.any_feasible) {
     best["best"] = {{"cycles", to_json(r.points[r.best_cycles])},
                     {"energy", to_json(r.points[r.best_energy])},
@@ -529,14 +609,15 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                     {"balanced", to_json(r.points[r.balanced])}};
   }
   const std::pair<const char*, std::string> files[] = {{"points.csv", csv},
-                                                       {"points.json", all.dump(2) + "\n"},
+                                                       {"points.json", all + "\n"},
                                                        {"pareto.csv", front_csv},
                                                        {"best.json", best.dump(2) + "\n"},
                                                        {"analysis.md", r.analysis}};
+  OutputFiles out;  // all five files or none
   for (const auto& [name, text] : files) {
-    EI8_RETURN_IF_ERROR(write_text_file((std::filesystem::path(dir) / name).string(), text));
+    EI8_RETURN_IF_ERROR(out.add((std::filesystem::path(dir) / name).string(), text));
   }
-  return {};
+  return out.commit();
 }
 
 }  // namespace ei8::arch

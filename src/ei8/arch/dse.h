@@ -72,6 +72,7 @@ struct DseResult {
   bool any_feasible = false;
   int64_t evaluations = 0;  // (point × layer) evaluations in the sweep
   double sweep_seconds = 0;
+  bool timings = true;   // false: best.json leaves sweep_seconds out (files equal run to run)
   std::string analysis;  // Markdown: why the recommended point is better, diminishing returns
 };
 
@@ -81,7 +82,26 @@ struct DseResult {
 [[nodiscard]] Result<DseResult> run_dse(const Workload& workload, const DesignSpace& space,
                                         const EnergyTable& table, int threads);
 
-// Writes points.csv, points.json, pareto.csv, best.json and analysis.md into `dir`.
+// The sweep in pieces, for sweeps split over processes (core/distribute.h): the points in the
+// fixed order of DesignSpace::points() with ArrayConfig::word_bytes set as run_dse sets it; one
+// point (constraints, then every layer; infeasible points are results with a reason); and what
+// follows the sweep (Pareto front, exact re-simulation of the front, selection, analysis).
+// run_dse(w, s, t, n) == finish_dse(w, s, t, {evaluate_design_point(w, s, t, p) for p in
+// dse_points(w, s)}, n, seconds).
+std::vector<ArrayConfig> dse_points(const Workload& workload, const DesignSpace& space);
+PointResult evaluate_design_point(const Workload& workload, const DesignSpace& space,
+                                  const EnergyTable& table, const ArrayConfig& point);
+[[nodiscard]] Result<DseResult> finish_dse(const Workload& workload, const DesignSpace& space,
+                                           const EnergyTable& table,
+                                           std::vector<PointResult> points, int threads,
+                                           double sweep_seconds);
+// The record of one evaluated point (every field but `array`, which the point's index gives),
+// doubles as their exact bits: decode(encode(p)) == p. `p->array` is left as the caller set it.
+std::string encode_point_record(const PointResult& p);
+[[nodiscard]] Status decode_point_record(std::string_view bytes, PointResult* p);
+
+// Writes points.csv, points.json, pareto.csv, best.json and analysis.md into `dir`: all five or
+// none (core/output_files.h).
 [[nodiscard]] Status write_dse_outputs(const DseResult& r, const std::string& dir);
 
 // Pareto-optimal indices over (cycles, energy, area) among feasible points.

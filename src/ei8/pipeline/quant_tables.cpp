@@ -64,9 +64,9 @@ Table sweep_table(const quant::SweepResult& r) {
                static_cast<double>(r.fp32_bytes),
                num_or_na(row.latency_b1_us),
                num_or_na(row.latency_b32_us),
-               row.search_seconds,
-               r.statistics_seconds,
-               r.statistics_seconds + row.search_seconds,
+               num_or_na(row.search_seconds),
+               num_or_na(r.statistics_seconds),
+               num_or_na(r.statistics_seconds + row.search_seconds),
                row.peak_memory_bytes < 0
                    ? Cell(std::string("n/a"))
                    : Cell(static_cast<double>(row.peak_memory_bytes) / (1024.0 * 1024.0)),

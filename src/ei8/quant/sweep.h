@@ -40,6 +40,10 @@ struct SweepOptions {
   CalibParams calib;   // every other calibrator hyper-parameter (percentile, levels, ...)
   int64_t batch = 32;  // evaluation batch, ≥ 1
   LatencyFn latency;   // empty: latency columns say "n/a"
+  // false: no clock or memory reading enters the result (search/statistics seconds NaN, peak
+  // memory -1; with no `latency` too, every column is a function of the inputs only, so two runs
+  // — one process or many — give the same bytes).
+  bool timings = true;
 };
 
 // Rows the options produce (methods × weights × act_symmetric).
@@ -81,6 +85,29 @@ struct SweepResult {
 // `progress` (may be null) advances once per row.
 Result<SweepResult> run_sweep(const Graph& g, const Statistics& st, const EvalSet& eval,
                               const SweepOptions& options, Progress* progress);
+
+// The sweep in pieces, for sweeps split over processes (core/distribute.h): prepare_sweep checks
+// the options and evaluates the float model once (the result's fields without rows);
+// sweep_row(plan, i) is row i of run_sweep's order (method, then weights, then activations).
+// `g` and `st` must outlive the plan.
+struct SweepPlan {
+  const Graph* graph = nullptr;
+  const Statistics* statistics = nullptr;
+  EvalSet eval;
+  Evaluation fp32;
+  SweepOptions options;
+  SweepResult header;  // every field of the result but `rows`
+  size_t size() const { return sweep_size(options); }
+};
+Result<SweepPlan> prepare_sweep(const Graph& g, const Statistics& st, const EvalSet& eval,
+                                const SweepOptions& options);
+Result<SweepRow> sweep_row(const SweepPlan& plan, size_t index);
+
+// Exact byte records (doubles as their bits) of a row and of the result's fields but rows.
+std::string encode_sweep_row(const SweepRow& row);
+[[nodiscard]] Status decode_sweep_row(std::string_view bytes, SweepRow* row);
+std::string encode_sweep_header(const SweepResult& r);
+[[nodiscard]] Status decode_sweep_header(std::string_view bytes, SweepResult* r);
 
 // "u8-asym" / "s8-asym" / "s8-sym" for these options.
 std::string activation_scheme_name(const PtqOptions& o);
