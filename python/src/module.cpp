@@ -104,6 +104,8 @@ const char* numpy_dtype(DType t) {
       return "float32";
     case DType::kS8:
       return "int8";
+    case DType::kS16:
+      return "int16";
     case DType::kU8:
       return "uint8";
     case DType::kS32:

@@ -214,3 +214,103 @@ TEST(LayerView, PoolCeilModeTakesTheInferredOutput) {
 
 }  // namespace
 }  // namespace ei8
+
+namespace ei8 {
+namespace {
+
+Tensor scalar_f32(float v) {
+  Tensor t = Tensor::zeros(DType::kF32, {});
+  t.span<float>()[0] = v;
+  return t;
+}
+
+// What the int8 lowering and the integer FC op read from the view instead of the attributes:
+// Gemm's transposes, alpha and beta, the weight rank and the axis of its output channels.
+TEST(LayerView, GemmTransposesAlphaBetaAndWeightChannelAxis) {
+  Graph g("gemm");
+  g.add_input("a", DType::kF32, {6, 3});                       // transA: A is [K = 6, M = 3]
+  g.add_initializer("b", Tensor::zeros(DType::kF32, {4, 6}));  // transB: [N = 4, K = 6]
+  g.add_initializer("c", Tensor::zeros(DType::kF32, {4}));
+  Node& n = g.add_node("Gemm", "fc", {"a", "b", "c"}, {"y"});
+  n.set("transA", int64_t{1});
+  n.set("transB", int64_t{1});
+  n.set("alpha", 0.5f);
+  n.set("beta", 2.0f);
+  g.add_output("y");
+  ASSERT_TRUE(infer_shapes(g).ok());
+  const LayerGeometry l = decode_layer(g, g.nodes()[0]).value();
+  EXPECT_TRUE(l.trans_a);
+  EXPECT_TRUE(l.trans_b);
+  EXPECT_EQ(l.alpha, 0.5f);
+  EXPECT_EQ(l.beta, 2.0f);
+  EXPECT_EQ(l.weight_rank, 2);
+  EXPECT_EQ(l.weight_channel_axis(), 0);
+  EXPECT_EQ(l.in_channels, 6);
+  EXPECT_EQ(l.out_channels, 4);
+  EXPECT_EQ(l.bias, "c");
+
+  // Defaults, a batched MatMul (N is B's last axis) and a 1-D B (no channel axis).
+  std::vector<Shape> in = {{2, 5, 6}, {2, 6, 7}};
+  Node mm;
+  mm.name = "mm";
+  mm.op_type = "MatMul";
+  mm.inputs = {"x", "w"};
+  mm.outputs = {"y"};
+  const LayerGeometry m = decode_layer(mm, in, {}).value();
+  EXPECT_FALSE(m.trans_a);
+  EXPECT_FALSE(m.trans_b);
+  EXPECT_EQ(m.alpha, 1.0f);
+  EXPECT_EQ(m.beta, 1.0f);
+  EXPECT_EQ(m.weight_rank, 3);
+  EXPECT_EQ(m.weight_batches, 2);
+  EXPECT_EQ(m.weight_channel_axis(), 2);
+  in[1] = {6};
+  EXPECT_EQ(decode_layer(mm, in, {}).value().weight_channel_axis(), -1);
+
+  std::vector<Shape> conv_in = {{1, 4, 8, 8}, {6, 2, 3, 3}};
+  Node cv;
+  cv.name = "cv";
+  cv.op_type = "Conv";
+  cv.inputs = {"x", "w"};
+  cv.outputs = {"y"};
+  cv.set("group", int64_t{2});
+  const LayerGeometry c = decode_layer(cv, conv_in, {}).value();
+  EXPECT_EQ(c.weight_rank, 4);
+  EXPECT_EQ(c.weight_channel_axis(), 0);
+  EXPECT_EQ(c.accumulation_count(), 18);
+}
+
+// MatMulIntegerToFloat (what the lowering makes of DQ → MatMul without a Q after it) is a fully
+// connected layer with its integer operands' scales and zero points.
+TEST(LayerView, MatMulIntegerToFloatIsAQuantizedFullyConnectedLayer) {
+  Graph g("mmitf");
+  g.add_input("a", DType::kU8, {3, 5});
+  g.add_initializer("b", Tensor::zeros(DType::kS8, {5, 4}));
+  g.add_initializer("sa", scalar_f32(0.25f));
+  g.add_initializer("sb", scalar_f32(0.125f));
+  Tensor za = Tensor::zeros(DType::kU8, {});
+  za.span<uint8_t>()[0] = 7;
+  g.add_initializer("za", za);
+  g.add_initializer("zb", Tensor::zeros(DType::kS8, {}));
+  g.add_node("MatMulIntegerToFloat", "mm", {"a", "b", "sa", "sb", "za", "zb"}, {"y"});
+  g.add_output("y");
+  ASSERT_TRUE(infer_shapes(g).ok());
+  const LayerView v = layer_view(g).value();
+  ASSERT_EQ(v.layers.size(), 1u);
+  const LayerGeometry& l = v.layers[0];
+  EXPECT_EQ(l.kind, LayerKind::kFullyConnected);
+  EXPECT_EQ(l.accumulation_count(), 5);
+  EXPECT_EQ(l.out_channels, 4);
+  EXPECT_EQ(l.macs(), 5 * 4);  // per sample (a row of A)
+  ASSERT_TRUE(l.quant.has_value()) << l.unquantized_reason;
+  EXPECT_EQ(l.quant->form, "qlinear");
+  EXPECT_EQ(l.quant->input.scales, std::vector<float>{0.25f});
+  EXPECT_EQ(l.quant->input.zero_points, std::vector<int32_t>{7});
+  EXPECT_EQ(l.quant->input.dtype, DType::kU8);
+  EXPECT_EQ(l.quant->weight.scales, std::vector<float>{0.125f});
+  EXPECT_EQ(l.quant->weight.dtype, DType::kS8);
+  EXPECT_FALSE(l.quant->output.has_value());
+}
+
+}  // namespace
+}  // namespace ei8

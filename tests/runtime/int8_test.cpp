@@ -149,6 +149,90 @@ TEST(Int8Lowering, UnsupportedOpStaysFloatWithAWarning) {
   EXPECT_NEAR(y.value()[0].span<float>()[3], std::tanh(1.0f), 0.01f);
 }
 
+// The lowering checks DQ → Gemm → [Q] against ORT's fusion conditions with the layer view's
+// geometry (transA, alpha, beta, the weight's output-channel axis): what it fuses runs, what it
+// refuses stays float with a warning.
+TEST(Int8Lowering, GemmFusionConditionsComeFromTheLayerView) {
+  struct Case {
+    std::string name;
+    bool trans_a, trans_b;
+    float alpha, beta;
+    int64_t scale_axis;  // of the weight DQ (3 per-channel scales when >= 0)
+    bool output_q;
+    std::string want;  // the op the Gemm becomes ("" = stays float)
+  };
+  const std::vector<Case> cases = {
+      {"transB, per-channel on N", false, true, 1.0f, 1.0f, 0, true, "QGemm"},
+      {"no transB, per-tensor", false, false, 1.0f, 1.0f, -1, true, "QGemm"},
+      {"no transB, per-channel on N", false, false, 1.0f, 1.0f, 1, true, "QGemm"},
+      {"float output", false, true, 1.0f, 1.0f, 0, false, "QGemm"},
+      {"transA", true, true, 1.0f, 1.0f, 0, true, ""},
+      {"alpha 0.5", false, true, 0.5f, 1.0f, 0, true, ""},
+      {"beta 2", false, true, 1.0f, 2.0f, 0, true, ""},
+      {"per-channel on K", false, true, 1.0f, 1.0f, 1, true, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Graph g("gemm");
+    const int64_t k = 4, n = 3;
+    // transB: B is [N, K] (N = 3, K = 4), else [K, N]; per-channel scales along the given axis.
+    const Shape wshape = c.trans_b ? Shape{n, k} : Shape{k, n};
+    g.add_input("x", DType::kF32, c.trans_a ? Shape{k, 2} : Shape{2, k});
+    g.add_initializer("s", Tensor::from<float>({}, std::vector<float>{0.05f}));
+    g.add_initializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{128}));
+    std::vector<int8_t> w(static_cast<size_t>(k * n));
+    for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(static_cast<int>(i) * 7 - 40);
+    g.add_initializer("w", Tensor::from<int8_t>(wshape, w));
+    const int64_t nscales = c.scale_axis < 0 ? 1 : wshape[static_cast<size_t>(c.scale_axis)];
+    g.add_initializer("ws", Tensor::from<float>(nscales == 1 ? Shape{} : Shape{nscales},
+                                                std::vector<float>(nscales, 0.02f)));
+    g.add_initializer("wz", Tensor::from<int8_t>(nscales == 1 ? Shape{} : Shape{nscales},
+                                                 std::vector<int8_t>(nscales, 0)));
+    g.add_initializer("b", Tensor::from<int32_t>({n}, std::vector<int32_t>{5, -7, 11}));
+    g.add_initializer("bs", Tensor::from<float>({}, std::vector<float>{0.05f * 0.02f}));
+    g.add_node("QuantizeLinear", "qx", {"x", "s", "z"}, {"xq"});
+    g.add_node("DequantizeLinear", "dqx", {"xq", "s", "z"}, {"xd"});
+    Node& dw = g.add_node("DequantizeLinear", "dqw", {"w", "ws", "wz"}, {"wd"});
+    if (c.scale_axis >= 0) dw.set("axis", c.scale_axis);
+    g.add_node("DequantizeLinear", "dqb", {"b", "bs"}, {"bd"});
+    Node& fc = g.add_node("Gemm", "fc", {"xd", "wd", "bd"}, {c.output_q ? "yf" : "y"});
+    if (c.trans_a) fc.set("transA", int64_t{1});
+    if (c.trans_b) fc.set("transB", int64_t{1});
+    if (c.alpha != 1.0f) fc.set("alpha", c.alpha);
+    if (c.beta != 1.0f) fc.set("beta", c.beta);
+    if (c.output_q) {
+      g.add_initializer("ys", Tensor::from<float>({}, std::vector<float>{0.1f}));
+      g.add_node("QuantizeLinear", "qy", {"yf", "ys", "z"}, {"yq"});
+      g.add_node("DequantizeLinear", "dqy", {"yq", "ys", "z"}, {"y"});
+    }
+    g.add_output("y");
+    Result<Int8Lowering> low = lower_to_int8(g);
+    ASSERT_TRUE(low.ok()) << low.status().message();
+    const Node* out = nullptr;
+    for (const Node& node : low->graph.nodes()) {
+      if (node.name == "fc") out = &node;
+    }
+    ASSERT_NE(out, nullptr);
+    if (c.want.empty()) {
+      EXPECT_EQ(out->op_type, "Gemm");
+      EXPECT_EQ(low->float_nodes, std::vector<std::string>{"fc"});
+    } else {
+      EXPECT_EQ(out->op_type, c.want);
+      EXPECT_EQ(out->attr_int("transB", 0), c.trans_b ? 1 : 0);
+      EXPECT_TRUE(low->float_nodes.empty());
+    }
+    // Whatever the lowering chose runs (integer or float between DQ and Q).
+    Result<Executor> ex = make_int8_executor(g);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    std::vector<float> x(static_cast<size_t>(2 * k));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) * 0.3f - 1.0f;
+    Result<std::vector<Tensor>> y =
+        ex->run({Tensor::from<float>(c.trans_a ? Shape{k, 2} : Shape{2, k}, x)});
+    ASSERT_TRUE(y.ok()) << y.status().message();
+    EXPECT_EQ(y.value()[0].numel(), 2 * n);
+  }
+}
+
 // The QLinearAdd op (DQ→Add→Q lowered; the AVX2 loop of kernels::qlinear_add_s8 or a 256×256
 // table built from the reference) equals qlinear_add_ref on every pair of codes, u8 and s8,
 // several seeded scale / zero-point sets.

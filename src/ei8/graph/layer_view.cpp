@@ -16,12 +16,13 @@ Status layer_error(const Node& n, fmt::format_string<Args...> f, Args&&... args)
                           fmt::format(f, std::forward<Args>(args)...));
 }
 
-constexpr std::array<std::string_view, 13> kLayerOps = {"Conv",
+constexpr std::array<std::string_view, 14> kLayerOps = {"Conv",
                                                         "QLinearConv",
                                                         "Gemm",
                                                         "MatMul",
                                                         "QLinearMatMul",
                                                         "QGemm",
+                                                        "MatMulIntegerToFloat",
                                                         "MaxPool",
                                                         "AveragePool",
                                                         "QMaxPool",
@@ -32,7 +33,8 @@ constexpr std::array<std::string_view, 13> kLayerOps = {"Conv",
 
 bool is_conv(std::string_view op) { return op == "Conv" || op == "QLinearConv"; }
 bool is_fc(std::string_view op) {
-  return op == "Gemm" || op == "MatMul" || op == "QLinearMatMul" || op == "QGemm";
+  return op == "Gemm" || op == "MatMul" || op == "QLinearMatMul" || op == "QGemm" ||
+         op == "MatMulIntegerToFloat";
 }
 bool is_global_pool(std::string_view op) {
   return op == "GlobalAveragePool" || op == "QLinearGlobalAveragePool" || op == "GlobalMaxPool";
@@ -44,7 +46,7 @@ size_t weight_index(std::string_view op) {
 }
 size_t bias_index(std::string_view op) {
   if (op == "QLinearConv") return 8;
-  if (op == "QGemm") return 6;
+  if (op == "QGemm" || op == "MatMulIntegerToFloat") return 6;
   if (op == "Conv" || op == "Gemm") return 2;
   return SIZE_MAX;
 }
@@ -68,6 +70,7 @@ Status decode_conv(const Node& n, std::span<const Shape> in, std::span<const Sha
   }
   l.kind = LayerKind::kConv;
   l.spatial_rank = static_cast<int>(x.size()) - 2;
+  l.weight_rank = static_cast<int>(w.size());
   l.groups = n.attr_int("group", 1);
   if (l.groups < 1) return layer_error(n, "group = {}, must be >= 1", l.groups);
   l.batch = x[0];
@@ -134,13 +137,17 @@ Status decode_fc(const Node& n, std::span<const Shape> in, LayerGeometry& l) {
   Shape a = *as, b = *bs;
   l.kind = LayerKind::kFullyConnected;
   l.spatial_rank = 0;
+  l.weight_rank = static_cast<int>(bs->size());
   const bool gemm = n.op_type == "Gemm" || n.op_type == "QGemm";
   if (gemm) {
     if (a.size() != 2 || b.size() != 2) {
       return layer_error(n, "operand ranks = {}/{}, must be 2", a.size(), b.size());
     }
     const bool ta = n.attr_int("transA", 0) != 0;
+    l.trans_a = ta;
     l.trans_b = n.attr_int("transB", 0) != 0;
+    l.alpha = n.attr_float("alpha", 1.0f);
+    l.beta = n.attr_float("beta", 1.0f);
     if (ta) {
       l.batch = 1, l.rows_per_sample = a[1], l.in_channels = a[0];
     } else {
@@ -155,7 +162,7 @@ Status decode_fc(const Node& n, std::span<const Shape> in, LayerGeometry& l) {
   }
   if (a.empty() || b.empty()) return layer_error(n, "operand rank 0, must be >= 1");
   if (a.size() == 1) a.insert(a.begin(), 1);
-  if (b.size() == 1) b.push_back(1);
+  if (b.size() == 1) b = Shape{b[0], 1};
   l.batch = a.size() >= 2 ? a[0] : 1;
   for (size_t i = 1; i + 1 < a.size(); ++i) {
     if (a[i] == kDynamic) return layer_error(n, "A dimension {} is dynamic, must be known", i);
@@ -358,6 +365,15 @@ Result<LayerQuant> layer_quant(const Graph& g, const Node& n) {
     }
     return q;
   }
+  if (op == "MatMulIntegerToFloat") {
+    // (A, B, a_scale, b_scale, a_zero_point, b_zero_point[, float bias]); the output is float.
+    q.form = "qlinear";
+    EI8_ASSIGN_OR_RETURN(q.input,
+                         constant_quant(g, n, n.input(0), 2, 4, value_dtype(g, n.input(0), {})));
+    EI8_ASSIGN_OR_RETURN(q.weight,
+                         constant_quant(g, n, n.input(1), 3, 5, value_dtype(g, n.input(1), {})));
+    return q;
+  }
   q.form = "qdq";
   EI8_ASSIGN_OR_RETURN(const Node* dx, dequantizer_of(g, n.input(0)));
   EI8_ASSIGN_OR_RETURN(q.input, dq_operand(g, *dx));
@@ -440,6 +456,12 @@ Result<Window> decode_window(const Node& n, std::span<const int64_t> spatial,
     if (p < 0) return layer_error(n, "pads = {}, must be >= 0", p);
   }
   return w;
+}
+
+int64_t LayerGeometry::weight_channel_axis() const {
+  if (kind == LayerKind::kConv) return 0;
+  if (kind != LayerKind::kFullyConnected || weight_rank < 2) return -1;
+  return trans_b ? weight_rank - 2 : weight_rank - 1;
 }
 
 int64_t LayerGeometry::accumulation_count() const {

@@ -39,8 +39,9 @@ namespace ei8 {
 enum class LayerKind { kConv, kFullyConnected, kMaxPool, kAvgPool, kGlobalAvgPool, kGlobalMaxPool };
 std::string_view layer_kind_name(LayerKind k);  // "conv", "fc", "maxpool", ...
 
-// True for the op types the layer view decodes (Conv, QLinearConv, Gemm, MatMul, QLinearMatMul,
-// MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool).
+// True for the op types the layer view decodes (Conv, QLinearConv, Gemm, QGemm, MatMul,
+// QLinearMatMul, MatMulIntegerToFloat, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool and
+// their integer forms).
 bool is_layer_op(std::string_view op_type);
 // True for the ones that multiply-accumulate (conv and fully connected).
 bool is_mac_op(std::string_view op_type);
@@ -91,6 +92,11 @@ struct LayerGeometry {
   int64_t rows_per_sample = 1;
   bool trans_b = false;
   int64_t weight_batches = 1;
+  // Gemm/QGemm: A transposed, and the factors of Y = alpha·A·B + beta·C (1 for the others).
+  bool trans_a = false;
+  float alpha = 1.0f, beta = 1.0f;
+  // Rank of the weight tensor as the graph holds it (conv: spatial rank + 2; fc: B's rank).
+  int weight_rank = 0;
 
   // Value names: the node's data input, weight and bias (may be "") and output.
   std::string input, weight, bias, output;
@@ -100,6 +106,10 @@ struct LayerGeometry {
 
   bool is_mac() const { return kind == LayerKind::kConv || kind == LayerKind::kFullyConnected; }
   int64_t in_channels_per_group() const { return in_channels / groups; }
+  // The axis of the weight tensor that indexes output channels (per-channel scales run along
+  // it): 0 for a conv; for a fully connected layer the N axis of B (0 for Gemm transB, else the
+  // last); -1 when the weight has no such axis (a 1-D B).
+  int64_t weight_channel_axis() const;
   // Products summed into one accumulator: (C_in/groups)·K_h·K_w (conv), K (fully connected);
   // window taps K_h·K_w for pools.
   int64_t accumulation_count() const;

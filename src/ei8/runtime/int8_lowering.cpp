@@ -12,6 +12,7 @@
 #include <set>
 
 #include "ei8/fixedpoint/quantize.h"
+#include "ei8/graph/layer_view.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/int8_ops.h"
 #include "ei8/runtime/kernels/ref/qlinear_ref.h"
@@ -303,29 +304,27 @@ std::optional<Lowered> lower_float_output(Graph& g, const Node& p) {
   if (dx == nullptr || db == nullptr) return std::nullopt;
   const TensorQ xq = *tensor_q(g, *dx);
   if (xq.type != DType::kU8 && xq.type != DType::kS8) return std::nullopt;
+  // The geometry (ranks, transposes, alpha/beta, N) from the layer view (Gemm: A and B 2-D).
+  const Result<LayerGeometry> layer = decode_layer(g, p);
+  if (!layer.ok()) return std::nullopt;
+  const LayerGeometry& l = layer.value();
   const Tensor* bt = g.constant(db->input(0));
   const Tensor* bs = g.constant(db->input(1));
-  if (bt->rank() != 2 || (bt->dtype() != DType::kS8 && bt->dtype() != DType::kU8)) {
+  if (l.weight_rank != 2 || (bt->dtype() != DType::kS8 && bt->dtype() != DType::kU8)) {
     return std::nullopt;
   }
   if (xq.type == DType::kS8 && bt->dtype() != DType::kS8) return std::nullopt;
   const bool gemm = p.op_type == "Gemm";
-  const bool trans_b = gemm && p.attr_int("transB", 0) != 0;
-  if (gemm && (p.attr_int("transA", 0) != 0 || p.attr_float("alpha", 1.0f) != 1.0f)) {
-    return std::nullopt;
-  }
-  const Value* xv = g.find_value(p.input(0));
-  if (gemm && (xv == nullptr || xv->shape.size() != 2)) return std::nullopt;
+  if (l.trans_a || l.alpha != 1.0f) return std::nullopt;
   if (bs->numel() != 1) {
     int64_t a = db->attr_int("axis", 1);
     if (a < 0) a += 2;
-    if (a != (trans_b ? 0 : 1) || bs->numel() != bt->dim(a)) return std::nullopt;
+    if (a != l.weight_channel_axis() || bs->numel() != l.out_channels) return std::nullopt;
   }
   std::string bias;
-  if (gemm && p.inputs.size() > 2 && !p.input(2).empty()) {
-    const Node* dc = const_dq(g, p.input(2));
-    if (dc == nullptr || g.constant(dc->input(0))->dtype() != DType::kS32 ||
-        p.attr_float("beta", 1.0f) != 1.0f) {
+  if (!l.bias.empty()) {
+    const Node* dc = const_dq(g, l.bias);
+    if (dc == nullptr || g.constant(dc->input(0))->dtype() != DType::kS32 || l.beta != 1.0f) {
       return std::nullopt;
     }
     bias = dc->input(0);
@@ -341,7 +340,7 @@ std::optional<Lowered> lower_float_output(Graph& g, const Node& p) {
     n.op_type = "QGemm";
     n.inputs = {dx->input(0), dx->input(1), za, db->input(0), db->input(1), zb};
     if (!bias.empty()) n.inputs.push_back(bias);
-    n.set("transB", int64_t{trans_b ? 1 : 0});
+    n.set("transB", int64_t{l.trans_b ? 1 : 0});
   } else {
     n.op_type = "MatMulIntegerToFloat";
     n.inputs = {dx->input(0), db->input(0), dx->input(1), db->input(1), za, zb};
@@ -483,14 +482,16 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
     return d->input(0);
   };
 
+  // Conv, Gemm and MatMul read their geometry from the layer view (graph/layer_view.h); the
+  // integer node keeps the float node's attributes, which its prepare() decodes the same way.
   if (p.op_type == "Conv") {
     const Node* dx = act_dq(g, p.input(0));
-    const Tensor* wt = nullptr;
-    if (const Node* dw0 = const_dq(g, p.input(1))) wt = g.constant(dw0->input(0));
-    if (dx == nullptr || wt == nullptr) return std::nullopt;
-    const Node* dw = weight_dq(p.input(1), 0, wt->dim(0));
+    const Result<LayerGeometry> layer = decode_layer(g, p);
+    if (dx == nullptr || !layer.ok()) return std::nullopt;
+    const LayerGeometry& l = layer.value();
+    const Node* dw = weight_dq(l.weight, l.weight_channel_axis(), l.out_channels);
     bool ok = false;
-    const std::string b = bias(p.input(2), ok);
+    const std::string b = bias(l.bias, ok);
     if (dw == nullptr || !ok) return std::nullopt;
     n.op_type = "QLinearConv";
     add_data(*dx);
@@ -505,28 +506,21 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
   }
   if (p.op_type == "Gemm" || p.op_type == "MatMul") {
     const Node* dx = act_dq(g, p.input(0));
-    const Node* db0 = const_dq(g, p.input(1));
-    if (dx == nullptr || db0 == nullptr) return std::nullopt;
-    const Tensor* bt = g.constant(db0->input(0));
-    if (bt->rank() != 2) return std::nullopt;
+    const Result<LayerGeometry> layer = decode_layer(g, p);
+    if (dx == nullptr || !layer.ok()) return std::nullopt;
+    const LayerGeometry& l = layer.value();  // Gemm: A and B 2-D
+    if (l.weight_rank != 2 || l.trans_a || l.alpha != 1.0f || l.beta != 1.0f) return std::nullopt;
     const bool gemm = p.op_type == "Gemm";
-    const bool trans_b = gemm && p.attr_int("transB", 0) != 0;
-    if (gemm && (p.attr_int("transA", 0) != 0 || p.attr_float("alpha", 1.0f) != 1.0f ||
-                 p.attr_float("beta", 1.0f) != 1.0f)) {
-      return std::nullopt;
-    }
-    const Value* xv = g.find_value(p.input(0));
-    if (gemm && (xv == nullptr || xv->shape.size() != 2)) return std::nullopt;
-    const Node* db = weight_dq(p.input(1), trans_b ? 0 : 1, trans_b ? bt->dim(0) : bt->dim(1));
+    const Node* db = weight_dq(l.weight, l.weight_channel_axis(), l.out_channels);
     bool ok = true;
-    const std::string b = gemm ? bias(p.input(2), ok) : std::string();
+    const std::string b = bias(l.bias, ok);
     if (db == nullptr || !ok) return std::nullopt;
     n.op_type = gemm ? "QGemm" : "QLinearMatMul";
     add_data(*dx);
     add_weight(*db);
     if (gemm) n.inputs.push_back(b);
     add_output_q();
-    if (gemm) n.set("transB", int64_t{trans_b ? 1 : 0});
+    if (gemm) n.set("transB", int64_t{l.trans_b ? 1 : 0});
     set_clamp();
     return out;
   }

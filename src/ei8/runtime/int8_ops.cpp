@@ -325,15 +325,11 @@ class QLinearConvOp : public Op {
     }
     if (!is_q8_or_16(out_)) return op_error(c, "output zero point dtype must be u8, s8 or s16");
     a16_ = in_ == DType::kS16 || out_ == DType::kS16;
-    const Shape& x = c.in_shapes[0];
     const Tensor* w = c.constants[3];
     if (w == nullptr || !is_q8(w->dtype())) return op_error(c, "weight must be a u8/s8 constant");
-    if (x.size() != 3 && x.size() != 4)
-      return op_error(c, "input rank = {}, must be 3 or 4", x.size());
-    const Shape& ws = w->shape();
-    if (ws.size() != x.size())
-      return op_error(c, "weight rank = {}, must be {}", ws.size(), x.size());
-    const int64_t oc = ws[0];
+    // The geometry (ranks, channels, window) from the layer view.
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    const int64_t oc = layer.out_channels;
     EI8_ASSIGN_OR_RETURN(std::vector<float> sx, scales_of(c, 1));
     EI8_ASSIGN_OR_RETURN(int32_t zx, zero_point_of(c, 2, in_));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sw, scales_of(c, 4, oc));
@@ -348,7 +344,6 @@ class QLinearConvOp : public Op {
       }
       bias_.assign(b->span<int32_t>().begin(), b->span<int32_t>().end());
     }
-    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
     const fixedpoint::ConvGeometry g = conv_geometry(layer);
     EI8_ASSIGN_OR_RETURN(RequantProfile profile, profile_of(c));
     const auto [lo, hi] = out_clamp(c, out_);
@@ -461,7 +456,6 @@ class QFullyConnectedOp : public Op {
     auto has = [&](int i) {
       return i >= 0 && static_cast<size_t>(i) < ni && !c.node.input(i).empty();
     };
-    const bool gemm = form_ == FcForm::kQGemm;
     float_out_ = !has(ix.sy);
     const size_t need = form_ == FcForm::kQGemm ? 6 : (form_ == FcForm::kQLinearMatMul ? 8 : 4);
     if (ni < need) return op_error(c, "inputs = {}, must be >= {}", ni, need);
@@ -483,19 +477,15 @@ class QFullyConnectedOp : public Op {
       return op_error(c, "B must be a u8/s8 constant of rank >= 2");
     }
     if (a.size() < 2) return op_error(c, "A rank = {}, must be >= 2", a.size());
-    const bool trans_b = gemm && c.node.attr_int("transB", 0) != 0;
-    if (gemm && (c.node.attr_int("transA", 0) != 0 || a.size() != 2 || b->rank() != 2)) {
-      return op_error(c, "A and B must be 2-D, transA = 0");
-    }
-    if (gemm && c.node.attr_float("alpha", 1.0f) != 1.0f) {
-      return op_error(c, "alpha = {}, must be 1", c.node.attr_float("alpha", 1.0f));
-    }
-    const Shape& bs = b->shape();
-    const int64_t k = trans_b ? bs[bs.size() - 1] : bs[bs.size() - 2];
-    const int64_t n = trans_b ? bs[bs.size() - 2] : bs[bs.size() - 1];
-    if (a.back() != k)
-      return op_error(c, "inner dimensions = {} and {}, must be equal", a.back(), k);
-    b_batches_ = b->numel() / (k * n);
+    // Transposes, alpha, K, N and B's batches from the layer view (Gemm: A and B 2-D, equal
+    // inner dimensions).
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    if (layer.trans_a) return op_error(c, "transA = 1, must be 0");
+    if (layer.alpha != 1.0f) return op_error(c, "alpha = {}, must be 1", layer.alpha);
+    const bool trans_b = layer.trans_b;
+    const int64_t k = layer.in_channels, n = layer.out_channels;
+    if (k < 1 || n < 1) return op_error(c, "K = {}, N = {}, must be >= 1", k, n);
+    b_batches_ = layer.weight_batches;
     rows_ = a[a.size() - 2];
     a_batches_ = shape_numel(a) / (rows_ * k);
     if (b_batches_ > 1 && b_batches_ != a_batches_) {
