@@ -138,10 +138,12 @@ class GemmOp : public Op {
       p_ = p;
       return {};
     }
-    p.trans_a = c.node.attr_int("transA", 0) != 0;
-    p.trans_b = c.node.attr_int("transB", 0) != 0;
-    p.alpha = c.node.attr_float("alpha", 1.0f);
-    p.beta = c.node.attr_float("beta", 1.0f);
+    // Transposes and factors from the layer view (graph/layer_view.h), as the integer ops.
+    EI8_ASSIGN_OR_RETURN(LayerGeometry layer, decode_layer(c.node, c.in_shapes, c.out_shapes));
+    p.trans_a = layer.trans_a;
+    p.trans_b = layer.trans_b;
+    p.alpha = layer.alpha;
+    p.beta = layer.beta;
     p.act = fused_activation(c.node);
     m_ = p.trans_a ? a[1] : a[0];
     p.k = p.trans_a ? a[0] : a[1];
