@@ -11,6 +11,7 @@
 #include <climits>
 #include <cmath>
 
+#include "conv_test_support.h"
 #include "ei8/core/rng.h"
 
 namespace ei8::kernels {
@@ -22,60 +23,8 @@ using fixedpoint::QuantizedMultiplier;
 using fixedpoint::Requantizer;
 using fixedpoint::RequantProfile;
 
-template <typename TIn>
-std::vector<int64_t> padded_conv64(const ConvGeometry& g, const std::vector<TIn>& x, int64_t zx,
-                                   const std::vector<int8_t>& w, int64_t zw,
-                                   const std::vector<int32_t>& b) {
-  const int64_t ph = g.in_h + g.pad_top + g.pad_bottom, pw = g.in_w + g.pad_left + g.pad_right;
-  std::vector<int64_t> padded(static_cast<size_t>(g.batch * g.in_channels * ph * pw), zx);
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t c = 0; c < g.in_channels; ++c)
-      for (int64_t h = 0; h < g.in_h; ++h)
-        for (int64_t ww = 0; ww < g.in_w; ++ww)
-          padded[static_cast<size_t>(((n * g.in_channels + c) * ph + h + g.pad_top) * pw + ww +
-                                     g.pad_left)] =
-              x[static_cast<size_t>(((n * g.in_channels + c) * g.in_h + h) * g.in_w + ww)];
-  std::vector<int64_t> y;
-  const int64_t cig = g.in_channels / g.groups, cog = g.out_channels / g.groups;
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t oc = 0; oc < g.out_channels; ++oc)
-      for (int64_t oh = 0; oh < g.out_h(); ++oh)
-        for (int64_t ow = 0; ow < g.out_w(); ++ow) {
-          int64_t s = b.empty() ? 0 : b[static_cast<size_t>(oc)];
-          for (int64_t i = 0; i < cig; ++i)
-            for (int64_t kh = 0; kh < g.kernel_h; ++kh)
-              for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-                const int64_t ic = (oc / cog) * cig + i;
-                const int64_t xv = padded[static_cast<size_t>(
-                    ((n * g.in_channels + ic) * ph + oh * g.stride_h + kh * g.dilation_h) * pw +
-                    ow * g.stride_w + kw * g.dilation_w)];
-                s += (xv - zx) *
-                     (w[static_cast<size_t>(((oc * cig + i) * g.kernel_h + kh) * g.kernel_w + kw)] -
-                      zw);
-              }
-          y.push_back(s);
-        }
-  return y;
-}
-
 ConvGeometry random_geometry(Rng& rng, int it) {
-  const bool one_d = it % 4 == 0;
-  const bool depthwise = it % 5 == 1;
-  const int64_t groups = depthwise ? rng.uniform_int(1, 6) : rng.uniform_int(1, 3);
-  const int64_t cin = depthwise ? groups : groups * rng.uniform_int(1, 3);
-  const int64_t cout = depthwise ? groups : groups * rng.uniform_int(1, 3);
-  const int64_t kh = one_d ? 1 : rng.uniform_int(1, 4), kw = rng.uniform_int(1, 4);
-  const int64_t dh = one_d ? 1 : rng.uniform_int(1, 2), dw = rng.uniform_int(1, 2);
-  const int64_t h = one_d ? 1 : rng.uniform_int(dh * (kh - 1) + 1, 9);
-  const int64_t w = rng.uniform_int(dw * (kw - 1) + 1, 13);
-  ConvGeometry g = one_d ? ConvGeometry::conv1d(rng.uniform_int(1, 2), cin, w, cout, kw)
-                         : ConvGeometry::conv2d(rng.uniform_int(1, 2), cin, h, w, cout, kh, kw);
-  g = g.with_groups(groups)
-          .with_stride(one_d ? 1 : rng.uniform_int(1, 3), rng.uniform_int(1, 3))
-          .with_dilation(dh, dw);
-  return one_d ? g.with_padding(0, rng.uniform_int(0, 3), 0, rng.uniform_int(0, 3))
-               : g.with_padding(rng.uniform_int(0, 3), rng.uniform_int(0, 3), rng.uniform_int(0, 3),
-                                rng.uniform_int(0, 3));
+  return test::random_conv_geometry(rng, it, {.depthwise = true, .max_w = 13});
 }
 
 TEST(A16W8Ref, RawAccumulatorsMatchPaddedFormulationOnRandomShapes) {
@@ -96,7 +45,8 @@ TEST(A16W8Ref, RawAccumulatorsMatchPaddedFormulationOnRandomShapes) {
     p.weight_zero_point = it % 7 == 0 ? static_cast<int32_t>(rng.uniform_int(-128, 127)) : 0;
     std::vector<int64_t> acc(static_cast<size_t>(g.output_numel()));
     ASSERT_TRUE(conv_a16_acc_ref<int16_t>(p, x, wt, b, acc).ok());
-    ASSERT_EQ(acc, padded_conv64(g, x, p.input_zero_point, wt, p.weight_zero_point, b))
+    ASSERT_EQ(acc, test::padded_conv_reference<int64_t>(g, x, p.input_zero_point, wt,
+                                                        p.weight_zero_point, b))
         << "iteration " << it << " seed " << kSeed;
   }
 }

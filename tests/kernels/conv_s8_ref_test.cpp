@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "conv_test_support.h"
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/ref/fully_connected_s8_ref.h"
 
@@ -17,61 +18,12 @@ using fixedpoint::FusedActivation;
 using fixedpoint::Requantizer;
 using fixedpoint::RequantProfile;
 
-// Independent formulation: materialize the zero-point-padded input, then a valid convolution
-// where tap (kh, kw) of output (oh, ow) reads padded[oh·sh + kh·dh][ow·sw + kw·dw].
-template <typename TIn>
-std::vector<int32_t> padded_conv(const ConvGeometry& g, const std::vector<TIn>& x, int32_t zx,
-                                 const std::vector<int8_t>& w, const std::vector<int32_t>& b) {
-  const int64_t ph = g.in_h + g.pad_top + g.pad_bottom, pw = g.in_w + g.pad_left + g.pad_right;
-  std::vector<int32_t> padded(static_cast<size_t>(g.batch * g.in_channels * ph * pw), zx);
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t c = 0; c < g.in_channels; ++c)
-      for (int64_t h = 0; h < g.in_h; ++h)
-        for (int64_t ww = 0; ww < g.in_w; ++ww)
-          padded[static_cast<size_t>(((n * g.in_channels + c) * ph + h + g.pad_top) * pw + ww +
-                                     g.pad_left)] =
-              x[static_cast<size_t>(((n * g.in_channels + c) * g.in_h + h) * g.in_w + ww)];
-  std::vector<int32_t> y;
-  const int64_t cig = g.in_channels / g.groups, cog = g.out_channels / g.groups;
-  for (int64_t n = 0; n < g.batch; ++n)
-    for (int64_t oc = 0; oc < g.out_channels; ++oc)
-      for (int64_t oh = 0; oh < g.out_h(); ++oh)
-        for (int64_t ow = 0; ow < g.out_w(); ++ow) {
-          int64_t s = b.empty() ? 0 : b[static_cast<size_t>(oc)];
-          for (int64_t i = 0; i < cig; ++i)
-            for (int64_t kh = 0; kh < g.kernel_h; ++kh)
-              for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-                const int64_t ic = (oc / cog) * cig + i;
-                const int32_t xv = padded[static_cast<size_t>(
-                    ((n * g.in_channels + ic) * ph + oh * g.stride_h + kh * g.dilation_h) * pw +
-                    ow * g.stride_w + kw * g.dilation_w)];
-                s += int64_t{xv - zx} *
-                     w[static_cast<size_t>(((oc * cig + i) * g.kernel_h + kh) * g.kernel_w + kw)];
-              }
-          y.push_back(static_cast<int32_t>(s));
-        }
-  return y;
-}
-
 TEST(ConvS8Ref, RawAccumulatorsMatchPaddedFormulationOnRandomShapes) {
   constexpr uint64_t kSeed = 51;
   Rng rng(kSeed);
   for (int it = 0; it < 200; ++it) {
     const bool one_d = it % 4 == 0;
-    const int64_t groups = rng.uniform_int(1, 3);
-    const int64_t cin = groups * rng.uniform_int(1, 3), cout = groups * rng.uniform_int(1, 3);
-    const int64_t kh = one_d ? 1 : rng.uniform_int(1, 4), kw = rng.uniform_int(1, 4);
-    const int64_t dh = one_d ? 1 : rng.uniform_int(1, 2), dw = rng.uniform_int(1, 2);
-    const int64_t h = one_d ? 1 : rng.uniform_int(dh * (kh - 1) + 1, 9);
-    const int64_t w = rng.uniform_int(dw * (kw - 1) + 1, 11);
-    ConvGeometry g = one_d ? ConvGeometry::conv1d(rng.uniform_int(1, 2), cin, w, cout, kw)
-                           : ConvGeometry::conv2d(rng.uniform_int(1, 2), cin, h, w, cout, kh, kw);
-    g = g.with_groups(groups)
-            .with_stride(one_d ? 1 : rng.uniform_int(1, 3), rng.uniform_int(1, 3))
-            .with_dilation(dh, dw);
-    g = one_d ? g.with_padding(0, rng.uniform_int(0, 3), 0, rng.uniform_int(0, 3))
-              : g.with_padding(rng.uniform_int(0, 3), rng.uniform_int(0, 3), rng.uniform_int(0, 3),
-                               rng.uniform_int(0, 3));
+    const ConvGeometry g = test::random_conv_geometry(rng, it);
     ASSERT_TRUE(g.validate().ok()) << g.validate().message();
     std::vector<uint8_t> x(static_cast<size_t>(g.input_numel()));
     std::vector<int8_t> wt(static_cast<size_t>(g.weight_numel()));
@@ -88,7 +40,7 @@ TEST(ConvS8Ref, RawAccumulatorsMatchPaddedFormulationOnRandomShapes) {
     } else {
       ASSERT_TRUE(conv2d_s8s8s32_ref<uint8_t>(p, x, wt, b, acc).ok());
     }
-    ASSERT_EQ(acc, padded_conv(g, x, p.input_zero_point, wt, b))
+    ASSERT_EQ(acc, test::padded_conv_reference<int32_t>(g, x, p.input_zero_point, wt, 0, b))
         << "iteration " << it << " seed " << kSeed;
   }
 }

@@ -1,0 +1,459 @@
+// The A16W8 dispatcher (conv_a16.h): validation, tier choice, weight packing, im2col staging of
+// int16 K-pair panels, the loop over groups / pixel panels / row chunks around the tier's
+// micro-kernel (a16_internal.h), and the epilogue (corr + Requantizer::apply64 / apply).
+#include "ei8/runtime/kernels/conv_a16.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "ei8/runtime/kernels/a16_internal.h"
+#include "ei8/runtime/kernels/cpu_features.h"
+#include "ei8/runtime/kernels/ref/a16w8_ref.h"
+
+namespace ei8::kernels {
+namespace {
+
+// Output pixels (conv) / output columns (FC) per staged panel, and C rows per micro-kernel call:
+// the panel of B (≤ K/2 · 256 · 4 bytes) and the int64 tile of C (64 · 256 · 8 = 128 KiB) stay in
+// L2 while the rows of A stream through.
+constexpr int64_t kPanel = 256;
+constexpr int64_t kRowChunk = 64;
+
+struct Tier {
+  KernelChoice choice;
+  std::string_view plan;
+  a16::BlockFn fn;
+};
+
+// Best first (the heuristic's order).
+constexpr Tier kTiers[] = {
+    {KernelChoice::kAvx512Vnni, "avx512vnni/gemm-8x32", a16::block_avx512vnni},
+    {KernelChoice::kAvx512, "avx512/gemm-8x32", a16::block_avx512},
+    {KernelChoice::kAvx2, "avx2/gemm-6x16", a16::block_avx2},
+    {KernelChoice::kGeneric, "generic/gemm-4x16", a16::block_generic},
+};
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Calls f(TIn{}, TOut{}) for the element types.
+template <class F>
+void with_types(A16Type in, A16Type out, F&& f) {
+  auto with_out = [&](auto ti) {
+    switch (out) {
+      case A16Type::kU8:
+        f(ti, uint8_t{});
+        break;
+      case A16Type::kS8:
+        f(ti, int8_t{});
+        break;
+      case A16Type::kS16:
+        f(ti, int16_t{});
+        break;
+    }
+  };
+  switch (in) {
+    case A16Type::kU8:
+      with_out(uint8_t{});
+      break;
+    case A16Type::kS8:
+      with_out(int8_t{});
+      break;
+    case A16Type::kS16:
+      with_out(int16_t{});
+      break;
+  }
+}
+
+// The reference's requantization: int64 for an int16 input, int32 for an 8-bit one.
+template <typename TIn>
+int32_t requant(const fixedpoint::Requantizer& rq, int64_t acc, int64_t channel) {
+  if constexpr (std::is_same_v<TIn, int16_t>) {
+    return rq.apply64(acc, channel);
+  } else {
+    return rq.apply(static_cast<int32_t>(acc), channel);
+  }
+}
+
+// The tier (nullptr = ref) from choice and plan.
+Result<const Tier*> pick_tier(std::string_view what, KernelChoice choice, std::string_view plan) {
+  if (choice != KernelChoice::kAuto && choice != KernelChoice::kRef &&
+      std::none_of(std::begin(kTiers), std::end(kTiers),
+                   [&](const Tier& t) { return t.choice == choice; })) {
+    return invalid_argument("cannot prepare {}: kernel = {}, must be one of {}", what,
+                            kernel_choice_name(choice),
+                            "auto, ref, generic, avx2, avx512, avx512vnni");
+  }
+  if (!kernel_choice_available(choice)) {
+    return unsupported("cannot prepare {}: kernel = {}, must be one this CPU runs", what,
+                       kernel_choice_name(choice));
+  }
+  if (!plan.empty()) {
+    const Tier* found = nullptr;
+    bool is_ref = plan == "ref";
+    for (const Tier& t : kTiers) {
+      if (t.plan == plan) found = &t;
+    }
+    if (found == nullptr && !is_ref) {
+      return invalid_argument(
+          "cannot prepare {}: plan = '{}', must be 'ref' or <tier>/gemm-... "
+          "as plan_candidates() names them",
+          what, plan);
+    }
+    const KernelChoice tc = is_ref ? KernelChoice::kRef : found->choice;
+    if (choice != KernelChoice::kAuto && choice != tc) {
+      return invalid_argument("cannot prepare {}: plan = '{}', must belong to the forced tier {}",
+                              what, plan, kernel_choice_name(choice));
+    }
+    if (!kernel_choice_available(tc)) {
+      return unsupported("cannot prepare {}: plan = '{}', must use a tier this CPU runs", what,
+                         plan);
+    }
+    return found;
+  }
+  const KernelChoice c = resolve_a16_kernel_choice(choice);
+  if (c == KernelChoice::kRef) return static_cast<const Tier*>(nullptr);
+  for (const Tier& t : kTiers) {
+    if (t.choice == c) return &t;
+  }
+  return static_cast<const Tier*>(nullptr);
+}
+
+template <typename TIn, typename TOut>
+Status check_conv_types(const ConvS8Params& p) {
+  return conv_a16_check<TIn, TOut>(p);
+}
+
+}  // namespace
+
+std::string_view a16_type_name(A16Type t) {
+  switch (t) {
+    case A16Type::kU8:
+      return "u8";
+    case A16Type::kS8:
+      return "s8";
+    case A16Type::kS16:
+      return "s16";
+  }
+  return "?";
+}
+
+std::vector<KernelChoice> registered_a16_kernels() {
+  return {KernelChoice::kRef, KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512,
+          KernelChoice::kAvx512Vnni};
+}
+
+KernelChoice resolve_a16_kernel_choice(KernelChoice c) {
+  if (c != KernelChoice::kAuto) return c;
+  if (isa_available(Isa::kAvx512Vnni)) return KernelChoice::kAvx512Vnni;
+  if (isa_available(Isa::kAvx512)) return KernelChoice::kAvx512;
+  if (isa_available(Isa::kAvx2)) return KernelChoice::kAvx2;
+  return KernelChoice::kGeneric;
+}
+
+// ---- Convolution ------------------------------------------------------------------------------
+
+struct ConvA16Kernel::Impl {
+  ConvS8Params p;  // geometry.batch = 1
+  A16Type in = A16Type::kS16, out = A16Type::kS16;
+  const Tier* tier = nullptr;  // nullptr: ref
+  KernelChoice choice = KernelChoice::kRef;
+  std::vector<int8_t> w;       // ref tier
+  std::vector<int32_t> bias;   // ref tier
+  std::vector<int16_t> apack;  // [C_out][kp] pairs of w − z_w (odd K: a zero last half)
+  std::vector<int64_t> corr;   // bias − z_x·Σ_k (w − z_w), per output channel
+  int64_t k = 0, kp = 0, cig = 0, cog = 0, pixels = 0, ldb = 0;
+
+  template <typename TIn>
+  void stage(const TIn* x, int64_t group, int64_t p0, int64_t np, int16_t* b) const {
+    const fixedpoint::ConvGeometry& g = p.geometry;
+    const int64_t taps = g.kernel_h * g.kernel_w, ow_n = g.out_w();
+    const auto zx = static_cast<int16_t>(p.input_zero_point);
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int64_t ic = group * cig + kk / taps, t = kk % taps;
+      const int64_t ky = t / g.kernel_w, kx = t % g.kernel_w;
+      const TIn* xc = x + ic * g.in_h * g.in_w;
+      int16_t* dst = b + 2 * (kk / 2) * ldb + (kk & 1);
+      int64_t oh = p0 / ow_n, ow = p0 % ow_n;
+      for (int64_t j = 0; j < np; ++j) {
+        const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
+        const int64_t iw = ow * g.stride_w - g.pad_left + kx * g.dilation_w;
+        dst[2 * j] = (ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w)
+                         ? static_cast<int16_t>(xc[ih * g.in_w + iw])
+                         : zx;
+        if (++ow == ow_n) {
+          ow = 0;
+          ++oh;
+        }
+      }
+      for (int64_t j = np; j < ldb; ++j) dst[2 * j] = 0;
+    }
+    if (k % 2 != 0) {
+      int16_t* dst = b + 2 * (kp - 1) * ldb + 1;
+      for (int64_t j = 0; j < ldb; ++j) dst[2 * j] = 0;
+    }
+  }
+
+  template <typename TIn, typename TOut>
+  void run_t(const TIn* x, TOut* y, std::byte* scratch, int64_t batch) const {
+    const fixedpoint::ConvGeometry& g = p.geometry;
+    if (tier == nullptr) {
+      for (int64_t n = 0; n < batch; ++n) {
+        (void)conv_a16_ref<TIn, TOut>(
+            p, {x + n * g.input_numel(), static_cast<size_t>(g.input_numel())}, w, bias,
+            {y + n * g.output_numel(), static_cast<size_t>(g.output_numel())});
+      }
+      return;
+    }
+    auto* bpanel = reinterpret_cast<int16_t*>(scratch);
+    auto* c = reinterpret_cast<int64_t*>(scratch + static_cast<size_t>(kp * ldb * 4));
+    const fixedpoint::Requantizer& rq = p.requant;
+    for (int64_t n = 0; n < batch; ++n) {
+      const TIn* xn = x + n * g.input_numel();
+      TOut* yn = y + n * g.output_numel();
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        for (int64_t p0 = 0; p0 < pixels; p0 += kPanel) {
+          const int64_t np = std::min(kPanel, pixels - p0);
+          const int64_t cols = round_up(np, a16::kColAlign);
+          stage(xn, grp, p0, np, bpanel);
+          for (int64_t r0 = 0; r0 < cog; r0 += kRowChunk) {
+            const int64_t rows = std::min(kRowChunk, cog - r0);
+            const int64_t oc0 = grp * cog + r0;
+            tier->fn(apack.data() + 2 * oc0 * kp, kp, rows, bpanel, ldb, cols, kp, c, cols);
+            for (int64_t r = 0; r < rows; ++r) {
+              const int64_t oc = oc0 + r;
+              const int64_t cc = corr[static_cast<size_t>(oc)];
+              const int64_t* cr = c + r * cols;
+              TOut* dst = yn + oc * pixels + p0;
+              for (int64_t j = 0; j < np; ++j) {
+                dst[j] = static_cast<TOut>(requant<TIn>(rq, cr[j] + cc, oc));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+Result<ConvA16Kernel> ConvA16Kernel::prepare(const ConvS8Params& p, std::span<const int8_t> weights,
+                                             std::span<const int32_t> bias, A16Type input,
+                                             A16Type output, KernelChoice choice,
+                                             std::string_view plan) {
+  EI8_ASSIGN_OR_RETURN(const Tier* tier, pick_tier("A16W8 convolution", choice, plan));
+  ConvS8Params q = p;
+  q.geometry.batch = 1;
+  Status s;
+  with_types(input, output,
+             [&]<typename TI, typename TO>(TI, TO) { s = check_conv_types<TI, TO>(q); });
+  EI8_RETURN_IF_ERROR(s);
+  const fixedpoint::ConvGeometry& g = q.geometry;
+  if (static_cast<int64_t>(weights.size()) != g.weight_numel()) {
+    return invalid_argument("cannot prepare A16W8 convolution: weight size = {}, must be {}",
+                            weights.size(), g.weight_numel());
+  }
+  if (!bias.empty() && static_cast<int64_t>(bias.size()) != g.out_channels) {
+    return invalid_argument("cannot prepare A16W8 convolution: bias size = {}, must be 0 or {}",
+                            bias.size(), g.out_channels);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->p = std::move(q);
+  impl->in = input;
+  impl->out = output;
+  impl->tier = tier;
+  impl->choice = tier == nullptr ? KernelChoice::kRef : tier->choice;
+  impl->w.assign(weights.begin(), weights.end());
+  impl->bias.assign(bias.begin(), bias.end());
+  impl->cig = g.in_channels_per_group();
+  impl->cog = g.out_channels_per_group();
+  impl->k = impl->cig * g.kernel_h * g.kernel_w;
+  impl->kp = (impl->k + 1) / 2;
+  impl->pixels = g.out_h() * g.out_w();
+  impl->ldb = round_up(std::min(kPanel, impl->pixels), a16::kColAlign);
+  const int64_t k = impl->k, kp = impl->kp;
+  impl->apack.assign(static_cast<size_t>(g.out_channels * kp * 2), 0);
+  impl->corr.resize(static_cast<size_t>(g.out_channels));
+  const int64_t zw = impl->p.weight_zero_point, zx = impl->p.input_zero_point;
+  for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+    int64_t sum = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int64_t v = weights[static_cast<size_t>(oc * k + kk)] - zw;
+      impl->apack[static_cast<size_t>(oc * kp * 2 + kk)] = static_cast<int16_t>(v);
+      sum += v;
+    }
+    impl->corr[static_cast<size_t>(oc)] =
+        (bias.empty() ? 0 : int64_t{bias[static_cast<size_t>(oc)]}) - zx * sum;
+  }
+  return ConvA16Kernel(std::move(impl));
+}
+
+std::vector<std::string> ConvA16Kernel::plan_candidates(KernelChoice choice) {
+  std::vector<std::string> out;
+  if (choice == KernelChoice::kRef) return {"ref"};
+  for (const Tier& t : kTiers) {
+    if ((choice == KernelChoice::kAuto || choice == t.choice) &&
+        kernel_choice_available(t.choice)) {
+      out.emplace_back(t.plan);
+    }
+  }
+  return out;
+}
+
+size_t ConvA16Kernel::scratch_bytes(int64_t) const {
+  if (impl_->tier == nullptr) return 0;
+  return static_cast<size_t>(impl_->kp * impl_->ldb * 4 + kRowChunk * impl_->ldb * 8) + 64;
+}
+
+void ConvA16Kernel::run(const void* input, void* output, std::byte* scratch, int64_t batch) const {
+  // 64-byte alignment of the panel (any scratch alignment is accepted).
+  const auto addr = reinterpret_cast<uintptr_t>(scratch);
+  std::byte* s = scratch == nullptr ? nullptr : scratch + ((64 - addr % 64) % 64);
+  with_types(impl_->in, impl_->out, [&]<typename TI, typename TO>(TI, TO) {
+    impl_->run_t(static_cast<const TI*>(input), static_cast<TO*>(output), s, batch);
+  });
+}
+
+std::string_view ConvA16Kernel::variant() const {
+  return impl_->tier == nullptr ? std::string_view("ref") : impl_->tier->plan;
+}
+KernelChoice ConvA16Kernel::choice() const { return impl_->choice; }
+const ConvS8Params& ConvA16Kernel::params() const { return impl_->p; }
+ConvA16Kernel::ConvA16Kernel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConvA16Kernel::ConvA16Kernel(ConvA16Kernel&&) noexcept = default;
+ConvA16Kernel& ConvA16Kernel::operator=(ConvA16Kernel&&) noexcept = default;
+ConvA16Kernel::~ConvA16Kernel() = default;
+
+// ---- Fully connected --------------------------------------------------------------------------
+
+struct FullyConnectedA16Kernel::Impl {
+  FullyConnectedS8Params p;  // batch = 1
+  A16Type in = A16Type::kS16, out = A16Type::kS16;
+  const Tier* tier = nullptr;
+  KernelChoice choice = KernelChoice::kRef;
+  std::vector<int8_t> w;       // ref tier: [out][in]
+  std::vector<int32_t> bias;   // ref tier
+  std::vector<int16_t> bpack;  // [kp][ldb] pairs of w − z_w (odd K: a zero last half)
+  std::vector<int64_t> corr;
+  int64_t k = 0, kp = 0, n = 0, ldb = 0;
+
+  // The input as int16 K-pairs (the input itself when it already is: int16 with an even K).
+  template <typename TIn>
+  const int16_t* stage(const TIn* x, int64_t batch, int16_t* a) const {
+    if constexpr (std::is_same_v<TIn, int16_t>) {
+      if (k % 2 == 0) return x;
+    }
+    for (int64_t r = 0; r < batch; ++r) {
+      for (int64_t i = 0; i < k; ++i) a[r * kp * 2 + i] = static_cast<int16_t>(x[r * k + i]);
+      if (k % 2 != 0) a[r * kp * 2 + k] = 0;
+    }
+    return a;
+  }
+
+  template <typename TIn, typename TOut>
+  void run_t(const TIn* x, TOut* y, std::byte* scratch, int64_t batch) const {
+    if (tier == nullptr) {
+      for (int64_t r = 0; r < batch; ++r) {
+        (void)fully_connected_a16_ref<TIn, TOut>(p, {x + r * k, static_cast<size_t>(k)}, w, true,
+                                                 bias, {y + r * n, static_cast<size_t>(n)});
+      }
+      return;
+    }
+    auto* c = reinterpret_cast<int64_t*>(scratch);
+    auto* astage =
+        reinterpret_cast<int16_t*>(scratch + static_cast<size_t>(kRowChunk * kPanel * 8));
+    const int16_t* a = stage(x, batch, astage);
+    const fixedpoint::Requantizer& rq = p.requant;
+    for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
+      const int64_t nj = std::min(kPanel, n - j0);
+      const int64_t cols = round_up(nj, a16::kColAlign);
+      for (int64_t r0 = 0; r0 < batch; r0 += kRowChunk) {
+        const int64_t rows = std::min(kRowChunk, batch - r0);
+        tier->fn(a + 2 * r0 * kp, kp, rows, bpack.data() + 2 * j0, ldb, cols, kp, c, cols);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t* cr = c + r * cols;
+          TOut* dst = y + (r0 + r) * n + j0;
+          for (int64_t j = 0; j < nj; ++j) {
+            dst[j] = static_cast<TOut>(
+                requant<TIn>(rq, cr[j] + corr[static_cast<size_t>(j0 + j)], j0 + j));
+          }
+        }
+      }
+    }
+  }
+};
+
+Result<FullyConnectedA16Kernel> FullyConnectedA16Kernel::prepare(
+    const FullyConnectedS8Params& p, std::span<const int8_t> weights, std::span<const int32_t> bias,
+    A16Type input, A16Type output, KernelChoice choice, std::string_view plan) {
+  EI8_ASSIGN_OR_RETURN(const Tier* tier, pick_tier("A16W8 fully connected", choice, plan));
+  FullyConnectedS8Params q = p;
+  q.batch = 1;
+  Status s;
+  with_types(input, output,
+             [&]<typename TI, typename TO>(TI, TO) { s = fully_connected_a16_check<TI, TO>(q); });
+  EI8_RETURN_IF_ERROR(s);
+  const int64_t k = q.in_features, n = q.out_features;
+  if (static_cast<int64_t>(weights.size()) != k * n) {
+    return invalid_argument("cannot prepare A16W8 fully connected: weight size = {}, must be {}",
+                            weights.size(), k * n);
+  }
+  if (!bias.empty() && static_cast<int64_t>(bias.size()) != n) {
+    return invalid_argument("cannot prepare A16W8 fully connected: bias size = {}, must be 0 or {}",
+                            bias.size(), n);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->p = std::move(q);
+  impl->in = input;
+  impl->out = output;
+  impl->tier = tier;
+  impl->choice = tier == nullptr ? KernelChoice::kRef : tier->choice;
+  impl->w.assign(weights.begin(), weights.end());
+  impl->bias.assign(bias.begin(), bias.end());
+  impl->k = k;
+  impl->n = n;
+  impl->kp = (k + 1) / 2;
+  impl->ldb = round_up(n, a16::kColAlign);
+  const int64_t kp = impl->kp, ldb = impl->ldb;
+  impl->bpack.assign(static_cast<size_t>(kp * ldb * 2), 0);
+  impl->corr.resize(static_cast<size_t>(n));
+  const int64_t zw = impl->p.weight_zero_point, zx = impl->p.input_zero_point;
+  for (int64_t o = 0; o < n; ++o) {
+    int64_t sum = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t v = weights[static_cast<size_t>(o * k + i)] - zw;
+      impl->bpack[static_cast<size_t>(2 * ((i / 2) * ldb + o) + (i & 1))] = static_cast<int16_t>(v);
+      sum += v;
+    }
+    impl->corr[static_cast<size_t>(o)] =
+        (bias.empty() ? 0 : int64_t{bias[static_cast<size_t>(o)]}) - zx * sum;
+  }
+  return FullyConnectedA16Kernel(std::move(impl));
+}
+
+size_t FullyConnectedA16Kernel::scratch_bytes(int64_t batch) const {
+  if (impl_->tier == nullptr) return 0;
+  return static_cast<size_t>(kRowChunk * kPanel * 8 + batch * impl_->kp * 4) + 64;
+}
+
+void FullyConnectedA16Kernel::run(const void* input, void* output, std::byte* scratch,
+                                  int64_t batch) const {
+  const auto addr = reinterpret_cast<uintptr_t>(scratch);
+  std::byte* s = scratch == nullptr ? nullptr : scratch + ((64 - addr % 64) % 64);
+  with_types(impl_->in, impl_->out, [&]<typename TI, typename TO>(TI, TO) {
+    impl_->run_t(static_cast<const TI*>(input), static_cast<TO*>(output), s, batch);
+  });
+}
+
+std::string_view FullyConnectedA16Kernel::variant() const {
+  return impl_->tier == nullptr ? std::string_view("ref") : impl_->tier->plan;
+}
+KernelChoice FullyConnectedA16Kernel::choice() const { return impl_->choice; }
+const FullyConnectedS8Params& FullyConnectedA16Kernel::params() const { return impl_->p; }
+FullyConnectedA16Kernel::FullyConnectedA16Kernel(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+FullyConnectedA16Kernel::FullyConnectedA16Kernel(FullyConnectedA16Kernel&&) noexcept = default;
+FullyConnectedA16Kernel& FullyConnectedA16Kernel::operator=(FullyConnectedA16Kernel&&) noexcept =
+    default;
+FullyConnectedA16Kernel::~FullyConnectedA16Kernel() = default;
+
+}  // namespace ei8::kernels
