@@ -73,4 +73,28 @@ inline Graph two_conv_cnn(uint64_t seed, float outlier = 0.0f) {
   return g;
 }
 
+// An int16 QDQ graph (A16W8 neighbourhood, symmetric int16, zero points 0) around Add and
+// Concat: x[N,4,5,5] → Q(s_a) → DQ → a; x → Q(s_b) → DQ → b; Add(a, b) → Relu → Q(s_r) → DQ
+// → r; Concat(r, b, axis 1) → Q(s_y) → DQ → y[N,8,5,5]. The scales differ, so the Add rescales
+// both inputs and the Concat requantizes r and b.
+inline Graph int16_add_concat_qdq() {
+  Graph g("int16_add_concat");
+  g.add_input("x", DType::kF32, {kDynamic, 4, 5, 5});
+  auto q_dq = [&](const std::string& in, const std::string& out, float scale) {
+    g.add_initializer(out + "_s", Tensor::from<float>({}, {scale}));
+    g.add_initializer(out + "_z", Tensor::zeros(DType::kS16, {}));
+    g.add_node("QuantizeLinear", out + "_q", {in, out + "_s", out + "_z"}, {out + "_codes"});
+    g.add_node("DequantizeLinear", out + "_dq", {out + "_codes", out + "_s", out + "_z"}, {out});
+  };
+  q_dq("x", "a", 3.1e-5f);
+  q_dq("x", "b", 4.7e-5f);
+  g.add_node("Add", "add", {"a", "b"}, {"sum"});
+  g.add_node("Relu", "relu", {"sum"}, {"sum_relu"});
+  q_dq("sum_relu", "r", 6.3e-5f);
+  g.add_node("Concat", "concat", {"r", "b"}, {"cat"}).set("axis", int64_t{1});
+  q_dq("cat", "y", 5.9e-5f);
+  g.add_output("y");
+  return g;
+}
+
 }  // namespace ei8::quant

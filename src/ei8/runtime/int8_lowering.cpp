@@ -399,10 +399,14 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
   if (!yq || (yq->type != DType::kU8 && yq->type != DType::kS8 && yq->type != DType::kS16)) {
     return std::nullopt;
   }
-  // int16 activations (A16W8): integer only in Conv / Gemm / MatMul (int64 reference kernels);
-  // the other ops keep their float path between DQ and Q for int16 inputs or outputs.
-  const bool weighted = p.op_type == "Conv" || p.op_type == "Gemm" || p.op_type == "MatMul";
-  if (!weighted) {
+  // int16 activations (A16W8): integer in Conv / Gemm / MatMul (int64-accumulating kernels),
+  // Add and Concat (the float formula of DQ → op → Q, which ONNX Runtime runs for int16 QDQ,
+  // evaluated per element: QLinearAdd / QLinearConcat with s16 tensors); MaxPool and Relu/Clip
+  // already became QMaxPool / QClamp (push_dq_down). The other ops keep their float path
+  // between DQ and Q for int16 inputs or outputs.
+  const bool s16_ok = p.op_type == "Conv" || p.op_type == "Gemm" || p.op_type == "MatMul" ||
+                      p.op_type == "Add" || p.op_type == "Concat";
+  if (!s16_ok) {
     if (yq->type == DType::kS16) return std::nullopt;
     for (const std::string& in : p.inputs) {
       const Node* d = in.empty() ? nullptr : act_dq(g, in);

@@ -14,6 +14,7 @@
 #include "ei8/fixedpoint/quantize.h"
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/shape_inference.h"
+#include "ei8/runtime/kernels/conv_a16.h"
 #include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/pool.h"
 #include "ei8/runtime/kernels/ref/a16w8_ref.h"
@@ -191,6 +192,11 @@ Status need_q8(const PrepareContext& c, size_t i) {
 kernels::IntType int_type(DType t) {
   return t == DType::kU8 ? kernels::IntType::kU8 : kernels::IntType::kS8;
 }
+kernels::A16Type a16_type(DType t) {
+  return t == DType::kU8   ? kernels::A16Type::kU8
+         : t == DType::kS8 ? kernels::A16Type::kS8
+                           : kernels::A16Type::kS16;
+}
 
 // ---- QuantizeLinear / DequantizeLinear ------------------------------------------------------
 struct AxisPlan {
@@ -360,12 +366,37 @@ class QLinearConvOp : public Op {
     }
     batch_ = g.batch;
     if (a16_) {
-      // A16W8 (an int16 input or output): the int64 reference kernel (kernels/ref/a16w8_ref.h).
+      // A16W8 (an int16 input or output): the prepared A16W8 kernel (kernels/conv_a16.h),
+      // bit-exact with the int64 reference kernels (kernels/ref/a16w8_ref.h) in every profile;
+      // its tier by measurement when a tuner is given.
       Status s;
       a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
         s = kernels::conv_a16_check<TI, TO>(p_);
       });
       if (!s.ok()) return op_error(c, "{}", s.message());
+      auto prep = [&](const std::string& pl) {
+        return kernels::ConvA16Kernel::prepare(p_, weights_, bias_, a16_type(in_), a16_type(out_),
+                                               c.kernel, pl);
+      };
+      std::string plan;
+      if (c.tuner != nullptr) {
+        const std::string key = fmt::format(
+            "a16-conv {}->{} n{} c{} {}x{} oc{} k{}x{} s{}x{} d{}x{} p{},{},{},{} g{} {} {}",
+            dtype_name(in_), dtype_name(out_), g.batch, g.in_channels, g.in_h, g.in_w,
+            g.out_channels, g.kernel_h, g.kernel_w, g.stride_h, g.stride_w, g.dilation_h,
+            g.dilation_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.groups,
+            fixedpoint::profile_name(profile), kernels::kernel_choice_name(c.kernel));
+        auto chosen = tune_plan<kernels::ConvA16Kernel>(
+            c, key, kernels::ConvA16Kernel::plan_candidates(c.kernel), prep,
+            static_cast<size_t>(g.input_numel()) * 2, static_cast<size_t>(g.output_numel()) * 2,
+            g.batch, tuning_);
+        if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+        plan = *chosen;
+      }
+      auto k16 = prep(plan);
+      if (!k16.ok()) return op_error(c, "{}", k16.status().message());
+      conv16_.emplace(std::move(k16).value());
+      variant_ = fmt::format("a16w8:{}", conv16_->variant());
       return {};
     }
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
@@ -398,19 +429,15 @@ class QLinearConvOp : public Op {
     conv_.emplace(std::move(conv).value());
     return {};
   }
-  size_t scratch_bytes() const override { return a16_ ? 0 : conv_->scratch_bytes(batch_); }
-  std::string_view variant() const override { return a16_ ? "ref-a16w8" : conv_->variant(); }
+  size_t scratch_bytes() const override {
+    return a16_ ? conv16_->scratch_bytes(batch_) : conv_->scratch_bytes(batch_);
+  }
+  std::string_view variant() const override { return a16_ ? variant_ : conv_->variant(); }
   std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     if (a16_) {
-      const fixedpoint::ConvGeometry& g = p_.geometry;
-      a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
-        (void)kernels::conv_a16_ref<TI, TO>(
-            p_, {reinterpret_cast<const TI*>(in[0]), static_cast<size_t>(g.input_numel())},
-            weights_, bias_,
-            {reinterpret_cast<TO*>(out[0]), static_cast<size_t>(g.output_numel())});
-      });
+      conv16_->run(in[0], out[0], scratch, batch_);
       return;
     }
     conv_->run(in[0], out[0], scratch, batch_);
@@ -423,6 +450,8 @@ class QLinearConvOp : public Op {
   std::vector<int32_t> bias_;
   DType in_ = DType::kU8, out_ = DType::kU8;
   std::optional<kernels::ConvS8Kernel> conv_;
+  std::optional<kernels::ConvA16Kernel> conv16_;  // A16W8
+  std::string variant_;                           // A16W8: "a16w8:<plan>"
   int64_t batch_ = 1;
   std::string tuning_;
 };
@@ -540,12 +569,37 @@ class QFullyConnectedOp : public Op {
     p_.requant = std::move(rq).value();
     EI8_RETURN_IF_ERROR(accumulator_of(c, p_.accumulator_bits, p_.accumulator_policy));
     if (a16_) {
-      // A16W8: the int64 reference kernel, weights [b_batches][n][k] (out-in).
+      // A16W8: the prepared A16W8 kernel (kernels/conv_a16.h) per B batch, weights
+      // [b_batches][n][k] (out-in); its tier by measurement when a tuner is given.
       Status s;
       a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
         s = kernels::fully_connected_a16_check<TI, TO>(p_);
       });
       if (!s.ok()) return op_error(c, "{}", s.message());
+      auto prep_b = [&](int64_t bb, const std::string& pl) {
+        const std::span<const int8_t> wb(weights_.data() + bb * n * k, static_cast<size_t>(n * k));
+        return kernels::FullyConnectedA16Kernel::prepare(p_, wb, bias_, a16_type(in_),
+                                                         a16_type(out_), c.kernel, pl);
+      };
+      std::string plan;
+      if (c.tuner != nullptr) {
+        const std::string key = fmt::format(
+            "a16-fc {}->{} m{} k{} n{} {} {}", dtype_name(in_), dtype_name(out_), rows_, k, n,
+            fixedpoint::profile_name(profile), kernels::kernel_choice_name(c.kernel));
+        auto chosen = tune_plan<kernels::FullyConnectedA16Kernel>(
+            c, key, kernels::ConvA16Kernel::plan_candidates(c.kernel),
+            [&](const std::string& pl) { return prep_b(0, pl); },
+            static_cast<size_t>(rows_ * k) * 2, static_cast<size_t>(rows_ * n) * 2, rows_, tuning_);
+        if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+        plan = *chosen;
+      }
+      fc16_.clear();
+      for (int64_t bb = 0; bb < b_batches_; ++bb) {
+        auto fc = prep_b(bb, plan);
+        if (!fc.ok()) return op_error(c, "{}", fc.status().message());
+        fc16_.push_back(std::move(fc).value());
+      }
+      variant_ = fmt::format("a16w8:{}", fc16_.front().variant());
       return {};
     }
     if (Status s = p_.validate(); !s.ok()) return op_error(c, "{}", s.message());
@@ -580,29 +634,23 @@ class QFullyConnectedOp : public Op {
     return {};
   }
   size_t scratch_bytes() const override {
-    if (a16_) return 0;
+    if (a16_) return fc16_.front().scratch_bytes(rows_);
     // Float output: the int32 accumulators of one A batch first (64-byte aligned size).
     return acc_bytes() + fc_.front().scratch_bytes(rows_);
   }
-  std::string_view variant() const override { return a16_ ? "ref-a16w8" : fc_.front().variant(); }
+  std::string_view variant() const override { return a16_ ? variant_ : fc_.front().variant(); }
   std::string tuning() const override { return tuning_; }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte* scratch) const override {
     const FcInputs ix = fc_inputs(form_);
     const int64_t k = p_.in_features, n = p_.out_features;
     if (a16_) {
-      a16_dispatch(in_, out_, [&]<typename TI, typename TO>(TI, TO) {
-        for (int64_t bb = 0; bb < a_batches_; ++bb) {
-          const auto* a =
-              reinterpret_cast<const TI*>(in[static_cast<size_t>(ix.a)]) + bb * rows_ * k;
-          auto* y = reinterpret_cast<TO*>(out[0]) + bb * rows_ * n;
-          const std::span<const int8_t> wb(weights_.data() + (b_batches_ > 1 ? bb : 0) * n * k,
-                                           static_cast<size_t>(n * k));
-          (void)kernels::fully_connected_a16_ref<TI, TO>(p_, {a, static_cast<size_t>(rows_ * k)},
-                                                         wb, true, bias_,
-                                                         {y, static_cast<size_t>(rows_ * n)});
-        }
-      });
+      const size_t in_size = in_ == DType::kS16 ? 2 : 1, out_size = out_ == DType::kS16 ? 2 : 1;
+      for (int64_t bb = 0; bb < a_batches_; ++bb) {
+        fc16_[static_cast<size_t>(b_batches_ > 1 ? bb : 0)].run(
+            in[static_cast<size_t>(ix.a)] + static_cast<size_t>(bb * rows_ * k) * in_size,
+            out[0] + static_cast<size_t>(bb * rows_ * n) * out_size, scratch, rows_);
+      }
       return;
     }
     const size_t in_size = 1;
@@ -633,6 +681,8 @@ class QFullyConnectedOp : public Op {
   bool float_out_ = false;
   kernels::FullyConnectedS8Params p_;
   std::vector<kernels::FullyConnectedS8Kernel> fc_;
+  std::vector<kernels::FullyConnectedA16Kernel> fc16_;  // A16W8, one per B batch
+  std::string variant_;                                 // A16W8: "a16w8:<plan>"
   std::vector<int8_t> weights_;
   std::vector<int32_t> bias_;
   std::vector<float> multipliers_;
@@ -751,8 +801,10 @@ class QLinearBinaryOp : public Op {
   Status prepare(const PrepareContext& c) override {
     if (c.node.inputs.size() < 7)
       return op_error(c, "inputs = {}, must be 8", c.node.inputs.size());
-    EI8_RETURN_IF_ERROR(need_q8(c, 0));
     t_ = c.in_dtypes[0];
+    // int16 (A16W8 models): Add only, the reference's float formula per element.
+    s16_ = !mul_ && t_ == DType::kS16;
+    if (!s16_) EI8_RETURN_IF_ERROR(need_q8(c, 0));
     if (c.in_dtypes[3] != t_) return op_error(c, "A and B dtypes differ, must be equal");
     EI8_ASSIGN_OR_RETURN(std::vector<float> sa, scales_of(c, 1));
     EI8_ASSIGN_OR_RETURN(std::vector<float> sb, scales_of(c, 4));
@@ -773,6 +825,7 @@ class QLinearBinaryOp : public Op {
       return {};
     }
     add_ = kernels::QLinearAddParams{sa[0], za, sb[0], zb, sc[0], zc, qmin, qmax};
+    if (s16_) return {};  // no table (2^32 pairs), no vector loop: qlinear_add_ref per row
     // Equal shapes: kernels::qlinear_add_s8 (the reference's float ops, 8 lanes per AVX2 step)
     // when the kernel choice and CPU allow it (n = 0: only asks); otherwise the table.
     if (bc_.elementwise()) {
@@ -784,9 +837,14 @@ class QLinearBinaryOp : public Op {
                  : pair_table<int8_t>([&](auto... x) { kernels::qlinear_add_ref(add_, x...); });
     return {};
   }
-  std::string_view variant() const override { return vec_ ? "avx2" : "table"; }
+  std::string_view variant() const override { return s16_ ? "ref-s16" : (vec_ ? "avx2" : "table"); }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
+    if (s16_) {
+      run_s16(reinterpret_cast<const int16_t*>(in[0]), reinterpret_cast<const int16_t*>(in[3]),
+              reinterpret_cast<int16_t*>(out[0]));
+      return;
+    }
     const auto* a = reinterpret_cast<const uint8_t*>(in[0]);
     const auto* b = reinterpret_cast<const uint8_t*>(in[3]);
     auto* c = reinterpret_cast<uint8_t*>(out[0]);
@@ -798,7 +856,23 @@ class QLinearBinaryOp : public Op {
   }
 
  private:
+  // int16: c = qlinear_add_ref (DQ → Add → Q in float32) over the broadcast rows.
+  void run_s16(const int16_t* a, const int16_t* b, int16_t* c) const {
+    for (int64_t row = 0; row < bc_.rows; ++row) {
+      const int16_t* pa = a + bc_.a_row[static_cast<size_t>(row)];
+      const int16_t* pb = b + bc_.b_row[static_cast<size_t>(row)];
+      int16_t* pc = c + row * bc_.cols;
+      if (bc_.a_stride == 1 && bc_.b_stride == 1) {
+        kernels::qlinear_add_ref(add_, pa, pb, pc, bc_.cols);
+        continue;
+      }
+      for (int64_t j = 0; j < bc_.cols; ++j) {
+        kernels::qlinear_add_ref(add_, pa + j * bc_.a_stride, pb + j * bc_.b_stride, pc + j, 1);
+      }
+    }
+  }
   bool mul_;
+  bool s16_ = false;
   Broadcast2 bc_;
   std::vector<uint8_t> table_;
   kernels::KernelChoice choice_ = kernels::KernelChoice::kAuto;
@@ -904,8 +978,10 @@ class QLinearConcatOp : public Op {
     if (ni < 5 || (ni - 2) % 3 != 0) return op_error(c, "inputs = {}, must be 2 + 3·k", ni);
     EI8_ASSIGN_OR_RETURN(std::vector<float> sy, scales_of(c, 0));
     t_ = c.in_dtypes[1];
-    if (!is_q8(t_)) return op_error(c, "output zero point dtype must be u8 or s8");
+    if (!is_q8_or_16(t_)) return op_error(c, "output zero point dtype must be u8, s8 or s16");
     EI8_ASSIGN_OR_RETURN(int32_t zy, zero_point_of(c, 1, t_));
+    out_scale_ = sy[0];
+    out_zero_point_ = zy;
     const Shape& y = c.out_shapes[0];
     int64_t axis = c.node.attr_int("axis", 0);
     if (axis < 0) axis += static_cast<int64_t>(y.size());
@@ -913,14 +989,17 @@ class QLinearConcatOp : public Op {
     for (int64_t d = 0; d < axis; ++d) outer_ *= y[static_cast<size_t>(d)];
     parts_.clear();
     for (size_t i = 2; i < ni; i += 3) {
-      EI8_RETURN_IF_ERROR(need_q8(c, i));
       if (c.in_dtypes[i] != t_) return op_error(c, "input {} dtype differs from the output's", i);
       EI8_ASSIGN_OR_RETURN(std::vector<float> s, scales_of(c, i + 1));
       EI8_ASSIGN_OR_RETURN(int32_t z, zero_point_of(c, i + 2, t_));
       Part p;
       p.chunk = shape_numel(c.in_shapes[i]) / std::max<int64_t>(1, outer_);
       p.copy = s[0] == sy[0] && z == zy;
-      if (t_ == DType::kU8) {
+      p.scale = s[0];
+      p.zero_point = z;
+      if (t_ == DType::kS16) {
+        // int16: requantize_ref per element (DQ → Concat → Q in float32), no table.
+      } else if (t_ == DType::kU8) {
         const auto tab = kernels::requantize_table<uint8_t>(s[0], z, sy[0], zy);
         for (size_t k = 0; k < 256; ++k) p.table[k] = tab[k];
       } else {
@@ -933,6 +1012,23 @@ class QLinearConcatOp : public Op {
   }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
+    if (t_ == DType::kS16) {
+      auto* y = reinterpret_cast<int16_t*>(out[0]);
+      for (int64_t o = 0; o < outer_; ++o) {
+        for (size_t i = 0; i < parts_.size(); ++i) {
+          const Part& p = parts_[i];
+          const auto* x = reinterpret_cast<const int16_t*>(in[2 + 3 * i]) + o * p.chunk;
+          if (p.copy) {
+            std::memcpy(y, x, static_cast<size_t>(p.chunk) * sizeof(int16_t));
+          } else {
+            kernels::requantize_ref(p.scale, p.zero_point, out_scale_, out_zero_point_, x, y,
+                                    p.chunk);
+          }
+          y += p.chunk;
+        }
+      }
+      return;
+    }
     // Bytes: u8 indexes the table by x, s8 by x + 128 (= the uint8 bit pattern XOR 0x80).
     const uint8_t flip = t_ == DType::kS8 ? 0x80 : 0;
     auto* y = reinterpret_cast<uint8_t*>(out[0]);
@@ -954,9 +1050,13 @@ class QLinearConcatOp : public Op {
   struct Part {
     int64_t chunk = 0;
     bool copy = false;
-    std::array<uint8_t, 256> table{};  // output bit patterns
+    float scale = 1.0f;  // int16: the input's (s, z)
+    int32_t zero_point = 0;
+    std::array<uint8_t, 256> table{};  // 8-bit: output bit patterns
   };
   std::vector<Part> parts_;
+  float out_scale_ = 1.0f;
+  int32_t out_zero_point_ = 0;
   int64_t outer_ = 1;
   DType t_ = DType::kU8;
 };

@@ -21,6 +21,16 @@ void qlinear_add_ref(const QLinearAddParams& p, const T* a, const T* b, T* c, in
 }
 
 template <typename T>
+void requantize_ref(float in_scale, int32_t in_zero_point, float out_scale, int32_t out_zero_point,
+                    const T* x, T* y, int64_t n) {
+  constexpr int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = fixedpoint::dequantize(x[i], in_scale, in_zero_point);
+    y[i] = static_cast<T>(fixedpoint::quantize(r, out_scale, out_zero_point, lo, hi));
+  }
+}
+
+template <typename T>
 std::array<T, 256> requantize_table(float in_scale, int32_t in_zero_point, float out_scale,
                                     int32_t out_zero_point) {
   constexpr int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
@@ -228,8 +238,13 @@ void accumulators_to_float_ref(const int32_t* acc, int64_t rows, int64_t cols,
 EI8_INSTANTIATE(uint8_t)
 EI8_INSTANTIATE(int8_t)
 #undef EI8_INSTANTIATE
-// int16 activations of A16W8 models (integer MaxPool and ReLU/Clip between int16 layers).
+// int16 activations of A16W8 models (integer MaxPool, ReLU/Clip, Add and Concat between int16
+// layers: the float formulas of DQ → op → Q, which ONNX Runtime runs for int16 QDQ).
 template void maxpool_s8_ref<int16_t>(const Pool2dParams&, int64_t, const int16_t*, int16_t*);
 template void clamp_s8_ref<int16_t>(const int16_t*, int16_t*, int64_t, int32_t, int32_t);
+template void qlinear_add_ref<int16_t>(const QLinearAddParams&, const int16_t*, const int16_t*,
+                                       int16_t*, int64_t);
+template void requantize_ref<int16_t>(float, int32_t, float, int32_t, const int16_t*, int16_t*,
+                                      int64_t);
 
 }  // namespace ei8::kernels

@@ -67,6 +67,13 @@ struct QLinearAddParams {
 template <typename T>
 void qlinear_add_ref(const QLinearAddParams& p, const T* a, const T* b, T* c, int64_t n);
 
+// y[i] = QuantizeLinear(DequantizeLinear(x[i], s_x, z_x), s_y, z_y) clamped to T's range, for
+// i < n: QLinearConcat's requantization element by element (requantize_table is its 8-bit
+// table; int16 inputs of A16W8 models use this, 65536 codes being too many for a table).
+template <typename T>
+void requantize_ref(float in_scale, int32_t in_zero_point, float out_scale, int32_t out_zero_point,
+                    const T* x, T* y, int64_t n);
+
 // The table mapping every input code of (s_in, z_in) to the output code of (s_out, z_out):
 // QuantizeLinear(DequantizeLinear(x)). Index: x − numeric_limits<T>::min().
 template <typename T>
