@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "ei8/fixedpoint/rounding.h"
 #include "ei8/runtime/kernels/a16_internal.h"
 #include "ei8/runtime/kernels/cpu_features.h"
 #include "ei8/runtime/kernels/ref/a16w8_ref.h"
@@ -72,6 +73,42 @@ int32_t requant(const fixedpoint::Requantizer& rq, int64_t acc, int64_t channel)
     return rq.apply64(acc, channel);
   } else {
     return rq.apply(static_cast<int32_t>(acc), channel);
+  }
+}
+
+// y[j] = requant<TIn>(rq, c[j] + corr[j·corr_step], channel ch + j·ch_step) for j < n: one row of
+// a conv channel (steps 0) or of an FC output row (steps 1). The `ort` profile is
+// requantize_ort64 / requantize_ort inlined with the channel's constants hoisted: float(acc) (RNE;
+// an 8-bit input's sum through int32 as the reference), one float32 multiply, the clamp to
+// [qmin − z, qmax − z] (integers below 2^22), round half to even by the 1.5·2^23 shifter
+// (round_half_even_small: exact there, no libm call), + z — the same operations, bit for bit.
+// The tflite profiles call the requantizer (integer-only, inline).
+template <typename TIn, typename TOut>
+void epilogue_row(const fixedpoint::Requantizer& rq, const int64_t* c, const int64_t* corr,
+                  int64_t corr_step, int64_t ch, int64_t ch_step, TOut* y, int64_t n) {
+  if (rq.profile() == fixedpoint::RequantProfile::kOrt) {
+    const int32_t z = rq.zero_point(), qmin = rq.qmin(), qmax = rq.qmax();
+    const auto lo = static_cast<float>(int64_t{qmin} - z);
+    const auto hi = static_cast<float>(int64_t{qmax} - z);
+    const std::span<const float> ms = rq.ort_multipliers();
+    const bool per_channel = ms.size() > 1;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t acc = c[j] + corr[j * corr_step];
+      const float m = ms[per_channel ? static_cast<size_t>(ch + j * ch_step) : 0];
+      float v;
+      if constexpr (std::is_same_v<TIn, int16_t>) {
+        v = static_cast<float>(acc) * m;
+      } else {
+        v = static_cast<float>(static_cast<int32_t>(acc)) * m;
+      }
+      v = v < lo ? lo : (v > hi ? hi : v);
+      const int32_t r = static_cast<int32_t>(fixedpoint::round_half_even_small(v)) + z;
+      y[j] = static_cast<TOut>(r < qmin ? qmin : (r > qmax ? qmax : r));
+    }
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    y[j] = static_cast<TOut>(requant<TIn>(rq, c[j] + corr[j * corr_step], ch + j * ch_step));
   }
 }
 
@@ -164,33 +201,50 @@ struct ConvA16Kernel::Impl {
   std::vector<int64_t> corr;   // bias − z_x·Σ_k (w − z_w), per output channel
   int64_t k = 0, kp = 0, cig = 0, cog = 0, pixels = 0, ldb = 0;
 
+  // im2col of one pixel panel [p0, p0 + np) of group `group` into int16 K-pairs: B[k/2][j]
+  // half k&1 = x[ic][ih][iw] of tap k, z_x where the tap falls in the padding; columns np..ldb
+  // and an odd K's last half are 0. Per tap and output row: the padded columns on each side,
+  // then a strided copy (no bounds test per element).
   template <typename TIn>
   void stage(const TIn* x, int64_t group, int64_t p0, int64_t np, int16_t* b) const {
     const fixedpoint::ConvGeometry& g = p.geometry;
-    const int64_t taps = g.kernel_h * g.kernel_w, ow_n = g.out_w();
+    const int64_t taps = g.kernel_h * g.kernel_w, ow_n = g.out_w(), sw = g.stride_w;
     const auto zx = static_cast<int16_t>(p.input_zero_point);
     for (int64_t kk = 0; kk < k; ++kk) {
       const int64_t ic = group * cig + kk / taps, t = kk % taps;
       const int64_t ky = t / g.kernel_w, kx = t % g.kernel_w;
       const TIn* xc = x + ic * g.in_h * g.in_w;
       int16_t* dst = b + 2 * (kk / 2) * ldb + (kk & 1);
-      int64_t oh = p0 / ow_n, ow = p0 % ow_n;
-      for (int64_t j = 0; j < np; ++j) {
+      // iw = ow·s_w + off is inside [0, in_w) for ow in [ow_lo, ow_hi).
+      const int64_t off = kx * g.dilation_w - g.pad_left;
+      const int64_t ow_lo = std::min(ow_n, off >= 0 ? 0 : (-off + sw - 1) / sw);
+      const int64_t ow_hi =
+          std::max(ow_lo, std::min(ow_n, g.in_w - off <= 0 ? 0 : (g.in_w - off - 1) / sw + 1));
+      int64_t j = 0, pix = p0;
+      while (j < np) {
+        const int64_t oh = pix / ow_n, ow0 = pix % ow_n;
+        const int64_t run = std::min(ow_n - ow0, np - j), ow1 = ow0 + run;
         const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
-        const int64_t iw = ow * g.stride_w - g.pad_left + kx * g.dilation_w;
-        dst[2 * j] = (ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w)
-                         ? static_cast<int16_t>(xc[ih * g.in_w + iw])
-                         : zx;
-        if (++ow == ow_n) {
-          ow = 0;
-          ++oh;
+        int16_t* d = dst + 2 * j;  // d[2·(ow − ow0)]: output column ow of this row
+        if (ih < 0 || ih >= g.in_h) {
+          for (int64_t ow = ow0; ow < ow1; ++ow) d[2 * (ow - ow0)] = zx;
+        } else {
+          const TIn* row = xc + ih * g.in_w;  // row[ow·s_w + off] for ow in [ow_lo, ow_hi)
+          const int64_t a = std::clamp(ow_lo, ow0, ow1), e = std::clamp(ow_hi, a, ow1);
+          for (int64_t ow = ow0; ow < a; ++ow) d[2 * (ow - ow0)] = zx;
+          for (int64_t ow = a; ow < e; ++ow) {
+            d[2 * (ow - ow0)] = static_cast<int16_t>(row[ow * sw + off]);
+          }
+          for (int64_t ow = e; ow < ow1; ++ow) d[2 * (ow - ow0)] = zx;
         }
+        j += run;
+        pix += run;
       }
-      for (int64_t j = np; j < ldb; ++j) dst[2 * j] = 0;
+      for (int64_t jj = np; jj < ldb; ++jj) dst[2 * jj] = 0;
     }
     if (k % 2 != 0) {
       int16_t* dst = b + 2 * (kp - 1) * ldb + 1;
-      for (int64_t j = 0; j < ldb; ++j) dst[2 * j] = 0;
+      for (int64_t jj = 0; jj < ldb; ++jj) dst[2 * jj] = 0;
     }
   }
 
@@ -222,12 +276,8 @@ struct ConvA16Kernel::Impl {
             tier->fn(apack.data() + 2 * oc0 * kp, kp, rows, bpanel, ldb, cols, kp, c, cols);
             for (int64_t r = 0; r < rows; ++r) {
               const int64_t oc = oc0 + r;
-              const int64_t cc = corr[static_cast<size_t>(oc)];
-              const int64_t* cr = c + r * cols;
-              TOut* dst = yn + oc * pixels + p0;
-              for (int64_t j = 0; j < np; ++j) {
-                dst[j] = static_cast<TOut>(requant<TIn>(rq, cr[j] + cc, oc));
-              }
+              epilogue_row<TIn, TOut>(rq, c + r * cols, &corr[static_cast<size_t>(oc)], 0, oc, 0,
+                                      yn + oc * pixels + p0, np);
             }
           }
         }
@@ -370,12 +420,8 @@ struct FullyConnectedA16Kernel::Impl {
         const int64_t rows = std::min(kRowChunk, batch - r0);
         tier->fn(a + 2 * r0 * kp, kp, rows, bpack.data() + 2 * j0, ldb, cols, kp, c, cols);
         for (int64_t r = 0; r < rows; ++r) {
-          const int64_t* cr = c + r * cols;
-          TOut* dst = y + (r0 + r) * n + j0;
-          for (int64_t j = 0; j < nj; ++j) {
-            dst[j] = static_cast<TOut>(
-                requant<TIn>(rq, cr[j] + corr[static_cast<size_t>(j0 + j)], j0 + j));
-          }
+          epilogue_row<TIn, TOut>(rq, c + r * cols, &corr[static_cast<size_t>(j0)], 1, j0, 1,
+                                  y + (r0 + r) * n + j0, nj);
         }
       }
     }
