@@ -201,50 +201,69 @@ struct ConvA16Kernel::Impl {
   std::vector<int64_t> corr;   // bias − z_x·Σ_k (w − z_w), per output channel
   int64_t k = 0, kp = 0, cig = 0, cog = 0, pixels = 0, ldb = 0;
 
-  // im2col of one pixel panel [p0, p0 + np) of group `group` into int16 K-pairs: B[k/2][j]
-  // half k&1 = x[ic][ih][iw] of tap k, z_x where the tap falls in the padding; columns np..ldb
-  // and an odd K's last half are 0. Per tap and output row: the padded columns on each side,
-  // then a strided copy (no bounds test per element).
+  // Tap kk of output pixels [p0, p0 + np) of group `group` as contiguous int16: x[ic][ih][iw],
+  // z_x where the tap falls in the padding. Per output row: the padded columns on each side, then
+  // a strided copy (no bounds test per element; a widening copy the compiler vectorises when the
+  // stride is 1).
   template <typename TIn>
-  void stage(const TIn* x, int64_t group, int64_t p0, int64_t np, int16_t* b) const {
+  void stage_tap(const TIn* x, int64_t group, int64_t kk, int64_t p0, int64_t np,
+                 int16_t* t) const {
     const fixedpoint::ConvGeometry& g = p.geometry;
     const int64_t taps = g.kernel_h * g.kernel_w, ow_n = g.out_w(), sw = g.stride_w;
     const auto zx = static_cast<int16_t>(p.input_zero_point);
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const int64_t ic = group * cig + kk / taps, t = kk % taps;
-      const int64_t ky = t / g.kernel_w, kx = t % g.kernel_w;
-      const TIn* xc = x + ic * g.in_h * g.in_w;
-      int16_t* dst = b + 2 * (kk / 2) * ldb + (kk & 1);
-      // iw = ow·s_w + off is inside [0, in_w) for ow in [ow_lo, ow_hi).
-      const int64_t off = kx * g.dilation_w - g.pad_left;
-      const int64_t ow_lo = std::min(ow_n, off >= 0 ? 0 : (-off + sw - 1) / sw);
-      const int64_t ow_hi =
-          std::max(ow_lo, std::min(ow_n, g.in_w - off <= 0 ? 0 : (g.in_w - off - 1) / sw + 1));
-      int64_t j = 0, pix = p0;
-      while (j < np) {
-        const int64_t oh = pix / ow_n, ow0 = pix % ow_n;
-        const int64_t run = std::min(ow_n - ow0, np - j), ow1 = ow0 + run;
-        const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
-        int16_t* d = dst + 2 * j;  // d[2·(ow − ow0)]: output column ow of this row
-        if (ih < 0 || ih >= g.in_h) {
-          for (int64_t ow = ow0; ow < ow1; ++ow) d[2 * (ow - ow0)] = zx;
-        } else {
-          const TIn* row = xc + ih * g.in_w;  // row[ow·s_w + off] for ow in [ow_lo, ow_hi)
-          const int64_t a = std::clamp(ow_lo, ow0, ow1), e = std::clamp(ow_hi, a, ow1);
-          for (int64_t ow = ow0; ow < a; ++ow) d[2 * (ow - ow0)] = zx;
-          for (int64_t ow = a; ow < e; ++ow) {
-            d[2 * (ow - ow0)] = static_cast<int16_t>(row[ow * sw + off]);
+    const int64_t ic = group * cig + kk / taps, tap = kk % taps;
+    const int64_t ky = tap / g.kernel_w, kx = tap % g.kernel_w;
+    const TIn* xc = x + ic * g.in_h * g.in_w;
+    // iw = ow·s_w + off is inside [0, in_w) for ow in [ow_lo, ow_hi).
+    const int64_t off = kx * g.dilation_w - g.pad_left;
+    const int64_t ow_lo = std::min(ow_n, off >= 0 ? 0 : (-off + sw - 1) / sw);
+    const int64_t ow_hi =
+        std::max(ow_lo, std::min(ow_n, g.in_w - off <= 0 ? 0 : (g.in_w - off - 1) / sw + 1));
+    int64_t j = 0, oh = p0 / ow_n, ow0 = p0 % ow_n;  // then row by row: no division per row
+    for (; j < np; ++oh, ow0 = 0) {
+      const int64_t run = std::min(ow_n - ow0, np - j), ow1 = ow0 + run;
+      const int64_t ih = oh * g.stride_h - g.pad_top + ky * g.dilation_h;
+      if (ih < 0 || ih >= g.in_h) {
+        std::fill(t + j, t + j + run, zx);
+      } else {
+        const int64_t a = std::clamp(ow_lo, ow0, ow1), e = std::clamp(ow_hi, a, ow1);
+        std::fill(t + j, t + j + (a - ow0), zx);
+        if (e > a) {
+          int16_t* d = t + j + (a - ow0);                    // output column a
+          const TIn* src = xc + ih * g.in_w + a * sw + off;  // its input column
+          const int64_t len = e - a;
+          if (sw == 1) {
+            for (int64_t i = 0; i < len; ++i) d[i] = static_cast<int16_t>(src[i]);
+          } else {
+            for (int64_t i = 0; i < len; ++i) d[i] = static_cast<int16_t>(src[i * sw]);
           }
-          for (int64_t ow = e; ow < ow1; ++ow) d[2 * (ow - ow0)] = zx;
         }
-        j += run;
-        pix += run;
+        std::fill(t + j + (e - ow0), t + j + run, zx);
       }
-      for (int64_t jj = np; jj < ldb; ++jj) dst[2 * jj] = 0;
+      j += run;
     }
-    if (k % 2 != 0) {
-      int16_t* dst = b + 2 * (kp - 1) * ldb + 1;
-      for (int64_t jj = 0; jj < ldb; ++jj) dst[2 * jj] = 0;
+  }
+
+  // im2col of one pixel panel into int16 K-pairs: B[k/2][j] half k&1 = tap k of pixel j; columns
+  // np..ldb and an odd K's last half are 0. Two taps are staged contiguously into t (2·kPanel
+  // int16), then interleaved.
+  template <typename TIn>
+  void stage(const TIn* x, int64_t group, int64_t p0, int64_t np, int16_t* b, int16_t* t) const {
+    int16_t* t0 = t;
+    int16_t* t1 = t + kPanel;
+    for (int64_t q = 0; q < kp; ++q) {
+      stage_tap(x, group, 2 * q, p0, np, t0);
+      if (2 * q + 1 < k) {
+        stage_tap(x, group, 2 * q + 1, p0, np, t1);
+      } else {
+        std::fill(t1, t1 + np, int16_t{0});
+      }
+      int16_t* dst = b + 2 * q * ldb;
+      for (int64_t j = 0; j < np; ++j) {
+        dst[2 * j] = t0[j];
+        dst[2 * j + 1] = t1[j];
+      }
+      std::fill(dst + 2 * np, dst + 2 * ldb, int16_t{0});
     }
   }
 
@@ -261,6 +280,8 @@ struct ConvA16Kernel::Impl {
     }
     auto* bpanel = reinterpret_cast<int16_t*>(scratch);
     auto* c = reinterpret_cast<int64_t*>(scratch + static_cast<size_t>(kp * ldb * 4));
+    auto* taps = reinterpret_cast<int16_t*>(
+        scratch + static_cast<size_t>(kp * ldb * 4 + kRowChunk * ldb * 8));
     const fixedpoint::Requantizer& rq = p.requant;
     for (int64_t n = 0; n < batch; ++n) {
       const TIn* xn = x + n * g.input_numel();
@@ -269,7 +290,7 @@ struct ConvA16Kernel::Impl {
         for (int64_t p0 = 0; p0 < pixels; p0 += kPanel) {
           const int64_t np = std::min(kPanel, pixels - p0);
           const int64_t cols = round_up(np, a16::kColAlign);
-          stage(xn, grp, p0, np, bpanel);
+          stage(xn, grp, p0, np, bpanel, taps);
           for (int64_t r0 = 0; r0 < cog; r0 += kRowChunk) {
             const int64_t rows = std::min(kRowChunk, cog - r0);
             const int64_t oc0 = grp * cog + r0;
@@ -351,7 +372,9 @@ std::vector<std::string> ConvA16Kernel::plan_candidates(KernelChoice choice) {
 
 size_t ConvA16Kernel::scratch_bytes(int64_t) const {
   if (impl_->tier == nullptr) return 0;
-  return static_cast<size_t>(impl_->kp * impl_->ldb * 4 + kRowChunk * impl_->ldb * 8) + 64;
+  return static_cast<size_t>(impl_->kp * impl_->ldb * 4 + kRowChunk * impl_->ldb * 8 +
+                             2 * kPanel * 2) +
+         64;
 }
 
 void ConvA16Kernel::run(const void* input, void* output, std::byte* scratch, int64_t batch) const {
