@@ -18,6 +18,7 @@
 #include "ei8/quant/int8_engine.h"
 #include "ei8/quant/simulate.h"
 #include "ei8/runtime/int8_lowering.h"
+#include "ei8/runtime/kernels/conv_a16.h"
 #include "test_graphs.h"
 
 namespace ei8::quant {
@@ -217,6 +218,59 @@ TEST(A16W8, Int16AddAndConcatStayIntegerAndMatchTheQdqGraphExactly) {
     ASSERT_EQ(y->nbytes(), want->nbytes());
     EXPECT_EQ(std::memcmp(y->raw(), want->raw(), y->nbytes()), 0) << fixedpoint::profile_name(prof);
   }
+}
+
+// The executor's A16W8 nodes: every forced tier and the measured (tuned) plans give the same
+// outputs bit for bit; with a tuner the int16 conv and FC layers are measured (keys "a16-conv",
+// "a16-fc") and their variants name the chosen plan.
+TEST(A16W8, EveryTierAndTheTunedPlansGiveTheSameOutputs) {
+  const Fixture f = calibrated_two_conv(1.0f);
+  Rng rng(1621);
+  const Tensor x = random_tensor(rng, {5, 3, 8, 8}, -1.0f, 1.0f);
+  PtqOptions po;
+  po.layer_precision["conv2"] = LayerPrecision::kInt16;
+  auto m = quantize_model(f.g, f.table, po);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto e0 = ei8::make_int8_executor(m->qdq, {}, {.kernel = kernels::KernelChoice::kRef});
+  ASSERT_TRUE(e0.ok()) << e0.status().message();
+  auto y0 = e0->run({x});
+  ASSERT_TRUE(y0.ok()) << y0.status().message();
+  for (kernels::KernelChoice c : {kernels::KernelChoice::kGeneric, kernels::KernelChoice::kAvx2,
+                                  kernels::KernelChoice::kAuto}) {
+    if (!kernels::kernel_choice_available(c)) continue;
+    auto e = ei8::make_int8_executor(m->qdq, {}, {.kernel = c});
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    auto y = e->run({x});
+    ASSERT_TRUE(y.ok()) << y.status().message();
+    EXPECT_EQ(std::memcmp(y0.value()[0].raw(), y.value()[0].raw(), y0.value()[0].nbytes()), 0)
+        << kernels::kernel_choice_name(c);
+  }
+  ExecutorOptions opt;
+  opt.tuner = std::make_shared<kernels::PlanTuner>(
+      kernels::PlanTuner::Options{kernels::PlanTuner::Mode::kMeasure, 5.0});
+  auto e1 = ei8::make_int8_executor(m->qdq, {}, opt);
+  ASSERT_TRUE(e1.ok()) << e1.status().message();
+  auto y1 = e1->run({x});
+  ASSERT_TRUE(y1.ok()) << y1.status().message();
+  EXPECT_EQ(std::memcmp(y0.value()[0].raw(), y1.value()[0].raw(), y0.value()[0].nbytes()), 0);
+  if (kernels::ConvA16Kernel::plan_candidates().size() > 1) {
+    int conv = 0, fc = 0;
+    for (const auto& r : opt.tuner->decisions()) {
+      conv += r.key.starts_with("a16-conv");
+      fc += r.key.starts_with("a16-fc");
+    }
+    EXPECT_EQ(conv, 2);  // conv1 (u8 → s16) and conv2 (s16 → s16)
+    EXPECT_EQ(fc, 1);    // fc (s16 input)
+  }
+  int a16 = 0;
+  for (const auto& [node, variant] : e1->variants()) {
+    if (!variant.starts_with("a16w8:")) continue;
+    ++a16;
+    const std::string plan = variant.substr(6);
+    const auto cands = kernels::ConvA16Kernel::plan_candidates();
+    EXPECT_NE(std::find(cands.begin(), cands.end(), plan), cands.end()) << variant;
+  }
+  EXPECT_EQ(a16, 3);
 }
 
 }  // namespace
