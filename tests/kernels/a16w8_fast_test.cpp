@@ -141,16 +141,21 @@ void check_conv(Rng& rng, const ConvGeometry& g, const LayerSetup& s, const std:
       ASSERT_TRUE(rs.ok()) << rs.message();
       for (KernelChoice c : registered_a16_kernels()) {
         if (!kernel_choice_available(c)) continue;
-        auto k = ConvA16Kernel::prepare(p, w, bias, s.in, s.out, c);
-        ASSERT_TRUE(k.ok()) << k.status().message();
-        std::vector<std::byte> scratch(k->scratch_bytes(g.batch) + 1);
-        std::vector<TO> got(want.size(), TO{0x55});
-        // An odd scratch address: run() accepts any alignment.
-        k->run(x.data(), got.data(), scratch.data() + 1, g.batch);
-        ASSERT_EQ(got, want) << where << " " << k->variant() << " profile "
-                             << fixedpoint::profile_name(prof) << " in " << a16_type_name(s.in)
-                             << " out " << a16_type_name(s.out) << " zx " << s.zx << " zw " << s.zw;
-        g_checked += static_cast<int>(got.size());
+        // Every plan of the tier for this layer (direct and gemm where both apply).
+        for (const std::string& plan : ConvA16Kernel::plan_candidates(p, c)) {
+          auto k = ConvA16Kernel::prepare(p, w, bias, s.in, s.out, c, plan);
+          ASSERT_TRUE(k.ok()) << k.status().message();
+          ASSERT_EQ(k->variant(), plan);
+          std::vector<std::byte> scratch(k->scratch_bytes(g.batch) + 1);
+          std::vector<TO> got(want.size(), TO{0x55});
+          // An odd scratch address: run() accepts any alignment.
+          k->run(x.data(), got.data(), scratch.data() + 1, g.batch);
+          ASSERT_EQ(got, want) << where << " " << k->variant() << " profile "
+                               << fixedpoint::profile_name(prof) << " in " << a16_type_name(s.in)
+                               << " out " << a16_type_name(s.out) << " zx " << s.zx << " zw "
+                               << s.zw;
+          g_checked += static_cast<int>(got.size());
+        }
       }
     }
   });
@@ -267,8 +272,10 @@ TEST(A16W8Fast, PlansAreNamedAndSelectable) {
                                    -32768, 32767)
                   .value();
   const std::vector<int8_t> w(static_cast<size_t>(p.geometry.weight_numel()), 3);
-  const std::vector<std::string> plans = ConvA16Kernel::plan_candidates();
+  const std::vector<std::string> plans = ConvA16Kernel::plan_candidates(p);
   ASSERT_FALSE(plans.empty());
+  // Unit strides and 3 input channels: the direct plan first, then gemm, per tier.
+  EXPECT_NE(plans.front().find("/direct-"), std::string::npos) << plans.front();
   for (const std::string& plan : plans) {
     auto k =
         ConvA16Kernel::prepare(p, w, {}, A16Type::kS16, A16Type::kS16, KernelChoice::kAuto, plan);
@@ -280,6 +287,16 @@ TEST(A16W8Fast, PlansAreNamedAndSelectable) {
   ASSERT_TRUE(best.ok());
   EXPECT_EQ(best->variant(), plans.front());
   EXPECT_EQ(ConvA16Kernel::plan_candidates(KernelChoice::kRef), std::vector<std::string>{"ref"});
+  // Strided: gemm plans only; asking for direct is an error.
+  ConvS8Params strided = p;
+  strided.geometry = strided.geometry.with_stride(2, 1);
+  for (const std::string& plan : ConvA16Kernel::plan_candidates(strided)) {
+    EXPECT_NE(plan.find("/gemm-"), std::string::npos) << plan;
+  }
+  auto bad = ConvA16Kernel::prepare(strided, w, {}, A16Type::kS16, A16Type::kS16,
+                                    KernelChoice::kAuto, "generic/direct-4x16");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("must be a gemm plan"), std::string::npos);
 }
 
 TEST(A16W8Fast, BadInputIsAnError) {

@@ -387,7 +387,7 @@ class QLinearConvOp : public Op {
             g.dilation_w, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right, g.groups,
             fixedpoint::profile_name(profile), kernels::kernel_choice_name(c.kernel));
         auto chosen = tune_plan<kernels::ConvA16Kernel>(
-            c, key, kernels::ConvA16Kernel::plan_candidates(c.kernel), prep,
+            c, key, kernels::ConvA16Kernel::plan_candidates(p_, c.kernel), prep,
             static_cast<size_t>(g.input_numel()) * 2, static_cast<size_t>(g.output_numel()) * 2,
             g.batch, tuning_);
         if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());

@@ -23,17 +23,30 @@ constexpr int64_t kRowChunk = 64;
 
 struct Tier {
   KernelChoice choice;
-  std::string_view plan;
+  std::string_view name;   // kernel_choice_name(choice)
+  std::string_view block;  // register block "<rows>x<columns>"
   a16::BlockFn fn;
 };
 
 // Best first (the heuristic's order).
 constexpr Tier kTiers[] = {
-    {KernelChoice::kAvx512Vnni, "avx512vnni/gemm-8x32", a16::block_avx512vnni},
-    {KernelChoice::kAvx512, "avx512/gemm-8x32", a16::block_avx512},
-    {KernelChoice::kAvx2, "avx2/gemm-6x16", a16::block_avx2},
-    {KernelChoice::kGeneric, "generic/gemm-4x16", a16::block_generic},
+    {KernelChoice::kAvx512Vnni, "avx512vnni", "8x32", a16::block_avx512vnni},
+    {KernelChoice::kAvx512, "avx512", "8x32", a16::block_avx512},
+    {KernelChoice::kAvx2, "avx2", "6x16", a16::block_avx2},
+    {KernelChoice::kGeneric, "generic", "4x16", a16::block_generic},
 };
+
+// "<tier>/gemm-<block>" (im2col panels; FC) or "<tier>/direct-<block>" (padded image).
+std::string plan_name(const Tier& t, bool direct) {
+  return fmt::format("{}/{}-{}", t.name, direct ? "direct" : "gemm", t.block);
+}
+
+// The direct plan needs unit strides (each tap's B row is then a contiguous run of the padded
+// image) and pays off with at least two input channels per group (pairs of channels).
+bool direct_applies(const ConvS8Params& p) {
+  const fixedpoint::ConvGeometry& g = p.geometry;
+  return g.stride_h == 1 && g.stride_w == 1 && g.in_channels_per_group() >= 2;
+}
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -112,8 +125,14 @@ void epilogue_row(const fixedpoint::Requantizer& rq, const int64_t* c, const int
   }
 }
 
-// The tier (nullptr = ref) from choice and plan.
-Result<const Tier*> pick_tier(std::string_view what, KernelChoice choice, std::string_view plan) {
+// The tier (nullptr = ref) and algorithm from choice and plan; `direct_ok`: the layer allows
+// the direct plan (the heuristic then takes it).
+struct Pick {
+  const Tier* tier = nullptr;
+  bool direct = false;
+};
+Result<Pick> pick_tier(std::string_view what, KernelChoice choice, std::string_view plan,
+                       bool direct_ok) {
   if (choice != KernelChoice::kAuto && choice != KernelChoice::kRef &&
       std::none_of(std::begin(kTiers), std::end(kTiers),
                    [&](const Tier& t) { return t.choice == choice; })) {
@@ -126,18 +145,25 @@ Result<const Tier*> pick_tier(std::string_view what, KernelChoice choice, std::s
                        kernel_choice_name(choice));
   }
   if (!plan.empty()) {
-    const Tier* found = nullptr;
-    bool is_ref = plan == "ref";
+    Pick found;
+    bool known = plan == "ref";
     for (const Tier& t : kTiers) {
-      if (t.plan == plan) found = &t;
+      if (plan == plan_name(t, false)) found = {&t, false};
+      if (plan == plan_name(t, true)) found = {&t, true};
     }
-    if (found == nullptr && !is_ref) {
+    if (found.tier == nullptr && !known) {
       return invalid_argument(
-          "cannot prepare {}: plan = '{}', must be 'ref' or <tier>/gemm-... "
-          "as plan_candidates() names them",
+          "cannot prepare {}: plan = '{}', must be 'ref' or <tier>/gemm-... (<tier>/direct-... "
+          "for a convolution) as plan_candidates() names them",
           what, plan);
     }
-    const KernelChoice tc = is_ref ? KernelChoice::kRef : found->choice;
+    if (found.direct && !direct_ok) {
+      return invalid_argument(
+          "cannot prepare {}: plan = '{}', must be a gemm plan for this layer (direct needs a "
+          "convolution with unit strides and >= 2 input channels per group)",
+          what, plan);
+    }
+    const KernelChoice tc = found.tier == nullptr ? KernelChoice::kRef : found.tier->choice;
     if (choice != KernelChoice::kAuto && choice != tc) {
       return invalid_argument("cannot prepare {}: plan = '{}', must belong to the forced tier {}",
                               what, plan, kernel_choice_name(choice));
@@ -149,11 +175,23 @@ Result<const Tier*> pick_tier(std::string_view what, KernelChoice choice, std::s
     return found;
   }
   const KernelChoice c = resolve_a16_kernel_choice(choice);
-  if (c == KernelChoice::kRef) return static_cast<const Tier*>(nullptr);
   for (const Tier& t : kTiers) {
-    if (t.choice == c) return &t;
+    if (t.choice == c) return Pick{&t, direct_ok};
   }
-  return static_cast<const Tier*>(nullptr);
+  return Pick{};
+}
+
+std::vector<std::string> candidates(KernelChoice choice, bool direct_ok) {
+  if (choice == KernelChoice::kRef) return {"ref"};
+  std::vector<std::string> out;
+  for (const Tier& t : kTiers) {
+    if ((choice == KernelChoice::kAuto || choice == t.choice) &&
+        kernel_choice_available(t.choice)) {
+      if (direct_ok) out.push_back(plan_name(t, true));
+      out.push_back(plan_name(t, false));
+    }
+  }
+  return out;
 }
 
 template <typename TIn, typename TOut>
@@ -194,12 +232,69 @@ struct ConvA16Kernel::Impl {
   ConvS8Params p;  // geometry.batch = 1
   A16Type in = A16Type::kS16, out = A16Type::kS16;
   const Tier* tier = nullptr;  // nullptr: ref
+  bool direct = false;         // the direct plan (else im2col panels)
   KernelChoice choice = KernelChoice::kRef;
+  std::string variant;
   std::vector<int8_t> w;       // ref tier
   std::vector<int32_t> bias;   // ref tier
-  std::vector<int16_t> apack;  // [C_out][kp] pairs of w − z_w (odd K: a zero last half)
+  std::vector<int16_t> apack;  // [C_out][kp] pairs of w − z_w (odd K / channels: a zero half)
+  std::vector<int64_t> boff;   // [kp]: pair offset of B's row k (panel row / tap in the image)
   std::vector<int64_t> corr;   // bias − z_x·Σ_k (w − z_w), per output channel
   int64_t k = 0, kp = 0, cig = 0, cog = 0, pixels = 0, ldb = 0;
+  // direct: padded image [cpairs][ph][pw] of channel pairs; columns q = oh·pw + ow over
+  // q < out_h·pw (the columns ow ≥ out_w are computed and dropped); image pairs incl. slack.
+  int64_t cpairs = 0, ph = 0, pw = 0, qn = 0, image_pairs = 0;
+
+  // The group's channels as pairs (x[2i], x[2i+1]) (odd count: a zero second half) of the
+  // z_x-padded image, and zero slack after it (the last columns' reads).
+  template <typename TIn>
+  void stage_image(const TIn* x, int64_t group, int16_t* img) const {
+    const fixedpoint::ConvGeometry& g = p.geometry;
+    const auto zx = static_cast<int16_t>(p.input_zero_point);
+    const int64_t hw = g.in_h * g.in_w;
+    for (int64_t cp = 0; cp < cpairs; ++cp) {
+      const int64_t c0 = group * cig + 2 * cp;
+      const bool two = 2 * cp + 1 < cig;
+      const TIn* x0 = x + c0 * hw;
+      const TIn* x1 = two ? x0 + hw : x0;
+      const int16_t z1 = two ? zx : int16_t{0};
+      int16_t* dst = img + 2 * cp * ph * pw;
+      for (int64_t r = 0; r < ph; ++r) {
+        int16_t* d = dst + 2 * r * pw;
+        const int64_t ih = r - g.pad_top;
+        if (ih < 0 || ih >= g.in_h) {
+          for (int64_t c = 0; c < pw; ++c) {
+            d[2 * c] = zx;
+            d[2 * c + 1] = z1;
+          }
+          continue;
+        }
+        for (int64_t c = 0; c < g.pad_left; ++c) {
+          d[2 * c] = zx;
+          d[2 * c + 1] = z1;
+        }
+        int16_t* di = d + 2 * g.pad_left;
+        const TIn* r0 = x0 + ih * g.in_w;
+        const TIn* r1 = x1 + ih * g.in_w;
+        if (two) {
+          for (int64_t c = 0; c < g.in_w; ++c) {
+            di[2 * c] = static_cast<int16_t>(r0[c]);
+            di[2 * c + 1] = static_cast<int16_t>(r1[c]);
+          }
+        } else {
+          for (int64_t c = 0; c < g.in_w; ++c) {
+            di[2 * c] = static_cast<int16_t>(r0[c]);
+            di[2 * c + 1] = 0;
+          }
+        }
+        for (int64_t c = g.pad_left + g.in_w; c < pw; ++c) {
+          d[2 * c] = zx;
+          d[2 * c + 1] = z1;
+        }
+      }
+    }
+    std::fill(img + 2 * cpairs * ph * pw, img + 2 * image_pairs, int16_t{0});
+  }
 
   // Tap kk of output pixels [p0, p0 + np) of group `group` as contiguous int16: x[ic][ih][iw],
   // z_x where the tap falls in the padding. Per output row: the padded columns on each side, then
@@ -278,6 +373,10 @@ struct ConvA16Kernel::Impl {
       }
       return;
     }
+    if (direct) {
+      run_direct<TIn, TOut>(x, y, scratch, batch);
+      return;
+    }
     auto* bpanel = reinterpret_cast<int16_t*>(scratch);
     auto* c = reinterpret_cast<int64_t*>(scratch + static_cast<size_t>(kp * ldb * 4));
     auto* taps = reinterpret_cast<int16_t*>(
@@ -294,11 +393,51 @@ struct ConvA16Kernel::Impl {
           for (int64_t r0 = 0; r0 < cog; r0 += kRowChunk) {
             const int64_t rows = std::min(kRowChunk, cog - r0);
             const int64_t oc0 = grp * cog + r0;
-            tier->fn(apack.data() + 2 * oc0 * kp, kp, rows, bpanel, ldb, cols, kp, c, cols);
+            tier->fn(apack.data() + 2 * oc0 * kp, kp, rows, bpanel, boff.data(), cols, kp, c, cols);
             for (int64_t r = 0; r < rows; ++r) {
               const int64_t oc = oc0 + r;
               epilogue_row<TIn, TOut>(rq, c + r * cols, &corr[static_cast<size_t>(oc)], 0, oc, 0,
                                       yn + oc * pixels + p0, np);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // The direct plan: per sample and group, the padded pair image once, then panels of ≤ 256
+  // columns q of the padded output grid; each output row keeps its first out_w columns.
+  template <typename TIn, typename TOut>
+  void run_direct(const TIn* x, TOut* y, std::byte* scratch, int64_t batch) const {
+    const fixedpoint::ConvGeometry& g = p.geometry;
+    const int64_t ow_n = g.out_w();
+    auto* img = reinterpret_cast<int16_t*>(scratch);
+    auto* c =
+        reinterpret_cast<int64_t*>(scratch + static_cast<size_t>(round_up(image_pairs, 16) * 4));
+    const fixedpoint::Requantizer& rq = p.requant;
+    for (int64_t n = 0; n < batch; ++n) {
+      const TIn* xn = x + n * g.input_numel();
+      TOut* yn = y + n * g.output_numel();
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        stage_image(xn, grp, img);
+        for (int64_t q0 = 0; q0 < qn; q0 += kPanel) {
+          const int64_t nq = std::min(kPanel, qn - q0);
+          const int64_t cols = round_up(nq, a16::kColAlign);
+          for (int64_t r0 = 0; r0 < cog; r0 += kRowChunk) {
+            const int64_t rows = std::min(kRowChunk, cog - r0);
+            const int64_t oc0 = grp * cog + r0;
+            tier->fn(apack.data() + 2 * oc0 * kp, kp, rows, img + 2 * q0, boff.data(), cols, kp, c,
+                     cols);
+            for (int64_t r = 0; r < rows; ++r) {
+              const int64_t oc = oc0 + r;
+              // Output rows oh met by [q0, q0 + nq): their columns [oh·pw, oh·pw + out_w).
+              for (int64_t oh = q0 / pw; oh * pw < q0 + nq; ++oh) {
+                const int64_t qs = std::max(q0, oh * pw), qe = std::min(q0 + nq, oh * pw + ow_n);
+                if (qe <= qs) continue;
+                epilogue_row<TIn, TOut>(
+                    rq, c + r * cols + (qs - q0), &corr[static_cast<size_t>(oc)], 0, oc, 0,
+                    yn + (oc * g.out_h() + oh) * ow_n + (qs - oh * pw), qe - qs);
+              }
             }
           }
         }
@@ -311,7 +450,8 @@ Result<ConvA16Kernel> ConvA16Kernel::prepare(const ConvS8Params& p, std::span<co
                                              std::span<const int32_t> bias, A16Type input,
                                              A16Type output, KernelChoice choice,
                                              std::string_view plan) {
-  EI8_ASSIGN_OR_RETURN(const Tier* tier, pick_tier("A16W8 convolution", choice, plan));
+  EI8_ASSIGN_OR_RETURN(const Pick pick,
+                       pick_tier("A16W8 convolution", choice, plan, direct_applies(p)));
   ConvS8Params q = p;
   q.geometry.batch = 1;
   Status s;
@@ -331,27 +471,64 @@ Result<ConvA16Kernel> ConvA16Kernel::prepare(const ConvS8Params& p, std::span<co
   impl->p = std::move(q);
   impl->in = input;
   impl->out = output;
-  impl->tier = tier;
-  impl->choice = tier == nullptr ? KernelChoice::kRef : tier->choice;
+  impl->tier = pick.tier;
+  impl->direct = pick.direct;
+  impl->choice = pick.tier == nullptr ? KernelChoice::kRef : pick.tier->choice;
+  impl->variant = pick.tier == nullptr ? std::string("ref") : plan_name(*pick.tier, pick.direct);
   impl->w.assign(weights.begin(), weights.end());
   impl->bias.assign(bias.begin(), bias.end());
   impl->cig = g.in_channels_per_group();
   impl->cog = g.out_channels_per_group();
   impl->k = impl->cig * g.kernel_h * g.kernel_w;
-  impl->kp = (impl->k + 1) / 2;
   impl->pixels = g.out_h() * g.out_w();
-  impl->ldb = round_up(std::min(kPanel, impl->pixels), a16::kColAlign);
-  const int64_t k = impl->k, kp = impl->kp;
-  impl->apack.assign(static_cast<size_t>(g.out_channels * kp * 2), 0);
-  impl->corr.resize(static_cast<size_t>(g.out_channels));
+  const int64_t k = impl->k, taps = g.kernel_h * g.kernel_w;
   const int64_t zw = impl->p.weight_zero_point, zx = impl->p.input_zero_point;
+  // w − z_w of output channel oc, input channel i (in the group), tap t.
+  auto wv = [&](int64_t oc, int64_t i, int64_t t) -> int64_t {
+    return weights[static_cast<size_t>((oc * impl->cig + i) * taps + t)] - zw;
+  };
+  if (impl->direct) {
+    // K-pairs (tap, channel pair): pair index t·cpairs + cp; B row offset cp·ph·pw + tap shift.
+    impl->cpairs = (impl->cig + 1) / 2;
+    impl->ph = g.in_h + g.pad_top + g.pad_bottom;
+    impl->pw = g.in_w + g.pad_left + g.pad_right;
+    impl->qn = g.out_h() * impl->pw;
+    impl->kp = taps * impl->cpairs;
+    // Reads reach column round_up(qn, 32) − 1 + the largest tap shift.
+    impl->image_pairs =
+        impl->cpairs * impl->ph * impl->pw + (g.kernel_w - 1) * g.dilation_w + 2 * a16::kColAlign;
+    impl->boff.resize(static_cast<size_t>(impl->kp));
+    impl->apack.assign(static_cast<size_t>(g.out_channels * impl->kp * 2), 0);
+    for (int64_t t = 0; t < taps; ++t) {
+      const int64_t ky = t / g.kernel_w, kx = t % g.kernel_w;
+      for (int64_t cp = 0; cp < impl->cpairs; ++cp) {
+        const int64_t kq = t * impl->cpairs + cp;
+        impl->boff[static_cast<size_t>(kq)] =
+            cp * impl->ph * impl->pw + ky * g.dilation_h * impl->pw + kx * g.dilation_w;
+        for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+          int16_t* a = &impl->apack[static_cast<size_t>((oc * impl->kp + kq) * 2)];
+          a[0] = static_cast<int16_t>(wv(oc, 2 * cp, t));
+          a[1] = 2 * cp + 1 < impl->cig ? static_cast<int16_t>(wv(oc, 2 * cp + 1, t)) : 0;
+        }
+      }
+    }
+  } else {
+    impl->kp = (k + 1) / 2;
+    impl->ldb = round_up(std::min(kPanel, impl->pixels), a16::kColAlign);
+    impl->boff.resize(static_cast<size_t>(impl->kp));
+    for (int64_t i = 0; i < impl->kp; ++i) impl->boff[static_cast<size_t>(i)] = i * impl->ldb;
+    impl->apack.assign(static_cast<size_t>(g.out_channels * impl->kp * 2), 0);
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      for (int64_t kk = 0; kk < k; ++kk) {
+        impl->apack[static_cast<size_t>(oc * impl->kp * 2 + kk)] =
+            static_cast<int16_t>(wv(oc, kk / taps, kk % taps));
+      }
+    }
+  }
+  impl->corr.resize(static_cast<size_t>(g.out_channels));
   for (int64_t oc = 0; oc < g.out_channels; ++oc) {
     int64_t sum = 0;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const int64_t v = weights[static_cast<size_t>(oc * k + kk)] - zw;
-      impl->apack[static_cast<size_t>(oc * kp * 2 + kk)] = static_cast<int16_t>(v);
-      sum += v;
-    }
+    for (int64_t kk = 0; kk < k; ++kk) sum += wv(oc, kk / taps, kk % taps);
     impl->corr[static_cast<size_t>(oc)] =
         (bias.empty() ? 0 : int64_t{bias[static_cast<size_t>(oc)]}) - zx * sum;
   }
@@ -359,19 +536,19 @@ Result<ConvA16Kernel> ConvA16Kernel::prepare(const ConvS8Params& p, std::span<co
 }
 
 std::vector<std::string> ConvA16Kernel::plan_candidates(KernelChoice choice) {
-  std::vector<std::string> out;
-  if (choice == KernelChoice::kRef) return {"ref"};
-  for (const Tier& t : kTiers) {
-    if ((choice == KernelChoice::kAuto || choice == t.choice) &&
-        kernel_choice_available(t.choice)) {
-      out.emplace_back(t.plan);
-    }
-  }
-  return out;
+  return candidates(choice, false);
+}
+
+std::vector<std::string> ConvA16Kernel::plan_candidates(const ConvS8Params& p,
+                                                        KernelChoice choice) {
+  return candidates(choice, direct_applies(p));
 }
 
 size_t ConvA16Kernel::scratch_bytes(int64_t) const {
   if (impl_->tier == nullptr) return 0;
+  if (impl_->direct) {
+    return static_cast<size_t>(round_up(impl_->image_pairs, 16) * 4 + kRowChunk * kPanel * 8) + 64;
+  }
   return static_cast<size_t>(impl_->kp * impl_->ldb * 4 + kRowChunk * impl_->ldb * 8 +
                              2 * kPanel * 2) +
          64;
@@ -386,9 +563,7 @@ void ConvA16Kernel::run(const void* input, void* output, std::byte* scratch, int
   });
 }
 
-std::string_view ConvA16Kernel::variant() const {
-  return impl_->tier == nullptr ? std::string_view("ref") : impl_->tier->plan;
-}
+std::string_view ConvA16Kernel::variant() const { return impl_->variant; }
 KernelChoice ConvA16Kernel::choice() const { return impl_->choice; }
 const ConvS8Params& ConvA16Kernel::params() const { return impl_->p; }
 ConvA16Kernel::ConvA16Kernel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -403,6 +578,8 @@ struct FullyConnectedA16Kernel::Impl {
   A16Type in = A16Type::kS16, out = A16Type::kS16;
   const Tier* tier = nullptr;
   KernelChoice choice = KernelChoice::kRef;
+  std::string variant;
+  std::vector<int64_t> boff;   // [kp]: k·ldb
   std::vector<int8_t> w;       // ref tier: [out][in]
   std::vector<int32_t> bias;   // ref tier
   std::vector<int16_t> bpack;  // [kp][ldb] pairs of w − z_w (odd K: a zero last half)
@@ -441,7 +618,7 @@ struct FullyConnectedA16Kernel::Impl {
       const int64_t cols = round_up(nj, a16::kColAlign);
       for (int64_t r0 = 0; r0 < batch; r0 += kRowChunk) {
         const int64_t rows = std::min(kRowChunk, batch - r0);
-        tier->fn(a + 2 * r0 * kp, kp, rows, bpack.data() + 2 * j0, ldb, cols, kp, c, cols);
+        tier->fn(a + 2 * r0 * kp, kp, rows, bpack.data() + 2 * j0, boff.data(), cols, kp, c, cols);
         for (int64_t r = 0; r < rows; ++r) {
           epilogue_row<TIn, TOut>(rq, c + r * cols, &corr[static_cast<size_t>(j0)], 1, j0, 1,
                                   y + (r0 + r) * n + j0, nj);
@@ -454,7 +631,8 @@ struct FullyConnectedA16Kernel::Impl {
 Result<FullyConnectedA16Kernel> FullyConnectedA16Kernel::prepare(
     const FullyConnectedS8Params& p, std::span<const int8_t> weights, std::span<const int32_t> bias,
     A16Type input, A16Type output, KernelChoice choice, std::string_view plan) {
-  EI8_ASSIGN_OR_RETURN(const Tier* tier, pick_tier("A16W8 fully connected", choice, plan));
+  EI8_ASSIGN_OR_RETURN(const Pick pick, pick_tier("A16W8 fully connected", choice, plan, false));
+  const Tier* tier = pick.tier;
   FullyConnectedS8Params q = p;
   q.batch = 1;
   Status s;
@@ -482,7 +660,10 @@ Result<FullyConnectedA16Kernel> FullyConnectedA16Kernel::prepare(
   impl->n = n;
   impl->kp = (k + 1) / 2;
   impl->ldb = round_up(n, a16::kColAlign);
+  impl->variant = tier == nullptr ? std::string("ref") : plan_name(*tier, false);
   const int64_t kp = impl->kp, ldb = impl->ldb;
+  impl->boff.resize(static_cast<size_t>(kp));
+  for (int64_t i = 0; i < kp; ++i) impl->boff[static_cast<size_t>(i)] = i * ldb;
   impl->bpack.assign(static_cast<size_t>(kp * ldb * 2), 0);
   impl->corr.resize(static_cast<size_t>(n));
   const int64_t zw = impl->p.weight_zero_point, zx = impl->p.input_zero_point;
@@ -513,9 +694,7 @@ void FullyConnectedA16Kernel::run(const void* input, void* output, std::byte* sc
   });
 }
 
-std::string_view FullyConnectedA16Kernel::variant() const {
-  return impl_->tier == nullptr ? std::string_view("ref") : impl_->tier->plan;
-}
+std::string_view FullyConnectedA16Kernel::variant() const { return impl_->variant; }
 KernelChoice FullyConnectedA16Kernel::choice() const { return impl_->choice; }
 const FullyConnectedS8Params& FullyConnectedA16Kernel::params() const { return impl_->p; }
 FullyConnectedA16Kernel::FullyConnectedA16Kernel(std::unique_ptr<Impl> impl)

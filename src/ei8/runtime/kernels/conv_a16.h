@@ -7,8 +7,15 @@
 //
 // One algorithm, a GEMM C[M×N] = A[M×K]·B[K×N] on int16 K-pairs:
 //   convolution     per group, A = weights w − z_w (int16, packed once, [C_out/group][K/2]
-//                   pairs), B = im2col of the raw input (int16 pairs, padded taps hold z_x),
-//                   staged per panel of ≤ 256 output pixels; C's rows are output channels;
+//                   pairs), C's rows are output channels, and B either
+//                   "gemm":   im2col of the raw input (int16 pairs, padded taps hold z_x),
+//                             staged per panel of ≤ 256 output pixels, or
+//                   "direct": (unit strides, ≥ 2 input channels per group) the z_x-padded image
+//                             staged once per sample as pairs of channels; the K-pairs are
+//                             (tap, channel pair), B's row for one is the image shifted by the
+//                             tap, and the columns run over the padded output grid
+//                             q = oh·padded_w + ow (the padded_w − out_w extra columns per
+//                             row are computed and dropped) — no im2col;
 //   fully connected A = the input rows (raw, as int16 pairs), B = weights w − z_w packed once
 //                   as [K/2][N] pairs; C's columns are output channels.
 // Because the raw x is multiplied (not x − z_x, which needs 17 bits for an int16 input), each
@@ -28,7 +35,8 @@
 //   avx2        vpmaddwd (int16 pairs → int32) + vpaddd, 6 rows × 2 ymm (16 columns);
 //   avx512      the same on zmm (AVX-512 BW), 8 rows × 2 zmm (32 columns);
 //   avx512vnni  vpdpwssd (pair products and the add in one instruction), 8 rows × 2 zmm.
-// Plans (variant()): "<tier>/gemm-<MR>x<columns>", e.g. "avx512vnni/gemm-8x32"; "ref".
+// Plans (variant()): "<tier>/gemm-<MR>x<columns>" or "<tier>/direct-<MR>x<columns>", e.g.
+// "avx512vnni/direct-8x32"; "ref". kAuto takes direct where it applies.
 // The epilogue (int64 + corr → requantize → store) is Requantizer::apply64 / apply per element.
 //
 //   ConvS8Params p;  p.geometry = ...;  p.requant = Requantizer::prepare(...).value();
@@ -76,7 +84,11 @@ class ConvA16Kernel {
                                                      A16Type output,
                                                      KernelChoice choice = KernelChoice::kAuto,
                                                      std::string_view plan = {});
-  // The plans worth timing on this CPU (kAuto: every available non-ref tier, best first).
+  // The plans worth timing for this layer on this CPU (kAuto: every available non-ref tier, best
+  // first; per tier "direct" first where it applies, then "gemm"); the first is kAuto's choice.
+  [[nodiscard]] static std::vector<std::string> plan_candidates(
+      const ConvS8Params& p, KernelChoice choice = KernelChoice::kAuto);
+  // The gemm plans only (any layer; the fully connected kernel's candidates).
   [[nodiscard]] static std::vector<std::string> plan_candidates(
       KernelChoice choice = KernelChoice::kAuto);
 

@@ -12,13 +12,13 @@ struct GenericTile {
   static constexpr int kMr = 4;
   static constexpr int kWidth = 16;
   template <int R>
-  static void run(const int16_t* a, int64_t lda, const int16_t* b, int64_t ldb, int64_t kp,
+  static void run(const int16_t* a, int64_t lda, const int16_t* b, const int64_t* boff, int64_t kp,
                   int64_t* c, int64_t ldc) {
     for (int64_t k0 = 0; k0 < kp; k0 += kA16PairsPerBlock) {
       const int64_t k1 = std::min(kp, k0 + kA16PairsPerBlock);
       int32_t acc[R][kWidth] = {};
       for (int64_t k = k0; k < k1; ++k) {
-        const int16_t* bk = b + 2 * k * ldb;
+        const int16_t* bk = b + 2 * boff[k];
         for (int r = 0; r < R; ++r) {
           const int32_t a0 = a[2 * (r * lda + k)], a1 = a[2 * (r * lda + k) + 1];
           for (int j = 0; j < kWidth; ++j) acc[r][j] += a0 * bk[2 * j] + a1 * bk[2 * j + 1];
@@ -35,9 +35,9 @@ struct GenericTile {
 
 }  // namespace
 
-void block_generic(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b, int64_t ldb,
-                   int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
-  drive<GenericTile>(a, lda, rows, b, ldb, cols, kp, c, ldc);
+void block_generic(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b,
+                   const int64_t* boff, int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
+  drive<GenericTile>(a, lda, rows, b, boff, cols, kp, c, ldc);
 }
 
 }  // namespace ei8::kernels::a16

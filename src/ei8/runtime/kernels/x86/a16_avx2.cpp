@@ -38,7 +38,7 @@ struct Avx2Tile {
   static constexpr int kMr = 6;
   static constexpr int kWidth = 16;
   template <int R>
-  static void run(const int16_t* a, int64_t lda, const int16_t* b, int64_t ldb, int64_t kp,
+  static void run(const int16_t* a, int64_t lda, const int16_t* b, const int64_t* boff, int64_t kp,
                   int64_t* c, int64_t ldc) {
     for (int64_t k0 = 0; k0 < kp; k0 += kA16PairsPerBlock) {
       const int64_t k1 = kp - k0 < kA16PairsPerBlock ? kp : k0 + kA16PairsPerBlock;
@@ -46,7 +46,7 @@ struct Avx2Tile {
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
       for (int64_t k = k0; k < k1; ++k) {
-        const auto* bk = reinterpret_cast<const __m256i*>(b + 2 * k * ldb);
+        const auto* bk = reinterpret_cast<const __m256i*>(b + 2 * boff[k]);
         const __m256i b0 = _mm256_loadu_si256(bk), b1 = _mm256_loadu_si256(bk + 1);
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
@@ -66,9 +66,9 @@ struct Avx2Tile {
 
 }  // namespace
 
-void block_avx2(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b, int64_t ldb,
+void block_avx2(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b, const int64_t* boff,
                 int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
-  drive<Avx2Tile>(a, lda, rows, b, ldb, cols, kp, c, ldc);
+  drive<Avx2Tile>(a, lda, rows, b, boff, cols, kp, c, ldc);
 }
 
 }  // namespace ei8::kernels::a16

@@ -49,7 +49,7 @@ struct Avx512Tile {
   static constexpr int kMr = 8;
   static constexpr int kWidth = 32;
   template <int R>
-  static void run(const int16_t* a, int64_t lda, const int16_t* b, int64_t ldb, int64_t kp,
+  static void run(const int16_t* a, int64_t lda, const int16_t* b, const int64_t* boff, int64_t kp,
                   int64_t* c, int64_t ldc) {
     for (int64_t k0 = 0; k0 < kp; k0 += kA16PairsPerBlock) {
       const int64_t k1 = kp - k0 < kA16PairsPerBlock ? kp : k0 + kA16PairsPerBlock;
@@ -57,7 +57,7 @@ struct Avx512Tile {
 #pragma GCC unroll 8
       for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
       for (int64_t k = k0; k < k1; ++k) {
-        const int16_t* bk = b + 2 * k * ldb;
+        const int16_t* bk = b + 2 * boff[k];
         const __m512i b0 = _mm512_loadu_si512(bk), b1 = _mm512_loadu_si512(bk + 32);
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
@@ -77,14 +77,14 @@ struct Avx512Tile {
 
 }  // namespace
 
-void block_avx512(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b, int64_t ldb,
-                  int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
-  drive<Avx512Tile<Madd>>(a, lda, rows, b, ldb, cols, kp, c, ldc);
+void block_avx512(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b,
+                  const int64_t* boff, int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
+  drive<Avx512Tile<Madd>>(a, lda, rows, b, boff, cols, kp, c, ldc);
 }
 
-void block_avx512vnni(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b, int64_t ldb,
-                      int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
-  drive<Avx512Tile<Vnni>>(a, lda, rows, b, ldb, cols, kp, c, ldc);
+void block_avx512vnni(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b,
+                      const int64_t* boff, int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
+  drive<Avx512Tile<Vnni>>(a, lda, rows, b, boff, cols, kp, c, ldc);
 }
 
 }  // namespace ei8::kernels::a16
