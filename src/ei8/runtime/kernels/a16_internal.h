@@ -30,6 +30,17 @@ void block_avx512(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b,
 void block_avx512vnni(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b,
                       const int64_t* boff, int64_t cols, int64_t kp, int64_t* c, int64_t ldc);
 
+// The `ort` requantization of n ≤ 256 int64 sums (requantize_ort64, or requantize_ort of the
+// int32-truncated sum when acc32): r[j] = round_half_even(clamp(float(c[j] + corr[j·cs])·
+// m[j·ms], lo, hi)) + z, cs and ms 0 or 1 — the scalar epilogue's operations bit for bit, 8 lanes
+// at a time (vcvtqq2ps / vpmovqd + vcvtdq2ps, vmulps, vmaxps/vminps, vroundps, vcvtps2dq).
+using RequantOrtFn = void (*)(const int64_t* c, const int64_t* corr, int64_t cs, const float* m,
+                              int64_t ms, bool acc32, float lo, float hi, int32_t z, int32_t* r,
+                              int64_t n);
+void requant_ort_avx512(const int64_t* c, const int64_t* corr, int64_t cs, const float* m,
+                        int64_t ms, bool acc32, float lo, float hi, int32_t z, int32_t* r,
+                        int64_t n);
+
 }  // namespace ei8::kernels::a16
 
 namespace ei8::kernels::a16 {

@@ -26,12 +26,14 @@ struct Tier {
   std::string_view name;   // kernel_choice_name(choice)
   std::string_view block;  // register block "<rows>x<columns>"
   a16::BlockFn fn;
+  a16::RequantOrtFn ort = nullptr;  // vector `ort` epilogue (nullptr: scalar)
 };
 
 // Best first (the heuristic's order).
 constexpr Tier kTiers[] = {
-    {KernelChoice::kAvx512Vnni, "avx512vnni", "8x32", a16::block_avx512vnni},
-    {KernelChoice::kAvx512, "avx512", "8x32", a16::block_avx512},
+    {KernelChoice::kAvx512Vnni, "avx512vnni", "8x32", a16::block_avx512vnni,
+     a16::requant_ort_avx512},
+    {KernelChoice::kAvx512, "avx512", "8x32", a16::block_avx512, a16::requant_ort_avx512},
     {KernelChoice::kAvx2, "avx2", "6x16", a16::block_avx2},
     {KernelChoice::kGeneric, "generic", "4x16", a16::block_generic},
 };
@@ -98,13 +100,23 @@ int32_t requant(const fixedpoint::Requantizer& rq, int64_t acc, int64_t channel)
 // The tflite profiles call the requantizer (integer-only, inline).
 template <typename TIn, typename TOut>
 void epilogue_row(const fixedpoint::Requantizer& rq, const int64_t* c, const int64_t* corr,
-                  int64_t corr_step, int64_t ch, int64_t ch_step, TOut* y, int64_t n) {
+                  int64_t corr_step, int64_t ch, int64_t ch_step, TOut* y, int64_t n,
+                  a16::RequantOrtFn vec) {
   if (rq.profile() == fixedpoint::RequantProfile::kOrt) {
     const int32_t z = rq.zero_point(), qmin = rq.qmin(), qmax = rq.qmax();
     const auto lo = static_cast<float>(int64_t{qmin} - z);
     const auto hi = static_cast<float>(int64_t{qmax} - z);
     const std::span<const float> ms = rq.ort_multipliers();
     const bool per_channel = ms.size() > 1;
+    if (vec != nullptr && n <= kPanel) {  // the tier's vector form of the loop below
+      int32_t r[kPanel];
+      vec(c, corr, corr_step, per_channel ? &ms[static_cast<size_t>(ch)] : ms.data(),
+          per_channel ? ch_step : 0, !std::is_same_v<TIn, int16_t>, lo, hi, z, r, n);
+      for (int64_t j = 0; j < n; ++j) {
+        y[j] = static_cast<TOut>(r[j] < qmin ? qmin : (r[j] > qmax ? qmax : r[j]));
+      }
+      return;
+    }
     for (int64_t j = 0; j < n; ++j) {
       const int64_t acc = c[j] + corr[j * corr_step];
       const float m = ms[per_channel ? static_cast<size_t>(ch + j * ch_step) : 0];
@@ -397,7 +409,7 @@ struct ConvA16Kernel::Impl {
             for (int64_t r = 0; r < rows; ++r) {
               const int64_t oc = oc0 + r;
               epilogue_row<TIn, TOut>(rq, c + r * cols, &corr[static_cast<size_t>(oc)], 0, oc, 0,
-                                      yn + oc * pixels + p0, np);
+                                      yn + oc * pixels + p0, np, tier->ort);
             }
           }
         }
@@ -436,7 +448,7 @@ struct ConvA16Kernel::Impl {
                 if (qe <= qs) continue;
                 epilogue_row<TIn, TOut>(
                     rq, c + r * cols + (qs - q0), &corr[static_cast<size_t>(oc)], 0, oc, 0,
-                    yn + (oc * g.out_h() + oh) * ow_n + (qs - oh * pw), qe - qs);
+                    yn + (oc * g.out_h() + oh) * ow_n + (qs - oh * pw), qe - qs, tier->ort);
               }
             }
           }
@@ -621,7 +633,7 @@ struct FullyConnectedA16Kernel::Impl {
         tier->fn(a + 2 * r0 * kp, kp, rows, bpack.data() + 2 * j0, boff.data(), cols, kp, c, cols);
         for (int64_t r = 0; r < rows; ++r) {
           epilogue_row<TIn, TOut>(rq, c + r * cols, &corr[static_cast<size_t>(j0)], 1, j0, 1,
-                                  y + (r0 + r) * n + j0, nj);
+                                  y + (r0 + r) * n + j0, nj, tier->ort);
         }
       }
     }

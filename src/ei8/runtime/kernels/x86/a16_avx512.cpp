@@ -77,6 +77,26 @@ struct Avx512Tile {
 
 }  // namespace
 
+void requant_ort_avx512(const int64_t* c, const int64_t* corr, int64_t cs, const float* m,
+                        int64_t ms, bool acc32, float lo, float hi, int32_t z, int32_t* r,
+                        int64_t n) {
+  const __m256 lov = _mm256_set1_ps(lo), hiv = _mm256_set1_ps(hi);
+  const __m256i zv = _mm256_set1_epi32(z);
+  const __m512i corr0 = _mm512_set1_epi64(corr[0]);
+  const __m256 m0 = _mm256_set1_ps(m[0]);
+  for (int64_t j = 0; j < n; j += 8) {
+    const int64_t left = n - j;
+    const auto k = static_cast<__mmask8>(left >= 8 ? 0xFF : (1u << left) - 1u);
+    __m512i a = _mm512_maskz_loadu_epi64(k, c + j);
+    a = _mm512_add_epi64(a, cs == 0 ? corr0 : _mm512_maskz_loadu_epi64(k, corr + j));
+    const __m256 f = acc32 ? _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(a)) : _mm512_cvtepi64_ps(a);
+    __m256 v = _mm256_mul_ps(f, ms == 0 ? m0 : _mm256_maskz_loadu_ps(k, m + j));
+    v = _mm256_min_ps(_mm256_max_ps(v, lov), hiv);
+    v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_mask_storeu_epi32(r + j, k, _mm256_add_epi32(_mm256_cvtps_epi32(v), zv));
+  }
+}
+
 void block_avx512(const int16_t* a, int64_t lda, int64_t rows, const int16_t* b,
                   const int64_t* boff, int64_t cols, int64_t kp, int64_t* c, int64_t ldc) {
   drive<Avx512Tile<Madd>>(a, lda, rows, b, boff, cols, kp, c, ldc);
