@@ -24,6 +24,24 @@ namespace {
 
 constexpr uint64_t kSeed = 20261209;
 
+// The sanitizer build (-O0) evaluates one cost metric per search test and fewer samples: every
+// configuration is a quantization and an integer-engine run (int16 layers on reference loops).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+const std::vector<CostMetric> kSearchMetrics =
+    kSanitized
+        ? std::vector<CostMetric>{CostMetric::kEnergy}
+        : std::vector<CostMetric>{CostMetric::kBytes, CostMetric::kCycles, CostMetric::kEnergy};
+
 Tensor inputs(uint64_t seed, int64_t n) {
   Rng rng(seed);
   return random_tensor(rng, {n, 3, 8, 8}, -1.0f, 1.0f);
@@ -57,7 +75,7 @@ struct Problem {
 Problem problem(Graph g = sensitive_model(),
                 WeightGranularity weights = WeightGranularity::kPerTensor) {
   Problem s{std::move(g), {}, {}};
-  const Tensor calib = inputs(kSeed + 1, 128), x = inputs(kSeed + 2, 240);
+  const Tensor calib = inputs(kSeed + 1, 128), x = inputs(kSeed + 2, kSanitized ? 120 : 240);
   Result<Statistics> st = collect_statistics(s.g, calib, {});
   EXPECT_TRUE(st.ok());
   PtqOptions po;
@@ -97,7 +115,7 @@ PricedOptions options(CostMetric c) {
 TEST(PricedPrecision, ChosenPointMeetsTheDropIsOnTheParetoSetAndIsTheCheapest) {
   std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
   const Problem s = problem();
-  for (CostMetric c : {CostMetric::kBytes, CostMetric::kCycles, CostMetric::kEnergy}) {
+  for (CostMetric c : kSearchMetrics) {
     SCOPED_TRACE(cost_metric_name(c));
     Result<PricedResult> r = priced_mixed_precision(s.g, s.table, s.ev, options(c));
     ASSERT_TRUE(r.ok()) << r.status().message();
@@ -174,7 +192,7 @@ TEST(PricedPrecision, Int16IsChosenWhereItIsCheaperAndTheGreedySearchMeetsTheTar
   Graph g = activation_outlier_cnn(kSeed);
   ASSERT_TRUE(optimize(g).ok());
   const Problem s = problem(std::move(g), WeightGranularity::kPerChannel);
-  for (CostMetric c : {CostMetric::kBytes, CostMetric::kEnergy, CostMetric::kCycles}) {
+  for (CostMetric c : kSearchMetrics) {
     SCOPED_TRACE(cost_metric_name(c));
     PricedOptions eo = options(c);
     eo.ptq.weights = WeightGranularity::kPerChannel;
@@ -253,7 +271,9 @@ TEST(PricedPrecision, CostsAreTheSimulatorsPerLayerNumbers) {
       }
     }
     if (c != CostMetric::kEnergy) continue;
-    Result<PricedResult> r = priced_mixed_precision(s.g, s.table, s.ev, o);
+    PricedOptions so = o;
+    if (kSanitized) so.max_exhaustive_layers = 0;  // greedy: fewer configurations
+    Result<PricedResult> r = priced_mixed_precision(s.g, s.table, s.ev, so);
     ASSERT_TRUE(r.ok()) << r.status().message();
     ASSERT_EQ(r->layers, layers);
     for (size_t i = 0; i < layers.size(); ++i) {

@@ -423,8 +423,13 @@ namespace {
 // be >= 1 point. Integer engine, ort profile.
 TEST(A16W8Recovery, TheMostSensitiveLayerInInt16RecoversMostOfTheInt8Drop) {
   SCOPED_TRACE(fmt::format("seed {}", kSeed));
+#ifdef __SANITIZE_ADDRESS__
+  constexpr bool kSanitized = true;  // -O0: fewer samples, no extra rows for the note
+#else
+  constexpr bool kSanitized = false;
+#endif
   const Graph g = optimized(activation_outlier_cnn(kSeed));
-  const Tensor calib = inputs(kSeed + 30, 128), x = inputs(kSeed + 31, 600);
+  const Tensor calib = inputs(kSeed + 30, 128), x = inputs(kSeed + 31, kSanitized ? 200 : 600);
   const std::vector<int64_t> labels = argmax_rows(run(g, x));
   Result<EvalSet> ev = make_eval_set(g, x, labels);
   ASSERT_TRUE(ev.ok()) << ev.status().message();
@@ -465,7 +470,8 @@ TEST(A16W8Recovery, TheMostSensitiveLayerInInt16RecoversMostOfTheInt8Drop) {
       int8, sens->ranking[0], sens->ranking[1], sens->ranking[2], top, a16, 100.0 * recovered);
   EXPECT_GE(int8, 1.0);
   EXPECT_GE(recovered, 0.8);
-  // For the note: the other ranks, and the unmodified network (the floor of this random model).
+  if (kSanitized) return;
+  // For the note: the other ranks.
   fmt::print("A16W8 on {}: drop {:.2f} points; on {}: drop {:.2f} points\n", sens->ranking[1],
              drop_with(sens->ranking[1]), sens->ranking[2], drop_with(sens->ranking[2]));
 }
