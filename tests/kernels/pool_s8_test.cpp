@@ -168,6 +168,34 @@ std::vector<PoolS8Case> all_cases() {
           .stride(2, 2)
           .pad(0, 1, 0, 1)
           .codes(Codes::kExtremes),
+      // Stride 1 with the output the input's size (pool_tiles.h max_pool_same_bytes): the
+      // GoogLeNet inception pools (3×3/1 pad 1, ceil_mode) at 28, 14 and 7 wide, asymmetric
+      // pads, 1-wide and 1-high planes, wide kernels; a plane above its 8192-byte limit.
+      T("same3x3s1p1_28_ceil_u8").input(1, 6, 28, 28).kernel(3, 3).pad(1, 1, 1, 1).ceil_mode(),
+      T("same3x3s1p1_14_s8").s8().input(2, 5, 14, 14).kernel(3, 3).pad(1, 1, 1, 1),
+      T("same3x3s1p1_7_extremes_u8")
+          .input(1, 9, 7, 7)
+          .kernel(3, 3)
+          .pad(1, 1, 1, 1)
+          .codes(Codes::kExtremes),
+      T("same3x3s1p1_extremes_s8")
+          .s8()
+          .input(1, 4, 13, 45)
+          .kernel(3, 3)
+          .pad(1, 1, 1, 1)
+          .codes(Codes::kExtremes),
+      T("same3x3s1p1_narrow_u8")
+          .input(1, 3, 9, 33)
+          .kernel(3, 3)
+          .pad(1, 1, 1, 1)
+          .codes(Codes::kNarrow),
+      T("same2x2s1_asym_s8").s8().input(1, 3, 9, 33).kernel(2, 2).pad(0, 0, 1, 1),
+      T("same2x2s1_asym_left_u8").input(2, 2, 6, 31).kernel(2, 2).pad(1, 1, 0, 0),
+      T("same4x3s1_asym_u8").input(1, 3, 11, 17).kernel(4, 3).pad(2, 0, 1, 2),
+      T("same5x5s1p2_s8").s8().input(1, 2, 40, 37).kernel(5, 5).pad(2, 2, 2, 2),
+      T("same3x3s1p1_1wide_u8").input(1, 3, 11, 1).kernel(3, 3).pad(1, 1, 1, 1),
+      T("same3x3s1p1_1high_s8").s8().input(1, 3, 1, 70).kernel(3, 3).pad(1, 1, 1, 1),
+      T("same3x3s1p1_big_plane_u8").input(1, 2, 91, 91).kernel(3, 3).pad(1, 1, 1, 1),
       T("max1d_2s2_u8").input(1, 16, 1, 128).kernel(1, 2).stride(1, 2),
       T("max1d_2s2_odd_s8").s8().input(3, 7, 1, 129).kernel(1, 2).stride(1, 2),
       T("max1d_3s1_pad_u8").input(1, 5, 1, 97).kernel(1, 3).stride(1, 1).pad(0, 1, 0, 1),

@@ -117,7 +117,26 @@ inline void combine_max_loop(const T* a, const T* b, T* y, int64_t n) {
   for (int64_t j = 0; j < n; ++j) y[j] = f(a[j], b[j]);
 }
 
+// y[j] = max(a[j], m[j] ? b[j] : lowest) for j < n (m: 0x00 or 0xFF; y may be a): a byte max
+// with the taps that fall outside the input (m = 0) replaced by the type minimum, which never
+// wins. As bit operations on the bytes (vectorisable on any ISA).
+template <class T>
+inline void masked_max_loop(const T* a, const T* __restrict b, const uint8_t* __restrict m, T* y,
+                            int64_t n) {
+  constexpr auto lowest_bits = static_cast<uint8_t>(lowest_value<T>());
+  for (int64_t j = 0; j < n; ++j) {
+    const auto bits =
+        static_cast<uint8_t>((static_cast<uint8_t>(b[j]) & m[j]) | (lowest_bits & ~m[j]));
+    const auto v = static_cast<T>(bits);
+    y[j] = a[j] < v ? v : a[j];
+  }
+}
+
 struct NoHook {
+  template <class T>
+  static void masked_max(const T* a, const T* b, const uint8_t* m, T* y, int64_t n) {
+    masked_max_loop(a, b, m, y, n);
+  }
   template <class T>
   static bool max_plane_3x3s1p1(const Pool2dParams&, int64_t, const T*, T*) {
     return false;
@@ -321,8 +340,96 @@ bool max_pool_separable(const Pool2dParams& g, int64_t batch, const T* x, T* y) 
   return true;
 }
 
+// u8/s8 MaxPool with stride 1, dilation 1 and an output of the input's size (pad_left +
+// pad_right = kernel_w − 1, pad_top + pad_bottom = kernel_h − 1): GoogLeNet's 3×3/1 pad-1
+// inception pools (their ceil_mode changes nothing). Separably, over chunks of whole planes as
+// one flat stream each, so no row and no plane is short (GoogLeNet's planes are 28, 14 and 7
+// wide; a per-row or per-plane loop was bound by its tails):
+//   row pass     h[i] = max over taps k of x[i + k − pad_left], a tap counted only where its
+//                column c + k − pad_left lies in [0, W);
+//   column pass  y[i] = max over taps r of h[i + (r − pad_top)·W], a tap counted only where its
+//                row (within the plane) plus r − pad_top lies in [0, H).
+// Which taps count is a byte mask per tap (0xFF / 0x00), built once per call for one chunk (the
+// pattern repeats with every plane); the centre tap (k = pad_left, r = pad_top) always counts
+// and starts the maximum. A tap's flat index leaves the chunk only where the mask is 0.
+// Integer max is exact in any order and every window holds its own centre (none is empty: the
+// reference's code-0 case cannot arise), hence the reference's result bit for bit.
+template <class Hook, class T>
+bool max_pool_same_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+  constexpr int64_t kChunk = 4096, kMaxK = 5;
+  if constexpr (std::is_floating_point_v<T>) {
+    return false;
+  } else {
+    const int64_t kh = g.kernel_h, kw = g.kernel_w, hgt = g.in_h, wid = g.in_w;
+    const int64_t n = hgt * wid;
+    if (g.stride_h != 1 || g.stride_w != 1 || g.dilation_h != 1 || g.dilation_w != 1 ||
+        g.out_h != hgt || g.out_w != wid || g.pad_left + g.pad_right != kw - 1 ||
+        g.pad_top + g.pad_bottom != kh - 1 || kw > kMaxK || kh > kMaxK || n > kChunk) {
+      return false;
+    }
+    const int64_t planes = batch * g.channels;
+    const int64_t per_chunk = std::min(kChunk / n, planes);
+    const int64_t len = per_chunk * n;
+    // mask[t]: taps k ≠ pad_left of the row pass, then taps r ≠ pad_top of the column pass.
+    alignas(64) uint8_t mask[2 * (kMaxK - 1)][kChunk];
+    int64_t offset[2 * (kMaxK - 1)];
+    int64_t taps = 0;
+    // One row's (column taps) or one plane's (row taps) pattern, then copies of it.
+    const auto replicate = [len](uint8_t* mk, int64_t period) {
+      for (int64_t i = period; i < len; i += period) {
+        std::copy(mk, mk + std::min(period, len - i), mk + i);
+      }
+    };
+    for (int64_t k = 0; k < kw; ++k) {
+      if (k == g.pad_left) continue;
+      const int64_t o = k - g.pad_left;
+      for (int64_t c = 0; c < wid; ++c) mask[taps][c] = c + o >= 0 && c + o < wid ? 0xFF : 0x00;
+      replicate(mask[taps], wid);
+      offset[taps++] = o;
+    }
+    const int64_t row_taps = taps;
+    for (int64_t r = 0; r < kh; ++r) {
+      if (r == g.pad_top) continue;
+      const int64_t o = r - g.pad_top;
+      for (int64_t row = 0; row < hgt; ++row) {
+        std::fill_n(mask[taps] + row * wid, wid, row + o >= 0 && row + o < hgt ? 0xFF : 0x00);
+      }
+      replicate(mask[taps], n);
+      offset[taps++] = o * wid;
+    }
+    alignas(64) T h[kChunk];
+    for (int64_t p0 = 0; p0 < planes; p0 += per_chunk) {
+      const int64_t m = std::min(per_chunk, planes - p0) * n;  // bytes in this chunk
+      const T* xc = x + p0 * n;
+      T* yc = y + p0 * n;
+      // dst = max over taps [t0, t1) and the centre of src; the first tap reads src, the
+      // others dst (outside a tap's range dst keeps what it had: the tap does not count there).
+      const auto pass = [&](const T* src, T* dst, int64_t t0, int64_t t1) {
+        if (t0 == t1) {
+          std::copy(src, src + m, dst);
+          return;
+        }
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t o = offset[t];
+          const int64_t lo = std::max<int64_t>(0, -o), hi = std::max(lo, std::min(m, m - o));
+          if (t == t0) {
+            std::copy(src, src + lo, dst);
+            std::copy(src + hi, src + m, dst + hi);
+          }
+          Hook::masked_max(t == t0 ? src + lo : dst + lo, src + lo + o, mask[t] + lo, dst + lo,
+                           hi - lo);
+        }
+      };
+      pass(xc, h, 0, row_taps);
+      pass(h, yc, row_taps, taps);
+    }
+    return true;
+  }
+}
+
 template <class Hook, class T>
 void max_pool(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+  if (max_pool_same_bytes<Hook>(g, batch, x, y)) return;
   if (max_pool_pairs<Hook>(g, batch, x, y)) return;
   if (Hook::max_plane_3x3s1p1(g, batch, x, y)) return;
   if (max_pool_separable<Hook>(g, batch, x, y)) return;

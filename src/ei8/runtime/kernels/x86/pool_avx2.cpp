@@ -198,6 +198,20 @@ void combine_max_bytes(const T* a, const T* b, T* y, int64_t n) {
   combine_max_loop(a + j, b + j, y + j, n - j);
 }
 
+// y[j] = max(a[j], m[j] ? b[j] : lowest) (pool_tiles.h masked_max_loop), 32 bytes a step:
+// vpblendvb picks b where the mask byte is 0xFF, the type minimum elsewhere.
+template <class T>
+void masked_max_bytes(const T* a, const T* b, const uint8_t* m, T* y, int64_t n) {
+  const __m256i lowest = _mm256_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
+  auto ld = [](const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); };
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    const __m256i v = _mm256_blendv_epi8(lowest, ld(b + j), ld(m + j));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), max_bytes<T>(ld(a + j), v));
+  }
+  masked_max_loop(a + j, b + j, m + j, y + j, n - j);
+}
+
 // MaxPool 3×3, stride 1, padding 1 on every side (GoogLeNet's inception pools: the output has
 // the input's size), one plane as two flat streams, so no row is short: h[i] = the maxima of
 // (left, centre, right) along the flattened plane, the left / right tap replaced by −inf in the
@@ -368,6 +382,10 @@ struct Avx2Hook {
       return true;
     }
     return false;
+  }
+  template <class T>
+  static void masked_max(const T* a, const T* b, const uint8_t* m, T* y, int64_t n) {
+    masked_max_bytes(a, b, m, y, n);
   }
   template <class T>
   static void combine_max(const T* a, const T* b, T* y, int64_t n) {
