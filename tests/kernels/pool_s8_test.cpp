@@ -115,6 +115,15 @@ std::vector<PoolS8Case> all_cases() {
       T("tiny_pool1_u8").input(1, 32, 32, 32).kernel(2, 2).stride(2, 2),
       T("tiny_pool2_u8_b2").input(2, 64, 16, 16).kernel(2, 2).stride(2, 2),
       T("tiny_pool3_s8").s8().input(1, 128, 8, 8).kernel(2, 2).stride(2, 2),
+      // 2×2/2 with rows of 4 and 8 outputs (AVX2 combine_row_pairs_bytes), remainder rows.
+      T("max2x2s2_w8_tail_u8").input(1, 3, 6, 8).kernel(2, 2).stride(2, 2),
+      T("max2x2s2_w16_tail_s8").s8().input(1, 5, 2, 16).kernel(2, 2).stride(2, 2),
+      T("max2x2s2_w8_extremes_s8")
+          .s8()
+          .input(3, 7, 8, 8)
+          .kernel(2, 2)
+          .stride(2, 2)
+          .codes(Codes::kExtremes),
       T("max2x2s2_row_left_over_u8").input(2, 3, 17, 24).kernel(2, 2).stride(2, 2),
       T("max1x2s12_2d_s8").s8().input(2, 2, 5, 70).kernel(1, 2).stride(1, 2),
       T("max2x2s2_wide_s8").s8().input(1, 3, 5, 131).kernel(2, 2).stride(2, 2),

@@ -153,6 +153,12 @@ struct NoHook {
   static void combine_max(const T* a, const T* b, T* y, int64_t n) {
     combine_max_loop(a, b, y, n);
   }
+  // y[i·w + j] = step(t[2i·w + j], t[(2i + 1)·w + j]) for i < rows, j < w in one pass (rows too
+  // short for a combine_max call each); false: not handled, the caller loops.
+  template <class T>
+  static bool combine_row_pairs(const T*, T*, int64_t, int64_t) {
+    return false;
+  }
 };
 
 // MaxPool whose 2-wide, stride-2 windows tile every row exactly (in_w = 2·out_w; no padding,
@@ -194,6 +200,7 @@ bool max_pool_pairs(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
     for (int64_t r0 = 0; r0 < rows; r0 += group) {
       const int64_t n = std::min(group, rows - r0);
       Hook::pair_max_stream(xs + r0 * 2 * g.in_w, tmp, n * g.in_w);
+      if (Hook::combine_row_pairs(tmp, ys + r0 * g.out_w, n, g.out_w)) continue;
       for (int64_t i = 0; i < n; ++i) {
         Hook::combine_max(tmp + i * g.in_w, tmp + i * g.in_w + g.out_w, ys + (r0 + i) * g.out_w,
                           g.out_w);

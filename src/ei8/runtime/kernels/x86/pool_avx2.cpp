@@ -160,6 +160,35 @@ void pair_max_stream_bytes(const T* x, T* y, int64_t n) {
   pair_max_stream_loop(x + 2 * i, y + i, n - i);
 }
 
+// Byte rows of w = 4 or 8 outputs in pairs (pool_tiles.h combine_row_pairs): t holds rows
+// [a_0 b_0 a_1 b_1 ...] of w bytes, y[i] = max(a_i, b_i) bytewise — 4-byte (8-byte) rows as
+// 32-bit (64-bit) lanes, split into even and odd lanes, 8 (4) output rows per step. Integer max
+// is exact in any order. TinyCNN2D's last 2×2/2 pool (8×8 → 4×4) was bound by one call per row.
+template <class T>
+bool combine_row_pairs_bytes(const T* t, T* y, int64_t rows, int64_t w) {
+  if (w != 4 && w != 8) return false;
+  auto ld = [](const T* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  const int64_t per = 32 / w;  // output rows per step
+  int64_t i = 0;
+  for (; i + per <= rows; i += per) {
+    const __m256i a = ld(t + 2 * i * w), b = ld(t + 2 * i * w + 32);
+    __m256i even, odd;
+    if (w == 4) {  // per 128-bit lane: [a0 a2 b0 b2] and [a1 a3 b1 b3] (32-bit rows)
+      even = _mm256_castps_si256(
+          _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0x88));
+      odd = _mm256_castps_si256(
+          _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0xDD));
+    } else {  // per lane: [a0 b0] and [a1 b1] (64-bit rows)
+      even = _mm256_unpacklo_epi64(a, b);
+      odd = _mm256_unpackhi_epi64(a, b);
+    }
+    const __m256i m = _mm256_permute4x64_epi64(max_bytes<T>(even, odd), kFixLanes);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i * w), m);
+  }
+  for (; i < rows; ++i) combine_max_loop(t + 2 * i * w, t + (2 * i + 1) * w, y + i * w, w);
+  return true;
+}
+
 // y[j] = step(a[j], b[j]) = vmax(b, a) (a kept on ties and NaN). Rows of typical widths are
 // short (4–16 outputs), so 256-, 128- and 64-bit steps before the scalar tail.
 void combine_max_f32(const float* a, const float* b, float* y, int64_t n) {
@@ -393,6 +422,14 @@ struct Avx2Hook {
       combine_max_f32(a, b, y, n);
     } else {
       combine_max_bytes(a, b, y, n);
+    }
+  }
+  template <class T>
+  static bool combine_row_pairs(const T* t, T* y, int64_t rows, int64_t w) {
+    if constexpr (std::is_same_v<T, float>) {
+      return false;
+    } else {
+      return combine_row_pairs_bytes(t, y, rows, w);
     }
   }
   template <class T>
