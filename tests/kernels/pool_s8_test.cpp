@@ -205,6 +205,19 @@ std::vector<PoolS8Case> all_cases() {
       T("same3x3s1p1_1wide_u8").input(1, 3, 11, 1).kernel(3, 3).pad(1, 1, 1, 1),
       T("same3x3s1p1_1high_s8").s8().input(1, 3, 1, 70).kernel(3, 3).pad(1, 1, 1, 1),
       T("same3x3s1p1_big_plane_u8").input(1, 2, 91, 91).kernel(3, 3).pad(1, 1, 1, 1),
+      // GoogLeNet's strided ceil_mode pools through the sampled flat path (3×3/2 at 56, 28 and
+      // 14 wide, 2×2/2 at 14), stride 2 in one dimension only, and anchors at the last row.
+      T("flat3x3s2_ceil_56_u8").input(1, 2, 56, 56).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("flat3x3s2_ceil_28_s8").s8().input(2, 3, 28, 28).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("flat3x3s2_ceil_14_extremes_u8")
+          .input(1, 5, 14, 14)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .ceil_mode()
+          .codes(Codes::kExtremes),
+      T("flat2x2s2_ceil_14_s8").s8().input(1, 6, 14, 14).kernel(2, 2).stride(2, 2).ceil_mode(),
+      T("flat3x3s12_pad_u8").input(1, 3, 17, 40).kernel(3, 3).stride(1, 2).pad(1, 1, 1, 0),
+      T("flat3x2s31_ceil_s8").s8().input(1, 2, 19, 23).kernel(3, 2).stride(3, 1).ceil_mode(),
       T("max1d_2s2_u8").input(1, 16, 1, 128).kernel(1, 2).stride(1, 2),
       T("max1d_2s2_odd_s8").s8().input(3, 7, 1, 129).kernel(1, 2).stride(1, 2),
       T("max1d_3s1_pad_u8").input(1, 5, 1, 97).kernel(1, 3).stride(1, 1).pad(0, 1, 0, 1),

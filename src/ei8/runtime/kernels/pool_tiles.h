@@ -153,6 +153,12 @@ struct NoHook {
   static void combine_max(const T* a, const T* b, T* y, int64_t n) {
     combine_max_loop(a, b, y, n);
   }
+  // y[j] = f[j·step] for j < n (step 1 or 2; bytes). A tier may read f up to 64 bytes and write
+  // y up to 32 bytes past the ends (max_pool_flat_bytes leaves that slack).
+  template <class T>
+  static void sample_row(const T* f, T* y, int64_t n, int64_t step) {
+    for (int64_t j = 0; j < n; ++j) y[j] = f[j * step];
+  }
   // y[i·w + j] = step(t[2i·w + j], t[(2i + 1)·w + j]) for i < rows, j < w in one pass (rows too
   // short for a combine_max call each); false: not handled, the caller loops.
   template <class T>
@@ -347,33 +353,39 @@ bool max_pool_separable(const Pool2dParams& g, int64_t batch, const T* x, T* y) 
   return true;
 }
 
-// u8/s8 MaxPool with stride 1, dilation 1 and an output of the input's size (pad_left +
-// pad_right = kernel_w − 1, pad_top + pad_bottom = kernel_h − 1): GoogLeNet's 3×3/1 pad-1
-// inception pools (their ceil_mode changes nothing). Separably, over chunks of whole planes as
-// one flat stream each, so no row and no plane is short (GoogLeNet's planes are 28, 14 and 7
-// wide; a per-row or per-plane loop was bound by its tails):
+// u8/s8 MaxPool, dilation 1, pads below the kernel, every window's first-tap-past-the-padding
+// (tap k = pad_left, r = pad_top: input position (stride_h·oh, stride_w·ow)) inside the input:
+// GoogLeNet's 3×3/1 pad-1 inception pools and its 3×3/2 and 2×2/2 ceil_mode pools. Separably,
+// over chunks of whole planes as one flat stream each, so no row and no plane is short
+// (GoogLeNet's planes are 56, 28, 14 and 7 wide; per-row or per-plane loops were bound by their
+// tails and borders):
 //   row pass     h[i] = max over taps k of x[i + k − pad_left], a tap counted only where its
 //                column c + k − pad_left lies in [0, W);
-//   column pass  y[i] = max over taps r of h[i + (r − pad_top)·W], a tap counted only where its
-//                row (within the plane) plus r − pad_top lies in [0, H).
+//   column pass  f[i] = max over taps r of h[i + (r − pad_top)·W], a tap counted only where its
+//                row (within the plane) plus r − pad_top lies in [0, H);
+// so f at input position (ih, iw) is the maximum of the window whose anchor tap is (ih, iw);
+// output (oh, ow) = f at (stride_h·oh, stride_w·ow): with stride 1 and the input's size f is y,
+// else rows of f are sampled (Hook::sample_row) into a buffer copied to y once per chunk.
 // Which taps count is a byte mask per tap (0xFF / 0x00), built once per call for one chunk (the
-// pattern repeats with every plane); the centre tap (k = pad_left, r = pad_top) always counts
-// and starts the maximum. A tap's flat index leaves the chunk only where the mask is 0.
-// Integer max is exact in any order and every window holds its own centre (none is empty: the
-// reference's code-0 case cannot arise), hence the reference's result bit for bit.
+// pattern repeats with every plane); the anchor tap always counts and starts the maximum. A
+// tap's flat index leaves the chunk only where its mask is 0. Integer max is exact in any order
+// and no window is empty (the reference's code-0 case cannot arise): the reference's result bit
+// for bit.
 template <class Hook, class T>
-bool max_pool_same_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
-  constexpr int64_t kChunk = 4096, kMaxK = 5;
+bool max_pool_flat_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+  constexpr int64_t kChunk = 4096, kMaxK = 5, kSlack = 64;
   if constexpr (std::is_floating_point_v<T>) {
     return false;
   } else {
     const int64_t kh = g.kernel_h, kw = g.kernel_w, hgt = g.in_h, wid = g.in_w;
-    const int64_t n = hgt * wid;
-    if (g.stride_h != 1 || g.stride_w != 1 || g.dilation_h != 1 || g.dilation_w != 1 ||
-        g.out_h != hgt || g.out_w != wid || g.pad_left + g.pad_right != kw - 1 ||
-        g.pad_top + g.pad_bottom != kh - 1 || kw > kMaxK || kh > kMaxK || n > kChunk) {
+    const int64_t sh = g.stride_h, sw = g.stride_w;
+    const int64_t n = hgt * wid, n_out = g.out_h * g.out_w;
+    if (g.dilation_h != 1 || g.dilation_w != 1 || kw > kMaxK || kh > kMaxK || sw > 2 ||
+        g.pad_left >= kw || g.pad_top >= kh || sh * (g.out_h - 1) > hgt - 1 ||
+        sw * (g.out_w - 1) > wid - 1 || n > kChunk) {
       return false;
     }
+    const bool direct = sh == 1 && sw == 1 && g.out_h == hgt && g.out_w == wid;
     const int64_t planes = batch * g.channels;
     const int64_t per_chunk = std::min(kChunk / n, planes);
     const int64_t len = per_chunk * n;
@@ -404,12 +416,14 @@ bool max_pool_same_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y)
       replicate(mask[taps], n);
       offset[taps++] = o * wid;
     }
-    alignas(64) T h[kChunk];
+    // h, f and the sampled outputs, with slack for the sampler's whole-vector reads and writes.
+    alignas(64) T h[kChunk], f[kChunk + kSlack], out[kChunk + kSlack];
+    std::fill_n(f + kChunk, kSlack, T{0});
     for (int64_t p0 = 0; p0 < planes; p0 += per_chunk) {
-      const int64_t m = std::min(per_chunk, planes - p0) * n;  // bytes in this chunk
+      const int64_t np = std::min(per_chunk, planes - p0);
+      const int64_t m = np * n;  // bytes in this chunk
       const T* xc = x + p0 * n;
-      T* yc = y + p0 * n;
-      // dst = max over taps [t0, t1) and the centre of src; the first tap reads src, the
+      // dst = max over taps [t0, t1) and the anchor of src; the first tap reads src, the
       // others dst (outside a tap's range dst keeps what it had: the tap does not count there).
       const auto pass = [&](const T* src, T* dst, int64_t t0, int64_t t1) {
         if (t0 == t1) {
@@ -428,7 +442,20 @@ bool max_pool_same_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y)
         }
       };
       pass(xc, h, 0, row_taps);
-      pass(h, yc, row_taps, taps);
+      if (direct) {
+        pass(h, y + p0 * n, row_taps, taps);
+        continue;
+      }
+      pass(h, f, row_taps, taps);
+      // Rows are sampled in order: a row's whole-vector writes past its end land on the next
+      // row's outputs (written after) or in the slack.
+      for (int64_t p = 0; p < np; ++p) {
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          Hook::sample_row(f + p * n + sh * oh * wid, out + (p * g.out_h + oh) * g.out_w, g.out_w,
+                           sw);
+        }
+      }
+      std::copy(out, out + np * n_out, y + p0 * n_out);
     }
     return true;
   }
@@ -436,8 +463,8 @@ bool max_pool_same_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y)
 
 template <class Hook, class T>
 void max_pool(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
-  if (max_pool_same_bytes<Hook>(g, batch, x, y)) return;
   if (max_pool_pairs<Hook>(g, batch, x, y)) return;
+  if (max_pool_flat_bytes<Hook>(g, batch, x, y)) return;
   if (Hook::max_plane_3x3s1p1(g, batch, x, y)) return;
   if (max_pool_separable<Hook>(g, batch, x, y)) return;
   pool_planes<true, Hook>(g, batch, x, y, lowest_value<T>(), MaxStep{},

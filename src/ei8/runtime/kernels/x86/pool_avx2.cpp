@@ -189,6 +189,25 @@ bool combine_row_pairs_bytes(const T* t, T* y, int64_t rows, int64_t w) {
   return true;
 }
 
+// y[j] = f[j·step] (pool_tiles.h sample_row) in whole 32-byte steps: step 1 a copy, step 2 the
+// even bytes of 64 (as 16-bit values, packus keeps the bit pattern of s8 too). Reads f up to 64
+// and writes y up to 31 bytes past n: max_pool_flat_bytes's slack.
+template <class T>
+void sample_row_bytes(const T* f, T* y, int64_t n, int64_t step) {
+  auto ld = [](const T* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  auto st = [](T* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); };
+  if (step == 1) {
+    for (int64_t j = 0; j < n; j += 32) st(y + j, ld(f + j));
+    return;
+  }
+  const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
+  for (int64_t j = 0; j < n; j += 32) {
+    const __m256i a = _mm256_and_si256(ld(f + 2 * j), lo_byte);
+    const __m256i b = _mm256_and_si256(ld(f + 2 * j + 32), lo_byte);
+    st(y + j, _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), kFixLanes));
+  }
+}
+
 // y[j] = step(a[j], b[j]) = vmax(b, a) (a kept on ties and NaN). Rows of typical widths are
 // short (4–16 outputs), so 256-, 128- and 64-bit steps before the scalar tail.
 void combine_max_f32(const float* a, const float* b, float* y, int64_t n) {
@@ -423,6 +442,10 @@ struct Avx2Hook {
     } else {
       combine_max_bytes(a, b, y, n);
     }
+  }
+  template <class T>
+  static void sample_row(const T* f, T* y, int64_t n, int64_t step) {
+    sample_row_bytes(f, y, n, step);
   }
   template <class T>
   static bool combine_row_pairs(const T* t, T* y, int64_t rows, int64_t w) {
