@@ -463,6 +463,9 @@ bool max_pool_flat_bytes(const Pool2dParams& g, int64_t batch, const T* x, T* y)
 
 template <class Hook, class T>
 void max_pool(const Pool2dParams& g, int64_t batch, const T* x, T* y) {
+  // Byte 2×2/2 pools with short odd rows (GoogLeNet's 14 → 7) measured faster sampled flat
+  // than through max_pool_pairs's per-row combine.
+  if (g.out_w < 16 && g.out_w % 4 != 0 && max_pool_flat_bytes<Hook>(g, batch, x, y)) return;
   if (max_pool_pairs<Hook>(g, batch, x, y)) return;
   if (max_pool_flat_bytes<Hook>(g, batch, x, y)) return;
   if (Hook::max_plane_3x3s1p1(g, batch, x, y)) return;
