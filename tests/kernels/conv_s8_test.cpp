@@ -371,13 +371,18 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnRandomShapes) {
 // A convolution of one input channel (groups 1: TinyCNN2D's first layer) is a depthwise one
 // with multiplier out_channels: plan_candidates adds the depthwise plans (u8 quads on the VNNI
 // tier, int16 pairs), and every candidate must equal the reference (random shapes, strides,
-// dilations, pads, zero points, batch 1–3, both input types).
+// dilations, pads, zero points, batch 1–3, both input types; 24 shapes, 10 under ASan).
 TEST_P(S8KernelTest, SingleInputChannelConvRunsTheDepthwisePlansExactly) {
   std::cout << "[ seed ] " << kSeed + 23 << "\n";
   Rng rng(kSeed + 23);
   all_plans_ = true;
   int dw_plans = 0;
-  for (int it = 0; it < 24; ++it) {
+#ifdef __SANITIZE_ADDRESS__
+  constexpr int kShapes = 10;  // the -O0 sanitizer build: the same checks on fewer shapes
+#else
+  constexpr int kShapes = 24;
+#endif
+  for (int it = 0; it < kShapes; ++it) {
     const Types t = random_types(rng);
     const int64_t kh = rng.uniform_int(1, 5), kw = rng.uniform_int(1, 5);
     const int64_t h = it % 4 == 0 ? 32 : rng.uniform_int(1, 24);
@@ -412,7 +417,7 @@ TEST_P(S8KernelTest, SingleInputChannelConvRunsTheDepthwisePlansExactly) {
   }
   std::cout << "[ depthwise plans of 1-channel convs ] " << dw_plans << "\n";
   if (choice() != KernelChoice::kGeneric && choice() != KernelChoice::kRef) {
-    EXPECT_GE(dw_plans, 20);
+    EXPECT_GE(dw_plans, kShapes * 3 / 4);
   }
 }
 
