@@ -368,6 +368,59 @@ TEST_P(S8KernelTest, ConvMatchesReferenceOnRandomShapes) {
 // (1..30, 7×7 and 14×14 grids among them), kernels 1..7 (5×5 of efficientnet: two quads per
 // kernel row), strides 1..4 (u8 quads take stride_w 1, 2, 4), dilation, channel multiplier 2,
 // z_w ≠ 0 with w − z_w inside s8 and outside it, batch up to 3.
+// A convolution of one input channel (groups 1: TinyCNN2D's first layer) is a depthwise one
+// with multiplier out_channels: plan_candidates adds the depthwise plans (u8 quads on the VNNI
+// tier, int16 pairs), and every candidate must equal the reference (random shapes, strides,
+// dilations, pads, zero points, batch 1–3, both input types; 24 shapes, 10 under ASan).
+TEST_P(S8KernelTest, SingleInputChannelConvRunsTheDepthwisePlansExactly) {
+  std::cout << "[ seed ] " << kSeed + 23 << "\n";
+  Rng rng(kSeed + 23);
+  all_plans_ = true;
+  int dw_plans = 0;
+#ifdef __SANITIZE_ADDRESS__
+  constexpr int kShapes = 10;  // the -O0 sanitizer build: the same checks on fewer shapes
+#else
+  constexpr int kShapes = 24;
+#endif
+  for (int it = 0; it < kShapes; ++it) {
+    const Types t = random_types(rng);
+    const int64_t kh = rng.uniform_int(1, 5), kw = rng.uniform_int(1, 5);
+    const int64_t h = it % 4 == 0 ? 32 : rng.uniform_int(1, 24);
+    const int64_t w = it % 4 == 0 ? 32 : rng.uniform_int(1, 40);
+    ConvGeometry g = ConvGeometry::conv2d(rng.uniform_int(1, 3), 1, h, w,
+                                          it % 4 == 0 ? 32 : rng.uniform_int(1, 40), kh, kw)
+                         .with_stride(rng.uniform_int(1, 2), rng.uniform_int(1, 3))
+                         .with_dilation(rng.uniform_int(0, 4) == 0 ? 2 : 1, 1)
+                         .with_padding(rng.uniform_int(0, 2), rng.uniform_int(0, 2),
+                                       rng.uniform_int(0, 2), rng.uniform_int(0, 2));
+    if (!g.validate().ok()) continue;
+    ConvS8Params p;
+    p.geometry = g;
+    p.input_zero_point = static_cast<int32_t>(rng.uniform_int(lo_of(t.in), hi_of(t.in)));
+    p.weight_zero_point = it % 3 == 1 ? static_cast<int32_t>(rng.uniform_int(-20, 20)) : 0;
+    p.requant = random_requantizer(rng, g.out_channels, g.accumulation_count(), t.out);
+    const auto wt = random_values<int8_t>(rng, g.weight_numel(), -100, 100);
+    std::vector<int32_t> b;
+    if (rng.uniform_int(0, 3) != 0) b = random_values<int32_t>(rng, g.out_channels, -1000, 1000);
+    if (t.in == IntType::kU8) {
+      check_conv(p, t, random_values<uint8_t>(rng, g.input_numel(), 0, 255), wt, b,
+                 describe(g, t, p));
+    } else {
+      check_conv(p, t, random_values<int8_t>(rng, g.input_numel(), -128, 127), wt, b,
+                 describe(g, t, p));
+    }
+    if (HasFatalFailure()) return;
+    Result<std::vector<std::string>> plans =
+        ConvS8Kernel::plan_candidates(p, wt, t.in, t.out, choice());
+    ASSERT_TRUE(plans.ok());
+    for (const std::string& plan : *plans) dw_plans += plan.find("/depthwise") != std::string::npos;
+  }
+  std::cout << "[ depthwise plans of 1-channel convs ] " << dw_plans << "\n";
+  if (choice() != KernelChoice::kGeneric && choice() != KernelChoice::kRef) {
+    EXPECT_GE(dw_plans, kShapes * 3 / 4);
+  }
+}
+
 TEST_P(S8KernelTest, DepthwisePlansMatchReference) {
   std::cout << "[ seed ] " << kSeed + 11 << "\n";
   Rng rng(kSeed + 11);

@@ -115,6 +115,15 @@ std::vector<PoolS8Case> all_cases() {
       T("tiny_pool1_u8").input(1, 32, 32, 32).kernel(2, 2).stride(2, 2),
       T("tiny_pool2_u8_b2").input(2, 64, 16, 16).kernel(2, 2).stride(2, 2),
       T("tiny_pool3_s8").s8().input(1, 128, 8, 8).kernel(2, 2).stride(2, 2),
+      // 2×2/2 with rows of 4 and 8 outputs (AVX2 combine_row_pairs_bytes), remainder rows.
+      T("max2x2s2_w8_tail_u8").input(1, 3, 6, 8).kernel(2, 2).stride(2, 2),
+      T("max2x2s2_w16_tail_s8").s8().input(1, 5, 2, 16).kernel(2, 2).stride(2, 2),
+      T("max2x2s2_w8_extremes_s8")
+          .s8()
+          .input(3, 7, 8, 8)
+          .kernel(2, 2)
+          .stride(2, 2)
+          .codes(Codes::kExtremes),
       T("max2x2s2_row_left_over_u8").input(2, 3, 17, 24).kernel(2, 2).stride(2, 2),
       T("max1x2s12_2d_s8").s8().input(2, 2, 5, 70).kernel(1, 2).stride(1, 2),
       T("max2x2s2_wide_s8").s8().input(1, 3, 5, 131).kernel(2, 2).stride(2, 2),
@@ -168,6 +177,47 @@ std::vector<PoolS8Case> all_cases() {
           .stride(2, 2)
           .pad(0, 1, 0, 1)
           .codes(Codes::kExtremes),
+      // Stride 1 with the output the input's size (pool_tiles.h max_pool_same_bytes): the
+      // GoogLeNet inception pools (3×3/1 pad 1, ceil_mode) at 28, 14 and 7 wide, asymmetric
+      // pads, 1-wide and 1-high planes, wide kernels; a plane above its 8192-byte limit.
+      T("same3x3s1p1_28_ceil_u8").input(1, 6, 28, 28).kernel(3, 3).pad(1, 1, 1, 1).ceil_mode(),
+      T("same3x3s1p1_14_s8").s8().input(2, 5, 14, 14).kernel(3, 3).pad(1, 1, 1, 1),
+      T("same3x3s1p1_7_extremes_u8")
+          .input(1, 9, 7, 7)
+          .kernel(3, 3)
+          .pad(1, 1, 1, 1)
+          .codes(Codes::kExtremes),
+      T("same3x3s1p1_extremes_s8")
+          .s8()
+          .input(1, 4, 13, 45)
+          .kernel(3, 3)
+          .pad(1, 1, 1, 1)
+          .codes(Codes::kExtremes),
+      T("same3x3s1p1_narrow_u8")
+          .input(1, 3, 9, 33)
+          .kernel(3, 3)
+          .pad(1, 1, 1, 1)
+          .codes(Codes::kNarrow),
+      T("same2x2s1_asym_s8").s8().input(1, 3, 9, 33).kernel(2, 2).pad(0, 0, 1, 1),
+      T("same2x2s1_asym_left_u8").input(2, 2, 6, 31).kernel(2, 2).pad(1, 1, 0, 0),
+      T("same4x3s1_asym_u8").input(1, 3, 11, 17).kernel(4, 3).pad(2, 0, 1, 2),
+      T("same5x5s1p2_s8").s8().input(1, 2, 40, 37).kernel(5, 5).pad(2, 2, 2, 2),
+      T("same3x3s1p1_1wide_u8").input(1, 3, 11, 1).kernel(3, 3).pad(1, 1, 1, 1),
+      T("same3x3s1p1_1high_s8").s8().input(1, 3, 1, 70).kernel(3, 3).pad(1, 1, 1, 1),
+      T("same3x3s1p1_big_plane_u8").input(1, 2, 91, 91).kernel(3, 3).pad(1, 1, 1, 1),
+      // GoogLeNet's strided ceil_mode pools through the sampled flat path (3×3/2 at 56, 28 and
+      // 14 wide, 2×2/2 at 14), stride 2 in one dimension only, and anchors at the last row.
+      T("flat3x3s2_ceil_56_u8").input(1, 2, 56, 56).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("flat3x3s2_ceil_28_s8").s8().input(2, 3, 28, 28).kernel(3, 3).stride(2, 2).ceil_mode(),
+      T("flat3x3s2_ceil_14_extremes_u8")
+          .input(1, 5, 14, 14)
+          .kernel(3, 3)
+          .stride(2, 2)
+          .ceil_mode()
+          .codes(Codes::kExtremes),
+      T("flat2x2s2_ceil_14_s8").s8().input(1, 6, 14, 14).kernel(2, 2).stride(2, 2).ceil_mode(),
+      T("flat3x3s12_pad_u8").input(1, 3, 17, 40).kernel(3, 3).stride(1, 2).pad(1, 1, 1, 0),
+      T("flat3x2s31_ceil_s8").s8().input(1, 2, 19, 23).kernel(3, 2).stride(3, 1).ceil_mode(),
       T("max1d_2s2_u8").input(1, 16, 1, 128).kernel(1, 2).stride(1, 2),
       T("max1d_2s2_odd_s8").s8().input(3, 7, 1, 129).kernel(1, 2).stride(1, 2),
       T("max1d_3s1_pad_u8").input(1, 5, 1, 97).kernel(1, 3).stride(1, 1).pad(0, 1, 0, 1),

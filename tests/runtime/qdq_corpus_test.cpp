@@ -270,39 +270,54 @@ TEST(OrtTies, BroadcastMulThroughTheExecutor) {
 // of its 256-entry column of the pair table, AVX-512 VBMI where the CPU has it): every code of
 // x against s codes 1, 3, 0, equal to qlinear_mul_element on each element, on every tier.
 TEST(OrtTies, LongBroadcastMulRowsUseTheSameTableEntries) {
-  Graph g("se_long");
-  g.add_input("x", DType::kF32, {1, 3, 32, 40});
-  g.add_input("s", DType::kF32, {1, 3, 1, 1});
-  g.add_initializer("sa", Tensor::from<float>({}, std::vector<float>{0.5f}));
-  g.add_initializer("one", Tensor::from<float>({}, std::vector<float>{1.0f}));
-  g.add_initializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{0}));
-  g.add_node("QuantizeLinear", "qa", {"x", "sa", "z"}, {"xq"});
-  g.add_node("DequantizeLinear", "da", {"xq", "sa", "z"}, {"xd"});
-  g.add_node("QuantizeLinear", "qb", {"s", "one", "z"}, {"sq"});
-  g.add_node("DequantizeLinear", "db", {"sq", "one", "z"}, {"sd"});
-  g.add_node("Mul", "mul", {"xd", "sd"}, {"m"});
-  g.add_node("QuantizeLinear", "qm", {"m", "one", "z"}, {"mq"});
-  g.add_node("DequantizeLinear", "dm", {"mq", "one", "z"}, {"y"});
-  g.add_output("y");
-  std::vector<float> x(3 * 32 * 40);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.5f * static_cast<float>((i * 7) % 256);
-  const std::vector<float> s = {1.0f, 3.0f, 0.0f};
-  const kernels::QLinearMulParams p{0.5f, 0, 1.0f, 0, 1.0f, 0, 0, 255};
-  const float m = kernels::qlinear_mul_multiplier(p);
-  for (kernels::KernelChoice k : {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef}) {
-    SCOPED_TRACE(kernels::kernel_choice_name(k));
-    ExecutorOptions opt;
-    opt.kernel = k;
-    auto ex = make_int8_executor(g, {}, opt);
-    ASSERT_TRUE(ex.ok()) << ex.status().message();
-    auto y =
-        ex->run({Tensor::from<float>({1, 3, 32, 40}, x), Tensor::from<float>({1, 3, 1, 1}, s)});
-    ASSERT_TRUE(y.ok()) << y.status().message();
-    const std::span<const float> got = y.value()[0].span<float>();
-    for (size_t i = 0; i < x.size(); ++i) {
-      const auto a = static_cast<uint8_t>((i * 7) % 256);
-      const auto b = static_cast<uint8_t>(s[i / (32 * 40)]);
-      ASSERT_EQ(got[i], static_cast<float>(kernels::qlinear_mul_element<uint8_t>(p, m, a, b))) << i;
+  // Both operand orders: x · s (b fixed per row: the copied table column) and s · x (a fixed:
+  // the table row, EfficientNet-B0's squeeze-excite); rows of 1280 and of 40 (short rows).
+  for (const bool scale_first : {false, true}) {
+    for (const int64_t w : {40, 1}) {
+      SCOPED_TRACE(std::string(scale_first ? "s·x" : "x·s") + " rows " + std::to_string(32 * w));
+      Graph g("se_long");
+      g.add_input("x", DType::kF32, {1, 3, 32, w});
+      g.add_input("s", DType::kF32, {1, 3, 1, 1});
+      g.add_initializer("sa", Tensor::from<float>({}, std::vector<float>{0.5f}));
+      g.add_initializer("one", Tensor::from<float>({}, std::vector<float>{1.0f}));
+      g.add_initializer("z", Tensor::from<uint8_t>({}, std::vector<uint8_t>{0}));
+      g.add_node("QuantizeLinear", "qa", {"x", "sa", "z"}, {"xq"});
+      g.add_node("DequantizeLinear", "da", {"xq", "sa", "z"}, {"xd"});
+      g.add_node("QuantizeLinear", "qb", {"s", "one", "z"}, {"sq"});
+      g.add_node("DequantizeLinear", "db", {"sq", "one", "z"}, {"sd"});
+      g.add_node(
+          "Mul", "mul",
+          scale_first ? std::vector<std::string>{"sd", "xd"} : std::vector<std::string>{"xd", "sd"},
+          {"m"});
+      g.add_node("QuantizeLinear", "qm", {"m", "one", "z"}, {"mq"});
+      g.add_node("DequantizeLinear", "dm", {"mq", "one", "z"}, {"y"});
+      g.add_output("y");
+      std::vector<float> x(static_cast<size_t>(3 * 32 * w));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = 0.5f * static_cast<float>((i * 7) % 256);
+      const std::vector<float> s = {1.0f, 3.0f, 0.0f};
+      // QLinearMul's parameters in the graph's operand order.
+      const kernels::QLinearMulParams p =
+          scale_first ? kernels::QLinearMulParams{1.0f, 0, 0.5f, 0, 1.0f, 0, 0, 255}
+                      : kernels::QLinearMulParams{0.5f, 0, 1.0f, 0, 1.0f, 0, 0, 255};
+      const float m = kernels::qlinear_mul_multiplier(p);
+      for (kernels::KernelChoice k : {kernels::KernelChoice::kAuto, kernels::KernelChoice::kRef}) {
+        SCOPED_TRACE(kernels::kernel_choice_name(k));
+        ExecutorOptions opt;
+        opt.kernel = k;
+        auto ex = make_int8_executor(g, {}, opt);
+        ASSERT_TRUE(ex.ok()) << ex.status().message();
+        auto y =
+            ex->run({Tensor::from<float>({1, 3, 32, w}, x), Tensor::from<float>({1, 3, 1, 1}, s)});
+        ASSERT_TRUE(y.ok()) << y.status().message();
+        const std::span<const float> got = y.value()[0].span<float>();
+        for (size_t i = 0; i < x.size(); ++i) {
+          const auto a = static_cast<uint8_t>((i * 7) % 256);
+          const auto b = static_cast<uint8_t>(s[i / static_cast<size_t>(32 * w)]);
+          const int32_t want = scale_first ? kernels::qlinear_mul_element<uint8_t>(p, m, b, a)
+                                           : kernels::qlinear_mul_element<uint8_t>(p, m, a, b);
+          ASSERT_EQ(got[i], static_cast<float>(want)) << i;
+        }
+      }
     }
   }
 }

@@ -608,6 +608,108 @@ std::optional<Lowered> lower_compute(Graph& g, const Node& p, fixedpoint::Requan
   return out;
 }
 
+// A constant scalar input of an integer node: a float scale, or a zero point of type `t`.
+std::optional<float> const_scale(const Graph& g, const std::string& name) {
+  const Tensor* t = name.empty() ? nullptr : g.constant(name);
+  if (t == nullptr || t->numel() != 1 || t->dtype() != DType::kF32) return std::nullopt;
+  return t->span<float>()[0];
+}
+std::optional<int32_t> const_zero_point(const Graph& g, const std::string& name, DType type) {
+  const Tensor* t = name.empty() ? nullptr : g.constant(name);
+  if (t == nullptr || t->numel() != 1 || t->dtype() != type) return std::nullopt;
+  return load_int(*t, 0);
+}
+
+// The table of the SiLU x·σ(x) as the engine runs it unfused: for every code x, the
+// QLinearSigmoid table entry s = Q(logistic_ort(DQ(x))) (int8_ops.cpp QLookupOp: the same three
+// kernels calls), then QLinearMul's element (int8_ops.cpp QLinearBinaryOp: qlinear_mul_ref with
+// the Mul's own scales, zero points and output clamp) of (x, s) in the Mul's operand order.
+template <typename T>
+Tensor silu_table(float sx, int32_t zx, float sy, int32_t zy, const kernels::QLinearMulParams& p,
+                  bool x_first, DType type) {
+  std::array<float, 256> v = kernels::dequantized_codes<T>(sx, zx);
+  for (float& r : v) r = kernels::logistic_ort(r);
+  const std::array<T, 256> sig = kernels::quantize_codes<T>(v, sy, zy);
+  std::array<T, 256> codes{};
+  for (int i = 0; i < 256; ++i) {
+    codes[static_cast<size_t>(i)] = static_cast<T>(std::numeric_limits<T>::min() + i);
+  }
+  std::array<T, 256> out{};
+  if (x_first) {
+    kernels::qlinear_mul_ref<T>(p, codes.data(), sig.data(), out.data(), 256);
+  } else {
+    kernels::qlinear_mul_ref<T>(p, sig.data(), codes.data(), out.data(), 256);
+  }
+  Tensor t = Tensor::zeros(type, Shape{256});
+  std::memcpy(t.raw(), out.data(), 256);
+  return t;
+}
+
+// QLinearSigmoid(x) → s, QLinearMul(x, s) or (s, x), s read by that Mul only (EfficientNet's and
+// MnasNet's SiLU, lowered): the Mul's output is a function of x's code alone, so both nodes
+// become one QLinearLookup(x, table) whose 256 entries are the two ops evaluated on every code
+// (silu_table) — bit-exact with the unfused pair by construction, one byte lookup per element
+// instead of a lookup and a 64 KiB pair-table gather. Every scale and zero point must be a
+// constant scalar of the ops' type (else the ops' prepare() decides, unfused). Returns the
+// names of the removed QLinearSigmoid nodes.
+std::vector<std::string> fuse_silu_tables(Graph& g) {
+  std::vector<std::string> removed;
+  std::set<std::string> erase;
+  std::vector<Node> added;
+  for (const Node& m : g.nodes()) {
+    if (m.op_type != "QLinearMul" || m.inputs.size() < 8) continue;
+    const Node* sig = nullptr;
+    bool x_first = false;
+    for (int side = 0; side < 2 && sig == nullptr; ++side) {
+      const Node* p = g.producer(m.input(side == 0 ? 3 : 0));
+      if (p != nullptr && p->op_type == "QLinearSigmoid" && p->inputs.size() >= 5 &&
+          p->input(0) == m.input(side == 0 ? 0 : 3) && sole_consumer(g, p->outputs[0]) == &m &&
+          erase.count(p->name) == 0) {
+        sig = p;
+        x_first = side == 0;
+      }
+    }
+    if (sig == nullptr) continue;
+    const Value* xv = g.find_value(sig->input(0));
+    if (xv == nullptr || (xv->dtype != DType::kU8 && xv->dtype != DType::kS8)) continue;
+    const DType t = xv->dtype;
+    const auto sx = const_scale(g, sig->input(1)), sy = const_scale(g, sig->input(3));
+    const auto zx = const_zero_point(g, sig->input(2), t),
+               zy = const_zero_point(g, sig->input(4), t);
+    const auto sa = const_scale(g, m.input(1)), sb = const_scale(g, m.input(4));
+    const auto sc = const_scale(g, m.input(6));
+    const auto za = const_zero_point(g, m.input(2), t), zb = const_zero_point(g, m.input(5), t);
+    const auto zc = const_zero_point(g, m.input(7), t);
+    if (!sx || !sy || !zx || !zy || !sa || !sb || !sc || !za || !zb || !zc) continue;
+    // QLinearBinaryOp's clamp (int8_ops.cpp out_clamp): the type range ∩ [qmin, qmax].
+    const int32_t qmin =
+        std::max<int32_t>(int8_type_min(t), static_cast<int32_t>(m.attr_int("qmin", INT32_MIN)));
+    const int32_t qmax =
+        std::min<int32_t>(int8_type_max(t), static_cast<int32_t>(m.attr_int("qmax", INT32_MAX)));
+    const kernels::QLinearMulParams p{*sa, *za, *sb, *zb, *sc, *zc, qmin, qmax};
+    Tensor table = t == DType::kU8 ? silu_table<uint8_t>(*sx, *zx, *sy, *zy, p, x_first, t)
+                                   : silu_table<int8_t>(*sx, *zx, *sy, *zy, p, x_first, t);
+    const std::string tname = g.unique_value_name(m.name + "_silu_table");
+    g.add_initializer(tname, std::move(table));
+    Node n;
+    n.op_type = "QLinearLookup";
+    n.name = m.name;
+    n.inputs = {sig->input(0), tname};
+    n.outputs = m.outputs;
+    n.set("axis", int64_t{1});
+    added.push_back(std::move(n));
+    erase.insert(m.name);
+    erase.insert(sig->name);
+    removed.push_back(sig->name);
+  }
+  std::erase_if(g.nodes(), [&](const Node& n) { return erase.count(n.name) > 0; });
+  for (const Node& n : added) {
+    Node& k = g.add_node(n.op_type, n.name, n.inputs, n.outputs);
+    k.attrs = n.attrs;
+  }
+  return removed;
+}
+
 }  // namespace
 
 bool is_qdq_graph(const Graph& g) {
@@ -694,6 +796,13 @@ Result<Int8Lowering> lower_to_int8(const Graph& qdq, const Int8LoweringOptions& 
     out.integer_nodes.push_back(l.node.name);
   }
   g.remove_dead_nodes();
+  if (options.fuse_silu) {
+    EI8_RETURN_IF_ERROR(infer_shapes(g));  // the fusion reads the integer values' types
+    const std::vector<std::string> gone = fuse_silu_tables(g);
+    std::erase_if(out.integer_nodes, [&](const std::string& name) {
+      return std::find(gone.begin(), gone.end(), name) != gone.end();
+    });
+  }
   while (fold_constant_dq(g)) {
   }
   g.remove_dead_nodes();

@@ -21,6 +21,9 @@
 //                                                          QLinearLookup: a table per channel,
 //                                                          the float path as ORT runs it (ORT
 //                                                          keeps BatchNormalization float)
+//   QLinearSigmoid(x) → s, QLinearMul(x, s) (s read only there: the SiLU, after the rules
+//   above)                                                 QLinearLookup(x, table): the pair
+//                                                          evaluated on all 256 codes of x
 //   DQ(x_i)... → Concat → Q                                QLinearConcat
 //   DQ(x) → AveragePool / GlobalAveragePool → Q            QLinearAveragePool / ...Global...
 //   DQ(x) → MaxPool | Flatten | Reshape | Squeeze | Unsqueeze | Identity | Transpose
@@ -60,6 +63,9 @@ struct Int8LoweringOptions {
   // run the reference kernels): 0 = the exact int32 sum, else 2..64 bits.
   int accumulator_bits = 0;
   fixedpoint::OverflowPolicy accumulator_policy = fixedpoint::OverflowPolicy::kSaturate;
+  // QLinearSigmoid(x) → QLinearMul(x, ·) (the SiLU) → one QLinearLookup table of the two ops'
+  // results for every code of x (bit-exact with the pair; false keeps the pair, for tests).
+  bool fuse_silu = true;
 };
 
 struct Int8Lowering {

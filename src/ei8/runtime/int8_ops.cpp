@@ -753,9 +753,10 @@ struct Broadcast2 {
   }
   bool elementwise() const { return rows == 1 && a_stride == 1 && b_stride == 1; }
   // c = table[(byte(a) << 8) | byte(b)] over the broadcast. A long contiguous row with b fixed
-  // (a squeeze-excite scale: EfficientNet-B0's Mul [N, C, H, W] × [N, C, 1, 1]) first copies
-  // its 256-entry column of the table, then looks the row up in it (AVX-512 VBMI when `choice`
-  // and the CPU allow, conv_s8.h lookup_table_u8): the same table entries.
+  // (a squeeze-excite scale: Mul [N, C, H, W] × [N, C, 1, 1]) first copies its 256-entry column
+  // of the table, then looks the row up in it (AVX-512 VBMI when `choice` and the CPU allow,
+  // conv_s8.h lookup_table_u8); a contiguous row with a fixed (EfficientNet-B0's Mul(scale, x))
+  // looks up in row a of the table directly: the same table entries either way.
   void run_table(const uint8_t* t, const uint8_t* a, const uint8_t* b, uint8_t* c,
                  kernels::KernelChoice choice) const {
     for (int64_t row = 0; row < rows; ++row) {
@@ -766,6 +767,10 @@ struct Broadcast2 {
         uint8_t column[256];
         for (unsigned k = 0; k < 256; ++k) column[k] = t[(k << 8) | pb[0]];
         kernels::lookup_table_u8(column, 0, pa, pc, cols, choice);
+      } else if (a_stride == 0 && b_stride == 1 && cols >= 32) {
+        // a fixed (torchvision's squeeze-excite computes scale · x): row a of the table is
+        // contiguous, the lookup table itself.
+        kernels::lookup_table_u8(t + (unsigned{pa[0]} << 8), 0, pb, pc, cols, choice);
       } else if (b_stride == 0) {
         const uint8_t* tb = t + pb[0];  // column b fixed: t[(a << 8) | b]
         for (int64_t j = 0; j < cols; ++j) pc[j] = tb[unsigned{pa[j * a_stride]} << 8];

@@ -1081,7 +1081,10 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   }
   m.ph = g.in_h + g.pad_top + g.pad_bottom;
   m.pw = g.in_w + g.pad_left + g.pad_right;
-  if (cig == 1 && g.groups > 1) {  // depthwise (channel multiplier cog): a direct loop
+  // Depthwise (channel multiplier cog): a direct loop. A convolution of one input channel is
+  // the same computation (one group, multiplier = out_channels): the depthwise plans are then
+  // candidates the tuner times (plan_candidates), taken only when a plan name asks for them.
+  if (cig == 1 && (g.groups > 1 || req.dw != 0)) {
     m.plan = ConvPlan::kDepthwise;
     m.tier = int16_tier(m.choice);  // int16 arithmetic, or u8 quads on the VNNI tier
     m.variant = m.tier.name + "/depthwise";
@@ -1190,6 +1193,17 @@ Result<std::vector<std::string>> ConvS8Kernel::plan_candidates(const ConvS8Param
                     ks_dir = (g.in_channels_per_group() + per - 1) / per * kk;
       if (ks_i2c < ks_dir && ks_i2c * g.out_h() * m.owp <= (int64_t{1} << 20)) {
         algos.push_back(m.im2col ? "direct" : "im2col");
+      }
+    }
+    if (m.plan == ConvPlan::kDirect && m.p.geometry.groups == 1 && m.p.geometry.in_channels == 1) {
+      // One input channel (a network's first layer on one-channel images): the depthwise plans
+      // with multiplier = out_channels, u8 quads (VNNI) and int16 pairs.
+      for (const char* dw : {"/depthwise-u8x4", "/depthwise"}) {
+        if (std::string_view(dw) == "/depthwise-u8x4" && m.choice != KernelChoice::kAvx512Vnni) {
+          continue;
+        }
+        auto d = prepare(params, weights, {}, input, output, t, name + dw);
+        if (d.ok()) out.push_back(std::string(d->variant()));
       }
     }
     for (const std::string& algo : algos) {

@@ -20,6 +20,10 @@
 // 1–2 specialised, others by a runtime loop; AVX2 intrinsics for the 2×2/2 float and byte max
 // pool); the border outputs (padding, ceil_mode, dilation reaching past the edge) by a
 // per-output loop with the window clipped to the input. Rows are clipped once per output row.
+// u8/s8 max pools whose planes fit 4 KiB (pool_tiles.h max_pool_flat_bytes: GoogLeNet's 3×3/1
+// pad-1 and 3×3/2, 2×2/2 ceil_mode pools) run separably over chunks of whole planes as flat
+// streams with a byte mask per tap, then sample the strided windows; 2×2/2 pools with rows of 4
+// or 8 outputs combine row pairs as 32/64-bit lanes (TinyCNN2D's 8×8 pool).
 // Tiers: kRef = the reference functions, kGeneric = portable C++ (compiler-vectorised, no ISA
 // flags), kAvx2 = the same source compiled with -mavx2 plus the intrinsics.
 //

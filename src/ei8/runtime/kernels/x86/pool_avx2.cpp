@@ -160,6 +160,54 @@ void pair_max_stream_bytes(const T* x, T* y, int64_t n) {
   pair_max_stream_loop(x + 2 * i, y + i, n - i);
 }
 
+// Byte rows of w = 4 or 8 outputs in pairs (pool_tiles.h combine_row_pairs): t holds rows
+// [a_0 b_0 a_1 b_1 ...] of w bytes, y[i] = max(a_i, b_i) bytewise — 4-byte (8-byte) rows as
+// 32-bit (64-bit) lanes, split into even and odd lanes, 8 (4) output rows per step. Integer max
+// is exact in any order. TinyCNN2D's last 2×2/2 pool (8×8 → 4×4) was bound by one call per row.
+template <class T>
+bool combine_row_pairs_bytes(const T* t, T* y, int64_t rows, int64_t w) {
+  if (w != 4 && w != 8) return false;
+  auto ld = [](const T* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  const int64_t per = 32 / w;  // output rows per step
+  int64_t i = 0;
+  for (; i + per <= rows; i += per) {
+    const __m256i a = ld(t + 2 * i * w), b = ld(t + 2 * i * w + 32);
+    __m256i even, odd;
+    if (w == 4) {  // per 128-bit lane: [a0 a2 b0 b2] and [a1 a3 b1 b3] (32-bit rows)
+      even = _mm256_castps_si256(
+          _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0x88));
+      odd = _mm256_castps_si256(
+          _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0xDD));
+    } else {  // per lane: [a0 b0] and [a1 b1] (64-bit rows)
+      even = _mm256_unpacklo_epi64(a, b);
+      odd = _mm256_unpackhi_epi64(a, b);
+    }
+    const __m256i m = _mm256_permute4x64_epi64(max_bytes<T>(even, odd), kFixLanes);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i * w), m);
+  }
+  for (; i < rows; ++i) combine_max_loop(t + 2 * i * w, t + (2 * i + 1) * w, y + i * w, w);
+  return true;
+}
+
+// y[j] = f[j·step] (pool_tiles.h sample_row) in whole 32-byte steps: step 1 a copy, step 2 the
+// even bytes of 64 (as 16-bit values, packus keeps the bit pattern of s8 too). Reads f up to 64
+// and writes y up to 31 bytes past n: max_pool_flat_bytes's slack.
+template <class T>
+void sample_row_bytes(const T* f, T* y, int64_t n, int64_t step) {
+  auto ld = [](const T* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  auto st = [](T* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); };
+  if (step == 1) {
+    for (int64_t j = 0; j < n; j += 32) st(y + j, ld(f + j));
+    return;
+  }
+  const __m256i lo_byte = _mm256_set1_epi16(0x00FF);
+  for (int64_t j = 0; j < n; j += 32) {
+    const __m256i a = _mm256_and_si256(ld(f + 2 * j), lo_byte);
+    const __m256i b = _mm256_and_si256(ld(f + 2 * j + 32), lo_byte);
+    st(y + j, _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), kFixLanes));
+  }
+}
+
 // y[j] = step(a[j], b[j]) = vmax(b, a) (a kept on ties and NaN). Rows of typical widths are
 // short (4–16 outputs), so 256-, 128- and 64-bit steps before the scalar tail.
 void combine_max_f32(const float* a, const float* b, float* y, int64_t n) {
@@ -196,6 +244,20 @@ void combine_max_bytes(const T* a, const T* b, T* y, int64_t n) {
     j += 8;
   }
   combine_max_loop(a + j, b + j, y + j, n - j);
+}
+
+// y[j] = max(a[j], m[j] ? b[j] : lowest) (pool_tiles.h masked_max_loop), 32 bytes a step:
+// vpblendvb picks b where the mask byte is 0xFF, the type minimum elsewhere.
+template <class T>
+void masked_max_bytes(const T* a, const T* b, const uint8_t* m, T* y, int64_t n) {
+  const __m256i lowest = _mm256_set1_epi8(static_cast<char>(std::numeric_limits<T>::min()));
+  auto ld = [](const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); };
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) {
+    const __m256i v = _mm256_blendv_epi8(lowest, ld(b + j), ld(m + j));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + j), max_bytes<T>(ld(a + j), v));
+  }
+  masked_max_loop(a + j, b + j, m + j, y + j, n - j);
 }
 
 // MaxPool 3×3, stride 1, padding 1 on every side (GoogLeNet's inception pools: the output has
@@ -370,11 +432,27 @@ struct Avx2Hook {
     return false;
   }
   template <class T>
+  static void masked_max(const T* a, const T* b, const uint8_t* m, T* y, int64_t n) {
+    masked_max_bytes(a, b, m, y, n);
+  }
+  template <class T>
   static void combine_max(const T* a, const T* b, T* y, int64_t n) {
     if constexpr (std::is_same_v<T, float>) {
       combine_max_f32(a, b, y, n);
     } else {
       combine_max_bytes(a, b, y, n);
+    }
+  }
+  template <class T>
+  static void sample_row(const T* f, T* y, int64_t n, int64_t step) {
+    sample_row_bytes(f, y, n, step);
+  }
+  template <class T>
+  static bool combine_row_pairs(const T* t, T* y, int64_t rows, int64_t w) {
+    if constexpr (std::is_same_v<T, float>) {
+      return false;
+    } else {
+      return combine_row_pairs_bytes(t, y, rows, w);
     }
   }
   template <class T>
