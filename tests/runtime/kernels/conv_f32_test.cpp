@@ -13,7 +13,9 @@
 
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/f32_winograd.h"
+#include "ei8/runtime/kernels/gemm_f32.h"
 #include "f32_tolerance.h"
 
 namespace ei8::kernels {
@@ -967,6 +969,121 @@ TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
     expect_close(got[0], want, magnitude, p.k());
     ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
   }
+}
+
+// The SiLU epilogue (Activation::silu(), the executor's Conv → Sigmoid·x fusion) gives, on
+// every fast tier and plan, the bits of the same convolution without activation followed by
+// silu_f32 on that tier: fusing changes no result. And it is within the reference's tolerance
+// (the conv's, times SiLU's Lipschitz constant 1.1, plus the fast Sigmoid's 3 ulp and the
+// product's rounding; non-Winograd plans). Seeded random layers of the shapes EfficientNet's SiLUs
+// follow — pointwise (flat plane, staged tail), depthwise 3×3 / 5×5 stride 1 "same" and stride 2, a
+// 3×3 stride-2 stem, 3×3 stride 1 (Winograd) — and general ones; widths around 8 and 16
+// lanes; batches 1..2; NaN-filled outputs and scratch.
+TEST(Conv2dF32Silu, FusedEpilogueIsTheConvolutionThenSiluBitForBit) {
+  constexpr uint64_t kSeed = 20261210;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  int compared = 0;
+  for (int i = 0; i < 48; ++i) {
+    Conv2dParams p;
+    const int kind = i % 6;
+    const int64_t c = rng.uniform_int(1, 20);
+    p.in_h = rng.uniform_int(1, 19);
+    p.in_w = rng.uniform_int(1, 37);
+    if (kind == 0) {  // pointwise
+      p.in_c = c;
+      p.out_c = rng.uniform_int(1, 24);
+    } else if (kind == 1 || kind == 2) {  // depthwise, stride 1 "same" / stride 2
+      p.in_c = p.out_c = p.groups = c;
+      p.kernel_h = p.kernel_w = rng.uniform_int(0, 1) == 0 ? 3 : 5;
+      p.stride_h = p.stride_w = kind == 1 ? 1 : 2;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = p.kernel_h / 2;
+    } else if (kind == 3 || kind == 4) {  // 3×3 stride 2 (stem) / stride 1 (Winograd)
+      p.in_c = rng.uniform_int(1, 5);
+      p.out_c = rng.uniform_int(1, 33);
+      p.kernel_h = p.kernel_w = 3;
+      p.stride_h = p.stride_w = kind == 3 ? 2 : 1;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    } else {  // general
+      p.groups = rng.uniform_int(1, 2);
+      p.in_c = p.groups * rng.uniform_int(1, 6);
+      p.out_c = p.groups * rng.uniform_int(1, 12);
+      p.kernel_h = rng.uniform_int(1, 4);
+      p.kernel_w = rng.uniform_int(1, 4);
+      p.stride_h = rng.uniform_int(1, 2);
+      p.stride_w = rng.uniform_int(1, 2);
+      p.pad_top = rng.uniform_int(0, 1);
+      p.pad_left = rng.uniform_int(0, 1);
+    }
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    p.act = Activation::silu();
+    const int64_t batch = rng.uniform_int(1, 2);
+    SCOPED_TRACE(::testing::Message()
+                 << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
+                 << p.in_w << " -> " << p.out_c << " k" << p.kernel_h << "x" << p.kernel_w << " s"
+                 << p.stride_h << "x" << p.stride_w << " g" << p.groups << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    const size_t n = static_cast<size_t>(batch * p.out_size());
+    std::vector<float> want(n), magnitude(n);
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    for (KernelChoice tier : registered_f32_kernels()) {
+      if (tier == KernelChoice::kRef || !kernel_choice_available(tier)) continue;
+      for (ConvAlgorithm algo : {ConvAlgorithm::kAuto, ConvAlgorithm::kDirect,
+                                 ConvAlgorithm::kIm2col, ConvAlgorithm::kWinograd}) {
+        if (algo == ConvAlgorithm::kWinograd && !winograd_applicable(p)) continue;
+        Result<Conv2dF32> fused = Conv2dF32::prepare(p, w, b, tier, algo);
+        Conv2dParams plain_p = p;
+        plain_p.act = Activation::none();
+        Result<Conv2dF32> plain = Conv2dF32::prepare(plain_p, w, b, tier, algo);
+        ASSERT_TRUE(fused.ok()) << fused.status().message();
+        ASSERT_TRUE(plain.ok()) << plain.status().message();
+        ASSERT_EQ(fused->variant_name(), plain->variant_name());
+        SCOPED_TRACE(std::string(fused->variant_name()));
+        std::vector<float> got(n, nan), sep(n, nan);
+        std::vector<float> scratch(
+            std::max(fused->scratch_bytes(batch), plain->scratch_bytes(batch)) / sizeof(float) + 1,
+            nan);
+        fused->run(x.data(), got.data(), batch, scratch.data());
+        std::fill(scratch.begin(), scratch.end(), nan);
+        plain->run(x.data(), sep.data(), batch, scratch.data());
+        silu_f32(tier, static_cast<int64_t>(n), sep.data(), sep.data());
+        ASSERT_EQ(0, std::memcmp(got.data(), sep.data(), sizeof(float) * n));
+        // Winograd's own bound is checked by ConvF32Variants; here the direct-sum bound.
+        for (size_t e = 0; e < n && fused->algorithm() != ConvAlgorithm::kWinograd; ++e) {
+          const double tol = 1.1 * testing::f32_tolerance(p.k(), magnitude[e]) +
+                             4.0 * std::numeric_limits<float>::epsilon() * std::fabs(want[e]) +
+                             1e-37;
+          ASSERT_LE(std::fabs(static_cast<double>(got[e]) - want[e]), tol)
+              << "element " << e << ": got " << got[e] << ", want " << want[e];
+        }
+        ++compared;
+      }
+    }
+  }
+  std::cout << "[ compared ] " << compared << " tier/plan/layer combinations\n";
+  EXPECT_GT(compared, 48);
+}
+
+// SiLU is a convolution epilogue only: the Gemm refuses it with one line.
+TEST(GemmF32Prepare, RefusesTheSiluEpilogue) {
+  GemmParams p;
+  p.m = 2;
+  p.n = 3;
+  p.k = 4;
+  p.act = Activation::silu();
+  const std::vector<float> b(12, 1.0f);
+  Result<GemmF32> g = GemmF32::prepare(p, b, {});
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().message(),
+            "cannot prepare gemm: activation = silu, must be none, relu, clip or leaky_relu");
 }
 
 TEST(Conv2dF32Dispatch, GroupedNarrowLayersTakeTheEightLaneRowsNotIm2col) {

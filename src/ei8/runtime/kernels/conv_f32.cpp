@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 
+#include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/f32_internal.h"
 
 namespace ei8::kernels {
@@ -462,6 +463,9 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
   }
   if (m.algorithm == ConvAlgorithm::kWinograd) {
     m.run_winograd(input, output, batch, scratch);
+    // The Winograd tiles apply the clamp activations only (kSilu is the identity there): SiLU
+    // runs after, as silu_f32 would after an unfused convolution (the same bits).
+    if (p.act.kind == ActKind::kSilu) silu_f32(m.choice, batch * out_size, output, output);
     return;
   }
   if (m.dw_s2) {
