@@ -123,21 +123,24 @@ class ConvOp : public Op {
     using kernels::ConvAlgorithm;
     std::vector<std::string> candidates{
         std::string(kernels::conv_algorithm_name(heuristic.algorithm()))};
-    for (ConvAlgorithm a :
-         {ConvAlgorithm::kDirect, ConvAlgorithm::kWinograd, ConvAlgorithm::kIm2col}) {
-      if (a == heuristic.algorithm() ||
-          (a == ConvAlgorithm::kWinograd && !kernels::winograd_applicable(p))) {
-        continue;
+    constexpr ConvAlgorithm kPlans[] = {ConvAlgorithm::kDirect, ConvAlgorithm::kWinograd,
+                                        ConvAlgorithm::kIm2col, ConvAlgorithm::kTransposed};
+    for (ConvAlgorithm a : kPlans) {
+      const bool applies = a == ConvAlgorithm::kWinograd ? kernels::winograd_applicable(p)
+                           : a == ConvAlgorithm::kTransposed
+                               ? heuristic.choice() == kernels::KernelChoice::kAvx512 &&
+                                     kernels::pointwise_t_applicable(p)
+                               : true;
+      if (a != heuristic.algorithm() && applies) {
+        candidates.emplace_back(kernels::conv_algorithm_name(a));
       }
-      candidates.emplace_back(kernels::conv_algorithm_name(a));
     }
-    const auto parse = [](const std::string& name) -> Result<ConvAlgorithm> {
-      for (ConvAlgorithm a :
-           {ConvAlgorithm::kDirect, ConvAlgorithm::kWinograd, ConvAlgorithm::kIm2col}) {
+    const auto parse = [&](const std::string& name) -> Result<ConvAlgorithm> {
+      for (ConvAlgorithm a : kPlans) {
         if (name == kernels::conv_algorithm_name(a)) return a;
       }
-      return invalid_argument("cannot read plan: name = '{}', must be direct, winograd or im2col",
-                              name);
+      return invalid_argument(
+          "cannot read plan: name = '{}', must be direct, winograd, im2col or transposed", name);
     };
     const std::string key = fmt::format(
         "f32-conv n1 c{} {}x{} oc{} k{}x{} s{}x{} d{}x{} p{},{},{},{} g{} act{} {}", p.in_c, p.in_h,

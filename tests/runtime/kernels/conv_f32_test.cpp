@@ -836,8 +836,10 @@ TEST(Conv2dF32Pointwise, FlatPlanWithStagedTailIsBitExactWithIm2col) {
         std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
                                    std::numeric_limits<float>::quiet_NaN());
         conv->run(x.data(), y.data(), batch, scratch.data());
-        if (algo == ConvAlgorithm::kAuto) {
-          EXPECT_EQ(conv->algorithm(), ConvAlgorithm::kDirect);
+        if (algo == ConvAlgorithm::kAuto) {  // in place: the flat direct or transposed plan
+          EXPECT_TRUE(conv->algorithm() == ConvAlgorithm::kDirect ||
+                      conv->algorithm() == ConvAlgorithm::kTransposed)
+              << conv_algorithm_name(conv->algorithm());
         }
       };
       std::vector<float> flat, im2col;
@@ -969,6 +971,101 @@ TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
     expect_close(got[0], want, magnitude, p.k());
     ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
   }
+}
+
+// The transposed pointwise plan (AVX-512: output channels in the lanes, pixels broadcast):
+// bit-exact with the direct plan (its K blocks included) and with the AVX2 tier, within the
+// reference's tolerance. Seeded random 1×1 layers: planes 1..81 (below, at and above 7 and
+// 16·k), out_c 1..110 (remainders of the 48-channel blocks), K 1..300 (across the direct
+// plan's K blocks), every activation incl. SiLU, bias or not, batches 1..3; NaN-filled outputs.
+TEST(Conv2dF32Pointwise, TransposedPlanIsBitExactWithTheDirectPlan) {
+  if (!kernel_choice_available(KernelChoice::kAvx512)) GTEST_SKIP() << "needs AVX-512";
+  constexpr uint64_t kSeed = 20261212;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 0; i < 40; ++i) {
+    Conv2dParams p;
+    p.in_c = rng.uniform_int(0, 3) == 0 ? rng.uniform_int(129, 300) : rng.uniform_int(1, 70);
+    p.out_c = rng.uniform_int(1, 110);
+    p.in_h = rng.uniform_int(1, 9);
+    p.in_w = rng.uniform_int(1, 9);
+    p.act = random_activation(rng,
+                              {Activation::none(), Activation::relu(), Activation::clip(0.0f, 6.0f),
+                               Activation::leaky_relu(0.2f), Activation::silu()});
+    const bool with_bias = rng.uniform_int(0, 3) != 0;
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message() << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x"
+                                      << p.in_h << "x" << p.in_w << " -> " << p.out_c << ", act "
+                                      << static_cast<int>(p.act.kind) << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b =
+        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    const size_t n = static_cast<size_t>(batch * p.out_size());
+    std::vector<float> got[3];
+    const struct {
+      KernelChoice tier;
+      ConvAlgorithm algo;
+      const char* variant;
+    } plans[3] = {{KernelChoice::kAvx512, ConvAlgorithm::kTransposed, "avx512/transposed"},
+                  {KernelChoice::kAvx512, ConvAlgorithm::kDirect, nullptr},
+                  {KernelChoice::kAvx2, ConvAlgorithm::kDirect, "avx2"}};
+    for (int t = 0; t < 3; ++t) {
+      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, plans[t].tier, plans[t].algo);
+      ASSERT_TRUE(conv.ok()) << conv.status().message();
+      if (plans[t].variant != nullptr) {
+        EXPECT_EQ(conv->variant_name(), plans[t].variant);
+      }
+      got[t].assign(n, nan);
+      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float) + 1, nan);
+      conv->run(x.data(), got[t].data(), batch, scratch.data());
+    }
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * n)) << "vs direct";
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[2].data(), sizeof(float) * n)) << "vs avx2";
+    if (p.act.kind != ActKind::kSilu) {  // SiLU's bound: Conv2dF32Silu
+      Conv2dParams pb = p;
+      pb.batch = batch;
+      std::vector<float> want(n), magnitude(n);
+      ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+      pb.act = Activation::none();
+      ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+      expect_close(got[0], want, magnitude, p.k());
+    }
+  }
+}
+
+// Auto takes the transposed plan for pointwise layers on small planes that waste pixel lanes
+// (7×7, 1×1) on AVX-512 only; not where the plane fills the vectors (4×8 = 32) or is large.
+TEST(Conv2dF32Dispatch, AutoPicksTheTransposedPlanForSmallPointwisePlanes) {
+  const std::vector<float> w(320 * 1280, 0.01f);
+  const auto variant = [&](int64_t in_c, int64_t h, int64_t wd, int64_t out_c, KernelChoice k) {
+    Conv2dParams p;
+    p.in_c = in_c;
+    p.in_h = h;
+    p.in_w = wd;
+    p.out_c = out_c;
+    Result<Conv2dF32> c = Conv2dF32::prepare(p, std::span(w).first(in_c * out_c), {}, k);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? std::string(c->variant_name()) : std::string();
+  };
+  if (kernel_choice_available(KernelChoice::kAvx512)) {
+    EXPECT_EQ(variant(320, 7, 7, 1280, KernelChoice::kAuto), "avx512/transposed");
+    EXPECT_EQ(variant(1152, 1, 1, 48, KernelChoice::kAuto), "avx512/transposed");
+    EXPECT_NE(variant(64, 4, 8, 96, KernelChoice::kAuto), "avx512/transposed");
+    EXPECT_NE(variant(64, 14, 14, 96, KernelChoice::kAuto), "avx512/transposed");
+  }
+  if (kernel_choice_available(KernelChoice::kAvx2)) {
+    EXPECT_EQ(variant(320, 7, 7, 1280, KernelChoice::kAvx2), "avx2");
+  }
+  // Forced where it does not apply: one line, kUnsupported.
+  Conv2dParams p3 = small_params();
+  Result<Conv2dF32> c = Conv2dF32::prepare(p3, std::vector<float>(p3.weight_size(), 1.0f), {},
+                                           KernelChoice::kAuto, ConvAlgorithm::kTransposed);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(c.status().message().find("algorithm = transposed, must be a 1x1"), std::string::npos)
+      << c.status().message();
 }
 
 // The SiLU epilogue (Activation::silu(), the executor's Conv → Sigmoid·x fusion) gives, on

@@ -256,6 +256,94 @@ void conv_depthwise_act(const DirectConvArgs& a) {
   }
 }
 
+// PointwiseTArgs (f32_internal.h): MR pixels × NV vectors of output channels per tile; pixels
+// past the plane repeat its last pixel (computed, never stored). Planes up to kPwTBlockPlane
+// pixels run the taps in K blocks whose weights (≤ 32 KiB) stay in L1 while every pixel tile
+// reads them; the partial sums wait in `part` as floats (stored and reloaded exactly, as the
+// direct plan's K blocks: the same bits as one pass).
+inline constexpr int64_t kPwTBlockPlane = 64;
+template <class Ops, int MR, int NV, int kMode>
+void conv_pointwise_t(const PointwiseTArgs& a) {
+  using V = typename Ops::V;
+  constexpr int kL = Ops::kL, kW = kL * NV;
+  constexpr int64_t kRows = (kPwTBlockPlane + MR - 1) / MR * MR;
+  const Epi<Ops> epi(a.act);
+  const int64_t p_last = a.plane - 1;
+  const int64_t kc = a.plane <= kPwTBlockPlane ? std::max<int64_t>(1, 32768 / (kW * 4)) : a.k;
+  alignas(64) float part[kRows * kW];
+  for (int64_t oc0 = 0; oc0 < a.out_c; oc0 += kW) {
+    const float* wb = a.wt + oc0 * a.k;  // block oc0 / kW: k·kW floats
+    const int64_t oc_n = std::min<int64_t>(kW, a.out_c - oc0);
+    for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
+      const int64_t k1 = std::min(a.k, k0 + kc);
+      const bool first = k0 == 0, last = k1 == a.k;
+      for (int64_t p0 = 0; p0 < a.plane; p0 += MR) {
+        V acc[MR][NV];
+        float* pp = part + p0 * kW;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+          const V bv = Ops::load(a.bias + oc0 + kL * j);
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) acc[r][j] = first ? bv : Ops::load(pp + r * kW + kL * j);
+        }
+        const float* xp[MR];
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) xp[r] = a.x + std::min(p0 + r, p_last);
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          V b[NV];
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) b[j] = Ops::load(wb + kk * kW + kL * j);
+          const int64_t xo = kk * a.plane;
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) {
+            const V xv = Ops::bcast(xp[r] + xo);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) acc[r][j] = Ops::fma(b[j], xv, acc[r][j]);
+          }
+        }
+        if (!last) {  // partial sums, no activation (rows ≤ kRows: the plane is ≤ 64 here)
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) Ops::store(pp + r * kW + kL * j, acc[r][j]);
+          }
+          continue;
+        }
+        const int rows = static_cast<int>(std::min<int64_t>(MR, a.plane - p0));
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+          if (r >= rows) break;
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) {
+            alignas(64) float lanes[kL];
+            Ops::store(lanes, epi.template apply<kMode>(acc[r][j]));
+            const int n = static_cast<int>(std::min<int64_t>(kL, oc_n - kL * j));
+            float* y = a.y + (oc0 + kL * j) * a.plane + p0 + r;
+            for (int l = 0; l < n; ++l) y[l * a.plane] = lanes[l];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class Ops, int NV>
+void conv_pointwise_t_dispatch(const PointwiseTArgs& a) {
+  // 7 pixels per tile (49 = 7·7 exactly); planes below 7 take one pixel per tile.
+  const auto run = [&]<int MR>() {
+    switch (epi_mode(a.act)) {
+      case kEpiLeaky:
+        return conv_pointwise_t<Ops, MR, NV, kEpiLeaky>(a);
+      case kEpiSilu:
+        return conv_pointwise_t<Ops, MR, NV, kEpiSilu>(a);
+      default:
+        return conv_pointwise_t<Ops, MR, NV, kEpiClamp>(a);
+    }
+  };
+  if (a.plane < 7) return run.template operator()<1>();
+  run.template operator()<7>();
+}
+
 // The tile shapes (f32_internal.h, direct_tile_nv): MR·NV accumulators + NV operands + 1
 // broadcast fit the Ops' registers (≤ 12 + 3 + 1 of 16; ≤ 24 + 6 + 1 of 32).
 template <class Ops>

@@ -204,6 +204,10 @@ void conv2d_f32_depthwise_flat_avx512(const DwFlatArgs& args) {
   }
 }
 
+void conv2d_f32_pointwise_t_avx512(const PointwiseTArgs& args) {
+  tiles::conv_pointwise_t_dispatch<Avx512Ops, kPointwiseTNv>(args);
+}
+
 void conv2d_f32_direct_avx512(const DirectConvArgs& args) {
   tiles::conv_direct_dispatch<Avx512Ops>(args);
 }
