@@ -1,12 +1,16 @@
 // Reference kernels of the non-Conv/Gemm ops and executor behaviour, on hand-derived values.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <numeric>
 
 #include "ei8/core/rng.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/executor.h"
+#include "ei8/runtime/kernels/cpu_features.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
 #include "ei8/runtime/kernels/ref/pool_f32_ref.h"
@@ -223,10 +227,10 @@ TEST(Executor, AliasOutputsAndArenaReuse) {
 }
 
 // The executor's own fusions (passes.h fuse_runtime_f32): Conv → Sigmoid·x (SiLU, both operand
-// orders) and BatchNormalization → Relu collapse into one node each, and give the same bits as
-// the unfused graph on the same tier (the fused SiLU is the tier's sigmoid times x; the fused
-// BN + Relu is the affine then the relu). A Sigmoid whose output is also a graph output, or read
-// by a second node, is not fused.
+// orders; the first into the Conv's epilogue) and BatchNormalization → Relu collapse into one
+// node each, and give the same bits as the unfused graph on the same tier (the fused SiLU is
+// the tier's sigmoid times x; the fused BN + Relu is the affine then the relu). A Sigmoid whose
+// output is also a graph output, or read by a second node, is not fused.
 TEST(Executor, RuntimeFusionsSiluAndBatchNormReluKeepTheBits) {
   Graph g("fuse");
   g.add_input("x", DType::kF32, {kDynamic, 4, 9, 11});
@@ -259,12 +263,18 @@ TEST(Executor, RuntimeFusionsSiluAndBatchNormReluKeepTheBits) {
   ASSERT_TRUE(plain.ok()) << plain.status().message();
   std::map<std::string, int> ops;
   for (const Node& n : fused->graph().nodes()) ++ops[n.op_type];
-  EXPECT_EQ(ops["Mul"], 1);      // only mul3
-  EXPECT_EQ(ops["Relu"], 0);     // into the BatchNormalization
-  EXPECT_EQ(ops["Sigmoid"], 3);  // two of them with multiply_input = 1
-  int silu = 0;
-  for (const Node& n : fused->graph().nodes()) silu += n.attr_int("multiply_input", 0) != 0;
-  EXPECT_EQ(silu, 2);
+  EXPECT_EQ(ops["Mul"], 1);   // only mul3
+  EXPECT_EQ(ops["Relu"], 0);  // into the BatchNormalization
+  // The first SiLU into the Conv's epilogue (the Conv's output has no other reader); the
+  // second (after a Conv that already has it) stays a Sigmoid with multiply_input = 1.
+  EXPECT_EQ(ops["Sigmoid"], 2);
+  int silu = 0, conv_silu = 0;
+  for (const Node& n : fused->graph().nodes()) {
+    silu += n.attr_int("multiply_input", 0) != 0;
+    conv_silu += n.op_type == "Conv" && n.attr_string("activation") == "Silu";
+  }
+  EXPECT_EQ(silu, 1);
+  EXPECT_EQ(conv_silu, 1);
   Tensor x = random({2, 4, 9, 11}, -4.0f, 4.0f);
   auto a = fused->run({x});
   auto b = plain->run({x});
@@ -291,6 +301,121 @@ TEST(Executor, RuntimeFusionsSiluAndBatchNormReluKeepTheBits) {
     const size_t u = static_cast<size_t>(i);
     EXPECT_NEAR(a.value()[0].span<float>()[u], c.value()[0].span<float>()[u], 1e-5f);
   }
+}
+
+// FP32 plans by measurement (ConvOp with a PlanTuner): every fast Conv records its plan
+// (direct / winograd / im2col) under an "f32-conv" key; a tuning file read back reproduces the
+// plans, hence the outputs byte for byte, twice; a file that forces other plans changes the
+// variants and keeps the outputs within the FP32 tolerance of the heuristic plans.
+TEST(Executor, Fp32TuningFileReproducesPlansAndOutputs) {
+  if (!kernels::kernel_choice_available(kernels::KernelChoice::kAvx2)) {
+    GTEST_SKIP() << "needs a tier with several FP32 plans (AVX2 or AVX-512)";
+  }
+  Graph g("tune");
+  g.add_input("x", DType::kF32, {kDynamic, 16, 14, 14});
+  Rng rng(20261211);
+  auto random = [&](Shape s, float lo, float hi) {
+    Tensor t = Tensor::zeros(DType::kF32, std::move(s));
+    for (float& v : t.span<float>()) v = rng.uniform(lo, hi);
+    return t;
+  };
+  g.add_initializer("w1", random({16, 16, 3, 3}, -0.3f, 0.3f));
+  g.add_initializer("b1", random({16}, -0.5f, 0.5f));
+  g.add_initializer("w2", random({24, 16, 1, 1}, -0.3f, 0.3f));
+  g.add_node("Conv", "c3x3", {"x", "w1", "b1"}, {"a"})
+      .set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  g.add_node("Conv", "c1x1", {"a", "w2"}, {"y"});
+  g.add_output("y");
+  const Tensor x = random({2, 16, 14, 14}, -1.0f, 1.0f);
+  const auto run = [&](std::shared_ptr<kernels::PlanTuner> tuner,
+                       std::map<std::string, std::string>* variants) {
+    ExecutorOptions o;
+    o.tuner = std::move(tuner);
+    Result<Executor> ex = Executor::create(g, o);
+    EXPECT_TRUE(ex.ok()) << ex.status().message();
+    Result<std::vector<Tensor>> y = ex->run({x});
+    EXPECT_TRUE(y.ok()) << y.status().message();
+    if (variants != nullptr) {
+      for (const auto& [node, v] : ex->variants()) (*variants)[node] = v;
+    }
+    return y.ok() ? y.value()[0] : Tensor();
+  };
+  const auto same_bits = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() &&
+           std::memcmp(a.span<float>().data(), b.span<float>().data(),
+                       sizeof(float) * static_cast<size_t>(a.numel())) == 0;
+  };
+  const Tensor heuristic = run(nullptr, nullptr);
+
+  auto measured = std::make_shared<kernels::PlanTuner>();
+  const Tensor tuned = run(measured, nullptr);
+  std::vector<kernels::TuneRecord> rec = measured->decisions();
+  ASSERT_EQ(rec.size(), 2u);
+  for (const kernels::TuneRecord& r : rec) {
+    EXPECT_EQ(r.key.rfind("f32-conv ", 0), 0u) << r.key;
+    EXPECT_FALSE(r.plan.empty());
+  }
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "ei8_f32_tune_test";
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "tune.tsv").string();
+  ASSERT_TRUE(measured->save(file).ok());
+  std::map<std::string, std::string> v1, v2;
+  for (int i = 0; i < 2; ++i) {
+    auto from_file = std::make_shared<kernels::PlanTuner>(
+        kernels::PlanTuner::Options{kernels::PlanTuner::Mode::kHeuristic});
+    ASSERT_TRUE(from_file->load(file).ok());
+    const Tensor again = run(from_file, i == 0 ? &v1 : &v2);
+    EXPECT_TRUE(same_bits(again, tuned)) << "run " << i << " with the tuning file";
+    EXPECT_EQ(from_file->decisions().size(), 2u);
+  }
+  EXPECT_EQ(v1, v2);
+
+  // Every plan the 3×3 layer has, forced through a file: the variant follows the file, the
+  // outputs stay within the tolerance of the heuristic plans.
+  const std::string key3 = rec[0].key.find(" k3x3 ") != std::string::npos ? rec[0].key : rec[1].key;
+  const std::string key1 = key3 == rec[0].key ? rec[1].key : rec[0].key;
+  for (const char* plan : {"direct", "winograd", "im2col"}) {
+    SCOPED_TRACE(plan);
+    const std::string forced = (dir / (std::string(plan) + ".tsv")).string();
+    {
+      std::ofstream f(forced);
+      f << kernels::cpu_model_id() << "\t" << key3 << "\t" << plan << "\t1.00\t\t0.00\n";
+      f << kernels::cpu_model_id() << "\t" << key1 << "\tdirect\t1.00\t\t0.00\n";
+    }
+    auto t = std::make_shared<kernels::PlanTuner>(
+        kernels::PlanTuner::Options{kernels::PlanTuner::Mode::kHeuristic});
+    ASSERT_TRUE(t->load(forced).ok());
+    std::map<std::string, std::string> v;
+    const Tensor y = run(t, &v);
+    const std::string_view variant = v["c3x3"];
+    if (std::string(plan) == "direct") {
+      EXPECT_EQ(variant.find('/'), std::string_view::npos) << variant;
+    } else {
+      EXPECT_NE(variant.find(plan), std::string_view::npos) << variant;
+    }
+    ASSERT_EQ(y.shape(), heuristic.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      const size_t u = static_cast<size_t>(i);
+      ASSERT_NEAR(y.span<float>()[u], heuristic.span<float>()[u], 1e-4f) << "element " << i;
+    }
+  }
+  // A plan the layer does not have: one line naming the node.
+  const std::string bad = (dir / "bad.tsv").string();
+  {
+    std::ofstream f(bad);
+    f << kernels::cpu_model_id() << "\t" << key1 << "\twinograd\t1.00\t\t0.00\n";
+  }
+  auto t = std::make_shared<kernels::PlanTuner>(
+      kernels::PlanTuner::Options{kernels::PlanTuner::Mode::kHeuristic});
+  ASSERT_TRUE(t->load(bad).ok());
+  ExecutorOptions o;
+  o.tuner = t;
+  Result<Executor> ex = Executor::create(g, o);
+  Status s = ex.ok() ? ex->prepare({{1, 16, 14, 14}}) : ex.status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("c1x1"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("winograd"), std::string::npos) << s.message();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -413,6 +413,24 @@ Result<int> fuse_runtime_f32(Graph& g) {
     }
     if (!fused) ++i;  // else node i is gone and the next one moved into its place
   }
+  // Conv → SiLU (a Sigmoid with multiply_input, above): the convolution's epilogue, when the
+  // Sigmoid is the conv output's only reader (the kernels compute silu_f32's bits there).
+  for (size_t i = 0; i < g.nodes().size();) {
+    const Node n = g.nodes()[i];
+    if (n.op_type == "Sigmoid" && n.inputs.size() == 1 && n.attr_int("multiply_input", 0) != 0) {
+      const int64_t pi = producer_index(g, n.inputs[0]);
+      if (pi >= 0 && single_use(g, n.inputs[0])) {
+        Node& p = g.nodes()[static_cast<size_t>(pi)];
+        if (p.op_type == "Conv" && p.outputs.size() == 1 && !p.has("activation")) {
+          p.set("activation", std::string("Silu"));
+          bypass(g, static_cast<size_t>(pi), n.inputs[0], i);
+          ++count;
+          continue;
+        }
+      }
+    }
+    ++i;
+  }
   return count;
 }
 

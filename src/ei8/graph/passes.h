@@ -16,7 +16,9 @@
 //                        after optimize; quantization and export never see them): a Relu after
 //                        BatchNormalization into its "activation" attribute (pre-activation BN,
 //                        DenseNet), and Sigmoid(x) multiplied by x (SiLU / Swish: EfficientNet)
-//                        into the Sigmoid with multiply_input = 1, y = x·sigmoid(x).
+//                        into the Sigmoid with multiply_input = 1, y = x·sigmoid(x); then
+//                        such a SiLU whose input is a Conv's output read by nothing else into
+//                        the Conv's "activation" = "Silu" (its epilogue: the same bits).
 //
 //   EI8_ASSIGN_OR_RETURN(Graph g, load_onnx("m.onnx"));
 //   EI8_RETURN_IF_ERROR(optimize(g));

@@ -2,6 +2,7 @@
 // kernels of ei8/runtime/kernels, the pools and the elementwise ops their tiered kernels; the
 // rest call the reference kernels in kernels/ref/.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -54,6 +55,7 @@ Activation fused_activation(const Node& n) {
                             n.attr_float("activation_max", std::numeric_limits<float>::infinity()));
   }
   if (a == "LeakyRelu") return Activation::leaky_relu(n.attr_float("activation_alpha", 0.01f));
+  if (a == "Silu") return Activation::silu();  // Conv only (passes.h fuse_runtime_f32)
   return Activation::none();
 }
 
@@ -80,12 +82,21 @@ class ConvOp : public Op {
       return op_error(c, "output size = {}, must be {} (kernel geometry)",
                       shape_numel(c.out_shapes[0]), batch_ * p.out_size());
     }
-    auto conv = kernels::Conv2dF32::prepare(
-        p, w->span<float>(), b ? b->span<float>() : std::span<const float>(), c.kernel);
+    const std::span<const float> ws = w->span<float>();
+    const std::span<const float> bs = b ? b->span<float>() : std::span<const float>();
+    auto conv = kernels::Conv2dF32::prepare(p, ws, bs, c.kernel);
     if (!conv.ok()) return conv.status().with_context(fmt::format("node '{}'", c.node.name));
+    if (c.tuner != nullptr && conv->choice() != kernels::KernelChoice::kRef) {
+      EI8_ASSIGN_OR_RETURN(kernels::ConvAlgorithm algo, tune_algorithm(c, p, ws, bs, *conv));
+      if (algo != conv->algorithm()) {
+        conv = kernels::Conv2dF32::prepare(p, ws, bs, c.kernel, algo);
+        if (!conv.ok()) return conv.status().with_context(fmt::format("node '{}'", c.node.name));
+      }
+    }
     conv_.emplace(std::move(conv).value());
     return {};
   }
+  std::string tuning() const override { return tuning_; }
   // One sample per kernel call: the per-sample working set stays in cache (measured faster
   // than whole-batch calls for batch 32 on the test models).
   size_t scratch_bytes() const override { return conv_->scratch_bytes(1); }
@@ -100,8 +111,79 @@ class ConvOp : public Op {
   }
 
  private:
+  // The plan by measurement (kernels/plan_tuner.h): the algorithms the layer's tier runs
+  // (the heuristic's first), each timed on one sample of the layer's shape, the fastest kept
+  // and recorded under a key of shape, activation and tier. FP32 plans differ within the
+  // documented tolerance (docs/kernels.md), so the recorded plan is what makes two runs with
+  // the same tuning file give the same bits.
+  Result<kernels::ConvAlgorithm> tune_algorithm(const PrepareContext& c,
+                                                const kernels::Conv2dParams& p,
+                                                std::span<const float> w, std::span<const float> b,
+                                                const kernels::Conv2dF32& heuristic) {
+    using kernels::ConvAlgorithm;
+    std::vector<std::string> candidates{
+        std::string(kernels::conv_algorithm_name(heuristic.algorithm()))};
+    constexpr ConvAlgorithm kPlans[] = {ConvAlgorithm::kDirect, ConvAlgorithm::kWinograd,
+                                        ConvAlgorithm::kIm2col, ConvAlgorithm::kTransposed};
+    for (ConvAlgorithm a : kPlans) {
+      const bool applies = a == ConvAlgorithm::kWinograd ? kernels::winograd_applicable(p)
+                           : a == ConvAlgorithm::kTransposed
+                               ? heuristic.choice() == kernels::KernelChoice::kAvx512 &&
+                                     kernels::pointwise_t_applicable(p)
+                               : true;
+      if (a != heuristic.algorithm() && applies) {
+        candidates.emplace_back(kernels::conv_algorithm_name(a));
+      }
+    }
+    const auto parse = [&](const std::string& name) -> Result<ConvAlgorithm> {
+      for (ConvAlgorithm a : kPlans) {
+        if (name == kernels::conv_algorithm_name(a)) return a;
+      }
+      return invalid_argument(
+          "cannot read plan: name = '{}', must be direct, winograd, im2col or transposed", name);
+    };
+    const std::string key = fmt::format(
+        "f32-conv n1 c{} {}x{} oc{} k{}x{} s{}x{} d{}x{} p{},{},{},{} g{} act{} {}", p.in_c, p.in_h,
+        p.in_w, p.out_c, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
+        p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, p.groups, static_cast<int>(p.act.kind),
+        kernels::kernel_choice_name(heuristic.choice()));
+    std::vector<float> x(static_cast<size_t>(p.in_size()), 0.5f);
+    std::vector<float> y(static_cast<size_t>(p.out_size()));
+    std::vector<float> scratch;
+    auto measure = [&](const std::string& plan, int runs) -> Result<double> {
+      EI8_ASSIGN_OR_RETURN(ConvAlgorithm a, parse(plan));
+      EI8_ASSIGN_OR_RETURN(kernels::Conv2dF32 k,
+                           kernels::Conv2dF32::prepare(p, w, b, heuristic.choice(), a));
+      scratch.resize(k.scratch_bytes(1) / sizeof(float) + 16);
+      k.run(x.data(), y.data(), 1, scratch.data());  // warm-up: caches, first touch
+      double best = std::numeric_limits<double>::infinity();
+      for (int i = 0; i < runs; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        k.run(x.data(), y.data(), 1, scratch.data());
+        best = std::min(
+            best, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                      .count());
+      }
+      return best;
+    };
+    Result<std::string> chosen = c.tuner->choose(key, candidates, measure);
+    if (!chosen.ok()) return op_error(c, "{}", chosen.status().message());
+    if (const kernels::TuneRecord* r = c.tuner->find(key)) {
+      tuning_ = r->from_file ? fmt::format("from tuning file ({:.1f} µs)", r->us)
+                             : fmt::format("tuned {:.1f} µs, best of {}", r->us, r->candidates);
+      if (!r->runner_up.empty()) {
+        tuning_ += fmt::format("; runner-up {} {:.1f} µs", r->runner_up, r->runner_up_us);
+      }
+    }
+    if (chosen->empty()) return heuristic.algorithm();  // heuristic mode, no recorded plan
+    Result<ConvAlgorithm> a = parse(*chosen);
+    if (!a.ok()) return op_error(c, "{}", a.status().message());
+    return *a;
+  }
+
   std::optional<kernels::Conv2dF32> conv_;
   int64_t batch_ = 1;
+  std::string tuning_;
 };
 
 // ---- Gemm / MatMul ------------------------------------------------------------------------

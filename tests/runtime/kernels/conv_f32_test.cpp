@@ -13,7 +13,9 @@
 
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/conv_f32.h"
+#include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/f32_winograd.h"
+#include "ei8/runtime/kernels/gemm_f32.h"
 #include "f32_tolerance.h"
 
 namespace ei8::kernels {
@@ -834,8 +836,10 @@ TEST(Conv2dF32Pointwise, FlatPlanWithStagedTailIsBitExactWithIm2col) {
         std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
                                    std::numeric_limits<float>::quiet_NaN());
         conv->run(x.data(), y.data(), batch, scratch.data());
-        if (algo == ConvAlgorithm::kAuto) {
-          EXPECT_EQ(conv->algorithm(), ConvAlgorithm::kDirect);
+        if (algo == ConvAlgorithm::kAuto) {  // in place: the flat direct or transposed plan
+          EXPECT_TRUE(conv->algorithm() == ConvAlgorithm::kDirect ||
+                      conv->algorithm() == ConvAlgorithm::kTransposed)
+              << conv_algorithm_name(conv->algorithm());
         }
       };
       std::vector<float> flat, im2col;
@@ -967,6 +971,216 @@ TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
     expect_close(got[0], want, magnitude, p.k());
     ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
   }
+}
+
+// The transposed pointwise plan (AVX-512: output channels in the lanes, pixels broadcast):
+// bit-exact with the direct plan (its K blocks included) and with the AVX2 tier, within the
+// reference's tolerance. Seeded random 1×1 layers: planes 1..81 (below, at and above 7 and
+// 16·k), out_c 1..110 (remainders of the 48-channel blocks), K 1..300 (across the direct
+// plan's K blocks), every activation incl. SiLU, bias or not, batches 1..3; NaN-filled outputs.
+TEST(Conv2dF32Pointwise, TransposedPlanIsBitExactWithTheDirectPlan) {
+  if (!kernel_choice_available(KernelChoice::kAvx512)) GTEST_SKIP() << "needs AVX-512";
+  constexpr uint64_t kSeed = 20261212;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 0; i < 40; ++i) {
+    Conv2dParams p;
+    p.in_c = rng.uniform_int(0, 3) == 0 ? rng.uniform_int(129, 300) : rng.uniform_int(1, 70);
+    p.out_c = rng.uniform_int(1, 110);
+    p.in_h = rng.uniform_int(1, 9);
+    p.in_w = rng.uniform_int(1, 9);
+    p.act = random_activation(rng,
+                              {Activation::none(), Activation::relu(), Activation::clip(0.0f, 6.0f),
+                               Activation::leaky_relu(0.2f), Activation::silu()});
+    const bool with_bias = rng.uniform_int(0, 3) != 0;
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message() << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x"
+                                      << p.in_h << "x" << p.in_w << " -> " << p.out_c << ", act "
+                                      << static_cast<int>(p.act.kind) << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b =
+        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    const size_t n = static_cast<size_t>(batch * p.out_size());
+    std::vector<float> got[3];
+    const struct {
+      KernelChoice tier;
+      ConvAlgorithm algo;
+      const char* variant;
+    } plans[3] = {{KernelChoice::kAvx512, ConvAlgorithm::kTransposed, "avx512/transposed"},
+                  {KernelChoice::kAvx512, ConvAlgorithm::kDirect, nullptr},
+                  {KernelChoice::kAvx2, ConvAlgorithm::kDirect, "avx2"}};
+    for (int t = 0; t < 3; ++t) {
+      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, plans[t].tier, plans[t].algo);
+      ASSERT_TRUE(conv.ok()) << conv.status().message();
+      if (plans[t].variant != nullptr) {
+        EXPECT_EQ(conv->variant_name(), plans[t].variant);
+      }
+      got[t].assign(n, nan);
+      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float) + 1, nan);
+      conv->run(x.data(), got[t].data(), batch, scratch.data());
+    }
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * n)) << "vs direct";
+    ASSERT_EQ(0, std::memcmp(got[0].data(), got[2].data(), sizeof(float) * n)) << "vs avx2";
+    if (p.act.kind != ActKind::kSilu) {  // SiLU's bound: Conv2dF32Silu
+      Conv2dParams pb = p;
+      pb.batch = batch;
+      std::vector<float> want(n), magnitude(n);
+      ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+      pb.act = Activation::none();
+      ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+      expect_close(got[0], want, magnitude, p.k());
+    }
+  }
+}
+
+// Auto takes the transposed plan for pointwise layers on small planes that waste pixel lanes
+// (7×7, 1×1) on AVX-512 only; not where the plane fills the vectors (4×8 = 32) or is large.
+TEST(Conv2dF32Dispatch, AutoPicksTheTransposedPlanForSmallPointwisePlanes) {
+  const std::vector<float> w(320 * 1280, 0.01f);
+  const auto variant = [&](int64_t in_c, int64_t h, int64_t wd, int64_t out_c, KernelChoice k) {
+    Conv2dParams p;
+    p.in_c = in_c;
+    p.in_h = h;
+    p.in_w = wd;
+    p.out_c = out_c;
+    Result<Conv2dF32> c = Conv2dF32::prepare(p, std::span(w).first(in_c * out_c), {}, k);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? std::string(c->variant_name()) : std::string();
+  };
+  if (kernel_choice_available(KernelChoice::kAvx512)) {
+    EXPECT_EQ(variant(320, 7, 7, 1280, KernelChoice::kAuto), "avx512/transposed");
+    EXPECT_EQ(variant(1152, 1, 1, 48, KernelChoice::kAuto), "avx512/transposed");
+    EXPECT_NE(variant(64, 4, 8, 96, KernelChoice::kAuto), "avx512/transposed");
+    EXPECT_NE(variant(64, 14, 14, 96, KernelChoice::kAuto), "avx512/transposed");
+  }
+  if (kernel_choice_available(KernelChoice::kAvx2)) {
+    EXPECT_EQ(variant(320, 7, 7, 1280, KernelChoice::kAvx2), "avx2");
+  }
+  // Forced where it does not apply: one line, kUnsupported.
+  Conv2dParams p3 = small_params();
+  Result<Conv2dF32> c = Conv2dF32::prepare(p3, std::vector<float>(p3.weight_size(), 1.0f), {},
+                                           KernelChoice::kAuto, ConvAlgorithm::kTransposed);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(c.status().message().find("algorithm = transposed, must be a 1x1"), std::string::npos)
+      << c.status().message();
+}
+
+// The SiLU epilogue (Activation::silu(), the executor's Conv → Sigmoid·x fusion) gives, on
+// every fast tier and plan, the bits of the same convolution without activation followed by
+// silu_f32 on that tier: fusing changes no result. And it is within the reference's tolerance
+// (the conv's, times SiLU's Lipschitz constant 1.1, plus the fast Sigmoid's 3 ulp and the
+// product's rounding; non-Winograd plans). Seeded random layers of the shapes EfficientNet's SiLUs
+// follow — pointwise (flat plane, staged tail), depthwise 3×3 / 5×5 stride 1 "same" and stride 2, a
+// 3×3 stride-2 stem, 3×3 stride 1 (Winograd) — and general ones; widths around 8 and 16
+// lanes; batches 1..2; NaN-filled outputs and scratch.
+TEST(Conv2dF32Silu, FusedEpilogueIsTheConvolutionThenSiluBitForBit) {
+  constexpr uint64_t kSeed = 20261210;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  int compared = 0;
+  for (int i = 0; i < 48; ++i) {
+    Conv2dParams p;
+    const int kind = i % 6;
+    const int64_t c = rng.uniform_int(1, 20);
+    p.in_h = rng.uniform_int(1, 19);
+    p.in_w = rng.uniform_int(1, 37);
+    if (kind == 0) {  // pointwise
+      p.in_c = c;
+      p.out_c = rng.uniform_int(1, 24);
+    } else if (kind == 1 || kind == 2) {  // depthwise, stride 1 "same" / stride 2
+      p.in_c = p.out_c = p.groups = c;
+      p.kernel_h = p.kernel_w = rng.uniform_int(0, 1) == 0 ? 3 : 5;
+      p.stride_h = p.stride_w = kind == 1 ? 1 : 2;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = p.kernel_h / 2;
+    } else if (kind == 3 || kind == 4) {  // 3×3 stride 2 (stem) / stride 1 (Winograd)
+      p.in_c = rng.uniform_int(1, 5);
+      p.out_c = rng.uniform_int(1, 33);
+      p.kernel_h = p.kernel_w = 3;
+      p.stride_h = p.stride_w = kind == 3 ? 2 : 1;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    } else {  // general
+      p.groups = rng.uniform_int(1, 2);
+      p.in_c = p.groups * rng.uniform_int(1, 6);
+      p.out_c = p.groups * rng.uniform_int(1, 12);
+      p.kernel_h = rng.uniform_int(1, 4);
+      p.kernel_w = rng.uniform_int(1, 4);
+      p.stride_h = rng.uniform_int(1, 2);
+      p.stride_w = rng.uniform_int(1, 2);
+      p.pad_top = rng.uniform_int(0, 1);
+      p.pad_left = rng.uniform_int(0, 1);
+    }
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    p.act = Activation::silu();
+    const int64_t batch = rng.uniform_int(1, 2);
+    SCOPED_TRACE(::testing::Message()
+                 << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
+                 << p.in_w << " -> " << p.out_c << " k" << p.kernel_h << "x" << p.kernel_w << " s"
+                 << p.stride_h << "x" << p.stride_w << " g" << p.groups << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    const size_t n = static_cast<size_t>(batch * p.out_size());
+    std::vector<float> want(n), magnitude(n);
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    for (KernelChoice tier : registered_f32_kernels()) {
+      if (tier == KernelChoice::kRef || !kernel_choice_available(tier)) continue;
+      for (ConvAlgorithm algo : {ConvAlgorithm::kAuto, ConvAlgorithm::kDirect,
+                                 ConvAlgorithm::kIm2col, ConvAlgorithm::kWinograd}) {
+        if (algo == ConvAlgorithm::kWinograd && !winograd_applicable(p)) continue;
+        Result<Conv2dF32> fused = Conv2dF32::prepare(p, w, b, tier, algo);
+        Conv2dParams plain_p = p;
+        plain_p.act = Activation::none();
+        Result<Conv2dF32> plain = Conv2dF32::prepare(plain_p, w, b, tier, algo);
+        ASSERT_TRUE(fused.ok()) << fused.status().message();
+        ASSERT_TRUE(plain.ok()) << plain.status().message();
+        ASSERT_EQ(fused->variant_name(), plain->variant_name());
+        SCOPED_TRACE(std::string(fused->variant_name()));
+        std::vector<float> got(n, nan), sep(n, nan);
+        std::vector<float> scratch(
+            std::max(fused->scratch_bytes(batch), plain->scratch_bytes(batch)) / sizeof(float) + 1,
+            nan);
+        fused->run(x.data(), got.data(), batch, scratch.data());
+        std::fill(scratch.begin(), scratch.end(), nan);
+        plain->run(x.data(), sep.data(), batch, scratch.data());
+        silu_f32(tier, static_cast<int64_t>(n), sep.data(), sep.data());
+        ASSERT_EQ(0, std::memcmp(got.data(), sep.data(), sizeof(float) * n));
+        // Winograd's own bound is checked by ConvF32Variants; here the direct-sum bound.
+        for (size_t e = 0; e < n && fused->algorithm() != ConvAlgorithm::kWinograd; ++e) {
+          const double tol = 1.1 * testing::f32_tolerance(p.k(), magnitude[e]) +
+                             4.0 * std::numeric_limits<float>::epsilon() * std::fabs(want[e]) +
+                             1e-37;
+          ASSERT_LE(std::fabs(static_cast<double>(got[e]) - want[e]), tol)
+              << "element " << e << ": got " << got[e] << ", want " << want[e];
+        }
+        ++compared;
+      }
+    }
+  }
+  std::cout << "[ compared ] " << compared << " tier/plan/layer combinations\n";
+  EXPECT_GT(compared, 48);
+}
+
+// SiLU is a convolution epilogue only: the Gemm refuses it with one line.
+TEST(GemmF32Prepare, RefusesTheSiluEpilogue) {
+  GemmParams p;
+  p.m = 2;
+  p.n = 3;
+  p.k = 4;
+  p.act = Activation::silu();
+  const std::vector<float> b(12, 1.0f);
+  Result<GemmF32> g = GemmF32::prepare(p, b, {});
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().message(),
+            "cannot prepare gemm: activation = silu, must be none, relu, clip or leaky_relu");
 }
 
 TEST(Conv2dF32Dispatch, GroupedNarrowLayersTakeTheEightLaneRowsNotIm2col) {

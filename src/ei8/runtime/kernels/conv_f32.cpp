@@ -7,6 +7,7 @@
 #include <cstring>
 #include <span>
 
+#include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/f32_internal.h"
 
 namespace ei8::kernels {
@@ -93,8 +94,32 @@ std::string_view conv_algorithm_name(ConvAlgorithm a) {
       return "winograd";
     case ConvAlgorithm::kIm2col:
       return "im2col";
+    case ConvAlgorithm::kTransposed:
+      return "transposed";
   }
   return "?";
+}
+
+bool pointwise_t_applicable(const Conv2dParams& p) {
+  return p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0 &&
+         p.groups == 1;
+}
+
+// Whether the transposed pointwise plan uses clearly more lanes than the direct plan's pixel
+// vectors over the flattened plane (ceil(P/16) vectors of 16): planes below 64 pixels that are
+// not a multiple of 16 (7×7: 49 of 64 lanes; 1×1: 1 of 16), its own waste being the partial
+// tiles of 7 pixels and of 48 output channels.
+bool pointwise_t_pays_off(const Conv2dParams& p, KernelChoice tier) {
+  if (tier != KernelChoice::kAvx512 || !pointwise_t_applicable(p)) return false;
+  const int64_t plane = p.in_h * p.in_w;
+  if (plane >= 64) return false;
+  const auto round_up = [](int64_t n, int64_t m) { return (n + m - 1) / m * m; };
+  const int64_t mr = plane < 7 ? 1 : 7, oc_w = 16 * kPointwiseTNv;
+  const double direct = static_cast<double>(plane) / static_cast<double>(round_up(plane, 16));
+  const double transposed = static_cast<double>(plane * p.out_c) /
+                            static_cast<double>(round_up(plane, mr) * round_up(p.out_c, oc_w));
+  return transposed > direct + 0.05;
 }
 
 bool depthwise_flat_applicable(const Conv2dParams& p) {
@@ -167,6 +192,7 @@ std::string_view Conv2dF32::variant_name() const {
   if (impl_->choice == KernelChoice::kRef) return "ref";
   if (impl_->dw_flat) return "avx512/depthwise-flat";
   if (impl_->dw_s2) return "avx512/depthwise-s2";
+  if (impl_->pw_t) return "avx512/transposed";
   const int tier = impl_->choice == KernelChoice::kAvx512 ? 2
                    : impl_->choice == KernelChoice::kAvx2 ? 1
                                                           : 0;
@@ -204,6 +230,14 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
         "groups 1 convolution (kernel {}x{}, stride {}x{}, dilation {}x{}, groups {})",
         p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups);
   }
+  if (algorithm == ConvAlgorithm::kTransposed &&
+      (!pointwise_t_applicable(p) || resolve_kernel_choice(choice) != KernelChoice::kAvx512)) {
+    return unsupported(
+        "cannot prepare conv2d: algorithm = transposed, must be a 1x1, stride 1, unpadded, "
+        "groups 1 convolution on the avx512 tier (kernel {}x{}, stride {}x{}, groups {}, tier {})",
+        p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.groups,
+        kernel_choice_name(resolve_kernel_choice(choice)));
+  }
   if ((algorithm == ConvAlgorithm::kWinograd || algorithm == ConvAlgorithm::kIm2col) &&
       choice == KernelChoice::kRef) {
     return unsupported(
@@ -222,6 +256,24 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
       (algorithm == ConvAlgorithm::kAuto && winograd_applicable(p) &&
        winograd_pays_off(p, impl->choice))) {
     EI8_RETURN_IF_ERROR(impl->prepare_winograd(weight, bias));
+    return Conv2dF32(std::move(impl));
+  }
+
+  // Pointwise on a small plane, output channels in the lanes (PointwiseTArgs).
+  if (algorithm == ConvAlgorithm::kTransposed ||
+      (algorithm == ConvAlgorithm::kAuto && pointwise_t_pays_off(p, impl->choice))) {
+    Impl& m = *impl;
+    m.pw_t = true;
+    m.algorithm = ConvAlgorithm::kTransposed;
+    const int64_t w = 16 * kPointwiseTNv, blocks = (p.out_c + w - 1) / w, k = p.in_c;
+    m.wpack.assign(static_cast<size_t>(blocks * k * w), 0.0f);
+    m.bpack.assign(static_cast<size_t>(blocks * w), 0.0f);
+    for (int64_t oc = 0; oc < p.out_c; ++oc) {
+      for (int64_t kk = 0; kk < k; ++kk) {
+        m.wpack[static_cast<size_t>((oc / w * k + kk) * w + oc % w)] = weight[oc * k + kk];
+      }
+      if (!bias.empty()) m.bpack[static_cast<size_t>(oc)] = bias[oc];
+    }
     return Conv2dF32(std::move(impl));
   }
 
@@ -462,6 +514,9 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
   }
   if (m.algorithm == ConvAlgorithm::kWinograd) {
     m.run_winograd(input, output, batch, scratch);
+    // The Winograd tiles apply the clamp activations only (kSilu is the identity there): SiLU
+    // runs after, as silu_f32 would after an unfused convolution (the same bits).
+    if (p.act.kind == ActKind::kSilu) silu_f32(m.choice, batch * out_size, output, output);
     return;
   }
   if (m.dw_s2) {
@@ -473,6 +528,22 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
       dn.x = input + n * in_size;
       dn.y = output + n * out_size;
       conv2d_f32_depthwise_s2_avx512(dn);
+    }
+    return;
+  }
+  if (m.pw_t) {
+    PointwiseTArgs t{};
+    t.wt = m.wpack.data();
+    t.bias = m.bpack.data();
+    t.k = p.in_c;
+    t.plane = p.in_h * p.in_w;
+    t.out_c = p.out_c;
+    t.nv = kPointwiseTNv;
+    t.act = p.act;
+    for (int64_t n = 0; n < batch; ++n) {
+      t.x = input + n * in_size;
+      t.y = output + n * out_size;
+      conv2d_f32_pointwise_t_avx512(t);
     }
     return;
   }

@@ -82,10 +82,17 @@ Status conv2d_f32_ref(const Conv2dParams& p, std::span<const float> input,
 // over vectors of pixels within one output row of a padded / column-gathered copy of the
 // input, im2col over vectors of the flattened output (an im2col copy: K·out_h·out_w floats),
 // which wastes no lanes on narrow outputs. Every value can be forced (tests, tuning).
-enum class ConvAlgorithm { kAuto, kDirect, kWinograd, kIm2col };
-std::string_view conv_algorithm_name(ConvAlgorithm a);  // "auto", "direct", "winograd", "im2col"
+//
+// kTransposed (AVX-512 tier; 1×1, stride 1, no padding, groups 1): output channels in the
+// vector lanes and pixels broadcast, for small planes whose pixel vectors would waste lanes
+// (7×7, the 1×1 planes of squeeze-excitation blocks); bit-exact with kDirect.
+enum class ConvAlgorithm { kAuto, kDirect, kWinograd, kIm2col, kTransposed };
+// "auto", "direct", "winograd", "im2col", "transposed"
+std::string_view conv_algorithm_name(ConvAlgorithm a);
 // Whether Winograd F(2×2, 3×3) covers the shape (not whether it is faster).
 bool winograd_applicable(const Conv2dParams& p);
+// Whether the transposed pointwise plan covers the shape (on the avx512 tier).
+bool pointwise_t_applicable(const Conv2dParams& p);
 
 // A convolution prepared once for its shape and weights (any batch per run).
 //
@@ -114,7 +121,8 @@ class Conv2dF32 {
   // The algorithm actually used (never kAuto; kDirect for the kRef tier).
   ConvAlgorithm algorithm() const;
   // Tier and algorithm for profiles: "ref", "<tier>" (direct), "<tier>/winograd",
-  // "<tier>/im2col" with <tier> = generic, avx2 or avx512.
+  // "<tier>/im2col" with <tier> = generic, avx2 or avx512; "avx512/depthwise-flat",
+  // "avx512/depthwise-s2", "avx512/transposed".
   std::string_view variant_name() const;
 
   Conv2dF32(Conv2dF32&&) noexcept;

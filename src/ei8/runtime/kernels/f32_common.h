@@ -9,13 +9,17 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string_view>
 #include <vector>
 
 namespace ei8::kernels {
 
-enum class ActKind { kNone, kRelu, kClip, kLeakyRelu };
+// kSilu: x·sigmoid(x), fused only into convolutions (the executor's Conv → Sigmoid·x fusion);
+// the fast tiers compute it with silu_f32's expression (eltwise_f32.h), so fusing it changes
+// no bit of the tier's result.
+enum class ActKind { kNone, kRelu, kClip, kLeakyRelu, kSilu };
 
 // A pointwise activation fused into the producing kernel. Valid ranges: clip needs lo <= hi
 // (either may be ±inf); leaky_relu takes any finite alpha (ONNX default 0.01).
@@ -29,6 +33,7 @@ struct Activation {
   static Activation relu() { return {ActKind::kRelu}; }
   static Activation clip(float min, float max) { return {ActKind::kClip, min, max}; }
   static Activation leaky_relu(float a) { return {ActKind::kLeakyRelu, 0, 0, a}; }
+  static Activation silu() { return {ActKind::kSilu}; }
 
   // The specification every tier implements (NaN handling: relu/clip of NaN is unspecified).
   float apply(float x) const {
@@ -41,6 +46,8 @@ struct Activation {
         return std::min(std::max(x, lo), hi);
       case ActKind::kLeakyRelu:
         return x < 0.0f ? alpha * x : x;
+      case ActKind::kSilu:  // the reference Sigmoid (unary_f32_ref), then the Mul by x
+        return x * (1.0f / (1.0f + std::exp(-x)));
     }
     return x;
   }

@@ -103,6 +103,26 @@ struct PackedGemmArgs {
   Activation act;
 };
 
+// A pointwise convolution (1×1, stride 1, no padding, groups 1) on a small plane, with the
+// output channels in the vector lanes ("transposed" plan, AVX-512): a tile of MR pixels × NV
+// vectors of 16 output channels; per tap k the pixel values are broadcast and the packed
+// weights wt[block][k][16·NV] loaded; the results are stored lane by lane to y[oc][pixel].
+// Per output: bias, then the taps k = 0..K−1 in order by FMA, then the activation — the
+// direct plan's operations (its K blocks store and reload the exact partial sums), so the same
+// bits, with no lanes wasted on a plane that is not a multiple of 16 (7×7: 49 of 64 lanes in
+// the direct plan; 1×1, the squeeze-excitation convs: 1 of 16).
+struct PointwiseTArgs {
+  const float* x;     // [k][plane] (one image)
+  const float* wt;    // [ceil(out_c / (16·NV))][k][16·NV], zero past out_c
+  const float* bias;  // [ceil(out_c / (16·NV))·16·NV], zero-padded
+  float* y;           // [out_c][plane]
+  int64_t k, plane, out_c;
+  int nv;  // vectors of output channels per tile (kPointwiseTNv)
+  Activation act;
+};
+inline constexpr int kPointwiseTNv = 3;  // 7 pixels × 3 zmm = 21 accumulators + 3 + 1 of 32
+void conv2d_f32_pointwise_t_avx512(const PointwiseTArgs& args);
+
 // A depthwise stride-1 "same" convolution (groups = in_c = out_c, 3×3 or 5×5, dilation 1,
 // output plane = input plane) on the AVX-512 tier, read in place: vectors of 16 outputs run
 // over the flattened plane (position j = oh·W + ow) and tap t reads x[j + off[t]] with the lanes
@@ -265,6 +285,7 @@ struct Conv2dF32::Impl {
   std::vector<int32_t> tail_koff;
   // The AVX-512 depthwise plan over the flattened plane (DwFlatArgs): tap offsets, lane masks.
   bool dw_flat = false, dw_s2 = false;  // dw_s2: DwS2Args (weights in `weight`, bias in bpack)
+  bool pw_t = false;  // PointwiseTArgs (algorithm kTransposed): weights in wpack, bias in bpack
   std::vector<int32_t> dw_off;
   std::vector<uint16_t> dw_mask;
   // kStrided: each staged row holds gather_taps blocks of gather_n floats (a multiple of 8),

@@ -20,9 +20,16 @@
 namespace ei8::kernels::tiles {
 
 // The epilogue every tile applies: clamp(v, lo, hi) covers none (±inf), relu (0, inf) and
-// clip; leaky_relu is the one non-clamp activation (kLeaky). The bounds are kept as floats and
-// broadcast when applied: three vectors live across a tile's K loop would push a 24-accumulator
-// AVX-512 tile (24 + 4 operands + 1 broadcast of 32 zmm) into spilling its operands.
+// clip; leaky_relu (kEpiLeaky) and silu (kEpiSilu, the convolution tiles only: Ops::silu,
+// silu_f32's expression) are the non-clamp ones. The bounds are kept as floats and broadcast
+// when applied: three vectors live across a tile's K loop would push a 24-accumulator AVX-512
+// tile (24 + 4 operands + 1 broadcast of 32 zmm) into spilling its operands.
+inline constexpr int kEpiClamp = 0, kEpiLeaky = 1, kEpiSilu = 2;
+inline int epi_mode(const Activation& act) {
+  return act.kind == ActKind::kLeakyRelu ? kEpiLeaky
+         : act.kind == ActKind::kSilu    ? kEpiSilu
+                                         : kEpiClamp;
+}
 template <class Ops>
 struct Epi {
   float lo, hi, alpha;
@@ -34,9 +41,11 @@ struct Epi {
     if (act.kind == ActKind::kClip) lo = act.lo, hi = act.hi;
     alpha = act.alpha;
   }
-  template <bool kLeaky>
+  // kMode: kEpiClamp, kEpiLeaky or kEpiSilu (a bool `leaky` converts to the first two).
+  template <int kMode>
   typename Ops::V apply(typename Ops::V v) const {
-    if constexpr (kLeaky) return Ops::leaky(v, Ops::bcast(&alpha));
+    if constexpr (kMode == kEpiSilu) return Ops::silu(v);
+    if constexpr (kMode == kEpiLeaky) return Ops::leaky(v, Ops::bcast(&alpha));
     return Ops::min(Ops::max(v, Ops::bcast(&lo)), Ops::bcast(&hi));
   }
 };
@@ -57,7 +66,7 @@ struct VecGroup {
 // K blocking: taps [k0, k1) only, `w` = this row block's packed weights of that K block
 // ([k1 − k0][MR], f32_internal.h). The first block starts from the bias, later blocks from the
 // partial sums left in dst; only the last block applies the activation (`last`).
-template <class Ops, int MR, int NV, bool kLeaky>
+template <class Ops, int MR, int NV, int kMode>
 [[gnu::always_inline]] inline void conv_tile(const DirectConvArgs& a, const VecGroup<NV>& g,
                                              const float* w, const float* bias, int rows,
                                              int64_t oc0, const Epi<Ops>& epi, int64_t k0,
@@ -118,7 +127,7 @@ template <class Ops, int MR, int NV, bool kLeaky>
     for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) {
-        Ops::store(dst + r * a.out_plane + g.out[j], epi.template apply<kLeaky>(acc[r][j]));
+        Ops::store(dst + r * a.out_plane + g.out[j], epi.template apply<kMode>(acc[r][j]));
       }
     }
     return;
@@ -129,7 +138,7 @@ template <class Ops, int MR, int NV, bool kLeaky>
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
       if (j >= g.count) break;
-      const V v = epi.template apply<kLeaky>(acc[r][j]);
+      const V v = epi.template apply<kMode>(acc[r][j]);
       float* out = dst + r * a.out_plane + g.out[j];
       if (g.len[j] == Ops::kL) {
         Ops::store(out, v);
@@ -140,7 +149,7 @@ template <class Ops, int MR, int NV, bool kLeaky>
   }
 }
 
-template <class Ops, int MR, int NV, bool kLeaky>
+template <class Ops, int MR, int NV, int kMode>
 void conv_direct(const DirectConvArgs& a) {
   const Epi<Ops> epi(a.act);
   const int64_t blocks = (a.out_c + MR - 1) / MR;
@@ -163,8 +172,8 @@ void conv_direct(const DirectConvArgs& a) {
       const int64_t k1 = std::min(a.k, k0 + kc);
       for (int64_t b = 0; b < blocks; ++b) {
         const int rows = static_cast<int>(std::min<int64_t>(MR, a.out_c - b * MR));
-        conv_tile<Ops, MR, NV, kLeaky>(a, g, a.wpack + (k0 * blocks + b * (k1 - k0)) * MR,
-                                       a.bias + b * MR, rows, b * MR, epi, k0, k1);
+        conv_tile<Ops, MR, NV, kMode>(a, g, a.wpack + (k0 * blocks + b * (k1 - k0)) * MR,
+                                      a.bias + b * MR, rows, b * MR, epi, k0, k1);
       }
     }
   }
@@ -172,10 +181,13 @@ void conv_direct(const DirectConvArgs& a) {
 
 template <class Ops, int MR, int NV>
 void conv_direct_act(const DirectConvArgs& a) {
-  if (a.act.kind == ActKind::kLeakyRelu) {
-    conv_direct<Ops, MR, NV, true>(a);
-  } else {
-    conv_direct<Ops, MR, NV, false>(a);
+  switch (epi_mode(a.act)) {
+    case kEpiLeaky:
+      return conv_direct<Ops, MR, NV, kEpiLeaky>(a);
+    case kEpiSilu:
+      return conv_direct<Ops, MR, NV, kEpiSilu>(a);
+    default:
+      return conv_direct<Ops, MR, NV, kEpiClamp>(a);
   }
 }
 
@@ -184,7 +196,7 @@ void conv_direct_act(const DirectConvArgs& a) {
 // register file, re-read as FMA memory operands), the tap offsets hoisted, the tap loop fully
 // unrolled, and NV independent pixel vectors per step. Every output is the same sum in the
 // same order as conv_tile's (bias, then taps 0..K−1 by FMA): the same bits.
-template <class Ops, int K, int NV, bool kLeaky>
+template <class Ops, int K, int NV, int kMode>
 void conv_depthwise(const DirectConvArgs& a) {
   using V = typename Ops::V;
   const Epi<Ops> epi(a.act);
@@ -198,7 +210,7 @@ void conv_depthwise(const DirectConvArgs& a) {
   const V bias = Ops::bcast(a.bias);
   const auto store = [&](int64_t v, V acc) {
     float* out = a.dst + a.vout[v];
-    const V y = epi.template apply<kLeaky>(acc);
+    const V y = epi.template apply<kMode>(acc);
     if (a.vlen[v] == Ops::kL) {
       Ops::store(out, y);
     } else {
@@ -234,11 +246,102 @@ void conv_depthwise(const DirectConvArgs& a) {
 template <class Ops, int K>
 void conv_depthwise_act(const DirectConvArgs& a) {
   constexpr int kNv = Ops::kRegs >= 32 ? 8 : 4;
-  if (a.act.kind == ActKind::kLeakyRelu) {
-    conv_depthwise<Ops, K, kNv, true>(a);
-  } else {
-    conv_depthwise<Ops, K, kNv, false>(a);
+  switch (epi_mode(a.act)) {
+    case kEpiLeaky:
+      return conv_depthwise<Ops, K, kNv, kEpiLeaky>(a);
+    case kEpiSilu:
+      return conv_depthwise<Ops, K, kNv, kEpiSilu>(a);
+    default:
+      return conv_depthwise<Ops, K, kNv, kEpiClamp>(a);
   }
+}
+
+// PointwiseTArgs (f32_internal.h): MR pixels × NV vectors of output channels per tile; pixels
+// past the plane repeat its last pixel (computed, never stored). Planes up to kPwTBlockPlane
+// pixels run the taps in K blocks whose weights (≤ 32 KiB) stay in L1 while every pixel tile
+// reads them; the partial sums wait in `part` as floats (stored and reloaded exactly, as the
+// direct plan's K blocks: the same bits as one pass).
+inline constexpr int64_t kPwTBlockPlane = 64;
+template <class Ops, int MR, int NV, int kMode>
+void conv_pointwise_t(const PointwiseTArgs& a) {
+  using V = typename Ops::V;
+  constexpr int kL = Ops::kL, kW = kL * NV;
+  constexpr int64_t kRows = (kPwTBlockPlane + MR - 1) / MR * MR;
+  const Epi<Ops> epi(a.act);
+  const int64_t p_last = a.plane - 1;
+  const int64_t kc = a.plane <= kPwTBlockPlane ? std::max<int64_t>(1, 32768 / (kW * 4)) : a.k;
+  alignas(64) float part[kRows * kW];
+  for (int64_t oc0 = 0; oc0 < a.out_c; oc0 += kW) {
+    const float* wb = a.wt + oc0 * a.k;  // block oc0 / kW: k·kW floats
+    const int64_t oc_n = std::min<int64_t>(kW, a.out_c - oc0);
+    for (int64_t k0 = 0; k0 < a.k; k0 += kc) {
+      const int64_t k1 = std::min(a.k, k0 + kc);
+      const bool first = k0 == 0, last = k1 == a.k;
+      for (int64_t p0 = 0; p0 < a.plane; p0 += MR) {
+        V acc[MR][NV];
+        float* pp = part + p0 * kW;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; ++j) {
+          const V bv = Ops::load(a.bias + oc0 + kL * j);
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) acc[r][j] = first ? bv : Ops::load(pp + r * kW + kL * j);
+        }
+        const float* xp[MR];
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) xp[r] = a.x + std::min(p0 + r, p_last);
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          V b[NV];
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) b[j] = Ops::load(wb + kk * kW + kL * j);
+          const int64_t xo = kk * a.plane;
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) {
+            const V xv = Ops::bcast(xp[r] + xo);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) acc[r][j] = Ops::fma(b[j], xv, acc[r][j]);
+          }
+        }
+        if (!last) {  // partial sums, no activation (rows ≤ kRows: the plane is ≤ 64 here)
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; ++j) Ops::store(pp + r * kW + kL * j, acc[r][j]);
+          }
+          continue;
+        }
+        const int rows = static_cast<int>(std::min<int64_t>(MR, a.plane - p0));
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+          if (r >= rows) break;
+#pragma GCC unroll 4
+          for (int j = 0; j < NV; ++j) {
+            alignas(64) float lanes[kL];
+            Ops::store(lanes, epi.template apply<kMode>(acc[r][j]));
+            const int n = static_cast<int>(std::min<int64_t>(kL, oc_n - kL * j));
+            float* y = a.y + (oc0 + kL * j) * a.plane + p0 + r;
+            for (int l = 0; l < n; ++l) y[l * a.plane] = lanes[l];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class Ops, int NV>
+void conv_pointwise_t_dispatch(const PointwiseTArgs& a) {
+  // 7 pixels per tile (49 = 7·7 exactly); planes below 7 take one pixel per tile.
+  const auto run = [&]<int MR>() {
+    switch (epi_mode(a.act)) {
+      case kEpiLeaky:
+        return conv_pointwise_t<Ops, MR, NV, kEpiLeaky>(a);
+      case kEpiSilu:
+        return conv_pointwise_t<Ops, MR, NV, kEpiSilu>(a);
+      default:
+        return conv_pointwise_t<Ops, MR, NV, kEpiClamp>(a);
+    }
+  };
+  if (a.plane < 7) return run.template operator()<1>();
+  run.template operator()<7>();
 }
 
 // The tile shapes (f32_internal.h, direct_tile_nv): MR·NV accumulators + NV operands + 1

@@ -52,6 +52,10 @@ Status GemmParams::validate() const {
     return invalid_argument("cannot prepare gemm: leaky_relu alpha = {}, must be finite",
                             act.alpha);
   }
+  if (act.kind == ActKind::kSilu) {  // fused into convolutions only (f32_common.h)
+    return invalid_argument(
+        "cannot prepare gemm: activation = silu, must be none, relu, clip or leaky_relu");
+  }
   return {};
 }
 

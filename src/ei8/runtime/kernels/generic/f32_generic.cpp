@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "ei8/runtime/kernels/eltwise_math.h"
 #include "ei8/runtime/kernels/eltwise_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles_winograd.h"
@@ -43,6 +44,13 @@ struct PortableOps {
   static V max(V v, V lo) { return v < lo ? lo : v; }
   static V min(V v, V hi) { return hi < v ? hi : v; }
   static V leaky(V v, V alpha) { return v < set1(0.0f) ? alpha * v : v; }
+  // x·σ(x) per lane with eltwise_generic's scalar Sigmoid (silu_f32's bits; this file is
+  // compiled with -ffp-contract=off as that one).
+  static V silu(V v) {
+    V y;
+    for (int i = 0; i < kL; ++i) y[i] = v[i] * sigmoid_poly::sigmoid_scalar(v[i]);
+    return y;
+  }
   static void store(float* p, V v) { std::memcpy(p, &v, sizeof(V)); }
   static void store_n(float* p, V v, int n) {
     for (int i = 0; i < n; ++i) p[i] = v[i];

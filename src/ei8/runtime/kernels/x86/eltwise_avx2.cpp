@@ -7,50 +7,15 @@
 
 #include <cstdint>
 
-#include "ei8/runtime/kernels/eltwise_math.h"
 #include "ei8/runtime/kernels/f32_internal.h"
+#include "ei8/runtime/kernels/x86/sigmoid_x86.h"
 
 namespace ei8::kernels {
 namespace {
 
-namespace sp = sigmoid_poly;
-
 inline __m256i lanes_below(int64_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(n)),
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-// σ(x) per lane (eltwise_math.h).
-[[gnu::always_inline]] inline __m256 sigmoid8(__m256 x) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  // t = max(−|x|, −104); a NaN x gives −104 here (vmaxps returns its second operand) and is put
-  // back at the end.
-  const __m256 t = _mm256_max_ps(_mm256_or_ps(x, sign), _mm256_set1_ps(sp::kMinT));
-  const __m256 kf = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(sp::kLog2e)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(kf, _mm256_set1_ps(sp::kLn2Hi), t);
-  r = _mm256_fnmadd_ps(kf, _mm256_set1_ps(sp::kLn2Lo), r);
-  __m256 p = _mm256_set1_ps(sp::kC[7]);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[6]));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[5]));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[4]));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[3]));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[2]));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[1]));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(sp::kC[0]));
-  // 2^k1 · 2^k2, k1 = floor(k / 2) (as the scalar form), k2 = k − k1, both in [−75, 0].
-  const __m256i k = _mm256_cvtps_epi32(kf);
-  const __m256i k1 = _mm256_srai_epi32(k, 1);
-  const __m256i k2 = _mm256_sub_epi32(k, k1);
-  const __m256i bias = _mm256_set1_epi32(127);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
-  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
-  const __m256 e = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-  const __m256 one = _mm256_set1_ps(1.0f);
-  // x < 0 (the sign bit; −0 gives e/(1+e) = 1/2 as well): e / (1 + e), else 1 / (1 + e).
-  const __m256 num = _mm256_blendv_ps(one, e, x);
-  const __m256 y = _mm256_div_ps(num, _mm256_add_ps(one, e));
-  return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
 template <FastUnary kOp>

@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include "ei8/runtime/kernels/x86/sigmoid_x86.h"
+
 namespace ei8::kernels {
 namespace {  // NOLINT(google-build-namespaces): one private copy per tier translation unit
 
@@ -30,6 +32,8 @@ struct Avx2Ops {
     const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
     return _mm256_blendv_ps(v, _mm256_mul_ps(v, alpha), neg);
   }
+  // x·σ(x): silu_f32's expression (x86/sigmoid_x86.h), the SiLU epilogue.
+  static V silu(V v) { return _mm256_mul_ps(v, sigmoid8(v)); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static __m256i lanes_below(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));

@@ -13,6 +13,7 @@
 #include "ei8/runtime/kernels/f32_tiles.h"
 #include "ei8/runtime/kernels/f32_tiles_winograd.h"
 #include "ei8/runtime/kernels/x86/f32_avx2_ops.h"
+#include "ei8/runtime/kernels/x86/sigmoid_x86.h"
 
 namespace ei8::kernels {
 namespace {
@@ -34,6 +35,8 @@ struct Avx512Ops {
     const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
     return _mm512_mask_mul_ps(v, neg, v, alpha);
   }
+  // x·σ(x) with sigmoid8's operations on 16 lanes: silu_f32's bits (x86/sigmoid_x86.h).
+  static V silu(V v) { return _mm512_mul_ps(v, sigmoid16(v)); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static __mmask16 lanes_below(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
   // Lanes ≥ n are neither written nor read (AVX-512 masks suppress their faults).
@@ -43,7 +46,7 @@ struct Avx512Ops {
 
 // DwFlatArgs (f32_internal.h) with a compile-time tap count: NV vectors per step, the K
 // weights broadcast once per channel (K = 25 leaves them to memory operands).
-template <int K, int NV, bool kLeaky>
+template <int K, int NV, int kMode>
 void depthwise_flat(const DwFlatArgs& a) {
   using V = __m512;
   const tiles::Epi<Avx512Ops> epi(a.act);
@@ -74,7 +77,7 @@ void depthwise_flat(const DwFlatArgs& a) {
       }
 #pragma GCC unroll 8
       for (int j = 0; j < N; ++j) {
-        const V r = epi.template apply<kLeaky>(acc[j]);
+        const V r = epi.template apply<kMode>(acc[j]);
         if (v0 + j == a.n_vec - 1) {
           _mm512_mask_storeu_ps(y + 16 * (v0 + j), last_mask, r);
         } else {
@@ -90,15 +93,18 @@ void depthwise_flat(const DwFlatArgs& a) {
 
 template <int K>
 void depthwise_flat_act(const DwFlatArgs& a) {
-  if (a.act.kind == ActKind::kLeakyRelu) {
-    depthwise_flat<K, 4, true>(a);
-  } else {
-    depthwise_flat<K, 4, false>(a);
+  switch (tiles::epi_mode(a.act)) {
+    case tiles::kEpiLeaky:
+      return depthwise_flat<K, 4, tiles::kEpiLeaky>(a);
+    case tiles::kEpiSilu:
+      return depthwise_flat<K, 4, tiles::kEpiSilu>(a);
+    default:
+      return depthwise_flat<K, 4, tiles::kEpiClamp>(a);
   }
 }
 
 // DwS2Args (f32_internal.h): R output rows × one vector of 16 outputs per step.
-template <int K, bool kLeaky>
+template <int K, int kMode>
 void depthwise_s2(const DwS2Args& a) {
   using V = __m512;
   constexpr int kR = 4, kPairs = (K + 1) / 2;
@@ -160,7 +166,7 @@ void depthwise_s2(const DwS2Args& a) {
         for (int r = 0; r < kR; ++r) {
           if (r < rows) {
             _mm512_mask_storeu_ps(y + (oh0 + r) * a.out_w + ow0, store_mask,
-                                  epi.template apply<kLeaky>(acc[r]));
+                                  epi.template apply<kMode>(acc[r]));
           }
         }
       }
@@ -170,10 +176,13 @@ void depthwise_s2(const DwS2Args& a) {
 
 template <int K>
 void depthwise_s2_act(const DwS2Args& a) {
-  if (a.act.kind == ActKind::kLeakyRelu) {
-    depthwise_s2<K, true>(a);
-  } else {
-    depthwise_s2<K, false>(a);
+  switch (tiles::epi_mode(a.act)) {
+    case tiles::kEpiLeaky:
+      return depthwise_s2<K, tiles::kEpiLeaky>(a);
+    case tiles::kEpiSilu:
+      return depthwise_s2<K, tiles::kEpiSilu>(a);
+    default:
+      return depthwise_s2<K, tiles::kEpiClamp>(a);
   }
 }
 
@@ -193,6 +202,10 @@ void conv2d_f32_depthwise_flat_avx512(const DwFlatArgs& args) {
   } else {
     depthwise_flat_act<9>(args);
   }
+}
+
+void conv2d_f32_pointwise_t_avx512(const PointwiseTArgs& args) {
+  tiles::conv_pointwise_t_dispatch<Avx512Ops, kPointwiseTNv>(args);
 }
 
 void conv2d_f32_direct_avx512(const DirectConvArgs& args) {
