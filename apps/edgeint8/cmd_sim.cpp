@@ -134,18 +134,9 @@ Status run_sim(const SimOptions& o) {
     return io_error("cannot create output directory: -p = '{}', must be a writable directory: {}",
                     o.outdir, ec.message());
   }
-  const arch::ScaleSimReports reports = arch::format_reports(stats);
-  EI8_RETURN_IF_ERROR(out.add(dir + "/COMPUTE_REPORT.csv", reports.compute));
-  EI8_RETURN_IF_ERROR(out.add(dir + "/BANDWIDTH_REPORT.csv", reports.bandwidth));
-  EI8_RETURN_IF_ERROR(out.add(dir + "/DETAILED_ACCESS_REPORT.csv", reports.detailed));
-  if (o.energy || !o.energy_table.empty()) {
-    std::vector<std::string> names;
-    for (const arch::Layer& l : layers) names.push_back(l.name);
-    EI8_RETURN_IF_ERROR(out.add(dir + "/ENERGY_REPORT.csv",
-                                arch::format_energy_report(names, stats, table, cfg.array)));
-    EI8_RETURN_IF_ERROR(out.add(dir + "/ROOFLINE_REPORT.csv",
-                                arch::format_roofline_report(names, stats, cfg.array)));
-  }
+  const bool with_energy = o.energy || !o.energy_table.empty();
+  EI8_RETURN_IF_ERROR(pipeline::add_sim_reports(out, dir, layers, stats, cfg.array,
+                                                with_energy ? &table : nullptr));
   EI8_RETURN_IF_ERROR(out.commit());
 
   if (o.json) {

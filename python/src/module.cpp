@@ -958,18 +958,9 @@ py::object simulate(const std::string& config, const std::string& topology,
                    "directory: {}",
                    outdir, ec.message()));
     }
-    const arch::ScaleSimReports reports = arch::format_reports(stats);
-    check(out.add(dir + "/COMPUTE_REPORT.csv", reports.compute));
-    check(out.add(dir + "/BANDWIDTH_REPORT.csv", reports.bandwidth));
-    check(out.add(dir + "/DETAILED_ACCESS_REPORT.csv", reports.detailed));
-    if (energy || !energy_table.empty()) {
-      std::vector<std::string> names;
-      for (const arch::Layer& l : layers) names.push_back(l.name);
-      check(out.add(dir + "/ENERGY_REPORT.csv",
-                    arch::format_energy_report(names, stats, table, cfg.array)));
-      check(out.add(dir + "/ROOFLINE_REPORT.csv",
-                    arch::format_roofline_report(names, stats, cfg.array)));
-    }
+    const bool with_energy = energy || !energy_table.empty();
+    check(pipeline::add_sim_reports(out, dir, layers, stats, cfg.array,
+                                    with_energy ? &table : nullptr));
     check(out.commit());
   }
   warn_all(warnings);
