@@ -701,8 +701,9 @@ void register_quantize(CLI::App& app) {
       ->each([a](const std::string&) { a->max_drop_given = true; })
       ->default_str("");  // no default: absent = no mixed precision
   sub->add_option("--cost", a->cost,
-                  "With --max-drop: choose int8/float per layer (every combination up to 6 "
-                  "layers) minimising bytes | latency (measured, integer engine, batch 1) | "
+                  "With --max-drop: choose int8/int16 (A16W8)/float per layer (every combination "
+                  "up to 4 layers, else greedy by accuracy gain per cost) minimising bytes | "
+                  "latency (measured, integer engine, batch 1) | "
                   "cycles | energy (arch simulator, --arch-config); writes "
                   "<sweep-out>/mixed_precision_pareto.csv (Pareto set, chosen point) and "
                   "mixed_precision_prices.csv");

@@ -148,7 +148,7 @@ TEST_F(QuantCli, PricedMixedPrecisionWritesTheParetoSet) {
     ASSERT_EQ(r.rc, 0) << r.err;
     const nlohmann::json j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["cost"], cost);
-    EXPECT_EQ(j["points"].size(), 8u);
+    EXPECT_EQ(j["points"].size(), 27u);  // 3^3: int8 / int16 / float per layer
     EXPECT_EQ(j["chosen"]["pareto"], "yes");
     EXPECT_EQ(j["chosen"]["within_target"], "yes");
     EXPECT_EQ(j["chosen"]["chosen"], "yes");

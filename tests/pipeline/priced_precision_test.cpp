@@ -24,6 +24,24 @@ namespace {
 
 constexpr uint64_t kSeed = 20261209;
 
+// The sanitizer build (-O0) evaluates one cost metric per search test and fewer samples: every
+// configuration is a quantization and an integer-engine run (int16 layers on reference loops).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+const std::vector<CostMetric> kSearchMetrics =
+    kSanitized
+        ? std::vector<CostMetric>{CostMetric::kEnergy}
+        : std::vector<CostMetric>{CostMetric::kBytes, CostMetric::kCycles, CostMetric::kEnergy};
+
 Tensor inputs(uint64_t seed, int64_t n) {
   Rng rng(seed);
   return random_tensor(rng, {n, 3, 8, 8}, -1.0f, 1.0f);
@@ -54,13 +72,14 @@ struct Problem {
   EvalSet ev;
 };
 
-Problem problem() {
-  Problem s{sensitive_model(), {}, {}};
-  const Tensor calib = inputs(kSeed + 1, 128), x = inputs(kSeed + 2, 400);
+Problem problem(Graph g = sensitive_model(),
+                WeightGranularity weights = WeightGranularity::kPerTensor) {
+  Problem s{std::move(g), {}, {}};
+  const Tensor calib = inputs(kSeed + 1, 128), x = inputs(kSeed + 2, kSanitized ? 120 : 240);
   Result<Statistics> st = collect_statistics(s.g, calib, {});
   EXPECT_TRUE(st.ok());
   PtqOptions po;
-  po.weights = WeightGranularity::kPerTensor;
+  po.weights = weights;
   CalibParams cp;
   cp.method = CalibMethod::kMinMax;
   s.table = make_table(st.value(), calib_target(po, cp)).value();
@@ -96,13 +115,13 @@ PricedOptions options(CostMetric c) {
 TEST(PricedPrecision, ChosenPointMeetsTheDropIsOnTheParetoSetAndIsTheCheapest) {
   std::printf("seed %llu\n", static_cast<unsigned long long>(kSeed));
   const Problem s = problem();
-  for (CostMetric c : {CostMetric::kBytes, CostMetric::kCycles, CostMetric::kEnergy}) {
+  for (CostMetric c : kSearchMetrics) {
     SCOPED_TRACE(cost_metric_name(c));
     Result<PricedResult> r = priced_mixed_precision(s.g, s.table, s.ev, options(c));
     ASSERT_TRUE(r.ok()) << r.status().message();
     ASSERT_EQ(r->layers, (std::vector<std::string>{"conv1", "conv2", "fc"}));
     EXPECT_TRUE(r->exhaustive);
-    ASSERT_EQ(r->points.size(), 8u);
+    ASSERT_EQ(r->points.size(), 27u);  // 3^3: int8 / int16 / float per layer
     // The all-int8 point is deliberately off target: the search has something to do.
     EXPECT_EQ(r->points[0].label, "all int8");
     EXPECT_GT(r->points[0].drop_points, 5.0) << r->points[0].drop_points;
@@ -123,12 +142,26 @@ TEST(PricedPrecision, ChosenPointMeetsTheDropIsOnTheParetoSetAndIsTheCheapest) {
       }
       EXPECT_EQ(p.pareto, !dominated) << p.label;
     }
-    // A float layer never costs less than its int8 form (cycles: the same on a compute-bound
-    // layer), and in total float costs more.
+    // A float layer never costs less than its int16 form, nor int16 less than int8 (cycles:
+    // the same on a compute-bound layer), and in total float costs more.
     for (const LayerPrice& lp : r->prices) {
       EXPECT_GE(lp.cost[static_cast<size_t>(LayerPrecision::kFloat)],
+                lp.cost[static_cast<size_t>(LayerPrecision::kInt16)])
+          << lp.node;
+      EXPECT_GE(lp.cost[static_cast<size_t>(LayerPrecision::kInt16)],
                 lp.cost[static_cast<size_t>(LayerPrecision::kInt8)])
           << lp.node;
+    }
+    if (c != CostMetric::kCycles) {
+      // Bytes and energy: int16 is strictly cheaper than float, dearer than int8, per layer.
+      for (const LayerPrice& lp : r->prices) {
+        EXPECT_LT(lp.cost[static_cast<size_t>(LayerPrecision::kInt16)],
+                  lp.cost[static_cast<size_t>(LayerPrecision::kFloat)])
+            << lp.node;
+        EXPECT_GT(lp.cost[static_cast<size_t>(LayerPrecision::kInt16)],
+                  lp.cost[static_cast<size_t>(LayerPrecision::kInt8)])
+            << lp.node;
+      }
     }
     EXPECT_GT(r->points.back().cost, r->points[0].cost);
     std::printf("%s: chosen '%s' drop %.2f cost %.6g (all int8 %.6g, all float %.6g)\n",
@@ -137,7 +170,64 @@ TEST(PricedPrecision, ChosenPointMeetsTheDropIsOnTheParetoSetAndIsTheCheapest) {
     // The chosen model is the chosen configuration.
     EXPECT_EQ(r->model.layers.size(),
               static_cast<size_t>(
-                  std::count(ch.precision.begin(), ch.precision.end(), LayerPrecision::kInt8)));
+                  std::count_if(ch.precision.begin(), ch.precision.end(),
+                                [](LayerPrecision p) { return p != LayerPrecision::kFloat; })));
+    for (size_t i = 0; i < r->layers.size(); ++i) {
+      if (ch.precision[i] != LayerPrecision::kInt16) continue;
+      const auto it = std::find_if(r->model.layers.begin(), r->model.layers.end(),
+                                   [&](const QuantizedLayer& l) { return l.node == r->layers[i]; });
+      ASSERT_NE(it, r->model.layers.end());
+      EXPECT_EQ(it->precision, LayerPrecision::kInt16) << r->layers[i];
+    }
+  }
+}
+
+// activation_outlier_cnn (test_graphs.h), per-channel weights: conv1's output holds an unread
+// channel near 300, so int8 activations crush the others and int16 keeps them; the weights are
+// fine. On every metric where int16 is cheaper than float (bytes, energy), the chosen point uses
+// int16 and no float layer. The greedy search (not exhaustive) meets the same target with fewer
+// evaluations and a chosen point on the Pareto set of what it evaluated, never cheaper than the
+// exhaustive optimum.
+TEST(PricedPrecision, Int16IsChosenWhereItIsCheaperAndTheGreedySearchMeetsTheTarget) {
+  Graph g = activation_outlier_cnn(kSeed);
+  ASSERT_TRUE(optimize(g).ok());
+  const Problem s = problem(std::move(g), WeightGranularity::kPerChannel);
+  for (CostMetric c : kSearchMetrics) {
+    SCOPED_TRACE(cost_metric_name(c));
+    PricedOptions eo = options(c);
+    eo.ptq.weights = WeightGranularity::kPerChannel;
+    Result<PricedResult> ex = priced_mixed_precision(s.g, s.table, s.ev, eo);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    const PricedPoint& ec = ex->points[ex->chosen];
+    if (c != CostMetric::kCycles) {
+      EXPECT_EQ(std::count(ec.precision.begin(), ec.precision.end(), LayerPrecision::kFloat), 0)
+          << ec.label;
+      EXPECT_GE(std::count(ec.precision.begin(), ec.precision.end(), LayerPrecision::kInt16), 1)
+          << ec.label;
+    }
+    EXPECT_GE(ex->points[0].drop_points, 1.0);  // all int8 (4.5 points with this seed)
+    PricedOptions o = eo;
+    o.max_exhaustive_layers = 0;
+    o.ranking = {"conv2", "conv1", "fc"};
+    Result<PricedResult> gr = priced_mixed_precision(s.g, s.table, s.ev, o);
+    ASSERT_TRUE(gr.ok()) << gr.status().message();
+    EXPECT_FALSE(gr->exhaustive);
+    ASSERT_TRUE(gr->reached) << gr->message;
+    const PricedPoint& gc = gr->points[gr->chosen];
+    EXPECT_TRUE(gc.within_target);
+    EXPECT_TRUE(gc.pareto);
+    EXPECT_LT(gr->points.size(), ex->points.size());
+    EXPECT_GE(gc.cost, ec.cost);
+    // The same configuration costs the same in both searches.
+    for (const PricedPoint& p : ex->points) {
+      if (p.precision == gc.precision) {
+        EXPECT_DOUBLE_EQ(p.cost, gc.cost);
+        EXPECT_DOUBLE_EQ(p.accuracy, gc.accuracy);
+      }
+    }
+    std::printf("%s: exhaustive chose '%s' at %.6g (%zu points); greedy '%s' at %.6g (%zu)\n",
+                std::string(cost_metric_name(c)).c_str(), ec.label.c_str(), ec.cost,
+                ex->points.size(), gc.label.c_str(), gc.cost, gr->points.size());
   }
 }
 
@@ -148,11 +238,15 @@ TEST(PricedPrecision, CostsAreTheSimulatorsPerLayerNumbers) {
   Graph shaped = s.g;
   ASSERT_TRUE(infer_shapes(shaped).ok());
   const arch::Workload w = arch::workload_from_graph(shaped).value();
+  const std::vector<std::string> layers = {"conv1", "conv2", "fc"};
   for (CostMetric c : {CostMetric::kCycles, CostMetric::kEnergy}) {
     const PricedOptions o = options(c);
-    Result<PricedResult> r = priced_mixed_precision(s.g, s.table, s.ev, o);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    for (const LayerPrice& lp : r->prices) {
+    // The prices the search uses (its price function), checked layer by layer; one search (energy)
+    // checks that a point's cost is their sum.
+    Result<std::vector<LayerPrice>> prices = o.price(s.g, layers);
+    ASSERT_TRUE(prices.ok()) << prices.status().message();
+    ASSERT_EQ(prices->size(), 3u);
+    for (const LayerPrice& lp : *prices) {
       for (LayerPrecision p : kSearchPrecisions) {
         arch::ArrayConfig a = small_array();
         a.word_bytes = precision_word_bytes(p);
@@ -162,8 +256,9 @@ TEST(PricedPrecision, CostsAreTheSimulatorsPerLayerNumbers) {
           if (l.name != lp.node) continue;
           const arch::LayerStats st = arch::simulate_layer(l, a).value();
           cycles += static_cast<double>(st.total_cycles);
-          energy += arch::layer_energy(p == LayerPrecision::kInt8
-                                           ? arch::default_energy_table()
+          energy += arch::layer_energy(p == LayerPrecision::kInt8 ? arch::default_energy_table()
+                                       : p == LayerPrecision::kInt16
+                                           ? pipeline::default_int16_energy_table()
                                            : pipeline::default_float_energy_table(),
                                        arch::action_counts(st), a)
                         .total() /
@@ -174,6 +269,15 @@ TEST(PricedPrecision, CostsAreTheSimulatorsPerLayerNumbers) {
         EXPECT_DOUBLE_EQ(lp.cost[static_cast<size_t>(p)], want)
             << lp.node << " " << layer_precision_name(p);
       }
+    }
+    if (c != CostMetric::kEnergy) continue;
+    PricedOptions so = o;
+    if (kSanitized) so.max_exhaustive_layers = 0;  // greedy: fewer configurations
+    Result<PricedResult> r = priced_mixed_precision(s.g, s.table, s.ev, so);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->layers, layers);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      EXPECT_EQ(r->prices[i].cost, (*prices)[i].cost) << layers[i];
     }
     for (const PricedPoint& pt : r->points) {
       double sum = 0;

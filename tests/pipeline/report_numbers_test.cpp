@@ -44,7 +44,8 @@ void write_small_quant_tables(const fs::path& out) {
   mp.set_precision("target_drop_points", 2);
   mp.add_row({0.0, "", 94.1, 0.15, 0.3, "yes"});
   ASSERT_TRUE(mp.write((out / "tables/mixed_precision_signal1d").string()).ok());
-  // recovery_<w> as the recovery step writes it: float, then W8A8 and W4A8 rows (11 in all).
+  // recovery_<w> as the recovery step writes it: float, then W8A8 and W4A8 rows (11), then A16W8
+  // on the most sensitive layer.
   Table rc({"config", "weight_bits", "weights", "recovery", "accuracy_pct", "drop_points",
             "agreement_pct", "quantize_s"});
   rc.set_precision("drop_points", 2);
@@ -56,6 +57,8 @@ void write_small_quant_tables(const fs::path& out) {
                   "none", 94.25 - drop, drop, 90.0, 1.0});
     }
   }
+  rc.add_row({"W8A8 per-channel, A16W8 on fc (most sensitive)", 8.0, "per-channel", "a16w8:fc",
+              94.1, 0.15, 99.2, 0.4});
   ASSERT_TRUE(rc.write((out / "tables/recovery_signal1d").string()).ok());
 }
 
@@ -152,6 +155,10 @@ TEST(ReportNumbers, EveryFigureOfTheReportIsInATableFile) {
   EXPECT_NE(md.find("(target drop <= 0.30 points)"), std::string::npos);
   EXPECT_NE(md.find("Per-tensor W4A8 loses 7.15 points against FP32; with CLE, bias correction "
                     "and AdaRound the drop is 1.95 points"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("A16W8 (int16 activations, int8 weights) on `fc`, the layer the sensitivity "
+                    "analysis ranks most sensitive: drop 0.15 points, against 0.30 points"),
             std::string::npos)
       << md;
 

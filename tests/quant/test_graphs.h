@@ -73,4 +73,20 @@ inline Graph two_conv_cnn(uint64_t seed, float outlier = 0.0f) {
   return g;
 }
 
+// two_conv_cnn whose conv1 output channel 5 is an activation outlier: always on (bias
+// `magnitude`, about `magnitude` ± 2 after the ReLU) and read by nothing (conv2's weights on it
+// are 0). The float function does not depend on it, the weights keep their ranges, but a per-tensor
+// int8 scale of conv1's output `a` is set by that channel and crushes the five others to a few
+// steps — a layer sensitive to 8-bit activations.
+inline Graph activation_outlier_cnn(uint64_t seed, float magnitude = 300.0f) {
+  Graph g = two_conv_cnn(seed);
+  std::span<float> b1 = g.find_value("conv1_b")->data->span<float>();
+  std::span<float> w2 = g.find_value("conv2_w")->data->span<float>();
+  b1[5] = magnitude;
+  for (size_t o = 0; o < 6; ++o) {
+    for (size_t k = 0; k < 9; ++k) w2[(o * 6 + 5) * 9 + k] = 0.0f;
+  }
+  return g;
+}
+
 }  // namespace ei8::quant

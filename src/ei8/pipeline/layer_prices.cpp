@@ -24,9 +24,18 @@ arch::EnergyTable default_float_energy_table() {
   return t;
 }
 
+arch::EnergyTable default_int16_energy_table() {
+  arch::EnergyTable t = arch::default_energy_table();
+  t.name += " (A16W8 MACs: mac_pj x2, array_bytes_per_mac x2)";
+  t.mac_pj *= 2.0;
+  t.array_bytes_per_mac *= 2.0;
+  return t;
+}
+
 quant::LayerPriceFn arch_layer_prices(quant::CostMetric metric, const arch::ArrayConfig& array,
                                       const arch::EnergyTable& int8_energy,
-                                      const arch::EnergyTable& float_energy) {
+                                      const arch::EnergyTable& float_energy,
+                                      const arch::EnergyTable& int16_energy) {
   return [=](const Graph& g,
              const std::vector<std::string>& layers) -> Result<std::vector<quant::LayerPrice>> {
     constexpr size_t kN = quant::kPrecisionSlots;
@@ -40,8 +49,9 @@ quant::LayerPriceFn arch_layer_prices(quant::CostMetric metric, const arch::Arra
     for (quant::LayerPrecision p : quant::kSearchPrecisions) {
       const arch::ArrayConfig a = array_for(array, p);
       EI8_RETURN_IF_ERROR(a.validate());
-      const arch::EnergyTable& table =
-          p == quant::LayerPrecision::kInt8 ? int8_energy : float_energy;
+      const arch::EnergyTable& table = p == quant::LayerPrecision::kInt8    ? int8_energy
+                                       : p == quant::LayerPrecision::kInt16 ? int16_energy
+                                                                            : float_energy;
       arch::LayerSimulator sim(a);
       const auto k = static_cast<size_t>(p);
       for (quant::LayerPrice& lp : prices) {

@@ -342,8 +342,8 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
               "Mixed-precision fallback" + target + ", " + w);
     add_table(d, ctx, "recovery_" + w, "recovery." + w,
               "Accuracy recovery without retraining: each pass added in turn (CLE = cross-layer "
-              "equalization + bias absorption, bc = empirical bias correction, AdaRound), "
-              "accuracy on the integer engine, " +
+              "equalization + bias absorption, bc = empirical bias correction, AdaRound), and "
+              "A16W8 on the most sensitive layer; accuracy on the integer engine, " +
                   w);
     if (Result<Table> rc = Table::read_csv(ctx.path("tables/recovery_" + w + ".csv"));
         rc.ok() && rc->num_rows() >= 11) {
@@ -352,6 +352,16 @@ Status write_report(const StepContext& ctx, const RunAllSettings& s) {
           "the drop is {} points (W8A8 per-tensor: {} → {} points; `tables/recovery_{}.csv`).",
           cell(*rc, 6, "drop_points"), cell(*rc, 10, "drop_points"), cell(*rc, 1, "drop_points"),
           cell(*rc, 5, "drop_points"), w));
+      if (rc->num_rows() >= 12) {
+        Result<std::string> rec = rc->text(11, "recovery");
+        if (rec.ok() && rec->rfind("a16w8:", 0) == 0) {
+          d.paragraph(fmt::format(
+              "A16W8 (int16 activations, int8 weights) on `{}`, the layer the sensitivity "
+              "analysis ranks most sensitive: drop {} points, against {} points for W8A8 "
+              "per-channel.",
+              rec->substr(6), cell(*rc, 11, "drop_points"), cell(*rc, 2, "drop_points")));
+        }
+      }
     }
     add_figure(d, ctx, "recovery_" + w, "Accuracy recovery per pass, " + w);
   }

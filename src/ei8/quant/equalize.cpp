@@ -5,8 +5,11 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <map>
 #include <set>
 
+#include "ei8/graph/layer_view.h"
+#include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/executor.h"
 
 namespace ei8::quant {
@@ -82,9 +85,27 @@ struct LayerWeights {
   }
 };
 
+// The layer view of `g` (graph/layer_view.h; shapes inferred on a copy): every Conv/Gemm's
+// geometry as the runtime decodes it, or why it cannot be decoded. Weights change under CLE,
+// geometry does not, so it is decoded once per pass.
+struct Views {
+  Graph shaped;
+  std::map<std::string, LayerGeometry, std::less<>> layers;
+  std::map<std::string, std::string, std::less<>> skipped;
+};
+
+Result<Views> views_of(const Graph& g) {
+  Views v{g, {}, {}};
+  EI8_RETURN_IF_ERROR(infer_shapes(v.shaped));
+  EI8_ASSIGN_OR_RETURN(LayerView lv, layer_view(v.shaped));
+  for (LayerGeometry& l : lv.layers) v.layers.emplace(l.node, std::move(l));
+  for (const SkippedLayer& sk : lv.skipped) v.skipped.emplace(sk.node, sk.reason);
+  return v;
+}
+
 // Weights of `n` when it is a Conv/Gemm with a float constant weight used by no other node;
-// otherwise the reason it is not.
-std::string layer_weights(Graph& g, Node& n, LayerWeights& out) {
+// otherwise the reason it is not. Geometry from the layer view.
+std::string layer_weights(Graph& g, const Views& views, Node& n, LayerWeights& out) {
   if (n.op_type != "Conv" && n.op_type != "Gemm") return "not a Conv/Gemm";
   Value* wv = g.find_value(n.input(1));
   if (wv == nullptr || !wv->data || wv->data->dtype() != DType::kF32) {
@@ -98,29 +119,32 @@ std::string layer_weights(Graph& g, Node& n, LayerWeights& out) {
     }
     if (g.consumers(n.input(2)).size() != 1) return "bias shared with another node";
   }
+  const auto it = views.layers.find(n.name);
+  if (it == views.layers.end()) {
+    const auto sk = views.skipped.find(n.name);
+    return fmt::format("layer view: {}", sk != views.skipped.end() ? sk->second : "not decoded");
+  }
+  const LayerGeometry& l = it->second;
   Tensor& w = *wv->data;
+  if (w.numel() != l.weight_numel()) return "weight size differs from the layer view's";
   out = LayerWeights{};
   out.node = &n;
   out.w = &w;
-  if (n.op_type == "Conv") {
-    if (w.rank() < 3) return "Conv weight rank < 3";
+  if (l.kind == LayerKind::kConv) {
     out.conv = true;
-    out.groups = n.attr_int("group", 1);
-    out.out_channels = w.dim(0);
-    out.cin_per_group = w.dim(1);
-    out.in_features = out.cin_per_group * out.groups;
-    out.kernel = 1;
-    for (int64_t d = 2; d < w.rank(); ++d) out.kernel *= w.dim(d);
-    if (out.groups < 1 || out.out_channels % out.groups != 0) return "bad group count";
+    out.groups = l.groups;
+    out.out_channels = l.out_channels;
+    out.cin_per_group = l.in_channels_per_group();
+    out.in_features = l.in_channels;
+    out.kernel = l.kernel_h * l.kernel_w;
     return {};
   }
-  if (w.rank() != 2 || n.attr_int("transA", 0) != 0 || n.attr_float("alpha", 1.0f) != 1.0f ||
-      n.attr_float("beta", 1.0f) != 1.0f) {
+  if (l.weight_rank != 2 || l.trans_a || l.alpha != 1.0f || l.beta != 1.0f) {
     return "Gemm with transA, alpha or beta other than the defaults";
   }
-  out.trans_b = n.attr_int("transB", 0) != 0;
-  out.out_channels = out.trans_b ? w.dim(0) : w.dim(1);
-  out.in_features = out.trans_b ? w.dim(1) : w.dim(0);
+  out.trans_b = l.trans_b;
+  out.out_channels = l.out_channels;
+  out.in_features = l.in_channels;
   return {};
 }
 
@@ -144,7 +168,11 @@ std::string via_text(const std::vector<std::string>& via) {
   return s;
 }
 
-bool has_nonzero_pads(const Node& n) {
+bool has_nonzero_pads(const Views& views, const Node& n) {
+  if (const auto it = views.layers.find(n.name); it != views.layers.end()) {
+    const LayerGeometry& l = it->second;
+    return l.pad_top != 0 || l.pad_left != 0 || l.pad_bottom != 0 || l.pad_right != 0;
+  }
   for (int64_t p : n.attr_ints("pads")) {
     if (p != 0) return true;
   }
@@ -178,12 +206,12 @@ bool reaches_layer(const Graph& g, const std::string& v) {
 
 // Every Conv/Gemm → (positive-homogeneous ops) → Conv/Gemm pair of `g`; notes for the chains
 // that stop on something else.
-std::vector<Pair> find_pairs(Graph& g, std::vector<std::string>& notes) {
+std::vector<Pair> find_pairs(Graph& g, const Views& views, std::vector<std::string>& notes) {
   std::vector<Pair> pairs;
   for (const Node* n1c : g.topological_order()) {
     Node& n1 = *node_by_name(g, n1c->name);
     LayerWeights l1;
-    if (!layer_weights(g, n1, l1).empty()) continue;
+    if (!layer_weights(g, views, n1, l1).empty()) continue;
     Pair p;
     p.first = n1.name;
     const std::string act = n1.attr_string("activation");
@@ -224,7 +252,8 @@ std::vector<Pair> find_pairs(Graph& g, std::vector<std::string>& notes) {
       if (op == "Relu" || op == "LeakyRelu" || op == "MaxPool" || op == "GlobalMaxPool" ||
           op == "AveragePool" || op == "GlobalAveragePool") {
         if (op == "Relu" && p.via.empty()) p.relu = true;
-        if (op == "AveragePool" && has_nonzero_pads(c) && c.attr_int("count_include_pad", 0) != 0) {
+        if (op == "AveragePool" && has_nonzero_pads(views, c) &&
+            c.attr_int("count_include_pad", 0) != 0) {
           p.zero_padding_ok = false;
         }
         p.via.push_back(op);
@@ -232,7 +261,7 @@ std::vector<Pair> find_pairs(Graph& g, std::vector<std::string>& notes) {
         continue;
       }
       if (op == "Flatten") {
-        const Value* in = g.find_value(v);
+        const Value* in = views.shaped.find_value(v);
         if (c.attr_int("axis", 1) != 1 || in == nullptr || !in->has_shape || in->shape.size() < 2) {
           stop = "a Flatten whose axis is not 1 (or of unknown shape)";
           break;
@@ -254,7 +283,7 @@ std::vector<Pair> find_pairs(Graph& g, std::vector<std::string>& notes) {
       continue;
     }
     LayerWeights l2;
-    const std::string why = layer_weights(g, *n2, l2);
+    const std::string why = layer_weights(g, views, *n2, l2);
     if (!why.empty()) {
       notes.push_back(fmt::format("CLE skipped for '{}' -> '{}': {}", n1.name, n2->name, why));
       continue;
@@ -271,7 +300,7 @@ std::vector<Pair> find_pairs(Graph& g, std::vector<std::string>& notes) {
       continue;
     }
     p.second = n2->name;
-    if (l2.conv && has_nonzero_pads(*n2)) p.zero_padding_ok = false;
+    if (l2.conv && has_nonzero_pads(views, *n2)) p.zero_padding_ok = false;
     pairs.push_back(std::move(p));
   }
   return pairs;
@@ -286,10 +315,11 @@ Result<EqualizeReport> equalize_cross_layer(Graph& g, const EqualizeOptions& o) 
         g.name(), o.max_iterations, o.tolerance);
   }
   EqualizeReport r;
-  std::vector<Pair> pairs = find_pairs(g, r.notes);
+  EI8_ASSIGN_OR_RETURN(const Views views, views_of(g));
+  std::vector<Pair> pairs = find_pairs(g, views, r.notes);
   auto weights = [&](const std::string& name) {
     LayerWeights l;
-    (void)layer_weights(g, *node_by_name(g, name), l);
+    (void)layer_weights(g, views, *node_by_name(g, name), l);
     return l;
   };
   for (const Pair& p : pairs) {
@@ -349,7 +379,8 @@ Result<AbsorbReport> absorb_high_biases(Graph& g, const Tensor& calib, const Abs
   }
   AbsorbReport r;
   std::vector<std::string> ignored;
-  std::vector<Pair> pairs = find_pairs(g, ignored);
+  EI8_ASSIGN_OR_RETURN(const Views views, views_of(g));
+  std::vector<Pair> pairs = find_pairs(g, views, ignored);
   std::vector<Pair> usable;
   for (const Pair& p : pairs) {
     if (!p.relu) continue;
@@ -403,8 +434,8 @@ Result<AbsorbReport> absorb_high_biases(Graph& g, const Tensor& calib, const Abs
   for (size_t k = 0; k < usable.size(); ++k) {
     const Pair& p = usable[k];
     LayerWeights l1, l2;
-    (void)layer_weights(g, *node_by_name(g, p.first), l1);
-    (void)layer_weights(g, *node_by_name(g, p.second), l2);
+    (void)layer_weights(g, views, *node_by_name(g, p.first), l1);
+    (void)layer_weights(g, views, *node_by_name(g, p.second), l2);
     float* b1 = bias_data(g, *l1.node);
     AbsorbedLayer a{.first = p.first, .second = p.second};
     std::vector<double> shift(static_cast<size_t>(l1.out_channels), 0.0);

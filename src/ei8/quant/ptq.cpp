@@ -6,6 +6,9 @@
 #include <set>
 #include <variant>
 
+#include "ei8/graph/layer_view.h"
+#include "ei8/graph/shape_inference.h"
+
 namespace ei8::quant {
 namespace {
 
@@ -341,6 +344,10 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
   // output clamp of the fused activation) is derived once, by the integer engine's prepare from
   // the QDQ graph (runtime/int8_lowering.h), not here.
   Graph q = g;
+  // Geometry of every weighted layer from the layer view (graph/layer_view.h), as the runtime
+  // decodes it: the weight axis of output channels and their count.
+  Graph shaped = g;
+  EI8_RETURN_IF_ERROR(infer_shapes(shaped));
   struct WeightEdit {
     std::string node, w_name, b_name;
     size_t layer;
@@ -359,9 +366,18 @@ Result<QuantizedModel> quantize_model(const Graph& float_graph, const CalibTable
     const auto pit = o.layer_precision.find(n->name);
     if (pit != o.layer_precision.end()) L.precision = pit->second;
     const Tensor& w = *g.constant(n->input(1));
-    L.weight_axis =
-        n->op_type == "Conv" || (n->op_type == "Gemm" && n->attr_int("transB", 0) != 0) ? 0 : 1;
-    const int64_t channels = w.dim(L.weight_axis);
+    const Node* sn = node_named(shaped, n->name);
+    if (sn == nullptr) return internal_error("cannot find node '{}' in the shaped graph", n->name);
+    EI8_ASSIGN_OR_RETURN(LayerGeometry geo, decode_layer(shaped, *sn));
+    L.weight_axis = geo.weight_channel_axis();
+    if (L.weight_axis < 0 || L.weight_axis >= w.rank() ||
+        w.dim(L.weight_axis) != geo.out_channels) {
+      return invalid_argument(
+          "cannot quantize layer '{}': weight channel axis = {}, must index its {} output "
+          "channels",
+          n->name, L.weight_axis, geo.out_channels);
+    }
+    const int64_t channels = geo.out_channels;
     const QType w_type = o.weight_bits == 4 ? QType::kS4Symmetric
                          : o.reduce_range   ? QType::kS7Symmetric
                                             : QType::kS8Symmetric;

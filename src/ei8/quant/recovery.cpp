@@ -9,6 +9,8 @@
 
 #include "ei8/core/rng.h"
 #include "ei8/fixedpoint/rounding.h"
+#include "ei8/graph/layer_view.h"
+#include "ei8/graph/shape_inference.h"
 #include "ei8/quant/simulate.h"
 #include "ei8/runtime/executor.h"
 
@@ -250,48 +252,40 @@ struct Patches {
   }
 };
 
-Result<Patches> patches_of(const Node& n, const Tensor& w, const Shape& in) {
+// The patches of a layer from its geometry in the layer view (graph/layer_view.h), as the
+// runtime's operators read it: strides, dilations, pads (auto_pad resolved), groups.
+Result<Patches> patches_of(const LayerGeometry& l) {
   Patches p;
-  if (n.op_type != "Conv") {
-    if (in.size() != 2) {
-      return unsupported("cannot AdaRound '{}': input rank = {}, must be 2", n.name, in.size());
+  if (l.kind == LayerKind::kFullyConnected) {
+    if (l.rows_per_sample != 1 || l.weight_batches != 1 || l.trans_a) {
+      return unsupported(
+          "cannot AdaRound '{}': rows per sample = {}, must be 1 (a [N, K] input, one weight "
+          "matrix, A not transposed)",
+          l.node, l.rows_per_sample);
     }
-    p.c = in[1];
+    p.c = l.in_channels;
     return p;
   }
+  if (l.kind != LayerKind::kConv) {
+    return unsupported("cannot AdaRound '{}': layer kind = {}, must be conv or fc", l.node,
+                       layer_kind_name(l.kind));
+  }
   p.conv = true;
-  const bool one_d = w.rank() == 3;
-  if (w.rank() != 3 && w.rank() != 4) {
-    return unsupported("cannot AdaRound '{}': weight rank = {}, must be 3 or 4", n.name, w.rank());
-  }
-  p.groups = n.attr_int("group", 1);
-  p.cpg = w.dim(1);
-  p.c = in[1];
-  p.h = one_d ? 1 : in[2];
-  p.w = one_d ? in[2] : in[3];
-  p.kh = one_d ? 1 : w.dim(2);
-  p.kw = one_d ? w.dim(2) : w.dim(3);
-  const auto strides =
-      n.attr_ints("strides", one_d ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 1});
-  const auto dil =
-      n.attr_ints("dilations", one_d ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 1});
-  const auto pads =
-      n.attr_ints("pads", one_d ? std::vector<int64_t>{0, 0} : std::vector<int64_t>{0, 0, 0, 0});
-  if (one_d) {
-    p.sw = strides[0];
-    p.dw = dil[0];
-    p.pw = pads[0];
-    p.ow = (p.w + pads[0] + pads[1] - p.dw * (p.kw - 1) - 1) / p.sw + 1;
-  } else {
-    p.sh = strides[0];
-    p.sw = strides[1];
-    p.dh = dil[0];
-    p.dw = dil[1];
-    p.ph = pads[0];
-    p.pw = pads[1];
-    p.oh = (p.h + pads[0] + pads[2] - p.dh * (p.kh - 1) - 1) / p.sh + 1;
-    p.ow = (p.w + pads[1] + pads[3] - p.dw * (p.kw - 1) - 1) / p.sw + 1;
-  }
+  p.groups = l.groups;
+  p.cpg = l.in_channels_per_group();
+  p.c = l.in_channels;
+  p.h = l.in_h;
+  p.w = l.in_w;
+  p.kh = l.kernel_h;
+  p.kw = l.kernel_w;
+  p.sh = l.stride_h;
+  p.sw = l.stride_w;
+  p.dh = l.dilation_h;
+  p.dw = l.dilation_w;
+  p.ph = l.pad_top;
+  p.pw = l.pad_left;
+  p.oh = l.out_h;
+  p.ow = l.out_w;
   return p;
 }
 
@@ -326,6 +320,9 @@ Result<AdaRoundReport> adaround_weights(const Graph& g, QuantizedModel& m, const
   const int64_t n = std::min(calib.dim(0), o.max_samples);
   Rng rng(o.seed);
   const size_t layers = m.layers.size();
+  // Layer geometry from the layer view of the float graph (shapes inferred once).
+  Graph shaped = g;
+  EI8_RETURN_IF_ERROR(infer_shapes(shaped));
   for (size_t li = 0; li < layers; ++li) {
     QuantizedLayer& L = m.layers[li];
     AdaRoundLayer out{.node = L.node};
@@ -359,11 +356,16 @@ Result<AdaRoundReport> adaround_weights(const Graph& g, QuantizedModel& m, const
     EI8_ASSIGN_OR_RETURN(BatchRunner rs, BatchRunner::create(std::move(s), {s_in}));
     // Geometry from the first batch.
     EI8_RETURN_IF_ERROR(rf.run(calib, 0, std::min(o.batch, n)));
-    EI8_ASSIGN_OR_RETURN(Patches pg, patches_of(node, wf, rf.output(0).shape()));
+    EI8_ASSIGN_OR_RETURN(LayerGeometry geo, decode_layer(shaped, *node_named(shaped, L.node)));
+    EI8_ASSIGN_OR_RETURN(Patches pg, patches_of(geo));
+    if (pg.c != rf.output(0).shape()[1]) {
+      return internal_error("cannot AdaRound '{}': input channels = {}, must be {}", L.node,
+                            rf.output(0).shape()[1], pg.c);
+    }
     const int64_t K = pg.features(), groups = pg.groups;
-    const bool kn =
-        node.op_type == "MatMul" || (node.op_type == "Gemm" && node.attr_int("transB", 0) == 0);
-    const int64_t cout = node.op_type == "Conv" ? wf.dim(0) : (kn ? wf.dim(1) : wf.dim(0));
+    // [K, N] weights: a fully connected layer whose output channels run along the last axis.
+    const bool kn = geo.kind == LayerKind::kFullyConnected && !geo.trans_b;
+    const int64_t cout = geo.out_channels;
     const int64_t opg = cout / groups;
     const WeightIndex wi{.out = cout, .k = K, .kn = kn};
     out.features = K;
