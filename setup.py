@@ -28,6 +28,8 @@ class CMakeBuild(build_ext):
                 "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG",
                 "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG", "-DEI8_WERROR=ON",
                 "-DEI8_WITH_PYTHON=ON", f"-DPython3_EXECUTABLE={sys.executable}",
+                # The module links neither the libtorch trainer nor the benchmarks.
+                "-DEI8_WITH_TORCH=OFF", "-DEI8_WITH_BENCH=OFF",
             ]
             if shutil.which("ninja") is None:
                 configure.remove("-G")

@@ -19,6 +19,7 @@ packages=(
   python3-onnx libonnx-testdata                               # regenerate tests/data/{qdq,onnx_node}
   python3-torchvision                                          # bench/models/export_torchvision.py, torchvision interop test
   pybind11-dev python3-dev python3-numpy python3-pytest        # the Python module edgeint8 + its tests
+  python3-pandas                                               # edgeint8.*(pandas=True) DataFrames
   python3-setuptools python3-wheel python3-venv python3-pip    # pip install --no-build-isolation .
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm    # edgeint8 codegen: MCU firmware + QEMU
   libopenmpi-dev openmpi-bin                                   # mpirun -np N edgeint8 dse / quantize --sweep

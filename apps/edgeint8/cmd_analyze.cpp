@@ -13,6 +13,7 @@
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
 #include "ei8/pipeline/quant_tables.h"
+#include "ei8/pipeline/result_json.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/evaluate.h"
 #include "ei8/quant/sensitivity.h"
@@ -79,11 +80,7 @@ Status analyze_command(const AnalyzeArgs& a) {
   progress.finish();
   EI8_RETURN_IF_ERROR(pipeline::write_sensitivity(r, a.out));
   if (a.json) {
-    nlohmann::ordered_json j;
-    j["model"] = a.model;
-    j["ranking"] = r.ranking;
-    j["sensitivity"] = nlohmann::ordered_json::parse(pipeline::sensitivity_table(r).to_json());
-    j["layer_error"] = nlohmann::ordered_json::parse(pipeline::layer_error_table(r).to_json());
+    nlohmann::ordered_json j = pipeline::sensitivity_json(a.model, r);
     j["out"] = a.out;
     fmt::print("{}\n", j.dump(2));
     return {};

@@ -8,19 +8,17 @@
 
 #include <cmath>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "cli.h"
 #include "ei8/core/npy.h"
 #include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/pipeline/result_json.h"
 #include "ei8/quant/compare.h"
 #include "ei8/report/table.h"
 
 namespace ei8::cli {
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 struct CompareArgs {
   std::string a, b, input, mode = "graph", engine_a = "int8", engine_b = "int8";
@@ -40,43 +38,6 @@ Result<quant::ProbedModel> load_model(const std::string& path, const std::string
   Result<quant::ProbedModel> m = quant::ProbedModel::create(g, o);
   if (!m.ok()) return m.status().with_context(path);
   return m;
-}
-
-Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-
-Json comparison_json(const quant::Comparison& c) {
-  Json j;
-  j["a"] = c.a_source;
-  j["b"] = c.b_source;
-  Json ts = Json::array();
-  for (const quant::TensorComparison& t : c.tensors) {
-    Json e;
-    e["name"] = t.name;
-    e["shape"] = t.shape;
-    e["elements"] = t.elements;
-    e["sqnr_db"] = number_or_null(t.sqnr_db);  // null: identical (+inf) or A all zero (-inf)
-    e["cosine"] = t.cosine;
-    e["max_abs"] = t.max_abs;
-    e["lsb"] = number_or_null(t.lsb);
-    e["max_abs_lsb"] = number_or_null(t.max_abs_lsb);
-    e["beyond_1lsb"] = number_or_null(t.beyond_1lsb);
-    e["diverged"] = t.diverged;
-    ts.push_back(std::move(e));
-  }
-  j["tensors"] = std::move(ts);
-  if (c.first_divergence) {
-    const quant::Divergence& d = *c.first_divergence;
-    j["first_divergence"] = {{"tensor", d.tensor},
-                             {"index", d.index},
-                             {"flat_index", d.flat_index},
-                             {"a", d.a},
-                             {"b", d.b}};
-  } else {
-    j["first_divergence"] = nullptr;
-  }
-  j["only_a"] = c.only_a;
-  j["only_b"] = c.only_b;
-  return j;
 }
 
 report::Table comparison_table(const quant::Comparison& c, const std::string& mode) {
@@ -198,11 +159,7 @@ Status compare_command(const CompareArgs& a) {
     EI8_RETURN_IF_ERROR(t.write_csv(a.csv));
   }
   if (a.json) {
-    Json j = comparison_json(graph_c ? *graph_c : *layer_c);
-    j["mode"] = graph_c ? "graph" : "layer";
-    j["tolerance_lsb"] = a.tolerance_lsb;
-    if (graph_c && layer_c) j["layer"] = comparison_json(*layer_c);
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", pipeline::compare_json(graph_c, layer_c, a.tolerance_lsb).dump(2));
     return {};
   }
   if (graph_c) print_comparison(*graph_c, "graph-wise");

@@ -29,6 +29,7 @@
 #include "ei8/fixedpoint/overflow.h"
 #include "ei8/fixedpoint/requantize.h"
 #include "ei8/graph/onnx/onnx_io.h"
+#include "ei8/pipeline/result_json.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/model_fixedpoint.h"
 
@@ -94,31 +95,6 @@ Result<LoadedModel> load_model_and_calib(const std::string& model, const std::st
   return m;
 }
 
-nlohmann::json layer_json(const quant::LayerFixedPoint& l) {
-  nlohmann::json j = {{"name", l.node},
-                      {"op", l.op_type},
-                      {"geometry", l.geometry},
-                      {"K", l.k},
-                      {"operands", operand_kind_name(l.operands)},
-                      {"operands_from_model", l.integer_operands},
-                      {"product_bits", l.bound.product_bits},
-                      {"accumulator_bits", l.bound.accumulator_bits},
-                      {"worst_case_abs", l.bound.worst_case_abs},
-                      {"worst_case_bits", l.bound.worst_case_bits},
-                      {"recommended_width", l.bound.recommended_width}};
-  if (l.has_weight_bound) {
-    j["weight_bound_abs"] = l.weight_bound_abs;
-    j["weight_bound_bits"] = l.weight_bound_bits;
-  }
-  if (l.has_observed) {
-    j["observed_abs"] = l.observed_abs;
-    j["observed_partial_abs"] = l.observed_partial_abs;
-    j["observed_bits"] = l.observed_bits;
-  }
-  if (!l.note.empty()) j["note"] = l.note;
-  return j;
-}
-
 // bitgrowth on a model: every Conv/Gemm/MatMul from the layer view.
 Status run_model_bitgrowth(const BitGrowthOptions& o) {
   EI8_ASSIGN_OR_RETURN(LoadedModel m, load_model_and_calib(o.model, o.calib_data));
@@ -130,20 +106,8 @@ Status run_model_bitgrowth(const BitGrowthOptions& o) {
   EI8_ASSIGN_OR_RETURN(quant::ModelFixedPoint r, quant::analyze_model_fixed_point(
                                                      m.graph, m.calib ? &*m.calib : nullptr, mo));
   if (o.json) {
-    nlohmann::json j = {{"model", o.model},
-                        {"quantized", r.quantized},
-                        {"quantized_from_calibration", r.quantized_here},
-                        {"calibration_samples", r.calib_samples},
-                        {"layers", nlohmann::json::array()},
-                        {"skipped", nlohmann::json::array()}};
-    for (const quant::LayerFixedPoint& l : r.layers) {
-      nlohmann::json jl = layer_json(l);
-      if (o.width_given) jl["fits_width"] = l.bound.accumulator_bits <= o.width;
-      j["layers"].push_back(jl);
-    }
-    for (const SkippedLayer& s : r.skipped) {
-      j["skipped"].push_back({{"name", s.node}, {"op", s.op_type}, {"reason", s.reason}});
-    }
+    const std::optional<int> width = o.width_given ? std::optional<int>(o.width) : std::nullopt;
+    const nlohmann::json j = pipeline::bitgrowth_json(o.model, r, width);
     fmt::print("{}\n", j.dump(2));
     return {};
   }
@@ -294,7 +258,7 @@ Status run_model_overflow(const OverflowOptions& o, const std::vector<int>& widt
         o.model, r.calib_samples, r.quantized_here ? " (float model quantized on them)" : "");
   }
   for (const quant::LayerFixedPoint& l : r.layers) {
-    nlohmann::json jl = layer_json(l);
+    nlohmann::json jl = pipeline::bitgrowth_layer_json(l);
     if (!l.overflow.has_value()) {
       if (!o.json) fmt::print("\n{}  K={}  skipped: {}\n", l.node, l.k, l.note);
       j["skipped"].push_back({{"name", l.node}, {"op", l.op_type}, {"reason", l.note}});

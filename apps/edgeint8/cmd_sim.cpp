@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "ei8/arch/energy.h"
@@ -18,6 +17,7 @@
 #include "ei8/arch/systolic_model.h"
 #include "ei8/arch/workload.h"
 #include "ei8/core/output_files.h"
+#include "ei8/pipeline/result_json.h"
 #include "ei8/pipeline/workload_io.h"
 
 namespace ei8::cli {
@@ -134,40 +134,14 @@ Status run_sim(const SimOptions& o) {
     return io_error("cannot create output directory: -p = '{}', must be a writable directory: {}",
                     o.outdir, ec.message());
   }
-  const arch::ScaleSimReports reports = arch::format_reports(stats);
-  EI8_RETURN_IF_ERROR(out.add(dir + "/COMPUTE_REPORT.csv", reports.compute));
-  EI8_RETURN_IF_ERROR(out.add(dir + "/BANDWIDTH_REPORT.csv", reports.bandwidth));
-  EI8_RETURN_IF_ERROR(out.add(dir + "/DETAILED_ACCESS_REPORT.csv", reports.detailed));
-  if (o.energy || !o.energy_table.empty()) {
-    std::vector<std::string> names;
-    for (const arch::Layer& l : layers) names.push_back(l.name);
-    EI8_RETURN_IF_ERROR(out.add(dir + "/ENERGY_REPORT.csv",
-                                arch::format_energy_report(names, stats, table, cfg.array)));
-    EI8_RETURN_IF_ERROR(out.add(dir + "/ROOFLINE_REPORT.csv",
-                                arch::format_roofline_report(names, stats, cfg.array)));
-  }
+  const bool with_energy = o.energy || !o.energy_table.empty();
+  EI8_RETURN_IF_ERROR(pipeline::add_sim_reports(out, dir, layers, stats, cfg.array,
+                                                with_energy ? &table : nullptr));
   EI8_RETURN_IF_ERROR(out.commit());
 
   if (o.json) {
-    nlohmann::json j;
-    j["run_name"] = cfg.run_name;
-    j["report_dir"] = dir;
-    j["word_bytes"] = cfg.array.word_bytes;
-    for (size_t i = 0; i < stats.size(); ++i) {
-      const arch::LayerStats& s = stats[i];
-      j["layers"].push_back({{"id", i},
-                             {"name", layers[i].name},
-                             {"total_cycles", s.total_cycles},
-                             {"stall_cycles", s.stall_cycles},
-                             {"overall_util_pct", s.overall_util},
-                             {"mapping_efficiency_pct", s.mapping_efficiency},
-                             {"compute_util_pct", s.compute_util},
-                             {"macs", s.macs},
-                             {"dram_ifmap_reads", s.dram_ifmap_reads},
-                             {"dram_filter_reads", s.dram_filter_reads},
-                             {"dram_ofmap_writes", s.dram_ofmap_writes}});
-    }
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n",
+               pipeline::sim_json(cfg.run_name, dir, cfg.array.word_bytes, layers, stats).dump(2));
   } else if (!o.quiet) {
     const arch::ArrayConfig& a = cfg.array;
     fmt::print(

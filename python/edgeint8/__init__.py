@@ -67,8 +67,9 @@ class Model:
 
         x -- a numpy array of the model's input dtype (float32 for FP32 and QDQ models) and
              shape (any batch size where the model's first dimension is dynamic); a list of
-             arrays for a model with several inputs. A C-contiguous array is copied once,
-             straight into the executor's input buffer; another layout is made contiguous first.
+             arrays for a model with several inputs. A C-contiguous (aligned) array is read
+             in place by the executor, not copied; another layout is copied once by numpy
+             into a C-contiguous array first. Do not modify the array while ``run`` runs.
         allow_nonfinite -- run inputs holding NaN or Inf (refused by default, naming the first).
 
         Returns one array, or a list of arrays for a model with several outputs.
@@ -213,9 +214,15 @@ def mixed_precision(model_path, calib, eval_data, eval_labels, max_drop, output=
 
 
 def _frame(rows, as_pandas):
+    """The rows (a list of dicts, one per table row) as they are, or with ``pandas=True`` as a
+    pandas DataFrame with one column per key (a key some rows lack is NaN there)."""
     if not as_pandas:
         return rows
-    import pandas  # only when asked for
+    try:
+        import pandas  # only when asked for
+    except ImportError as e:
+        raise ImportError("pandas=True needs pandas (Debian: python3-pandas; pip: pandas); "
+                          "without it the tables are lists of dicts") from e
     return pandas.DataFrame(rows)
 
 
@@ -259,11 +266,13 @@ def compare(a, b, input=None, *, mode="graph", engine_a="int8", engine_b="int8",
                       profile_a, profile_b, float(tolerance_lsb), float(rel_tolerance),
                       float(min_sqnr))
     r["tensors"] = _frame(r["tensors"], pandas)
+    if "layer" in r:
+        r["layer"]["tensors"] = _frame(r["layer"]["tensors"], pandas)
     return r
 
 
 def simulate(config_path, topology_path, out_dir="test_runs", input_type="conv", *,
-             energy=False, energy_table=None):
+             energy=False, energy_table=None, pandas=False):
     """SCALE-Sim v2 simulation (``edgeint8 sim -c CONFIG -t TOPOLOGY -p OUT_DIR -i TYPE``).
 
     Writes OUT_DIR/<run_name>/{COMPUTE,BANDWIDTH,DETAILED_ACCESS}_REPORT.csv — the same files,
@@ -273,11 +282,14 @@ def simulate(config_path, topology_path, out_dir="test_runs", input_type="conv",
 
     Returns {"run_name", "report_dir", "word_bytes", "layers": [per-layer dict: name,
     total_cycles, stall_cycles, overall_util_pct, mapping_efficiency_pct, compute_util_pct,
-    macs, dram_ifmap_reads, dram_filter_reads, dram_ofmap_writes]}.
+    macs, dram_ifmap_reads, dram_filter_reads, dram_ofmap_writes]} — ``sim --json``'s dict;
+    with ``pandas=True`` "layers" is a DataFrame.
     """
-    return _core.simulate(_path(config_path, "config"), _path(topology_path, "topology"), "",
-                          _path(out_dir, "out_dir"), input_type, "", "", "", 0, False, "",
-                          energy, _path(energy_table, "energy_table") or "")
+    r = _core.simulate(_path(config_path, "config"), _path(topology_path, "topology"), "",
+                       _path(out_dir, "out_dir"), input_type, "", "", "", 0, False, "",
+                       energy, _path(energy_table, "energy_table") or "")
+    r["layers"] = _frame(r["layers"], pandas)
+    return r
 
 
 def _dims(v, sep):
@@ -286,7 +298,7 @@ def _dims(v, sep):
 
 def simulate_model(workload, out_dir="test_runs", *, array=(32, 32), dataflow="ws",
                    sram=(64, 64, 32), bandwidth=10, calc=False, run_name=None,
-                   input_type="conv", energy=False, energy_table=None):
+                   input_type="conv", energy=False, energy_table=None, pandas=False):
     """Simulate an ONNX model or a topology CSV on one array
     (``edgeint8 sim WORKLOAD --array RxC --dataflow DF --sram I,F,O --bandwidth B -p OUT_DIR``).
 
@@ -295,10 +307,12 @@ def simulate_model(workload, out_dir="test_runs", *, array=(32, 32), dataflow="w
     An ONNX model's layers come from its graph; INT8 layers use 1-byte words, FP32 4.
     Returns what ``simulate`` returns.
     """
-    return _core.simulate("", "", _path(workload, "workload"), _path(out_dir, "out_dir"),
-                          input_type, _dims(array, "x"), dataflow, _dims(sram, ","),
-                          int(bandwidth), calc, run_name or "", energy,
-                          _path(energy_table, "energy_table") or "")
+    r = _core.simulate("", "", _path(workload, "workload"), _path(out_dir, "out_dir"),
+                       input_type, _dims(array, "x"), dataflow, _dims(sram, ","),
+                       int(bandwidth), calc, run_name or "", energy,
+                       _path(energy_table, "energy_table") or "")
+    r["layers"] = _frame(r["layers"], pandas)
+    return r
 
 
 def dse(workload, space=None, out="dse_out", *, input_type="conv", energy_table=None,
@@ -311,8 +325,10 @@ def dse(workload, space=None, out="dse_out", *, input_type="conv", energy_table=
     threads   -- worker threads (0 = all cores); the result does not depend on it.
 
     Writes points.csv/json, pareto.csv, best.json and analysis.md into ``out`` as the CLI does.
-    Returns {"points": [dict per design point: rows, cols, dataflow, *_sram_kb, bandwidth,
-    feasible, reason, cycles, energy_pj, area_mm2, utilization, on_front], "pareto": [indices],
+    Returns {"points": [dict per design point, the elements of points.json: array, rows, cols,
+    dataflow, *_sram_kb, bandwidth, feasible, area_mm2, and reason (infeasible) or exact,
+    cycles, stall_cycles, energy_uj, energy_breakdown_uj, utilization_pct, dram_bytes,
+    on_front], "pareto": [indices],
     "recommended": index or None, "evaluations", "sweep_seconds", "threads", "out",
     "word_bytes"}.
     """
@@ -325,7 +341,8 @@ def dse(workload, space=None, out="dse_out", *, input_type="conv", energy_table=
     return r
 
 
-def bitgrowth(model_path, calib=None, *, operands=None, max_samples=64, width=None):
+def bitgrowth(model_path, calib=None, *, operands=None, max_samples=64, width=None,
+              pandas=False):
     """Accumulator bit growth of a model's Conv/Gemm/MatMul layers
     (``edgeint8 fixedpoint bitgrowth MODEL [--calib-data X] --json``).
 
@@ -335,7 +352,9 @@ def bitgrowth(model_path, calib=None, *, operands=None, max_samples=64, width=No
     width    -- also say per layer whether the formula's accumulator fits this many bits.
 
     Returns the CLI's JSON as a dict: {"layers": [{"name", "K", "accumulator_bits",
-    "worst_case_bits", "recommended_width", ...}], "skipped": [...], ...}.
+    "worst_case_bits", "recommended_width", ...}], "skipped": [...], ...}; with
+    ``pandas=True`` "layers" is a DataFrame.
     """
-    return _core.bitgrowth(_path(model_path, "model"), _data(calib), operands, max_samples,
-                           width)
+    r = _core.bitgrowth(_path(model_path, "model"), _data(calib), operands, max_samples, width)
+    r["layers"] = _frame(r["layers"], pandas)
+    return r

@@ -37,6 +37,7 @@
 #include "ei8/graph/onnx/onnx_io.h"
 #include "ei8/graph/passes.h"
 #include "ei8/pipeline/quant_tables.h"
+#include "ei8/pipeline/result_json.h"
 #include "ei8/pipeline/workload_io.h"
 #include "ei8/quant/calibration.h"
 #include "ei8/quant/compare.h"
@@ -130,7 +131,8 @@ std::vector<int64_t> array_shape(const py::array& a) {
 }
 
 // Checks `obj` is a numpy array of `want` dtype whose shape matches `model_shape` (kDynamic =
-// any size >= 1), and returns it C-contiguous (the same object when it already is).
+// any size >= 1), and returns it C-contiguous and aligned (the same object when it already is;
+// otherwise numpy's one copy).
 py::array checked_array(const py::handle& obj, DType want, const Shape& model_shape,
                         const std::string& action, const std::string& what) {
   if (!py::isinstance<py::array>(obj)) {
@@ -155,8 +157,8 @@ py::array checked_array(const py::handle& obj, DType want, const Shape& model_sh
                     ? " (N = any batch >= 1)"
                     : "");
   }
-  if (!(a.flags() & py::array::c_style)) {
-    a = py::module_::import("numpy").attr("ascontiguousarray")(a);
+  if (!(a.flags() & py::array::c_style) || !a.attr("flags").attr("aligned").cast<bool>()) {
+    a = py::module_::import("numpy").attr("array")(a, py::arg("order") = "C");  // one copy
   }
   return a;
 }
@@ -311,11 +313,11 @@ class Model {
         Status s = ex.prepare(shapes);
         if (!s.ok()) raise(s.with_context(path_));
       }
-      // The array's bytes go straight into the executor's input buffer (no intermediate).
-      for (size_t i = 0; i < checked.size(); ++i) {
-        std::memcpy(ex.input(i).raw(), checked[i].data(), ex.input(i).nbytes());
-      }
-      check(ex.run());
+      // The executor reads the arrays' buffers in place (Executor::run_on): no copy.
+      std::vector<const void*> data;
+      for (const py::array& a : checked) data.push_back(a.data());
+      check(ex.run_on(data));
+      last_inputs_.assign(data.begin(), data.end());
       for (size_t i = 0; i < ex.num_outputs(); ++i) outs.push_back(ex.output(i));
     }
     if (outs.size() == 1) return to_numpy(outs[0]);
@@ -339,6 +341,14 @@ class Model {
   }
 
   const std::string& path() const { return path_; }
+  // Where the last run read each input (the address of the array it was given, or of numpy's
+  // contiguous copy): what the tests check zero-copy with.
+  std::vector<uintptr_t> last_input_addresses() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<uintptr_t> a;
+    for (const void* p : last_inputs_) a.push_back(reinterpret_cast<uintptr_t>(p));
+    return a;
+  }
   const std::string& engine() const { return engine_; }
 
  private:
@@ -357,6 +367,7 @@ class Model {
   bool quantized_ = false;
   std::vector<Io> inputs_, outputs_;
   std::optional<Executor> ex_;
+  std::vector<const void*> last_inputs_;
   std::mutex mutex_;  // one run at a time per Model (the GIL is released while it runs)
 };
 
@@ -678,11 +689,11 @@ py::dict mixed_precision(const std::string& model, const py::object& calib, cons
 
 // ---- sensitivity (edgeint8 analyze) ----
 
-py::dict sensitivity(const std::string& model, const py::object& calib, const py::object& eval,
-                     const py::object& labels, const std::string& method,
-                     const std::string& weights, const std::string& act, const std::string& profile,
-                     int64_t batch, int64_t max_samples, int64_t histogram_bins,
-                     const std::optional<std::string>& out) {
+py::object sensitivity(const std::string& model, const py::object& calib, const py::object& eval,
+                       const py::object& labels, const std::string& method,
+                       const std::string& weights, const std::string& act,
+                       const std::string& profile, int64_t batch, int64_t max_samples,
+                       int64_t histogram_bins, const std::optional<std::string>& out) {
   using namespace quant;
   SensitivityOptions so;
   so.calib.method = take(parse_calib_method(method));
@@ -733,56 +744,10 @@ py::dict sensitivity(const std::string& model, const py::object& calib, const py
     r = take(analyze_sensitivity(g, st, ev, so));
     if (out) check(pipeline::write_sensitivity(r, *out));
   }
-  py::dict d;
-  d["model"] = model;
-  d["ranking"] = r.ranking;
-  d["sensitivity"] = table_rows(pipeline::sensitivity_table(r));
-  d["layer_error"] = table_rows(pipeline::layer_error_table(r));
-  d["fp32_accuracy"] = r.fp32_accuracy;
-  d["all_accuracy"] = r.all_accuracy;
-  d["all_agreement"] = r.all_agreement;
-  return d;
+  return from_json_text(pipeline::sensitivity_json(model, r).dump());
 }
 
 // ---- compare ----
-
-using Json = nlohmann::ordered_json;
-Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-
-Json comparison_json(const quant::Comparison& c) {
-  Json j;
-  j["a"] = c.a_source;
-  j["b"] = c.b_source;
-  Json ts = Json::array();
-  for (const quant::TensorComparison& t : c.tensors) {
-    Json e;
-    e["name"] = t.name;
-    e["shape"] = t.shape;
-    e["elements"] = t.elements;
-    e["sqnr_db"] = number_or_null(t.sqnr_db);
-    e["cosine"] = t.cosine;
-    e["max_abs"] = t.max_abs;
-    e["lsb"] = number_or_null(t.lsb);
-    e["max_abs_lsb"] = number_or_null(t.max_abs_lsb);
-    e["beyond_1lsb"] = number_or_null(t.beyond_1lsb);
-    e["diverged"] = t.diverged;
-    ts.push_back(std::move(e));
-  }
-  j["tensors"] = std::move(ts);
-  if (c.first_divergence) {
-    const quant::Divergence& d = *c.first_divergence;
-    j["first_divergence"] = {{"tensor", d.tensor},
-                             {"index", d.index},
-                             {"flat_index", d.flat_index},
-                             {"a", d.a},
-                             {"b", d.b}};
-  } else {
-    j["first_divergence"] = nullptr;
-  }
-  j["only_a"] = c.only_a;
-  j["only_b"] = c.only_b;
-  return j;
-}
 
 quant::ProbedModel probed(const std::string& path, const std::string& engine,
                           const std::string& profile) {
@@ -879,21 +844,17 @@ py::object compare(const std::string& a, const std::string& b, const py::object&
       }
     }
   }
-  Json j = comparison_json(graph_c ? *graph_c : *layer_c);
-  j["mode"] = graph_c ? "graph" : "layer";
-  j["tolerance_lsb"] = tolerance_lsb;
-  if (graph_c && layer_c) j["layer"] = comparison_json(*layer_c);
-  return from_json_text(j.dump());
+  return from_json_text(pipeline::compare_json(graph_c, layer_c, tolerance_lsb).dump());
 }
 
 // ---- simulator (edgeint8 sim) ----
 
-py::dict simulate(const std::string& config, const std::string& topology,
-                  const std::string& workload, const std::string& outdir,
-                  const std::string& input_type, const std::string& array,
-                  const std::string& dataflow, const std::string& sram, int64_t bandwidth,
-                  bool calc, const std::string& run_name, bool energy,
-                  const std::string& energy_table) {
+py::object simulate(const std::string& config, const std::string& topology,
+                    const std::string& workload, const std::string& outdir,
+                    const std::string& input_type, const std::string& array,
+                    const std::string& dataflow, const std::string& sram, int64_t bandwidth,
+                    bool calc, const std::string& run_name, bool energy,
+                    const std::string& energy_table) {
   arch::ScaleSimConfig cfg;
   std::vector<arch::Layer> layers;
   std::vector<std::string> warnings;
@@ -997,44 +958,13 @@ py::dict simulate(const std::string& config, const std::string& topology,
                    "directory: {}",
                    outdir, ec.message()));
     }
-    const arch::ScaleSimReports reports = arch::format_reports(stats);
-    check(out.add(dir + "/COMPUTE_REPORT.csv", reports.compute));
-    check(out.add(dir + "/BANDWIDTH_REPORT.csv", reports.bandwidth));
-    check(out.add(dir + "/DETAILED_ACCESS_REPORT.csv", reports.detailed));
-    if (energy || !energy_table.empty()) {
-      std::vector<std::string> names;
-      for (const arch::Layer& l : layers) names.push_back(l.name);
-      check(out.add(dir + "/ENERGY_REPORT.csv",
-                    arch::format_energy_report(names, stats, table, cfg.array)));
-      check(out.add(dir + "/ROOFLINE_REPORT.csv",
-                    arch::format_roofline_report(names, stats, cfg.array)));
-    }
+    const bool with_energy = energy || !energy_table.empty();
+    check(pipeline::add_sim_reports(out, dir, layers, stats, cfg.array,
+                                    with_energy ? &table : nullptr));
     check(out.commit());
   }
   warn_all(warnings);
-  py::list rows;
-  for (size_t i = 0; i < stats.size(); ++i) {
-    const arch::LayerStats& s = stats[i];
-    py::dict d;
-    d["id"] = i;
-    d["name"] = layers[i].name;
-    d["total_cycles"] = s.total_cycles;
-    d["stall_cycles"] = s.stall_cycles;
-    d["overall_util_pct"] = s.overall_util;
-    d["mapping_efficiency_pct"] = s.mapping_efficiency;
-    d["compute_util_pct"] = s.compute_util;
-    d["macs"] = s.macs;
-    d["dram_ifmap_reads"] = s.dram_ifmap_reads;
-    d["dram_filter_reads"] = s.dram_filter_reads;
-    d["dram_ofmap_writes"] = s.dram_ofmap_writes;
-    rows.append(d);
-  }
-  py::dict d;
-  d["run_name"] = cfg.run_name;
-  d["report_dir"] = dir;
-  d["word_bytes"] = cfg.array.word_bytes;
-  d["layers"] = rows;
-  return d;
+  return from_json(pipeline::sim_json(cfg.run_name, dir, cfg.array.word_bytes, layers, stats));
 }
 
 // ---- DSE (edgeint8 dse) ----
@@ -1077,29 +1007,15 @@ py::dict dse(const std::string& workload, const std::string& space_path_in, cons
     check(arch::write_dse_outputs(r, out));
   }
   warn_all(w.warnings);
-  py::list points;
+  // The points as points.json has them (arch::point_json), parsed once.
+  std::string points = "[";
   for (const arch::PointResult& p : r.points) {
-    py::dict d;
-    d["rows"] = p.array.rows;
-    d["cols"] = p.array.cols;
-    d["dataflow"] = std::string(arch::dataflow_name(p.array.dataflow));
-    d["ifmap_sram_kb"] = p.array.ifmap_sram_kb;
-    d["filter_sram_kb"] = p.array.filter_sram_kb;
-    d["ofmap_sram_kb"] = p.array.ofmap_sram_kb;
-    d["bandwidth"] = p.array.bandwidth;
-    d["feasible"] = p.feasible;
-    d["reason"] = p.reason;
-    d["exact"] = p.exact;
-    d["cycles"] = p.cycles;
-    d["stall_cycles"] = p.stall_cycles;
-    d["energy_pj"] = p.energy_pj;
-    d["area_mm2"] = p.area_mm2;
-    d["utilization"] = p.utilization;
-    d["on_front"] = p.on_front;
-    points.append(d);
+    if (&p != &r.points.front()) points += ",";
+    points += arch::point_json(p).dump();
   }
+  points += "]";
   py::dict d;
-  d["points"] = points;
+  d["points"] = from_json_text(points);
   d["pareto"] = py::cast(r.front);
   d["recommended"] = r.any_feasible ? py::object(py::int_(r.balanced)) : py::object(py::none());
   d["evaluations"] = r.evaluations;
@@ -1146,41 +1062,7 @@ py::object bitgrowth(const std::string& model, const py::object& calib,
     py::gil_scoped_release nogil;
     r = take(quant::analyze_model_fixed_point(g, calib_t ? &*calib_t : nullptr, mo));
   }
-  nlohmann::json j = {{"model", model},
-                      {"quantized", r.quantized},
-                      {"quantized_from_calibration", r.quantized_here},
-                      {"calibration_samples", r.calib_samples},
-                      {"layers", nlohmann::json::array()},
-                      {"skipped", nlohmann::json::array()}};
-  for (const quant::LayerFixedPoint& l : r.layers) {
-    nlohmann::json jl = {{"name", l.node},
-                         {"op", l.op_type},
-                         {"geometry", l.geometry},
-                         {"K", l.k},
-                         {"operands", fixedpoint::operand_kind_name(l.operands)},
-                         {"operands_from_model", l.integer_operands},
-                         {"product_bits", l.bound.product_bits},
-                         {"accumulator_bits", l.bound.accumulator_bits},
-                         {"worst_case_abs", l.bound.worst_case_abs},
-                         {"worst_case_bits", l.bound.worst_case_bits},
-                         {"recommended_width", l.bound.recommended_width}};
-    if (l.has_weight_bound) {
-      jl["weight_bound_abs"] = l.weight_bound_abs;
-      jl["weight_bound_bits"] = l.weight_bound_bits;
-    }
-    if (l.has_observed) {
-      jl["observed_abs"] = l.observed_abs;
-      jl["observed_partial_abs"] = l.observed_partial_abs;
-      jl["observed_bits"] = l.observed_bits;
-    }
-    if (!l.note.empty()) jl["note"] = l.note;
-    if (width) jl["fits_width"] = l.bound.accumulator_bits <= *width;
-    j["layers"].push_back(jl);
-  }
-  for (const ei8::SkippedLayer& s : r.skipped) {
-    j["skipped"].push_back({{"name", s.node}, {"op", s.op_type}, {"reason", s.reason}});
-  }
-  return from_json(j);
+  return from_json(pipeline::bitgrowth_json(model, r, width));
 }
 
 }  // namespace
@@ -1236,7 +1118,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("inputs", [](const Model& self) { return self.describe(false); })
       .def_property_readonly("outputs", [](const Model& self) { return self.describe(true); })
       .def_property_readonly("path", &Model::path)
-      .def_property_readonly("engine", &Model::engine);
+      .def_property_readonly("engine", &Model::engine)
+      .def_property_readonly("last_input_addresses", &Model::last_input_addresses);
 
   m.def("quantize", &quantize);
   m.def("sweep", &sweep);

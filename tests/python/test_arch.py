@@ -1,6 +1,7 @@
 """edgeint8.simulate / simulate_model / dse against `edgeint8 sim` and `edgeint8 dse`: the same
 report files, byte for byte."""
 import csv
+import json
 import os
 
 import pytest
@@ -33,6 +34,15 @@ def test_simulate_equals_sim(tmp_path, data_dir, case):
     with open(tmp_path / "api" / case / "COMPUTE_REPORT.csv") as f:
         row = next(csv.DictReader(f, skipinitialspace=True))
     assert int(row["Total Cycles"]) == r["layers"][0]["total_cycles"]
+    # The returned dict is `sim --json`'s (one serializer: pipeline::sim_json), report_dir aside.
+    want = json.loads(cli("sim", "-c", cfg, "-t", topo, "-p", tmp_path / "api", "--json").stdout)
+    assert r == want
+    try:
+        import pandas
+    except ImportError:
+        return
+    df = edgeint8.simulate(cfg, topo, tmp_path / "api", pandas=True)["layers"]
+    assert isinstance(df, pandas.DataFrame) and df.to_dict("records") == want["layers"]
 
 
 def test_simulate_model_equals_sim(tmp_path, float_model):
@@ -56,10 +66,18 @@ def test_dse_equals_cli(tmp_path, data_dir):
     assert len(r["points"]) == 16 and r["recommended"] is not None
     for f in ("points.csv", "pareto.csv"):
         assert read(tmp_path / "api" / f) == read(tmp_path / "cli" / f), f
-    with open(tmp_path / "cli" / "points.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == len(r["points"])
-    assert sum(p["on_front"] for p in r["points"]) == len(r["pareto"]) > 0
+    # The returned points are points.json's elements (one serializer: arch::point_json).
+    with open(tmp_path / "cli" / "points.json") as f:
+        assert r["points"] == json.load(f)
+    assert sum(p.get("on_front", False) for p in r["points"]) == len(r["pareto"]) > 0
+    try:
+        import pandas
+    except ImportError:
+        return
+    df = edgeint8.dse(topo, space, tmp_path / "api2", threads=1, pandas=True)["points"]
+    assert isinstance(df, pandas.DataFrame) and len(df) == len(r["points"])
+    assert list(df["rows"]) == [p["rows"] for p in r["points"]]
+    assert df["cycles"].sum() == sum(p.get("cycles", 0) for p in r["points"])
 
 
 def test_arch_bad_input(tmp_path, data_dir, float_model):

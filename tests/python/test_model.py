@@ -80,6 +80,50 @@ def test_run_non_contiguous_input(tmp_path, float_model, rng):
     assert same_bits(edgeint8.Model(float_model).run(f), cli_run(tmp_path, float_model, x))
 
 
+def address(a):
+    return a.__array_interface__["data"][0]
+
+
+def test_run_reads_a_c_contiguous_array_in_place(tmp_path, float_model, data_dir, rng):
+    """Zero copy: the executor reads the caller's buffer (Executor::run_on; the C++ test
+    tests/runtime/run_on_test.cpp proves the executor's own input buffer is not read), and the
+    bits are the CLI's. A read-only array and a C-contiguous view (a slice of rows) too."""
+    for threads in (1, 2):
+        m = edgeint8.Model(float_model, threads=threads)
+        x = rng.standard_normal((5, 1, 128)).astype(np.float32)
+        y = m.run(x)
+        assert m._m.last_input_addresses == [address(x)]
+        assert same_bits(y, cli_run(tmp_path, float_model, x))
+        big = rng.standard_normal((9, 1, 128)).astype(np.float32)
+        view = big[2:6]
+        view.flags.writeable = False
+        assert view.flags.c_contiguous and not view.flags.owndata
+        assert same_bits(m.run(view), cli_run(tmp_path, float_model, view.copy()))
+        assert m._m.last_input_addresses == [address(view)]
+    # A QDQ model on the integer engine reads its float input in place too.
+    q = f"{data_dir}/qdq/qdq_perchannel.onnx"
+    xq = np.load(f"{data_dir}/qdq/qdq_perchannel.input.npy")
+    mq = edgeint8.Model(q)
+    assert same_bits(mq.run(xq), cli_run(tmp_path, q, xq))
+    assert mq._m.last_input_addresses == [address(xq)]
+
+
+def test_run_copies_other_layouts_once(tmp_path, float_model, rng):
+    """A Fortran-ordered, strided or misaligned array is copied once into a C-contiguous one
+    (the address the executor read is not the caller's), with the same bits."""
+    m = edgeint8.Model(float_model)
+    x = rng.standard_normal((3, 1, 128)).astype(np.float32)
+    want = cli_run(tmp_path, float_model, x)
+    strided = np.repeat(x, 2, axis=0)[::2]
+    raw = np.zeros(x.nbytes + 1, dtype=np.uint8)
+    misaligned = raw[1:].view(np.float32).reshape(x.shape)
+    misaligned[...] = x
+    assert not misaligned.flags.aligned
+    for a in (np.asfortranarray(x), strided, misaligned):
+        assert same_bits(m.run(a), want)
+        assert m._m.last_input_addresses != [address(a)]
+
+
 @pytest.mark.parametrize("name", ["qdq_perchannel", "ort_u8_gemm", "op_bn"])
 def test_run_qdq_on_integer_engine_equals_cli(tmp_path, data_dir, name):
     model = f"{data_dir}/qdq/{name}.onnx"

@@ -150,4 +150,33 @@ def test_pandas_frames_when_installed(tmp_path, float_model, calib, rng):
             edgeint8.compare(float_model, qdq, xi, pandas=True)
         pytest.skip("pandas is not installed (Debian: python3-pandas)")
     df = edgeint8.compare(float_model, qdq, xi, pandas=True)["tensors"]
-    assert df.to_dict("records") == rows
+    assert isinstance(df, pandas.DataFrame) and len(df) == len(rows) > 0
+    assert records(df) == [_present(r) for r in rows]
+    both = edgeint8.compare(float_model, qdq, xi, mode="both", pandas=True)
+    assert isinstance(both["layer"]["tensors"], pandas.DataFrame)
+    assert records(both["layer"]["tensors"]) == [_present(r) for r in edgeint8.compare(
+        float_model, qdq, xi, mode="both")["layer"]["tensors"]]
+    # The other tables: sensitivity's two, bitgrowth's layers (rows lacking a key: NaN).
+    ev = rng.standard_normal((8, 1, 128)).astype(np.float32)
+    labels = rng.integers(0, 5, 8).astype(np.int64)
+    s_rows = edgeint8.sensitivity(float_model, x, ev, labels)
+    s_df = edgeint8.sensitivity(float_model, x, ev, labels, pandas=True)
+    for k in ("sensitivity", "layer_error"):
+        assert isinstance(s_df[k], pandas.DataFrame)
+        assert records(s_df[k]) == [_present(r) for r in s_rows[k]]
+    bg_rows = edgeint8.bitgrowth(float_model, calib=x)["layers"]
+    bg_df = edgeint8.bitgrowth(float_model, calib=x, pandas=True)["layers"]
+    assert list(bg_df["accumulator_bits"]) == [r["accumulator_bits"] for r in bg_rows]
+    assert records(bg_df) == [_present(r) for r in bg_rows]
+
+
+def records(df):
+    """A DataFrame's rows as dicts without the NaN cells (pandas' cell for a key a row lacks,
+    and for a null)."""
+    return [_present(r) for r in df.to_dict("records")]
+
+
+def _present(row):
+    import math
+    return {k: v for k, v in row.items()
+            if v is not None and not (isinstance(v, float) and math.isnan(v))}

@@ -522,45 +522,46 @@ Result<DseResult> finish_dse(const Workload& w, const DesignSpace& space, const 
   return r;
 }
 
+nlohmann::json point_json(const PointResult& p) {
+  nlohmann::json j = {{"array", array_name(p.array)},
+                      {"rows", p.array.rows},
+                      {"cols", p.array.cols},
+                      {"dataflow", dataflow_name(p.array.dataflow)},
+                      {"ifmap_sram_kb", p.array.ifmap_sram_kb},
+                      {"filter_sram_kb", p.array.filter_sram_kb},
+                      {"ofmap_sram_kb", p.array.ofmap_sram_kb},
+                      {"bandwidth", p.array.bandwidth},
+                      {"feasible", p.feasible},
+                      {"area_mm2", p.area_mm2}};
+  if (!p.feasible) {
+    j["reason"] = p.reason;
+    return j;
+  }
+  j["exact"] = p.exact;
+  j["cycles"] = p.cycles;
+  j["stall_cycles"] = p.stall_cycles;
+  j["energy_uj"] = p.energy_pj * 1e-6;
+  j["energy_breakdown_uj"] = {{"mac", p.energy.mac * 1e-6},
+                              {"array", p.energy.array * 1e-6},
+                              {"ifmap_sram", p.energy.ifmap_sram * 1e-6},
+                              {"filter_sram", p.energy.filter_sram * 1e-6},
+                              {"ofmap_sram", p.energy.ofmap_sram * 1e-6},
+                              {"dram", p.energy.dram * 1e-6},
+                              {"leakage", p.energy.leakage * 1e-6}};
+  j["utilization_pct"] = p.utilization;
+  j["dram_bytes"] = p.dram_bytes;
+  j["on_front"] = p.on_front;
+  if (p.analytic_cycles > 0) {
+    j["analytic_cycles"] = p.analytic_cycles;
+    j["analytic_energy_uj"] = p.analytic_energy_pj * 1e-6;
+  }
+  return j;
+}
+
 Status write_dse_outputs(const DseResult& r, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return io_error("cannot create output directory: path = '{}': {}", dir, ec.message());
-  auto to_json = [](const PointResult& p) {
-    nlohmann::json j = {{"array", array_name(p.array)},
-                        {"rows", p.array.rows},
-                        {"cols", p.array.cols},
-                        {"dataflow", dataflow_name(p.array.dataflow)},
-                        {"ifmap_sram_kb", p.array.ifmap_sram_kb},
-                        {"filter_sram_kb", p.array.filter_sram_kb},
-                        {"ofmap_sram_kb", p.array.ofmap_sram_kb},
-                        {"bandwidth", p.array.bandwidth},
-                        {"feasible", p.feasible},
-                        {"area_mm2", p.area_mm2}};
-    if (!p.feasible) {
-      j["reason"] = p.reason;
-      return j;
-    }
-    j["exact"] = p.exact;
-    j["cycles"] = p.cycles;
-    j["stall_cycles"] = p.stall_cycles;
-    j["energy_uj"] = p.energy_pj * 1e-6;
-    j["energy_breakdown_uj"] = {{"mac", p.energy.mac * 1e-6},
-                                {"array", p.energy.array * 1e-6},
-                                {"ifmap_sram", p.energy.ifmap_sram * 1e-6},
-                                {"filter_sram", p.energy.filter_sram * 1e-6},
-                                {"ofmap_sram", p.energy.ofmap_sram * 1e-6},
-                                {"dram", p.energy.dram * 1e-6},
-                                {"leakage", p.energy.leakage * 1e-6}};
-    j["utilization_pct"] = p.utilization;
-    j["dram_bytes"] = p.dram_bytes;
-    j["on_front"] = p.on_front;
-    if (p.analytic_cycles > 0) {
-      j["analytic_cycles"] = p.analytic_cycles;
-      j["analytic_energy_uj"] = p.analytic_energy_pj * 1e-6;
-    }
-    return j;
-  };
   std::string csv =
       "rows,cols,dataflow,ifmap_sram_kb,filter_sram_kb,ofmap_sram_kb,bandwidth,feasible,reason,"
       "exact,cycles,stall_cycles,energy_uj,area_mm2,utilization_pct,dram_bytes,on_front\n";
@@ -575,7 +576,7 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                        p.array.bandwidth, p.feasible ? 1 : 0, p.reason, p.exact ? 1 : 0, p.cycles,
                        p.stall_cycles, p.energy_pj * 1e-6, p.area_mm2, p.utilization, p.dram_bytes,
                        p.on_front ? 1 : 0);
-    const std::string element = to_json(p).dump(2);
+    const std::string element = point_json(p).dump(2);
     if (&p != &r.points.front()) all += ",\n";
     all += "  ";
     for (char c : element) {
@@ -594,7 +595,7 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                              p.array.cols, dataflow_name(p.array.dataflow), p.array.ifmap_sram_kb,
                              p.array.filter_sram_kb, p.array.ofmap_sram_kb, p.array.bandwidth,
                              p.exact ? 1 : 0, p.cycles, p.energy_pj * 1e-6, p.area_mm2);
-    front.push_back(to_json(p));
+    front.push_back(point_json(p));
   }
   nlohmann::json best = {{"space", r.space_name},
                          {"energy_table", r.energy_table_name},
@@ -602,11 +603,11 @@ Status write_dse_outputs(const DseResult& r, const std::string& dir) {
                          {"pareto_front", front}};
   if (r.timings) best["sweep_seconds"] = r.sweep_seconds;
   if (r.any_feasible) {
-    best["best"] = {{"cycles", to_json(r.points[r.best_cycles])},
-                    {"energy", to_json(r.points[r.best_energy])},
-                    {"area", to_json(r.points[r.best_area])},
-                    {"edp", to_json(r.points[r.best_edp])},
-                    {"balanced", to_json(r.points[r.balanced])}};
+    best["best"] = {{"cycles", point_json(r.points[r.best_cycles])},
+                    {"energy", point_json(r.points[r.best_energy])},
+                    {"area", point_json(r.points[r.best_area])},
+                    {"edp", point_json(r.points[r.best_edp])},
+                    {"balanced", point_json(r.points[r.balanced])}};
   }
   const std::pair<const char*, std::string> files[] = {{"points.csv", csv},
                                                        {"points.json", all + "\n"},

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,9 @@ PointResult evaluate_design_point(const Workload& workload, const DesignSpace& s
 // doubles as their exact bits: decode(encode(p)) == p. `p->array` is left as the caller set it.
 std::string encode_point_record(const PointResult& p);
 [[nodiscard]] Status decode_point_record(std::string_view bytes, PointResult* p);
+
+// One point as points.json and best.json give it (and the Python module's dse() returns it).
+nlohmann::json point_json(const PointResult& p);
 
 // Writes points.csv, points.json, pareto.csv, best.json and analysis.md into `dir`: all five or
 // none (core/output_files.h).

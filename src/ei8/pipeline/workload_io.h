@@ -7,8 +7,12 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "ei8/arch/energy.h"
+#include "ei8/arch/systolic_model.h"
 #include "ei8/arch/workload.h"
+#include "ei8/core/output_files.h"
 #include "ei8/core/status.h"
 
 namespace ei8::pipeline {
@@ -17,5 +21,14 @@ namespace ei8::pipeline {
 // topology CSV in `format`.
 [[nodiscard]] Result<arch::Workload> load_workload_file(const std::string& path,
                                                         arch::TopologyFormat format);
+
+// Adds the reports of `edgeint8 sim` (and edgeint8.simulate) to `out`: dir/COMPUTE_REPORT.csv,
+// BANDWIDTH_REPORT.csv, DETAILED_ACCESS_REPORT.csv, and with `energy` (non-null)
+// ENERGY_REPORT.csv and ROOFLINE_REPORT.csv.
+[[nodiscard]] Status add_sim_reports(OutputFiles& out, const std::string& dir,
+                                     const std::vector<arch::Layer>& layers,
+                                     const std::vector<arch::LayerStats>& stats,
+                                     const arch::ArrayConfig& array,
+                                     const arch::EnergyTable* energy);
 
 }  // namespace ei8::pipeline

@@ -402,7 +402,8 @@ Status Executor::prepare_lanes(const std::vector<Shape>& input_shapes) {
 void Executor::scatter(size_t lane, int64_t row) {
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const size_t per = inputs_[i].nbytes() / static_cast<size_t>(inputs_[i].dim(0));
-    std::memcpy(lanes_[lane]->inputs_[i].raw(), inputs_[i].raw() + static_cast<size_t>(row) * per,
+    const std::byte* src = bound_.empty() ? inputs_[i].raw() : bound_[i];
+    std::memcpy(lanes_[lane]->inputs_[i].raw(), src + static_cast<size_t>(row) * per,
                 static_cast<size_t>(lane_rows_[lane]) * per);
   }
 }
@@ -479,6 +480,53 @@ Result<std::vector<std::pair<std::string, double>>> Executor::profile(int iters,
     }
   }
   return out;
+}
+
+Status Executor::run_on(std::span<const void* const> data) {
+  if (!prepared_) {
+    return invalid_argument("cannot run graph '{}': prepared = false, must call prepare()",
+                            graph_.name());
+  }
+  if (data.size() != inputs_.size()) {
+    return invalid_argument("cannot run graph '{}': input buffers = {}, must be {}", graph_.name(),
+                            data.size(), inputs_.size());
+  }
+  for (size_t i = 0; i < data.size(); ++i) {
+    const size_t align = dtype_size(inputs_[i].dtype());
+    if (data[i] == nullptr || reinterpret_cast<uintptr_t>(data[i]) % align != 0) {
+      return invalid_argument(
+          "cannot run graph '{}': input '{}' buffer = {}, must be non-null and aligned to {} "
+          "bytes",
+          graph_.name(), graph_.inputs()[i], data[i], align);
+    }
+  }
+  bound_.resize(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) bound_[i] = static_cast<const std::byte*>(data[i]);
+  // Every place the plan reads input i (ops only read their inputs: an input buffer, or an alias
+  // of it, is never an op's output; a graph output may be an input) now reads bound_[i]. With
+  // lanes there is no step: scatter() reads bound_.
+  struct Slot {
+    const std::byte** p;
+    const std::byte* own;
+  };
+  std::vector<Slot> slots;
+  auto bind = [&](const std::byte*& p) {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (p == inputs_[i].raw()) {
+        slots.push_back({&p, p});
+        p = bound_[i];
+        return;
+      }
+    }
+  };
+  for (Step& s : steps_) {
+    for (const std::byte*& p : s.in) bind(p);
+  }
+  for (auto& [src, bytes] : output_src_) bind(src);
+  Status s = run();
+  for (const Slot& slot : slots) *slot.p = slot.own;
+  bound_.clear();
+  return s;
 }
 
 Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) {

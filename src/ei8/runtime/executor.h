@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "ei8/graph/graph.h"
@@ -64,6 +65,12 @@ class Executor {
 
   // Runs the prepared plan on input(i). Allocation-free.
   Status run();
+  // Runs the prepared plan on the caller's buffers instead of input(i), without copying them:
+  // data[i] holds input(i).nbytes() bytes of input i (its prepared shape and dtype, row-major,
+  // aligned to its element size), read in place; a batch run in tiles or thread slices copies
+  // each slice from it as run() does from input(i). The buffers must not change during the
+  // call; input(i) is neither read nor written. Fails on a count, null or misaligned buffer.
+  Status run_on(std::span<const void* const> data);
   // Convenience: prepares when the shapes changed, copies the inputs, runs, returns copies.
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs);
 
@@ -97,6 +104,7 @@ class Executor {
   bool prepared_ = false;
   bool tune_whole_batch_ = false;  // prepare(): tune this plan even for a batch > 1
   std::vector<Tensor> inputs_, outputs_;
+  std::vector<const std::byte*> bound_;  // run_on: where input i is read (empty: inputs_)
   std::vector<Step> steps_;
   std::vector<std::pair<std::string, Shape>> shapes_;
   std::vector<std::pair<const std::byte*, size_t>> output_src_;  // where each output lives
