@@ -854,6 +854,37 @@ TEST(Conv2dF32Pointwise, FlatPlanWithStagedTailIsBitExactWithIm2col) {
   EXPECT_GE(checked, 40);  // the generic tier runs everywhere
 }
 
+// One random depthwise layer `p` (weights, bias when `with_bias`, a batch of inputs drawn from
+// `rng` in that order) on the AVX-512 tier, which must take `plan`, and on the AVX2 tier's staged
+// kernel: within the reference's tolerance, and bit-exact with each other (NaN-filled outputs).
+void expect_avx512_plan_bit_exact_with_avx2(const Conv2dParams& p, bool with_bias, int64_t batch,
+                                            Rng& rng, const std::string& plan) {
+  const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+  const std::vector<float> b =
+      with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+  const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+  Conv2dParams pb = p;
+  pb.batch = batch;
+  std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
+  ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+  pb.act = Activation::none();
+  std::vector<float> magnitude(want.size());
+  ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+  std::vector<float> got[2];
+  for (int t = 0; t < 2; ++t) {
+    const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
+    Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
+    ASSERT_TRUE(conv.ok()) << conv.status().message();
+    EXPECT_EQ(conv->variant_name(), t == 0 ? plan : "avx2");
+    got[t].assign(want.size(), std::numeric_limits<float>::quiet_NaN());
+    std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
+                               std::numeric_limits<float>::quiet_NaN());
+    conv->run(x.data(), got[t].data(), batch, scratch.data());
+  }
+  expect_close(got[0], want, magnitude, p.k());
+  ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
+}
+
 // The AVX-512 depthwise plan over the flattened plane (stride 1, "same" padding, 3×3 / 5×5):
 // lanes whose input pixel is outside the image are masked to 0, so every output is the staged
 // plan's sum (bias, then the taps in order by FMA): bit-exact with the AVX2 tier's staged
@@ -885,30 +916,8 @@ TEST(Conv2dF32Depthwise, FlatPlanIsBitExactWithTheStagedPlan) {
     SCOPED_TRACE(::testing::Message() << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x"
                                       << p.in_h << "x" << p.in_w << " k" << p.kernel_h << " pads "
                                       << p.pad_top << "," << p.pad_left << ", batch " << batch);
-    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
-    const std::vector<float> b =
-        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
-    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
-    Conv2dParams pb = p;
-    pb.batch = batch;
-    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
-    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-    pb.act = Activation::none();
-    std::vector<float> magnitude(want.size());
-    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
-    std::vector<float> got[2];
-    for (int t = 0; t < 2; ++t) {
-      const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
-      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
-      ASSERT_TRUE(conv.ok()) << conv.status().message();
-      EXPECT_EQ(conv->variant_name(), t == 0 ? "avx512/depthwise-flat" : "avx2");
-      got[t].assign(want.size(), std::numeric_limits<float>::quiet_NaN());
-      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
-                                 std::numeric_limits<float>::quiet_NaN());
-      conv->run(x.data(), got[t].data(), batch, scratch.data());
-    }
-    expect_close(got[0], want, magnitude, p.k());
-    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
+    ASSERT_NO_FATAL_FAILURE(
+        expect_avx512_plan_bit_exact_with_avx2(p, with_bias, batch, rng, "avx512/depthwise-flat"));
   }
 }
 
@@ -946,30 +955,8 @@ TEST(Conv2dF32Depthwise, StrideTwoPlanIsBitExactWithTheStagedPlan) {
                  << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
                  << p.in_w << " k" << p.kernel_h << " pads " << p.pad_top << "," << p.pad_left
                  << "," << p.pad_bottom << "," << p.pad_right << ", batch " << batch);
-    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
-    const std::vector<float> b =
-        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
-    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
-    Conv2dParams pb = p;
-    pb.batch = batch;
-    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
-    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-    pb.act = Activation::none();
-    std::vector<float> magnitude(want.size());
-    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
-    std::vector<float> got[2];
-    for (int t = 0; t < 2; ++t) {
-      const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
-      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, k);
-      ASSERT_TRUE(conv.ok()) << conv.status().message();
-      EXPECT_EQ(conv->variant_name(), t == 0 ? "avx512/depthwise-s2" : "avx2");
-      got[t].assign(want.size(), std::numeric_limits<float>::quiet_NaN());
-      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float),
-                                 std::numeric_limits<float>::quiet_NaN());
-      conv->run(x.data(), got[t].data(), batch, scratch.data());
-    }
-    expect_close(got[0], want, magnitude, p.k());
-    ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * want.size()));
+    ASSERT_NO_FATAL_FAILURE(
+        expect_avx512_plan_bit_exact_with_avx2(p, with_bias, batch, rng, "avx512/depthwise-s2"));
   }
 }
 
