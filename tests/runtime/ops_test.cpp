@@ -4,12 +4,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <numeric>
 
 #include "ei8/core/rng.h"
 #include "ei8/graph/shape_inference.h"
 #include "ei8/runtime/executor.h"
+#include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/cpu_features.h"
 #include "ei8/runtime/kernels/ref/eltwise_f32_ref.h"
 #include "ei8/runtime/kernels/ref/layout_f32_ref.h"
@@ -319,9 +321,11 @@ TEST(Executor, Fp32TuningFileReproducesPlansAndOutputs) {
     for (float& v : t.span<float>()) v = rng.uniform(lo, hi);
     return t;
   };
-  g.add_initializer("w1", random({16, 16, 3, 3}, -0.3f, 0.3f));
-  g.add_initializer("b1", random({16}, -0.5f, 0.5f));
-  g.add_initializer("w2", random({24, 16, 1, 1}, -0.3f, 0.3f));
+  const Tensor w1 = random({16, 16, 3, 3}, -0.3f, 0.3f), b1 = random({16}, -0.5f, 0.5f);
+  const Tensor w2 = random({24, 16, 1, 1}, -0.3f, 0.3f);
+  g.add_initializer("w1", w1);
+  g.add_initializer("b1", b1);
+  g.add_initializer("w2", w2);
   g.add_node("Conv", "c3x3", {"x", "w1", "b1"}, {"a"})
       .set("pads", std::vector<int64_t>{1, 1, 1, 1});
   g.add_node("Conv", "c1x1", {"a", "w2"}, {"y"});
@@ -374,7 +378,16 @@ TEST(Executor, Fp32TuningFileReproducesPlansAndOutputs) {
   // outputs stay within the tolerance of the heuristic plans.
   const std::string key3 = rec[0].key.find(" k3x3 ") != std::string::npos ? rec[0].key : rec[1].key;
   const std::string key1 = key3 == rec[0].key ? rec[1].key : rec[0].key;
-  for (const char* plan : {"direct", "winograd", "im2col"}) {
+  std::vector<std::string> plans{"direct", "winograd", "im2col"};
+  const std::string tier = key3.substr(key3.rfind(' ') + 1);
+  const kernels::KernelChoice tier_choice =
+      tier == "avx512" ? kernels::KernelChoice::kAvx512 : kernels::KernelChoice::kAvx2;
+  if (kernels::onednn_conv_available(tier_choice)) {
+    plans.insert(plans.end(), {"onednn", "onednn-nchw"});
+  } else {
+    std::cout << "[ note ] oneDNN plans not offered here (no oneDNN in this build)\n";
+  }
+  for (const std::string& plan : plans) {
     SCOPED_TRACE(plan);
     const std::string forced = (dir / (std::string(plan) + ".tsv")).string();
     {
@@ -388,12 +401,47 @@ TEST(Executor, Fp32TuningFileReproducesPlansAndOutputs) {
     std::map<std::string, std::string> v;
     const Tensor y = run(t, &v);
     const std::string_view variant = v["c3x3"];
-    if (std::string(plan) == "direct") {
+    std::cout << "[ plan ] " << plan << ": " << variant << "\n";
+    if (plan == "direct") {
       EXPECT_EQ(variant.find('/'), std::string_view::npos) << variant;
     } else {
-      EXPECT_NE(variant.find(plan), std::string_view::npos) << variant;
+      const bool onednn = plan.rfind("onednn", 0) == 0;  // "onednn/<impl>", "<tier>/<plan>"
+      EXPECT_TRUE(onednn ? variant.rfind(plan + "/", 0) == 0
+                         : variant.find("/" + plan) != std::string_view::npos)
+          << variant;
     }
     ASSERT_EQ(y.shape(), heuristic.shape());
+    if (plan.rfind("onednn", 0) == 0) {
+      // The plan the file names is the kernel's forced plan, bit for bit: the 3×3 layer on
+      // oneDNN, then the 1×1 on the direct plan, sample by sample.
+      const kernels::ConvAlgorithm algo =
+          plan == "onednn" ? kernels::ConvAlgorithm::kOnednn : kernels::ConvAlgorithm::kOnednnNchw;
+      kernels::Conv2dParams p3;
+      p3.in_c = p3.out_c = 16;
+      p3.in_h = p3.in_w = 14;
+      p3.kernel_h = p3.kernel_w = 3;
+      p3.pad_top = p3.pad_left = p3.pad_bottom = p3.pad_right = 1;
+      kernels::Conv2dParams p1;
+      p1.in_c = 16;
+      p1.out_c = 24;
+      p1.in_h = p1.in_w = 14;
+      auto c3 =
+          kernels::Conv2dF32::prepare(p3, w1.span<float>(), b1.span<float>(), tier_choice, algo);
+      auto c1 = kernels::Conv2dF32::prepare(p1, w2.span<float>(), {}, tier_choice,
+                                            kernels::ConvAlgorithm::kDirect);
+      ASSERT_TRUE(c3.ok()) << c3.status().message();
+      ASSERT_TRUE(c1.ok()) << c1.status().message();
+      EXPECT_EQ(c3->variant_name(), variant);
+      std::vector<float> mid(static_cast<size_t>(p3.out_size())), out(y.span<float>().size());
+      std::vector<float> scratch(
+          std::max(c3->scratch_bytes(1), c1->scratch_bytes(1)) / sizeof(float) + 1);
+      for (int64_t n = 0; n < 2; ++n) {
+        c3->run(x.span<float>().data() + n * p3.in_size(), mid.data(), 1, scratch.data());
+        c1->run(mid.data(), out.data() + n * p1.out_size(), 1, scratch.data());
+      }
+      EXPECT_EQ(0, std::memcmp(out.data(), y.span<float>().data(), sizeof(float) * out.size()));
+      EXPECT_TRUE(same_bits(run(t, nullptr), y)) << "the oneDNN plan, run again";
+    }
     for (int64_t i = 0; i < y.numel(); ++i) {
       const size_t u = static_cast<size_t>(i);
       ASSERT_NEAR(y.span<float>()[u], heuristic.span<float>()[u], 1e-4f) << "element " << i;

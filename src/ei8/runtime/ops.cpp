@@ -123,14 +123,19 @@ class ConvOp : public Op {
     using kernels::ConvAlgorithm;
     std::vector<std::string> candidates{
         std::string(kernels::conv_algorithm_name(heuristic.algorithm()))};
+    // oneDNN's two plans (blocked layouts with the reorders counted, and plain NCHW) where
+    // oneDNN is compiled in and runs on this tier (kernels/conv_f32.h).
     constexpr ConvAlgorithm kPlans[] = {ConvAlgorithm::kDirect, ConvAlgorithm::kWinograd,
-                                        ConvAlgorithm::kIm2col, ConvAlgorithm::kTransposed};
+                                        ConvAlgorithm::kIm2col, ConvAlgorithm::kTransposed,
+                                        ConvAlgorithm::kOnednn, ConvAlgorithm::kOnednnNchw};
     for (ConvAlgorithm a : kPlans) {
+      const bool onednn = a == ConvAlgorithm::kOnednn || a == ConvAlgorithm::kOnednnNchw;
       const bool applies = a == ConvAlgorithm::kWinograd ? kernels::winograd_applicable(p)
                            : a == ConvAlgorithm::kTransposed
                                ? heuristic.choice() == kernels::KernelChoice::kAvx512 &&
                                      kernels::pointwise_t_applicable(p)
-                               : true;
+                           : onednn ? kernels::onednn_conv_available(heuristic.choice())
+                                    : true;
       if (a != heuristic.algorithm() && applies) {
         candidates.emplace_back(kernels::conv_algorithm_name(a));
       }
@@ -140,7 +145,9 @@ class ConvOp : public Op {
         if (name == kernels::conv_algorithm_name(a)) return a;
       }
       return invalid_argument(
-          "cannot read plan: name = '{}', must be direct, winograd, im2col or transposed", name);
+          "cannot read plan: name = '{}', must be direct, winograd, im2col, transposed, onednn "
+          "or onednn-nchw",
+          name);
     };
     const std::string key = fmt::format(
         "f32-conv n1 c{} {}x{} oc{} k{}x{} s{}x{} d{}x{} p{},{},{},{} g{} act{} {}", p.in_c, p.in_h,

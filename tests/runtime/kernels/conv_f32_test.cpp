@@ -365,6 +365,12 @@ std::vector<Variant> all_variants() {
       v.push_back({k, ConvAlgorithm::kWinograd});
       v.push_back({k, ConvAlgorithm::kIm2col});
     }
+    // oneDNN's plans (skipped with the reason where oneDNN is not compiled in or not usable):
+    // the blocked one on both SIMD tiers, the NCHW one on the widest.
+    if (k == KernelChoice::kAvx2 || k == KernelChoice::kAvx512) {
+      v.push_back({k, ConvAlgorithm::kOnednn});
+    }
+    if (k == KernelChoice::kAvx512) v.push_back({k, ConvAlgorithm::kOnednnNchw});
   }
   return v;
 }
@@ -511,6 +517,13 @@ TEST_P(ConvF32Variants, MatchesReferenceOnEveryCase) {
     GTEST_SKIP() << "variant " << kernel_choice_name(variant.tier)
                  << " needs an ISA this CPU lacks";
   }
+  if ((variant.algorithm == ConvAlgorithm::kOnednn ||
+       variant.algorithm == ConvAlgorithm::kOnednnNchw) &&
+      !onednn_conv_available(variant.tier)) {
+    GTEST_SKIP() << "oneDNN plans need oneDNN (CMake EI8_WITH_ONEDNN, Debian libdnnl-dev): "
+                 << (onednn_conv_available(KernelChoice::kAvx2) ? "available" : "absent")
+                 << " here";
+  }
   const std::vector<ConvCase> cases =
       variant.algorithm == ConvAlgorithm::kWinograd ? winograd_cases() : all_cases();
   double worst_vs_direct = 0.0;
@@ -528,6 +541,8 @@ std::string conv_variant_name(const ::testing::TestParamInfo<Variant>& info) {
   std::string name(kernel_choice_name(info.param.tier));
   if (info.param.algorithm == ConvAlgorithm::kWinograd) name += "_winograd";
   if (info.param.algorithm == ConvAlgorithm::kIm2col) name += "_im2col";
+  if (info.param.algorithm == ConvAlgorithm::kOnednn) name += "_onednn";
+  if (info.param.algorithm == ConvAlgorithm::kOnednnNchw) name += "_onednn_nchw";
   return name;
 }
 

@@ -9,6 +9,7 @@
 
 #include "ei8/runtime/kernels/eltwise_f32.h"
 #include "ei8/runtime/kernels/f32_internal.h"
+#include "ei8/runtime/kernels/onednn_runtime.h"
 
 namespace ei8::kernels {
 namespace {
@@ -96,6 +97,10 @@ std::string_view conv_algorithm_name(ConvAlgorithm a) {
       return "im2col";
     case ConvAlgorithm::kTransposed:
       return "transposed";
+    case ConvAlgorithm::kOnednn:
+      return "onednn";
+    case ConvAlgorithm::kOnednnNchw:
+      return "onednn-nchw";
   }
   return "?";
 }
@@ -190,6 +195,7 @@ std::string_view Conv2dF32::variant_name() const {
       {"avx2", "avx2/winograd", "avx2/im2col"},
       {"avx512", "avx512/winograd", "avx512/im2col"}};
   if (impl_->choice == KernelChoice::kRef) return "ref";
+  if (impl_->dnn) return impl_->dnn_variant;
   if (impl_->dw_flat) return "avx512/depthwise-flat";
   if (impl_->dw_s2) return "avx512/depthwise-s2";
   if (impl_->pw_t) return "avx512/transposed";
@@ -244,9 +250,23 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
         "cannot prepare conv2d: algorithm = {}, must be direct or auto for kernel = ref",
         conv_algorithm_name(algorithm));
   }
+  const bool onednn_plan =
+      algorithm == ConvAlgorithm::kOnednn || algorithm == ConvAlgorithm::kOnednnNchw;
+  if (onednn_plan && !onednn_conv_available(resolve_kernel_choice(choice))) {
+    return unsupported(
+        "cannot prepare conv2d: algorithm = {}, must be one this build and CPU run (oneDNN {}, "
+        "tier {}: needs oneDNN and tier avx2 or avx512)",
+        conv_algorithm_name(algorithm), onednn::available() ? "available" : "not available",
+        kernel_choice_name(resolve_kernel_choice(choice)));
+  }
   auto impl = std::make_unique<Impl>();
   impl->p = p;
   impl->choice = resolve_kernel_choice(choice);
+  if (onednn_plan) {
+    impl->algorithm = algorithm;
+    EI8_RETURN_IF_ERROR(impl->prepare_onednn(weight, bias));
+    return Conv2dF32(std::move(impl));
+  }
   if (impl->choice == KernelChoice::kRef) {
     impl->weight.assign(weight.begin(), weight.end());
     impl->bias.assign(bias.begin(), bias.end());
@@ -463,6 +483,7 @@ Result<Conv2dF32> Conv2dF32::prepare(const Conv2dParams& params, std::span<const
 
 size_t Conv2dF32::scratch_bytes(int64_t batch) const {
   const Impl& m = *impl_;
+  if (m.dnn) return m.onednn_scratch_bytes();
   if (m.algorithm == ConvAlgorithm::kWinograd) {
     const int64_t images = std::clamp<int64_t>(batch, 1, m.wino_images);
     return static_cast<size_t>(images * m.staged_floats + m.wino_vbuf + m.wino_mbuf) *
@@ -510,6 +531,10 @@ void Conv2dF32::run(const float* input, float* output, int64_t batch, float* scr
     const Status s = conv2d_f32_ref(pb, {input, static_cast<size_t>(batch * in_size)}, m.weight,
                                     m.bias, {output, static_cast<size_t>(batch * out_size)});
     (void)s;  // the shapes were validated by prepare()
+    return;
+  }
+  if (m.dnn) {
+    m.run_onednn(input, output, batch, scratch);
     return;
   }
   if (m.algorithm == ConvAlgorithm::kWinograd) {

@@ -86,9 +86,21 @@ Status conv2d_f32_ref(const Conv2dParams& p, std::span<const float> input,
 // kTransposed (AVX-512 tier; 1×1, stride 1, no padding, groups 1): output channels in the
 // vector lanes and pixels broadcast, for small planes whose pixel vectors would waste lanes
 // (7×7, the 1×1 planes of squeeze-excitation blocks); bit-exact with kDirect.
-enum class ConvAlgorithm { kAuto, kDirect, kWinograd, kIm2col, kTransposed };
-// "auto", "direct", "winograd", "im2col", "transposed"
+//
+// kOnednn / kOnednnNchw (tiers avx2 and avx512, when onednn_conv_available()): oneDNN's direct
+// FP32 convolution (kernels/onednn_runtime.h; fpmath mode strict: float products and sums,
+// no bf16), every shape. kOnednn lets oneDNN choose its layouts (nChw16c / nChw8c blocked
+// activations) and reorders the NCHW input and output around it in run(), inside the timed
+// call; kOnednnNchw keeps the activations NCHW (oneDNN's own plan for plain layouts). Weights
+// are reordered once at prepare. Bias, ReLU, LeakyRelu and Clip run as oneDNN post-ops (exact
+// operations); SiLU runs after as silu_f32 (the same bits as our plans' fused SiLU). Sums in
+// another order than ours: within the direct tolerance (f32_tolerance.h). Never chosen by
+// kAuto: the plan tuner measures it (ops.cpp) and a tuning file records it.
+enum class ConvAlgorithm { kAuto, kDirect, kWinograd, kIm2col, kTransposed, kOnednn, kOnednnNchw };
+// "auto", "direct", "winograd", "im2col", "transposed", "onednn", "onednn-nchw"
 std::string_view conv_algorithm_name(ConvAlgorithm a);
+// Whether the oneDNN plans exist here (oneDNN compiled in, runs on this CPU, tier avx2/avx512).
+bool onednn_conv_available(KernelChoice tier);
 // Whether Winograd F(2×2, 3×3) covers the shape (not whether it is faster).
 bool winograd_applicable(const Conv2dParams& p);
 // Whether the transposed pointwise plan covers the shape (on the avx512 tier).
@@ -122,7 +134,8 @@ class Conv2dF32 {
   ConvAlgorithm algorithm() const;
   // Tier and algorithm for profiles: "ref", "<tier>" (direct), "<tier>/winograd",
   // "<tier>/im2col" with <tier> = generic, avx2 or avx512; "avx512/depthwise-flat",
-  // "avx512/depthwise-s2", "avx512/transposed".
+  // "avx512/depthwise-s2", "avx512/transposed"; "onednn/<oneDNN's implementation>" and
+  // "onednn-nchw/<implementation>" (e.g. "onednn/jit:avx512_core").
   std::string_view variant_name() const;
 
   Conv2dF32(Conv2dF32&&) noexcept;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "ei8/runtime/kernels/conv_f32.h"
@@ -263,6 +265,10 @@ enum class ConvStage {
   kIm2col,   // [k][out_h·out_w rounded to L]: pixel vectors cross output rows
 };
 
+// The oneDNN plan's primitives and packed weights (conv_f32_onednn.cpp; opaque here so that
+// this header does not need oneDNN's).
+struct OnednnConvPlan;
+
 struct Conv2dF32::Impl {
   Conv2dParams p;
   KernelChoice choice = KernelChoice::kRef;
@@ -307,8 +313,15 @@ struct Conv2dF32::Impl {
   std::vector<int32_t> qin, qout;
   std::vector<uint8_t> qcols, qrows;
 
+  // oneDNN plan (algorithm kOnednn / kOnednnNchw): its primitives, and "onednn/<impl>".
+  std::shared_ptr<const OnednnConvPlan> dnn;
+  std::string dnn_variant;
+
   // Stages the input channels of one group (x: its first channel) into s.
   void stage_group(const float* x, float* s) const;
+  Status prepare_onednn(std::span<const float> weight, std::span<const float> bias);
+  size_t onednn_scratch_bytes() const;
+  void run_onednn(const float* input, float* output, int64_t batch, float* scratch) const;
   Status prepare_winograd(std::span<const float> weight, std::span<const float> bias);
   void run_winograd(const float* input, float* output, int64_t batch, float* scratch) const;
 };
