@@ -1135,9 +1135,14 @@ TEST(Conv2dF32Silu, FusedEpilogueIsTheConvolutionThenSiluBitForBit) {
     ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
     for (KernelChoice tier : registered_f32_kernels()) {
       if (tier == KernelChoice::kRef || !kernel_choice_available(tier)) continue;
-      for (ConvAlgorithm algo : {ConvAlgorithm::kAuto, ConvAlgorithm::kDirect,
-                                 ConvAlgorithm::kIm2col, ConvAlgorithm::kWinograd}) {
+      for (ConvAlgorithm algo :
+           {ConvAlgorithm::kAuto, ConvAlgorithm::kDirect, ConvAlgorithm::kIm2col,
+            ConvAlgorithm::kWinograd, ConvAlgorithm::kOnednn, ConvAlgorithm::kOnednnNchw}) {
         if (algo == ConvAlgorithm::kWinograd && !winograd_applicable(p)) continue;
+        if ((algo == ConvAlgorithm::kOnednn || algo == ConvAlgorithm::kOnednnNchw) &&
+            !onednn_conv_available(tier)) {
+          continue;
+        }
         Result<Conv2dF32> fused = Conv2dF32::prepare(p, w, b, tier, algo);
         Conv2dParams plain_p = p;
         plain_p.act = Activation::none();
@@ -1228,6 +1233,137 @@ TEST(Conv2dF32Dispatch, AutoPicksAnAvailableFastTier) {
   EXPECT_NE(r->choice(), KernelChoice::kAuto);
   EXPECT_NE(r->choice(), KernelChoice::kRef);
   EXPECT_TRUE(kernel_choice_available(r->choice()));
+}
+
+// --- oneDNN plans (ConvAlgorithm::kOnednn / kOnednnNchw) -------------------------------------
+
+// Seeded random layers of every kind oneDNN's plans must cover (grouped, depthwise with and
+// without a channel multiplier, strides 1–3, dilations, asymmetric pads, 1-D, channel counts
+// off its 8/16 blocks) with every epilogue (Clip with infinite bounds included): within the
+// direct-sum tolerance of the reference; NaN-filled output and scratch, so every output is
+// written and no scratch is read before it is written (the blocked layouts' channel padding).
+TEST(Conv2dF32Onednn, BothPlansMatchTheReferenceOnRandomLayersAndEveryEpilogue) {
+  if (!onednn_conv_available(KernelChoice::kAvx2)) {
+    GTEST_SKIP() << "oneDNN plans need oneDNN (EI8_WITH_ONEDNN, Debian libdnnl-dev) and AVX2";
+  }
+  constexpr uint64_t kSeed = 20261208;
+  std::cout << "[ seed ] " << kSeed << "\n";
+  Rng rng(kSeed);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Activation acts[] = {Activation::none(),
+                             Activation::relu(),
+                             Activation::clip(0.0f, 6.0f),
+                             Activation::clip(-inf, 0.5f),
+                             Activation::clip(-0.5f, inf),
+                             Activation::leaky_relu(0.1f),
+                             Activation::leaky_relu(-0.5f),
+                             Activation::silu()};
+  const KernelChoice tier = resolve_kernel_choice(KernelChoice::kAuto);
+  int checked = 0;
+  for (int i = 0; i < 40; ++i) {
+    Conv2dParams p;
+    const int kind = i % 5;
+    const bool one_d = kind == 4;
+    if (kind == 0) {  // depthwise (channel multiplier 1 or 2)
+      p.groups = rng.uniform_int(1, 37);
+      p.in_c = p.groups;
+      p.out_c = p.groups * rng.uniform_int(1, 2);
+    } else if (kind == 1) {  // grouped
+      p.groups = rng.uniform_int(2, 5);
+      p.in_c = p.groups * rng.uniform_int(1, 9);
+      p.out_c = p.groups * rng.uniform_int(1, 9);
+    } else {  // dense, 2-D or 1-D
+      p.in_c = rng.uniform_int(1, 40);
+      p.out_c = rng.uniform_int(1, 40);
+    }
+    p.kernel_h = one_d ? 1 : rng.uniform_int(1, 5);
+    p.kernel_w = rng.uniform_int(1, 5);
+    p.stride_h = one_d ? 1 : rng.uniform_int(1, 3);
+    p.stride_w = rng.uniform_int(1, 3);
+    p.dilation_h = one_d ? 1 : rng.uniform_int(1, 2);
+    p.dilation_w = rng.uniform_int(1, 2);
+    p.pad_top = one_d ? 0 : rng.uniform_int(0, 2);
+    p.pad_bottom = one_d ? 0 : rng.uniform_int(0, 2);
+    p.pad_left = rng.uniform_int(0, 2);
+    p.pad_right = rng.uniform_int(0, 2);
+    p.in_h = one_d ? 1 : rng.uniform_int(1, 19);
+    p.in_w = rng.uniform_int(1, one_d ? 70 : 23);
+    while (p.out_h() < 1) ++p.in_h;
+    while (p.out_w() < 1) ++p.in_w;
+    p.act = acts[rng.uniform_int(0, 7)];
+    const bool with_bias = rng.uniform_int(0, 3) != 0;
+    const int64_t batch = rng.uniform_int(1, 3);
+    SCOPED_TRACE(::testing::Message()
+                 << "seed " << kSeed << ", case " << i << ": " << p.in_c << "x" << p.in_h << "x"
+                 << p.in_w << " -> " << p.out_c << " k" << p.kernel_h << "x" << p.kernel_w << " s"
+                 << p.stride_h << "x" << p.stride_w << " d" << p.dilation_h << "x" << p.dilation_w
+                 << " p" << p.pad_top << "," << p.pad_left << "," << p.pad_bottom << ","
+                 << p.pad_right << " g" << p.groups << " act " << static_cast<int>(p.act.kind)
+                 << ", batch " << batch);
+    const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
+    const std::vector<float> b =
+        with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
+    const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
+    Conv2dParams pb = p;
+    pb.batch = batch;
+    const size_t n = static_cast<size_t>(batch * p.out_size());
+    std::vector<float> want(n), magnitude(n);
+    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+    pb.act = Activation::none();
+    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    for (ConvAlgorithm algo : {ConvAlgorithm::kOnednn, ConvAlgorithm::kOnednnNchw}) {
+      Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, tier, algo);
+      ASSERT_TRUE(conv.ok()) << conv.status().message();
+      EXPECT_EQ(conv->algorithm(), algo);
+      EXPECT_EQ(conv->variant_name().rfind(std::string(conv_algorithm_name(algo)) + "/", 0), 0u)
+          << conv->variant_name();
+      std::vector<float> got(n, nan);
+      std::vector<float> scratch(conv->scratch_bytes(batch) / sizeof(float) + 1, nan);
+      conv->run(x.data(), got.data(), batch, scratch.data());
+      if (p.act.kind == ActKind::kSilu) {
+        // SiLU's own rounding on top of the sum's (as Conv2dF32Silu checks for our plans).
+        for (size_t e = 0; e < n; ++e) {
+          const double tol = 1.1 * testing::f32_tolerance(p.k(), magnitude[e]) +
+                             4.0 * std::numeric_limits<float>::epsilon() * std::fabs(want[e]) +
+                             1e-37;
+          ASSERT_LE(std::fabs(static_cast<double>(got[e]) - want[e]), tol)
+              << "element " << e << ": got " << got[e] << ", want " << want[e];
+        }
+      } else {
+        expect_close(got, want, magnitude, p.k());
+      }
+      // Deterministic: a second run gives the same bits.
+      std::vector<float> again(n, nan);
+      conv->run(x.data(), again.data(), batch, scratch.data());
+      ASSERT_EQ(0, std::memcmp(got.data(), again.data(), sizeof(float) * n));
+      ++checked;
+    }
+    if (HasFatalFailure()) return;
+  }
+  std::cout << "[ checked ] " << checked << " layer/plan pairs on tier " << kernel_choice_name(tier)
+            << "\n";
+}
+
+// Where the oneDNN plans cannot run (the reference and generic tiers; a build without oneDNN)
+// forcing them fails with one line naming the plan.
+TEST(Conv2dF32Onednn, ForcingItWhereItCannotRunFailsWithAClearMessage) {
+  const Conv2dParams p = small_params();
+  const std::vector<float> w(static_cast<size_t>(p.weight_size()), 0.5f);
+  for (KernelChoice tier : {KernelChoice::kRef, KernelChoice::kGeneric}) {
+    for (ConvAlgorithm algo : {ConvAlgorithm::kOnednn, ConvAlgorithm::kOnednnNchw}) {
+      Result<Conv2dF32> r = Conv2dF32::prepare(p, w, {}, tier, algo);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+      EXPECT_EQ(r.status().message().rfind("cannot prepare conv2d: algorithm = onednn", 0), 0u)
+          << r.status().message();
+    }
+  }
+  if (!onednn_conv_available(KernelChoice::kAvx2) && kernel_choice_available(KernelChoice::kAvx2)) {
+    Result<Conv2dF32> r = Conv2dF32::prepare(p, w, {}, KernelChoice::kAvx2, ConvAlgorithm::kOnednn);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("oneDNN"), std::string::npos) << r.status().message();
+  }
 }
 
 }  // namespace
