@@ -132,7 +132,7 @@ class ConvOp : public Op {
     // oneDNN's times count kOnednnWeight times in the comparison: it must win by 10 % in the
     // tuner's hot loop to be kept (docs/kernels.md, "oneDNN plans": in the model its reorders
     // meet activations no longer in L1/L2, and it lost there layers it had won by less).
-    constexpr double kOnednnWeight = 1.1;
+    constexpr double kOnednnWeight = 1.25;
     for (ConvAlgorithm a : kPlans) {
       const bool applies = a == ConvAlgorithm::kWinograd ? kernels::winograd_applicable(p)
                            : a == ConvAlgorithm::kTransposed
