@@ -99,7 +99,9 @@ Status conv2d_f32_ref(const Conv2dParams& p, std::span<const float> input,
 enum class ConvAlgorithm { kAuto, kDirect, kWinograd, kIm2col, kTransposed, kOnednn, kOnednnNchw };
 // "auto", "direct", "winograd", "im2col", "transposed", "onednn", "onednn-nchw"
 std::string_view conv_algorithm_name(ConvAlgorithm a);
-// Whether the oneDNN plans exist here (oneDNN compiled in, runs on this CPU, tier avx2/avx512).
+// Whether the oneDNN plans exist here: oneDNN compiled in and running on this CPU, and `tier`
+// (avx2 or avx512) is the tier the process runs by default (EI8_ISA caps both; oneDNN's ISA is
+// process-wide, so a lower tier forced per call gets no oneDNN plan).
 bool onednn_conv_available(KernelChoice tier);
 // Whether Winograd F(2×2, 3×3) covers the shape (not whether it is faster).
 bool winograd_applicable(const Conv2dParams& p);

@@ -239,7 +239,11 @@ void Conv2dF32::Impl::run_onednn(const float*, float*, int64_t, float*) const {}
 #endif
 
 bool onednn_conv_available(KernelChoice tier) {
-  return (tier == KernelChoice::kAvx2 || tier == KernelChoice::kAvx512) && onednn::available();
+  // Only on the tier the process runs by default: oneDNN's ISA is process-wide (capped by
+  // EI8_ISA, onednn_runtime.cpp), so a lower tier forced per call (--kernel avx2) would run
+  // oneDNN's code for a wider ISA under that tier's tuning key.
+  return (tier == KernelChoice::kAvx2 || tier == KernelChoice::kAvx512) &&
+         tier == resolve_kernel_choice(KernelChoice::kAuto) && onednn::available();
 }
 
 }  // namespace ei8::kernels
