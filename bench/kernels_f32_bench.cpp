@@ -122,10 +122,16 @@ void register_imagenet_layers() {
     const std::string tier(kernels::kernel_choice_name(choice));
     for (const auto& layers : {resnet18_layers(), mobilenet_v2_layers()}) {
       for (const CountedLayer& l : layers) {
+        // kOnednn: oneDNN's blocked plan with its two reorders, where the process's tier has it
+        // (kernels::onednn_conv_available).
         for (kernels::ConvAlgorithm algo :
              {kernels::ConvAlgorithm::kAuto, kernels::ConvAlgorithm::kDirect,
-              kernels::ConvAlgorithm::kIm2col, kernels::ConvAlgorithm::kWinograd}) {
+              kernels::ConvAlgorithm::kIm2col, kernels::ConvAlgorithm::kWinograd,
+              kernels::ConvAlgorithm::kOnednn}) {
           if (algo == kernels::ConvAlgorithm::kWinograd && !kernels::winograd_applicable(l.p)) {
+            continue;
+          }
+          if (algo == kernels::ConvAlgorithm::kOnednn && !kernels::onednn_conv_available(choice)) {
             continue;
           }
           const std::string name =
