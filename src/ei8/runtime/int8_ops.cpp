@@ -245,6 +245,9 @@ class QuantizeLinearOp : public Op {
     choice_ = c.kernel;
     return plan_.prepare(c, c.in_shapes[0], qtype_);
   }
+  std::string_view variant() const override {
+    return qtype_ == DType::kS16 ? "ref-s16" : kernels::quantize_linear_f32_loop(choice_);
+  }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     // fixedpoint::quantize per element, per run of `inner` elements (conv_s8.h; the

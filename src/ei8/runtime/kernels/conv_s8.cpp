@@ -1490,12 +1490,16 @@ void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t 
   }
 }
 
-void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
-                         IntType out_type, void* out, KernelChoice choice) {
+std::string_view quantize_linear_f32_loop(KernelChoice choice) {
   const bool avx2 = (choice == KernelChoice::kAuto || choice == KernelChoice::kAvx2 ||
                      choice == KernelChoice::kAvx512Vnni) &&
                     isa_available(Isa::kAvx2);
-  if (avx2) {
+  return avx2 ? "avx2" : "scalar";
+}
+
+void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
+                         IntType out_type, void* out, KernelChoice choice) {
+  if (quantize_linear_f32_loop(choice) == "avx2") {
     quantize_f32_avx2(x, n, scale, static_cast<float>(zero_point), out_type == IntType::kU8, out);
   } else {
     quantize_linear_f32_scalar(x, n, scale, zero_point, out_type, out);

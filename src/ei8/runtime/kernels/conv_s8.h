@@ -173,6 +173,8 @@ void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_po
                          IntType out_type, void* out, KernelChoice choice = KernelChoice::kAuto);
 void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
                                 IntType out_type, void* out);
+// The loop quantize_linear_f32 runs for `choice` on this CPU: "avx2" or "scalar".
+std::string_view quantize_linear_f32_loop(KernelChoice choice = KernelChoice::kAuto);
 
 // QLinearAdd of n elements of type t (kU8 or kS8): c = qlinear_add_ref(p, a, b) bit for bit —
 // the same float32 operations (two products, a sum, a division, round half to even, + z_c,
