@@ -24,11 +24,11 @@ namespace {
 
 Group g_world;
 std::string g_program = "edgeint8";
-bool g_gate_passed = false;  // this rank took part in a successful collective check
-
 constexpr char kPartMagic[] = "EI8PART1";
 
 #ifdef EI8_HAVE_MPI
+bool g_gate_passed = false;  // this rank took part in a successful collective check
+
 bool launched_by_mpirun() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK"}) {
     if (std::getenv(v) != nullptr) return true;
