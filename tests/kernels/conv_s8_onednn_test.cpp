@@ -31,6 +31,11 @@ using fixedpoint::Requantizer;
 using fixedpoint::RequantProfile;
 
 constexpr uint64_t kSeed = 20261208;
+#ifdef __SANITIZE_ADDRESS__
+constexpr bool kSanitized = true;  // fewer shapes: the reference loops are slow under ASan
+#else
+constexpr bool kSanitized = false;
+#endif
 
 int32_t lo_of(IntType t) { return t == IntType::kU8 ? 0 : -128; }
 int32_t hi_of(IntType t) { return t == IntType::kU8 ? 255 : 127; }
@@ -179,7 +184,8 @@ TEST_F(OnednnConvS8Test, EveryPlanMatchesReferenceOnRandomShapes) {
   std::cout << "[ seed ] " << kSeed << "\n";
   Rng rng(kSeed);
   int ran = 0;
-  for (int it = 0; it < 120; ++it) {
+  const int iterations = kSanitized ? 50 : 120;
+  for (int it = 0; it < iterations; ++it) {
     const IntType in = rng.uniform_int(0, 1) == 0 ? IntType::kU8 : IntType::kS8;
     const IntType outs[] = {IntType::kU8, IntType::kS8, IntType::kS32};
     const IntType out = outs[rng.uniform_int(0, 2)];
@@ -193,7 +199,7 @@ TEST_F(OnednnConvS8Test, EveryPlanMatchesReferenceOnRandomShapes) {
   }
   std::cout << "[ onednn plans run ] " << ran << "\n";
   print_impls();
-  EXPECT_GE(ran, 60);
+  EXPECT_GE(ran, iterations / 2);
 }
 
 // Sums far beyond 2^24 (where a float32 step would round): ResNet's 3×3×512 (K = 4608) and
@@ -209,6 +215,7 @@ TEST_F(OnednnConvS8Test, LargeSumsStayExact) {
   };
   for (const ConvGeometry& g : shapes) {
     for (int wv : {127, -128, 0}) {  // 0: random ±127 / −128 mix
+      if (kSanitized && wv == -128) continue;
       for (IntType in : {IntType::kU8, IntType::kS8}) {
         for (IntType out : {IntType::kS32, IntType::kU8}) {
           ConvS8Params p;
@@ -240,7 +247,7 @@ TEST_F(OnednnConvS8Test, LargeSumsStayExact) {
   // oneDNN 2.6 has brgemm int8 convolutions for AVX-512 VNNI and AMX; its AVX-VNNI kernels
   // (jit_uni_int8, float32 on the way to s32) are withheld for these sums (EI8_ISA=avx2 here).
   if (onednn::isa_name().starts_with("avx512")) {
-    EXPECT_GE(ran, 12);
+    EXPECT_GE(ran, kSanitized ? 8 : 12);
   } else {
     EXPECT_EQ(ran, 0) << onednn::isa_name();
   }
