@@ -1271,12 +1271,15 @@ Result<std::vector<std::string>> ConvS8Kernel::plan_candidates(const ConvS8Param
       }
     }
   }
-  // oneDNN's implementation when it is exact (with kAuto only: it runs at the best tier).
+  // oneDNN's implementation when it is exact (with kAuto only: it runs at the best tier),
+  // second after the best tier's heuristic plan: the tuner's budget may end the first pass after
+  // two candidates on large layers (the AVX2 plans' preparation is the slow one).
   if (choice == KernelChoice::kAuto) {
-    std::vector<std::string>& out = per_tier.emplace_back();
+    std::vector<std::string> dnn;
     for (const std::string& impl : onednn_s8_impls(params, weights)) {
-      out.push_back("onednn/" + impl);
+      dnn.push_back("onednn/" + impl);
     }
+    per_tier.insert(per_tier.begin() + 1, std::move(dnn));
   }
   return merge_candidates(per_tier);
 }
