@@ -218,8 +218,9 @@ size_t up64(size_t n) { return (n + 63) / 64 * 64; }
 }  // namespace
 
 size_t onednn_s8_scratch_bytes(const S8OnednnConv& c) {
-  return up64(c.src_bytes + 16) + up64(c.dst_bytes) + up64(c.scratch_bytes) +
-         static_cast<size_t>(kTile * kTile * 4) + 64;
+  // The epilogue tile: 64 × 64 int32 (s32 output) or 64 pixels × C_out bytes.
+  const size_t tile = static_cast<size_t>(kTile * std::max<int64_t>(4 * kTile, c.g.out_channels));
+  return up64(c.src_bytes + 16) + up64(c.dst_bytes) + up64(c.scratch_bytes) + tile + 64;
 }
 
 namespace {
@@ -280,14 +281,47 @@ void onednn_s8_run(const S8OnednnConv& c, const void* input, void* output, std::
                                                    {DNNL_ARG_WEIGHTS, w_m},
                                                    {DNNL_ARG_DST, dst_m},
                                                    {DNNL_ARG_SCRATCHPAD, pad_m}};
+  S8Epilogue ecol = e;  // the same tables, channel = column
+  ecol.per_column = true;
   const int64_t in_n = g.input_numel(), oc_n = g.out_channels;
   const int64_t plane = g.out_h() * g.out_w();
   for (int64_t n = 0; n < batch; ++n) {
     stage_nhwc(c, static_cast<const uint8_t*>(input) + n * in_n, src);
     c.prim.execute(s, args);
     s.wait();
-    // dst is [plane][C_out] int32: tiles of 64 pixels × 64 channels transposed into `tile`
-    // ([channel][pixel]), each channel's run then requantized into the NCHW output.
+    if (e.out != IntType::kS32) {
+      // Requantized per pixel along its C_out channels (the epilogue's per-column mode) into a
+      // byte tile [64 pixels][C_out], then transposed 16 × 16 into the NCHW planes.
+      auto* bytes = reinterpret_cast<uint8_t*>(tile);
+      uint8_t* y = static_cast<uint8_t*>(output) + n * oc_n * plane;
+      for (int64_t p0 = 0; p0 < plane; p0 += kTile) {
+        const int64_t np = std::min(kTile, plane - p0);
+        for (int64_t p = 0; p < np; ++p) {
+          epilogue(ecol, dst + (p0 + p) * oc_n, 0, bytes, p * oc_n, oc_n);
+        }
+        int64_t q = 0;
+        for (; q + 16 <= np; q += 16) {
+          int64_t c0 = 0;
+          for (; c0 + 16 <= oc_n; c0 += 16) {
+            const uint8_t* from[16];
+            uint8_t* to[16];
+            for (int i = 0; i < 16; ++i) {
+              from[i] = bytes + (q + i) * oc_n + c0;
+              to[i] = y + (c0 + i) * plane + p0 + q;
+            }
+            transpose16(from, to, _mm_setzero_si128());
+          }
+          for (; c0 < oc_n; ++c0)
+            for (int64_t i = 0; i < 16; ++i)
+              y[c0 * plane + p0 + q + i] = bytes[(q + i) * oc_n + c0];
+        }
+        for (; q < np; ++q)
+          for (int64_t c0 = 0; c0 < oc_n; ++c0) y[c0 * plane + p0 + q] = bytes[q * oc_n + c0];
+      }
+      continue;
+    }
+    // s32 output: tiles of 64 pixels × 64 channels transposed into `tile` ([channel][pixel]),
+    // each channel's run then written by the epilogue into the NCHW output.
     for (int64_t p0 = 0; p0 < plane; p0 += kTile) {
       const int64_t np = std::min(kTile, plane - p0);
       for (int64_t c0 = 0; c0 < oc_n; c0 += kTile) {
