@@ -233,32 +233,62 @@ void stage_nhwc(const S8OnednnConv& c, const uint8_t* x, uint8_t* b) {
   const int64_t row = Wp * C;
   std::memset(b, c.zpad, static_cast<size_t>(g.pad_top * row));
   std::memset(b + (g.pad_top + H) * row, c.zpad, static_cast<size_t>(g.pad_bottom * row));
-  const __m128i flip = _mm_set1_epi8(static_cast<char>(c.flip));
   for (int64_t h = 0; h < H; ++h) {
     uint8_t* r = b + (g.pad_top + h) * row;
     std::memset(r, c.zpad, static_cast<size_t>(g.pad_left * C));
     std::memset(r + (g.pad_left + W) * C, c.zpad, static_cast<size_t>(g.pad_right * C));
-    uint8_t* d = r + g.pad_left * C;
-    const uint8_t* xs = x + h * W;
-    int64_t c0 = 0;
-    for (; c0 + 16 <= C; c0 += 16) {
-      int64_t w0 = 0;
-      for (; w0 + 16 <= W; w0 += 16) {
-        const uint8_t* src[16];
-        uint8_t* dst[16];
-        for (int i = 0; i < 16; ++i) {
-          src[i] = xs + (c0 + i) * H * W + w0;
-          dst[i] = d + (w0 + i) * C + c0;
+  }
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(c.flip));
+  const int64_t hw = H * W;
+  if (W >= 16) {  // 16 channels × 16 pixels of one row per transpose
+    for (int64_t h = 0; h < H; ++h) {
+      uint8_t* d = b + (g.pad_top + h) * row + g.pad_left * C;
+      const uint8_t* xs = x + h * W;
+      int64_t c0 = 0;
+      for (; c0 + 16 <= C; c0 += 16) {
+        int64_t w0 = 0;
+        for (; w0 + 16 <= W; w0 += 16) {
+          const uint8_t* src[16];
+          uint8_t* dst[16];
+          for (int i = 0; i < 16; ++i) {
+            src[i] = xs + (c0 + i) * hw + w0;
+            dst[i] = d + (w0 + i) * C + c0;
+          }
+          transpose16(src, dst, flip);
         }
-        transpose16(src, dst, flip);
+        for (; w0 < W; ++w0)
+          for (int64_t i = 0; i < 16; ++i)
+            d[w0 * C + c0 + i] = static_cast<uint8_t>(xs[(c0 + i) * hw + w0] ^ c.flip);
       }
-      for (; w0 < W; ++w0)
-        for (int64_t i = 0; i < 16; ++i)
-          d[w0 * C + c0 + i] = static_cast<uint8_t>(xs[(c0 + i) * H * W + w0] ^ c.flip);
+      for (; c0 < C; ++c0)
+        for (int64_t w0 = 0; w0 < W; ++w0)
+          d[w0 * C + c0] = static_cast<uint8_t>(xs[c0 * hw + w0] ^ c.flip);
     }
-    for (; c0 < C; ++c0)
-      for (int64_t w0 = 0; w0 < W; ++w0)
-        d[w0 * C + c0] = static_cast<uint8_t>(xs[c0 * H * W + w0] ^ c.flip);
+    return;
+  }
+  // Short rows (7×7, 8×8, 14×14 planes, 1-D): 16 channels × 16 consecutive pixels of the plane
+  // (across rows: every destination pixel has its own address) per transpose.
+  auto at = [&](int64_t q) { return b + ((g.pad_top + q / W) * Wp + g.pad_left + q % W) * C; };
+  int64_t c0 = 0;
+  for (; c0 + 16 <= C; c0 += 16) {
+    int64_t q0 = 0;
+    for (; q0 + 16 <= hw; q0 += 16) {
+      const uint8_t* src[16];
+      uint8_t* dst[16];
+      for (int i = 0; i < 16; ++i) {
+        src[i] = x + (c0 + i) * hw + q0;
+        dst[i] = at(q0 + i) + c0;
+      }
+      transpose16(src, dst, flip);
+    }
+    for (; q0 < hw; ++q0) {
+      uint8_t* d = at(q0) + c0;
+      for (int64_t i = 0; i < 16; ++i) d[i] = static_cast<uint8_t>(x[(c0 + i) * hw + q0] ^ c.flip);
+    }
+  }
+  for (int64_t q = 0; q < hw && c0 < C; ++q) {
+    uint8_t* d = at(q);
+    for (int64_t i = c0; i < C; ++i) d[i] = static_cast<uint8_t>(x[i * hw + q] ^ c.flip);
   }
 }
 
