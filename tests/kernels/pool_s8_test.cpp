@@ -321,6 +321,18 @@ std::vector<PoolS8Case> all_cases() {
     if (i % 3 == 1) t.equal_scales();
     v.push_back(t);
   }
+  // Random global averages (the tiers' plane sums: 32- and 8-byte steps, byte tails): planes of
+  // 1..200 values, up to 600 planes (several 256-plane blocks), extreme codes every third.
+  for (int i = 0; i < 16; ++i) {
+    T t("gavg_random" + std::to_string(i) + (i % 2 == 0 ? "_u8" : "_s8"));
+    t.avg();
+    if (i % 2 == 1) t.s8();
+    const bool one_d = i % 4 >= 2;
+    const int64_t h = one_d ? 1 : pick(1, 14), w = one_d ? pick(1, 200) : sizes[pick(0, 18)];
+    t.input(pick(1, 4), pick(1, 150), h, w).global().profile(profiles[pick(0, 2)]);
+    if (i % 3 == 0) t.codes(Codes::kExtremes);
+    v.push_back(t);
+  }
   return v;
 }
 

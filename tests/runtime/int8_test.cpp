@@ -322,17 +322,32 @@ TEST(Int8Ops, QLinearAddEqualsReferenceOnAllCodePairs) {
         EXPECT_EQ(diffs, 0) << (u8 ? "u8" : "s8") << " trial " << trial << " kernel "
                             << kernels::kernel_choice_name(kc);
       }
-      // The vector kernel itself on a misaligned run with a tail (n = 65533 from element 1),
-      // when this CPU has it.
-      std::vector<uint8_t> vc(65536, 0x5a);
+      // The vector kernels themselves (kAuto: AVX-512 where the CPU has it; kAvx2 forces the
+      // AVX2 loop) on a misaligned run with a tail (n = 65533 from element 1), and on every
+      // length 1..40 (tails of both loops), when this CPU has them.
       const auto it = u8 ? kernels::IntType::kU8 : kernels::IntType::kS8;
       const void* va = u8 ? static_cast<const void*>(au.data() + 1) : as.data() + 1;
       const void* vb = u8 ? static_cast<const void*>(bu.data() + 1) : bs.data() + 1;
-      if (kernels::qlinear_add_s8(p, it, va, vb, vc.data() + 1, 65533)) {
-        const uint8_t* want = u8 ? cu.data() : reinterpret_cast<const uint8_t*>(cs.data());
-        EXPECT_EQ(std::memcmp(vc.data() + 1, want + 1, 65533), 0) << (u8 ? "u8" : "s8");
-        EXPECT_EQ(vc[0], 0x5a);
-        EXPECT_EQ(vc[65535], 0x5a);
+      const uint8_t* want = u8 ? cu.data() : reinterpret_cast<const uint8_t*>(cs.data());
+      for (kernels::KernelChoice kc :
+           {kernels::KernelChoice::kAuto, kernels::KernelChoice::kAvx2}) {
+        const std::string what = std::string(u8 ? "u8" : "s8") + " kernel " +
+                                 std::string(kernels::kernel_choice_name(kc));
+        std::vector<uint8_t> vc(65536, 0x5a);
+        if (!kernels::qlinear_add_s8(p, it, va, vb, vc.data() + 1, 65533, kc)) continue;
+        EXPECT_EQ(std::memcmp(vc.data() + 1, want + 1, 65533), 0) << what;
+        EXPECT_EQ(vc[0], 0x5a) << what;
+        EXPECT_EQ(vc[65535], 0x5a) << what;
+        for (int64_t len = 1; len <= 40; ++len) {
+          const int64_t at = 997 * len % 60000;  // codes from all over the table
+          const auto* sa = static_cast<const uint8_t*>(va) + at;
+          const auto* sb = static_cast<const uint8_t*>(vb) + at;
+          std::fill(vc.begin(), vc.end(), 0x5a);
+          ASSERT_TRUE(kernels::qlinear_add_s8(p, it, sa, sb, vc.data(), len, kc)) << what;
+          EXPECT_EQ(std::memcmp(vc.data(), want + 1 + at, static_cast<size_t>(len)), 0)
+              << what << " n " << len;
+          EXPECT_EQ(vc[static_cast<size_t>(len)], 0x5a) << what << " n " << len;
+        }
       }
     }
   }

@@ -321,6 +321,27 @@ Status Executor::prepare(const std::vector<Shape>& input_shapes) {
   }
   for (const auto& [name, s] : shape) shapes_.emplace_back(name, s);
   EI8_RETURN_IF_ERROR(prepare_lanes(input_shapes));
+  // run_on's slots: every step argument and output that is an input buffer (with lanes there is
+  // no step and scatter() reads the bound buffers).
+  input_slots_.clear();
+  auto input_of = [this](const std::byte* p) {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (p == inputs_[i].raw()) return i;
+    }
+    return inputs_.size();
+  };
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    for (size_t a = 0; a < steps_[s].in.size(); ++a) {
+      const size_t i = input_of(steps_[s].in[a]);
+      if (i < inputs_.size()) input_slots_.push_back({s, a, i});
+    }
+  }
+  if (lanes_.empty()) {
+    for (size_t o = 0; o < output_src_.size(); ++o) {
+      const size_t i = input_of(output_src_[o].first);
+      if (i < inputs_.size()) input_slots_.push_back({InputSlot::kOutputSlot, o, i});
+    }
+  }
   if (defer_tuning && lanes_.empty()) {
     tune_whole_batch_ = true;
     const Status s = prepare(input_shapes);
@@ -502,31 +523,18 @@ Status Executor::run_on(std::span<const void* const> data) {
   }
   bound_.resize(inputs_.size());
   for (size_t i = 0; i < inputs_.size(); ++i) bound_[i] = static_cast<const std::byte*>(data[i]);
-  // Every place the plan reads input i (ops only read their inputs: an input buffer, or an alias
-  // of it, is never an op's output; a graph output may be an input) now reads bound_[i]. With
-  // lanes there is no step: scatter() reads bound_.
-  struct Slot {
-    const std::byte** p;
-    const std::byte* own;
+  // Every place the plan reads input i (input_slots_, listed by prepare: ops only read their
+  // inputs, so an input buffer, or an alias of it, is never an op's output; a graph output may be
+  // an input) now reads bound_[i]; with lanes there is no step and scatter() reads bound_.
+  auto slot = [this](const InputSlot& s) -> const std::byte*& {
+    if (s.step == InputSlot::kOutputSlot) return output_src_[s.arg].first;
+    return steps_[s.step].in[s.arg];
   };
-  std::vector<Slot> slots;
-  auto bind = [&](const std::byte*& p) {
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      if (p == inputs_[i].raw()) {
-        slots.push_back({&p, p});
-        p = bound_[i];
-        return;
-      }
-    }
-  };
-  for (Step& s : steps_) {
-    for (const std::byte*& p : s.in) bind(p);
-  }
-  for (auto& [src, bytes] : output_src_) bind(src);
-  Status s = run();
-  for (const Slot& slot : slots) *slot.p = slot.own;
+  for (const InputSlot& s : input_slots_) slot(s) = bound_[s.input];
+  Status st = run();
+  for (const InputSlot& s : input_slots_) slot(s) = inputs_[s.input].raw();
   bound_.clear();
-  return s;
+  return st;
 }
 
 Result<std::vector<Tensor>> Executor::run(const std::vector<Tensor>& inputs) {

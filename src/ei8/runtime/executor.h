@@ -105,6 +105,13 @@ class Executor {
   bool tune_whole_batch_ = false;  // prepare(): tune this plan even for a batch > 1
   std::vector<Tensor> inputs_, outputs_;
   std::vector<const std::byte*> bound_;  // run_on: where input i is read (empty: inputs_)
+  // Every place the plan reads an input buffer (built by prepare for run_on): step `step`'s
+  // argument `arg` (or, with step = kOutputSlot, output_src_[arg]) reads inputs_[input].
+  struct InputSlot {
+    static constexpr size_t kOutputSlot = ~size_t{0};
+    size_t step, arg, input;
+  };
+  std::vector<InputSlot> input_slots_;
   std::vector<Step> steps_;
   std::vector<std::pair<std::string, Shape>> shapes_;
   std::vector<std::pair<const std::byte*, size_t>> output_src_;  // where each output lives

@@ -245,6 +245,9 @@ class QuantizeLinearOp : public Op {
     choice_ = c.kernel;
     return plan_.prepare(c, c.in_shapes[0], qtype_);
   }
+  std::string_view variant() const override {
+    return qtype_ == DType::kS16 ? "ref-s16" : kernels::quantize_linear_f32_loop(choice_);
+  }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     // fixedpoint::quantize per element, per run of `inner` elements (conv_s8.h; the
@@ -831,7 +834,7 @@ class QLinearBinaryOp : public Op {
     }
     add_ = kernels::QLinearAddParams{sa[0], za, sb[0], zb, sc[0], zc, qmin, qmax};
     if (s16_) return {};  // no table (2^32 pairs), no vector loop: qlinear_add_ref per row
-    // Equal shapes: kernels::qlinear_add_s8 (the reference's float ops, 8 lanes per AVX2 step)
+    // Equal shapes: kernels::qlinear_add_s8 (the reference's float ops, 16 / 8 lanes a step)
     // when the kernel choice and CPU allow it (n = 0: only asks); otherwise the table.
     if (bc_.elementwise()) {
       vec_ = kernels::qlinear_add_s8(add_, int_type(t_), nullptr, nullptr, nullptr, 0, choice_);
@@ -842,7 +845,9 @@ class QLinearBinaryOp : public Op {
                  : pair_table<int8_t>([&](auto... x) { kernels::qlinear_add_ref(add_, x...); });
     return {};
   }
-  std::string_view variant() const override { return s16_ ? "ref-s16" : (vec_ ? "avx2" : "table"); }
+  std::string_view variant() const override {
+    return s16_ ? "ref-s16" : (vec_ ? kernels::qlinear_add_s8_loop(choice_) : "table");
+  }
   void run(std::span<const std::byte* const> in, std::span<std::byte* const> out,
            std::byte*) const override {
     if (s16_) {
@@ -853,7 +858,7 @@ class QLinearBinaryOp : public Op {
     const auto* a = reinterpret_cast<const uint8_t*>(in[0]);
     const auto* b = reinterpret_cast<const uint8_t*>(in[3]);
     auto* c = reinterpret_cast<uint8_t*>(out[0]);
-    if (vec_) {  // AVX2: the reference's float ops, 8 lanes
+    if (vec_) {  // AVX-512 / AVX2: the reference's float ops, 16 / 8 lanes
       (void)kernels::qlinear_add_s8(add_, int_type(t_), a, b, c, n_, choice_);
       return;
     }

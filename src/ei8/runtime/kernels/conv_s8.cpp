@@ -1542,12 +1542,16 @@ void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t 
   }
 }
 
-void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
-                         IntType out_type, void* out, KernelChoice choice) {
+std::string_view quantize_linear_f32_loop(KernelChoice choice) {
   const bool avx2 = (choice == KernelChoice::kAuto || choice == KernelChoice::kAvx2 ||
                      choice == KernelChoice::kAvx512Vnni) &&
                     isa_available(Isa::kAvx2);
-  if (avx2) {
+  return avx2 ? "avx2" : "scalar";
+}
+
+void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_point,
+                         IntType out_type, void* out, KernelChoice choice) {
+  if (quantize_linear_f32_loop(choice) == "avx2") {
     quantize_f32_avx2(x, n, scale, static_cast<float>(zero_point), out_type == IntType::kU8, out);
   } else {
     quantize_linear_f32_scalar(x, n, scale, zero_point, out_type, out);
@@ -1556,17 +1560,29 @@ void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_po
 
 // ---------------------------------------------------------------- QLinearAdd
 
+std::string_view qlinear_add_s8_loop(KernelChoice choice) {
+  if ((choice != KernelChoice::kAuto && choice != KernelChoice::kAvx2 &&
+       choice != KernelChoice::kAvx512Vnni) ||
+      !isa_available(Isa::kAvx2)) {
+    return {};
+  }
+  // AVX-512 (16 lanes; the same operations) unless the AVX2 tier is forced.
+  return choice != KernelChoice::kAvx2 && isa_available(Isa::kAvx512) ? "avx512" : "avx2";
+}
+
 bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const void* b, void* c,
                     int64_t n, KernelChoice choice) {
-  const bool avx2 = (choice == KernelChoice::kAuto || choice == KernelChoice::kAvx2 ||
-                     choice == KernelChoice::kAvx512Vnni) &&
-                    isa_available(Isa::kAvx2);
-  if (!avx2 || t == IntType::kS32) return false;
+  const std::string_view loop = qlinear_add_s8_loop(choice);
+  if (loop.empty() || t == IntType::kS32) return false;
   // Finite, well inside int32 after the division: no Inf / NaN lanes whose clamp and
   // conversion the scalar reference would treat differently.
   const double bound = 255.0 * (double{p.a_scale} + double{p.b_scale}) / double{p.c_scale};
   if (!(bound < 1073741824.0) || !(p.c_scale > 0.0f)) return false;
-  qlinear_add_avx2(p, t == IntType::kU8, a, b, c, n);
+  if (loop == "avx512") {
+    qlinear_add_avx512(p, t == IntType::kU8, a, b, c, n);
+  } else {
+    qlinear_add_avx2(p, t == IntType::kU8, a, b, c, n);
+  }
   return true;
 }
 

@@ -180,15 +180,20 @@ void quantize_linear_f32(const float* x, int64_t n, float scale, int32_t zero_po
                          IntType out_type, void* out, KernelChoice choice = KernelChoice::kAuto);
 void quantize_linear_f32_scalar(const float* x, int64_t n, float scale, int32_t zero_point,
                                 IntType out_type, void* out);
+// The loop quantize_linear_f32 runs for `choice` on this CPU: "avx2" or "scalar".
+std::string_view quantize_linear_f32_loop(KernelChoice choice = KernelChoice::kAuto);
 
 // QLinearAdd of n elements of type t (kU8 or kS8): c = qlinear_add_ref(p, a, b) bit for bit —
 // the same float32 operations (two products, a sum, a division, round half to even, + z_c,
-// clamp) eight lanes at a time (AVX2). Returns false, doing nothing, when `choice` / the CPU
-// gives no vector loop or when the scales could take the float values out of the exactly
-// handled range (255·(s_a + s_b) / s_c ≥ 2^30); the caller then uses its own path (e.g. a table
-// built from the reference). a, b, c: n elements each (c may alias a or b).
+// clamp) sixteen lanes at a time (AVX-512 F/BW, unless `choice` forces kAvx2) or eight (AVX2).
+// Returns false, doing nothing, when `choice` / the CPU gives no vector loop or when the scales
+// could take the float values out of the exactly handled range (255·(s_a + s_b) / s_c ≥ 2^30); the
+// caller then uses its own path (e.g. a table built from the reference). a, b, c: n elements each
+// (c may alias a or b).
 bool qlinear_add_s8(const QLinearAddParams& p, IntType t, const void* a, const void* b, void* c,
                     int64_t n, KernelChoice choice = KernelChoice::kAuto);
+// The loop qlinear_add_s8 runs for `choice` on this CPU: "avx512", "avx2", or empty (none).
+std::string_view qlinear_add_s8_loop(KernelChoice choice = KernelChoice::kAuto);
 
 // y[k] = table[x[k] ^ flip] for k < n (a 256-entry byte table: QLinearConcat's requantization,
 // flip 0x80 indexes s8 codes by x + 128). AVX-512 VBMI (two vpermt2b and a blend per 64 bytes)

@@ -165,6 +165,16 @@ struct NoHook {
   static bool combine_row_pairs(const T*, T*, int64_t, int64_t) {
     return false;
   }
+  // sums[p] = Σ_i x[p·spatial + i] for p < planes (bytes; spatial < 2^23, so int32 is exact).
+  template <class T>
+  static void plane_sums(const T* x, int64_t spatial, int64_t planes, int32_t* sums) {
+    for (int64_t p = 0; p < planes; ++p) {
+      const T* __restrict xp = x + p * spatial;
+      int32_t sum = 0;
+      for (int64_t i = 0; i < spatial; ++i) sum += xp[i];
+      sums[p] = sum;
+    }
+  }
 };
 
 // MaxPool whose 2-wide, stride-2 windows tile every row exactly (in_w = 2·out_w; no padding,
@@ -499,7 +509,7 @@ void avg_pool_f32(const Pool2dParams& g, int64_t batch, const float* x, float* y
 
 // Σ x over the counted taps in int32 (|Σ| ≤ 255·taps < 2^31 for taps < 2^23, which the op
 // checks), then Σ (x − z_x) = Σ x − inside·z_x: the reference's integer sum, exactly.
-template <class T>
+template <class Hook, class T>
 void avg_pool_s8(const Pool2dParams& g, int64_t batch, int32_t zx,
                  const fixedpoint::Requantizer* rq, const T* x, T* y) {
   const bool include_pad = g.count_include_pad;
@@ -529,19 +539,14 @@ void avg_pool_s8(const Pool2dParams& g, int64_t batch, int32_t zx,
   const int64_t spatial = g.in_h * g.in_w;
   if (g.out_h == 1 && g.out_w == 1 && g.kernel_h == g.in_h && g.kernel_w == g.in_w &&
       g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0) {
-    // Global average: each plane is one contiguous window, summed in one vectorised loop; the
-    // sums of up to 256 planes are requantized by one finish() call (every plane has the same
-    // count: short planes, e.g. 1-D heads of 16 values, were bound by a call per plane).
+    // Global average: each plane is one contiguous window (Hook::plane_sums: the tier's byte
+    // sums); the sums of up to 256 planes are requantized by one finish() call (every plane has
+    // the same count: short planes, e.g. 1-D heads of 16 values, were bound by a call per plane).
     const int64_t planes = batch * g.channels;
     int32_t sums[256];
     for (int64_t p0 = 0; p0 < planes; p0 += 256) {
       const int64_t np = std::min<int64_t>(256, planes - p0);
-      for (int64_t j = 0; j < np; ++j) {
-        const T* __restrict xp = x + (p0 + j) * spatial;
-        int32_t sum = 0;
-        for (int64_t i = 0; i < spatial; ++i) sum += xp[i];
-        sums[j] = sum;
-      }
+      Hook::plane_sums(x + p0 * spatial, spatial, np, sums);
       finish(sums, np, spatial, spatial, y + p0);
     }
     return;
@@ -594,8 +599,8 @@ PoolTierFns make_pool_tier() {
   t.global_max_f32 = &global_max_f32;
   t.max_u8 = &max_pool<Hook, uint8_t>;
   t.max_s8 = &max_pool<Hook, int8_t>;
-  t.avg_u8 = &avg_pool_s8<uint8_t>;
-  t.avg_s8 = &avg_pool_s8<int8_t>;
+  t.avg_u8 = &avg_pool_s8<Hook, uint8_t>;
+  t.avg_s8 = &avg_pool_s8<Hook, int8_t>;
   return t;
 }
 

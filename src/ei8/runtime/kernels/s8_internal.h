@@ -227,6 +227,9 @@ void quantize_f32_avx2(const float* x, int64_t n, float scale, float zero_point,
 // The AVX2 QLinearAdd loop (conv_s8.h qlinear_add_s8); u8 selects the element type.
 void qlinear_add_avx2(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
                       int64_t n);
+// The same on AVX-512 F/BW, 16 lanes (x86/qlinear_avx512.cpp).
+void qlinear_add_avx512(const QLinearAddParams& p, bool u8, const void* a, const void* b, void* c,
+                        int64_t n);
 
 // conv_s8.h lookup_table_u8 on AVX-512 VBMI (x86/s8_avx512vnni.cpp).
 void lookup_table_u8_vbmi(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y,

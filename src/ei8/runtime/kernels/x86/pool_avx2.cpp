@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "ei8/runtime/kernels/pool_tiles.h"
 
@@ -411,7 +412,45 @@ bool max_3wide_s2_bytes(const T* r0, int64_t rstride, int64_t nrows, int64_t n, 
   return true;
 }
 
+// sums[p] = Σ x over plane p of `spatial` bytes: vpsadbw against zero adds 8 bytes into each
+// 64-bit lane (exact), 32 bytes per step, then 8, then single bytes. s8 planes are summed as
+// x + 128 (x ^ 0x80, a u8) and 128·spatial subtracted (spatial < 2^23: every sum fits int32).
+template <class T>
+void plane_sums_bytes(const T* x, int64_t spatial, int64_t planes, int32_t* sums) {
+  constexpr uint8_t kFlip = std::is_signed_v<T> ? 0x80 : 0x00;
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(kFlip));
+  // The low 8 bytes only: _mm_loadl_epi64 zeroes the upper ones, which must stay 0.
+  const __m128i flip8 = _mm_cvtsi64_si128(static_cast<int64_t>(kFlip * 0x0101010101010101ull));
+  const __m256i zero = _mm256_setzero_si256();
+  const int64_t off = std::is_signed_v<T> ? 128 * spatial : 0;
+  const auto* b = reinterpret_cast<const uint8_t*>(x);
+  for (int64_t p = 0; p < planes; ++p) {
+    const uint8_t* xp = b + p * spatial;
+    __m256i acc = zero;
+    int64_t i = 0;
+    for (; i + 32 <= spatial; i += 32) {
+      const __m256i v =
+          _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + i)), flip);
+      acc = _mm256_add_epi64(acc, _mm256_sad_epu8(v, zero));
+    }
+    __m128i s = _mm_add_epi64(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    for (; i + 8 <= spatial; i += 8) {
+      const __m128i v =
+          _mm_xor_si128(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xp + i)), flip8);
+      s = _mm_add_epi64(s, _mm_sad_epu8(v, _mm_setzero_si128()));
+    }
+    s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
+    int64_t sum = _mm_cvtsi128_si64(s);
+    for (; i < spatial; ++i) sum += xp[i] ^ kFlip;
+    sums[p] = static_cast<int32_t>(sum - off);
+  }
+}
+
 struct Avx2Hook {
+  template <class T>
+  static void plane_sums(const T* x, int64_t spatial, int64_t planes, int32_t* sums) {
+    plane_sums_bytes(x, spatial, planes, sums);
+  }
   static constexpr int64_t kPlane3x3 = 8192;  // floats of h on the stack
   template <class T>
   static bool max_plane_3x3s1p1(const Pool2dParams& g, int64_t batch, const T* x, T* y) {

@@ -167,6 +167,52 @@ EI8_VNNI_INLINE void epilogue_conv(const VnniArgs& a, Out how, typename V::I c, 
   }
 }
 
+// A convolution block's epilogue when each of its vectors is one segment from lane 0 (vectors
+// along output rows; grid vectors inside one row): epilogue_conv's operations, with everything
+// the stores could alias (a byte store may alias any object, so the compiler reloads it after
+// each store) read into locals once per block. False, doing nothing, otherwise.
+template <class V, int MR, int NV>
+EI8_VNNI_INLINE bool epilogue_conv_rows(const VnniArgs& a, Out how,
+                                        const typename V::I (&c)[MR][NV], int64_t r0, int rows,
+                                        int64_t v0) {
+  int64_t at[NV];
+  int n[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) {
+    const int32_t s = a.seg_begin[v0 + v];
+    if (a.seg_begin[v0 + v + 1] != s + 1 || a.segs[s].lane_begin != 0) return false;
+    n[v] = a.segs[s].lane_end;
+    at[v] = a.segs[s].out;
+  }
+  const S8Epilogue& e = *a.e;
+  const int32_t* const bias = e.bias32 + a.chan0 + r0;
+  const float* const mult = how == Out::kOrtBytes ? e.mult + a.chan0 + r0 : nullptr;
+  const typename V::F lo = V::set1f(e.lo), hi = V::set1f(e.hi);
+  const typename V::I zy = V::set1(e.zy);
+  const int64_t rs = a.row_stride, base = a.dst0 + r0 * rs;
+  void* const out = a.out;
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r) {
+    if (r >= rows) break;
+    const typename V::I b = V::set1(bias[r]);
+    const int64_t row = base + r * rs;
+    if (how == Out::kS32) {
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) {
+        V::store_s32(static_cast<int32_t*>(out) + row + at[v], V::add(c[r][v], b), n[v]);
+      }
+      continue;
+    }
+    const typename V::F m = V::set1f(mult[r]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) {
+      V::store_bytes(static_cast<int8_t*>(out) + row + at[v],
+                     V::requant(V::add(c[r][v], b), m, lo, hi, zy), n[v]);
+    }
+  }
+  return true;
+}
+
 // Fully connected: lanes are output columns [col, col + n) of batch row `row`.
 template <class V>
 EI8_VNNI_INLINE void epilogue_fc(const VnniArgs& a, Out how, typename V::I c, int64_t row,
@@ -220,6 +266,9 @@ EI8_TARGET_VNNI void block(const VnniArgs& a, Out how, const int32_t* ablk, int6
         c[r][v] = kConv ? V::dpbusd(c[r][v], x[v], b) : V::dpbusd(c[r][v], b, x[v]);
       }
     }
+  }
+  if constexpr (kConv) {
+    if (how != Out::kScalar && epilogue_conv_rows<V, MR, NV>(a, how, c, r0, rows, v0)) return;
   }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r) {
