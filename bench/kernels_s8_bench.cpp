@@ -5,7 +5,9 @@
 // s8 weights, u8 output through the `ort` requantization with a fused ReLU.
 // Counters: MAC/s (rate, e.g. "45.1G/s") and seconds per sample.
 //
-// Families: s8_<tier>/<layer> (the tier's heuristic plan), s8_plan/<layer>/<plan> (every plan
+// Families: s8_<tier>/<layer> (the tier's heuristic plan), s8_onednn/<layer> (oneDNN's INT8
+// convolution as our plan "onednn/<impl>": NCHW staging, reorders and requantization included;
+// only where oneDNN's int8 is exact), s8_plan/<layer>/<plan> (every plan
 // prepare-time tuning may choose, ConvS8Kernel::plan_candidates), s8_tuned/<layer> (the plan a
 // PlanTuner picks at setup, as the executor does) and s8_check/<layer>: the tuned plan against
 // every forced tier's heuristic plan, timed alternately (min µs of 30 rounds each); counters
@@ -29,6 +31,7 @@
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/gemm_f32.h"
+#include "ei8/runtime/kernels/onednn_runtime.h"
 #include "ei8/runtime/kernels/plan_tuner.h"
 #include "f32_model_layers.h"
 
@@ -294,7 +297,14 @@ int register_all() {
     if (kernels::kernel_choice_available(c)) tiers.push_back(c);
   }
   for (const ModelLayer& l : layers()) {
-    const bool big = l.p.macs() > 50'000'000;         // 224×224 layers: batch 1 only
+    const bool big = l.p.macs() > 50'000'000;  // 224×224 layers: batch 1 only
+    if (kernels::onednn::int8_exact()) {  // oneDNN's implementation: staging and epilogue timed
+      auto* b =
+          benchmark::RegisterBenchmark(("s8_onednn/" + l.name).c_str(), bm_conv_s8, l.p,
+                                       KernelChoice::kAuto, 127, std::string("onednn"), false);
+      b->Arg(1)->Unit(benchmark::kMicrosecond);
+      if (!big) b->Arg(32);
+    }
     if (l.p.groups == 1 || l.p.groups == l.p.in_c) {  // dense and depthwise: every plan
       const kernels::ConvS8Params q = s8_params(l.p);
       Result<std::vector<std::string>> cands = kernels::ConvS8Kernel::plan_candidates(

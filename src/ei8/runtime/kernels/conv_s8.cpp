@@ -417,6 +417,9 @@ struct PlanRequest {
   bool vnni_set = false;
   VnniPlan vnni;
   int dw = 0;  // depthwise: 0 the heuristic's, 1 int16 pairs ("depthwise"), 2 u8 quads ("-u8x4")
+  // "onednn[/<impl>]": oneDNN's convolution (s8_internal.h S8OnednnConv); impl "" = its first.
+  bool onednn = false;
+  std::string onednn_impl;
 };
 
 std::string vnni_suffix(const VnniPlan& v) {
@@ -432,6 +435,11 @@ Result<PlanRequest> parse_plan(std::string_view what, std::string_view plan) {
   const size_t slash = plan.find('/');
   std::string_view tier = plan.substr(0, slash);
   if (tier == "avx512vnni-emulated") tier = "avx512vnni";
+  if (tier == "onednn") {
+    r.onednn = true;
+    if (slash != std::string_view::npos) r.onednn_impl = std::string(plan.substr(slash + 1));
+    return r;
+  }
   bool found = false;
   for (KernelChoice c : registered_s8_kernels()) {
     if (kernel_choice_name(c) == tier) {
@@ -498,7 +506,7 @@ std::vector<std::string> merge_candidates(const std::vector<std::vector<std::str
 
 // ---------------------------------------------------------------- convolution
 
-enum class ConvPlan { kRef, kDirect, kDepthwise };
+enum class ConvPlan { kRef, kDirect, kDepthwise, kOnednn };
 
 struct ConvS8Kernel::Impl {
   ConvS8Params p;  // geometry.batch = 1
@@ -571,6 +579,8 @@ struct ConvS8Kernel::Impl {
   }
   VnniPlan vnni_heuristic() const;
   void build_vnni(const VnniPlan& vp);
+  // The oneDNN plan (s8_internal.h): its primitive and reordered weights.
+  std::shared_ptr<const S8OnednnConv> dnn;
 
   // The tier's interleave mode: quads x + shift as bytes (a flip of the top bit), int16 pairs
   // x − z_x.
@@ -1029,11 +1039,22 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
   PlanRequest req;
   if (!plan.empty()) {
     EI8_ASSIGN_OR_RETURN(req, parse_plan(kWhat, plan));
-    if (choice != KernelChoice::kAuto && choice != req.tier) {
-      return invalid_argument("cannot prepare {}: plan = '{}', must be of the forced tier {}",
-                              kWhat, plan, kernel_choice_name(choice));
+    if (req.onednn) {
+      // oneDNN runs at the CPU's best tier (its ISA capped by EI8_ISA like ours).
+      if (choice != KernelChoice::kAuto &&
+          choice != resolve_s8_kernel_choice(KernelChoice::kAuto)) {
+        return invalid_argument(
+            "cannot prepare {}: plan = '{}', must be of the forced tier {} (onednn runs with auto "
+            "or the best tier only)",
+            kWhat, plan, kernel_choice_name(choice));
+      }
+    } else {
+      if (choice != KernelChoice::kAuto && choice != req.tier) {
+        return invalid_argument("cannot prepare {}: plan = '{}', must be of the forced tier {}",
+                                kWhat, plan, kernel_choice_name(choice));
+      }
+      choice = req.tier;
     }
-    choice = req.tier;
   }
   ConvS8Params p = params;
   p.geometry.batch = 1;
@@ -1064,6 +1085,16 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
     return ConvS8Kernel(std::move(impl));
   }
   m.tier = pick_tier(m.choice, m.p.weight_zero_point, weights);
+  if (req.onednn) {
+    EI8_ASSIGN_OR_RETURN(m.dnn, onednn_s8_prepare(m.p, weights, input, req.onednn_impl, plan));
+    m.plan = ConvPlan::kOnednn;
+    // The epilogue of the u8 quads (bias − (z_x + shift)·Σw, as the VNNI tier) on AVX2 code: the
+    // CPU has it (oneDNN is exact only with VNNI or AMX).
+    m.tier = int16_tier(KernelChoice::kAvx2);
+    m.tier.quads = true;
+    m.tier.name = "onednn";
+    m.variant = "onednn/" + std::string(onednn_s8_name(*m.dnn));
+  }
   const int64_t cig = g.in_channels_per_group();
   const int64_t kk = g.kernel_h * g.kernel_w, k = cig * kk;
   const int32_t zw = m.p.weight_zero_point;
@@ -1078,6 +1109,11 @@ Result<ConvS8Kernel> ConvS8Kernel::prepare(const ConvS8Params& params,
       sum_abs_w[static_cast<size_t>(oc)] += w - zw < 0 ? zw - w : w - zw;
       wsum[static_cast<size_t>(oc)] += w;
     }
+  }
+  if (m.plan == ConvPlan::kOnednn) {
+    build_epilogue(m.ep, m.p.requant, input, output, m.p.input_zero_point, bias, sum_abs_w, wsum,
+                   m.tier, false);
+    return ConvS8Kernel(std::move(impl));
   }
   m.ph = g.in_h + g.pad_top + g.pad_bottom;
   m.pw = g.in_w + g.pad_left + g.pad_right;
@@ -1234,6 +1270,16 @@ Result<std::vector<std::string>> ConvS8Kernel::plan_candidates(const ConvS8Param
         }
       }
     }
+  }
+  // oneDNN's implementation when it is exact (with kAuto only: it runs at the best tier),
+  // second after the best tier's heuristic plan: the tuner's budget may end the first pass after
+  // two candidates on large layers (the AVX2 plans' preparation is the slow one).
+  if (choice == KernelChoice::kAuto) {
+    std::vector<std::string> dnn;
+    for (const std::string& impl : onednn_s8_impls(params, weights)) {
+      dnn.push_back("onednn/" + impl);
+    }
+    per_tier.insert(per_tier.begin() + 1, std::move(dnn));
   }
   return merge_candidates(per_tier);
 }
@@ -1417,6 +1463,8 @@ size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
   switch (m.plan) {
     case ConvPlan::kRef:
       return 0;
+    case ConvPlan::kOnednn:
+      return onednn_s8_scratch_bytes(*m.dnn);
     case ConvPlan::kDirect:  // slots, then the byte image 64-byte aligned (run_direct)
       return static_cast<size_t>((m.staged_slots + 15) / 16 * 16 * 4 + m.pbytes) + 64;
     case ConvPlan::kDepthwise:
@@ -1436,6 +1484,10 @@ size_t ConvS8Kernel::scratch_bytes(int64_t /*batch*/) const {
 void ConvS8Kernel::run(const void* input, void* output, std::byte* scratch, int64_t batch) const {
   const Impl& m = *impl_;
   const fixedpoint::ConvGeometry& g = m.p.geometry;
+  if (m.plan == ConvPlan::kOnednn) {
+    onednn_s8_run(*m.dnn, input, output, scratch, batch, m.ep.e, m.tier.epilogue);
+    return;
+  }
   if (m.plan == ConvPlan::kDirect) {
     auto* s = reinterpret_cast<int32_t*>(align64(scratch));
     if (m.in == IntType::kU8) {
@@ -1665,6 +1717,10 @@ Result<FullyConnectedS8Kernel> FullyConnectedS8Kernel::prepare(const FullyConnec
   PlanRequest req;
   if (!plan.empty()) {
     EI8_ASSIGN_OR_RETURN(req, parse_plan(kWhat, plan));
+    if (req.onednn) {
+      return invalid_argument("cannot prepare {}: plan = '{}', must be a plan of a convolution",
+                              kWhat, plan);
+    }
     if (choice != KernelChoice::kAuto && choice != req.tier) {
       return invalid_argument("cannot prepare {}: plan = '{}', must be of the forced tier {}",
                               kWhat, plan, kernel_choice_name(choice));

@@ -22,6 +22,13 @@
 //               padded output grid ("-grid": several short rows per vector). Plan suffix
 //               "-zmm4x6[-grid][-vo]" (s8_internal.h VnniPlan). Compiled with function target
 //               attributes and dispatched only when cpu_features().avx512vnni.
+//   onednn      (convolutions, a plan rather than a tier: "onednn/<impl>", e.g.
+//               "onednn/brgconv_amx_int8") oneDNN's u8 × s8 → s32 convolution between our
+//               staging (NCHW → zero-point-padded NHWC u8, s8 inputs + 128) and our epilogue
+//               (bias − (z_x + shift)·Σw, the layer's requantization profile); offered by
+//               plan_candidates() (kAuto only) where onednn::int8_exact() (VNNI / AMX) and the
+//               implementation's int32 sums are exact (conv_s8_onednn.cpp), symmetric weights
+//               only; never chosen by the heuristic, only by a plan name (tuning).
 // Plans (variant() names them): "direct" stages the zero-point-padded image with 2 (int16) or 4
 // (quads) input channels per slot, each padded row split into stride_w column phases (so every
 // tap reads 8 consecutive slots for 8 consecutive outputs, any stride); "im2col" (small K =

@@ -12,8 +12,12 @@
 // weight matrix (8 outputs per vector), rows are batch rows and apack is the staged input.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ei8/runtime/kernels/conv_s8.h"
@@ -230,6 +234,29 @@ void qlinear_add_avx512(const QLinearAddParams& p, bool u8, const void* a, const
 // conv_s8.h lookup_table_u8 on AVX-512 VBMI (x86/s8_avx512vnni.cpp).
 void lookup_table_u8_vbmi(const uint8_t* table, uint8_t flip, const uint8_t* x, uint8_t* y,
                           int64_t n);
+
+// ---------------------------------------------------------------- the oneDNN plan
+//
+// conv_s8_onednn.cpp: oneDNN's u8 × s8 → s32 convolution (Debian libdnnl, onednn_runtime.h) as a
+// plan of ConvS8Kernel ("onednn/<impl>"): our staging (NCHW → the zero-point-padded NHWC u8 image,
+// x ^ 0x80 for s8 inputs), oneDNN's primitive on it (padding 0, its weight layout, scratchpad from
+// our scratch), then our epilogue (the quads tier's bias correction and requantization) reading
+// its NHWC int32 destination in 64 × 64 tiles. Offered only where oneDNN's int32 sums are exact.
+struct S8OnednnConv;
+// The short name of oneDNN's implementation for this layer, e.g. "brgconv_amx_int8", when it is
+// exact here; empty when oneDNN is absent, inexact, or the layer is not expressible (z_w ≠ 0,
+// simulated accumulator). One at most: oneDNN's own first choice.
+std::vector<std::string> onednn_s8_impls(const ConvS8Params& p, std::span<const int8_t> w);
+// The primitive of oneDNN's implementation (`impl` must name it, or be "") with the weights
+// reordered; `plan` names the request in errors.
+Result<std::shared_ptr<const S8OnednnConv>> onednn_s8_prepare(const ConvS8Params& p,
+                                                              std::span<const int8_t> w, IntType in,
+                                                              std::string_view impl,
+                                                              std::string_view plan);
+std::string_view onednn_s8_name(const S8OnednnConv& c);
+size_t onednn_s8_scratch_bytes(const S8OnednnConv& c);  // per run, any batch
+void onednn_s8_run(const S8OnednnConv& c, const void* input, void* output, std::byte* scratch,
+                   int64_t batch, const S8Epilogue& e, S8EpilogueFn epilogue);
 
 // Test hook: while on, KernelChoice::kAvx512Vnni prepares the VNNI plan with
 // direct_u8s8_vnni_emulated (and the scalar epilogue) even when the CPU lacks VNNI. Not
