@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#ifdef EI8_HAVE_ONEDNN
+#include <omp.h>
+#endif
+
 #include "ei8/runtime/kernels/cpu_features.h"
 
 namespace ei8::kernels {
@@ -30,6 +34,20 @@ TEST(OnednnRuntime, ReportsAnIsaConsistentWithOurTier) {
   EXPECT_TRUE(onednn::isa_name().empty());
 #endif
 }
+
+#ifdef EI8_HAVE_ONEDNN
+// A libtorch training raises the thread's OpenMP team size (torch::set_num_threads); the next
+// oneDNN call on that thread must still run, and choose its implementation, with one thread.
+TEST(OnednnRuntime, EveryStreamCallResetsTheThreadsTeamToOne) {
+  omp_set_num_threads(2);
+  ASSERT_EQ(omp_get_max_threads(), 2);
+  (void)onednn::stream();
+  EXPECT_EQ(omp_get_max_threads(), 1);
+  omp_set_num_threads(3);
+  (void)onednn::stream();
+  EXPECT_EQ(omp_get_max_threads(), 1);
+}
+#endif
 
 }  // namespace
 }  // namespace ei8::kernels

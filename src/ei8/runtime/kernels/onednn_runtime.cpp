@@ -89,10 +89,11 @@ dnnl::engine& engine() {
 }
 
 dnnl::stream& stream() {
-  thread_local dnnl::stream s = [] {
-    omp_set_num_threads(1);  // this thread's OpenMP ICV: oneDNN computes on the caller only
-    return dnnl::stream(engine());
-  }();
+  // On every call, not once per thread: a libtorch training on this thread (train/trainer.cpp
+  // sets its own team size) may have raised the OpenMP ICV since the last oneDNN call, and
+  // oneDNN's choice of implementation depends on the team size.
+  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+  thread_local dnnl::stream s(engine());
   return s;
 }
 

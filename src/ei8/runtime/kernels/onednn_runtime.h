@@ -31,8 +31,9 @@ std::string isa_name();
 #ifdef EI8_HAVE_ONEDNN
 // The process's CPU engine (created on first use, after the ISA cap is applied).
 dnnl::engine& engine();
-// The calling thread's stream on engine(); also sets the calling thread's OpenMP team to one
-// thread, so oneDNN computes on the caller's thread only.
+// The calling thread's stream on engine(); every call also sets the calling thread's OpenMP team
+// to one thread (call it before creating or executing a primitive), so oneDNN computes on the
+// caller's thread only and picks the same implementation whatever ran on the thread before.
 dnnl::stream& stream();
 #endif
 
