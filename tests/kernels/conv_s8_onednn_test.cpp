@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "conv_test_support.h"
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/conv_s8.h"
 #include "ei8/runtime/kernels/onednn_runtime.h"
@@ -29,6 +30,11 @@ namespace {
 using fixedpoint::ConvGeometry;
 using fixedpoint::Requantizer;
 using fixedpoint::RequantProfile;
+using test::conv_reference;
+using test::first_difference;
+using test::hi_of;
+using test::lo_of;
+using test::random_values;
 
 constexpr uint64_t kSeed = 20261208;
 #ifdef __SANITIZE_ADDRESS__
@@ -36,16 +42,6 @@ constexpr bool kSanitized = true;  // fewer shapes: the reference loops are slow
 #else
 constexpr bool kSanitized = false;
 #endif
-
-int32_t lo_of(IntType t) { return t == IntType::kU8 ? 0 : -128; }
-int32_t hi_of(IntType t) { return t == IntType::kU8 ? 255 : 127; }
-
-template <typename T>
-std::vector<T> random_values(Rng& rng, int64_t n, int32_t lo, int32_t hi) {
-  std::vector<T> v(static_cast<size_t>(n));
-  for (auto& x : v) x = static_cast<T>(rng.uniform_int(lo, hi));
-  return v;
-}
 
 Requantizer random_requantizer(Rng& rng, RequantProfile prof, int64_t channels, int64_t k,
                                IntType out) {
@@ -61,30 +57,6 @@ Requantizer random_requantizer(Rng& rng, RequantProfile prof, int64_t channels, 
   const auto act = static_cast<fixedpoint::FusedActivation>(rng.uniform_int(0, 2));
   const auto clamp = fixedpoint::activation_range(act, 0.05f, zy, qlo, qhi);
   return Requantizer::prepare(prof, 1.0f, sw, 1.0f, zy, clamp.lo, clamp.hi).value();
-}
-
-template <typename TIn>
-std::vector<std::byte> conv_reference(const ConvS8Params& p, IntType out, const std::vector<TIn>& x,
-                                      const std::vector<int8_t>& w, const std::vector<int32_t>& b) {
-  const auto on = static_cast<size_t>(p.geometry.output_numel());
-  std::vector<std::byte> y(on * (out == IntType::kS32 ? 4 : 1));
-  Status s;
-  if (out == IntType::kU8)
-    s = conv2d_s8_ref<TIn, uint8_t>(p, x, w, b, {reinterpret_cast<uint8_t*>(y.data()), on});
-  if (out == IntType::kS8)
-    s = conv2d_s8_ref<TIn, int8_t>(p, x, w, b, {reinterpret_cast<int8_t*>(y.data()), on});
-  if (out == IntType::kS32)
-    s = conv2d_s8s8s32_ref<TIn>(p, x, w, b, {reinterpret_cast<int32_t*>(y.data()), on});
-  EXPECT_TRUE(s.ok()) << s.message();
-  return y;
-}
-
-int64_t first_difference(const std::vector<std::byte>& a, const std::vector<std::byte>& b,
-                         IntType t) {
-  const size_t es = t == IntType::kS32 ? 4 : 1;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return static_cast<int64_t>(i / es);
-  return -1;
 }
 
 std::string describe(const ConvS8Params& p, IntType in, IntType out) {

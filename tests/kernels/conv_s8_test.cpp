@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "conv_test_support.h"
 #include "ei8/core/rng.h"
 #include "ei8/runtime/kernels/conv_f32.h"
 #include "ei8/runtime/kernels/cpu_features.h"
@@ -29,15 +30,17 @@ using fixedpoint::ConvGeometry;
 using fixedpoint::FusedActivation;
 using fixedpoint::Requantizer;
 using fixedpoint::RequantProfile;
+using test::conv_reference;
+using test::first_difference;
+using test::hi_of;
+using test::lo_of;
+using test::random_values;
 
 constexpr uint64_t kSeed = 20261127;
 
 struct Types {
   IntType in, out;
 };
-
-int32_t lo_of(IntType t) { return t == IntType::kU8 ? 0 : -128; }
-int32_t hi_of(IntType t) { return t == IntType::kU8 ? 255 : 127; }
 
 // A requantizer whose multipliers put typical accumulators of a K-long sum inside the 8-bit
 // range (or saturate them on purpose), sometimes exactly 2^-j so that round-half-even ties occur.
@@ -63,13 +66,6 @@ Requantizer random_requantizer(Rng& rng, int64_t channels, int64_t k, IntType ou
   return Requantizer::prepare(prof, 1.0f, sw, 1.0f, zy, clamp.lo, clamp.hi).value();
 }
 
-template <typename T>
-std::vector<T> random_values(Rng& rng, int64_t n, int32_t lo, int32_t hi) {
-  std::vector<T> v(static_cast<size_t>(n));
-  for (auto& x : v) x = static_cast<T>(rng.uniform_int(lo, hi));
-  return v;
-}
-
 // Bell-shaped weights with a few at the ends of the range, like per-channel quantized trained
 // weights: most k-slots are pair-safe, some are not (the AVX2 mixed plan). One case in four also
 // has −128 (the int16 plan on AVX2).
@@ -91,23 +87,6 @@ std::vector<int8_t> trained_like_weights(Rng& rng, int64_t n) {
   return v;
 }
 
-// The reference on the whole batch, into bytes of the output type.
-template <typename TIn>
-std::vector<std::byte> conv_reference(const ConvS8Params& p, IntType out, const std::vector<TIn>& x,
-                                      const std::vector<int8_t>& w, const std::vector<int32_t>& b) {
-  const auto on = static_cast<size_t>(p.geometry.output_numel());
-  std::vector<std::byte> y(on * (out == IntType::kS32 ? 4 : 1));
-  Status s;
-  if (out == IntType::kU8)
-    s = conv2d_s8_ref<TIn, uint8_t>(p, x, w, b, {reinterpret_cast<uint8_t*>(y.data()), on});
-  if (out == IntType::kS8)
-    s = conv2d_s8_ref<TIn, int8_t>(p, x, w, b, {reinterpret_cast<int8_t*>(y.data()), on});
-  if (out == IntType::kS32)
-    s = conv2d_s8s8s32_ref<TIn>(p, x, w, b, {reinterpret_cast<int32_t*>(y.data()), on});
-  EXPECT_TRUE(s.ok()) << s.message();
-  return y;
-}
-
 template <typename TIn>
 std::vector<std::byte> fc_reference(const FullyConnectedS8Params& p, IntType out,
                                     const std::vector<TIn>& x, const std::vector<int8_t>& w,
@@ -124,16 +103,6 @@ std::vector<std::byte> fc_reference(const FullyConnectedS8Params& p, IntType out
     s = fully_connected_s8s8s32_ref<TIn>(p, x, w, b, {reinterpret_cast<int32_t*>(y.data()), on});
   EXPECT_TRUE(s.ok()) << s.message();
   return y;
-}
-
-// Index of the first differing output element (or -1), for a readable failure.
-int64_t first_difference(const std::vector<std::byte>& a, const std::vector<std::byte>& b,
-                         IntType t) {
-  const size_t es = t == IntType::kS32 ? 4 : 1;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return static_cast<int64_t>(i / es);
-  }
-  return -1;
 }
 
 // A tier to test; `emulate_vnni` runs the VNNI plan (quad staging, s8 → u8 shift, zero-point

@@ -1,14 +1,21 @@
 // tests/kernels/conv_test_support.h — helpers shared by the integer convolution tests: a seeded
 // random convolution shape (1-D / 2-D, groups, optional depthwise, strides, dilation, padding,
-// remainder sizes) and an independent formulation of the raw accumulators (the input padded
-// with its zero point explicitly, then a valid convolution).
+// remainder sizes), an independent formulation of the raw accumulators (the input padded
+// with its zero point explicitly, then a valid convolution), and the int8 reference kernel's
+// output as bytes of the output type, with the first element where two such outputs differ.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "ei8/core/rng.h"
 #include "ei8/fixedpoint/conv_geometry.h"
+#include "ei8/runtime/kernels/conv_s8.h"
+#include "ei8/runtime/kernels/ref/conv_s8_ref.h"
 
 namespace ei8::kernels::test {
 
@@ -76,6 +83,45 @@ std::vector<Acc> padded_conv_reference(const fixedpoint::ConvGeometry& g, const 
           y.push_back(static_cast<Acc>(s));
         }
   return y;
+}
+
+// The code range of an int8 output type.
+inline int32_t lo_of(IntType t) { return t == IntType::kU8 ? 0 : -128; }
+inline int32_t hi_of(IntType t) { return t == IntType::kU8 ? 255 : 127; }
+
+// n values drawn uniformly from [lo, hi].
+template <typename T>
+std::vector<T> random_values(Rng& rng, int64_t n, int32_t lo, int32_t hi) {
+  std::vector<T> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<T>(rng.uniform_int(lo, hi));
+  return v;
+}
+
+// The reference on the whole batch, into bytes of the output type.
+template <typename TIn>
+std::vector<std::byte> conv_reference(const ConvS8Params& p, IntType out, const std::vector<TIn>& x,
+                                      const std::vector<int8_t>& w, const std::vector<int32_t>& b) {
+  const auto on = static_cast<size_t>(p.geometry.output_numel());
+  std::vector<std::byte> y(on * (out == IntType::kS32 ? 4 : 1));
+  Status s;
+  if (out == IntType::kU8)
+    s = conv2d_s8_ref<TIn, uint8_t>(p, x, w, b, {reinterpret_cast<uint8_t*>(y.data()), on});
+  if (out == IntType::kS8)
+    s = conv2d_s8_ref<TIn, int8_t>(p, x, w, b, {reinterpret_cast<int8_t*>(y.data()), on});
+  if (out == IntType::kS32)
+    s = conv2d_s8s8s32_ref<TIn>(p, x, w, b, {reinterpret_cast<int32_t*>(y.data()), on});
+  EXPECT_TRUE(s.ok()) << s.message();
+  return y;
+}
+
+// Index of the first differing output element (or -1), for a readable failure.
+inline int64_t first_difference(const std::vector<std::byte>& a, const std::vector<std::byte>& b,
+                                IntType t) {
+  const size_t es = t == IntType::kS32 ? 4 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return static_cast<int64_t>(i / es);
+  }
+  return -1;
 }
 
 }  // namespace ei8::kernels::test
