@@ -349,6 +349,21 @@ std::vector<float> abs_of(std::vector<float> v) {
   return v;
 }
 
+// The reference output of `p` on `batch` samples and the magnitude of the tolerance policy
+// (f32_tolerance.h): S = Σ|w·x| + |b| per output, the reference on absolute values without
+// activation. Call under ASSERT_NO_FATAL_FAILURE.
+void reference_and_magnitude(const Conv2dParams& p, int64_t batch, const std::vector<float>& x,
+                             const std::vector<float>& w, const std::vector<float>& b,
+                             std::vector<float>& want, std::vector<float>& magnitude) {
+  Conv2dParams pb = p;
+  pb.batch = batch;
+  want.assign(static_cast<size_t>(batch * p.out_size()), 0.0f);
+  magnitude.assign(want.size(), 0.0f);
+  ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
+  pb.act = Activation::none();
+  ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+}
+
 // A kernel variant: a tier and, for the fast tiers, a convolution algorithm (kAuto on the
 // reference tier, which has only its own).
 struct Variant {
@@ -836,13 +851,8 @@ TEST(Conv2dF32Pointwise, FlatPlanWithStagedTailIsBitExactWithIm2col) {
     const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
     const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
     const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
-    Conv2dParams pb = p;
-    pb.batch = batch;
-    std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
-    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-    pb.act = Activation::none();
-    std::vector<float> magnitude(want.size());
-    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    std::vector<float> want, magnitude;
+    ASSERT_NO_FATAL_FAILURE(reference_and_magnitude(p, batch, x, w, b, want, magnitude));
     for (KernelChoice k : {KernelChoice::kGeneric, KernelChoice::kAvx2, KernelChoice::kAvx512}) {
       if (!kernel_choice_available(k)) continue;
       SCOPED_TRACE(kernel_choice_name(k));
@@ -880,13 +890,8 @@ void expect_avx512_plan_bit_exact_with_avx2(const Conv2dParams& p, bool with_bia
   const std::vector<float> b =
       with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
   const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
-  Conv2dParams pb = p;
-  pb.batch = batch;
-  std::vector<float> want(static_cast<size_t>(batch * p.out_size()));
-  ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-  pb.act = Activation::none();
-  std::vector<float> magnitude(want.size());
-  ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+  std::vector<float> want, magnitude;
+  ASSERT_NO_FATAL_FAILURE(reference_and_magnitude(p, batch, x, w, b, want, magnitude));
   std::vector<float> got[2];
   for (int t = 0; t < 2; ++t) {
     const KernelChoice k = t == 0 ? KernelChoice::kAvx512 : KernelChoice::kAvx2;
@@ -1028,12 +1033,8 @@ TEST(Conv2dF32Pointwise, TransposedPlanIsBitExactWithTheDirectPlan) {
     ASSERT_EQ(0, std::memcmp(got[0].data(), got[1].data(), sizeof(float) * n)) << "vs direct";
     ASSERT_EQ(0, std::memcmp(got[0].data(), got[2].data(), sizeof(float) * n)) << "vs avx2";
     if (p.act.kind != ActKind::kSilu) {  // SiLU's bound: Conv2dF32Silu
-      Conv2dParams pb = p;
-      pb.batch = batch;
-      std::vector<float> want(n), magnitude(n);
-      ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-      pb.act = Activation::none();
-      ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+      std::vector<float> want, magnitude;
+      ASSERT_NO_FATAL_FAILURE(reference_and_magnitude(p, batch, x, w, b, want, magnitude));
       expect_close(got[0], want, magnitude, p.k());
     }
   }
@@ -1128,13 +1129,9 @@ TEST(Conv2dF32Silu, FusedEpilogueIsTheConvolutionThenSiluBitForBit) {
     const std::vector<float> w = random_vector(rng, p.weight_size(), -1.0f, 1.0f);
     const std::vector<float> b = random_vector(rng, p.out_c, -1.0f, 1.0f);
     const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
-    Conv2dParams pb = p;
-    pb.batch = batch;
     const size_t n = static_cast<size_t>(batch * p.out_size());
-    std::vector<float> want(n), magnitude(n);
-    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-    pb.act = Activation::none();
-    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    std::vector<float> want, magnitude;
+    ASSERT_NO_FATAL_FAILURE(reference_and_magnitude(p, batch, x, w, b, want, magnitude));
     for (KernelChoice tier : registered_f32_kernels()) {
       if (tier == KernelChoice::kRef || !kernel_choice_available(tier)) continue;
       for (ConvAlgorithm algo :
@@ -1307,13 +1304,9 @@ TEST(Conv2dF32Onednn, BothPlansMatchTheReferenceOnRandomLayersAndEveryEpilogue) 
     const std::vector<float> b =
         with_bias ? random_vector(rng, p.out_c, -1.0f, 1.0f) : std::vector<float>{};
     const std::vector<float> x = random_vector(rng, batch * p.in_size(), -2.0f, 2.0f);
-    Conv2dParams pb = p;
-    pb.batch = batch;
     const size_t n = static_cast<size_t>(batch * p.out_size());
-    std::vector<float> want(n), magnitude(n);
-    ASSERT_TRUE(conv2d_f32_ref(pb, x, w, b, want).ok());
-    pb.act = Activation::none();
-    ASSERT_TRUE(conv2d_f32_ref(pb, abs_of(x), abs_of(w), abs_of(b), magnitude).ok());
+    std::vector<float> want, magnitude;
+    ASSERT_NO_FATAL_FAILURE(reference_and_magnitude(p, batch, x, w, b, want, magnitude));
     for (ConvAlgorithm algo : {ConvAlgorithm::kOnednn, ConvAlgorithm::kOnednnNchw}) {
       Result<Conv2dF32> conv = Conv2dF32::prepare(p, w, b, tier, algo);
       ASSERT_TRUE(conv.ok()) << conv.status().message();
